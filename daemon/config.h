@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * satmcd configuration: an INI file parsed with libinih through one table of
+ * {section, key, parser, destination} (config.c), so the parser, the defaults and the reference
+ * in docs/ cannot drift. Every error is reported as "file:line: reason"; all of them are
+ * reported before the load fails.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum transport_kind {
+        TRANSPORT_KIND_CHARDEV,         /* Linux ipmb-dev-int, /dev/ipmb-N */
+        TRANSPORT_KIND_EMULATED,        /* the emulated I2C bus, docs/emulated-bus.md */
+};
+
+struct satmc_identity {
+        uint8_t device_id;
+        uint8_t device_revision;        /* 0..15; bit 7 of the wire byte is added by handlers */
+        uint8_t fw_major;               /* 0..127 */
+        uint8_t fw_minor;               /* 0..99, sent as BCD */
+        uint8_t ipmi_version;           /* BCD, minor in the high nibble: 2.0 = 0x02, 1.5 = 0x51 */
+        uint32_t manufacturer_id;       /* IANA enterprise number, 20 bits */
+        uint16_t product_id;
+        uint8_t guid[16];               /* in IPMI wire order (least significant byte first) */
+        uint8_t device_support;         /* IPMI_DEVSUP_* bits */
+        bool has_aux_fw_rev;
+        uint8_t aux_fw_rev[4];
+};
+
+struct satmc_config {
+        char *path;                     /* file it was read from */
+
+        /* [mc] */
+        uint8_t address;                /* own 8-bit IPMB slave address */
+        uint32_t max_msg_len;           /* whole IPMB message limit, 32..128 */
+        uint32_t duplicate_window_ms;   /* replay window for retried requests, 0 = off */
+        int log_level;                  /* LOG_* */
+
+        /* [transport] */
+        enum transport_kind transport;
+        char *device;                   /* TRANSPORT_KIND_CHARDEV */
+        char *bus_socket;               /* TRANSPORT_KIND_EMULATED */
+
+        /* [identity] */
+        struct satmc_identity identity;
+};
+
+/*
+ * Load and validate path. Errors go to err (stderr if NULL) as "path:line: reason", one per
+ * line, all of them. Returns 0 and *ret, -EINVAL if the file had errors, or another -errno
+ * (e.g. -ENOENT) if it could not be read.
+ */
+int config_load(const char *path, FILE *err, struct satmc_config **ret);
+
+struct satmc_config *config_free(struct satmc_config *c);
+static inline void config_freep(struct satmc_config **c) {
+        config_free(*c);
+}
+
+/* Print every known key with its default and one-line description (for docs and man pages). */
+void config_dump_reference(FILE *f);
+
+/* GUID text <-> IPMI wire order. Return 0 or -EINVAL. */
+int guid_from_string(const char *s, uint8_t wire[16]);
+void guid_to_string(const uint8_t wire[16], char buf[37]);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* What happened to every frame, by reason; printed on SIGUSR1 and at exit. */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum counter {
+        COUNTER_FRAMES_RECEIVED,        /* every frame the transport handed us */
+        COUNTER_REQUESTS_HANDLED,       /* decoded requests that reached the dispatcher */
+        COUNTER_RESPONSES_SENT,
+        COUNTER_RESPONSES_REPLAYED,     /* retried requests answered from the response cache */
+        COUNTER_SEND_FAILED,
+        COUNTER_RECV_FAILED,
+        COUNTER_REJECT_OVERSIZE,        /* did not fit our receive buffer */
+        COUNTER_REJECT_SHORT,
+        COUNTER_REJECT_LONG,
+        COUNTER_REJECT_HEADER_CHECKSUM,
+        COUNTER_REJECT_DATA_CHECKSUM,
+        COUNTER_REJECT_NOT_FOR_US,
+        COUNTER_REJECT_NOT_A_REQUEST,
+        COUNTER_REJECT_BROADCAST,       /* broadcast of anything but Get Device ID */
+        COUNTER_CC_INVALID_COMMAND,     /* answered 0xC1 by the dispatcher */
+        COUNTER_CC_INVALID_LENGTH,      /* answered 0xC7 by the dispatcher */
+        COUNTER_CC_ERROR,               /* a handler answered a non-zero completion code */
+        _COUNTER_MAX,
+};
+
+struct counters {
+        uint64_t v[_COUNTER_MAX];
+};
+
+static inline void counter_inc(struct counters *c, enum counter which) {
+        c->v[which]++;
+}
+
+const char *counter_name(enum counter which);
+
+/* One line, "name=value ...", for logs and tests. */
+void counters_print(const struct counters *c, FILE *f);

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IPMI command dispatch: one static const table of {netfn, cmd, min_len, max_len, name,
+ * handler}. The dispatcher answers 0xC1 for a command not in the table and 0xC7 for a request
+ * length outside [min_len, max_len] before any handler runs, so no handler can read past its
+ * request. The same table prints `satmcd --list-commands`.
+ *
+ * Transport-neutral: IPMB frames and (later) the local ipmitool socket feed the same function.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct Manager Manager;
+
+struct ipmi_msg_in {
+        uint8_t netfn;                  /* request netFn (even) */
+        uint8_t cmd;
+        uint8_t lun;                    /* responder LUN the request was sent to */
+        uint8_t rq_sa;                  /* requester address, 0 when not over IPMB */
+        bool broadcast;
+        const uint8_t *data;
+        size_t len;
+};
+
+struct ipmi_msg_out {
+        uint8_t cc;
+        uint8_t *data;                  /* response data after the completion code */
+        size_t len;
+        size_t cap;                     /* room in data: what fits one response on this path */
+};
+
+/*
+ * A handler fills out->data/out->len and returns a completion code (>= 0), or -errno, which the
+ * dispatcher maps with ipmi_cc_from_errno(). It may assume in->len is within its table bounds.
+ */
+typedef int (*ipmi_handler_t)(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out);
+
+struct ipmi_command {
+        uint8_t netfn;
+        uint8_t cmd;
+        uint8_t min_len;
+        uint8_t max_len;
+        const char *name;
+        ipmi_handler_t handler;
+};
+
+/* Look up (netfn, cmd); NULL if not implemented. */
+const struct ipmi_command *dispatch_lookup(uint8_t netfn, uint8_t cmd);
+
+/* Run one request through the table. Always produces an answer in *out (cc, maybe data). */
+void dispatch_request(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out);
+
+/* The one mapping from internal -errno results to IPMI completion codes. */
+uint8_t ipmi_cc_from_errno(int r);
+
+/* Print the table as `satmcd --list-commands` shows it. */
+void dispatch_list_commands(FILE *f);
+
+/* Handler tables, one per command group, concatenated by dispatch.c. */
+extern const struct ipmi_command app_commands[];
+extern const size_t app_commands_count;

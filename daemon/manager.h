@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Manager owns everything satmcd runs: the sd-event loop and every event source, the
+ * transport, the configuration, counters and the response cache. Order of life:
+ * manager_new() (no I/O) -> manager_start() (open transport, READY=1) -> sd_event_loop() ->
+ * manager_free().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "counters.h"
+#include "response-cache.h"
+#include "transport/transport.h"
+
+enum manager_reset {
+        MANAGER_RESET_NONE,
+        MANAGER_RESET_WARM,             /* drop volatile protocol state, keep running */
+        MANAGER_RESET_COLD,             /* re-execute satmcd: a fresh process, config re-read */
+};
+
+struct Manager {
+        sd_event *event;
+        sd_event_source *transport_source;
+        sd_event_source *sigterm_source;
+        sd_event_source *sigint_source;
+        sd_event_source *sigusr1_source;
+
+        struct satmc_config *config;
+        Transport *transport;
+
+        struct counters counters;
+        struct response_cache cache;
+
+        /* Set by Cold/Warm Reset handlers, carried out after the response has been sent. */
+        enum manager_reset pending_reset;
+        /* argv to re-execute on Cold Reset; borrowed from main(). */
+        char **argv;
+};
+
+typedef struct Manager Manager;
+
+/* Takes ownership of config. No I/O: safe for unit tests and fuzzers. */
+int manager_new(struct satmc_config *config, Manager **ret);
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        manager_free(*m);
+}
+
+/* Open the transport (or adopt the given one if non-NULL), hook everything into the loop. */
+int manager_start(Manager *m, Transport *transport);
+
+/* Run until SIGTERM/SIGINT. Returns the loop's exit code (0 on a clean stop) or -errno. */
+int manager_run(Manager *m);
+
+/*
+ * Handle one received IPMB frame: decode, count, dispatch or replay, send. Exposed so tests and
+ * fuzzers drive the same path the loop does.
+ */
+void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len);
+
+/* Apply a requested Warm/Cold Reset. Cold Reset does not return on success. */
+int manager_apply_reset(Manager *m);

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Replay cache for retried IPMB requests. A requester that missed our answer resends the same
+ * request with the same sequence number (OpenBMC: after 250 ms, up to 6 tries). Within the
+ * window, a byte-identical request from the same rqSA is answered with the stored response
+ * instead of being executed twice. Expiry is checked on lookup: no timers, no idle wake-ups.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RESPONSE_CACHE_SLOTS 16
+#define RESPONSE_CACHE_FRAME_MAX 129
+
+struct response_cache_entry {
+        uint64_t stamp_usec;            /* when the response was sent; 0 = empty slot */
+        uint8_t req_len;
+        uint8_t rsp_len;
+        uint8_t req[RESPONSE_CACHE_FRAME_MAX];
+        uint8_t rsp[RESPONSE_CACHE_FRAME_MAX];
+};
+
+struct response_cache {
+        uint64_t window_usec;           /* 0 disables the cache */
+        unsigned next;                  /* slot to overwrite next (oldest first) */
+        struct response_cache_entry e[RESPONSE_CACHE_SLOTS];
+};
+
+void response_cache_init(struct response_cache *c, uint64_t window_usec);
+void response_cache_clear(struct response_cache *c);
+
+/*
+ * Look for a stored response to a request frame identical to req[0..req_len) seen at most
+ * window_usec before now. Returns the response length and sets *rsp, or 0 if none.
+ */
+size_t response_cache_lookup(const struct response_cache *c, const uint8_t *req, size_t req_len,
+                             uint64_t now_usec, const uint8_t **rsp);
+
+/* Remember the response sent for req. Frames longer than the slot are not cached. */
+void response_cache_store(struct response_cache *c, const uint8_t *req, size_t req_len,
+                          const uint8_t *rsp, size_t rsp_len, uint64_t now_usec);

@@ -1,0 +1,2 @@
+/* Placeholder: being written. Skips. */
+int main(void) { return 77; }

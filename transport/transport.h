@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transport: moves whole IPMB frames, nothing more. One small interface and interchangeable
+ * backends (the Linux ipmb-dev-int character device, the emulated I2C bus). Transports do not
+ * parse IPMI, do not verify checksums and do not log: they return -errno and let the daemon
+ * decide.
+ *
+ * A frame is the IPMB message as on the wire: the 8-bit destination address first (our own
+ * address for received frames, 0x00 for a broadcast), then netFn/LUN, chk1, ... chk2.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes in the largest frame any backend moves: the kernel's 128 plus a broadcast prefix. */
+#define TRANSPORT_FRAME_MAX 129
+
+typedef struct Transport Transport;
+
+struct transport_ops {
+        const char *name;
+        /*
+         * Receive one frame without blocking. Returns its length (> 0), -EAGAIN when nothing is
+         * queued, -EMSGSIZE when a frame was consumed but did not fit (it is lost: count it),
+         * -EPIPE when the peer went away, or another -errno.
+         */
+        int (*recv)(Transport *t, uint8_t *buf, size_t size);
+        /*
+         * Send one frame (frame[0] is the 8-bit destination). Returns 0 once the bus accepted
+         * it (ACK), or -errno; see transport_error_is_retryable().
+         */
+        int (*send)(Transport *t, const uint8_t *frame, size_t len);
+        /* The fd to poll for POLLIN; owned by the transport. */
+        int (*fd)(Transport *t);
+        void (*free)(Transport *t);
+};
+
+struct Transport {
+        const struct transport_ops *ops;
+};
+
+static inline int transport_recv(Transport *t, uint8_t *buf, size_t size) {
+        return t->ops->recv(t, buf, size);
+}
+static inline int transport_send(Transport *t, const uint8_t *frame, size_t len) {
+        return t->ops->send(t, frame, len);
+}
+static inline int transport_fd(Transport *t) {
+        return t->ops->fd(t);
+}
+static inline const char *transport_name(Transport *t) {
+        return t->ops->name;
+}
+
+/* NULL-safe; closes the fd. Returns NULL so callers can write t = transport_free(t). */
+Transport *transport_free(Transport *t);
+static inline void transport_freep(Transport **t) {
+        transport_free(*t);
+}
+
+/*
+ * Send failures a requester may retry: the peer NAKed (-ENXIO, -EREMOTEIO), the bus was busy or
+ * arbitration was lost (-EAGAIN, -EBUSY), the transfer timed out (-ETIMEDOUT) or was corrupted
+ * (-EIO).
+ */
+bool transport_error_is_retryable(int r);
+
+/*
+ * Linux ipmb-dev-int: open path (e.g. "/dev/ipmb-0") O_RDWR|O_NONBLOCK|O_CLOEXEC.
+ * transport_chardev_from_fd() adopts an already-open fd instead (it is set O_NONBLOCK; the
+ * transport then owns it). Tests hand it one end of a SOCK_SEQPACKET socketpair, which keeps
+ * message boundaries exactly as the character device does.
+ */
+int transport_chardev_open(const char *path, Transport **ret);
+int transport_chardev_from_fd(int fd, Transport **ret);
+
+/*
+ * Client of the emulated I2C bus (docs/emulated-bus.md) at socket_path, answering the 7-bit
+ * addresses in addrs7[0..n_addrs). Frames to 7-bit address 0 (general call) are delivered too.
+ */
+int transport_emubus_open(const char *socket_path, const uint8_t *addrs7, size_t n_addrs,
+                          Transport **ret);
