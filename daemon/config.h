@@ -56,6 +56,9 @@ struct satmc_config {
  */
 int config_load(const char *path, FILE *err, struct satmc_config **ret);
 
+/* The same, from an open stream; name is used in messages (the fuzzer feeds memory). */
+int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_config **ret);
+
 struct satmc_config *config_free(struct satmc_config *c);
 static inline void config_freep(struct satmc_config **c) {
         config_free(*c);

@@ -1,2 +1,37 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: being written. */
+#include "counters.h"
+#include "macro.h"
+
+static const char *const counter_names[_COUNTER_MAX] = {
+        [COUNTER_FRAMES_RECEIVED]        = "frames-received",
+        [COUNTER_REQUESTS_HANDLED]       = "requests-handled",
+        [COUNTER_RESPONSES_SENT]         = "responses-sent",
+        [COUNTER_RESPONSES_REPLAYED]     = "responses-replayed",
+        [COUNTER_SEND_FAILED]            = "send-failed",
+        [COUNTER_RECV_FAILED]            = "recv-failed",
+        [COUNTER_REJECT_OVERSIZE]        = "rejected-oversize",
+        [COUNTER_REJECT_SHORT]           = "rejected-short",
+        [COUNTER_REJECT_LONG]            = "rejected-long",
+        [COUNTER_REJECT_HEADER_CHECKSUM] = "rejected-header-checksum",
+        [COUNTER_REJECT_DATA_CHECKSUM]   = "rejected-data-checksum",
+        [COUNTER_REJECT_NOT_FOR_US]      = "rejected-not-for-us",
+        [COUNTER_REJECT_NOT_A_REQUEST]   = "rejected-not-a-request",
+        [COUNTER_REJECT_BROADCAST]       = "rejected-broadcast",
+        [COUNTER_CC_INVALID_COMMAND]     = "answered-invalid-command",
+        [COUNTER_CC_INVALID_LENGTH]      = "answered-invalid-length",
+        [COUNTER_CC_ERROR]               = "answered-error",
+};
+
+const char *counter_name(enum counter which) {
+        if ((unsigned) which >= ELEMENTSOF(counter_names))
+                return "unknown";
+        return counter_names[which];
+}
+
+void counters_print(const struct counters *c, FILE *f) {
+        fputs("counters:", f);
+        for (unsigned i = 0; i < _COUNTER_MAX; i++)
+                fprintf(f, " %s=%llu", counter_names[i], (unsigned long long) c->v[i]);
+        fputc('\n', f);
+        fflush(f);
+}

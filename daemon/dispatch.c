@@ -1,2 +1,126 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: being written. */
+#include <errno.h>
+
+#include "dispatch.h"
+#include "macro.h"
+#include "manager.h"
+#include "protocol/ipmi.h"
+
+/* Every command group's table, in the order --list-commands prints them. */
+static const struct {
+        const struct ipmi_command *commands;
+        const size_t *count;
+} command_groups[] = {
+        { app_commands, &app_commands_count },
+};
+
+const struct ipmi_command *dispatch_lookup(uint8_t netfn, uint8_t cmd) {
+        for (size_t g = 0; g < ELEMENTSOF(command_groups); g++)
+                for (size_t i = 0; i < *command_groups[g].count; i++) {
+                        const struct ipmi_command *c = &command_groups[g].commands[i];
+                        if (c->netfn == netfn && c->cmd == cmd)
+                                return c;
+                }
+        return NULL;
+}
+
+uint8_t ipmi_cc_from_errno(int r) {
+        switch (r) {
+        case 0:
+                return IPMI_CC_OK;
+        case -EBUSY:
+        case -EAGAIN:
+                return IPMI_CC_NODE_BUSY;
+        case -ETIMEDOUT:
+                return IPMI_CC_TIMEOUT;
+        case -ENOSPC:
+                return IPMI_CC_OUT_OF_SPACE;
+        case -ESTALE:
+                return IPMI_CC_RESERVATION_INVALID;
+        case -EMSGSIZE:
+        case -ENOBUFS:
+                return IPMI_CC_CANT_RETURN_REQ_BYTES;
+        case -ERANGE:
+                return IPMI_CC_PARAM_OUT_OF_RANGE;
+        case -ENOENT:
+        case -ENODEV:
+                return IPMI_CC_NOT_PRESENT;
+        case -EINVAL:
+                return IPMI_CC_INVALID_DATA_FIELD;
+        case -EROFS:
+                return IPMI_CC_FRU_WRITE_PROTECTED;
+        case -EPERM:
+        case -EACCES:
+                return IPMI_CC_INSUFFICIENT_PRIVILEGE;
+        case -EOPNOTSUPP:
+                return IPMI_CC_NOT_SUPPORTED_IN_STATE;
+        case -EHOSTUNREACH:
+                return IPMI_CC_DEST_UNAVAILABLE;
+        default:
+                return IPMI_CC_UNSPECIFIED;
+        }
+}
+
+void dispatch_request(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+        const struct ipmi_command *c;
+        int r;
+
+        out->len = 0;
+
+        /* Everything satmcd implements lives on LUN 0; the other LUNs are reserved for OEM
+         * use and a requester addressing them must learn that, not get LUN 0's answer. */
+        c = dispatch_lookup(in->netfn, in->cmd);
+        if (c && in->lun != 0) {
+                counter_inc(&m->counters, COUNTER_CC_INVALID_COMMAND);
+                out->cc = IPMI_CC_INVALID_FOR_LUN;
+                return;
+        }
+        if (!c) {
+                counter_inc(&m->counters, COUNTER_CC_INVALID_COMMAND);
+                out->cc = IPMI_CC_INVALID_COMMAND;
+                return;
+        }
+        if (in->len < c->min_len || in->len > c->max_len) {
+                counter_inc(&m->counters, COUNTER_CC_INVALID_LENGTH);
+                out->cc = IPMI_CC_REQ_DATA_LEN_INVALID;
+                return;
+        }
+
+        r = c->handler(m, in, out);
+        if (r < 0)
+                out->cc = ipmi_cc_from_errno(r);
+        else if (r > 0xFF)
+                out->cc = IPMI_CC_UNSPECIFIED;
+        else
+                out->cc = (uint8_t) r;
+
+        /* A failed command carries no data: IPMI responses with a non-zero completion code
+         * are the code alone, whatever the handler left in the buffer. */
+        if (out->cc != IPMI_CC_OK) {
+                out->len = 0;
+                counter_inc(&m->counters, COUNTER_CC_ERROR);
+        } else if (out->len > out->cap) {
+                /* A handler bug, not the requester's fault; never send past the buffer. */
+                out->len = 0;
+                out->cc = IPMI_CC_UNSPECIFIED;
+                counter_inc(&m->counters, COUNTER_CC_ERROR);
+        }
+}
+
+void dispatch_list_commands(FILE *f) {
+        fprintf(f, "%-14s %-6s %-10s %s\n", "NETFN", "CMD", "REQ-BYTES", "NAME");
+        for (size_t g = 0; g < ELEMENTSOF(command_groups); g++)
+                for (size_t i = 0; i < *command_groups[g].count; i++) {
+                        const struct ipmi_command *c = &command_groups[g].commands[i];
+                        char range[16];
+
+                        if (c->min_len == c->max_len)
+                                snprintf(range, sizeof(range), "%u", c->min_len);
+                        else
+                                snprintf(range, sizeof(range), "%u-%u", c->min_len, c->max_len);
+                        fprintf(f, "0x%02x %-9s 0x%02x   %-10s %s\n", c->netfn,
+                                ipmi_netfn_name(c->netfn), c->cmd, range, c->name);
+                }
+        fprintf(f, "Any other command is answered 0x%02x (invalid command).\n",
+                IPMI_CC_INVALID_COMMAND);
+}

@@ -1,2 +1,120 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: being written. */
+/* App network function (0x06): identity, self test, GUIDs and resets. IPMI v2.0 chapter 20. */
+#include <string.h>
+
+#include "dispatch.h"
+#include "macro.h"
+#include "manager.h"
+#include "protocol/ipmi.h"
+
+static uint8_t bcd(uint8_t v) {
+        return (uint8_t) (((v / 10) << 4) | (v % 10));
+}
+
+/* Advertise device SDRs only when the Get Device SDR command is really in the table. */
+static bool provides_device_sdrs(void) {
+        return dispatch_lookup(IPMI_NETFN_SENSOR_EVENT, IPMI_CMD_GET_DEVICE_SDR) != NULL;
+}
+
+/* IPMI v2.0 section 20.1, table 20-2. */
+static int handle_get_device_id(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+        const struct satmc_identity *id = &m->config->identity;
+        size_t n = id->has_aux_fw_rev ? 15 : 11;
+        uint8_t *d = out->data;
+
+        if (out->cap < n)
+                return -EMSGSIZE;
+
+        d[0] = id->device_id;
+        d[1] = (uint8_t) ((provides_device_sdrs() ? 0x80 : 0x00) | (id->device_revision & 0x0F));
+        d[2] = id->fw_major & 0x7F;     /* bit 7 clear: normal operation, no update running */
+        d[3] = bcd(id->fw_minor);
+        d[4] = id->ipmi_version;
+        d[5] = id->device_support;
+        d[6] = (uint8_t) (id->manufacturer_id & 0xFF);
+        d[7] = (uint8_t) ((id->manufacturer_id >> 8) & 0xFF);
+        d[8] = (uint8_t) ((id->manufacturer_id >> 16) & 0x0F);
+        d[9] = (uint8_t) (id->product_id & 0xFF);
+        d[10] = (uint8_t) (id->product_id >> 8);
+        if (id->has_aux_fw_rev)
+                memcpy(d + 11, id->aux_fw_rev, 4);
+        out->len = n;
+        return IPMI_CC_OK;
+}
+
+/*
+ * IPMI v2.0 section 20.4. satmcd has no hardware of its own to test; every part it depends on
+ * was checked when it started (configuration parsed, transport opened), so the answer is
+ * "passed". Stores that can be found corrupt at run time (FRU, SDR) add their bits here.
+ */
+static int handle_get_self_test_results(Manager *m, const struct ipmi_msg_in *in,
+                                        struct ipmi_msg_out *out) {
+        if (out->cap < 2)
+                return -EMSGSIZE;
+        out->data[0] = IPMI_SELFTEST_PASSED;
+        out->data[1] = 0x00;
+        out->len = 2;
+        return IPMI_CC_OK;
+}
+
+/* Get Device GUID (20.8) and Get System GUID (22.14): the same configured GUID. A satellite
+ * is its own "system" as far as a local ipmitool is concerned (`ipmitool mc guid` asks for
+ * the system GUID). */
+static int handle_get_guid(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+        if (out->cap < 16)
+                return -EMSGSIZE;
+        memcpy(out->data, m->config->identity.guid, 16);
+        out->len = 16;
+        return IPMI_CC_OK;
+}
+
+/*
+ * Cold Reset (20.2): answered first, then satmcd re-executes itself, so everything is rebuilt
+ * from the configuration on disk, like a controller coming out of reset.
+ * Warm Reset (20.3): answered first, then volatile protocol state (the replay cache, and later
+ * reservations and outstanding requests) is dropped; configuration and counters stay.
+ */
+static int handle_cold_reset(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+        m->pending_reset = MANAGER_RESET_COLD;
+        return IPMI_CC_OK;
+}
+
+static int handle_warm_reset(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+        if (m->pending_reset == MANAGER_RESET_NONE)
+                m->pending_reset = MANAGER_RESET_WARM;
+        return IPMI_CC_OK;
+}
+
+const struct ipmi_command app_commands[] = {
+        {
+                .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_DEVICE_ID,
+                .min_len = 0, .max_len = 0,
+                .name = "Get Device ID", .handler = handle_get_device_id,
+        },
+        {
+                .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_COLD_RESET,
+                .min_len = 0, .max_len = 0,
+                .name = "Cold Reset", .handler = handle_cold_reset,
+        },
+        {
+                .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_WARM_RESET,
+                .min_len = 0, .max_len = 0,
+                .name = "Warm Reset", .handler = handle_warm_reset,
+        },
+        {
+                .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_SELF_TEST_RESULTS,
+                .min_len = 0, .max_len = 0,
+                .name = "Get Self Test Results", .handler = handle_get_self_test_results,
+        },
+        {
+                .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_DEVICE_GUID,
+                .min_len = 0, .max_len = 0,
+                .name = "Get Device GUID", .handler = handle_get_guid,
+        },
+        {
+                .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_SYSTEM_GUID,
+                .min_len = 0, .max_len = 0,
+                .name = "Get System GUID", .handler = handle_get_guid,
+        },
+};
+const size_t app_commands_count = ELEMENTSOF(app_commands);

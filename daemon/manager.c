@@ -1,2 +1,301 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: being written. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "dispatch.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "protocol/ipmb-frame.h"
+#include "protocol/ipmi.h"
+
+/* Frames handled per wake-up before yielding to other event sources (signals, watchdog). */
+#define MANAGER_RECV_BURST 32
+
+int manager_new(struct satmc_config *config, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m) {
+                config_free(config);
+                return -ENOMEM;
+        }
+        m->config = config;
+
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                return r;
+
+        response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+
+        sd_event_source_disable_unref(m->transport_source);
+        sd_event_source_disable_unref(m->sigterm_source);
+        sd_event_source_disable_unref(m->sigint_source);
+        sd_event_source_disable_unref(m->sigusr1_source);
+        sd_event_unref(m->event);
+        transport_free(m->transport);
+        config_free(m->config);
+        free(m);
+        return NULL;
+}
+
+static enum counter counter_for_reject(int reason) {
+        switch (reason) {
+        case IPMB_REJECT_SHORT:           return COUNTER_REJECT_SHORT;
+        case IPMB_REJECT_LONG:            return COUNTER_REJECT_LONG;
+        case IPMB_REJECT_HEADER_CHECKSUM: return COUNTER_REJECT_HEADER_CHECKSUM;
+        case IPMB_REJECT_DATA_CHECKSUM:   return COUNTER_REJECT_DATA_CHECKSUM;
+        case IPMB_REJECT_NOT_FOR_US:      return COUNTER_REJECT_NOT_FOR_US;
+        default:                          return COUNTER_REJECT_NOT_A_REQUEST;
+        }
+}
+
+static uint64_t manager_now(Manager *m) {
+        uint64_t now = 0;
+
+        /* sd_event_now() is the time of this loop iteration: no extra clock_gettime(). Before
+         * the first iteration (unit tests) it falls back to reading the clock. */
+        if (sd_event_now(m->event, CLOCK_MONOTONIC, &now) < 0) {
+                struct timespec ts;
+                (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+                now = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+        }
+        return now;
+}
+
+static void manager_send(Manager *m, const uint8_t *frame, size_t len) {
+        int r;
+
+        r = transport_send(m->transport, frame, len);
+        if (r < 0) {
+                /* A responder does not retry: the requester resends and the replay cache
+                 * answers it. Per-frame detail stays at debug level; the counter tells. */
+                counter_inc(&m->counters, COUNTER_SEND_FAILED);
+                log_debug_errno(r, "Failed to send response to 0x%02x: %m", frame[0]);
+                return;
+        }
+        counter_inc(&m->counters, COUNTER_RESPONSES_SENT);
+}
+
+void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len) {
+        const struct satmc_config *c = m->config;
+        uint8_t data[IPMB_KERNEL_MAX_MSG_LEN], buf[IPMB_KERNEL_MAX_MSG_LEN];
+        struct ipmb_request req;
+        struct ipmb_response rsp;
+        const uint8_t *cached;
+        uint64_t now;
+        size_t n;
+        int r;
+
+        counter_inc(&m->counters, COUNTER_FRAMES_RECEIVED);
+
+        r = ipmb_decode_request(frame, len, c->address, c->max_msg_len, &req);
+        if (r != IPMB_OK) {
+                counter_inc(&m->counters, counter_for_reject(r));
+                log_debug("Dropped %zu-byte frame: %s", len, ipmb_reject_to_string(r));
+                return;
+        }
+
+        /* IPMI v2.0 section 20.9 defines a broadcast form for Get Device ID only. */
+        if (req.broadcast && !(req.netfn == IPMI_NETFN_APP && req.cmd == IPMI_CMD_GET_DEVICE_ID)) {
+                counter_inc(&m->counters, COUNTER_REJECT_BROADCAST);
+                log_debug("Dropped broadcast netfn 0x%02x cmd 0x%02x", req.netfn, req.cmd);
+                return;
+        }
+
+        now = manager_now(m);
+        n = response_cache_lookup(&m->cache, frame, len, now, &cached);
+        if (n > 0) {
+                counter_inc(&m->counters, COUNTER_RESPONSES_REPLAYED);
+                log_debug("Replaying response to retried request from 0x%02x seq %u",
+                          req.rq_sa, req.seq);
+                manager_send(m, cached, n);
+                return;
+        }
+
+        counter_inc(&m->counters, COUNTER_REQUESTS_HANDLED);
+
+        struct ipmi_msg_in in = {
+                .netfn = req.netfn,
+                .cmd = req.cmd,
+                .lun = req.rs_lun,
+                .rq_sa = req.rq_sa,
+                .broadcast = req.broadcast,
+                .data = req.data,
+                .len = req.data_len,
+        };
+        struct ipmi_msg_out out = {
+                .data = data,
+                .cap = ipmb_response_data_max(c->max_msg_len),
+        };
+        dispatch_request(m, &in, &out);
+
+        ipmb_response_init(&rsp, &req);
+        rsp.cc = out.cc;
+        rsp.data = out.data;
+        rsp.data_len = out.len;
+
+        r = ipmb_encode_response(&rsp, buf, sizeof(buf), c->max_msg_len);
+        if (r < 0) {
+                /* dispatch_request() keeps out.len within out.cap, so this is a bug. */
+                counter_inc(&m->counters, COUNTER_SEND_FAILED);
+                log_error_errno(r, "Failed to encode response to netfn 0x%02x cmd 0x%02x: %m",
+                                req.netfn, req.cmd);
+                return;
+        }
+
+        manager_send(m, buf, (size_t) r);
+        response_cache_store(&m->cache, frame, len, buf, (size_t) r, now);
+
+        if (m->pending_reset != MANAGER_RESET_NONE)
+                (void) manager_apply_reset(m);
+}
+
+int manager_apply_reset(Manager *m) {
+        enum manager_reset what = m->pending_reset;
+
+        m->pending_reset = MANAGER_RESET_NONE;
+        switch (what) {
+        case MANAGER_RESET_WARM:
+                log_info("Warm Reset: dropping volatile protocol state.");
+                response_cache_clear(&m->cache);
+                return 0;
+        case MANAGER_RESET_COLD:
+                if (!m->argv)
+                        return -EOPNOTSUPP;
+                log_info("Cold Reset: re-executing satmcd.");
+                counters_print(&m->counters, stderr);
+                /* Every fd we own is O_CLOEXEC; the new image starts from the config on disk.
+                 * The path is resolved now rather than exec'ing /proc/self/exe, so that tools
+                 * that virtualise it (valgrind) re-execute satmcd and not themselves. */
+                char exe[4096];
+                ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+                if (n < 0)
+                        return log_error_errno(errno, "Failed to find own executable: %m");
+                exe[n] = '\0';
+                execv(exe, m->argv);
+                return log_error_errno(errno, "Failed to re-execute %s for Cold Reset: %m", exe);
+        default:
+                return 0;
+        }
+}
+
+static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        uint8_t frame[TRANSPORT_FRAME_MAX];
+
+        for (unsigned i = 0; i < MANAGER_RECV_BURST; i++) {
+                int r = transport_recv(m->transport, frame, sizeof(frame));
+                if (r == -EAGAIN || r == -EINTR)
+                        return 0;
+                if (r == -EMSGSIZE) {
+                        counter_inc(&m->counters, COUNTER_REJECT_OVERSIZE);
+                        continue;
+                }
+                if (r == -EPIPE || r == -ECONNRESET) {
+                        log_error("Transport %s closed by its peer, exiting.",
+                                  transport_name(m->transport));
+                        return sd_event_exit(m->event, EXIT_FAILURE);
+                }
+                if (r < 0) {
+                        counter_inc(&m->counters, COUNTER_RECV_FAILED);
+                        log_debug_errno(r, "Failed to receive frame: %m");
+                        continue;
+                }
+                manager_handle_frame(m, frame, (size_t) r);
+        }
+        return 0;
+}
+
+static int on_sigusr1(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        counters_print(&m->counters, stderr);
+        return 0;
+}
+
+static int manager_open_transport(Manager *m) {
+        const struct satmc_config *c = m->config;
+        uint8_t addr7 = c->address >> 1;
+
+        switch (c->transport) {
+        case TRANSPORT_KIND_CHARDEV:
+                return transport_chardev_open(c->device, &m->transport);
+        case TRANSPORT_KIND_EMULATED:
+                return transport_emubus_open(c->bus_socket, &addr7, 1, &m->transport);
+        default:
+                return -EINVAL;
+        }
+}
+
+static const char *transport_path(const struct satmc_config *c) {
+        return c->transport == TRANSPORT_KIND_CHARDEV ? c->device : c->bus_socket;
+}
+
+int manager_start(Manager *m, Transport *transport) {
+        int r;
+
+        if (transport)
+                m->transport = transport;
+        else {
+                r = manager_open_transport(m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to open transport %s: %m",
+                                               transport_path(m->config));
+        }
+
+        r = sd_event_add_io(m->event, &m->transport_source, transport_fd(m->transport), EPOLLIN,
+                            on_transport, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch transport: %m");
+        (void) sd_event_source_set_description(m->transport_source, "transport");
+
+        /* NULL handlers: sd-event exits the loop on these signals. PROCMASK blocks them for us. */
+        r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM | SD_EVENT_SIGNAL_PROCMASK,
+                                NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGTERM: %m");
+        r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT | SD_EVENT_SIGNAL_PROCMASK,
+                                NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGINT: %m");
+        r = sd_event_add_signal(m->event, &m->sigusr1_source, SIGUSR1 | SD_EVENT_SIGNAL_PROCMASK,
+                                on_sigusr1, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGUSR1: %m");
+        (void) sd_event_source_set_description(m->sigterm_source, "sigterm");
+        (void) sd_event_source_set_description(m->sigint_source, "sigint");
+        (void) sd_event_source_set_description(m->sigusr1_source, "sigusr1");
+
+        /* Pings the service manager at half of WATCHDOG_USEC; a no-op when it is unset. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enable watchdog: %m");
+
+        log_info("satmcd answering at 0x%02x on %s %s.", m->config->address,
+                 transport_name(m->transport), transport_path(m->config));
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Answering IPMB at 0x%02x", m->config->address);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r;
+
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1");
+        counters_print(&m->counters, stderr);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return r;
+}

@@ -42,7 +42,7 @@ struct Manager {
 
 typedef struct Manager Manager;
 
-/* Takes ownership of config. No I/O: safe for unit tests and fuzzers. */
+/* Takes ownership of config, also on failure. No I/O: safe for unit tests and fuzzers. */
 int manager_new(struct satmc_config *config, Manager **ret);
 Manager *manager_free(Manager *m);
 static inline void manager_freep(Manager **m) {

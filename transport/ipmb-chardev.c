@@ -1,2 +1,121 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: being written. */
+/*
+ * Linux ipmb-dev-int backend (drivers/char/ipmi/ipmb_dev_int.c). One read() returns one queued
+ * message as [len][own 8-bit address][netFn/LUN][chk1]...[chk2]; one write() sends
+ * [len][destination 8-bit address][netFn/LUN]... The driver checks only len >= 7 and chk1 on
+ * receive, so chk2 is the daemon's job (the codec does it). Everything here is non-blocking:
+ * the daemon polls the fd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "transport.h"
+
+/*
+ * Read with room for anything the driver may hold (its own limit is a few hundred bytes in
+ * some kernel versions), so an oversized message is consumed whole and reported, never split
+ * across two reads.
+ */
+#define CHARDEV_READ_MAX 512
+
+struct chardev {
+        Transport t;
+        int fd;
+};
+
+static int chardev_recv(Transport *t, uint8_t *buf, size_t size) {
+        struct chardev *c = (struct chardev *) t;
+        uint8_t raw[CHARDEV_READ_MAX];
+        ssize_t n;
+        size_t len;
+
+        n = read(c->fd, raw, sizeof(raw));
+        if (n < 0)
+                return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+        if (n == 0)
+                return -EPIPE;  /* only a socket stand-in ever returns EOF */
+
+        /* Byte 0 is the message length; a message the read could not hold whole is lost. */
+        len = raw[0];
+        if (len == 0 || len > (size_t) n - 1)
+                return -EMSGSIZE;
+        if (len > size)
+                return -EMSGSIZE;
+        memcpy(buf, raw + 1, len);
+        return (int) len;
+}
+
+static int chardev_send(Transport *t, const uint8_t *frame, size_t len) {
+        struct chardev *c = (struct chardev *) t;
+        uint8_t raw[1 + TRANSPORT_FRAME_MAX];
+        ssize_t n;
+
+        if (len < 1 || len > TRANSPORT_FRAME_MAX || len > UINT8_MAX)
+                return -EMSGSIZE;
+
+        raw[0] = (uint8_t) len;
+        memcpy(raw + 1, frame, len);
+        n = write(c->fd, raw, len + 1);
+        if (n < 0)
+                return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+        if ((size_t) n != len + 1)
+                return -EIO;
+        return 0;
+}
+
+static int chardev_fd(Transport *t) {
+        return ((struct chardev *) t)->fd;
+}
+
+static void chardev_free(Transport *t) {
+        struct chardev *c = (struct chardev *) t;
+
+        if (c->fd >= 0)
+                close(c->fd);
+        free(c);
+}
+
+static const struct transport_ops chardev_ops = {
+        .name = "chardev",
+        .recv = chardev_recv,
+        .send = chardev_send,
+        .fd = chardev_fd,
+        .free = chardev_free,
+};
+
+int transport_chardev_from_fd(int fd, Transport **ret) {
+        struct chardev *c;
+        int flags;
+
+        if (fd < 0 || !ret)
+                return -EINVAL;
+
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return -errno;
+        if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+                return -errno;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->t.ops = &chardev_ops;
+        c->fd = fd;
+        *ret = &c->t;
+        return 0;
+}
+
+int transport_chardev_open(const char *path, Transport **ret) {
+        int fd, r;
+
+        fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        r = transport_chardev_from_fd(fd, ret);
+        if (r < 0)
+                close(fd);
+        return r;
+}

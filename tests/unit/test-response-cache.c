@@ -1,2 +1,113 @@
-/* Placeholder: being written. Skips. */
-int main(void) { return 77; }
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "daemon/response-cache.h"
+
+#define WINDOW 5000000ULL
+
+static const uint8_t req_a[] = { 0x72, 0x18, 0x76, 0x20, 0x14, 0x01, 0xcb };
+static const uint8_t rsp_a[] = { 0x20, 0x1c, 0xc4, 0x72, 0x14, 0x01, 0x00, 0x55 };
+
+static void test_hit_within_window(void **state) {
+        struct response_cache c;
+        const uint8_t *rsp = NULL;
+
+        response_cache_init(&c, WINDOW);
+        response_cache_store(&c, req_a, sizeof(req_a), rsp_a, sizeof(rsp_a), 1000);
+        assert_int_equal(response_cache_lookup(&c, req_a, sizeof(req_a), 1000 + WINDOW, &rsp),
+                         sizeof(rsp_a));
+        assert_memory_equal(rsp, rsp_a, sizeof(rsp_a));
+}
+
+static void test_miss_after_window(void **state) {
+        struct response_cache c;
+        const uint8_t *rsp = NULL;
+
+        response_cache_init(&c, WINDOW);
+        response_cache_store(&c, req_a, sizeof(req_a), rsp_a, sizeof(rsp_a), 1000);
+        assert_int_equal(response_cache_lookup(&c, req_a, sizeof(req_a), 1001 + WINDOW, &rsp), 0);
+        assert_null(rsp);
+}
+
+/* Same seq but any other byte different: a new request after the seq wrapped, not a retry. */
+static void test_any_byte_differs_is_a_miss(void **state) {
+        struct response_cache c;
+
+        response_cache_init(&c, WINDOW);
+        response_cache_store(&c, req_a, sizeof(req_a), rsp_a, sizeof(rsp_a), 1000);
+        for (size_t i = 0; i < sizeof(req_a); i++) {
+                uint8_t req[sizeof(req_a)];
+                const uint8_t *rsp = NULL;
+
+                memcpy(req, req_a, sizeof(req));
+                req[i] ^= 0x04;
+                assert_int_equal(response_cache_lookup(&c, req, sizeof(req), 2000, &rsp), 0);
+        }
+        /* A prefix of the request is not the request. */
+        const uint8_t *rsp = NULL;
+        assert_int_equal(response_cache_lookup(&c, req_a, sizeof(req_a) - 1, 2000, &rsp), 0);
+}
+
+static void test_disabled(void **state) {
+        struct response_cache c;
+        const uint8_t *rsp = NULL;
+
+        response_cache_init(&c, 0);
+        response_cache_store(&c, req_a, sizeof(req_a), rsp_a, sizeof(rsp_a), 1000);
+        assert_int_equal(response_cache_lookup(&c, req_a, sizeof(req_a), 1000, &rsp), 0);
+}
+
+static void test_oldest_evicted(void **state) {
+        struct response_cache c;
+        const uint8_t *rsp = NULL;
+        uint8_t req[sizeof(req_a)];
+
+        response_cache_init(&c, WINDOW);
+        for (unsigned i = 0; i <= RESPONSE_CACHE_SLOTS; i++) {
+                memcpy(req, req_a, sizeof(req));
+                req[4] = (uint8_t) (i << 2);
+                response_cache_store(&c, req, sizeof(req), rsp_a, sizeof(rsp_a), 1000 + i);
+        }
+        /* Entry 0 was overwritten by entry 16; entries 1..16 remain. */
+        memcpy(req, req_a, sizeof(req));
+        req[4] = 0;
+        assert_int_equal(response_cache_lookup(&c, req, sizeof(req), 2000, &rsp), 0);
+        for (unsigned i = 1; i <= RESPONSE_CACHE_SLOTS; i++) {
+                req[4] = (uint8_t) (i << 2);
+                assert_int_equal(response_cache_lookup(&c, req, sizeof(req), 2000, &rsp),
+                                 sizeof(rsp_a));
+        }
+}
+
+static void test_clear_and_oversize(void **state) {
+        struct response_cache c;
+        const uint8_t *rsp = NULL;
+        uint8_t big[RESPONSE_CACHE_FRAME_MAX + 1] = { 0 };
+
+        response_cache_init(&c, WINDOW);
+        response_cache_store(&c, big, sizeof(big), rsp_a, sizeof(rsp_a), 1000);
+        assert_int_equal(response_cache_lookup(&c, big, sizeof(big), 1000, &rsp), 0);
+        response_cache_store(&c, req_a, sizeof(req_a), big, sizeof(big), 1000);
+        assert_int_equal(response_cache_lookup(&c, req_a, sizeof(req_a), 1000, &rsp), 0);
+        response_cache_store(&c, req_a, sizeof(req_a), rsp_a, sizeof(rsp_a), 1000);
+        response_cache_clear(&c);
+        assert_int_equal(response_cache_lookup(&c, req_a, sizeof(req_a), 1000, &rsp), 0);
+        assert_int_equal(c.window_usec, WINDOW);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_hit_within_window),
+                cmocka_unit_test(test_miss_after_window),
+                cmocka_unit_test(test_any_byte_differs_is_a_miss),
+                cmocka_unit_test(test_disabled),
+                cmocka_unit_test(test_oldest_evicted),
+                cmocka_unit_test(test_clear_and_oversize),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install every Debian 12 package satmc needs to build, run the demo and run the tests.
+# Idempotent: packages already present are skipped, so a second run costs one dpkg query.
+# Usage: scripts/setup.sh     (run as root, or with sudo available)
+set -euo pipefail
+
+packages=(
+        # build
+        meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+        libsystemd-dev libinih-dev libgpiod-dev libi2c-dev libcmocka-dev
+        # tests and demo: real clients and peers
+        python3 ipmitool tshark valgrind openipmi gpiod systemd strace
+        libnbd-bin nbdkit qemu-utils fuse3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "setup: installing ${missing[*]}" >&2
+# wireshark-common asks whether non-root users may capture; the tests only read pcap files.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Install what is needed, build, and run every test satmc has:
+#   1. gcc, -Wall -Wextra -Werror: unit + integration suites, fuzz corpora replayed;
+#   2. the unit suite again under valgrind, and the integration suite with satmcd under valgrind;
+#   3. clang with ASan+UBSan: every suite again;
+#   4. clang with libFuzzer: each fuzz target runs briefly from its corpus (FUZZ_SECONDS, 10).
+# Usage: scripts/test.sh            (CI runs exactly this)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "gcc build, -Werror"
+[ -d build ] || meson setup build -Dwerror=true
+meson compile -C build
+step "unit + integration suites"
+meson test -C build --print-errorlogs
+
+step "unit suite under valgrind"
+meson test -C build --setup=valgrind --suite unit --print-errorlogs
+step "integration suite with satmcd under valgrind"
+meson test -C build --setup=vgdaemon --suite integration --print-errorlogs
+
+step "clang ASan+UBSan build, every suite"
+[ -d build-asan ] || CC=clang meson setup build-asan -Dwerror=true \
+        -Db_sanitize=address,undefined -Db_lundef=false
+meson compile -C build-asan
+meson test -C build-asan --setup=asan --print-errorlogs
+
+step "libFuzzer smoke run"
+scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+
+step "summary"
+# One closing line over every stage's results, in the plain form CI reads.
+python3 - <<'PY'
+import glob, json
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+for log in sorted(glob.glob("build*/meson-logs/testlog*.json")):
+    for line in open(log):
+        result = json.loads(line)["result"]
+        key = {"OK": "passed", "EXPECTEDFAIL": "passed", "SKIP": "skipped"}.get(result, "failed")
+        counts[key] += 1
+print("tests: %(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
+PY

@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * satmc-i2c-bus: an emulated multi-master I2C bus on a UNIX SOCK_SEQPACKET socket
+ * (docs/emulated-bus.md). Endpoints attach the 7-bit addresses they answer; a master write is
+ * delivered whole to the owner of its address and the writer learns ACK or NAK. Faults (drop,
+ * corrupt, NAK, delay) are injected per address or by probability from a seeded generator, so
+ * a failing run can be replayed exactly. Every transaction goes to a pcap (LINKTYPE_I2C_LINUX).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "protocol/emubus-wire.h"
+#include "satmc-config.h"
+
+#define FAULT_RULES_MAX 32
+
+struct conn {
+        struct bus *bus;
+        struct conn *next;
+        sd_event_source *source;
+        int fd;
+        uint64_t id;                    /* stable handle for delayed deliveries */
+        uint8_t addrs[EMUBUS_ATTACH_MAX];
+        size_t n_addrs;
+};
+
+struct fault_rule {
+        struct emubus_fault f;
+        unsigned fired;
+};
+
+struct bus {
+        sd_event *event;
+        int listen_fd;
+        const char *socket_path;
+        struct conn *conns;
+        struct delayed_write *delayed;  /* held back by delay faults, in no order */
+        uint64_t next_id;
+        struct fault_rule rules[FAULT_RULES_MAX];
+        size_t n_rules;
+        uint64_t rng;                   /* xorshift64 state, from --seed */
+        FILE *pcap;
+        bool verbose;
+        struct {
+                uint64_t writes, acked, naked, dropped, corrupted, delayed;
+        } stats;
+};
+
+/* A write held back by a delay fault, delivered (and ACKed) when its timer fires. */
+struct delayed_write {
+        struct bus *bus;
+        struct delayed_write *next;
+        sd_event_source *timer;
+        uint64_t writer_id;
+        uint8_t tag;
+        uint8_t addr7;
+        size_t len;
+        uint8_t data[EMUBUS_DATA_MAX];
+};
+
+/* xorshift64: tiny, good enough for fault dice, and identical on every machine for a seed. */
+static uint64_t rng_next(struct bus *b) {
+        uint64_t x = b->rng;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return b->rng = x;
+}
+
+static double rng_unit(struct bus *b) {
+        return (double) (rng_next(b) >> 11) / (double) (UINT64_C(1) << 53);
+}
+
+/* ---- pcap: classic format, LINKTYPE_I2C_LINUX (209) ---- */
+
+static int pcap_open(struct bus *b, const char *path) {
+        /* Written in host order with the magic, as libpcap does; readers swap as needed. */
+        struct {
+                uint32_t magic;
+                uint16_t major, minor;
+                int32_t thiszone;
+                uint32_t sigfigs, snaplen, linktype;
+        } hdr = { 0xa1b23c4d /* nanosecond timestamps */, 2, 4, 0, 0, 65535, 209 };
+
+        b->pcap = fopen(path, "we");
+        if (!b->pcap)
+                return -errno;
+        if (fwrite(&hdr, sizeof(hdr), 1, b->pcap) != 1 || fflush(b->pcap) != 0)
+                return -EIO;
+        return 0;
+}
+
+/*
+ * One record: the 5-byte Linux I2C pseudo-header (bus number, then 32-bit big-endian flags;
+ * 0 = a write message), the 8-bit address byte as on the wire, then the written bytes.
+ */
+static void pcap_write(struct bus *b, uint8_t addr7, const uint8_t *data, size_t len) {
+        struct timespec ts;
+        struct {
+                uint32_t sec, nsec, caplen, len;
+        } rec;
+        uint8_t pseudo[6] = { 0, 0, 0, 0, 0, (uint8_t) (addr7 << 1) };
+
+        if (!b->pcap)
+                return;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        rec.sec = (uint32_t) ts.tv_sec;
+        rec.nsec = (uint32_t) ts.tv_nsec;
+        rec.caplen = rec.len = (uint32_t) (sizeof(pseudo) + len);
+        fwrite(&rec, sizeof(rec), 1, b->pcap);
+        fwrite(pseudo, sizeof(pseudo), 1, b->pcap);
+        fwrite(data, len, 1, b->pcap);
+        /* Flushed per record so a test can read the capture while the bus runs. */
+        fflush(b->pcap);
+}
+
+/* ---- connections ---- */
+
+static void conn_free(struct conn *c) {
+        struct conn **p;
+
+        if (!c)
+                return;
+        for (p = &c->bus->conns; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
+        sd_event_source_disable_unref(c->source);
+        close(c->fd);
+        free(c);
+}
+
+static struct conn *conn_by_id(struct bus *b, uint64_t id) {
+        for (struct conn *c = b->conns; c; c = c->next)
+                if (c->id == id)
+                        return c;
+        return NULL;
+}
+
+static struct conn *owner_of(struct bus *b, uint8_t addr7) {
+        for (struct conn *c = b->conns; c; c = c->next)
+                for (size_t i = 0; i < c->n_addrs; i++)
+                        if (c->addrs[i] == addr7)
+                                return c;
+        return NULL;
+}
+
+static void conn_send(struct conn *c, const struct emubus_msg *m) {
+        uint8_t pkt[EMUBUS_PACKET_MAX];
+        int n = emubus_encode(m, pkt, sizeof(pkt));
+
+        /* A peer too slow to drain its socket loses the packet, as a slave that does not
+         * keep up loses frames; the bus itself never blocks on one endpoint. */
+        if (n > 0 && send(c->fd, pkt, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && c->bus->verbose)
+                fprintf(stderr, "satmc-i2c-bus: endpoint %" PRIu64 ": %s\n", c->id, strerror(errno));
+}
+
+static void reply_written(struct bus *b, uint64_t writer_id, uint8_t tag, bool ack) {
+        struct conn *w = conn_by_id(b, writer_id);
+        struct emubus_msg m = { .type = EMUBUS_WRITTEN, .tag = tag,
+                                .status = ack ? EMUBUS_ACK : EMUBUS_NAK };
+
+        if (ack)
+                b->stats.acked++;
+        else
+                b->stats.naked++;
+        if (w)
+                conn_send(w, &m);
+}
+
+/*
+ * Put the write on the wire: find who answers the address, record the transaction, deliver.
+ * A general call (address 0) reaches every attached endpoint but the writer and is ACKed if
+ * anyone is there, as on a real bus where every slave ACKs a general call it accepts.
+ */
+static void complete_write(struct bus *b, uint64_t writer_id, uint8_t tag, uint8_t addr7,
+                           const uint8_t *data, size_t len) {
+        struct emubus_msg m = { .type = EMUBUS_DELIVER, .addr7 = addr7, .data = data, .len = len };
+        struct conn *owner = NULL;
+        bool ack = false;
+
+        if (addr7 == EMUBUS_GENERAL_CALL) {
+                for (struct conn *c = b->conns; c; c = c->next)
+                        if (c->id != writer_id && c->n_addrs > 0)
+                                ack = true;
+        } else {
+                owner = owner_of(b, addr7);
+                ack = owner != NULL;
+        }
+
+        /* A NAKed write ends after the address byte: that is all the capture shows. */
+        pcap_write(b, addr7, data, ack ? len : 0);
+
+        if (addr7 == EMUBUS_GENERAL_CALL) {
+                for (struct conn *c = b->conns; c; c = c->next)
+                        if (c->id != writer_id && c->n_addrs > 0)
+                                conn_send(c, &m);
+        } else if (owner)
+                conn_send(owner, &m);
+        reply_written(b, writer_id, tag, ack);
+}
+
+static void delayed_write_free(struct delayed_write *d) {
+        for (struct delayed_write **p = &d->bus->delayed; *p; p = &(*p)->next)
+                if (*p == d) {
+                        *p = d->next;
+                        break;
+                }
+        sd_event_source_disable_unref(d->timer);
+        free(d);
+}
+
+static int on_delay_elapsed(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct delayed_write *d = userdata;
+
+        complete_write(d->bus, d->writer_id, d->tag, d->addr7, d->data, d->len);
+        delayed_write_free(d);
+        return 0;
+}
+
+/* Roll every rule that matches addr7; returns the set of kinds that fire (bit per kind). */
+static unsigned roll_faults(struct bus *b, uint8_t addr7, unsigned *delay_ms) {
+        unsigned fired = 0;
+
+        for (size_t i = 0; i < b->n_rules; i++) {
+                struct fault_rule *r = &b->rules[i];
+
+                if (r->f.addr7 >= 0 && r->f.addr7 != addr7)
+                        continue;
+                if (r->f.count > 0 && r->fired >= r->f.count)
+                        continue;
+                if (r->f.probability < 1.0 && rng_unit(b) >= r->f.probability)
+                        continue;
+                r->fired++;
+                fired |= 1u << r->f.kind;
+                if (r->f.kind == EMUBUS_FAULT_DELAY)
+                        *delay_ms = r->f.delay_ms;
+        }
+        return fired;
+}
+
+static void handle_write(struct conn *c, const struct emubus_msg *m) {
+        struct bus *b = c->bus;
+        uint8_t data[EMUBUS_DATA_MAX];
+        unsigned delay_ms = 0, fired;
+
+        b->stats.writes++;
+        memcpy(data, m->data, m->len);
+        fired = roll_faults(b, m->addr7, &delay_ms);
+
+        if (fired & (1u << EMUBUS_FAULT_NAK)) {
+                /* The address byte went out and nobody acknowledged it: only that is seen. */
+                pcap_write(b, m->addr7, data, 0);
+                reply_written(b, c->id, m->tag, false);
+                return;
+        }
+        if (fired & (1u << EMUBUS_FAULT_DROP)) {
+                /* Lost after the ACK, as when a slave's receive queue overflows. */
+                b->stats.dropped++;
+                pcap_write(b, m->addr7, data, m->len);
+                reply_written(b, c->id, m->tag, true);
+                return;
+        }
+        if (fired & (1u << EMUBUS_FAULT_CORRUPT)) {
+                size_t at = (size_t) (rng_next(b) % m->len);
+
+                data[at] ^= (uint8_t) (1u << (rng_next(b) % 8));
+                b->stats.corrupted++;
+        }
+        if (fired & (1u << EMUBUS_FAULT_DELAY)) {
+                struct delayed_write *d = malloc(sizeof(*d));
+                int r;
+
+                if (d) {
+                        *d = (struct delayed_write) { .bus = b, .writer_id = c->id, .tag = m->tag,
+                                                      .addr7 = m->addr7, .len = m->len };
+                        memcpy(d->data, data, m->len);
+                        r = sd_event_add_time_relative(b->event, &d->timer, CLOCK_MONOTONIC,
+                                                       (uint64_t) delay_ms * 1000, 0,
+                                                       on_delay_elapsed, d);
+                        if (r >= 0) {
+                                d->next = b->delayed;
+                                b->delayed = d;
+                                b->stats.delayed++;
+                                return;
+                        }
+                        free(d);
+                }
+                /* Could not schedule: deliver now rather than lose the write. */
+        }
+        complete_write(b, c->id, m->tag, m->addr7, data, m->len);
+}
+
+static void handle_attach(struct conn *c, const struct emubus_msg *m) {
+        struct emubus_msg reply = { .type = EMUBUS_ATTACHED };
+
+        for (size_t i = 0; i < m->len && reply.status == 0; i++) {
+                struct conn *owner = owner_of(c->bus, m->data[i]);
+
+                if (owner && owner != c)
+                        reply.status = EADDRINUSE;
+        }
+        if (reply.status == 0 && c->n_addrs + m->len > EMUBUS_ATTACH_MAX)
+                reply.status = ENOSPC;
+        if (reply.status == 0)
+                for (size_t i = 0; i < m->len; i++)
+                        if (!owner_of(c->bus, m->data[i]))
+                                c->addrs[c->n_addrs++] = m->data[i];
+        conn_send(c, &reply);
+}
+
+static void handle_fault(struct conn *c, const struct emubus_msg *m) {
+        struct bus *b = c->bus;
+        struct emubus_msg reply = { .type = EMUBUS_FAULTED };
+        struct emubus_fault f;
+
+        if (emubus_fault_parse((const char *) m->data, m->len, &f) < 0)
+                reply.status = EINVAL;
+        else if (f.clear)
+                b->n_rules = 0;
+        else if (b->n_rules >= FAULT_RULES_MAX)
+                reply.status = ENOSPC;
+        else
+                b->rules[b->n_rules++] = (struct fault_rule) { .f = f };
+        conn_send(c, &reply);
+}
+
+static int on_conn_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct conn *c = userdata;
+        uint8_t pkt[EMUBUS_PACKET_MAX];
+        struct emubus_msg m;
+        ssize_t n;
+
+        n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n <= 0) {
+                conn_free(c);   /* hung up: its addresses are free again */
+                return 0;
+        }
+        if ((size_t) n > sizeof(pkt) || emubus_decode(pkt, (size_t) n, &m) < 0) {
+                fprintf(stderr, "satmc-i2c-bus: endpoint %" PRIu64 " sent a malformed packet "
+                        "(%zd bytes), disconnecting it\n", c->id, n);
+                conn_free(c);
+                return 0;
+        }
+
+        switch (m.type) {
+        case EMUBUS_ATTACH:
+                handle_attach(c, &m);
+                break;
+        case EMUBUS_WRITE:
+                handle_write(c, &m);
+                break;
+        case EMUBUS_FAULT:
+                handle_fault(c, &m);
+                break;
+        default:
+                fprintf(stderr, "satmc-i2c-bus: endpoint %" PRIu64 " sent packet type 0x%02x, "
+                        "which only the bus sends; disconnecting it\n", c->id, m.type);
+                conn_free(c);
+        }
+        return 0;
+}
+
+static int on_listen_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct bus *b = userdata;
+        struct conn *c;
+        int cfd, r;
+
+        cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (cfd < 0)
+                return 0;       /* transient (EAGAIN, ECONNABORTED, EMFILE): keep serving */
+
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(cfd);
+                return 0;
+        }
+        *c = (struct conn) { .bus = b, .fd = cfd, .id = ++b->next_id };
+        r = sd_event_add_io(b->event, &c->source, cfd, EPOLLIN, on_conn_readable, c);
+        if (r < 0) {
+                close(cfd);
+                free(c);
+                return 0;
+        }
+        c->next = b->conns;
+        b->conns = c;
+        return 0;
+}
+
+static int listen_on(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(path);    /* a stale socket from a previous run */
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "Usage: satmc-i2c-bus --socket PATH [OPTION]...\n"
+                "An emulated multi-master I2C bus for IPMB endpoints (docs/emulated-bus.md).\n\n"
+                "  -s, --socket PATH   listen here (SOCK_SEQPACKET)\n"
+                "  -w, --pcap FILE     record every transaction (LINKTYPE_I2C_LINUX)\n"
+                "  -f, --fault SPEC    inject a fault, KIND[@ADDR7][:p=P][:n=N][:ms=MS],\n"
+                "                      KIND one of drop, corrupt, nak, delay (repeatable)\n"
+                "      --seed N        seed for probabilistic faults (default 1)\n"
+                "  -v, --verbose       report dropped packets\n"
+                "  -h, --help          this text\n"
+                "      --version       print the version\n");
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                { "socket", required_argument, NULL, 's' },
+                { "pcap", required_argument, NULL, 'w' },
+                { "fault", required_argument, NULL, 'f' },
+                { "seed", required_argument, NULL, 'S' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {}
+        };
+        struct bus b = { .listen_fd = -1, .rng = 1 };
+        const char *pcap_path = NULL;
+        sigset_t mask;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, "s:w:f:vh", options, NULL)) >= 0) {
+                switch (opt) {
+                case 's':
+                        b.socket_path = optarg;
+                        break;
+                case 'w':
+                        pcap_path = optarg;
+                        break;
+                case 'f': {
+                        struct emubus_fault f;
+
+                        if (emubus_fault_parse(optarg, strlen(optarg), &f) < 0 || f.clear) {
+                                fprintf(stderr, "satmc-i2c-bus: bad fault \"%s\"\n", optarg);
+                                return 2;
+                        }
+                        if (b.n_rules >= FAULT_RULES_MAX) {
+                                fprintf(stderr, "satmc-i2c-bus: at most %d faults\n", FAULT_RULES_MAX);
+                                return 2;
+                        }
+                        b.rules[b.n_rules++] = (struct fault_rule) { .f = f };
+                        break;
+                }
+                case 'S': {
+                        char *end;
+
+                        errno = 0;
+                        b.rng = strtoull(optarg, &end, 0);
+                        if (errno || *end || end == optarg) {
+                                fprintf(stderr, "satmc-i2c-bus: bad seed \"%s\"\n", optarg);
+                                return 2;
+                        }
+                        if (b.rng == 0)
+                                b.rng = 1;      /* xorshift's one fixed point */
+                        break;
+                }
+                case 'v':
+                        b.verbose = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                case 'V':
+                        printf("satmc-i2c-bus %s\n", SATMC_VERSION);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+        }
+        if (!b.socket_path || optind != argc) {
+                usage(stderr);
+                return 2;
+        }
+
+        if (pcap_path) {
+                r = pcap_open(&b, pcap_path);
+                if (r < 0) {
+                        fprintf(stderr, "satmc-i2c-bus: %s: %s\n", pcap_path, strerror(-r));
+                        return 1;
+                }
+        }
+
+        b.listen_fd = listen_on(b.socket_path);
+        if (b.listen_fd < 0) {
+                fprintf(stderr, "satmc-i2c-bus: %s: %s\n", b.socket_path, strerror(-b.listen_fd));
+                return 1;
+        }
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = sd_event_default(&b.event);
+        if (r >= 0)
+                r = sd_event_add_io(b.event, NULL, b.listen_fd, EPOLLIN, on_listen_readable, &b);
+        if (r >= 0)
+                r = sd_event_add_signal(b.event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(b.event, NULL, SIGINT, NULL, NULL);
+        if (r < 0) {
+                fprintf(stderr, "satmc-i2c-bus: event loop: %s\n", strerror(-r));
+                return 1;
+        }
+
+        (void) sd_notify(0, "READY=1");
+        r = sd_event_loop(b.event);
+
+        while (b.delayed)
+                delayed_write_free(b.delayed);
+        while (b.conns)
+                conn_free(b.conns);
+        sd_event_unref(b.event);
+        close(b.listen_fd);
+        (void) unlink(b.socket_path);
+        if (b.pcap)
+                fclose(b.pcap);
+        fprintf(stderr, "satmc-i2c-bus: writes=%" PRIu64 " acked=%" PRIu64 " naked=%" PRIu64
+                " dropped=%" PRIu64 " corrupted=%" PRIu64 " delayed=%" PRIu64 "\n",
+                b.stats.writes, b.stats.acked, b.stats.naked, b.stats.dropped,
+                b.stats.corrupted, b.stats.delayed);
+        return r < 0 ? 1 : 0;
+}

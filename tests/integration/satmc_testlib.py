@@ -1,0 +1,118 @@
+"""Shared plumbing for satmc integration tests: start the emulated bus and satmcd as real
+processes, wait for satmcd's READY=1 on a NOTIFY_SOCKET we own, and tear everything down.
+
+Binaries come from the environment (set by tests/integration/meson.build):
+SATMCD, SATMC_I2C_BUS, SATMC_HARNESS (the directory holding emubus.py).
+SATMCD_WRAPPER, if set, is prefixed to satmcd's command line (e.g. valgrind)."""
+import os, shlex, signal, socket, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(os.path.dirname(__file__), "../harness")))
+import emubus  # noqa: E402
+
+results = {"passed": 0, "failed": 0}
+
+
+def check(cond, what):
+    results["passed" if cond else "failed"] += 1
+    print(("ok    " if cond else "FAIL  ") + what, flush=True)
+    return cond
+
+
+def finish():
+    print("%d passed, %d failed" % (results["passed"], results["failed"]), flush=True)
+    sys.exit(1 if results["failed"] else 0)
+
+
+class Rig:
+    """One emulated bus, one satmcd, and a BMC endpoint at 7-bit 0x10 (8-bit 0x20)."""
+
+    def __init__(self, config, bus_args=(), satmcd_args=(), bmc_addr7=0x10):
+        self.dir = tempfile.mkdtemp(prefix="satmc-it-")
+        self.sock = os.path.join(self.dir, "bus.sock")
+        self.pcap = os.path.join(self.dir, "bus.pcap")
+        self.bus = subprocess.Popen([os.environ["SATMC_I2C_BUS"], "--socket", self.sock,
+                                     "--pcap", self.pcap, *bus_args])
+        wait_for(lambda: os.path.exists(self.sock), "bus socket")
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify_path = os.path.join(self.dir, "notify.sock")
+        self.notify.bind(self.notify_path)
+        self.stderr_path = os.path.join(self.dir, "satmcd.stderr")
+        self.stderr = open(self.stderr_path, "w+")
+        wrapper = shlex.split(os.environ.get("SATMCD_WRAPPER", ""))
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
+        self.satmcd = subprocess.Popen(wrapper + [os.environ["SATMCD"], "--config", config,
+                                                  "--bus-socket", self.sock, *satmcd_args],
+                                       env=env, stderr=self.stderr, stdin=subprocess.DEVNULL)
+        self.wait_notify("READY=1", 30 if wrapper else 10)
+        self.bmc = emubus.Endpoint(self.sock, [bmc_addr7])
+        self.seq = 0
+
+    def wait_notify(self, what, timeout=10):
+        self.notify.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.notify.recv(4096).decode()
+            except socket.timeout:
+                break
+            if what in msg.split("\n"):
+                return msg
+        raise SystemExit("satmcd never sent %s; stderr:\n%s" % (what, self.read_stderr()))
+
+    def read_stderr(self):
+        self.stderr.flush()
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def next_seq(self):
+        self.seq = (self.seq + 1) & 0x3F
+        return self.seq
+
+    def transact(self, netfn, cmd, data=b"", seq=None, rs_sa=0x72, timeout=1.0):
+        """Send an IPMB request to rs_sa; return the whole frame that comes back, or None."""
+        seq = self.next_seq() if seq is None else seq
+        frame = emubus.ipmb_request(rs_sa, netfn, cmd, seq, data)
+        return self.send_raw(rs_sa >> 1, frame[1:], timeout)
+
+    def send_raw(self, addr7, data, timeout=1.0):
+        """One master write of data (the bytes after the address byte) to addr7; return the
+        whole frame that comes back (8-bit destination first), or None."""
+        if not self.bmc.write(addr7, data):
+            return None
+        got = self.bmc.recv(timeout)
+        return None if got is None else bytes([got[0] << 1]) + bytes(got[1])
+
+    def counters(self):
+        """Ask satmcd for its counters (SIGUSR1) and parse the newest counters line."""
+        before = self.read_stderr().count("counters:")
+        self.satmcd.send_signal(signal.SIGUSR1)
+        wait_for(lambda: self.read_stderr().count("counters:") > before, "counters line")
+        line = [l for l in self.read_stderr().splitlines() if l.startswith("counters:")][-1]
+        return {k: int(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+
+    def stop(self):
+        rc = None
+        if self.satmcd.poll() is None:
+            self.satmcd.send_signal(signal.SIGTERM)
+            try:
+                rc = self.satmcd.wait(30)
+            except subprocess.TimeoutExpired:
+                self.satmcd.kill()
+                rc = "hung"
+        else:
+            rc = self.satmcd.returncode
+        self.bus.send_signal(signal.SIGTERM)
+        try:
+            self.bus.wait(10)
+        except subprocess.TimeoutExpired:
+            self.bus.kill()
+        return rc
+
+
+def wait_for(pred, what, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.01)
+    raise SystemExit("timed out waiting for " + what)

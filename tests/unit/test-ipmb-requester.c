@@ -1,2 +1,0 @@
-/* Placeholder: being written. Skips. */
-int main(void) { return 77; }
