@@ -204,6 +204,8 @@ static int run(const struct options *o) {
         c1 = cpu_ns(daemon);
         rss = status_field(daemon, "VmRSS:");
 
+        /* Let satmcd finish the last request and go back to epoll_wait before counting. */
+        usleep(100 * 1000);
         w0 = wakeups(daemon);
         usleep(o->idle_ms * 1000);
         w1 = wakeups(daemon);

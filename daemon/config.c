@@ -108,8 +108,13 @@ static int parse_ipmb_address(const struct config_key *k, const char *value, voi
         if (parse_ranged(k, value, &v, reason) < 0)
                 return -EINVAL;
         if (v & 1) {
-                snprintf(reason, REASON_MAX, "%s %s is odd: IPMB addresses are 8-bit (7-bit << 1); "
-                         "did you mean 0x%02lx?", k->name, value, v << 1);
+                /* Suggest the 8-bit form only if it is a valid address itself (not for 0xd9). */
+                if (v << 1 <= k->max)
+                        snprintf(reason, REASON_MAX, "%s %s is odd: IPMB addresses are 8-bit "
+                                 "(7-bit << 1); did you mean 0x%02lx?", k->name, value, v << 1);
+                else
+                        snprintf(reason, REASON_MAX, "%s %s is odd: IPMB addresses are 8-bit "
+                                 "(7-bit << 1)", k->name, value);
                 return -EINVAL;
         }
         *(uint8_t *) dest = (uint8_t) v;
@@ -131,6 +136,25 @@ static int parse_string(const struct config_key *k, const char *value, void *des
         free(*s);
         *s = copy;
         return 0;
+}
+
+/* A UNIX socket path, or "none" for no socket at all. */
+static int parse_socket_path(const struct config_key *k, const char *value, void *dest,
+                             char *reason) {
+        char **s = dest;
+
+        if (strcmp(value, "none") == 0) {
+                free(*s);
+                *s = NULL;
+                return 0;
+        }
+        /* sockaddr_un's sun_path is 108 bytes on Linux, including the NUL. */
+        if (value[0] != '/' || strlen(value) > 107) {
+                snprintf(reason, REASON_MAX, "%s must be an absolute path of at most 107 "
+                         "characters, or none", k->name);
+                return -EINVAL;
+        }
+        return parse_string(k, value, dest, reason);
 }
 
 static int parse_log_level(const struct config_key *k, const char *value, void *dest, char *reason) {
@@ -285,6 +309,11 @@ static const struct config_key config_keys[] = {
         { "transport", "bus-socket", parse_string, C(bus_socket), "/run/satmc/i2c-bus.sock", 0, 0,
           "the emulated bus socket, for type = emulated" },
 
+        { "ipmitool", "socket", parse_socket_path, C(ipmitool_socket), "/run/satmc/ipmitool.sock",
+          0, 0, "UNIX socket for local ipmitool (-I dummy, IPMI_DUMMY_SOCK), or none" },
+        { "ipmitool", "max-clients", parse_u32, C(ipmitool_max_clients), "16", 1, 256,
+          "ipmitool processes served at once; more are refused" },
+
         { "identity", "device-id", parse_u8, I(device_id), "0", 0, 255,
           "Get Device ID: device ID" },
         { "identity", "device-revision", parse_u8, I(device_revision), "0", 0, 15,
@@ -320,6 +349,7 @@ struct load_state {
         unsigned n_errors;
         unsigned seen_line[ELEMENTSOF(config_keys)];    /* 0 = not set in the file */
         unsigned last_syntax_error_line;
+        int read_errno;                         /* fgets() failed, e.g. EISDIR */
         bool oom;
 };
 
@@ -404,10 +434,13 @@ static int on_key(void *user, const char *section, const char *name, const char 
  */
 static char *read_line(char *str, int num, void *stream) {
         struct load_state *s = stream;
-        const char *p;
+        const char *start, *p;
 
-        if (!fgets(str, num, s->in))
+        if (!fgets(str, num, s->in)) {
+                if (ferror(s->in))
+                        s->read_errno = errno > 0 ? errno : EIO;
                 return NULL;
+        }
         s->line++;
 
         if (!strchr(str, '\n') && !feof(s->in)) {
@@ -421,7 +454,11 @@ static char *read_line(char *str, int num, void *stream) {
                 return str;
         }
 
-        for (p = str; *p == ' ' || *p == '\t' || *p == '\r'; p++)
+        /* inih skips a UTF-8 byte order mark at the start of the file, and so must we. */
+        start = str;
+        if (s->line == 1 && strncmp(start, "\xEF\xBB\xBF", 3) == 0)
+                start += 3;
+        for (p = start; *p == ' ' || *p == '\t' || *p == '\r'; p++)
                 ;
         if (*p == '\0' || *p == '\n' || *p == ';' || *p == '#')
                 return str;
@@ -433,10 +470,10 @@ static char *read_line(char *str, int num, void *stream) {
                 }
                 return str;
         }
-        if (p != str || !strchr(p, '=')) {
+        if (p != start || !strchr(p, '=')) {
                 /* Indented lines would be taken as continuations of the previous value. */
-                report(s, s->line, p != str ? "indented line (values do not continue over lines)"
-                                            : "expected \"key = value\" or \"[section]\"");
+                report(s, s->line, p != start ? "indented line (values do not continue over lines)"
+                                              : "expected \"key = value\" or \"[section]\"");
                 s->last_syntax_error_line = s->line;
                 str[0] = '\0';
         }
@@ -474,6 +511,8 @@ int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_co
 
         s.config = c;
         r = ini_parse_stream(read_line, &s, on_key, &s);
+        if (s.read_errno)
+                return -s.read_errno;   /* not a configuration error: no "required" noise */
         if (r < 0)
                 return -ENOMEM;
         if (s.oom)
@@ -510,6 +549,7 @@ struct satmc_config *config_free(struct satmc_config *c) {
         free(c->path);
         free(c->device);
         free(c->bus_socket);
+        free(c->ipmitool_socket);
         free(c);
         return NULL;
 }

@@ -45,6 +45,10 @@ struct satmc_config {
         char *device;                   /* TRANSPORT_KIND_CHARDEV */
         char *bus_socket;               /* TRANSPORT_KIND_EMULATED */
 
+        /* [ipmitool] */
+        char *ipmitool_socket;          /* local ipmitool -I dummy socket; NULL = none */
+        uint32_t ipmitool_max_clients;
+
         /* [identity] */
         struct satmc_identity identity;
 };

@@ -20,6 +20,7 @@ static const char *const counter_names[_COUNTER_MAX] = {
         [COUNTER_CC_INVALID_COMMAND]     = "answered-invalid-command",
         [COUNTER_CC_INVALID_LENGTH]      = "answered-invalid-length",
         [COUNTER_CC_ERROR]               = "answered-error",
+        [COUNTER_LOCAL_REQUESTS]         = "ipmitool-requests",
 };
 
 const char *counter_name(enum counter which) {

@@ -23,6 +23,7 @@ enum counter {
         COUNTER_CC_INVALID_COMMAND,     /* answered 0xC1 by the dispatcher */
         COUNTER_CC_INVALID_LENGTH,      /* answered 0xC7 by the dispatcher */
         COUNTER_CC_ERROR,               /* a handler answered a non-zero completion code */
+        COUNTER_LOCAL_REQUESTS,         /* requests from the local ipmitool socket */
         _COUNTER_MAX,
 };
 

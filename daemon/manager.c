@@ -39,6 +39,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
+        ipmitool_socket_free(m->ipmitool);
         sd_event_source_disable_unref(m->transport_source);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
@@ -162,6 +163,47 @@ void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len) {
                 (void) manager_apply_reset(m);
 }
 
+void manager_handle_local(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+        counter_inc(&m->counters, COUNTER_LOCAL_REQUESTS);
+        dispatch_request(m, in, out);
+}
+
+static void on_ipmitool_request(IpmitoolClient *c, const struct ipmi_dummy_request *req,
+                                void *userdata) {
+        Manager *m = userdata;
+        uint8_t data[IPMI_MAX_DATA_LEN];
+        struct ipmi_msg_in in = {
+                .netfn = req->netfn,
+                .cmd = req->cmd,
+                .lun = req->lun,
+                .data = req->data,
+                .len = req->data_len,
+        };
+        /* A local client is not limited by IPMB's frame size; ipmitool accepts up to 255. */
+        struct ipmi_msg_out out = { .data = data, .cap = sizeof(data) };
+
+        log_debug("ipmitool: netfn 0x%02x cmd 0x%02x, %zu bytes", req->netfn, req->cmd,
+                  req->data_len);
+        manager_handle_local(m, &in, &out);
+
+        struct ipmi_dummy_response rsp = {
+                .netfn = (uint8_t) (req->netfn | 1),
+                .cmd = req->cmd,
+                .lun = req->lun,
+                .ccode = out.cc,
+                .data = out.data,
+                .data_len = out.len,
+        };
+        (void) ipmitool_client_reply(c, &rsp);
+
+        if (m->pending_reset != MANAGER_RESET_NONE)
+                (void) manager_apply_reset(m);
+}
+
+static const struct ipmitool_socket_ops ipmitool_ops = {
+        .request = on_ipmitool_request,
+};
+
 int manager_apply_reset(Manager *m) {
         enum manager_reset what = m->pending_reset;
 
@@ -277,6 +319,16 @@ int manager_start(Manager *m, Transport *transport) {
         (void) sd_event_source_set_description(m->sigterm_source, "sigterm");
         (void) sd_event_source_set_description(m->sigint_source, "sigint");
         (void) sd_event_source_set_description(m->sigusr1_source, "sigusr1");
+
+        if (m->config->ipmitool_socket) {
+                r = ipmitool_socket_new(m->event, m->config->ipmitool_socket, -1,
+                                        m->config->ipmitool_max_clients, &ipmitool_ops, m,
+                                        &m->ipmitool);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to listen on ipmitool socket %s: %m",
+                                               m->config->ipmitool_socket);
+                log_info("ipmitool front end on %s.", m->config->ipmitool_socket);
+        }
 
         /* Pings the service manager at half of WATCHDOG_USEC; a no-op when it is unset. */
         r = sd_event_set_watchdog(m->event, true);

@@ -11,7 +11,9 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "dispatch.h"
 #include "counters.h"
+#include "ipmitool-socket.h"
 #include "response-cache.h"
 #include "transport/transport.h"
 
@@ -30,6 +32,7 @@ struct Manager {
 
         struct satmc_config *config;
         Transport *transport;
+        IpmitoolSocket *ipmitool;       /* local ipmitool -I dummy front end, or NULL */
 
         struct counters counters;
         struct response_cache cache;
@@ -60,6 +63,12 @@ int manager_run(Manager *m);
  * fuzzers drive the same path the loop does.
  */
 void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len);
+
+/*
+ * Answer one request from a front end other than IPMB (the local ipmitool socket): the same
+ * dispatcher, the same counters. out->cap bounds the answer.
+ */
+void manager_handle_local(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out);
 
 /* Apply a requested Warm/Cold Reset. Cold Reset does not return on success. */
 int manager_apply_reset(Manager *m);

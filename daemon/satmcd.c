@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* satmcd: IPMB satellite management controller daemon. */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@ struct arguments {
         const char *bus_socket;
         const char *device;
         const char *log_level;
+        const char *ipmitool_socket;
         bool check_config;
         bool list_commands;
         bool dump_config_reference;
@@ -30,6 +33,7 @@ static void help(void) {
                "  -c --config=PATH         configuration file (default " DEFAULT_CONFIG ")\n"
                "     --bus-socket=PATH     override [transport] bus-socket (emulated bus)\n"
                "     --device=PATH         override [transport] device (/dev/ipmb-N)\n"
+               "     --ipmitool-socket=PATH  override [ipmitool] socket (none: no local socket)\n"
                "     --log-level=LEVEL     override [mc] log-level (err ... debug)\n"
                "     --check-config        parse the configuration, report, and exit\n"
                "     --list-commands       print the IPMI commands satmcd implements\n"
@@ -45,6 +49,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 ARG_BUS_SOCKET = 0x100,
                 ARG_DEVICE,
                 ARG_LOG_LEVEL,
+                ARG_IPMITOOL_SOCKET,
                 ARG_CHECK_CONFIG,
                 ARG_LIST_COMMANDS,
                 ARG_DUMP_CONFIG_REFERENCE,
@@ -55,6 +60,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 { "bus-socket",            required_argument, NULL, ARG_BUS_SOCKET },
                 { "device",                required_argument, NULL, ARG_DEVICE },
                 { "log-level",             required_argument, NULL, ARG_LOG_LEVEL },
+                { "ipmitool-socket",       required_argument, NULL, ARG_IPMITOOL_SOCKET },
                 { "check-config",          no_argument,       NULL, ARG_CHECK_CONFIG },
                 { "list-commands",         no_argument,       NULL, ARG_LIST_COMMANDS },
                 { "dump-config-reference", no_argument,       NULL, ARG_DUMP_CONFIG_REFERENCE },
@@ -82,6 +88,9 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                                 return -EINVAL;
                         }
                         a->log_level = optarg;
+                        break;
+                case ARG_IPMITOOL_SOCKET:
+                        a->ipmitool_socket = optarg;
                         break;
                 case ARG_CHECK_CONFIG:
                         a->check_config = true;
@@ -125,8 +134,24 @@ static int apply_overrides(struct satmc_config *c, const struct arguments *a) {
                         return -ENOMEM;
                 c->transport = TRANSPORT_KIND_CHARDEV;
         }
-        if (a->log_level)
-                c->log_level = log_level_from_string(a->log_level);
+        if (a->ipmitool_socket) {
+                free(c->ipmitool_socket);
+                c->ipmitool_socket = NULL;
+                if (strcmp(a->ipmitool_socket, "none") != 0) {
+                        c->ipmitool_socket = strdup(a->ipmitool_socket);
+                        if (!c->ipmitool_socket)
+                                return -ENOMEM;
+                }
+        }
+        if (a->log_level) {
+                int level = log_level_from_string(a->log_level);
+
+                if (level < 0) {
+                        fprintf(stderr, "satmcd: unknown log level \"%s\"\n", a->log_level);
+                        return -EINVAL;
+                }
+                c->log_level = level;
+        }
         return 0;
 }
 
@@ -160,7 +185,7 @@ static int run(int argc, char **argv) {
         }
         r = apply_overrides(config, &a);
         if (r < 0)
-                return log_error_errno(r, "Failed to apply options: %m"), 1;
+                return r == -EINVAL ? 2 : (log_error_errno(r, "Failed to apply options: %m"), 1);
         if (a.check_config) {
                 printf("%s: configuration OK\n", a.config);
                 return 0;
@@ -181,5 +206,8 @@ static int run(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+        /* A peer that hangs up (an emulated bus, later a front-end client) must cost one
+         * failed send, not the daemon: writes report EPIPE instead. */
+        signal(SIGPIPE, SIG_IGN);
         return run(argc, argv);
 }

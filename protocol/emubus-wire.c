@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,32 +73,43 @@ int emubus_decode(const uint8_t *buf, size_t len, struct emubus_msg *out) {
 int emubus_encode(const struct emubus_msg *m, uint8_t *buf, size_t size) {
         size_t n = 0, need;
 
+        /* Refuse what emubus_decode() would refuse, so both ends agree on what is valid. */
         switch (m->type) {
         case EMUBUS_ATTACH:
+                if (m->len < 1 || m->len > EMUBUS_ATTACH_MAX)
+                        return -EINVAL;
+                for (size_t i = 0; i < m->len; i++)
+                        if (!emubus_addr7_attachable(m->data[i]))
+                                return -EINVAL;
+                need = 1 + m->len;
+                break;
         case EMUBUS_FAULT:
+                if (m->len < 1 || m->len > EMUBUS_FAULT_TEXT_MAX)
+                        return -EINVAL;
                 need = 1 + m->len;
                 break;
         case EMUBUS_WRITE:
-                need = 3 + m->len;
-                break;
         case EMUBUS_DELIVER:
-                need = 2 + m->len;
+                if (m->len < 1 || m->addr7 > 0x7F)
+                        return -EINVAL;
+                if (m->len > EMUBUS_DATA_MAX)
+                        return -EMSGSIZE;
+                need = (m->type == EMUBUS_WRITE ? 3 : 2) + m->len;
                 break;
         case EMUBUS_ATTACHED:
         case EMUBUS_FAULTED:
                 need = 2;
                 break;
         case EMUBUS_WRITTEN:
+                if (m->status > EMUBUS_NAK)
+                        return -EINVAL;
                 need = 3;
                 break;
         default:
                 return -EINVAL;
         }
-        if (need > size || need > EMUBUS_PACKET_MAX)
+        if (need > size)
                 return -EMSGSIZE;
-        if ((m->type == EMUBUS_WRITE || m->type == EMUBUS_DELIVER) &&
-            (m->len == 0 || m->addr7 > 0x7F))
-                return -EINVAL;
 
         buf[n++] = m->type;
         switch (m->type) {
@@ -122,18 +134,21 @@ int emubus_encode(const struct emubus_msg *m, uint8_t *buf, size_t size) {
         return (int) (n + m->len);
 }
 
-/* Parse an unsigned number (0x.. hex or decimal) that spans exactly s..s+len. */
+/* Parse an unsigned number ("0x" hex or plain decimal, never octal) spanning exactly s..s+len. */
 static int parse_uint(const char *s, size_t len, unsigned long max, unsigned long *ret) {
         char tmp[24], *end;
+        bool hex = len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
         unsigned long v;
 
-        if (len == 0 || len >= sizeof(tmp) || s[0] == '-' || s[0] == '+')
+        if (len == 0 || len >= sizeof(tmp) || !isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        if (hex && !isxdigit((unsigned char) s[2]))
                 return -EINVAL;
         memcpy(tmp, s, len);
         tmp[len] = 0;
         errno = 0;
-        v = strtoul(tmp, &end, 0);
-        if (errno || *end || end == tmp || v > max)
+        v = strtoul(tmp, &end, hex ? 16 : 10);
+        if (errno || end != tmp + len || v > max)
                 return -EINVAL;
         *ret = v;
         return 0;
@@ -143,13 +158,13 @@ static int parse_probability(const char *s, size_t len, double *ret) {
         char tmp[24], *end;
         double v;
 
-        if (len == 0 || len >= sizeof(tmp))
+        if (len == 0 || len >= sizeof(tmp) || !(isdigit((unsigned char) s[0]) || s[0] == '.'))
                 return -EINVAL;
         memcpy(tmp, s, len);
         tmp[len] = 0;
         errno = 0;
         v = strtod(tmp, &end);
-        if (errno || *end || end == tmp || !(v > 0.0 && v <= 1.0))
+        if (errno || end != tmp + len || !(v > 0.0 && v <= 1.0))
                 return -EINVAL;
         *ret = v;
         return 0;

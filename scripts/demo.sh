@@ -32,4 +32,4 @@ echo "== Get Device ID from the BMC's address (0x20) to the satellite (0x72), ov
 python3 scripts/demo-query.py "$bus"
 
 echo "== what crossed the bus, decoded by tshark"
-tshark -r "$work/bus.pcap" -d 'i2c.message,ipmi' 2>/dev/null || echo "(tshark not available)"
+tshark -r "$work/bus.pcap" -d 'i2c.message,ipmi' -o ipmi.dissect_bus_commands:TRUE 2>/dev/null || echo "(tshark not available)"

@@ -289,8 +289,10 @@ static void handle_write(struct conn *c, const struct emubus_msg *m) {
                         *d = (struct delayed_write) { .bus = b, .writer_id = c->id, .tag = m->tag,
                                                       .addr7 = m->addr7, .len = m->len };
                         memcpy(d->data, data, m->len);
+                        /* Accuracy 1 ms: 0 would mean sd-event's default of 250 ms,
+                         * letting a "ms=20" delay fire up to 270 ms late. */
                         r = sd_event_add_time_relative(b->event, &d->timer, CLOCK_MONOTONIC,
-                                                       (uint64_t) delay_ms * 1000, 0,
+                                                       (uint64_t) delay_ms * 1000, 1000,
                                                        on_delay_elapsed, d);
                         if (r >= 0) {
                                 d->next = b->delayed;

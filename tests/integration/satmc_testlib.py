@@ -38,13 +38,23 @@ class Rig:
         self.notify.bind(self.notify_path)
         self.stderr_path = os.path.join(self.dir, "satmcd.stderr")
         self.stderr = open(self.stderr_path, "w+")
+        # Each rig has its own local ipmitool socket, so rigs can run side by side.
+        self.ipmitool_sock = os.path.join(self.dir, "ipmitool.sock")
         wrapper = shlex.split(os.environ.get("SATMCD_WRAPPER", ""))
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         self.satmcd = subprocess.Popen(wrapper + [os.environ["SATMCD"], "--config", config,
-                                                  "--bus-socket", self.sock, *satmcd_args],
+                                                  "--bus-socket", self.sock,
+                                                  "--ipmitool-socket", self.ipmitool_sock,
+                                                  *satmcd_args],
                                        env=env, stderr=self.stderr, stdin=subprocess.DEVNULL)
-        self.wait_notify("READY=1", 30 if wrapper else 10)
-        self.bmc = emubus.Endpoint(self.sock, [bmc_addr7])
+        try:
+            self.wait_notify("READY=1", 30 if wrapper else 10)
+            self.bmc = emubus.Endpoint(self.sock, [bmc_addr7])
+        except BaseException:
+            # Never leave a bus behind: it holds meson's pipe open until the test times out.
+            self.satmcd.kill()
+            self.bus.kill()
+            raise
         self.seq = 0
 
     def wait_notify(self, what, timeout=10):

@@ -1,2 +1,1097 @@
-/* Placeholder: being written. Skips. */
-int main(void) { return 77; }
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration parser, table driven:
+ *
+ *  - golden files in tests/unit/config/: every good-*.ini loads silently into the values listed
+ *    in good_cases[]; every bad-*.ini fails with -EINVAL and prints exactly bad-*.expected. The
+ *    test chdir()s into that directory and loads files by bare name, so messages read
+ *    "bad-x.ini:3: reason". A file in the directory that no table names is itself a failure.
+ *  - the shipped examples/board.ini and tests/integration/board-test.ini;
+ *  - one key = value at a time from memory (value_cases[]), accepted or with its exact message;
+ *  - guid_from_string() / guid_to_string();
+ *  - config_dump_reference(): its format, that it parses back into the built-in defaults, and
+ *    that docs/configuration.md has a row for every key it lists, so neither can drift.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "daemon/config.h"
+#include "protocol/ipmi.h"
+
+#define CONFIG_DIR "tests/unit/config"
+
+static const char *source_root;
+
+/* ---- helpers ---- */
+
+static char *read_file(const char *path, size_t *ret_len) {
+        FILE *f = fopen(path, "re");
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out;
+        int c;
+
+        if (!f)
+                fail_msg("cannot open %s: %s", path, strerror(errno));
+        out = open_memstream(&buf, &len);
+        assert_non_null(out);
+        while ((c = fgetc(f)) != EOF)
+                fputc(c, out);
+        assert_false(ferror(f));
+        fclose(f);
+        assert_int_equal(fclose(out), 0);
+        if (ret_len)
+                *ret_len = len;
+        return buf;
+}
+
+static char *source_path(const char *rel) {
+        char *p = NULL;
+
+        assert_true(asprintf(&p, "%s/%s", source_root, rel) > 0);
+        return p;
+}
+
+/* Everything config_load() prints goes into a memory buffer. */
+struct capture {
+        char *buf;
+        size_t len;
+        FILE *f;
+};
+
+static void capture_open(struct capture *c) {
+        *c = (struct capture) { 0 };
+        c->f = open_memstream(&c->buf, &c->len);
+        assert_non_null(c->f);
+}
+
+static void capture_close(struct capture *c) {
+        assert_int_equal(fclose(c->f), 0);
+        c->f = NULL;
+}
+
+/* Load text from memory under the given name, as the fuzzer does. */
+static int load_string(const char *text, const char *name, struct capture *cap,
+                       struct satmc_config **ret) {
+        FILE *in = fmemopen((void *) text, strlen(text), "r");
+        int r;
+
+        assert_non_null(in);
+        capture_open(cap);
+        r = config_load_from_file(in, name, cap->f, ret);
+        capture_close(cap);
+        fclose(in);
+        return r;
+}
+
+/* ---- expected values ---- */
+
+struct expect_config {
+        uint8_t address;
+        uint32_t max_msg_len;
+        uint32_t duplicate_window_ms;
+        int log_level;
+        enum transport_kind transport;
+        const char *device;
+        const char *bus_socket;
+        uint8_t device_id;
+        uint8_t device_revision;
+        uint8_t fw_major;
+        uint8_t fw_minor;
+        uint8_t ipmi_version;
+        uint32_t manufacturer_id;
+        uint16_t product_id;
+        const char *guid;               /* text form, lowercase */
+        uint8_t device_support;
+        bool has_aux_fw_rev;
+        uint8_t aux_fw_rev[4];
+        const char *ipmitool_socket;    /* NULL: the default path ("none" is a value case) */
+        uint32_t ipmitool_max_clients;  /* 0: the default, 16 */
+};
+
+static void check_config(const struct satmc_config *c, const struct expect_config *e) {
+        char guid[37];
+
+        assert_int_equal(c->address, e->address);
+        assert_int_equal(c->max_msg_len, e->max_msg_len);
+        assert_int_equal(c->duplicate_window_ms, e->duplicate_window_ms);
+        assert_int_equal(c->log_level, e->log_level);
+        assert_int_equal(c->transport, e->transport);
+        assert_non_null(c->device);
+        assert_string_equal(c->device, e->device);
+        assert_non_null(c->bus_socket);
+        assert_string_equal(c->bus_socket, e->bus_socket);
+        assert_int_equal(c->identity.device_id, e->device_id);
+        assert_int_equal(c->identity.device_revision, e->device_revision);
+        assert_int_equal(c->identity.fw_major, e->fw_major);
+        assert_int_equal(c->identity.fw_minor, e->fw_minor);
+        assert_int_equal(c->identity.ipmi_version, e->ipmi_version);
+        assert_int_equal(c->identity.manufacturer_id, e->manufacturer_id);
+        assert_int_equal(c->identity.product_id, e->product_id);
+        guid_to_string(c->identity.guid, guid);
+        assert_string_equal(guid, e->guid);
+        assert_int_equal(c->identity.device_support, e->device_support);
+        assert_int_equal(c->identity.has_aux_fw_rev, e->has_aux_fw_rev);
+        assert_memory_equal(c->identity.aux_fw_rev, e->aux_fw_rev, 4);
+        assert_string_equal(c->ipmitool_socket,
+                            e->ipmitool_socket ? e->ipmitool_socket : "/run/satmc/ipmitool.sock");
+        assert_int_equal(c->ipmitool_max_clients,
+                         e->ipmitool_max_clients ? e->ipmitool_max_clients : 16);
+}
+
+/* The required keys as good-minimal.ini sets them; everything else is a default. */
+static const struct {
+        const char *section, *key, *value;
+} required_values[] = {
+        { "mc",       "address",          "0x72" },
+        { "identity", "firmware-version", "1.05" },
+        { "identity", "manufacturer-id",  "0x00A015" },
+        { "identity", "product-id",       "0x1291" },
+        { "identity", "guid",             "01234567-89ab-cdef-0011-223344556677" },
+};
+
+static const struct expect_config minimal_expect = {
+        .address = 0x72,
+        .max_msg_len = 32,
+        .duplicate_window_ms = 5000,
+        .log_level = LOG_INFO,
+        .transport = TRANSPORT_KIND_CHARDEV,
+        .device = "/dev/ipmb-0",
+        .bus_socket = "/run/satmc/i2c-bus.sock",
+        .device_id = 0,
+        .device_revision = 0,
+        .fw_major = 1,
+        .fw_minor = 5,
+        .ipmi_version = 0x02,
+        .manufacturer_id = 0x00A015,
+        .product_id = 0x1291,
+        .guid = "01234567-89ab-cdef-0011-223344556677",
+        .device_support = 0,
+        .has_aux_fw_rev = false,
+        .aux_fw_rev = { 0, 0, 0, 0 },
+};
+
+/* ---- good files ---- */
+
+struct good_case {
+        const char *path;               /* relative to CONFIG_DIR, as passed to config_load() */
+        const char *raw;                /* bytes the file must contain, or NULL: keeps e.g. */
+        size_t raw_len;                 /* the CRLF line endings from being "fixed" away */
+        struct expect_config expect;
+};
+
+static const struct good_case good_cases[] = {
+        { "good-minimal.ini", NULL, 0, {
+                .address = 0x72, .max_msg_len = 32, .duplicate_window_ms = 5000,
+                .log_level = LOG_INFO, .transport = TRANSPORT_KIND_CHARDEV,
+                .device = "/dev/ipmb-0", .bus_socket = "/run/satmc/i2c-bus.sock",
+                .device_id = 0, .device_revision = 0, .fw_major = 1, .fw_minor = 5,
+                .ipmi_version = 0x02, .manufacturer_id = 0x00A015, .product_id = 0x1291,
+                .guid = "01234567-89ab-cdef-0011-223344556677", .device_support = 0,
+                .has_aux_fw_rev = false,
+        } },
+        { "good-full.ini", "\r\n", 2, {
+                .address = 0x20, .max_msg_len = 64, .duplicate_window_ms = 250,
+                .log_level = LOG_WARNING, .transport = TRANSPORT_KIND_EMULATED,
+                .device = "/dev/ipmb-3", .bus_socket = "/tmp/satmc test/bus.sock",
+                .device_id = 0x81, .device_revision = 9, .fw_major = 12, .fw_minor = 34,
+                .ipmi_version = 0x51, .manufacturer_id = 0x12345, .product_id = 0x1234,
+                .guid = "fedcba98-7654-3210-0f1e-2d3c4b5a6978", .device_support = 0xFF,
+                .has_aux_fw_rev = true, .aux_fw_rev = { 0xDE, 0xAD, 0xBE, 0xEF },
+                .ipmitool_socket = "/tmp/satmc test/ipmitool.sock", .ipmitool_max_clients = 3,
+        } },
+        { "good-bounds-high.ini", NULL, 0, {
+                .address = 0xEE, .max_msg_len = 128, .duplicate_window_ms = 60000,
+                .log_level = LOG_DEBUG, .transport = TRANSPORT_KIND_CHARDEV,
+                .device = "/dev/ipmb-15", .bus_socket = "/run/satmc/i2c-bus.sock",
+                .device_id = 255, .device_revision = 15, .fw_major = 127, .fw_minor = 99,
+                .ipmi_version = 0x02, .manufacturer_id = 0xFFFFF, .product_id = 0xFFFF,
+                .guid = "ffffffff-ffff-ffff-ffff-ffffffffffff",
+                .device_support = IPMI_DEVSUP_CHASSIS,
+                .has_aux_fw_rev = true, .aux_fw_rev = { 0xFF, 0xFF, 0xFF, 0xFF },
+        } },
+        { "good-bounds-low.ini", NULL, 0, {
+                .address = 0x10, .max_msg_len = 32, .duplicate_window_ms = 0,
+                .log_level = LOG_ERR, .transport = TRANSPORT_KIND_CHARDEV,
+                .device = "/dev/ipmb-0", .bus_socket = "/run/satmc/i2c-bus.sock",
+                .device_id = 0, .device_revision = 0, .fw_major = 0, .fw_minor = 0,
+                .ipmi_version = 0x01, .manufacturer_id = 0, .product_id = 0,
+                .guid = "00000000-0000-0000-0000-000000000000", .device_support = 0,
+                .has_aux_fw_rev = true, .aux_fw_rev = { 0, 0, 0, 0 },
+        } },
+        { "good-layout.ini", "\xEF\xBB\xBF", 3, {
+                .address = 0x72, .max_msg_len = 64, .duplicate_window_ms = 5000,
+                .log_level = LOG_DEBUG, .transport = TRANSPORT_KIND_EMULATED,
+                .device = "/dev/ipmb-0", .bus_socket = "/run/satmc/i2c-bus.sock",
+                .device_id = 0, .device_revision = 0, .fw_major = 10, .fw_minor = 7,
+                .ipmi_version = 0x51, .manufacturer_id = 10, .product_id = 0x42,
+                .guid = "0123abcd-ef01-2345-6789-abcdef012345",
+                .device_support = IPMI_DEVSUP_SENSOR | IPMI_DEVSUP_SEL | IPMI_DEVSUP_FRU_INVENTORY,
+                .has_aux_fw_rev = false,
+        } },
+        /* The shipped files, seen from CONFIG_DIR. */
+        { "../../../examples/board.ini", NULL, 0, {
+                .address = 0x72, .max_msg_len = 32, .duplicate_window_ms = 5000,
+                .log_level = LOG_INFO, .transport = TRANSPORT_KIND_CHARDEV,
+                .device = "/dev/ipmb-0", .bus_socket = "/run/satmc/i2c-bus.sock",
+                .device_id = 0x23, .device_revision = 1, .fw_major = 1, .fw_minor = 5,
+                .ipmi_version = 0x02, .manufacturer_id = 0x00A015, .product_id = 0x1291,
+                .guid = "2a5f3c1e-8b7d-4e2a-9c61-0b3d5e7f9a12",
+                .device_support = IPMI_DEVSUP_FRU_INVENTORY,
+                .has_aux_fw_rev = true, .aux_fw_rev = { 0x00, 0x00, 0x00, 0x01 },
+        } },
+        { "../../../tests/integration/board-test.ini", NULL, 0, {
+                .address = 0x72, .max_msg_len = 32, .duplicate_window_ms = 5000,
+                .log_level = LOG_INFO, .transport = TRANSPORT_KIND_EMULATED,
+                .device = "/dev/ipmb-0", .bus_socket = "/nonexistent/overridden-by-the-test.sock",
+                .device_id = 0x23, .device_revision = 3, .fw_major = 1, .fw_minor = 42,
+                .ipmi_version = 0x02, .manufacturer_id = 0x00A015, .product_id = 0x1291,
+                .guid = "01234567-89ab-cdef-0011-223344556677",
+                .device_support = IPMI_DEVSUP_FRU_INVENTORY,
+                .has_aux_fw_rev = true, .aux_fw_rev = { 0x0a, 0x0b, 0x0c, 0x0d },
+        } },
+};
+
+static void test_good(void **state) {
+        const struct good_case *t = *state;
+        struct satmc_config *c = NULL;
+        struct capture cap;
+        int r;
+
+        capture_open(&cap);
+        r = config_load(t->path, cap.f, &c);
+        capture_close(&cap);
+
+        assert_string_equal(cap.buf, "");
+        assert_int_equal(r, 0);
+        assert_non_null(c);
+        assert_string_equal(c->path, t->path);
+        check_config(c, &t->expect);
+        config_free(c);
+        free(cap.buf);
+
+        if (t->raw) {
+                size_t len;
+                char *text = read_file(t->path, &len);
+
+                if (!memmem(text, len, t->raw, t->raw_len))
+                        fail_msg("%s lost the bytes it exists to test", t->path);
+                free(text);
+        }
+}
+
+/* board-test.ini: the wire order the integration tests check byte by byte. */
+static void test_board_test_wire_guid(void **state) {
+        static const uint8_t wire[16] = {
+                0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00,
+                0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01,
+        };
+        struct satmc_config *c = NULL;
+        struct capture cap;
+
+        capture_open(&cap);
+        assert_int_equal(config_load("../../../tests/integration/board-test.ini", cap.f, &c), 0);
+        capture_close(&cap);
+        assert_string_equal(cap.buf, "");
+        assert_int_equal(c->identity.guid[0], 0x77);
+        assert_memory_equal(c->identity.guid, wire, sizeof(wire));
+        config_free(c);
+        free(cap.buf);
+}
+
+/* ---- bad files ---- */
+
+static const char *const bad_cases[] = {
+        "bad-address-odd",
+        "bad-address-odd-high",
+        "bad-address-low",
+        "bad-address-high",
+        "bad-not-a-number",
+        "bad-negative",
+        "bad-max-message-length-31",
+        "bad-max-message-length-129",
+        "bad-unknown-key",
+        "bad-unknown-section",
+        "bad-outside-section",
+        "bad-duplicate-key",
+        "bad-firmware-version-one-digit-minor",
+        "bad-firmware-version-letter-minor",
+        "bad-firmware-version-major-128",
+        "bad-firmware-version-letter-major",
+        "bad-ipmi-version",
+        "bad-guid-length",
+        "bad-guid-hex",
+        "bad-guid-dash",
+        "bad-device-support",
+        "bad-aux-firmware-revision",
+        "bad-transport-type",
+        "bad-log-level",
+        "bad-empty-value",
+        "bad-inline-hash",
+        "bad-no-equals",
+        "bad-colon",
+        "bad-section-unterminated",
+        "bad-indented",
+        "bad-long-line",
+        "bad-crlf",
+        "bad-many-errors",
+        "bad-empty",
+        "bad-only-comments",
+};
+
+static void test_bad(void **state) {
+        const char *name = *state;
+        struct satmc_config *c = NULL;
+        char ini[PATH_MAX], expected_path[PATH_MAX];
+        struct capture cap;
+        char *expected;
+        int r;
+
+        snprintf(ini, sizeof(ini), "%s.ini", name);
+        snprintf(expected_path, sizeof(expected_path), "%s.expected", name);
+        expected = read_file(expected_path, NULL);
+
+        capture_open(&cap);
+        r = config_load(ini, cap.f, &c);
+        capture_close(&cap);
+
+        assert_string_equal(cap.buf, expected);
+        assert_int_equal(r, -EINVAL);
+        assert_null(c);
+        free(cap.buf);
+        free(expected);
+}
+
+static bool has_prefix_suffix(const char *s, const char *prefix, const char *suffix) {
+        size_t ls = strlen(s), lp = strlen(prefix), lx = strlen(suffix);
+
+        return ls >= lp + lx && strncmp(s, prefix, lp) == 0 && strcmp(s + ls - lx, suffix) == 0;
+}
+
+static bool named_bad(const char *file, const char *suffix) {
+        for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+                if (strlen(file) == strlen(bad_cases[i]) + strlen(suffix) &&
+                    has_prefix_suffix(file, bad_cases[i], suffix))
+                        return true;
+        return false;
+}
+
+static bool named_good(const char *file) {
+        for (size_t i = 0; i < sizeof(good_cases) / sizeof(good_cases[0]); i++)
+                if (strcmp(file, good_cases[i].path) == 0)
+                        return true;
+        return false;
+}
+
+/* Every golden file is run by some table entry: none can be added and silently ignored. */
+static void test_golden_files_all_listed(void **state) {
+        DIR *d = opendir(".");
+        struct dirent *de;
+        unsigned n_good = 0, n_bad = 0;
+
+        assert_non_null(d);
+        while ((de = readdir(d))) {
+                const char *f = de->d_name;
+
+                if (f[0] == '.')
+                        continue;
+                if (has_prefix_suffix(f, "good-", ".ini")) {
+                        if (!named_good(f))
+                                fail_msg("%s is not in good_cases[]", f);
+                        n_good++;
+                } else if (has_prefix_suffix(f, "bad-", ".ini")) {
+                        if (!named_bad(f, ".ini"))
+                                fail_msg("%s is not in bad_cases[]", f);
+                        n_bad++;
+                } else if (has_prefix_suffix(f, "bad-", ".expected")) {
+                        if (!named_bad(f, ".expected"))
+                                fail_msg("%s has no bad-*.ini in bad_cases[]", f);
+                } else
+                        fail_msg("%s: golden files are good-*.ini, bad-*.ini and bad-*.expected", f);
+        }
+        closedir(d);
+        assert_int_equal(n_bad, sizeof(bad_cases) / sizeof(bad_cases[0]));
+        assert_true(n_good >= 5);
+}
+
+static void test_nonexistent_file(void **state) {
+        struct satmc_config *c = NULL;
+        struct capture cap;
+
+        capture_open(&cap);
+        assert_int_equal(config_load("does-not-exist.ini", cap.f, &c), -ENOENT);
+        capture_close(&cap);
+        assert_string_equal(cap.buf, "");
+        assert_null(c);
+        free(cap.buf);
+}
+
+/* A directory opens fine and then fails to read: an errno, not five "required" lines. */
+static void test_directory(void **state) {
+        struct satmc_config *c = NULL;
+        struct capture cap;
+
+        capture_open(&cap);
+        assert_int_equal(config_load(".", cap.f, &c), -EISDIR);
+        capture_close(&cap);
+        assert_string_equal(cap.buf, "");
+        assert_null(c);
+        free(cap.buf);
+}
+
+/* ---- one key at a time, from memory ---- */
+
+static uint64_t get_address(const struct satmc_config *c) { return c->address; }
+static uint64_t get_max_msg_len(const struct satmc_config *c) { return c->max_msg_len; }
+static uint64_t get_dup(const struct satmc_config *c) { return c->duplicate_window_ms; }
+static uint64_t get_log_level(const struct satmc_config *c) { return (uint64_t) c->log_level; }
+static uint64_t get_transport(const struct satmc_config *c) { return c->transport; }
+static uint64_t get_device_id(const struct satmc_config *c) { return c->identity.device_id; }
+static uint64_t get_revision(const struct satmc_config *c) { return c->identity.device_revision; }
+static uint64_t get_ipmi(const struct satmc_config *c) { return c->identity.ipmi_version; }
+static uint64_t get_manuf(const struct satmc_config *c) { return c->identity.manufacturer_id; }
+static uint64_t get_product(const struct satmc_config *c) { return c->identity.product_id; }
+static uint64_t get_devsup(const struct satmc_config *c) { return c->identity.device_support; }
+static uint64_t get_guid0(const struct satmc_config *c) { return c->identity.guid[0]; }
+
+static uint64_t get_fw(const struct satmc_config *c) {
+        return (uint64_t) c->identity.fw_major << 8 | c->identity.fw_minor;
+}
+
+/* The four bytes big-endian, or 1 << 32 for "none". */
+static uint64_t get_aux(const struct satmc_config *c) {
+        const uint8_t *b = c->identity.aux_fw_rev;
+
+        if (!c->identity.has_aux_fw_rev)
+                return UINT64_C(1) << 32;
+        return (uint64_t) b[0] << 24 | (uint64_t) b[1] << 16 | (uint64_t) b[2] << 8 | b[3];
+}
+
+static uint64_t get_ipmitool_socket_none(const struct satmc_config *c) {
+        return c->ipmitool_socket == NULL;
+}
+
+static uint64_t get_ipmitool_max_clients(const struct satmc_config *c) {
+        return c->ipmitool_max_clients;
+}
+
+struct value_case {
+        const char *section, *key, *value;
+        const char *reason;                     /* the message after "mem.ini:2: "; NULL: accepted */
+        uint64_t (*get)(const struct satmc_config *c);
+        uint64_t expect;
+};
+
+#define OK(s, k, v, get, e)     { s, k, v, NULL, get, e }
+#define BAD(s, k, v, reason)    { s, k, v, reason, NULL, 0 }
+#define NOT_NUM(s, k, v)            BAD(s, k, v, "\"" v "\" is not a number")
+#define RANGE(s, k, v, lo, hi)  BAD(s, k, v, k " must be between " lo " and " hi ", not " v)
+#define ODD(v, more)            BAD("mc", "address", v, "address " v " is odd: IPMB addresses " \
+                                    "are 8-bit (7-bit << 1)" more)
+#define FW_OK(v, e)             OK("identity", "firmware-version", v, get_fw, e)
+#define FW_BAD(v)               BAD("identity", "firmware-version", v, "firmware-version \"" v \
+                                    "\" must be MAJOR.MM (major 0..127, two minor digits, e.g. 1.05)")
+#define IPMI_BAD(v)             BAD("identity", "ipmi-version", v, "ipmi-version \"" v \
+                                    "\" must be 1.0, 1.5 or 2.0")
+#define GUID_BAD(v)             BAD("identity", "guid", v, "guid \"" v "\" must look like " \
+                                    "01234567-89ab-cdef-0123-456789abcdef")
+#define LOG_BAD(v)              BAD("mc", "log-level", v, "unknown log level \"" v \
+                                    "\" (err, warning, notice, info, debug)")
+#define DEVSUP_BAD(v, w)        BAD("identity", "device-support", v, "unknown device-support \"" \
+                                    w "\" (sensor, sdr-repository, sel, fru-inventory, " \
+                                    "event-receiver, event-generator, bridge, chassis)")
+#define AUX_BAD(v)              BAD("identity", "aux-firmware-revision", v, \
+                                    "aux-firmware-revision \"" v "\" must be a 32-bit number " \
+                                    "such as 0x01020304, or none")
+
+static const struct value_case value_cases[] = {
+        OK("mc", "address", "0x10", get_address, 0x10),
+        OK("mc", "address", "0xee", get_address, 0xEE),
+        OK("mc", "address", "114", get_address, 0x72),
+        OK("mc", "address", "0X72", get_address, 0x72),
+        OK("mc", "address", "0x0072", get_address, 0x72),
+        OK("mc", "address", "  0x72  ", get_address, 0x72),
+        ODD("0x21", "; did you mean 0x42?"),
+        ODD("0x77", "; did you mean 0xee?"),
+        ODD("0x79", ""),
+        RANGE("mc", "address", "0x0e", "16", "238 (0x10..0xee)"),
+        RANGE("mc", "address", "256", "16", "238 (0x10..0xee)"),
+        NOT_NUM("mc", "address", "0x"),
+        NOT_NUM("mc", "address", "72h"),
+        NOT_NUM("mc", "address", "0x1g"),
+        NOT_NUM("mc", "address", ""),
+
+        OK("mc", "max-message-length", "32", get_max_msg_len, 32),
+        OK("mc", "max-message-length", "128", get_max_msg_len, 128),
+        OK("mc", "max-message-length", "0x80", get_max_msg_len, 128),
+        NOT_NUM("mc", "max-message-length", "+64"),
+        NOT_NUM("mc", "max-message-length", "64.0"),
+        NOT_NUM("mc", "max-message-length", "1e2"),
+
+        OK("mc", "duplicate-window-ms", "0", get_dup, 0),
+        OK("mc", "duplicate-window-ms", "60000", get_dup, 60000),
+        OK("mc", "duplicate-window-ms", "010", get_dup, 10),
+        RANGE("mc", "duplicate-window-ms", "60001", "0", "60000 (0x0..0xea60)"),
+        RANGE("mc", "duplicate-window-ms", "4294967296", "0", "60000 (0x0..0xea60)"),
+        NOT_NUM("mc", "duplicate-window-ms", "99999999999999999999999"),
+        NOT_NUM("mc", "duplicate-window-ms", "1 000"),
+
+        OK("mc", "log-level", "err", get_log_level, LOG_ERR),
+        OK("mc", "log-level", "warning", get_log_level, LOG_WARNING),
+        OK("mc", "log-level", "notice", get_log_level, LOG_NOTICE),
+        OK("mc", "log-level", "info", get_log_level, LOG_INFO),
+        OK("mc", "log-level", "debug", get_log_level, LOG_DEBUG),
+        OK("mc", "log-level", "Debug", get_log_level, LOG_DEBUG),
+        OK("mc", "log-level", "emerg", get_log_level, LOG_EMERG),
+        OK("mc", "log-level", "crit", get_log_level, LOG_CRIT),
+        OK("mc", "log-level", "0", get_log_level, 0),
+        OK("mc", "log-level", "7", get_log_level, 7),
+        LOG_BAD("8"),
+        LOG_BAD("warn"),
+        LOG_BAD(""),
+
+        OK("transport", "type", "chardev", get_transport, TRANSPORT_KIND_CHARDEV),
+        OK("transport", "type", "emulated", get_transport, TRANSPORT_KIND_EMULATED),
+        BAD("transport", "type", "Emulated", "unknown transport \"Emulated\" (chardev or emulated)"),
+        BAD("transport", "type", "", "unknown transport \"\" (chardev or emulated)"),
+        BAD("transport", "device", "", "device must not be empty"),
+        BAD("transport", "bus-socket", "", "bus-socket must not be empty"),
+
+        OK("identity", "device-id", "0xff", get_device_id, 255),
+        RANGE("identity", "device-id", "256", "0", "255 (0x0..0xff)"),
+        OK("identity", "device-revision", "15", get_revision, 15),
+        RANGE("identity", "device-revision", "16", "0", "15 (0x0..0xf)"),
+
+        FW_OK("0.00", 0x0000),
+        FW_OK("127.99", 0x7F63),
+        FW_OK("01.05", 0x0105),
+        FW_OK("1.50", 0x0132),
+        FW_OK("10.01", 0x0A01),
+        FW_BAD("1"),
+        FW_BAD("1."),
+        FW_BAD("1.005"),
+        FW_BAD(".05"),
+        FW_BAD("-1.05"),
+        FW_BAD("+1.05"),
+        FW_BAD("1,05"),
+        FW_BAD("1.0x"),
+        FW_BAD("200.00"),
+        FW_BAD("99999999.00"),
+
+        OK("identity", "ipmi-version", "1.0", get_ipmi, 0x01),
+        OK("identity", "ipmi-version", "1.5", get_ipmi, 0x51),
+        OK("identity", "ipmi-version", "2.0", get_ipmi, 0x02),
+        IPMI_BAD("2.00"),
+        IPMI_BAD("v2.0"),
+        IPMI_BAD("1.50"),
+
+        OK("identity", "manufacturer-id", "0xFFFFF", get_manuf, 0xFFFFF),
+        RANGE("identity", "manufacturer-id", "1048576", "0", "1048575 (0x0..0xfffff)"),
+        OK("identity", "product-id", "65535", get_product, 0xFFFF),
+        RANGE("identity", "product-id", "0x10000", "0", "65535 (0x0..0xffff)"),
+
+        OK("identity", "guid", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFF00", get_guid0, 0x00),
+        OK("identity", "guid", "00000000-0000-0000-0000-0000000000aB", get_guid0, 0xAB),
+        GUID_BAD("{01234567-89ab-cdef-0011-223344556677}"),
+        GUID_BAD("01234567-89ab-cdef-0011-223344556677-"),
+        GUID_BAD("0123456789abcdef0011223344556677"),
+        GUID_BAD("01234567 89ab cdef 0011 223344556677"),
+
+        OK("identity", "device-support", "", get_devsup, 0),
+        OK("identity", "device-support", "none", get_devsup, 0),
+        OK("identity", "device-support", "none sel", get_devsup, IPMI_DEVSUP_SEL),
+        OK("identity", "device-support", "sensor,sensor", get_devsup, IPMI_DEVSUP_SENSOR),
+        OK("identity", "device-support", "sensor, sdr-repository,sel", get_devsup, 0x07),
+        OK("identity", "device-support", "event-receiver event-generator", get_devsup, 0x30),
+        OK("identity", "device-support", "chassis bridge", get_devsup,
+           IPMI_DEVSUP_CHASSIS | IPMI_DEVSUP_BRIDGE),
+        DEVSUP_BAD("Sensor", "Sensor"),
+        DEVSUP_BAD("sel fru", "fru"),
+
+        OK("identity", "aux-firmware-revision", "none", get_aux, UINT64_C(1) << 32),
+        OK("identity", "aux-firmware-revision", "0x0a0b0c0d", get_aux, 0x0a0b0c0d),
+        OK("identity", "aux-firmware-revision", "16909060", get_aux, 0x01020304),
+        OK("identity", "aux-firmware-revision", "0", get_aux, 0),
+        AUX_BAD("1.2.3.4"),
+        AUX_BAD("-1"),
+        AUX_BAD("0x1 0x2"),
+        AUX_BAD(""),
+
+        OK("ipmitool", "socket", "none", get_ipmitool_socket_none, 1),
+        OK("ipmitool", "socket", "/run/x.sock", get_ipmitool_socket_none, 0),
+        BAD("ipmitool", "socket", "relative.sock",
+            "socket must be an absolute path of at most 107 characters, or none"),
+        OK("ipmitool", "max-clients", "1", get_ipmitool_max_clients, 1),
+        OK("ipmitool", "max-clients", "256", get_ipmitool_max_clients, 256),
+        RANGE("ipmitool", "max-clients", "0", "1", "256 (0x1..0x100)"),
+};
+
+static void test_value(void **state) {
+        const struct value_case *t = *state;
+        struct satmc_config *c = NULL;
+        struct capture cap;
+        char *text = NULL, *expected = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        int r;
+
+        /* The key under test on line 2, then every required key it does not replace. */
+        assert_non_null(f);
+        fprintf(f, "[%s]\n%s = %s\n", t->section, t->key, t->value);
+        for (size_t i = 0; i < sizeof(required_values) / sizeof(required_values[0]); i++)
+                if (strcmp(required_values[i].key, t->key) != 0)
+                        fprintf(f, "[%s]\n%s = %s\n", required_values[i].section,
+                                required_values[i].key, required_values[i].value);
+        assert_int_equal(fclose(f), 0);
+
+        r = load_string(text, "mem.ini", &cap, &c);
+        if (t->reason) {
+                assert_true(asprintf(&expected, "mem.ini:2: %s\n", t->reason) > 0);
+                assert_string_equal(cap.buf, expected);
+                assert_int_equal(r, -EINVAL);
+                assert_null(c);
+        } else {
+                assert_string_equal(cap.buf, "");
+                assert_int_equal(r, 0);
+                assert_string_equal(c->path, "mem.ini");
+                assert_int_equal(t->get(c), t->expect);
+        }
+        config_free(c);
+        free(expected);
+        free(cap.buf);
+        free(text);
+}
+
+/* ---- GUIDs ---- */
+
+static void test_guid_wire_order(void **state) {
+        static const uint8_t wire[16] = {
+                0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00,
+                0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01,
+        };
+        uint8_t got[16];
+        char text[37];
+
+        assert_int_equal(guid_from_string("01234567-89ab-cdef-0011-223344556677", got), 0);
+        assert_memory_equal(got, wire, 16);
+        guid_to_string(got, text);
+        assert_string_equal(text, "01234567-89ab-cdef-0011-223344556677");
+
+        /* Uppercase is accepted and comes back lowercase. */
+        memset(got, 0, sizeof(got));
+        assert_int_equal(guid_from_string("01234567-89AB-CDEF-0011-223344556677", got), 0);
+        assert_memory_equal(got, wire, 16);
+        guid_to_string(got, text);
+        assert_string_equal(text, "01234567-89ab-cdef-0011-223344556677");
+}
+
+static void test_guid_round_trip(void **state) {
+        for (unsigned seed = 0; seed < 64; seed++) {
+                uint8_t wire[16], back[16];
+                char text[37];
+
+                for (size_t i = 0; i < 16; i++)
+                        wire[i] = (uint8_t) (seed * 37u + i * 101u + (seed >> 3) * i);
+                guid_to_string(wire, text);
+                assert_int_equal(strlen(text), 36);
+                assert_int_equal(guid_from_string(text, back), 0);
+                assert_memory_equal(back, wire, 16);
+        }
+}
+
+static void test_guid_rejects(void **state) {
+        static const char *const bad[] = {
+                "",
+                "01234567-89ab-cdef-0011-22334455667",          /* 35 characters */
+                "01234567-89ab-cdef-0011-2233445566778",        /* 37 */
+                "01234567-89ab-cdef-0011-22334455667g",         /* not hex */
+                "01234567-89ab-cdef-0011-22334455667\n",
+                "0123456789ab-cdef-0011-2233-44556677",         /* dashes misplaced */
+                "01234567089ab-cdef-0011-223344556677",         /* first dash missing */
+                "01234567-89ab-cdef-0011+223344556677",
+                "-01234567-89ab-cdef-0011-22334455667",
+                " 1234567-89ab-cdef-0011-223344556677",
+                "0x234567-89ab-cdef-0011-223344556677",
+                "{1234567-89ab-cdef-0011-22334455667}",
+        };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                uint8_t wire[16];
+
+                memset(wire, 0xAA, sizeof(wire));
+                if (guid_from_string(bad[i], wire) != -EINVAL)
+                        fail_msg("accepted \"%s\"", bad[i]);
+                for (size_t j = 0; j < 16; j++)
+                        assert_int_equal(wire[j], 0xAA);        /* untouched on failure */
+        }
+}
+
+/* ---- the reference dump ---- */
+
+struct dump_key {
+        char section[32];
+        char name[48];
+        char def[128];                  /* "" when required */
+        bool required;
+        char description[256];
+};
+
+#define MAX_DUMP_KEYS 64
+
+static bool is_name(const char *s, size_t n) {
+        if (n == 0 || s[0] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+                        return false;
+        return true;
+}
+
+static void copy(char *dst, size_t size, const char *src, size_t n) {
+        assert_true(n < size);
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+}
+
+static char *dump_reference(void) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        assert_non_null(f);
+        config_dump_reference(f);
+        assert_int_equal(fclose(f), 0);
+        assert_true(len > 0);
+        assert_int_equal(text[len - 1], '\n');
+        return text;
+}
+
+/*
+ * Parse the dump, failing on any line that is not: a blank line before a [section]; a
+ * [section]; "# description"; then "key = default" or "#key =   (required)".
+ */
+static size_t parse_dump(const char *text, struct dump_key keys[], size_t max) {
+        char section[32] = "";
+        const char *description = NULL;
+        size_t n = 0, line = 0;
+        bool prev_blank = false;
+
+        for (const char *p = text; *p; ) {
+                const char *start = p, *nl = strchr(p, '\n');
+                size_t len = (size_t) (nl - p);
+                char l[512];
+
+                assert_non_null(nl);
+                copy(l, sizeof(l), p, len);
+                p = nl + 1;
+                line++;
+
+                if (len == 0) {
+                        if (line == 1 || prev_blank || description || *p != '[')
+                                fail_msg("dump line %zu: a blank line only separates sections", line);
+                        prev_blank = true;
+                        continue;
+                }
+                prev_blank = false;
+
+                if (l[0] == '[') {
+                        if (l[len - 1] != ']' || !is_name(l + 1, len - 2))
+                                fail_msg("dump line %zu: bad section header \"%s\"", line, l);
+                        if (description)
+                                fail_msg("dump line %zu: description without a key", line);
+                        for (size_t i = 0; i < n; i++)
+                                if (strncmp(keys[i].section, l + 1, len - 2) == 0 &&
+                                    strlen(keys[i].section) == len - 2)
+                                        fail_msg("dump line %zu: [%s] twice", line, keys[i].section);
+                        copy(section, sizeof(section), l + 1, len - 2);
+                        continue;
+                }
+                if (section[0] == '\0')
+                        fail_msg("dump line %zu: \"%s\" before any [section]", line, l);
+
+                if (strncmp(l, "# ", 2) == 0) {
+                        if (description || len < 3)
+                                fail_msg("dump line %zu: a key needs exactly one description", line);
+                        description = start + 2;
+                        continue;
+                }
+                if (!description)
+                        fail_msg("dump line %zu: \"%s\" has no description before it", line, l);
+                assert_true(n < max);
+
+                if (l[0] == '#') {
+                        static const char tail[] = " =   (required)";
+                        size_t name_len = len - 1 - (sizeof(tail) - 1);
+
+                        if (len <= sizeof(tail) || strcmp(l + len - (sizeof(tail) - 1), tail) != 0 ||
+                            !is_name(l + 1, name_len))
+                                fail_msg("dump line %zu: \"%s\" is not \"#key =   (required)\"", line, l);
+                        copy(keys[n].name, sizeof(keys[n].name), l + 1, name_len);
+                        keys[n].def[0] = '\0';
+                        keys[n].required = true;
+                } else {
+                        const char *eq = strstr(l, " = ");
+
+                        if (!eq || !is_name(l, (size_t) (eq - l)) || eq[3] == '\0' ||
+                            eq[3] == ' ' || l[len - 1] == ' ')
+                                fail_msg("dump line %zu: \"%s\" is not \"key = default\"", line, l);
+                        copy(keys[n].name, sizeof(keys[n].name), l, (size_t) (eq - l));
+                        copy(keys[n].def, sizeof(keys[n].def), eq + 3, strlen(eq + 3));
+                        keys[n].required = false;
+                }
+                copy(keys[n].section, sizeof(keys[n].section), section, strlen(section));
+                copy(keys[n].description, sizeof(keys[n].description), description,
+                     (size_t) (strchr(description, '\n') - description));
+                description = NULL;
+                for (size_t i = 0; i < n; i++)
+                        if (strcmp(keys[i].name, keys[n].name) == 0 &&
+                            strcmp(keys[i].section, keys[n].section) == 0)
+                                fail_msg("dump line %zu: %s listed twice", line, keys[n].name);
+                n++;
+        }
+        if (description)
+                fail_msg("the dump ends with a description and no key");
+        return n;
+}
+
+static void test_dump_format(void **state) {
+        struct dump_key keys[MAX_DUMP_KEYS];
+        char *text = dump_reference();
+        size_t n = parse_dump(text, keys, MAX_DUMP_KEYS), n_required = 0;
+
+        /* Sanity: the three sections and a few keys we know. */
+        assert_true(n >= 16);
+        assert_string_equal(keys[0].section, "mc");
+        assert_string_equal(keys[0].name, "address");
+        assert_true(keys[0].required);
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(keys[i].name, "max-message-length") == 0)
+                        assert_string_equal(keys[i].def, "32");
+                if (strcmp(keys[i].name, "bus-socket") == 0)
+                        assert_string_equal(keys[i].def, "/run/satmc/i2c-bus.sock");
+                n_required += keys[i].required;
+        }
+        /* The required keys are exactly those this test knows values for. */
+        assert_int_equal(n_required, sizeof(required_values) / sizeof(required_values[0]));
+        free(text);
+}
+
+static const char *required_value(const char *section, const char *key) {
+        for (size_t i = 0; i < sizeof(required_values) / sizeof(required_values[0]); i++)
+                if (strcmp(required_values[i].section, section) == 0 &&
+                    strcmp(required_values[i].key, key) == 0)
+                        return required_values[i].value;
+        fail_msg("required key [%s] %s has no value in required_values[]", section, key);
+        return NULL;
+}
+
+/* The dump, with the required keys filled in, is a valid file that gives the defaults. */
+static void test_dump_round_trip(void **state) {
+        struct dump_key keys[MAX_DUMP_KEYS];
+        char *text = dump_reference(), *filled = NULL;
+        size_t n = parse_dump(text, keys, MAX_DUMP_KEYS), len = 0;
+        struct satmc_config *c = NULL;
+        struct capture cap;
+        FILE *f = open_memstream(&filled, &len);
+        size_t k = 0;
+
+        assert_non_null(f);
+        for (const char *p = text; *p; ) {
+                const char *nl = strchr(p, '\n');
+                size_t l = (size_t) (nl - p);
+
+                if (p[0] == '#' && p[1] != ' ') {
+                        assert_true(k < n && keys[k].required);
+                        fprintf(f, "%s = %s\n", keys[k].name,
+                                required_value(keys[k].section, keys[k].name));
+                        k++;
+                } else {
+                        fwrite(p, 1, l + 1, f);
+                        if (p[0] != '#' && p[0] != '[' && l > 0)
+                                k++;
+                }
+                p = nl + 1;
+        }
+        assert_int_equal(k, n);
+        assert_int_equal(fclose(f), 0);
+
+        assert_int_equal(load_string(filled, "reference.ini", &cap, &c), 0);
+        assert_string_equal(cap.buf, "");
+        check_config(c, &minimal_expect);
+        config_free(c);
+
+        /* And each required key left out is reported as required, by name. */
+        free(cap.buf);
+        assert_int_equal(load_string(text, "reference.ini", &cap, &c), -EINVAL);
+        for (size_t i = 0; i < n; i++) {
+                char *want = NULL;
+
+                assert_true(asprintf(&want, "reference.ini: [%s] %s is required (",
+                                     keys[i].section, keys[i].name) > 0);
+                assert_int_equal(strstr(cap.buf, want) != NULL, keys[i].required);
+                free(want);
+        }
+
+        free(cap.buf);
+        free(filled);
+        free(text);
+}
+
+/* good-full.ini really sets every key the reference lists. */
+static void test_full_sets_every_key(void **state) {
+        struct dump_key keys[MAX_DUMP_KEYS];
+        char *text = dump_reference();
+        size_t n = parse_dump(text, keys, MAX_DUMP_KEYS);
+        char *full = read_file("good-full.ini", NULL);
+
+        for (size_t i = 0; i < n; i++) {
+                char want[64];
+
+                snprintf(want, sizeof(want), "\n%s = ", keys[i].name);
+                if (!strstr(full, want))
+                        fail_msg("good-full.ini does not set %s", keys[i].name);
+        }
+        free(full);
+        free(text);
+}
+
+/*
+ * docs/configuration.md has, under a "### `[section]`" heading, a table row
+ * "| `key` | `default` | description |" (or "| `key` | required | ... |") for every key in the
+ * dump, word for word, and no row for a key the dump does not have.
+ */
+static void test_docs_match_reference(void **state) {
+        struct dump_key keys[MAX_DUMP_KEYS];
+        char *text = dump_reference();
+        size_t n = parse_dump(text, keys, MAX_DUMP_KEYS);
+        char *doc_path = source_path("docs/configuration.md");
+        char *doc = read_file(doc_path, NULL);
+        char section[32] = "";
+
+        for (size_t i = 0; i < n; i++) {
+                char *heading = NULL, *row = NULL;
+
+                assert_true(asprintf(&heading, "\n### `[%s]`\n", keys[i].section) > 0);
+                if (!strstr(doc, heading))
+                        fail_msg("docs/configuration.md has no heading ### `[%s]`", keys[i].section);
+                if (keys[i].required)
+                        assert_true(asprintf(&row, "\n| `%s` | required | %s |\n", keys[i].name,
+                                             keys[i].description) > 0);
+                else
+                        assert_true(asprintf(&row, "\n| `%s` | `%s` | %s |\n", keys[i].name,
+                                             keys[i].def, keys[i].description) > 0);
+                if (!strstr(doc, row))
+                        fail_msg("docs/configuration.md lacks the row%s", row);
+                free(heading);
+                free(row);
+        }
+
+        /* Every key row under a section heading names a key of that section. */
+        for (const char *p = doc; *p; ) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+
+                if (strncmp(p, "### `[", 6) == 0 && len > 8 && strncmp(p + len - 2, "]`", 2) == 0)
+                        copy(section, sizeof(section), p + 6, len - 8);
+                else if (p[0] == '#')
+                        section[0] = '\0';
+                else if (section[0] && strncmp(p, "| `", 3) == 0) {
+                        const char *end = memchr(p + 3, '`', len - 3);
+                        bool found = false;
+
+                        assert_non_null(end);
+                        for (size_t i = 0; i < n; i++)
+                                if (strcmp(keys[i].section, section) == 0 &&
+                                    strlen(keys[i].name) == (size_t) (end - p - 3) &&
+                                    strncmp(keys[i].name, p + 3, (size_t) (end - p - 3)) == 0)
+                                        found = true;
+                        if (!found)
+                                fail_msg("docs/configuration.md: [%s] has a row for %.*s, which "
+                                         "satmcd does not know", section, (int) (end - p - 3), p + 3);
+                }
+                p = nl ? nl + 1 : p + len;
+        }
+        free(doc);
+        free(doc_path);
+        free(text);
+}
+
+/* ---- main ---- */
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+int main(void) {
+        static const struct CMUnitTest fixed[] = {
+                cmocka_unit_test(test_golden_files_all_listed),
+                cmocka_unit_test(test_nonexistent_file),
+                cmocka_unit_test(test_directory),
+                cmocka_unit_test(test_board_test_wire_guid),
+                cmocka_unit_test(test_guid_wire_order),
+                cmocka_unit_test(test_guid_round_trip),
+                cmocka_unit_test(test_guid_rejects),
+                cmocka_unit_test(test_dump_format),
+                cmocka_unit_test(test_dump_round_trip),
+                cmocka_unit_test(test_full_sets_every_key),
+                cmocka_unit_test(test_docs_match_reference),
+        };
+        size_t n_tests = N(fixed) + N(good_cases) + N(bad_cases) + N(value_cases), n = 0;
+        struct CMUnitTest *tests = calloc(n_tests, sizeof(*tests));
+        char **names = calloc(N(value_cases), sizeof(*names));
+        char dir[PATH_MAX];
+        int r;
+
+        source_root = getenv("SATMC_SOURCE_ROOT");
+        if (!source_root) {
+                fprintf(stderr, "SATMC_SOURCE_ROOT must point at the source tree (meson test sets it)\n");
+                return 1;
+        }
+        snprintf(dir, sizeof(dir), "%s/%s", source_root, CONFIG_DIR);
+        if (chdir(dir) < 0) {
+                fprintf(stderr, "%s: %s\n", dir, strerror(errno));
+                return 1;
+        }
+        if (!tests || !names)
+                return 1;
+
+        for (size_t i = 0; i < N(fixed); i++)
+                tests[n++] = fixed[i];
+        for (size_t i = 0; i < N(good_cases); i++)
+                tests[n++] = (struct CMUnitTest) {
+                        .name = good_cases[i].path, .test_func = test_good,
+                        .initial_state = (void *) &good_cases[i],
+                };
+        for (size_t i = 0; i < N(bad_cases); i++)
+                tests[n++] = (struct CMUnitTest) {
+                        .name = bad_cases[i], .test_func = test_bad,
+                        .initial_state = (void *) bad_cases[i],
+                };
+        for (size_t i = 0; i < N(value_cases); i++) {
+                if (asprintf(&names[i], "[%s] %s = \"%s\"", value_cases[i].section,
+                             value_cases[i].key, value_cases[i].value) < 0)
+                        return 1;
+                tests[n++] = (struct CMUnitTest) {
+                        .name = names[i], .test_func = test_value,
+                        .initial_state = (void *) &value_cases[i],
+                };
+        }
+
+        r = _cmocka_run_group_tests("config", tests, n, NULL, NULL);
+
+        for (size_t i = 0; i < N(value_cases); i++)
+                free(names[i]);
+        free(names);
+        free(tests);
+        return r;
+}

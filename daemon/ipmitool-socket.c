@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ipmitool-socket.h"
+#include "log.h"
+#include "macro.h"
+#include "protocol/ipmi.h"
+
+/* Room for one whole request: the largest header any ABI gives, plus the IPMI maximum. */
+#define CLIENT_BUF_SIZE 512
+
+struct IpmitoolClient {
+        IpmitoolSocket *server;
+        IpmitoolClient *next;
+        sd_event_source *source;
+        int fd;
+        unsigned id;
+        bool busy;                      /* a request is with the callback, not answered yet */
+        size_t fill;
+        uint8_t buf[CLIENT_BUF_SIZE];
+};
+
+struct IpmitoolSocket {
+        sd_event_source *listen_source;
+        int listen_fd;
+        char *path;                     /* unlinked at free if we created it */
+        bool created;
+        unsigned max_clients, n_clients, next_id;
+        IpmitoolClient *clients;
+        const struct ipmitool_socket_ops *ops;
+        void *userdata;
+        struct ipmitool_socket_stats stats;
+};
+
+static void client_free(IpmitoolClient *c, bool notify) {
+        IpmitoolSocket *s = c->server;
+
+        if (notify && s->ops->disconnect)
+                s->ops->disconnect(c, s->userdata);
+        for (IpmitoolClient **p = &s->clients; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
+        s->n_clients--;
+        sd_event_source_disable_unref(c->source);
+        safe_close(c->fd);
+        free(c);
+}
+
+/* Hand over the next complete request in the buffer, if any and if we are free to. */
+static void client_process(IpmitoolClient *c) {
+        IpmitoolSocket *s = c->server;
+        struct ipmi_dummy_request req;
+        int n;
+
+        if (c->busy || c->fill == 0)
+                return;
+
+        n = ipmi_dummy_parse_request(c->buf, c->fill, &req);
+        if (n == 0)
+                return;         /* wait for the rest */
+        if (n < 0) {
+                s->stats.protocol_errors++;
+                log_warning("ipmitool client %u sent an invalid request header, closing it.", c->id);
+                client_free(c, true);
+                return;
+        }
+        if (req.bye) {
+                log_debug("ipmitool client %u said BYE.", c->id);
+                client_free(c, true);
+                return;
+        }
+
+        s->stats.requests++;
+        c->busy = true;
+        /* Stop reading while the request is out: one at a time, and no unbounded buffering. */
+        (void) sd_event_source_set_enabled(c->source, SD_EVENT_OFF);
+        /* The callback may answer (and so consume the buffer) before it returns. */
+        s->ops->request(c, &req, s->userdata);
+}
+
+int ipmitool_client_reply(IpmitoolClient *c, const struct ipmi_dummy_response *rsp) {
+        uint8_t out[CLIENT_BUF_SIZE];
+        struct ipmi_dummy_request req;
+        ssize_t sent;
+        int n, consumed;
+
+        n = ipmi_dummy_encode_response(rsp, out, sizeof(out));
+        if (n < 0)
+                return n;
+
+        /* The request being answered sits at the start of the buffer: drop it now. */
+        consumed = ipmi_dummy_parse_request(c->buf, c->fill, &req);
+        if (consumed > 0) {
+                memmove(c->buf, c->buf + consumed, c->fill - (size_t) consumed);
+                c->fill -= (size_t) consumed;
+        }
+        c->busy = false;
+
+        /* Header and data in one write: ipmitool's reader cannot reassemble a split one. A
+         * client whose socket buffer is full is not reading its answers: drop it. */
+        sent = send(c->fd, out, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent != n) {
+                int r = sent < 0 ? -errno : -EAGAIN;
+
+                log_warning_errno(r, "ipmitool client %u: cannot send response, closing it: %m", c->id);
+                client_free(c, true);
+                return r;
+        }
+
+        (void) sd_event_source_set_enabled(c->source, SD_EVENT_ON);
+        client_process(c);      /* a pipelined request may be waiting already */
+        return 0;
+}
+
+static int on_client(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        IpmitoolClient *c = userdata;
+        ssize_t n;
+
+        if (c->fill == sizeof(c->buf)) {
+                /* Cannot happen with a valid header (it bounds the request); be safe anyway. */
+                client_free(c, true);
+                return 0;
+        }
+        n = recv(fd, c->buf + c->fill, sizeof(c->buf) - c->fill, MSG_DONTWAIT);
+        if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                        return 0;
+                log_debug_errno(errno, "ipmitool client %u: %m, closing it.", c->id);
+                client_free(c, true);
+                return 0;
+        }
+        if (n == 0) {
+                if (c->fill > 0)
+                        log_warning("ipmitool client %u hung up in the middle of a request.", c->id);
+                client_free(c, true);
+                return 0;
+        }
+        c->fill += (size_t) n;
+        client_process(c);
+        return 0;
+}
+
+static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        IpmitoolSocket *s = userdata;
+        IpmitoolClient *c;
+        int cfd, r;
+
+        cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (cfd < 0)
+                return 0;       /* EAGAIN, ECONNABORTED, EMFILE...: the next accept may work */
+
+        if (s->n_clients >= s->max_clients) {
+                s->stats.refused++;
+                log_warning("ipmitool socket: %u clients already, refusing another.", s->n_clients);
+                close(cfd);
+                return 0;
+        }
+
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(cfd);
+                return 0;
+        }
+        *c = (IpmitoolClient) { .server = s, .fd = cfd, .id = ++s->next_id };
+        r = sd_event_add_io(sd_event_source_get_event(source), &c->source, cfd, EPOLLIN,
+                            on_client, c);
+        if (r < 0) {
+                log_warning_errno(r, "ipmitool socket: cannot watch a new client: %m");
+                close(cfd);
+                free(c);
+                return 0;
+        }
+        (void) sd_event_source_set_description(c->source, "ipmitool-client");
+        c->next = s->clients;
+        s->clients = c;
+        s->n_clients++;
+        s->stats.accepted++;
+        return 0;
+}
+
+/* Bind path; replace a socket file nobody listens on (left by a crash), never a live one. */
+static int bind_unix(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_free_ char *dir = NULL;
+        char *slash;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+
+        /* The runtime directory (e.g. /run/satmc) is systemd's job under a unit; by hand we
+         * create the last component so a plain `satmcd` works too. */
+        dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+        }
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                _cleanup_(closep) int probe = -EBADF;
+
+                if (errno != EADDRINUSE)
+                        return -errno;
+                probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (probe < 0)
+                        return -errno;
+                if (connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                        return -EADDRINUSE;     /* someone is serving it */
+                if (unlink(path) < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                        return -errno;
+        }
+        if (listen(fd, SOMAXCONN) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsigned max_clients,
+                        const struct ipmitool_socket_ops *ops, void *userdata,
+                        IpmitoolSocket **ret) {
+        _cleanup_(ipmitool_socket_freep) IpmitoolSocket *s = NULL;
+        int r;
+
+        if (!event || !path || !ops || !ops->request || max_clients == 0 || !ret)
+                return -EINVAL;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        *s = (IpmitoolSocket) { .listen_fd = -EBADF, .max_clients = max_clients, .ops = ops,
+                                .userdata = userdata };
+        s->path = strdup(path);
+        if (!s->path)
+                return -ENOMEM;
+
+        if (listen_fd >= 0)
+                s->listen_fd = listen_fd;
+        else {
+                s->listen_fd = bind_unix(path);
+                if (s->listen_fd < 0)
+                        return s->listen_fd;
+                s->created = true;
+        }
+
+        r = sd_event_add_io(event, &s->listen_source, s->listen_fd, EPOLLIN, on_accept, s);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(s->listen_source, "ipmitool-listen");
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+IpmitoolSocket *ipmitool_socket_free(IpmitoolSocket *s) {
+        if (!s)
+                return NULL;
+        while (s->clients)
+                client_free(s->clients, false);
+        sd_event_source_disable_unref(s->listen_source);
+        safe_close(s->listen_fd);
+        if (s->created)
+                (void) unlink(s->path);
+        free(s->path);
+        free(s);
+        return NULL;
+}
+
+const struct ipmitool_socket_stats *ipmitool_socket_get_stats(const IpmitoolSocket *s) {
+        return &s->stats;
+}

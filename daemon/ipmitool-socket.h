@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A server for ipmitool's "dummy" interface (ipmitool -I dummy): a UNIX stream socket on which
+ * each ipmitool process sends requests one at a time (protocol/ipmi-dummy.h). It accepts
+ * clients, frames their byte streams into requests and hands each to a callback, which answers
+ * it with ipmitool_client_reply() — at once (satmcd's dispatcher) or later (the IPMB bridge,
+ * after the satellite answered). A client gets its next request handed over only after the
+ * previous one was answered, as ipmitool expects.
+ *
+ * A client that sends something that can never be a request (a length over the IPMI maximum,
+ * an impossible netFn or LUN) is disconnected with one log line; everyone else keeps being
+ * served. The BYE message closes a connection cleanly.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <systemd/sd-event.h>
+
+#include "protocol/ipmi-dummy.h"
+
+typedef struct IpmitoolSocket IpmitoolSocket;
+typedef struct IpmitoolClient IpmitoolClient;
+
+struct ipmitool_socket_ops {
+        /* A request arrived; answer it exactly once with ipmitool_client_reply(). */
+        void (*request)(IpmitoolClient *c, const struct ipmi_dummy_request *req, void *userdata);
+        /* The client is going away (hang-up, BYE, protocol error); forget any reference to it.
+         * Optional. A pending request of this client must not be answered after this. */
+        void (*disconnect)(IpmitoolClient *c, void *userdata);
+};
+
+/*
+ * Listen on path (created; a stale socket left by a dead process is replaced, a live one is
+ * not), or on listen_fd if it is >= 0 (socket activation; path then only names it in logs).
+ * At most max_clients connections at once; more are accepted and closed at once.
+ */
+int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsigned max_clients,
+                        const struct ipmitool_socket_ops *ops, void *userdata,
+                        IpmitoolSocket **ret);
+IpmitoolSocket *ipmitool_socket_free(IpmitoolSocket *s);
+static inline void ipmitool_socket_freep(IpmitoolSocket **s) {
+        ipmitool_socket_free(*s);
+}
+
+/* Answer the client's current request. Returns 0, or -errno when the client was dropped
+ * (it stopped reading, or hung up). */
+int ipmitool_client_reply(IpmitoolClient *c, const struct ipmi_dummy_response *rsp);
+
+/* Connection statistics, for counters. */
+struct ipmitool_socket_stats {
+        unsigned long long accepted, refused, requests, protocol_errors;
+};
+const struct ipmitool_socket_stats *ipmitool_socket_get_stats(const IpmitoolSocket *s);
