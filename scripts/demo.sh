@@ -12,7 +12,8 @@ meson compile -C build >/dev/null
 work=$(mktemp -d /tmp/satmc-demo.XXXXXX)
 pids=()
 cleanup() {
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+        # Newest first: clients before the daemon, the daemon before its bus.
+        for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
         wait 2>/dev/null || true
         rm -rf "$work"
 }
@@ -25,11 +26,20 @@ pids+=($!)
 for _ in $(seq 100); do [ -S "$bus" ] && break; sleep 0.05; done
 
 echo "== satmcd with examples/board.ini"
-build/daemon/satmcd --config examples/board.ini --bus-socket "$bus" &
+build/daemon/satmcd --config examples/board.ini --bus-socket "$bus" \
+        --ipmitool-socket "$work/satmcd-ipmitool.sock" &
 pids+=($!)
 
 echo "== Get Device ID from the BMC's address (0x20) to the satellite (0x72), over the bus"
 python3 scripts/demo-query.py "$bus"
+
+echo "== the BMC side: stock ipmitool through satmc-ipmb-bridge, over IPMB to 0x72"
+build/ipmitool-plugin/satmc-ipmb-bridge --socket "$work/bmc.sock" --target 0x72 \
+        --bus-socket "$bus" &
+pids+=($!)
+for _ in $(seq 100); do [ -S "$work/bmc.sock" ] && break; sleep 0.05; done
+echo "\$ satmc-ipmitool -S $work/bmc.sock mc info"
+timeout 20 ipmitool-plugin/satmc-ipmitool -S "$work/bmc.sock" mc info
 
 echo "== what crossed the bus, decoded by tshark"
 tshark -r "$work/bus.pcap" -d 'i2c.message,ipmi' -o ipmi.dissect_bus_commands:TRUE 2>/dev/null || echo "(tshark not available)"

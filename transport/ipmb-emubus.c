@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "protocol/emubus-wire.h"
 #include "transport.h"
+#include "unix-socket.h"
 
 /* How long a write waits for its ACK/NAK: generous beside the bus's microseconds, short
  * beside IPMB's 250 ms retry interval, and longer than the default delay fault (50 ms). */
@@ -146,25 +146,6 @@ static const struct transport_ops emubus_ops = {
         .free = emubus_free,
 };
 
-static int connect_bus(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
-}
-
 int transport_emubus_open(const char *socket_path, const uint8_t *addrs7, size_t n_addrs,
                           Transport **ret) {
         uint8_t pkt[EMUBUS_PACKET_MAX];
@@ -181,12 +162,12 @@ int transport_emubus_open(const char *socket_path, const uint8_t *addrs7, size_t
         e->t.ops = &emubus_ops;
         e->master_fd = -1;
 
-        e->slave_fd = connect_bus(socket_path);
+        e->slave_fd = unix_socket_connect(socket_path, SOCK_SEQPACKET);
         if (e->slave_fd < 0) {
                 r = e->slave_fd;
                 goto fail;
         }
-        e->master_fd = connect_bus(socket_path);
+        e->master_fd = unix_socket_connect(socket_path, SOCK_SEQPACKET);
         if (e->master_fd < 0) {
                 r = e->master_fd;
                 goto fail;

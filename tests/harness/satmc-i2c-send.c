@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include "protocol/ipmb-frame.h"
 #include "protocol/ipmi.h"
 #include "satmc-config.h"
+#include "transport/unix-socket.h"
 
 static int parse_byte(const char *s, uint8_t max, uint8_t *ret) {
         char *end;
@@ -38,24 +38,6 @@ static int parse_byte(const char *s, uint8_t max, uint8_t *ret) {
         }
         *ret = (uint8_t) v;
         return 0;
-}
-
-static int bus_connect(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
 }
 
 static int send_msg(int fd, const struct emubus_msg *m) {
@@ -225,7 +207,7 @@ int main(int argc, char **argv) {
         if (count < 0)
                 count = n_listen > 0 ? 1 : 0;
 
-        fd = bus_connect(socket_path);
+        fd = unix_socket_connect(socket_path, SOCK_SEQPACKET);
         if (fd < 0) {
                 fprintf(stderr, "satmc-i2c-send: %s: %s\n", socket_path, strerror(-fd));
                 return 1;
@@ -247,7 +229,7 @@ int main(int argc, char **argv) {
         }
 
         if (n_listen > 0) {
-                listen_fd = bus_connect(socket_path);
+                listen_fd = unix_socket_connect(socket_path, SOCK_SEQPACKET);
                 m = (struct emubus_msg) { .type = EMUBUS_ATTACH, .data = listen_addrs, .len = n_listen };
                 r = listen_fd < 0 ? listen_fd : send_msg(listen_fd, &m);
                 if (r >= 0)
