@@ -26,7 +26,7 @@ def finish():
 class Rig:
     """One emulated bus, one satmcd, and a BMC endpoint at 7-bit 0x10 (8-bit 0x20)."""
 
-    def __init__(self, config, bus_args=(), satmcd_args=(), bmc_addr7=0x10):
+    def __init__(self, config, bus_args=(), satmcd_args=(), bmc_addr7=0x10, env=None):
         self.dir = tempfile.mkdtemp(prefix="satmc-it-")
         self.sock = os.path.join(self.dir, "bus.sock")
         self.pcap = os.path.join(self.dir, "bus.pcap")
@@ -41,7 +41,7 @@ class Rig:
         # Each rig has its own local ipmitool socket, so rigs can run side by side.
         self.ipmitool_sock = os.path.join(self.dir, "ipmitool.sock")
         wrapper = shlex.split(os.environ.get("SATMCD_WRAPPER", ""))
-        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, **(env or {}))
         self.satmcd = subprocess.Popen(wrapper + [os.environ["SATMCD"], "--config", config,
                                                   "--bus-socket", self.sock,
                                                   "--ipmitool-socket", self.ipmitool_sock,

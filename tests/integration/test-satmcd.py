@@ -111,6 +111,17 @@ def main():
     check(rc == 0, "satmcd exits 0 on SIGTERM (got %s)" % rc)
     check("counters:" in rig.read_stderr().splitlines()[-1], "counters printed at exit")
 
+    # Under a service manager's watchdog: READY=1, then WATCHDOG=1 at least every half period,
+    # and nothing else wakes an idle satmcd.
+    wd = Rig(CONFIG, env={"WATCHDOG_USEC": "200000"})
+    try:
+        pings = 0
+        for _ in range(4):
+            pings += wd.wait_notify("WATCHDOG=1", 5) is not None
+        check(pings == 4, "WATCHDOG=1 sent repeatedly when WATCHDOG_USEC is set")
+    finally:
+        check(wd.stop() == 0, "satmcd under a watchdog exits 0 on SIGTERM")
+
     if shutil.which("tshark"):
         out = subprocess.run(["tshark", "-r", rig.pcap, "-d", "i2c.message,ipmi",
                               "-o", "ipmi.dissect_bus_commands:TRUE"],
