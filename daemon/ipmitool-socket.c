@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -248,8 +249,14 @@ int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsign
         if (!s->path)
                 return -ENOMEM;
 
-        if (listen_fd >= 0)
+        if (listen_fd >= 0) {
+                int flags = fcntl(listen_fd, F_GETFL);
+
+                /* The service manager may hand it over blocking; accept4() must never block. */
+                if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)
+                        return -errno;
                 s->listen_fd = listen_fd;
+        }
         else {
                 s->listen_fd = bind_unix(path);
                 if (s->listen_fd < 0)

@@ -6,6 +6,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "dispatch.h"
+#include "listen-fds.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -320,14 +321,20 @@ int manager_start(Manager *m, Transport *transport) {
         (void) sd_event_source_set_description(m->sigint_source, "sigint");
         (void) sd_event_source_set_description(m->sigusr1_source, "sigusr1");
 
-        if (m->config->ipmitool_socket) {
-                r = ipmitool_socket_new(m->event, m->config->ipmitool_socket, -1,
+        /* A socket passed by the service manager wins over the configured path. */
+        int ipmitool_fd = listen_fds_take("ipmitool");
+        if (m->config->ipmitool_socket || ipmitool_fd >= 0) {
+                const char *path = m->config->ipmitool_socket ?: "(socket activation)";
+
+                r = ipmitool_socket_new(m->event, path, ipmitool_fd,
                                         m->config->ipmitool_max_clients, &ipmitool_ops, m,
                                         &m->ipmitool);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to listen on ipmitool socket %s: %m",
-                                               m->config->ipmitool_socket);
-                log_info("ipmitool front end on %s.", m->config->ipmitool_socket);
+                        return log_error_errno(r, "Failed to listen on ipmitool socket %s: %m", path);
+                if (ipmitool_fd >= 0)
+                        log_info("ipmitool front end on the socket passed by the service manager.");
+                else
+                        log_info("ipmitool front end on %s.", path);
         }
 
         /* Pings the service manager at half of WATCHDOG_USEC; a no-op when it is unset. */

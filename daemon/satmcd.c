@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "listen-fds.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -192,12 +193,17 @@ static int run(int argc, char **argv) {
         }
         log_set_max_level(config->log_level);
 
+        r = listen_fds_init();
+        if (r < 0)
+                return 1;
+
         r = manager_new(TAKE_PTR(config), &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m"), 1;
         m->argv = argv;
 
         r = manager_start(m, NULL);
+        listen_fds_done();
         if (r < 0)
                 return 1;
 

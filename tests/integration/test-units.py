@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""The systemd side: the shipped units pass `systemd-analyze verify` with no complaint and rate
+2.0 or better in `systemd-analyze security --offline=yes`; satmcd serves an ipmitool socket
+passed by socket activation (systemd-socket-activate), as satmcd-ipmitool@.socket does."""
+import os, re, shutil, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from satmc_testlib import check, finish, wait_for  # noqa: E402
+
+SRC = os.environ["SATMC_SOURCE_ROOT"]
+BUILD_UNITS = os.environ["SATMC_UNITS_DIR"]
+SATMCD = os.environ["SATMCD"]
+BUS = os.environ["SATMC_I2C_BUS"]
+
+
+def unit_copies(tmp):
+    """The built units as instance ipmb-0, pointing at the binaries of this build, and the man
+    pages they name on a MANPATH (verify runs `man` for Documentation=)."""
+    units = os.path.join(tmp, "units")
+    os.makedirs(units)
+    service = open(os.path.join(BUILD_UNITS, "satmcd@.service")).read()
+    service = re.sub(r"^ExecStart=\S+", "ExecStart=" + SATMCD, service, flags=re.M)
+    open(os.path.join(units, "satmcd@ipmb-0.service"), "w").write(service)
+    shutil.copy(os.path.join(SRC, "units", "satmcd-ipmitool@.socket"),
+                os.path.join(units, "satmcd-ipmitool@ipmb-0.socket"))
+    man = os.path.join(tmp, "man")
+    for sect, page in (("8", os.path.join(SRC, "man", "satmcd.8")),
+                       ("5", os.path.join(os.environ["SATMC_MAN_DIR"], "satmcd.conf.5"))):
+        os.makedirs(os.path.join(man, "man" + sect), exist_ok=True)
+        shutil.copy(page, os.path.join(man, "man" + sect))
+    return units, man
+
+
+def main():
+    if not shutil.which("systemd-analyze"):
+        print("skip: systemd-analyze not installed")
+        sys.exit(77)
+    tmp = tempfile.mkdtemp(prefix="satmc-units-")
+    units, man = unit_copies(tmp)
+    env = dict(os.environ, MANPATH=man)
+
+    for unit in ("satmcd@ipmb-0.service", "satmcd-ipmitool@ipmb-0.socket"):
+        r = subprocess.run(["systemd-analyze", "verify", os.path.join(units, unit)],
+                           capture_output=True, text=True, env=env)
+        complaints = (r.stdout + r.stderr).strip()
+        check(r.returncode == 0 and complaints == "",
+              "systemd-analyze verify %s is clean%s" % (unit, (": " + complaints) if complaints else ""))
+
+    r = subprocess.run(["systemd-analyze", "security", "--offline=yes",
+                        os.path.join(units, "satmcd@ipmb-0.service")],
+                       capture_output=True, text=True, env=env)
+    m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout)
+    score = float(m.group(1)) if m else 99.0
+    check(score <= 2.0, "systemd-analyze security rates satmcd@.service %.1f (<= 2.0)" % score)
+
+    # Socket activation: the socket exists before satmcd; the first client starts it.
+    sock = os.path.join(tmp, "ipmitool.sock")
+    bus_sock = os.path.join(tmp, "bus.sock")
+    bus = subprocess.Popen([BUS, "--socket", bus_sock])
+    wait_for(lambda: os.path.exists(bus_sock), "bus socket")
+    log = open(os.path.join(tmp, "satmcd.log"), "w+")
+    act = subprocess.Popen(["systemd-socket-activate", "-l", sock, "--fdname=ipmitool", SATMCD,
+                            "--config", os.path.join(SRC, "tests/integration/board-test.ini"),
+                            "--bus-socket", bus_sock, "--ipmitool-socket", "none"],
+                           stderr=log, stdout=log)
+    try:
+        wait_for(lambda: os.path.exists(sock), "activation socket")
+        if shutil.which("ipmitool"):
+            out = subprocess.run(["timeout", "20", "ipmitool", "-I", "dummy", "raw", "0x06", "0x01"],
+                                 capture_output=True, text=True,
+                                 env=dict(os.environ, IPMI_DUMMY_SOCK=sock)).stdout
+            check(out.split()[:3] == ["23", "03", "01"], "ipmitool answered over the passed socket: %s" % out.strip())
+        time.sleep(0.2)
+        log.flush()
+        text = open(log.name).read()
+        check("socket passed by the service manager" in text, "satmcd says it uses the passed socket")
+        check(not os.path.exists(os.path.join(tmp, "none")), "no socket of its own created")
+    finally:
+        act.terminate()
+        rc = act.wait(20)
+        bus.terminate()
+        bus.wait(10)
+    check(rc == 0, "socket-activated satmcd exits 0 on SIGTERM (got %s)" % rc)
+    shutil.rmtree(tmp, ignore_errors=True)
+    finish()
+
+
+if __name__ == "__main__":
+    main()
