@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -32,30 +35,97 @@ int log_level_from_string(const char *s) {
         return -EINVAL;
 }
 
-/* journald reads "<N>" at the start of a line as the priority; a terminal does not want it. */
-static bool want_prefix(void) {
+/*
+ * Is stderr the journal? systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected;
+ * comparing with stderr's own tells a service from a shell that merely inherited the variable.
+ */
+static bool stderr_is_journal(void) {
         static int cached = -1;
-        if (cached < 0)
-                cached = getenv("JOURNAL_STREAM") != NULL;
+
+        if (cached < 0) {
+                const char *e = getenv("JOURNAL_STREAM");
+                unsigned long long dev, ino;
+                struct stat st;
+
+                cached = e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 &&
+                         fstat(STDERR_FILENO, &st) == 0 &&
+                         (unsigned long long) st.st_dev == dev &&
+                         (unsigned long long) st.st_ino == ino;
+        }
         return cached;
 }
 
-int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) {
+static struct {
+        char bus[128];
+        int address;                    /* own 8-bit address, -1 until known */
+} context = { .address = -1 };
+
+void log_set_context(const char *bus, int address) {
+        snprintf(context.bus, sizeof(context.bus), "%s", bus ?: "");
+        context.address = address;
+}
+
+static void emit(int level, int error, const char *file, int line, const struct log_frame *f,
+                 const char *msg) {
+        if (stderr_is_journal()) {
+                /* Structured: journalctl -u satmcd@ipmb-0 SATMC_NETFN=0x06 finds them. */
+                char netfn[24] = "", cmd[24] = "", reason[64] = "", addr[32] = "", err[32] = "";
+
+                if (f && f->netfn >= 0)
+                        snprintf(netfn, sizeof(netfn), "SATMC_NETFN=0x%02x", f->netfn);
+                if (f && f->cmd >= 0)
+                        snprintf(cmd, sizeof(cmd), "SATMC_CMD=0x%02x", f->cmd);
+                if (f && f->reason)
+                        snprintf(reason, sizeof(reason), "SATMC_REASON=%s", f->reason);
+                if (context.address >= 0)
+                        snprintf(addr, sizeof(addr), "SATMC_ADDRESS=0x%02x", context.address);
+                if (error)
+                        snprintf(err, sizeof(err), "ERRNO=%d", error);
+                (void) sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level,
+                                       "CODE_FILE=%s", file, "CODE_LINE=%d", line,
+                                       "SATMC_BUS=%s", context.bus,
+                                       addr[0] ? addr : "SATMC_ADDRESS=",
+                                       netfn[0] ? netfn : "SATMC_NETFN=",
+                                       cmd[0] ? cmd : "SATMC_CMD=",
+                                       reason[0] ? reason : "SATMC_REASON=",
+                                       err[0] ? err : "ERRNO=0", NULL);
+                return;
+        }
+        if (max_level >= LOG_DEBUG)
+                fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+        else
+                fprintf(stderr, "%s\n", msg);
+}
+
+static int log_valist(int level, int error, const char *file, int line,
+                      const struct log_frame *f, const char *fmt, va_list ap) {
         int e = error < 0 ? -error : error;
         char buf[1024];
-        va_list ap;
 
         /* Make %m print the error we were given, not whatever errno happens to be. */
         errno = e;
-        va_start(ap, fmt);
         (void) vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-
-        if (want_prefix())
-                fprintf(stderr, "<%d>%s\n", level, buf);
-        else if (max_level >= LOG_DEBUG)
-                fprintf(stderr, "%s:%d: %s\n", file, line, buf);
-        else
-                fprintf(stderr, "%s\n", buf);
+        emit(level, e, file, line, f, buf);
         return -e;
+}
+
+int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_valist(level, error, file, line, NULL, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int log_frame_internal(int level, const struct log_frame *f, const char *file, int line,
+                       const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_valist(level, 0, file, line, f, fmt, ap);
+        va_end(ap);
+        return r;
 }

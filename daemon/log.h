@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Logging for the policy layer (daemon/ only: protocol/ and transport/ never log).
- * Plain stderr; under systemd each line carries a "<N>" syslog priority prefix that journald
- * understands. log_*_errno() log with strerror and return -abs(error), so a caller can write
+ * Plain stderr from a shell; under systemd (stderr is the journal stream) structured journal
+ * entries with the bus, our address and, for per-frame messages, netFn, cmd and reason as
+ * fields (SATMC_BUS, SATMC_ADDRESS, SATMC_NETFN, SATMC_CMD, SATMC_REASON). log_*_errno() log with strerror and return -abs(error), so a caller can write
  * "return log_error_errno(r, "Failed to open %s: %m", path);".
  */
 #pragma once
@@ -31,6 +32,27 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_notice(...)  ((void) log_full_errno(LOG_NOTICE, 0, __VA_ARGS__))
 #define log_warning(...) ((void) log_full_errno(LOG_WARNING, 0, __VA_ARGS__))
 #define log_error(...)   ((void) log_full_errno(LOG_ERR, 0, __VA_ARGS__))
+
+/* Per-frame detail: fields for the journal; -1 / NULL where not known. */
+struct log_frame {
+        int netfn;
+        int cmd;
+        const char *reason;
+};
+
+/* Bus (device or socket path) and own address, attached to every entry from now on. */
+void log_set_context(const char *bus, int address);
+
+int log_frame_internal(int level, const struct log_frame *f, const char *file, int line,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Per-frame messages are debug level: a busy bus must not flood the journal. */
+#define log_frame_debug(netfn_, cmd_, reason_, ...)                                     \
+        ((void) (LOG_DEBUG <= log_get_max_level()                                      \
+                 ? log_frame_internal(LOG_DEBUG,                                        \
+                                      &(const struct log_frame) { (netfn_), (cmd_), (reason_) }, \
+                                      __FILE__, __LINE__, __VA_ARGS__)                  \
+                 : 0))
 
 #define log_debug_errno(e, ...)   log_full_errno(LOG_DEBUG, e, __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, e, __VA_ARGS__)

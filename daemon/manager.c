@@ -105,14 +105,16 @@ void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len) {
         r = ipmb_decode_request(frame, len, c->address, c->max_msg_len, &req);
         if (r != IPMB_OK) {
                 counter_inc(&m->counters, counter_for_reject(r));
-                log_debug("Dropped %zu-byte frame: %s", len, ipmb_reject_to_string(r));
+                log_frame_debug(-1, -1, ipmb_reject_to_string(r), "Dropped %zu-byte frame: %s",
+                                len, ipmb_reject_to_string(r));
                 return;
         }
 
         /* IPMI v2.0 section 20.9 defines a broadcast form for Get Device ID only. */
         if (req.broadcast && !(req.netfn == IPMI_NETFN_APP && req.cmd == IPMI_CMD_GET_DEVICE_ID)) {
                 counter_inc(&m->counters, COUNTER_REJECT_BROADCAST);
-                log_debug("Dropped broadcast netfn 0x%02x cmd 0x%02x", req.netfn, req.cmd);
+                log_frame_debug(req.netfn, req.cmd, "broadcast",
+                                "Dropped broadcast netfn 0x%02x cmd 0x%02x", req.netfn, req.cmd);
                 return;
         }
 
@@ -120,8 +122,9 @@ void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len) {
         n = response_cache_lookup(&m->cache, frame, len, now, &cached);
         if (n > 0) {
                 counter_inc(&m->counters, COUNTER_RESPONSES_REPLAYED);
-                log_debug("Replaying response to retried request from 0x%02x seq %u",
-                          req.rq_sa, req.seq);
+                log_frame_debug(req.netfn, req.cmd, "replayed",
+                                "Replaying response to retried request from 0x%02x seq %u",
+                                req.rq_sa, req.seq);
                 manager_send(m, cached, n);
                 return;
         }
@@ -142,6 +145,9 @@ void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len) {
                 .cap = ipmb_response_data_max(c->max_msg_len),
         };
         dispatch_request(m, &in, &out);
+        log_frame_debug(req.netfn, req.cmd, ipmi_cc_name(out.cc),
+                        "0x%02x seq %u: netfn 0x%02x cmd 0x%02x -> cc 0x%02x, %zu bytes",
+                        req.rq_sa, req.seq, req.netfn, req.cmd, out.cc, out.len);
 
         ipmb_response_init(&rsp, &req);
         rsp.cc = out.cc;
@@ -342,6 +348,7 @@ int manager_start(Manager *m, Transport *transport) {
         if (r < 0)
                 return log_error_errno(r, "Failed to enable watchdog: %m");
 
+        log_set_context(transport_path(m->config), m->config->address);
         log_info("satmcd answering at 0x%02x on %s %s.", m->config->address,
                  transport_name(m->transport), transport_path(m->config));
         (void) sd_notifyf(false, "READY=1\nSTATUS=Answering IPMB at 0x%02x", m->config->address);
