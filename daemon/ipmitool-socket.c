@@ -111,7 +111,12 @@ int ipmitool_client_reply(IpmitoolClient *c, const struct ipmi_dummy_response *r
         if (sent != n) {
                 int r = sent < 0 ? -errno : -EAGAIN;
 
-                log_warning_errno(r, "ipmitool client %u: cannot send response, closing it: %m", c->id);
+                /* A client killed while it waited (timeout, Ctrl-C) is ordinary; one that
+                 * stopped reading is worth a warning. */
+                if (r == -EPIPE || r == -ECONNRESET)
+                        log_debug_errno(r, "ipmitool client %u left before its answer: %m", c->id);
+                else
+                        log_warning_errno(r, "ipmitool client %u: cannot send response, closing it: %m", c->id);
                 client_free(c, true);
                 return r;
         }

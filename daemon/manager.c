@@ -267,10 +267,20 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
         return 0;
 }
 
-static int on_sigusr1(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        Manager *m = userdata;
+/* The counters line comes last: tools read the final line of satmcd's output. */
+static void manager_print_counters(Manager *m) {
+        if (m->ipmitool) {
+                const struct ipmitool_socket_stats *st = ipmitool_socket_get_stats(m->ipmitool);
 
+                fprintf(stderr, "ipmitool-socket: accepted=%llu refused=%llu requests=%llu "
+                        "protocol-errors=%llu\n", st->accepted, st->refused, st->requests,
+                        st->protocol_errors);
+        }
         counters_print(&m->counters, stderr);
+}
+
+static int on_sigusr1(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        manager_print_counters(userdata);
         return 0;
 }
 
@@ -360,7 +370,7 @@ int manager_run(Manager *m) {
 
         r = sd_event_loop(m->event);
         (void) sd_notify(false, "STOPPING=1");
-        counters_print(&m->counters, stderr);
+        manager_print_counters(m);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         return r;
