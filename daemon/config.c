@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <ini.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -287,6 +288,185 @@ static int parse_aux_firmware(const struct config_key *k, const char *value, voi
         return 0;
 }
 
+static int parse_bool(const struct config_key *k, const char *value, void *dest, char *reason) {
+        if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
+            strcmp(value, "1") == 0)
+                *(bool *) dest = true;
+        else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 ||
+                 strcmp(value, "off") == 0 || strcmp(value, "0") == 0)
+                *(bool *) dest = false;
+        else {
+                snprintf(reason, REASON_MAX, "%s \"%s\" must be yes or no (true/false, on/off, "
+                         "1/0)", k->name, value);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int parse_absolute_path(const struct config_key *k, const char *value, void *dest,
+                               char *reason) {
+        if (value[0] != '/') {
+                snprintf(reason, REASON_MAX, "%s must be an absolute path", k->name);
+                return -EINVAL;
+        }
+        return parse_string(k, value, dest, reason);
+}
+
+/* ---- [fru.N] value parsers ---- */
+
+/* One FRU text field: 8-bit ASCII, 2..63 bytes (a single byte would read as the 0xC1 end
+ * marker), printable, so that what ipmitool prints is what the file says. */
+static int check_fru_text(const struct config_key *k, const char *value, char *reason) {
+        size_t n = strlen(value);
+
+        if (n > FRU_FIELD_MAX) {
+                snprintf(reason, REASON_MAX, "%s is %zu characters; a FRU field holds at most %d",
+                         k->name, n, FRU_FIELD_MAX);
+                return -EINVAL;
+        }
+        if (n == 1) {
+                snprintf(reason, REASON_MAX, "%s \"%s\" is one character; a FRU text field needs "
+                         "two or more (0xC1 would read as the end marker)", k->name, value);
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (value[i] < 0x20 || value[i] > 0x7E) {
+                        snprintf(reason, REASON_MAX, "%s must be printable ASCII", k->name);
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+/* A text field, or "none" for an empty one. */
+static int parse_fru_text(const struct config_key *k, const char *value, void *dest, char *reason) {
+        char **s = dest;
+
+        if (strcmp(value, "none") == 0) {
+                free(*s);
+                *s = NULL;
+                return 0;
+        }
+        if (check_fru_text(k, value, reason) < 0)
+                return -EINVAL;
+        return parse_string(k, value, dest, reason);
+}
+
+static void fru_custom_clear(struct fru_custom_list *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->items[i]);
+        *l = (struct fru_custom_list) { .n = 0 };
+}
+
+/* Custom fields: "a, b, c" (each trimmed, each a text field), or "none". */
+static int parse_fru_custom(const struct config_key *k, const char *value, void *dest,
+                            char *reason) {
+        struct fru_custom_list *l = dest, new = { .n = 0 };
+        const char *p = value;
+
+        if (strcmp(value, "none") == 0) {
+                fru_custom_clear(l);
+                return 0;
+        }
+        for (;;) {
+                const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+                char item[REASON_MAX];
+                size_t n;
+
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+                        end--;
+                n = (size_t) (end - p);
+                if (n == 0 || n >= sizeof(item)) {
+                        snprintf(reason, REASON_MAX, "%s: %s custom field %zu", k->name,
+                                 n == 0 ? "empty" : "overlong", new.n + 1);
+                        goto fail;
+                }
+                if (new.n >= FRU_CUSTOM_MAX) {
+                        snprintf(reason, REASON_MAX, "%s: at most %d custom fields", k->name,
+                                 FRU_CUSTOM_MAX);
+                        goto fail;
+                }
+                memcpy(item, p, n);
+                item[n] = '\0';
+                if (check_fru_text(k, item, reason) < 0)
+                        goto fail;
+                new.items[new.n] = strdup(item);
+                if (!new.items[new.n]) {
+                        fru_custom_clear(&new);
+                        snprintf(reason, REASON_MAX, "out of memory");
+                        return -ENOMEM;
+                }
+                new.n++;
+                if (!comma)
+                        break;
+                p = comma + 1;
+        }
+        fru_custom_clear(l);
+        *l = new;
+        return 0;
+fail:
+        fru_custom_clear(&new);
+        return -EINVAL;
+}
+
+static int parse_chassis_type(const struct config_key *k, const char *value, void *dest,
+                              char *reason) {
+        unsigned long v;
+
+        if (strcmp(value, "none") == 0) {
+                *(int *) dest = -1;
+                return 0;
+        }
+        if (parse_ranged(k, value, &v, reason) < 0)
+                return -EINVAL;
+        *(int *) dest = (int) v;
+        return 0;
+}
+
+static int parse_mfg_date(const struct config_key *k, const char *value, void *dest, char *reason) {
+        uint32_t minutes;
+        int r;
+
+        if (strcmp(value, "none") == 0) {
+                *(int32_t *) dest = -1;
+                return 0;
+        }
+        r = fru_minutes_from_string(value, &minutes);
+        if (r == -ERANGE) {
+                snprintf(reason, REASON_MAX, "%s \"%s\" is outside 1996-01-01 00:00 .. "
+                         "2027-11-24 20:15 (3 bytes of minutes)", k->name, value);
+                return -EINVAL;
+        }
+        if (r < 0) {
+                snprintf(reason, REASON_MAX, "%s \"%s\" must be YYYY-MM-DD HH:MM (UTC), or none",
+                         k->name, value);
+                return -EINVAL;
+        }
+        *(int32_t *) dest = (int32_t) minutes;
+        return 0;
+}
+
+/* "auto" (0): the image rounded up to 512 bytes. */
+static int parse_fru_size(const struct config_key *k, const char *value, void *dest, char *reason) {
+        if (strcmp(value, "auto") == 0) {
+                *(uint32_t *) dest = 0;
+                return 0;
+        }
+        return parse_u32(k, value, dest, reason);
+}
+
+static int parse_fru_file(const struct config_key *k, const char *value, void *dest, char *reason) {
+        char **s = dest;
+
+        if (strcmp(value, "none") == 0) {
+                free(*s);
+                *s = NULL;
+                return 0;
+        }
+        return parse_string(k, value, dest, reason);
+}
+
 #define C(field) offsetof(struct satmc_config, field)
 #define I(field) offsetof(struct satmc_config, identity.field)
 
@@ -333,10 +513,77 @@ static const struct config_key config_keys[] = {
           "sdr-repository, sel, fru-inventory, event-receiver, event-generator, bridge, chassis)" },
         { "identity", "aux-firmware-revision", parse_aux_firmware, C(identity), "none", 0, 0,
           "Get Device ID: auxiliary firmware revision, 4 bytes as 0xAABBCCDD, or none" },
+
+        { "storage", "state-directory", parse_absolute_path, C(state_directory), "/var/lib/satmc",
+          0, 0, "directory for persistent state: the FRU backing files fru0.bin .. fru7.bin" },
 };
 
 #undef C
 #undef I
+
+/*
+ * [fru.0] .. [fru.7]: the same key table shape, with offsets into struct fru_config. Keys
+ * starting with chassis-, board- or product- are "field" keys: they build the image, so they
+ * cannot be combined with file.
+ */
+#define F(field) offsetof(struct fru_config, field)
+
+static const struct config_key fru_keys[] = {
+        { "fru.0", "file", parse_fru_file, F(file), "none", 0, 0,
+          "serve this binary FRU image instead of one built from the keys below; checked at "
+          "start-up, or none" },
+        { "fru.0", "size", parse_fru_size, F(size), "auto", FRU_HEADER_LEN, 65535,
+          "FRU device size in bytes (at least the image), or auto: the image rounded up to 512" },
+        { "fru.0", "write-protect", parse_bool, F(write_protect), "no", 0, 0,
+          "refuse writes (Write FRU Data answers 0x80, NBD writes fail)" },
+        { "fru.0", "nbd-writable", parse_bool, F(nbd_writable), "no", 0, 0,
+          "let NBD clients write the device (IPMI writes only need write-protect = no)" },
+        { "fru.0", "chassis-type", parse_chassis_type, F(chassis_type), "none", 0, 255,
+          "chassis info area: SMBIOS chassis type, e.g. 0x17 (rack mount chassis), or none" },
+        { "fru.0", "chassis-part-number", parse_fru_text, F(chassis_part_number), "none", 0, 0,
+          "chassis info area: part number" },
+        { "fru.0", "chassis-serial-number", parse_fru_text, F(chassis_serial_number), "none", 0,
+          0, "chassis info area: serial number" },
+        { "fru.0", "chassis-custom", parse_fru_custom, F(chassis_custom), "none", 0, 0,
+          "chassis info area: custom fields, separated by commas" },
+        { "fru.0", "board-manufacturing-date", parse_mfg_date, F(board_mfg_minutes), "none", 0,
+          0, "board info area: manufacturing date and time, YYYY-MM-DD HH:MM in UTC" },
+        { "fru.0", "board-manufacturer", parse_fru_text, F(board_manufacturer), "none", 0, 0,
+          "board info area: manufacturer" },
+        { "fru.0", "board-product-name", parse_fru_text, F(board_product_name), "none", 0, 0,
+          "board info area: product name" },
+        { "fru.0", "board-serial-number", parse_fru_text, F(board_serial_number), "none", 0, 0,
+          "board info area: serial number" },
+        { "fru.0", "board-part-number", parse_fru_text, F(board_part_number), "none", 0, 0,
+          "board info area: part number" },
+        { "fru.0", "board-fru-file-id", parse_fru_text, F(board_file_id), "none", 0, 0,
+          "board info area: FRU file ID" },
+        { "fru.0", "board-custom", parse_fru_custom, F(board_custom), "none", 0, 0,
+          "board info area: custom fields, separated by commas" },
+        { "fru.0", "product-manufacturer", parse_fru_text, F(product_manufacturer), "none", 0, 0,
+          "product info area: manufacturer" },
+        { "fru.0", "product-name", parse_fru_text, F(product_name), "none", 0, 0,
+          "product info area: product name" },
+        { "fru.0", "product-part-number", parse_fru_text, F(product_part_number), "none", 0, 0,
+          "product info area: part/model number" },
+        { "fru.0", "product-version", parse_fru_text, F(product_version), "none", 0, 0,
+          "product info area: version" },
+        { "fru.0", "product-serial-number", parse_fru_text, F(product_serial_number), "none", 0,
+          0, "product info area: serial number" },
+        { "fru.0", "product-asset-tag", parse_fru_text, F(product_asset_tag), "none", 0, 0,
+          "product info area: asset tag" },
+        { "fru.0", "product-fru-file-id", parse_fru_text, F(product_file_id), "none", 0, 0,
+          "product info area: FRU file ID" },
+        { "fru.0", "product-custom", parse_fru_custom, F(product_custom), "none", 0, 0,
+          "product info area: custom fields, separated by commas" },
+};
+
+#undef F
+
+static bool fru_key_is_field(const struct config_key *k) {
+        return strncmp(k->name, "chassis-", 8) == 0 || strncmp(k->name, "board-", 6) == 0 ||
+               strncmp(k->name, "product-", 8) == 0;
+}
 
 /* ---- loading ---- */
 
@@ -348,6 +595,7 @@ struct load_state {
         unsigned line;                          /* of the line inih is looking at */
         unsigned n_errors;
         unsigned seen_line[ELEMENTSOF(config_keys)];    /* 0 = not set in the file */
+        unsigned fru_seen_line[CONFIG_FRU_MAX][ELEMENTSOF(fru_keys)];
         unsigned last_syntax_error_line;
         int read_errno;                         /* fgets() failed, e.g. EISDIR */
         bool oom;
@@ -387,6 +635,65 @@ static bool section_known(const char *section) {
         return false;
 }
 
+/* "fru.N" -> N; -1 for another section; -2 for a "fru." section with a bad index. */
+static int fru_section_index(const char *section) {
+        if (strncmp(section, "fru.", 4) != 0)
+                return -1;
+        if (section[4] < '0' || section[4] >= '0' + CONFIG_FRU_MAX || section[5] != '\0')
+                return -2;
+        return section[4] - '0';
+}
+
+static int apply_fru_defaults(struct fru_config *f) {
+        for (size_t i = 0; i < ELEMENTSOF(fru_keys); i++) {
+                char reason[REASON_MAX];
+
+                if (fru_keys[i].parse(&fru_keys[i], fru_keys[i].default_value,
+                                      (uint8_t *) f + fru_keys[i].offset, reason) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* A key in [fru.N]: the section's slot comes to life with its defaults at its first key. */
+static void on_fru_key(struct load_state *s, int index, const char *section, const char *name,
+                       const char *value) {
+        struct fru_config *f = &s->config->fru[index];
+        const struct config_key *k = NULL;
+        char reason[REASON_MAX] = "";
+        size_t i;
+        int r;
+
+        for (i = 0; i < ELEMENTSOF(fru_keys); i++)
+                if (strcmp(fru_keys[i].name, name) == 0) {
+                        k = &fru_keys[i];
+                        break;
+                }
+        if (!k) {
+                report(s, s->line, "unknown key \"%s\" in [%s]", name, section);
+                return;
+        }
+        if (s->fru_seen_line[index][i]) {
+                report(s, s->line, "%s is already set on line %u", name,
+                       s->fru_seen_line[index][i]);
+                return;
+        }
+        s->fru_seen_line[index][i] = s->line;
+        if (!f->present) {
+                if (apply_fru_defaults(f) < 0) {
+                        s->oom = true;
+                        return;
+                }
+                f->present = true;
+                f->line = s->line;
+        }
+        r = k->parse(k, value, (uint8_t *) f + k->offset, reason);
+        if (r == -ENOMEM)
+                s->oom = true;
+        if (r < 0)
+                report(s, s->line, "%s", reason);
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value) {
         struct load_state *s = user;
         const struct config_key *k;
@@ -402,6 +709,16 @@ static int on_key(void *user, const char *section, const char *name, const char 
                 return 1;       /* a section header on its own: checked with its first key */
         if (section[0] == '\0') {
                 report(s, s->line, "\"%s\" is outside any [section]", name);
+                return 1;
+        }
+        r = fru_section_index(section);
+        if (r == -2) {
+                report(s, s->line, "unknown section [%s] (FRU devices are [fru.0] to [fru.%d])",
+                       section, CONFIG_FRU_MAX - 1);
+                return 1;
+        }
+        if (r >= 0) {
+                on_fru_key(s, r, section, name, value);
                 return 1;
         }
         if (!section_known(section)) {
@@ -494,6 +811,88 @@ static int apply_defaults(struct satmc_config *c) {
         return 0;
 }
 
+void config_fru_info(const struct fru_config *f, struct fru_info *ret) {
+        struct fru_info info = {
+                .chassis = {
+                        .type = f->chassis_type >= 0 ? (uint8_t) f->chassis_type : 0x02,
+                        .part_number = f->chassis_part_number,
+                        .serial_number = f->chassis_serial_number,
+                        .n_custom = f->chassis_custom.n,
+                },
+                .board = {
+                        .mfg_minutes = f->board_mfg_minutes >= 0 ? (uint32_t) f->board_mfg_minutes : 0,
+                        .manufacturer = f->board_manufacturer,
+                        .product_name = f->board_product_name,
+                        .serial_number = f->board_serial_number,
+                        .part_number = f->board_part_number,
+                        .file_id = f->board_file_id,
+                        .n_custom = f->board_custom.n,
+                },
+                .product = {
+                        .manufacturer = f->product_manufacturer,
+                        .name = f->product_name,
+                        .part_number = f->product_part_number,
+                        .version = f->product_version,
+                        .serial_number = f->product_serial_number,
+                        .asset_tag = f->product_asset_tag,
+                        .file_id = f->product_file_id,
+                        .n_custom = f->product_custom.n,
+                },
+        };
+
+        /* 0x02 is "Unknown" in the SMBIOS chassis type list, for a chassis area without one. */
+        for (size_t i = 0; i < f->chassis_custom.n; i++)
+                info.chassis.custom[i] = f->chassis_custom.items[i];
+        for (size_t i = 0; i < f->board_custom.n; i++)
+                info.board.custom[i] = f->board_custom.items[i];
+        for (size_t i = 0; i < f->product_custom.n; i++)
+                info.product.custom[i] = f->product_custom.items[i];
+        info.chassis.present = f->chassis_type >= 0 || f->chassis_part_number ||
+                               f->chassis_serial_number || f->chassis_custom.n > 0;
+        info.board.present = f->board_mfg_minutes >= 0 || f->board_manufacturer ||
+                             f->board_product_name || f->board_serial_number ||
+                             f->board_part_number || f->board_file_id || f->board_custom.n > 0;
+        info.product.present = f->product_manufacturer || f->product_name ||
+                               f->product_part_number || f->product_version ||
+                               f->product_serial_number || f->product_asset_tag ||
+                               f->product_file_id || f->product_custom.n > 0;
+        *ret = info;
+}
+
+/* After parsing: what no single key can see. Errors carry the line of the key at fault. */
+static void check_fru(struct load_state *s, unsigned index) {
+        const struct fru_config *f = &s->config->fru[index];
+        const unsigned *seen = s->fru_seen_line[index];
+        unsigned size_line = 0;
+        struct fru_info info;
+        uint8_t buf[FRU_BUILD_MAX];
+        ssize_t n;
+
+        for (size_t i = 0; i < ELEMENTSOF(fru_keys); i++)
+                if (strcmp(fru_keys[i].name, "size") == 0)
+                        size_line = seen[i];
+
+        if (f->file) {
+                for (size_t i = 0; i < ELEMENTSOF(fru_keys); i++)
+                        if (seen[i] && fru_key_is_field(&fru_keys[i]))
+                                report(s, seen[i], "%s cannot be combined with file: the image "
+                                       "comes from the file", fru_keys[i].name);
+                return;         /* the file itself is read and checked at start-up */
+        }
+
+        config_fru_info(f, &info);
+        n = fru_build(&info, buf, sizeof(buf));
+        if (n < 0) {
+                /* The keys were checked one by one, so only the total can be too large. */
+                report(s, f->line, "[fru.%u]: the FRU image would be too large (%s)", index,
+                       strerror((int) -n));
+                return;
+        }
+        if (f->size != 0 && f->size < (uint64_t) n)
+                report(s, size_line, "size %" PRIu32 " is smaller than the %zd-byte FRU image "
+                       "of [fru.%u]", f->size, n, index);
+}
+
 int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_config **ret) {
         _cleanup_(config_freep) struct satmc_config *c = NULL;
         struct load_state s = { .name = name, .err = err ? err : stderr, .in = in };
@@ -524,6 +923,9 @@ int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_co
                 if (!config_keys[i].default_value && !s.seen_line[i])
                         report(&s, 0, "[%s] %s is required (%s)", config_keys[i].section,
                                config_keys[i].name, config_keys[i].description);
+        for (unsigned i = 0; i < CONFIG_FRU_MAX; i++)
+                if (c->fru[i].present)
+                        check_fru(&s, i);
 
         if (s.n_errors > 0)
                 return -EINVAL;
@@ -550,6 +952,29 @@ struct satmc_config *config_free(struct satmc_config *c) {
         free(c->device);
         free(c->bus_socket);
         free(c->ipmitool_socket);
+        free(c->state_directory);
+        for (size_t i = 0; i < CONFIG_FRU_MAX; i++) {
+                struct fru_config *f = &c->fru[i];
+
+                free(f->file);
+                free(f->chassis_part_number);
+                free(f->chassis_serial_number);
+                fru_custom_clear(&f->chassis_custom);
+                free(f->board_manufacturer);
+                free(f->board_product_name);
+                free(f->board_serial_number);
+                free(f->board_part_number);
+                free(f->board_file_id);
+                fru_custom_clear(&f->board_custom);
+                free(f->product_manufacturer);
+                free(f->product_name);
+                free(f->product_part_number);
+                free(f->product_version);
+                free(f->product_serial_number);
+                free(f->product_asset_tag);
+                free(f->product_file_id);
+                fru_custom_clear(&f->product_custom);
+        }
         free(c);
         return NULL;
 }
@@ -570,6 +995,12 @@ void config_dump_reference(FILE *f) {
                 else
                         fprintf(f, "#%s =   (required)\n", k->name);
         }
+
+        /* One FRU device's keys; [fru.1] .. [fru.7] take the same. */
+        fprintf(f, "\n[fru.0]\n");
+        for (size_t i = 0; i < ELEMENTSOF(fru_keys); i++)
+                fprintf(f, "# %s\n%s = %s\n", fru_keys[i].description, fru_keys[i].name,
+                        fru_keys[i].default_value);
 }
 
 /*

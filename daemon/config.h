@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "protocol/fru.h"
+
+#define CONFIG_FRU_MAX 8                /* [fru.0] .. [fru.7] */
+
 enum transport_kind {
         TRANSPORT_KIND_CHARDEV,         /* Linux ipmb-dev-int, /dev/ipmb-N */
         TRANSPORT_KIND_EMULATED,        /* the emulated I2C bus, docs/emulated-bus.md */
@@ -29,6 +33,35 @@ struct satmc_identity {
         uint8_t device_support;         /* IPMI_DEVSUP_* bits */
         bool has_aux_fw_rev;
         uint8_t aux_fw_rev[4];
+};
+
+/* Custom fields of one FRU area, from a comma-separated list. */
+struct fru_custom_list {
+        char *items[FRU_CUSTOM_MAX];
+        size_t n;
+};
+
+/* One [fru.N] section: a FRU device, built from fields or loaded from file. */
+struct fru_config {
+        bool present;                   /* the section has at least one key */
+        unsigned line;                  /* of its first key, for messages */
+        char *file;                     /* binary image instead of fields; NULL = fields */
+        uint32_t size;                  /* device bytes; 0 = the image rounded up to 512 */
+        bool write_protect;
+        bool nbd_writable;
+
+        int chassis_type;               /* SMBIOS chassis type, -1 = none */
+        char *chassis_part_number, *chassis_serial_number;
+        struct fru_custom_list chassis_custom;
+
+        int32_t board_mfg_minutes;      /* since 1996-01-01 00:00 UTC, -1 = none */
+        char *board_manufacturer, *board_product_name, *board_serial_number, *board_part_number;
+        char *board_file_id;
+        struct fru_custom_list board_custom;
+
+        char *product_manufacturer, *product_name, *product_part_number, *product_version;
+        char *product_serial_number, *product_asset_tag, *product_file_id;
+        struct fru_custom_list product_custom;
 };
 
 struct satmc_config {
@@ -51,6 +84,12 @@ struct satmc_config {
 
         /* [identity] */
         struct satmc_identity identity;
+
+        /* [storage] */
+        char *state_directory;          /* FRU backing files live here */
+
+        /* [fru.0] .. [fru.7], indexed by FRU device ID */
+        struct fru_config fru[CONFIG_FRU_MAX];
 };
 
 /*
@@ -67,6 +106,12 @@ struct satmc_config *config_free(struct satmc_config *c);
 static inline void config_freep(struct satmc_config **c) {
         config_free(*c);
 }
+
+/*
+ * The builder's view of a [fru.N] section built from fields (f->file unset). The strings stay
+ * owned by f. An area is present when any of its keys has a value.
+ */
+void config_fru_info(const struct fru_config *f, struct fru_info *ret);
 
 /* Print every known key with its default and one-line description (for docs and man pages). */
 void config_dump_reference(FILE *f);

@@ -12,6 +12,7 @@ static const struct {
         const size_t *count;
 } command_groups[] = {
         { app_commands, &app_commands_count },
+        { storage_commands, &storage_commands_count },
 };
 
 const struct ipmi_command *dispatch_lookup(uint8_t netfn, uint8_t cmd) {

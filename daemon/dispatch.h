@@ -63,3 +63,5 @@ void dispatch_list_commands(FILE *f);
 /* Handler tables, one per command group, concatenated by dispatch.c. */
 extern const struct ipmi_command app_commands[];
 extern const size_t app_commands_count;
+extern const struct ipmi_command storage_commands[];
+extern const size_t storage_commands_count;

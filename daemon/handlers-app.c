@@ -16,6 +16,20 @@ static bool provides_device_sdrs(void) {
         return dispatch_lookup(IPMI_NETFN_SENSOR_EVENT, IPMI_CMD_GET_DEVICE_SDR) != NULL;
 }
 
+/*
+ * "FRU inventory device" (bit 3) says FRU device 0 is served here: a configured [fru.0] always
+ * sets it, whatever [identity] device-support says, so it cannot be forgotten. A claim without
+ * [fru.0] is still sent as configured (existing configurations rely on it) but manager_start()
+ * warns about it; see docs/configuration.md, "FRU inventory".
+ */
+static uint8_t device_support(Manager *m) {
+        uint8_t bits = m->config->identity.device_support;
+
+        if (fru_store_get(m->fru, 0))
+                bits |= IPMI_DEVSUP_FRU_INVENTORY;
+        return bits;
+}
+
 /* IPMI v2.0 section 20.1, table 20-2. */
 static int handle_get_device_id(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         const struct satmc_identity *id = &m->config->identity;
@@ -30,7 +44,7 @@ static int handle_get_device_id(Manager *m, const struct ipmi_msg_in *in, struct
         d[2] = id->fw_major & 0x7F;     /* bit 7 clear: normal operation, no update running */
         d[3] = bcd(id->fw_minor);
         d[4] = id->ipmi_version;
-        d[5] = id->device_support;
+        d[5] = device_support(m);
         d[6] = (uint8_t) (id->manufacturer_id & 0xFF);
         d[7] = (uint8_t) ((id->manufacturer_id >> 8) & 0xFF);
         d[8] = (uint8_t) ((id->manufacturer_id >> 16) & 0x0F);

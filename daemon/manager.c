@@ -31,6 +31,10 @@ int manager_new(struct satmc_config *config, Manager **ret) {
         if (r < 0)
                 return r;
 
+        r = fru_store_new(config, &m->fru);
+        if (r < 0)
+                return r;
+
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         *ret = TAKE_PTR(m);
         return 0;
@@ -47,6 +51,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigusr1_source);
         sd_event_unref(m->event);
         transport_free(m->transport);
+        fru_store_free(m->fru);         /* manager_run() flushed it */
         config_free(m->config);
         free(m);
         return NULL;
@@ -314,6 +319,17 @@ int manager_start(Manager *m, Transport *transport) {
                                                transport_path(m->config));
         }
 
+        /* Before anything is answered: a board whose inventory cannot be stored must not
+         * start serving as if it had one. */
+        r = fru_store_open(m->fru);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up FRU devices: %m");
+        if ((m->config->identity.device_support & IPMI_DEVSUP_FRU_INVENTORY) &&
+            !fru_store_get(m->fru, 0))
+                log_warning("[identity] device-support claims fru-inventory, but there is no "
+                            "[fru.0]: FRU commands for device 0 will answer 0x%02x.",
+                            IPMI_CC_NOT_PRESENT);
+
         r = sd_event_add_io(m->event, &m->transport_source, transport_fd(m->transport), EPOLLIN,
                             on_transport, m);
         if (r < 0)
@@ -369,6 +385,9 @@ int manager_run(Manager *m) {
         int r;
 
         r = sd_event_loop(m->event);
+        /* IPMI writes are on disk already; this catches what another front end (NBD) left
+         * dirty. Failures are logged by the store. */
+        (void) fru_store_flush_all(m->fru);
         (void) sd_notify(false, "STOPPING=1");
         manager_print_counters(m);
         if (r < 0)

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "counters.h"
+#include "fru-store.h"
 #include "ipmitool-socket.h"
 #include "response-cache.h"
 #include "transport/transport.h"
@@ -33,6 +34,7 @@ struct Manager {
         struct satmc_config *config;
         Transport *transport;
         IpmitoolSocket *ipmitool;       /* local ipmitool -I dummy front end, or NULL */
+        struct fru_store *fru;          /* FRU devices; NULL when none is configured */
 
         struct counters counters;
         struct response_cache cache;

@@ -23,6 +23,7 @@ struct arguments {
         const char *device;
         const char *log_level;
         const char *ipmitool_socket;
+        const char *state_directory;
         bool check_config;
         bool list_commands;
         bool dump_config_reference;
@@ -36,6 +37,7 @@ static void help(void) {
                "     --device=PATH         override [transport] device (/dev/ipmb-N)\n"
                "     --ipmitool-socket=PATH  override [ipmitool] socket (none: no local socket)\n"
                "     --log-level=LEVEL     override [mc] log-level (err ... debug)\n"
+               "     --state-directory=PATH  override [storage] state-directory (FRU files)\n"
                "     --check-config        parse the configuration, report, and exit\n"
                "     --list-commands       print the IPMI commands satmcd implements\n"
                "     --dump-config-reference  print every configuration key and its default\n"
@@ -51,6 +53,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 ARG_DEVICE,
                 ARG_LOG_LEVEL,
                 ARG_IPMITOOL_SOCKET,
+                ARG_STATE_DIRECTORY,
                 ARG_CHECK_CONFIG,
                 ARG_LIST_COMMANDS,
                 ARG_DUMP_CONFIG_REFERENCE,
@@ -62,6 +65,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 { "device",                required_argument, NULL, ARG_DEVICE },
                 { "log-level",             required_argument, NULL, ARG_LOG_LEVEL },
                 { "ipmitool-socket",       required_argument, NULL, ARG_IPMITOOL_SOCKET },
+                { "state-directory",       required_argument, NULL, ARG_STATE_DIRECTORY },
                 { "check-config",          no_argument,       NULL, ARG_CHECK_CONFIG },
                 { "list-commands",         no_argument,       NULL, ARG_LIST_COMMANDS },
                 { "dump-config-reference", no_argument,       NULL, ARG_DUMP_CONFIG_REFERENCE },
@@ -92,6 +96,14 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                         break;
                 case ARG_IPMITOOL_SOCKET:
                         a->ipmitool_socket = optarg;
+                        break;
+                case ARG_STATE_DIRECTORY:
+                        if (optarg[0] != '/') {
+                                fprintf(stderr, "satmcd: --state-directory needs an absolute "
+                                        "path, not '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        a->state_directory = optarg;
                         break;
                 case ARG_CHECK_CONFIG:
                         a->check_config = true;
@@ -143,6 +155,12 @@ static int apply_overrides(struct satmc_config *c, const struct arguments *a) {
                         if (!c->ipmitool_socket)
                                 return -ENOMEM;
                 }
+        }
+        if (a->state_directory) {
+                free(c->state_directory);
+                c->state_directory = strdup(a->state_directory);
+                if (!c->state_directory)
+                        return -ENOMEM;
         }
         if (a->log_level) {
                 int level = log_level_from_string(a->log_level);

@@ -349,6 +349,7 @@ static const char *const bad_cases[] = {
         "bad-many-errors",
         "bad-empty",
         "bad-only-comments",
+        "bad-fru",
 };
 
 static void test_bad(void **state) {
@@ -485,6 +486,25 @@ static uint64_t get_ipmitool_socket_none(const struct satmc_config *c) {
 
 static uint64_t get_ipmitool_max_clients(const struct satmc_config *c) {
         return c->ipmitool_max_clients;
+}
+
+static uint64_t get_state_directory_is_x(const struct satmc_config *c) {
+        return strcmp(c->state_directory, "/x") == 0;
+}
+static uint64_t get_fru0_mfg(const struct satmc_config *c) {
+        return (uint64_t) c->fru[0].board_mfg_minutes;
+}
+static uint64_t get_fru0_size(const struct satmc_config *c) { return c->fru[0].size; }
+static uint64_t get_fru0_wp(const struct satmc_config *c) { return c->fru[0].write_protect; }
+static uint64_t get_fru0_chassis_type(const struct satmc_config *c) {
+        return (uint64_t) (int64_t) c->fru[0].chassis_type;
+}
+static uint64_t get_fru0_board_custom(const struct satmc_config *c) {
+        const struct fru_custom_list *l = &c->fru[0].board_custom;
+        return l->n == 2 && strcmp(l->items[0], "ab") == 0 && strcmp(l->items[1], "c d") == 0;
+}
+static uint64_t get_fru0_name_none(const struct satmc_config *c) {
+        return c->fru[0].present && !c->fru[0].board_product_name;
 }
 
 struct value_case {
@@ -636,6 +656,45 @@ static const struct value_case value_cases[] = {
         OK("ipmitool", "max-clients", "1", get_ipmitool_max_clients, 1),
         OK("ipmitool", "max-clients", "256", get_ipmitool_max_clients, 256),
         RANGE("ipmitool", "max-clients", "0", "1", "256 (0x1..0x100)"),
+
+        OK("storage", "state-directory", "/x", get_state_directory_is_x, 1),
+        BAD("storage", "state-directory", "var/lib", "state-directory must be an absolute path"),
+
+        OK("fru.0", "board-manufacturing-date", "1996-01-01 00:00", get_fru0_mfg, 0),
+        OK("fru.0", "board-manufacturing-date", "1996-01-02 00:01", get_fru0_mfg, 1441),
+        OK("fru.0", "board-manufacturing-date", "2027-11-24 20:15", get_fru0_mfg, 0xFFFFFF),
+        OK("fru.0", "board-manufacturing-date", "none", get_fru0_mfg, (uint64_t) -1),
+        BAD("fru.0", "board-manufacturing-date", "2027-11-24 20:16",
+            "board-manufacturing-date \"2027-11-24 20:16\" is outside 1996-01-01 00:00 .. "
+            "2027-11-24 20:15 (3 bytes of minutes)"),
+        BAD("fru.0", "board-manufacturing-date", "1995-12-31 23:59",
+            "board-manufacturing-date \"1995-12-31 23:59\" is outside 1996-01-01 00:00 .. "
+            "2027-11-24 20:15 (3 bytes of minutes)"),
+        BAD("fru.0", "board-manufacturing-date", "2023-02-29 10:00",
+            "board-manufacturing-date \"2023-02-29 10:00\" must be YYYY-MM-DD HH:MM (UTC), or none"),
+        BAD("fru.0", "board-manufacturing-date", "2024-1-05 10:00",
+            "board-manufacturing-date \"2024-1-05 10:00\" must be YYYY-MM-DD HH:MM (UTC), or none"),
+        OK("fru.0", "board-manufacturing-date", "2024-02-29 23:59", get_fru0_mfg, 14813279),
+        OK("fru.0", "size", "auto", get_fru0_size, 0),
+        OK("fru.0", "size", "65535", get_fru0_size, 65535),
+        RANGE("fru.0", "size", "65536", "8", "65535 (0x8..0xffff)"),
+        OK("fru.0", "write-protect", "yes", get_fru0_wp, 1),
+        OK("fru.0", "write-protect", "off", get_fru0_wp, 0),
+        BAD("fru.0", "write-protect", "maybe",
+            "write-protect \"maybe\" must be yes or no (true/false, on/off, 1/0)"),
+        OK("fru.0", "chassis-type", "0x17", get_fru0_chassis_type, 0x17),
+        OK("fru.0", "chassis-type", "none", get_fru0_chassis_type, (uint64_t) -1),
+        OK("fru.0", "board-custom", " ab ,c d", get_fru0_board_custom, 1),
+        BAD("fru.0", "board-custom", "ab,,cd", "board-custom: empty custom field 2"),
+        BAD("fru.0", "board-custom", "a1,b2,c3,d4,e5,f6,g7,h8,i9",
+            "board-custom: at most 8 custom fields"),
+        OK("fru.0", "board-product-name", "none", get_fru0_name_none, 1),
+        BAD("fru.0", "board-product-name", "X", "board-product-name \"X\" is one character; "
+            "a FRU text field needs two or more (0xC1 would read as the end marker)"),
+        BAD("fru.0", "board-product-name",
+            "0123456789012345678901234567890123456789012345678901234567890123",
+            "board-product-name is 64 characters; a FRU field holds at most 63"),
+        BAD("fru.0", "product-name", "tab\there", "product-name must be printable ASCII"),
 };
 
 static void test_value(void **state) {
@@ -754,7 +813,9 @@ static bool is_name(const char *s, size_t n) {
         if (n == 0 || s[0] == '-')
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+                /* '.' for the indexed sections, [fru.0] */
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+                      s[i] == '.'))
                         return false;
         return true;
 }

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * FRU devices and their crash-safe backing files: the one store both front ends (IPMI Read/Write
+ * FRU Data, and the NBD server) read and write.
+ *
+ * Each configured [fru.N] is a device of `size` bytes, kept in memory and backed by
+ * <state-directory>/fru<N>.bin, which holds the whole device. At start-up a backing file that
+ * exists, has the device's size and validates as a FRU image wins: it holds the writes made over
+ * IPMI or NBD. Otherwise the image is built from the configuration (or read from `file`) and
+ * written out.
+ *
+ * Persistence is "write a new copy, fsync it, rename it over the old one, fsync the directory"
+ * (fru<N>.bin.tmp -> fru<N>.bin). rename() replaces the name atomically, so after a crash at any
+ * point the backing file is either the complete old image or the complete new one; a .tmp left
+ * behind by a crash is deleted at the next start. Why not two slots (A/B files with sequence
+ * numbers)? They buy the same guarantee with more state to get wrong: a slot header, a sequence
+ * number, a rule for picking the newer valid slot, and a torn slot that is still "there". The
+ * device is at most 64 KiB, so writing a whole new copy per flush costs little, and the
+ * atomic-rename pattern is the one filesystems are built to honour (ext4's auto_da_alloc, XFS,
+ * btrfs all order the data before the rename once the file is fsync'ed, which we do anyway).
+ *
+ * Threading: none. The daemon is one sd-event loop; callers are its handlers.
+ *
+ * API for front ends (IPMI handlers, NBD server):
+ *
+ *     for (unsigned id = 0; id < fru_store_count(m->fru); id++) {
+ *             struct fru_device *d = fru_store_get(m->fru, id);    // NULL: no [fru.<id>]
+ *             ...
+ *     }
+ *
+ * fru_store_read()/fru_store_write() change only memory; fru_store_flush() persists (a no-op
+ * when nothing changed). The IPMI front end flushes after every Write FRU Data; an NBD server
+ * should flush on NBD_CMD_FLUSH, on FUA writes and when a client disconnects. Errors are
+ * negative errno: -EINVAL out of bounds, -EROFS write-protected, -EIO/-ENOSPC/... from flush.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct fru_device;
+struct fru_store;
+
+/*
+ * Set up a store for the configuration's [fru.N] sections, without I/O. *ret is NULL when no
+ * FRU device is configured: every function below accepts a NULL store. The store borrows
+ * config, which must outlive it.
+ */
+int fru_store_new(const struct satmc_config *config, struct fru_store **ret);
+
+/*
+ * Create the state directory if needed (one level, mode 0755), then load or build and persist
+ * every device, logging each problem found. -errno if any device could not be set up.
+ */
+int fru_store_open(struct fru_store *s);
+
+/* Flushes nothing: call fru_store_flush_all() first if unwritten changes matter. */
+struct fru_store *fru_store_free(struct fru_store *s);
+static inline void fru_store_freep(struct fru_store **s) {
+        fru_store_free(*s);
+}
+
+/* One more than the highest configured FRU device ID (0 for none/NULL). IDs can have gaps. */
+size_t fru_store_count(const struct fru_store *s);
+/* The device with this FRU device ID, or NULL if there is none. */
+struct fru_device *fru_store_get(struct fru_store *s, unsigned id);
+/* Flush every dirty device; returns the first error, after trying all. */
+int fru_store_flush_all(struct fru_store *s);
+
+/* Copy len bytes at off. 0, or -EINVAL when [off, off + len) is not inside the device. */
+int fru_store_read(struct fru_device *d, uint64_t off, void *buf, size_t len);
+/* Change memory and mark the device dirty. 0, -EROFS if write-protected, -EINVAL if out of
+ * bounds (nothing is written then). */
+int fru_store_write(struct fru_device *d, uint64_t off, const void *buf, size_t len);
+/* Persist the device if it is dirty. 0 or -errno; the device stays dirty on failure. */
+int fru_store_flush(struct fru_device *d);
+
+uint64_t fru_device_size(const struct fru_device *d);
+const char *fru_device_name(const struct fru_device *d);        /* "fru0" */
+unsigned fru_device_id(const struct fru_device *d);
+bool fru_device_write_protected(const struct fru_device *d);
+/* [fru.N] nbd-writable: policy for the NBD front end; the store itself only enforces
+ * write-protect. */
+bool fru_device_nbd_writable(const struct fru_device *d);
+bool fru_device_dirty(const struct fru_device *d);

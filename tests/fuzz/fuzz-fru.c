@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The FRU image validator on any bytes. Beyond "does not crash or read out of bounds": the
+ * count it returns is what the report holds plus what it dropped, every offset lies inside the
+ * image (or just past it, for "missing" things), every message is terminated, parsed fields
+ * are no longer than a field can be, and a report of zero problems means the parsed areas are
+ * all marked valid.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/fru.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        struct fru_parsed p;
+        struct fru_report rep;
+        size_t n = fru_parse(data, size, &p, &rep);
+
+        if (n != rep.n_problems + rep.n_dropped || rep.n_problems > FRU_PROBLEMS_MAX)
+                abort();
+        for (size_t i = 0; i < rep.n_problems; i++)
+                if (rep.problems[i].offset > size ||
+                    !memchr(rep.problems[i].message, '\0', sizeof(rep.problems[i].message)))
+                        abort();
+        for (size_t k = 0; k < _FRU_AREA_MAX; k++) {
+                const struct fru_parsed_area *a = &p.areas[k];
+
+                if (a->n_fields > FRU_PARSED_FIELDS_MAX || a->n_fields > a->n_fields_total)
+                        abort();
+                for (size_t i = 0; i < a->n_fields; i++)
+                        if (a->fields[i].len > FRU_FIELD_MAX || a->fields[i].data[a->fields[i].len])
+                                abort();
+                if (n == 0 && a->present && !a->valid)
+                        abort();
+        }
+        /* The validator-only entry point agrees with the full one. */
+        if (fru_image_valid(data, size) != (n == 0))
+                abort();
+        return 0;
+}
