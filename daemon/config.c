@@ -158,6 +158,26 @@ static int parse_socket_path(const struct config_key *k, const char *value, void
         return parse_string(k, value, dest, reason);
 }
 
+/* HOST:PORT for a TCP listener, or "none". The port is checked here, the host when it binds. */
+static int parse_tcp_address(const struct config_key *k, const char *value, void *dest,
+                             char *reason) {
+        char **s = dest;
+        const char *colon = strrchr(value, ':');
+        unsigned long port;
+
+        if (strcmp(value, "none") == 0) {
+                free(*s);
+                *s = NULL;
+                return 0;
+        }
+        if (!colon || parse_number(colon + 1, &port) < 0 || port == 0 || port > 65535) {
+                snprintf(reason, REASON_MAX, "%s \"%s\" must be HOST:PORT with a port of 1..65535, "
+                         "or none", k->name, value);
+                return -EINVAL;
+        }
+        return parse_string(k, value, dest, reason);
+}
+
 static int parse_log_level(const struct config_key *k, const char *value, void *dest, char *reason) {
         int level = log_level_from_string(value);
 
@@ -488,6 +508,13 @@ static const struct config_key config_keys[] = {
           "the ipmb-dev-int character device, for type = chardev" },
         { "transport", "bus-socket", parse_string, C(bus_socket), "/run/satmc/i2c-bus.sock", 0, 0,
           "the emulated bus socket, for type = emulated" },
+
+        { "nbd", "socket", parse_socket_path, C(nbd_socket), "/run/satmc/nbd.sock", 0, 0,
+          "UNIX socket serving the FRU devices (fru0, ...) as NBD exports, or none" },
+        { "nbd", "tcp", parse_tcp_address, C(nbd_tcp), "none", 0, 0,
+          "also serve NBD on TCP at HOST:PORT ([V6]:PORT, :PORT for every address), or none" },
+        { "nbd", "max-clients", parse_u32, C(nbd_max_clients), "16", 1, 256,
+          "NBD connections served at once; more are refused" },
 
         { "ipmitool", "socket", parse_socket_path, C(ipmitool_socket), "/run/satmc/ipmitool.sock",
           0, 0, "UNIX socket for local ipmitool (-I dummy, IPMI_DUMMY_SOCK), or none" },
@@ -952,6 +979,8 @@ struct satmc_config *config_free(struct satmc_config *c) {
         free(c->device);
         free(c->bus_socket);
         free(c->ipmitool_socket);
+        free(c->nbd_socket);
+        free(c->nbd_tcp);
         free(c->state_directory);
         for (size_t i = 0; i < CONFIG_FRU_MAX; i++) {
                 struct fru_config *f = &c->fru[i];

@@ -78,6 +78,11 @@ struct satmc_config {
         char *device;                   /* TRANSPORT_KIND_CHARDEV */
         char *bus_socket;               /* TRANSPORT_KIND_EMULATED */
 
+        /* [nbd] */
+        char *nbd_socket;               /* UNIX socket for the NBD exports; NULL = none */
+        char *nbd_tcp;                  /* "host:port", or NULL (the default): no TCP */
+        uint32_t nbd_max_clients;
+
         /* [ipmitool] */
         char *ipmitool_socket;          /* local ipmitool -I dummy socket; NULL = none */
         uint32_t ipmitool_max_clients;

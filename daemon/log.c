@@ -68,27 +68,25 @@ void log_set_context(const char *bus, int address) {
 static void emit(int level, int error, const char *file, int line, const struct log_frame *f,
                  const char *msg) {
         if (stderr_is_journal()) {
-                /* Structured: journalctl -u satmcd@ipmb-0 SATMC_NETFN=0x06 finds them. */
-                char netfn[24] = "", cmd[24] = "", reason[64] = "", addr[32] = "", err[32] = "";
+                /* Structured: journalctl -u satmcd@ipmb-0 SATMC_NETFN=0x06 finds them. Fields
+                 * that do not apply are sent empty, so every entry has the same shape. */
+                char netfn[8] = "", cmd[8] = "", addr[8] = "";
 
                 if (f && f->netfn >= 0)
-                        snprintf(netfn, sizeof(netfn), "SATMC_NETFN=0x%02x", f->netfn);
+                        snprintf(netfn, sizeof(netfn), "0x%02x", (unsigned) f->netfn & 0xFF);
                 if (f && f->cmd >= 0)
-                        snprintf(cmd, sizeof(cmd), "SATMC_CMD=0x%02x", f->cmd);
-                if (f && f->reason)
-                        snprintf(reason, sizeof(reason), "SATMC_REASON=%s", f->reason);
+                        snprintf(cmd, sizeof(cmd), "0x%02x", (unsigned) f->cmd & 0xFF);
                 if (context.address >= 0)
-                        snprintf(addr, sizeof(addr), "SATMC_ADDRESS=0x%02x", context.address);
-                if (error)
-                        snprintf(err, sizeof(err), "ERRNO=%d", error);
+                        snprintf(addr, sizeof(addr), "0x%02x", (unsigned) context.address & 0xFF);
                 (void) sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level,
                                        "CODE_FILE=%s", file, "CODE_LINE=%d", line,
+                                       "ERRNO=%d", error,
                                        "SATMC_BUS=%s", context.bus,
-                                       addr[0] ? addr : "SATMC_ADDRESS=",
-                                       netfn[0] ? netfn : "SATMC_NETFN=",
-                                       cmd[0] ? cmd : "SATMC_CMD=",
-                                       reason[0] ? reason : "SATMC_REASON=",
-                                       err[0] ? err : "ERRNO=0", NULL);
+                                       "SATMC_ADDRESS=%s", addr,
+                                       "SATMC_NETFN=%s", netfn,
+                                       "SATMC_CMD=%s", cmd,
+                                       "SATMC_REASON=%s", f && f->reason ? f->reason : "",
+                                       NULL);
                 return;
         }
         if (max_level >= LOG_DEBUG)
@@ -97,6 +95,7 @@ static void emit(int level, int error, const char *file, int line, const struct 
                 fprintf(stderr, "%s\n", msg);
 }
 
+__attribute__((format(printf, 6, 0)))
 static int log_valist(int level, int error, const char *file, int line,
                       const struct log_frame *f, const char *fmt, va_list ap) {
         int e = error < 0 ? -error : error;

@@ -6,6 +6,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "dispatch.h"
+#include "fru-nbd.h"
 #include "listen-fds.h"
 #include "log.h"
 #include "macro.h"
@@ -45,6 +46,8 @@ Manager *manager_free(Manager *m) {
                 return NULL;
 
         ipmitool_socket_free(m->ipmitool);
+        nbd_server_free(m->nbd);        /* flushes what its clients wrote, before the store goes */
+        free(m->nbd_exports);
         sd_event_source_disable_unref(m->transport_source);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
@@ -307,6 +310,38 @@ static const char *transport_path(const struct satmc_config *c) {
         return c->transport == TRANSPORT_KIND_CHARDEV ? c->device : c->bus_socket;
 }
 
+/* The FRU devices as NBD exports, on the configured socket or the one systemd passed. */
+static int manager_start_nbd(Manager *m) {
+        const struct satmc_config *c = m->config;
+        int fd = listen_fds_take("nbd");
+        size_t n = 0;
+        int r;
+
+        if (!c->nbd_socket && !c->nbd_tcp && fd < 0)
+                return 0;
+
+        r = fru_nbd_exports(m->fru, &m->nbd_exports, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up NBD exports: %m");
+        if (n == 0) {
+                /* Nothing to serve yet; the SDR export comes with the SDR repository. */
+                log_info("No FRU devices configured, not serving NBD.");
+                safe_close(fd);
+                return 0;
+        }
+
+        r = nbd_server_new(m->event, c->nbd_socket ?: "(socket activation)", fd, c->nbd_tcp,
+                           m->nbd_exports, n, c->nbd_max_clients, &m->nbd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to serve NBD on %s: %m",
+                                       fd >= 0 ? "the passed socket" :
+                                       c->nbd_socket ?: c->nbd_tcp);
+        log_info("NBD: %zu export%s on %s%s%s.", n, n == 1 ? "" : "s",
+                 fd >= 0 ? "the socket passed by the service manager" :
+                 c->nbd_socket ?: "", c->nbd_tcp ? " and TCP " : "", c->nbd_tcp ?: "");
+        return 0;
+}
+
 int manager_start(Manager *m, Transport *transport) {
         int r;
 
@@ -368,6 +403,10 @@ int manager_start(Manager *m, Transport *transport) {
                 else
                         log_info("ipmitool front end on %s.", path);
         }
+
+        r = manager_start_nbd(m);
+        if (r < 0)
+                return r;
 
         /* Pings the service manager at half of WATCHDOG_USEC; a no-op when it is unset. */
         r = sd_event_set_watchdog(m->event, true);

@@ -15,6 +15,7 @@
 #include "counters.h"
 #include "fru-store.h"
 #include "ipmitool-socket.h"
+#include "nbd-server.h"
 #include "response-cache.h"
 #include "transport/transport.h"
 
@@ -34,6 +35,8 @@ struct Manager {
         struct satmc_config *config;
         Transport *transport;
         IpmitoolSocket *ipmitool;       /* local ipmitool -I dummy front end, or NULL */
+        NbdServer *nbd;                 /* FRU devices as NBD exports, or NULL */
+        struct nbd_export *nbd_exports;
         struct fru_store *fru;          /* FRU devices; NULL when none is configured */
 
         struct counters counters;

@@ -23,6 +23,7 @@ struct arguments {
         const char *device;
         const char *log_level;
         const char *ipmitool_socket;
+        const char *nbd_socket;
         const char *state_directory;
         bool check_config;
         bool list_commands;
@@ -36,6 +37,7 @@ static void help(void) {
                "     --bus-socket=PATH     override [transport] bus-socket (emulated bus)\n"
                "     --device=PATH         override [transport] device (/dev/ipmb-N)\n"
                "     --ipmitool-socket=PATH  override [ipmitool] socket (none: no local socket)\n"
+               "     --nbd-socket=PATH     override [nbd] socket (none: no NBD on a UNIX socket)\n"
                "     --log-level=LEVEL     override [mc] log-level (err ... debug)\n"
                "     --state-directory=PATH  override [storage] state-directory (FRU files)\n"
                "     --check-config        parse the configuration, report, and exit\n"
@@ -53,6 +55,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 ARG_DEVICE,
                 ARG_LOG_LEVEL,
                 ARG_IPMITOOL_SOCKET,
+                ARG_NBD_SOCKET,
                 ARG_STATE_DIRECTORY,
                 ARG_CHECK_CONFIG,
                 ARG_LIST_COMMANDS,
@@ -65,6 +68,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 { "device",                required_argument, NULL, ARG_DEVICE },
                 { "log-level",             required_argument, NULL, ARG_LOG_LEVEL },
                 { "ipmitool-socket",       required_argument, NULL, ARG_IPMITOOL_SOCKET },
+                { "nbd-socket",            required_argument, NULL, ARG_NBD_SOCKET },
                 { "state-directory",       required_argument, NULL, ARG_STATE_DIRECTORY },
                 { "check-config",          no_argument,       NULL, ARG_CHECK_CONFIG },
                 { "list-commands",         no_argument,       NULL, ARG_LIST_COMMANDS },
@@ -96,6 +100,9 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                         break;
                 case ARG_IPMITOOL_SOCKET:
                         a->ipmitool_socket = optarg;
+                        break;
+                case ARG_NBD_SOCKET:
+                        a->nbd_socket = optarg;
                         break;
                 case ARG_STATE_DIRECTORY:
                         if (optarg[0] != '/') {
@@ -132,7 +139,21 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
 
 /* Command-line overrides replace the file's values (the demo and tests point satmcd at their
  * own bus without editing the shipped example). */
+/* A socket path from the command line; "none" means no socket. */
+static int override_socket(char **dest, const char *value) {
+        if (!value)
+                return 0;
+        free(*dest);
+        *dest = NULL;
+        if (strcmp(value, "none") == 0)
+                return 0;
+        *dest = strdup(value);
+        return *dest ? 0 : -ENOMEM;
+}
+
 static int apply_overrides(struct satmc_config *c, const struct arguments *a) {
+        int r;
+
         if (a->bus_socket) {
                 free(c->bus_socket);
                 c->bus_socket = strdup(a->bus_socket);
@@ -147,15 +168,12 @@ static int apply_overrides(struct satmc_config *c, const struct arguments *a) {
                         return -ENOMEM;
                 c->transport = TRANSPORT_KIND_CHARDEV;
         }
-        if (a->ipmitool_socket) {
-                free(c->ipmitool_socket);
-                c->ipmitool_socket = NULL;
-                if (strcmp(a->ipmitool_socket, "none") != 0) {
-                        c->ipmitool_socket = strdup(a->ipmitool_socket);
-                        if (!c->ipmitool_socket)
-                                return -ENOMEM;
-                }
-        }
+        r = override_socket(&c->ipmitool_socket, a->ipmitool_socket);
+        if (r < 0)
+                return r;
+        r = override_socket(&c->nbd_socket, a->nbd_socket);
+        if (r < 0)
+                return r;
         if (a->state_directory) {
                 free(c->state_directory);
                 c->state_directory = strdup(a->state_directory);

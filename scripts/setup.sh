@@ -10,7 +10,7 @@ packages=(
         libsystemd-dev libinih-dev libgpiod-dev libi2c-dev libcmocka-dev
         # tests and demo: real clients and peers
         python3 ipmitool tshark valgrind openipmi gpiod systemd strace
-        libnbd-bin nbdkit qemu-utils fuse3
+        libnbd-bin python3-libnbd nbdkit qemu-utils fuse3
 )
 
 missing=()

@@ -40,11 +40,13 @@ class Rig:
         self.stderr = open(self.stderr_path, "w+")
         # Each rig has its own local ipmitool socket, so rigs can run side by side.
         self.ipmitool_sock = os.path.join(self.dir, "ipmitool.sock")
+        self.nbd_sock = os.path.join(self.dir, "nbd.sock")
         wrapper = shlex.split(os.environ.get("SATMCD_WRAPPER", ""))
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, **(env or {}))
         self.satmcd = subprocess.Popen(wrapper + [os.environ["SATMCD"], "--config", config,
                                                   "--bus-socket", self.sock,
                                                   "--ipmitool-socket", self.ipmitool_sock,
+                                                  "--nbd-socket", self.nbd_sock,
                                                   *satmcd_args],
                                        env=env, stderr=self.stderr, stdin=subprocess.DEVNULL)
         try:

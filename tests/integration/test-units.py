@@ -21,8 +21,9 @@ def unit_copies(tmp):
     service = open(os.path.join(BUILD_UNITS, "satmcd@.service")).read()
     service = re.sub(r"^ExecStart=\S+", "ExecStart=" + SATMCD, service, flags=re.M)
     open(os.path.join(units, "satmcd@ipmb-0.service"), "w").write(service)
-    shutil.copy(os.path.join(SRC, "units", "satmcd-ipmitool@.socket"),
-                os.path.join(units, "satmcd-ipmitool@ipmb-0.socket"))
+    for sock in ("satmcd-ipmitool@", "satmcd-nbd@"):
+        shutil.copy(os.path.join(SRC, "units", sock + ".socket"),
+                    os.path.join(units, sock + "ipmb-0.socket"))
     man = os.path.join(tmp, "man")
     for sect, page in (("8", os.path.join(SRC, "man", "satmcd.8")),
                        ("5", os.path.join(os.environ["SATMC_MAN_DIR"], "satmcd.conf.5"))):
@@ -39,7 +40,8 @@ def main():
     units, man = unit_copies(tmp)
     env = dict(os.environ, MANPATH=man)
 
-    for unit in ("satmcd@ipmb-0.service", "satmcd-ipmitool@ipmb-0.socket"):
+    for unit in ("satmcd@ipmb-0.service", "satmcd-ipmitool@ipmb-0.socket",
+                 "satmcd-nbd@ipmb-0.socket"):
         r = subprocess.run(["systemd-analyze", "verify", os.path.join(units, unit)],
                            capture_output=True, text=True, env=env)
         complaints = (r.stdout + r.stderr).strip()

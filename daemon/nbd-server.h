@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An NBD server on sd-event: serves a fixed set of small exports (satmcd: fru0, fru1, …, and
+ * the read-only "sdr") to any number of clients over a UNIX socket and optionally TCP. The
+ * protocol bytes are protocol/nbd-wire.c's; this file is the policy: which options are
+ * answered how, limits on what a client may make us hold, and when data is persisted.
+ *
+ * Handshake: fixed newstyle with NO_ZEROES. NBD_OPT_GO, NBD_OPT_INFO (export, name,
+ * description, block sizes 1/512/64 KiB), NBD_OPT_LIST, NBD_OPT_EXPORT_NAME and NBD_OPT_ABORT
+ * (ACK, then close) are served; every other option gets NBD_REP_ERR_UNSUP and haggling goes
+ * on. The empty export name selects the first export (the kernel's nbd-client asks for "" by
+ * default, so satmcd's first FRU device is what a bare `nbd-client host dev` gets).
+ * A client may send at most 32 options; an option longer than 4 KiB is read off and refused
+ * with NBD_REP_ERR_TOO_BIG, one longer than 64 KiB closes the connection.
+ *
+ * Transmission: simple replies only. READ, WRITE, FLUSH, WRITE_ZEROES, TRIM (a no-op on
+ * writable exports: nothing here is thin) and DISC; FUA flushes after the write. Every invalid
+ * request gets an error reply (EINVAL, ENOSPC for writes past the end, EPERM for writes to a
+ * read-only export, with the payload of a refused WRITE read off so the stream stays in
+ * sync); only a bad request magic ends a session. READ and WRITE up to 4 MiB are served
+ * although 64 KiB is the advertised maximum, for clients that do not ask.
+ *
+ * Persistence: FLUSH (and FUA) call ops->flush; a client that wrote and goes away without
+ * flushing has its exports flushed when it disconnects.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+typedef struct NbdServer NbdServer;
+
+/*
+ * What an export provides. All calls happen on the event loop thread and must not block for
+ * long. The server checks every range against size() before read() or write() are called.
+ * flush() persists every write completed so far on any connection: since all connections
+ * share one process and one export, that is what lets the server advertise
+ * NBD_FLAG_CAN_MULTI_CONN. flush may be NULL (nothing to persist).
+ */
+struct nbd_export_ops {
+        uint64_t (*size)(void *export);         /* sampled once per connection, at GO/INFO */
+        int (*read)(void *export, uint64_t off, void *buf, size_t len);         /* 0 or -errno */
+        int (*write)(void *export, uint64_t off, const void *buf, size_t len);  /* 0 or -errno */
+        int (*flush)(void *export);                                             /* 0 or -errno */
+};
+
+struct nbd_export {
+        const char *name;               /* non-empty, unique, at most 4096 bytes */
+        const char *description;        /* NULL: none */
+        bool writable;                  /* false: READ_ONLY, writes refused with EPERM */
+        const struct nbd_export_ops *ops;
+        void *userdata;                 /* passed to every op */
+};
+
+/*
+ * Serve exports (the array is copied; the strings, ops and userdata must outlive the server)
+ * on a UNIX socket at unix_path (created; a stale socket is replaced, a live one is not), or
+ * on listen_fd if >= 0 (socket activation; unix_path then only names it in logs), and on TCP at
+ * tcp_address ("host:port", "[v6]:port" or ":port" for every address) if not NULL. unix_path
+ * may be NULL when listen_fd < 0 and tcp_address is given. At most max_clients connections
+ * at once over all listeners; more are accepted and closed at once.
+ */
+int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char *tcp_address,
+                   const struct nbd_export *exports, size_t n_exports, unsigned max_clients,
+                   NbdServer **ret);
+/* Closes every connection (flushing exports they wrote) and the listeners. NULL-safe. */
+NbdServer *nbd_server_free(NbdServer *s);
+static inline void nbd_server_freep(NbdServer **s) {
+        nbd_server_free(*s);
+}
+
+/* Statistics, for counters and tests. */
+struct nbd_server_stats {
+        unsigned long long accepted, refused, requests, request_errors, protocol_errors,
+                bytes_read, bytes_written, flushes;
+};
+const struct nbd_server_stats *nbd_server_get_stats(const NbdServer *s);
