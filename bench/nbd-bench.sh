@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# NBD figures for satmc-nbd-serve (daemon/nbd-server.c) against nbdkit and qemu-nbd on the same
-# 1 MiB image with the same client (nbd-bench, a raw-socket client), in one run: handshake
-# latency over a UNIX socket, 4 KiB random-read IOPS at queue depth 1 and 16, the ratios to
-# nbdkit, and system calls per 4 KiB read of satmc-nbd-serve under strace -c -f.
+# NBD figures for satmcd itself (its fru0 export), satmc-nbd-serve (the same server code on a
+# plain file), nbdkit and qemu-nbd, all serving the same 63.5 KiB image (satmcd's FRU device,
+# the largest a 16-bit FRU offset allows, rounded down to 512) to the same client (nbd-bench, a
+# raw-socket client), in one run: handshake latency over a UNIX socket, 4 KiB random-read IOPS
+# at queue depth 1 and 16, the ratios to nbdkit, and system calls per 4 KiB read of satmcd
+# under strace -c -f.
 # Prints figures; it is not a test. Usage: bench/nbd-bench.sh [BUILD_DIR] [SECONDS]
 set -eu
 
@@ -12,7 +14,9 @@ build=${1:-build}
 secs=${2:-3}
 serve=$build/tests/harness/satmc-nbd-serve
 bench=$build/bench/nbd-bench
-for p in "$serve" "$bench"; do
+satmcd=$build/daemon/satmcd
+bus=$build/tests/harness/satmc-i2c-bus
+for p in "$serve" "$bench" "$satmcd" "$bus"; do
         [ -x "$p" ] || { echo "missing $p: ninja -C $build" >&2; exit 1; }
 done
 
@@ -24,7 +28,25 @@ cleanup() {
         rm -rf "$dir"
 }
 trap cleanup EXIT
-head -c 1048576 /dev/urandom > "$dir/img"
+
+# satmcd needs a bus to stand on and a FRU device to export; its backing file is the image
+# every other server gets too.
+mkdir -p "$dir/state"
+printf '%s\n' '[mc]' 'address = 0x72' 'log-level = warning' '[identity]' \
+        'firmware-version = 1.00' 'manufacturer-id = 0xA015' 'product-id = 1' \
+        'guid = 01234567-89ab-4def-8011-223344556677' '[fru.0]' 'size = 65024' \
+        'board-manufacturer = Example Networks' 'board-product-name = Benchmark Board' \
+        'board-serial-number = BENCH0001' > "$dir/board.ini"
+"$bus" --socket "$dir/bus.sock" >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -S "$dir/bus.sock" ] && break; sleep 0.05; done
+satmcd_cmd=("$satmcd" --config "$dir/board.ini" --bus-socket "$dir/bus.sock"
+            --state-directory "$dir/state" --ipmitool-socket none)
+"${satmcd_cmd[@]}" --nbd-socket "$dir/probe.sock" >/dev/null 2>&1 &
+probe=$!
+for _ in $(seq 100); do [ -s "$dir/state/fru0.bin" ] && break; sleep 0.05; done
+kill $probe; wait $probe 2>/dev/null || true
+cp "$dir/state/fru0.bin" "$dir/img"
 
 wait_sock() {
         for _ in $(seq 200); do
@@ -49,7 +71,8 @@ run_one() {     # name command...
         wait "${pids[-1]}" 2>/dev/null || true
 }
 
-run_one satmc "$serve" --socket "$dir/satmc.sock" --export "img=$dir/img"
+run_one satmcd "${satmcd_cmd[@]}" --nbd-socket "$dir/satmcd.sock"
+run_one satmc-serve "$serve" --socket "$dir/satmc-serve.sock" --export "img=$dir/img"
 if command -v nbdkit >/dev/null; then
         run_one nbdkit nbdkit -f -U "$dir/nbdkit.sock" file "$dir/img"
 fi
@@ -58,9 +81,9 @@ if command -v qemu-nbd >/dev/null; then
         run_one qemu-nbd qemu-nbd -t -k "$dir/qemu-nbd.sock" -f raw "$dir/img"
 fi
 
-echo "NBD over a UNIX socket, 1 MiB image, 4 KiB random reads, ${secs}s per figure, client: nbd-bench"
-printf '%-10s %14s %12s %12s   %s\n' server handshake_ms iops_qd1 iops_qd16 "ratio to nbdkit (hs: nbdkit/server, iops: server/nbdkit)"
-for s in satmc nbdkit qemu-nbd; do
+echo "NBD over a UNIX socket, 63.5 KiB image, 4 KiB random reads, ${secs}s per figure, client: nbd-bench"
+printf '%-12s %14s %12s %12s   %s\n' server handshake_ms iops_qd1 iops_qd16 "ratio to nbdkit (hs: nbdkit/server, iops: server/nbdkit)"
+for s in satmcd satmc-serve nbdkit qemu-nbd; do
         [ -n "${hs[$s]:-}" ] || continue
         ratio=""
         if [ -n "${hs[nbdkit]:-}" ]; then
@@ -68,12 +91,12 @@ for s in satmc nbdkit qemu-nbd; do
                             -v b="${qd16[$s]}" -v bk="${qd16[nbdkit]}" \
                             'BEGIN { printf "hs %.2fx  qd1 %.2fx  qd16 %.2fx", hk / h, a / ak, b / bk }')
         fi
-        printf '%-10s %14s %12s %12s   %s\n' "$s" "${hs[$s]}" "${qd1[$s]}" "${qd16[$s]}" "$ratio"
+        printf '%-12s %14s %12s %12s   %s\n' "$s" "${hs[$s]}" "${qd1[$s]}" "${qd16[$s]}" "$ratio"
 done
 
 if command -v strace >/dev/null; then
         n=20000
-        strace -c -f -o "$dir/strace.txt" "$serve" --socket "$dir/st.sock" --export "img=$dir/img" >/dev/null 2>&1 &
+        strace -c -f -o "$dir/strace.txt" "${satmcd_cmd[@]}" --nbd-socket "$dir/st.sock" >/dev/null 2>&1 &
         pids+=($!)
         wait_sock "$dir/st.sock"
         "$bench" "$dir/st.sock" count 1 "$n" >/dev/null
@@ -82,7 +105,7 @@ if command -v strace >/dev/null; then
         wait "${pids[-1]}" 2>/dev/null || true
         total=$(awk '$NF == "total" { print $4 }' "$dir/strace.txt")
         echo
-        echo "satmc-nbd-serve under strace -c -f: $total system calls for $n 4 KiB reads at QD 1 (plus start-up and a few handshakes)"
+        echo "satmcd under strace -c -f: $total system calls for $n 4 KiB reads at QD 1 (plus start-up and a few handshakes)"
         awk -v n="$n" '$NF == "total" { printf "  = %.2f system calls per 4 KiB read\n", $4 / n }' "$dir/strace.txt"
         grep -E '^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+' "$dir/strace.txt" | sort -k4 -n -r | head -6 | \
                 awk '{ printf "  %-14s %s\n", $NF, $4 }'
