@@ -405,20 +405,28 @@ static int on_listen_readable(sd_event_source *s, int fd, uint32_t revents, void
         return 0;
 }
 
+/*
+ * Listen on path. The socket is bound under a temporary name and renamed into place once it
+ * listens, so whoever sees the path can connect: no window in which a client finds the file
+ * but gets ECONNREFUSED.
+ */
 static int listen_on(const char *path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char tmp[sizeof(sa.sun_path)];
         int fd;
 
-        if (strlen(path) >= sizeof(sa.sun_path))
+        if (snprintf(tmp, sizeof(tmp), "%s.%d", path, (int) getpid()) >= (int) sizeof(tmp))
                 return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
+        strcpy(sa.sun_path, tmp);
 
         fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
-        (void) unlink(path);    /* a stale socket from a previous run */
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+        (void) unlink(tmp);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 64) < 0 ||
+            rename(tmp, path) < 0) {        /* replaces a stale socket from a previous run */
                 int r = -errno;
+                (void) unlink(tmp);
                 close(fd);
                 return r;
         }
