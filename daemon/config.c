@@ -332,6 +332,78 @@ static int parse_absolute_path(const struct config_key *k, const char *value, vo
         return parse_string(k, value, dest, reason);
 }
 
+/* GPIO line offsets for the hardware address, LSB first: "10 11 12" (or commas), or none. */
+static int parse_gpio_lines(const struct config_key *k, const char *value, void *dest,
+                            char *reason) {
+        __typeof__(((struct satmc_config *) NULL)->hw_address_lines) *l = dest, new = { .n = 0 };
+        _cleanup_free_ char *copy = NULL;
+        char *save = NULL;
+
+        if (strcmp(value, "none") == 0) {
+                l->n = 0;
+                return 0;
+        }
+        copy = strdup(value);
+        if (!copy) {
+                snprintf(reason, REASON_MAX, "out of memory");
+                return -ENOMEM;
+        }
+        for (char *w = strtok_r(copy, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+                unsigned long v;
+
+                if (new.n >= HW_ADDRESS_LINES_MAX) {
+                        snprintf(reason, REASON_MAX, "%s: at most %d lines (HA0..HA6)", k->name,
+                                 HW_ADDRESS_LINES_MAX);
+                        return -EINVAL;
+                }
+                if (parse_number(w, &v) < 0 || v > k->max) {
+                        snprintf(reason, REASON_MAX, "%s: \"%s\" is not a line offset (0..%lu)",
+                                 k->name, w, k->max);
+                        return -EINVAL;
+                }
+                for (size_t i = 0; i < new.n; i++)
+                        if (new.offsets[i] == v) {
+                                snprintf(reason, REASON_MAX, "%s: line %lu is named twice",
+                                         k->name, v);
+                                return -EINVAL;
+                        }
+                new.offsets[new.n++] = (unsigned) v;
+        }
+        if (new.n == 0) {
+                snprintf(reason, REASON_MAX, "%s: name 1..%d line offsets, or none", k->name,
+                         HW_ADDRESS_LINES_MAX);
+                return -EINVAL;
+        }
+        *l = new;
+        return 0;
+}
+
+/* One GPIO line offset, or none (-1). */
+static int parse_gpio_line(const struct config_key *k, const char *value, void *dest,
+                           char *reason) {
+        unsigned long v;
+
+        if (strcmp(value, "none") == 0) {
+                *(int *) dest = -1;
+                return 0;
+        }
+        if (parse_ranged(k, value, &v, reason) < 0)
+                return -EINVAL;
+        *(int *) dest = (int) v;
+        return 0;
+}
+
+static int parse_i2c_allow(const struct config_key *k, const char *value, void *dest,
+                           char *reason) {
+        char why[REASON_MAX - 16];     /* room for the key's name in front */
+
+        if (i2c_allow_parse(value, dest, why, sizeof(why)) < 0) {
+                snprintf(reason, REASON_MAX, "%.10s: %s", k->name, why);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 /* ---- [fru.N] value parsers ---- */
 
 /* One FRU text field: 8-bit ASCII, 2..63 bytes (a single byte would read as the 0xC1 end
@@ -501,6 +573,16 @@ static const struct config_key config_keys[] = {
           "response cache, not executed again; 0 turns the cache off" },
         { "mc", "log-level", parse_log_level, C(log_level), "info", 0, 0,
           "err, warning, notice, info or debug (debug logs every frame)" },
+        { "mc", "hardware-address-chip", parse_string, C(hw_address_chip), "gpiochip0", 0, 0,
+          "GPIO chip of the hardware address pins (name, path, label or number)" },
+        { "mc", "hardware-address-lines", parse_gpio_lines, C(hw_address_lines), "none", 0, 65535,
+          "GPIO line offsets of hardware address bits HA0, HA1, ... (LSB first, up to 7); the "
+          "address is then 2 x HA, read at start-up, instead of address; or none" },
+        { "mc", "hardware-address-parity-line", parse_gpio_line, C(hw_address_parity_line),
+          "none", 0, 65535, "GPIO line offset of the odd parity bit (HA7) over the address "
+          "lines, or none" },
+        { "mc", "hardware-address-active-low", parse_bool, C(hw_address_active_low), "no", 0, 0,
+          "yes when a grounded hardware address pin means 1" },
 
         { "transport", "type", parse_transport, C(transport), "chardev", 0, 0,
           "chardev (Linux ipmb-dev-int, /dev/ipmb-N) or emulated (satmc-i2c-bus)" },
@@ -540,6 +622,10 @@ static const struct config_key config_keys[] = {
           "sdr-repository, sel, fru-inventory, event-receiver, event-generator, bridge, chassis)" },
         { "identity", "aux-firmware-revision", parse_aux_firmware, C(identity), "none", 0, 0,
           "Get Device ID: auxiliary firmware revision, 4 bytes as 0xAABBCCDD, or none" },
+
+        { "i2c", "allow", parse_i2c_allow, C(i2c_allow), "none", 0, 0,
+          "Master Write-Read targets, BUS:ADDR, BUS:FIRST-LAST or BUS:* (private bus 0..7, "
+          "7-bit addresses), separated by spaces; none allows nothing" },
 
         { "storage", "state-directory", parse_absolute_path, C(state_directory), "/var/lib/satmc",
           0, 0, "directory for persistent state: the FRU backing files fru0.bin .. fru7.bin" },
@@ -920,6 +1006,57 @@ static void check_fru(struct load_state *s, unsigned index) {
                        "of [fru.%u]", f->size, n, index);
 }
 
+static const struct config_key *address_key(void) {
+        size_t i;
+
+        return find_key("mc", "address", &i);
+}
+
+static unsigned seen_line_of(const struct load_state *s, const char *section, const char *name) {
+        size_t i;
+
+        return find_key(section, name, &i) ? s->seen_line[i] : 0;
+}
+
+/*
+ * [mc]: the address comes either from address or from the hardware address pins, never both;
+ * the other hardware-address-* keys mean nothing without the lines, so a value other than the
+ * default there is a forgotten line list (the defaults themselves are fine: the reference dump
+ * sets them all and must load).
+ */
+static void check_hw_address(struct load_state *s) {
+        const struct satmc_config *c = s->config;
+        unsigned lines = seen_line_of(s, "mc", "hardware-address-lines");
+        const struct {
+                const char *name;
+                bool changed;
+        } needs_lines[] = {
+                { "hardware-address-chip", strcmp(c->hw_address_chip, "gpiochip0") != 0 },
+                { "hardware-address-parity-line", c->hw_address_parity_line >= 0 },
+                { "hardware-address-active-low", c->hw_address_active_low },
+        };
+
+        if (c->hw_address_lines.n == 0) {
+                for (size_t i = 0; i < ELEMENTSOF(needs_lines); i++) {
+                        unsigned l = seen_line_of(s, "mc", needs_lines[i].name);
+
+                        if (l && needs_lines[i].changed)
+                                report(s, l, "%s needs hardware-address-lines",
+                                       needs_lines[i].name);
+                }
+                return;
+        }
+        if (seen_line_of(s, "mc", "address"))
+                report(s, seen_line_of(s, "mc", "address"), "address cannot be combined with "
+                       "hardware-address-lines (line %u): the address comes from one or the "
+                       "other", lines);
+        for (size_t i = 0; i < c->hw_address_lines.n; i++)
+                if (c->hw_address_parity_line == (int) c->hw_address_lines.offsets[i])
+                        report(s, seen_line_of(s, "mc", "hardware-address-parity-line"),
+                               "hardware-address-parity-line %d is also an address line",
+                               c->hw_address_parity_line);
+}
+
 int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_config **ret) {
         _cleanup_(config_freep) struct satmc_config *c = NULL;
         struct load_state s = { .name = name, .err = err ? err : stderr, .in = in };
@@ -946,8 +1083,10 @@ int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_co
         if (r > 0 && s.n_errors == 0)
                 report(&s, (unsigned) r, "cannot parse this line");
 
+        check_hw_address(&s);
         for (size_t i = 0; i < ELEMENTSOF(config_keys); i++)
-                if (!config_keys[i].default_value && !s.seen_line[i])
+                if (!config_keys[i].default_value && !s.seen_line[i] &&
+                    !(&config_keys[i] == address_key() && c->hw_address_lines.n > 0))
                         report(&s, 0, "[%s] %s is required (%s)", config_keys[i].section,
                                config_keys[i].name, config_keys[i].description);
         for (unsigned i = 0; i < CONFIG_FRU_MAX; i++)
@@ -978,6 +1117,7 @@ struct satmc_config *config_free(struct satmc_config *c) {
         free(c->path);
         free(c->device);
         free(c->bus_socket);
+        free(c->hw_address_chip);
         free(c->ipmitool_socket);
         free(c->nbd_socket);
         free(c->nbd_tcp);

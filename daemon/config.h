@@ -13,6 +13,8 @@
 #include <stdio.h>
 
 #include "protocol/fru.h"
+#include "protocol/hw-address.h"
+#include "protocol/i2c-allow.h"
 
 #define CONFIG_FRU_MAX 8                /* [fru.0] .. [fru.7] */
 
@@ -72,6 +74,14 @@ struct satmc_config {
         uint32_t max_msg_len;           /* whole IPMB message limit, 32..128 */
         uint32_t duplicate_window_ms;   /* replay window for retried requests, 0 = off */
         int log_level;                  /* LOG_* */
+        /* Hardware address pins instead of a fixed address (daemon/hw-address.c): */
+        char *hw_address_chip;          /* gpiochip name, path, label or number */
+        struct {
+                unsigned offsets[HW_ADDRESS_LINES_MAX]; /* LSB first */
+                size_t n;               /* 0 = no pins: address is fixed */
+        } hw_address_lines;
+        int hw_address_parity_line;     /* -1 = none */
+        bool hw_address_active_low;
 
         /* [transport] */
         enum transport_kind transport;
@@ -89,6 +99,9 @@ struct satmc_config {
 
         /* [identity] */
         struct satmc_identity identity;
+
+        /* [i2c] */
+        struct i2c_allow i2c_allow;     /* Master Write-Read targets; empty = none */
 
         /* [storage] */
         char *state_directory;          /* FRU backing files live here */

@@ -14,6 +14,7 @@
 #include "dispatch.h"
 #include "counters.h"
 #include "fru-store.h"
+#include "i2c-dev.h"
 #include "ipmitool-socket.h"
 #include "nbd-server.h"
 #include "response-cache.h"
@@ -38,6 +39,9 @@ struct Manager {
         NbdServer *nbd;                 /* FRU devices as NBD exports, or NULL */
         struct nbd_export *nbd_exports;
         struct fru_store *fru;          /* FRU devices; NULL when none is configured */
+        /* Master Write-Read's private buses: NULL = i2c_ops_linux; tests set a fake. */
+        const struct i2c_ops *i2c_ops;
+        void *i2c_userdata;
 
         struct counters counters;
         struct response_cache cache;

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "hw-address.h"
 #include "listen-fds.h"
 #include "log.h"
 #include "macro.h"
@@ -228,6 +229,12 @@ static int run(int argc, char **argv) {
                 return 0;
         }
         log_set_max_level(config->log_level);
+
+        /* The address must be known before the transport opens (the emulated bus attaches
+         * at it); --check-config does not get here, it checks the file, not the slot. */
+        r = hw_address_apply(config, NULL, NULL);
+        if (r < 0)
+                return 1;
 
         r = listen_fds_init();
         if (r < 0)

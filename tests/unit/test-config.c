@@ -202,8 +202,10 @@ static const struct good_case good_cases[] = {
                 .guid = "01234567-89ab-cdef-0011-223344556677", .device_support = 0,
                 .has_aux_fw_rev = false,
         } },
+        /* address 0: good-full.ini takes it from the hardware address pins, read at start-up
+         * (tests/unit/test-hw-address.c checks those keys' values). */
         { "good-full.ini", "\r\n", 2, {
-                .address = 0x20, .max_msg_len = 64, .duplicate_window_ms = 250,
+                .address = 0x00, .max_msg_len = 64, .duplicate_window_ms = 250,
                 .log_level = LOG_WARNING, .transport = TRANSPORT_KIND_EMULATED,
                 .device = "/dev/ipmb-3", .bus_socket = "/tmp/satmc test/bus.sock",
                 .device_id = 0x81, .device_revision = 9, .fw_major = 12, .fw_minor = 34,
@@ -1010,6 +1012,14 @@ static void test_dump_round_trip(void **state) {
         free(text);
 }
 
+/*
+ * Keys good-full.ini cannot set, because a key it does set excludes them; each is set by
+ * every other good file.
+ */
+static const char *const full_exempt[] = {
+        "address",      /* good-full.ini uses hardware-address-lines; naming both is an error */
+};
+
 /* good-full.ini really sets every key the reference lists. */
 static void test_full_sets_every_key(void **state) {
         struct dump_key keys[MAX_DUMP_KEYS];
@@ -1018,8 +1028,13 @@ static void test_full_sets_every_key(void **state) {
         char *full = read_file("good-full.ini", NULL);
 
         for (size_t i = 0; i < n; i++) {
+                bool exempt = false;
                 char want[64];
 
+                for (size_t j = 0; j < sizeof(full_exempt) / sizeof(full_exempt[0]); j++)
+                        exempt = exempt || strcmp(keys[i].name, full_exempt[j]) == 0;
+                if (exempt)
+                        continue;
                 snprintf(want, sizeof(want), "\n%s = ", keys[i].name);
                 if (!strstr(full, want))
                         fail_msg("good-full.ini does not set %s", keys[i].name);
