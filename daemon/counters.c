@@ -30,9 +30,19 @@ const char *counter_name(enum counter which) {
 }
 
 void counters_print(const struct counters *c, FILE *f) {
-        fputs("counters:", f);
-        for (unsigned i = 0; i < _COUNTER_MAX; i++)
-                fprintf(f, " %s=%llu", counter_names[i], (unsigned long long) c->v[i]);
-        fputc('\n', f);
+        char line[2048];
+        size_t n = 0;
+
+        /* One write for the whole line: stderr is unbuffered, and a reader (a test, a log
+         * collector) must never see half of it. */
+        n += (size_t) snprintf(line, sizeof(line), "counters:");
+        for (unsigned i = 0; i < _COUNTER_MAX && n < sizeof(line); i++)
+                n += (size_t) snprintf(line + n, sizeof(line) - n, " %s=%llu", counter_names[i],
+                                       (unsigned long long) c->v[i]);
+        if (n < sizeof(line) - 1) {
+                line[n++] = '\n';
+                line[n] = '\0';
+        }
+        fputs(line, f);
         fflush(f);
 }

@@ -41,23 +41,29 @@ class Rig:
         # Each rig has its own local ipmitool socket, so rigs can run side by side.
         self.ipmitool_sock = os.path.join(self.dir, "ipmitool.sock")
         self.nbd_sock = os.path.join(self.dir, "nbd.sock")
-        wrapper = shlex.split(os.environ.get("SATMCD_WRAPPER", ""))
-        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, **(env or {}))
-        self.satmcd = subprocess.Popen(wrapper + [os.environ["SATMCD"], "--config", config,
-                                                  "--bus-socket", self.sock,
-                                                  "--ipmitool-socket", self.ipmitool_sock,
-                                                  "--nbd-socket", self.nbd_sock,
-                                                  *satmcd_args],
-                                       env=env, stderr=self.stderr, stdin=subprocess.DEVNULL)
+        self.config, self.satmcd_args, self.env = config, satmcd_args, env
         try:
-            self.wait_notify("READY=1", 30 if wrapper else 10)
+            self.start_satmcd()
             self.bmc = emubus.Endpoint(self.sock, [bmc_addr7])
         except BaseException:
             # Never leave a bus behind: it holds meson's pipe open until the test times out.
-            self.satmcd.kill()
+            if getattr(self, "satmcd", None):
+                self.satmcd.kill()
             self.bus.kill()
             raise
         self.seq = 0
+
+    def start_satmcd(self):
+        """(Re)start satmcd on the running bus and wait for its READY=1."""
+        wrapper = shlex.split(os.environ.get("SATMCD_WRAPPER", ""))
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, **(self.env or {}))
+        self.satmcd = subprocess.Popen(wrapper + [os.environ["SATMCD"], "--config", self.config,
+                                                  "--bus-socket", self.sock,
+                                                  "--ipmitool-socket", self.ipmitool_sock,
+                                                  "--nbd-socket", self.nbd_sock,
+                                                  *self.satmcd_args],
+                                       env=env, stderr=self.stderr, stdin=subprocess.DEVNULL)
+        self.wait_notify("READY=1", 30 if wrapper else 10)
 
     def wait_notify(self, what, timeout=10):
         self.notify.settimeout(timeout)
@@ -95,11 +101,16 @@ class Rig:
         return None if got is None else bytes([got[0] << 1]) + bytes(got[1])
 
     def counters(self):
-        """Ask satmcd for its counters (SIGUSR1) and parse the newest counters line."""
-        before = self.read_stderr().count("counters:")
+        """Ask satmcd for its counters (SIGUSR1) and parse the newest counters line, once it
+        has been written whole (satmcd under valgrind may be caught halfway through it)."""
+        def complete_lines():
+            text = self.read_stderr()
+            return [l for l in text[:text.rfind("\n") + 1].splitlines() if l.startswith("counters:")]
+
+        before = len(complete_lines())
         self.satmcd.send_signal(signal.SIGUSR1)
-        wait_for(lambda: self.read_stderr().count("counters:") > before, "counters line")
-        line = [l for l in self.read_stderr().splitlines() if l.startswith("counters:")][-1]
+        wait_for(lambda: len(complete_lines()) > before, "counters line")
+        line = complete_lines()[-1]
         return {k: int(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
 
     def stop(self):
