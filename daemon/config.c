@@ -502,6 +502,99 @@ fail:
         return -EINVAL;
 }
 
+/* Multirecord bytes one [fru.N] may carry: far more than any board's MAC or power records. */
+#define FRU_MULTIRECORD_MAX 1024
+
+static int hex_digit(char c);
+
+/*
+ * Multirecord area records, "TYPE:HEXDATA, TYPE:HEXDATA" (e.g. "0xC0:5a31 0102"), or "none":
+ * the record data is given as raw bytes and the 5-byte record headers — type, format version
+ * 2 with end-of-list on the last, length, record checksum, header checksum — are built here,
+ * so a board file states what a person knows and not checksums.
+ */
+static int parse_fru_multirecord(const struct config_key *k, const char *value, void *dest,
+                                 char *reason) {
+        struct fru_config *f = dest;
+        uint8_t buf[FRU_MULTIRECORD_MAX], *rec = NULL;
+        size_t len = 0;
+        const char *p = value;
+
+        if (strcmp(value, "none") == 0) {
+                free(f->multirecord);
+                f->multirecord = NULL;
+                f->multirecord_len = 0;
+                return 0;
+        }
+        for (;;) {
+                unsigned long type;
+                char typebuf[8];
+                const char *colon, *end;
+                size_t tl, n = 0;
+
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                colon = strchr(p, ':');
+                end = strchr(p, ',');
+                if (!end)
+                        end = p + strlen(p);
+                tl = colon ? (size_t) (colon - p) : 0;
+                if (!colon || colon > end || tl == 0 || tl >= sizeof(typebuf))
+                        goto bad;
+                memcpy(typebuf, p, tl);
+                typebuf[tl] = '\0';
+                if (parse_number(typebuf, &type) < 0 || type > 0xFF)
+                        goto bad;
+                if (len + 5 > sizeof(buf))
+                        goto too_big;
+                rec = buf + len;
+                len += 5;
+                for (const char *h = colon + 1; h < end; h++) {
+                        int hi, lo;
+
+                        if (*h == ' ' || *h == '\t')
+                                continue;
+                        if (h + 1 >= end || (hi = hex_digit(h[0])) < 0 || (lo = hex_digit(h[1])) < 0)
+                                goto bad;
+                        if (len >= sizeof(buf) || n >= 255)
+                                goto too_big;
+                        buf[len++] = (uint8_t) (hi << 4 | lo);
+                        n++;
+                        h++;
+                }
+                rec[0] = (uint8_t) type;
+                rec[1] = 0x02;                          /* record format version 2 */
+                rec[2] = (uint8_t) n;
+                rec[3] = ipmb_checksum(rec + 5, n);     /* the FRU spec's zero checksum */
+                rec[4] = ipmb_checksum(rec, 4);
+                if (*end != ',')
+                        break;
+                p = end + 1;
+        }
+        if (rec) {
+                rec[1] |= 0x80;                         /* end of list */
+                rec[4] = ipmb_checksum(rec, 4);
+        }
+        free(f->multirecord);
+        f->multirecord = malloc(len);
+        if (!f->multirecord) {
+                f->multirecord_len = 0;
+                snprintf(reason, REASON_MAX, "out of memory");
+                return -ENOMEM;
+        }
+        memcpy(f->multirecord, buf, len);
+        f->multirecord_len = len;
+        return 0;
+bad:
+        snprintf(reason, REASON_MAX, "%s \"%s\" must be TYPE:HEXBYTES records separated by "
+                 "commas (e.g. 0xC0:5a3101), or none", k->name, value);
+        return -EINVAL;
+too_big:
+        snprintf(reason, REASON_MAX, "%s: records longer than %d bytes in all", k->name,
+                 FRU_MULTIRECORD_MAX);
+        return -EINVAL;
+}
+
 static int parse_chassis_type(const struct config_key *k, const char *value, void *dest,
                               char *reason) {
         unsigned long v;
@@ -689,13 +782,16 @@ static const struct config_key fru_keys[] = {
           "product info area: FRU file ID" },
         { "fru.0", "product-custom", parse_fru_custom, F(product_custom), "none", 0, 0,
           "product info area: custom fields, separated by commas" },
+        { "fru.0", "multirecord", parse_fru_multirecord, 0, "none", 0, 0,
+          "multirecord area: TYPE:HEXBYTES records separated by commas (headers and checksums "
+          "are added), or none" },
 };
 
 #undef F
 
 static bool fru_key_is_field(const struct config_key *k) {
         return strncmp(k->name, "chassis-", 8) == 0 || strncmp(k->name, "board-", 6) == 0 ||
-               strncmp(k->name, "product-", 8) == 0;
+               strncmp(k->name, "product-", 8) == 0 || strcmp(k->name, "multirecord") == 0;
 }
 
 /* ---- loading ---- */
@@ -969,6 +1065,8 @@ void config_fru_info(const struct fru_config *f, struct fru_info *ret) {
                                f->product_part_number || f->product_version ||
                                f->product_serial_number || f->product_asset_tag ||
                                f->product_file_id || f->product_custom.n > 0;
+        info.multirecord = f->multirecord;
+        info.multirecord_len = f->multirecord_len;
         *ret = info;
 }
 
@@ -1129,6 +1227,7 @@ struct satmc_config *config_free(struct satmc_config *c) {
                 free(f->chassis_part_number);
                 free(f->chassis_serial_number);
                 fru_custom_clear(&f->chassis_custom);
+                free(f->multirecord);
                 free(f->board_manufacturer);
                 free(f->board_product_name);
                 free(f->board_serial_number);

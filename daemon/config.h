@@ -64,6 +64,10 @@ struct fru_config {
         char *product_manufacturer, *product_name, *product_part_number, *product_version;
         char *product_serial_number, *product_asset_tag, *product_file_id;
         struct fru_custom_list product_custom;
+
+        /* Multirecord area: whole records (headers with checksums built by the parser). */
+        uint8_t *multirecord;
+        size_t multirecord_len;
 };
 
 struct satmc_config {

@@ -496,6 +496,23 @@ static uint64_t get_state_directory_is_x(const struct satmc_config *c) {
 static uint64_t get_fru0_mfg(const struct satmc_config *c) {
         return (uint64_t) c->fru[0].board_mfg_minutes;
 }
+/* fru.0's multirecord area: up to 8 bytes as a big-endian number; longer, its length << 8
+ * with bit 0 / bit 1 telling whether the first / second record carries end-of-list. */
+static uint64_t get_fru0_multirecord(const struct satmc_config *c) {
+        const struct fru_config *f = &c->fru[0];
+        uint64_t v = 0;
+
+        if (f->multirecord_len > 8) {
+                size_t second = 5 + f->multirecord[2];
+
+                return (uint64_t) f->multirecord_len << 8 | (f->multirecord[1] >> 7) |
+                       (second + 1 < f->multirecord_len ? (f->multirecord[second + 1] >> 7) << 1 : 0);
+        }
+        for (size_t i = 0; i < f->multirecord_len; i++)
+                v = v << 8 | f->multirecord[i];
+        return v;
+}
+
 static uint64_t get_fru0_size(const struct satmc_config *c) { return c->fru[0].size; }
 static uint64_t get_fru0_wp(const struct satmc_config *c) { return c->fru[0].write_protect; }
 static uint64_t get_fru0_chassis_type(const struct satmc_config *c) {
@@ -678,6 +695,17 @@ static const struct value_case value_cases[] = {
             "board-manufacturing-date \"2024-1-05 10:00\" must be YYYY-MM-DD HH:MM (UTC), or none"),
         OK("fru.0", "board-manufacturing-date", "2024-02-29 23:59", get_fru0_mfg, 14813279),
         OK("fru.0", "size", "auto", get_fru0_size, 0),
+        /* Two records: header (type, 0x02 | end-of-list on the last, length, data checksum,
+         * header checksum) then the data. */
+        OK("fru.0", "multirecord", "0xC0:5a31 01", get_fru0_multirecord, 0xc0820374475a3101),
+        OK("fru.0", "multirecord", "0xC0:5a31, 0x01:00", get_fru0_multirecord, 0xd02),
+        OK("fru.0", "multirecord", "none", get_fru0_multirecord, 0),
+        BAD("fru.0", "multirecord", "5a31", "multirecord \"5a31\" must be TYPE:HEXBYTES records "
+            "separated by commas (e.g. 0xC0:5a3101), or none"),
+        BAD("fru.0", "multirecord", "0x100:00", "multirecord \"0x100:00\" must be TYPE:HEXBYTES "
+            "records separated by commas (e.g. 0xC0:5a3101), or none"),
+        BAD("fru.0", "multirecord", "0xC0:5a3", "multirecord \"0xC0:5a3\" must be TYPE:HEXBYTES "
+            "records separated by commas (e.g. 0xC0:5a3101), or none"),
         OK("fru.0", "size", "65535", get_fru0_size, 65535),
         RANGE("fru.0", "size", "65536", "8", "65535 (0x8..0xffff)"),
         OK("fru.0", "write-protect", "yes", get_fru0_wp, 1),
