@@ -13,6 +13,7 @@ static const struct {
 } command_groups[] = {
         { app_commands, &app_commands_count },
         { storage_commands, &storage_commands_count },
+        { sdr_commands, &sdr_commands_count },
         { i2c_commands, &i2c_commands_count },
 };
 

@@ -67,3 +67,5 @@ extern const struct ipmi_command storage_commands[];
 extern const size_t storage_commands_count;
 extern const struct ipmi_command i2c_commands[];
 extern const size_t i2c_commands_count;
+extern const struct ipmi_command sdr_commands[];
+extern const size_t sdr_commands_count;

@@ -13,5 +13,6 @@
 
 /* One export per FRU device ("fru0", ...), in device ID order. Writable only where the config
  * says nbd-writable and the device is not write-protected. *ret is malloc'd; the names and
- * userdata point into the store, which must outlive the server. */
+ * userdata point into the store, which must outlive the server. The array has room for one
+ * more export after the n filled in (satmcd's "sdr"). */
 int fru_nbd_exports(struct fru_store *s, struct nbd_export **ret, size_t *n);

@@ -11,23 +11,23 @@ static uint8_t bcd(uint8_t v) {
         return (uint8_t) (((v / 10) << 4) | (v % 10));
 }
 
-/* Advertise device SDRs only when the Get Device SDR command is really in the table. */
-static bool provides_device_sdrs(void) {
-        return dispatch_lookup(IPMI_NETFN_SENSOR_EVENT, IPMI_CMD_GET_DEVICE_SDR) != NULL;
+/* Advertise device SDRs only when the Get Device SDR command is really in the table and there
+ * is a record to read. The repository always holds the MC Device Locator, so in practice this
+ * is always true; a shelf manager finds the controller through that record. */
+static bool provides_device_sdrs(Manager *m) {
+        return dispatch_lookup(IPMI_NETFN_SENSOR_EVENT, IPMI_CMD_GET_DEVICE_SDR) != NULL &&
+                m->sdr && sdr_repository_count(m->sdr) > 0;
 }
 
 /*
  * "FRU inventory device" (bit 3) says FRU device 0 is served here: a configured [fru.0] always
  * sets it, whatever [identity] device-support says, so it cannot be forgotten. A claim without
  * [fru.0] is still sent as configured (existing configurations rely on it) but manager_start()
- * warns about it; see docs/configuration.md, "FRU inventory".
+ * warns about it; see docs/configuration.md, "FRU inventory". "Sensor device" (bit 0) comes
+ * with device SDRs (sdr_device_support()); the MC Device Locator carries the same byte.
  */
 static uint8_t device_support(Manager *m) {
-        uint8_t bits = m->config->identity.device_support;
-
-        if (fru_store_get(m->fru, 0))
-                bits |= IPMI_DEVSUP_FRU_INVENTORY;
-        return bits;
+        return sdr_device_support(m->config, provides_device_sdrs(m));
 }
 
 /* IPMI v2.0 section 20.1, table 20-2. */
@@ -40,7 +40,7 @@ static int handle_get_device_id(Manager *m, const struct ipmi_msg_in *in, struct
                 return -EMSGSIZE;
 
         d[0] = id->device_id;
-        d[1] = (uint8_t) ((provides_device_sdrs() ? 0x80 : 0x00) | (id->device_revision & 0x0F));
+        d[1] = (uint8_t) ((provides_device_sdrs(m) ? 0x80 : 0x00) | (id->device_revision & 0x0F));
         d[2] = id->fw_major & 0x7F;     /* bit 7 clear: normal operation, no update running */
         d[3] = bcd(id->fw_minor);
         d[4] = id->ipmi_version;

@@ -36,6 +36,12 @@ int manager_new(struct satmc_config *config, Manager **ret) {
         if (r < 0)
                 return r;
 
+        /* From the configuration alone, like the FRU store: the address is final here
+         * (hardware-address pins were read before). */
+        r = sdr_repository_new(config, (uint32_t) time(NULL), &m->sdr);
+        if (r < 0)
+                return r;
+
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         *ret = TAKE_PTR(m);
         return 0;
@@ -55,6 +61,7 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         transport_free(m->transport);
         fru_store_free(m->fru);         /* manager_run() flushed it */
+        sdr_repository_free(m->sdr);
         config_free(m->config);
         free(m);
         return NULL;
@@ -227,6 +234,7 @@ int manager_apply_reset(Manager *m) {
         case MANAGER_RESET_WARM:
                 log_info("Warm Reset: dropping volatile protocol state.");
                 response_cache_clear(&m->cache);
+                sdr_repository_cancel_reservation(m->sdr);
                 return 0;
         case MANAGER_RESET_COLD:
                 if (!m->argv)
@@ -310,7 +318,8 @@ static const char *transport_path(const struct satmc_config *c) {
         return c->transport == TRANSPORT_KIND_CHARDEV ? c->device : c->bus_socket;
 }
 
-/* The FRU devices as NBD exports, on the configured socket or the one systemd passed. */
+/* The FRU devices and the SDR repository as NBD exports, on the configured socket or the one
+ * systemd passed. */
 static int manager_start_nbd(Manager *m) {
         const struct satmc_config *c = m->config;
         int fd = listen_fds_take("nbd");
@@ -320,15 +329,17 @@ static int manager_start_nbd(Manager *m) {
         if (!c->nbd_socket && !c->nbd_tcp && fd < 0)
                 return 0;
 
+        /* fru_nbd_exports() leaves room for one more: the SDR repository, always there. */
         r = fru_nbd_exports(m->fru, &m->nbd_exports, &n);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up NBD exports: %m");
-        if (n == 0) {
-                /* Nothing to serve yet; the SDR export comes with the SDR repository. */
-                log_info("No FRU devices configured, not serving NBD.");
-                safe_close(fd);
-                return 0;
-        }
+        m->nbd_exports[n++] = (struct nbd_export) {
+                .name = "sdr",
+                .description = "device SDR repository",
+                .writable = false,
+                .ops = &sdr_export_ops,
+                .userdata = m->sdr,
+        };
 
         r = nbd_server_new(m->event, c->nbd_socket ?: "(socket activation)", fd, c->nbd_tcp,
                            m->nbd_exports, n, c->nbd_max_clients, &m->nbd);

@@ -27,9 +27,10 @@ M64 = (1 << 64) - 1
 # ipmitool -I dummy sends two probes (PICMG and VITA, netFn 0x2C) before every command.
 PER_RUN = 3
 
-# From board-test.ini: device 0x23, rev 3, fw 1.42, IPMI 2.0, FRU inventory, mfr 0x00A015,
+# From board-test.ini: device 0x23, rev 3 (bit 7: provides device SDRs, the MC Device Locator is
+# always there), fw 1.42, IPMI 2.0, sensor device (device SDRs) + FRU inventory, mfr 0x00A015,
 # product 0x1291, aux 0a 0b 0c 0d.
-RAW_DEVICE_ID = " 23 03 01 42 02 08 15 a0 00 91 12 0a 0b 0c 0d\n"
+RAW_DEVICE_ID = " 23 83 01 42 02 09 15 a0 00 91 12 0a 0b 0c 0d\n"
 # 01234567-89ab-cdef-0011-223344556677, least significant byte first (IPMI 20.8).
 RAW_GUID = " 77 66 55 44 33 22 11 00 ef cd ab 89 67 45 23 01\n"
 GUID = "01234567-89ab-cdef-0011-223344556677"
@@ -41,7 +42,7 @@ MC_INFO = [
     ("Manufacturer ID", "40981"),
     ("Product ID", "4753 (0x1291)"),
     ("Device Available", "yes"),
-    ("Provides Device SDRs", "no"),
+    ("Provides Device SDRs", "yes"),
 ]
 
 
@@ -181,8 +182,8 @@ def identity_checks(sock, where):
     bad = ["%s=%r" % (k, f.get(k)) for k, v in MC_INFO if f.get(k) != v]
     check(r.returncode == 0 and not bad, "%s: mc info fields match board-test.ini%s"
           % (where, (": wrong " + ", ".join(bad)) if bad else ""))
-    check(section(r.stdout, "Additional Device Support") == ["FRU Inventory Device"],
-          "%s: mc info device support is exactly FRU Inventory Device" % where)
+    check(section(r.stdout, "Additional Device Support") == ["Sensor Device", "FRU Inventory Device"],
+          "%s: mc info device support is exactly Sensor Device, FRU Inventory Device" % where)
     check(section(r.stdout, "Aux Firmware Rev Info") == ["0x0a", "0x0b", "0x0c", "0x0d"],
           "%s: mc info aux firmware bytes 0x0a 0x0b 0x0c 0x0d" % where)
 

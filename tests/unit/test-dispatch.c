@@ -116,8 +116,9 @@ static void test_nonzero_lun(void **state) {
 
 static void test_get_device_id_bytes(void **state) {
         Manager *m = *state;
+        /* Revision bit 7 and device support bit 0: the MC Device Locator is always there. */
         static const uint8_t expected[] = {
-                0x23, 0x01, 0x01, 0x42, 0x02, 0x08, 0x15, 0xA0, 0x00, 0x91, 0x12,
+                0x23, 0x81, 0x01, 0x42, 0x02, 0x09, 0x15, 0xA0, 0x00, 0x91, 0x12,
         };
         struct ipmi_msg_out out = run(m, IPMI_NETFN_APP, IPMI_CMD_GET_DEVICE_ID, 0, NULL, 0, 24);
 

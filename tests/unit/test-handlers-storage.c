@@ -220,7 +220,8 @@ static void test_write(void **state) {
         assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
 }
 
-/* Bit 3 follows [fru.0]; a claim without one is passed on as configured. */
+/* Bit 3 follows [fru.0]; a claim without one is passed on as configured. Bit 0 (sensor device)
+ * is always there: device SDRs are served. */
 static void test_device_id_fru_bit(void **state) {
         Manager *m = *state, *m2;
         struct ipmi_msg_in in = { .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_DEVICE_ID };
@@ -228,11 +229,11 @@ static void test_device_id_fru_bit(void **state) {
 
         dispatch_request(m, &in, &out);
         assert_int_equal(out.cc, IPMI_CC_OK);
-        assert_int_equal(out.data[5], IPMI_DEVSUP_FRU_INVENTORY);
+        assert_int_equal(out.data[5], IPMI_DEVSUP_FRU_INVENTORY | IPMI_DEVSUP_SENSOR);
 
         m2 = new_manager("[fru.1]\nboard-manufacturer = Acme\n", false);
         dispatch_request(m2, &in, &out);
-        assert_int_equal(out.data[5], 0);       /* device 1 is not the inventory device */
+        assert_int_equal(out.data[5], IPMI_DEVSUP_SENSOR);      /* device 1 is not the inventory device */
         m2->config->identity.device_support = IPMI_DEVSUP_FRU_INVENTORY | IPMI_DEVSUP_SENSOR;
         dispatch_request(m2, &in, &out);
         assert_int_equal(out.data[5], IPMI_DEVSUP_FRU_INVENTORY | IPMI_DEVSUP_SENSOR);
