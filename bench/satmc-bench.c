@@ -145,7 +145,11 @@ static int run(const struct options *o) {
                 return perror("notify socket"), 2;
         (void) setsockopt(nfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         daemon = spawn((char *[]) { (char *) o->satmcd, "--config", (char *) o->config,
-                                    "--bus-socket", sock, "--log-level", "warning", NULL },
+                                    "--bus-socket", sock, "--log-level", "warning",
+                                    /* Only the IPMB path is measured: no local sockets, and
+                                     * FRU state in our scratch directory. */
+                                    "--ipmitool-socket", "none", "--nbd-socket", "none",
+                                    "--state-directory", dir, NULL },
                        (char *[]) { notify_env, NULL });
         wait_ready(nfd);
 

@@ -26,8 +26,10 @@ pids+=($!)
 for _ in $(seq 100); do [ -S "$bus" ] && break; sleep 0.05; done
 
 echo "== satmcd with examples/board.ini"
+mkdir -p "$work/state"
 build/daemon/satmcd --config examples/board.ini --bus-socket "$bus" \
-        --ipmitool-socket "$work/satmcd-ipmitool.sock" &
+        --ipmitool-socket "$work/satmcd-ipmitool.sock" --nbd-socket "$work/nbd.sock" \
+        --state-directory "$work/state" &
 pids+=($!)
 
 echo "== Get Device ID from the BMC's address (0x20) to the satellite (0x72), over the bus"
@@ -40,6 +42,12 @@ pids+=($!)
 for _ in $(seq 100); do [ -S "$work/bmc.sock" ] && break; sleep 0.05; done
 echo "\$ satmc-ipmitool -S $work/bmc.sock mc info"
 timeout 20 ipmitool-plugin/satmc-ipmitool -S "$work/bmc.sock" mc info
+echo "\$ satmc-ipmitool -S $work/bmc.sock fru print 0      # 24-byte reads over IPMB"
+timeout 30 ipmitool-plugin/satmc-ipmitool -S "$work/bmc.sock" fru print 0
+
+echo "== the same inventory as a block device: satmcd's NBD exports"
+nbdinfo --list "nbd+unix:///?socket=$work/nbd.sock" | grep -E '^export=|export-size|is_read_only|description'
 
 echo "== what crossed the bus, decoded by tshark"
-tshark -r "$work/bus.pcap" -d 'i2c.message,ipmi' -o ipmi.dissect_bus_commands:TRUE 2>/dev/null || echo "(tshark not available)"
+tshark -r "$work/bus.pcap" -d 'i2c.message,ipmi' -o ipmi.dissect_bus_commands:TRUE 2>/dev/null | head -16 ||
+        echo "(tshark not available)"
