@@ -10,6 +10,7 @@
 
 #include "ipmitool-socket.h"
 #include "log.h"
+#include "transport/unix-socket.h"
 #include "macro.h"
 #include "protocol/ipmi.h"
 
@@ -192,50 +193,6 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         return 0;
 }
 
-/* Bind path; replace a socket file nobody listens on (left by a crash), never a live one. */
-static int bind_unix(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_(closep) int fd = -EBADF;
-        _cleanup_free_ char *dir = NULL;
-        char *slash;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-
-        /* The runtime directory (e.g. /run/satmc) is systemd's job under a unit; by hand we
-         * create the last component so a plain `satmcd` works too. */
-        dir = strdup(path);
-        if (!dir)
-                return -ENOMEM;
-        slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-                *slash = '\0';
-                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-        }
-
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                _cleanup_(closep) int probe = -EBADF;
-
-                if (errno != EADDRINUSE)
-                        return -errno;
-                probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (probe < 0)
-                        return -errno;
-                if (connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0)
-                        return -EADDRINUSE;     /* someone is serving it */
-                if (unlink(path) < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                        return -errno;
-        }
-        if (listen(fd, SOMAXCONN) < 0)
-                return -errno;
-        return TAKE_FD(fd);
-}
-
 int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsigned max_clients,
                         const struct ipmitool_socket_ops *ops, void *userdata,
                         IpmitoolSocket **ret) {
@@ -263,7 +220,7 @@ int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsign
                 s->listen_fd = listen_fd;
         }
         else {
-                s->listen_fd = bind_unix(path);
+                s->listen_fd = unix_socket_listen(path);
                 if (s->listen_fd < 0)
                         return s->listen_fd;
                 s->created = true;

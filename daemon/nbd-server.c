@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "transport/unix-socket.h"
 #include "macro.h"
 #include "nbd-server.h"
 #include "protocol/nbd-wire.h"
@@ -765,36 +766,6 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         return 0;
 }
 
-/* Bind path; replace a socket file nobody listens on (left by a crash), never a live one. */
-static int bind_unix(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_(closep) int fd = -EBADF;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                _cleanup_(closep) int probe = -EBADF;
-
-                if (errno != EADDRINUSE)
-                        return -errno;
-                probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (probe < 0)
-                        return -errno;
-                if (connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0)
-                        return -EADDRINUSE;     /* someone is serving it */
-                if (unlink(path) < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                        return -errno;
-        }
-        if (listen(fd, SOMAXCONN) < 0)
-                return -errno;
-        return TAKE_FD(fd);
-}
-
 /* "host:port", "[v6]:port" or ":port" (all addresses). */
 static int bind_tcp(const char *address) {
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
@@ -898,7 +869,7 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
                 s->path = strdup(unix_path);
                 if (!s->path)
                         return -ENOMEM;
-                s->unix_listener.fd = bind_unix(unix_path);
+                s->unix_listener.fd = unix_socket_listen(unix_path);
                 if (s->unix_listener.fd < 0)
                         return log_error_errno(s->unix_listener.fd, "nbd: cannot listen on %s: %m",
                                                unix_path);
