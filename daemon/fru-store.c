@@ -251,10 +251,11 @@ static int config_image(const struct fru_config *f, const char *name, uint8_t **
                 ssize_t n;
 
                 config_fru_info(f, &info);
-                buf = malloc(FRU_BUILD_MAX);
+                /* The areas fit FRU_BUILD_MAX; multirecord records come on top. */
+                buf = malloc(FRU_BUILD_MAX + info.multirecord_len);
                 if (!buf)
                         return -ENOMEM;
-                n = fru_build(&info, buf, FRU_BUILD_MAX);
+                n = fru_build(&info, buf, FRU_BUILD_MAX + info.multirecord_len);
                 if (n < 0)      /* config_load() built it once already */
                         return log_error_errno((int) n, "%s: failed to build the FRU image: %m",
                                                name);
