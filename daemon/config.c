@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "macro.h"
 #include "protocol/ipmb-frame.h"
 #include "protocol/ipmi.h"
+#include "protocol/sensor-linear.h"
 
 #define REASON_MAX 160
 
@@ -652,6 +654,223 @@ static int parse_fru_file(const struct config_key *k, const char *value, void *d
         return parse_string(k, value, dest, reason);
 }
 
+/* ---- [sensor.N] value parsers ---- */
+
+/* A finite decimal number ("42", "-0.5", "1e3"); NaN and infinities are not values. */
+static int parse_double(const char *value, double *ret) {
+        char *end;
+        double v;
+
+        if (value[0] == '\0' || value[0] == ' ')
+                return -EINVAL;
+        errno = 0;
+        v = strtod(value, &end);
+        if (errno || *end || !isfinite(v))
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+/* The SDR ID string: at most 16 printable ASCII characters, or auto for "Sensor N". */
+static int parse_sensor_name(const struct config_key *k, const char *value, void *dest,
+                             char *reason) {
+        char **s = dest;
+        size_t n = strlen(value);
+
+        if (strcmp(value, "auto") == 0) {
+                free(*s);
+                *s = NULL;
+                return 0;
+        }
+        if (n > CONFIG_SENSOR_NAME_MAX) {
+                snprintf(reason, REASON_MAX, "name \"%s\" is %zu characters; an SDR ID string "
+                         "holds at most %d", value, n, CONFIG_SENSOR_NAME_MAX);
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (value[i] < 0x20 || value[i] > 0x7E) {
+                        snprintf(reason, REASON_MAX, "name must be printable ASCII");
+                        return -EINVAL;
+                }
+        return parse_string(k, value, dest, reason);
+}
+
+/*
+ * IPMI v2.0 table 42-3. power is "Other Units-based Sensor" (0x0B), not "Power Supply"
+ * (0x08): that type carries discrete power-supply states, and a board's power reading is
+ * often not a power supply at all.
+ */
+static const struct {
+        const char *name;
+        uint8_t code;
+        uint8_t unit;                   /* the usual base unit, table 43-15 */
+} sensor_types[] = {
+        { "temperature", 0x01, 0x01 },
+        { "voltage",     0x02, 0x04 },
+        { "current",     0x03, 0x05 },
+        { "fan",         0x04, 0x12 },
+        { "power",       0x0B, 0x06 },
+        { "other",       0x0B, 0x00 },
+};
+
+static const struct {
+        const char *name;
+        uint8_t code;
+} sensor_units[] = {
+        { "unspecified", 0x00 },
+        { "degrees-c",   0x01 },
+        { "degrees-f",   0x02 },
+        { "kelvin",      0x03 },
+        { "volts",       0x04 },
+        { "amps",        0x05 },
+        { "watts",       0x06 },
+        { "rpm",         0x12 },
+};
+
+static int parse_sensor_type(const struct config_key *k, const char *value, void *dest,
+                             char *reason) {
+        for (size_t i = 0; i < ELEMENTSOF(sensor_types); i++)
+                if (strcmp(value, sensor_types[i].name) == 0) {
+                        *(uint8_t *) dest = sensor_types[i].code;
+                        return 0;
+                }
+        snprintf(reason, REASON_MAX, "unknown sensor type \"%s\" (temperature, voltage, current, "
+                 "fan, power, other)", value);
+        return -EINVAL;
+}
+
+static int parse_sensor_unit(const struct config_key *k, const char *value, void *dest,
+                             char *reason) {
+        if (strcmp(value, "auto") == 0) {
+                *(int *) dest = -1;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(sensor_units); i++)
+                if (strcmp(value, sensor_units[i].name) == 0) {
+                        *(int *) dest = sensor_units[i].code;
+                        return 0;
+                }
+        snprintf(reason, REASON_MAX, "unknown unit \"%s\" (auto, unspecified, degrees-c, "
+                 "degrees-f, kelvin, volts, amps, watts, rpm)", value);
+        return -EINVAL;
+}
+
+uint8_t config_sensor_unit(const struct sensor_config *s) {
+        if (s->unit >= 0)
+                return (uint8_t) s->unit;
+        for (size_t i = 0; i < ELEMENTSOF(sensor_types); i++)
+                if (sensor_types[i].code == s->sensor_type)
+                        return sensor_types[i].unit;
+        return 0;
+}
+
+/* "LO..HI": the readings the 256 raw codes must cover; the solver decides here whether they
+ * can, so a range IPMI cannot express is a configuration error with its line. */
+static int parse_sensor_range(const struct config_key *k, const char *value, void *dest,
+                              char *reason) {
+        __typeof__(((struct sensor_config *) NULL)->range) *range = dest;
+        const char *dots = strstr(value, "..");
+        struct sensor_linear l;
+        char lo_text[64];
+        double lo, hi;
+        int r;
+
+        if (!dots || (size_t) (dots - value) >= sizeof(lo_text))
+                goto bad;
+        memcpy(lo_text, value, (size_t) (dots - value));
+        lo_text[dots - value] = '\0';
+        if (parse_double(lo_text, &lo) < 0 || parse_double(dots + 2, &hi) < 0)
+                goto bad;
+        if (lo >= hi) {
+                snprintf(reason, REASON_MAX, "range \"%s\": LO must be below HI", value);
+                return -EINVAL;
+        }
+        r = sensor_linear_solve(lo, hi, &l);
+        if (r < 0) {
+                snprintf(reason, REASON_MAX, "range \"%s\" cannot be expressed with 256 raw codes "
+                         "(too wide, or too narrow this far from zero)", value);
+                return -EINVAL;
+        }
+        range->lo = lo;
+        range->hi = hi;
+        return 0;
+bad:
+        snprintf(reason, REASON_MAX, "range \"%s\" must be LO..HI in engineering units, e.g. "
+                 "-40..125", value);
+        return -EINVAL;
+}
+
+/* "file:PATH[:SCALE]" or none. A last ":" followed by a number is the scale, so a path that
+ * itself ends in ":<number>" needs an explicit ":1". */
+static int parse_sensor_source(const struct config_key *k, const char *value, void *dest,
+                               char *reason) {
+        __typeof__(((struct sensor_config *) NULL)->source) *src = dest;
+        _cleanup_free_ char *path = NULL;
+        const char *colon;
+        double scale = 1.0;
+
+        if (strcmp(value, "none") == 0) {
+                free(src->path);
+                src->path = NULL;
+                src->scale = 1.0;
+                return 0;
+        }
+        if (strncmp(value, "file:", 5) != 0 || value[5] != '/')
+                goto bad;
+        path = strdup(value + 5);
+        if (!path) {
+                snprintf(reason, REASON_MAX, "out of memory");
+                return -ENOMEM;
+        }
+        colon = strrchr(path, ':');
+        if (colon && parse_double(colon + 1, &scale) == 0) {
+                if (scale == 0) {
+                        snprintf(reason, REASON_MAX, "source \"%s\": the scale must not be 0",
+                                 value);
+                        return -EINVAL;
+                }
+                path[colon - path] = '\0';
+        } else
+                scale = 1.0;
+        if (path[1] == '\0')
+                goto bad;
+        free(src->path);
+        src->path = TAKE_PTR(path);
+        src->scale = scale;
+        return 0;
+bad:
+        snprintf(reason, REASON_MAX, "source \"%s\" must be file:/ABSOLUTE/PATH[:SCALE] or none",
+                 value);
+        return -EINVAL;
+}
+
+static int parse_threshold(const struct config_key *k, const char *value, void *dest,
+                           char *reason) {
+        if (strcmp(value, "none") == 0) {
+                *(double *) dest = NAN;
+                return 0;
+        }
+        if (parse_double(value, dest) < 0) {
+                snprintf(reason, REASON_MAX, "%s \"%s\" must be a number in the sensor's units, "
+                         "or none", k->name, value);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int parse_hysteresis(const struct config_key *k, const char *value, void *dest,
+                            char *reason) {
+        double v;
+
+        if (parse_double(value, &v) < 0 || v < 0) {
+                snprintf(reason, REASON_MAX, "hysteresis \"%s\" must be a number >= 0 in the "
+                         "sensor's units", value);
+                return -EINVAL;
+        }
+        *(double *) dest = v;
+        return 0;
+}
+
 #define C(field) offsetof(struct satmc_config, field)
 #define I(field) offsetof(struct satmc_config, identity.field)
 
@@ -721,7 +940,8 @@ static const struct config_key config_keys[] = {
           "7-bit addresses), separated by spaces; none allows nothing" },
 
         { "storage", "state-directory", parse_absolute_path, C(state_directory), "/var/lib/satmc",
-          0, 0, "directory for persistent state: the FRU backing files fru0.bin .. fru7.bin" },
+          0, 0, "directory for persistent state: the FRU backing files fru0.bin .. fru7.bin and "
+          "sensors.state (thresholds set over IPMI)" },
 };
 
 #undef C
@@ -789,6 +1009,47 @@ static const struct config_key fru_keys[] = {
 
 #undef F
 
+/*
+ * [sensor.0] .. [sensor.63]: threshold sensors. Offsets into struct sensor_config; the
+ * threshold keys come in SDR_THR_* bit order, as in the Get Sensor Thresholds response.
+ */
+#define S(field) offsetof(struct sensor_config, field)
+
+static const struct config_key sensor_keys[] = {
+        { "sensor.0", "name", parse_sensor_name, S(name), "auto", 0, 0,
+          "SDR ID string, at most 16 characters; auto: Sensor N" },
+        { "sensor.0", "type", parse_sensor_type, S(sensor_type), "other", 0, 0,
+          "temperature (0x01), voltage (0x02), current (0x03), fan (0x04), power or other "
+          "(0x0B, other units-based)" },
+        { "sensor.0", "unit", parse_sensor_unit, S(unit), "auto", 0, 0,
+          "unspecified, degrees-c, degrees-f, kelvin, volts, amps, watts or rpm; auto: the "
+          "type's usual unit" },
+        { "sensor.0", "range", parse_sensor_range, S(range), "0..255", 0, 0,
+          "LO..HI in engineering units that the raw byte covers (M, B and exponents are solved "
+          "for it)" },
+        { "sensor.0", "source", parse_sensor_source, S(source), "none", 0, 0,
+          "file:/PATH[:SCALE]: a number read from the file, times SCALE (e.g. 0.001 for hwmon "
+          "millidegrees); none: reading unavailable" },
+        { "sensor.0", "lower-non-critical", parse_threshold, S(thresholds[SENSOR_THR_LNC]),
+          "none", 0, 0, "lower non-critical threshold, engineering units, or none" },
+        { "sensor.0", "lower-critical", parse_threshold, S(thresholds[SENSOR_THR_LCR]),
+          "none", 0, 0, "lower critical threshold, engineering units, or none" },
+        { "sensor.0", "lower-non-recoverable", parse_threshold, S(thresholds[SENSOR_THR_LNR]),
+          "none", 0, 0, "lower non-recoverable threshold, engineering units, or none" },
+        { "sensor.0", "upper-non-critical", parse_threshold, S(thresholds[SENSOR_THR_UNC]),
+          "none", 0, 0, "upper non-critical threshold, engineering units, or none" },
+        { "sensor.0", "upper-critical", parse_threshold, S(thresholds[SENSOR_THR_UCR]),
+          "none", 0, 0, "upper critical threshold, engineering units, or none" },
+        { "sensor.0", "upper-non-recoverable", parse_threshold, S(thresholds[SENSOR_THR_UNR]),
+          "none", 0, 0, "upper non-recoverable threshold, engineering units, or none" },
+        { "sensor.0", "hysteresis", parse_hysteresis, S(hysteresis), "0", 0, 0,
+          "threshold hysteresis both ways, engineering units (rounded to raw steps)" },
+        { "sensor.0", "poll-ms", parse_u32, S(poll_ms), "1000", 100, 60000,
+          "how often the source is read, in milliseconds" },
+};
+
+#undef S
+
 static bool fru_key_is_field(const struct config_key *k) {
         return strncmp(k->name, "chassis-", 8) == 0 || strncmp(k->name, "board-", 6) == 0 ||
                strncmp(k->name, "product-", 8) == 0 || strcmp(k->name, "multirecord") == 0;
@@ -805,6 +1066,7 @@ struct load_state {
         unsigned n_errors;
         unsigned seen_line[ELEMENTSOF(config_keys)];    /* 0 = not set in the file */
         unsigned fru_seen_line[CONFIG_FRU_MAX][ELEMENTSOF(fru_keys)];
+        unsigned sensor_seen_line[CONFIG_SENSOR_MAX][ELEMENTSOF(sensor_keys)];
         unsigned last_syntax_error_line;
         int read_errno;                         /* fgets() failed, e.g. EISDIR */
         bool oom;
@@ -851,6 +1113,69 @@ static int fru_section_index(const char *section) {
         if (section[4] < '0' || section[4] >= '0' + CONFIG_FRU_MAX || section[5] != '\0')
                 return -2;
         return section[4] - '0';
+}
+
+/* "sensor.N" -> N; -1 for another section; -2 for a "sensor." section with a bad index. */
+static int sensor_section_index(const char *section) {
+        unsigned long v;
+
+        if (strncmp(section, "sensor.", 7) != 0)
+                return -1;
+        /* parse_number() would take "0x1"; a section is named in decimal only. */
+        if (section[7] < '0' || section[7] > '9' || (section[7] == '0' && section[8] != '\0') ||
+            parse_number(section + 7, &v) < 0 || v >= CONFIG_SENSOR_MAX)
+                return -2;
+        return (int) v;
+}
+
+static int apply_sensor_defaults(struct sensor_config *sc) {
+        for (size_t i = 0; i < ELEMENTSOF(sensor_keys); i++) {
+                char reason[REASON_MAX];
+
+                if (sensor_keys[i].parse(&sensor_keys[i], sensor_keys[i].default_value,
+                                         (uint8_t *) sc + sensor_keys[i].offset, reason) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* A key in [sensor.N], brought to life with its defaults at its first key like [fru.N]. */
+static void on_sensor_key(struct load_state *s, int index, const char *section, const char *name,
+                          const char *value) {
+        struct sensor_config *sc = &s->config->sensor[index];
+        const struct config_key *k = NULL;
+        char reason[REASON_MAX] = "";
+        size_t i;
+        int r;
+
+        for (i = 0; i < ELEMENTSOF(sensor_keys); i++)
+                if (strcmp(sensor_keys[i].name, name) == 0) {
+                        k = &sensor_keys[i];
+                        break;
+                }
+        if (!k) {
+                report(s, s->line, "unknown key \"%s\" in [%s]", name, section);
+                return;
+        }
+        if (s->sensor_seen_line[index][i]) {
+                report(s, s->line, "%s is already set on line %u", name,
+                       s->sensor_seen_line[index][i]);
+                return;
+        }
+        s->sensor_seen_line[index][i] = s->line;
+        if (!sc->present) {
+                if (apply_sensor_defaults(sc) < 0) {
+                        s->oom = true;
+                        return;
+                }
+                sc->present = true;
+                sc->line = s->line;
+        }
+        r = k->parse(k, value, (uint8_t *) sc + k->offset, reason);
+        if (r == -ENOMEM)
+                s->oom = true;
+        if (r < 0)
+                report(s, s->line, "%s", reason);
 }
 
 static int apply_fru_defaults(struct fru_config *f) {
@@ -928,6 +1253,16 @@ static int on_key(void *user, const char *section, const char *name, const char 
         }
         if (r >= 0) {
                 on_fru_key(s, r, section, name, value);
+                return 1;
+        }
+        r = sensor_section_index(section);
+        if (r == -2) {
+                report(s, s->line, "unknown section [%s] (sensors are [sensor.0] to [sensor.%d])",
+                       section, CONFIG_SENSOR_MAX - 1);
+                return 1;
+        }
+        if (r >= 0) {
+                on_sensor_key(s, r, section, name, value);
                 return 1;
         }
         if (!section_known(section)) {
@@ -1076,7 +1411,7 @@ static void check_fru(struct load_state *s, unsigned index) {
         const unsigned *seen = s->fru_seen_line[index];
         unsigned size_line = 0;
         struct fru_info info;
-        uint8_t buf[FRU_BUILD_MAX];
+        uint8_t buf[FRU_BUILD_MAX + FRU_MULTIRECORD_MAX];   /* areas + multirecord records */
         ssize_t n;
 
         for (size_t i = 0; i < ELEMENTSOF(fru_keys); i++)
@@ -1102,6 +1437,66 @@ static void check_fru(struct load_state *s, unsigned index) {
         if (f->size != 0 && f->size < (uint64_t) n)
                 report(s, size_line, "size %" PRIu32 " is smaller than the %zd-byte FRU image "
                        "of [fru.%u]", f->size, n, index);
+}
+
+/* The line of [sensor.N]'s key, or the section's first line when the default is in force. */
+static unsigned sensor_key_line(const struct load_state *s, unsigned index, const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(sensor_keys); i++)
+                if (strcmp(sensor_keys[i].name, name) == 0 && s->sensor_seen_line[index][i])
+                        return s->sensor_seen_line[index][i];
+        return s->config->sensor[index].line;
+}
+
+/* The threshold keys by SENSOR_THR_* index, for messages. */
+static const char *const threshold_key_names[_SENSOR_THR_MAX] = {
+        [SENSOR_THR_LNC] = "lower-non-critical",
+        [SENSOR_THR_LCR] = "lower-critical",
+        [SENSOR_THR_LNR] = "lower-non-recoverable",
+        [SENSOR_THR_UNC] = "upper-non-critical",
+        [SENSOR_THR_UCR] = "upper-critical",
+        [SENSOR_THR_UNR] = "upper-non-recoverable",
+};
+
+/* Order in which thresholds must rise: LNR <= LCR <= LNC <= UNC <= UCR <= UNR. */
+static const unsigned threshold_order[_SENSOR_THR_MAX] = {
+        SENSOR_THR_LNR, SENSOR_THR_LCR, SENSOR_THR_LNC,
+        SENSOR_THR_UNC, SENSOR_THR_UCR, SENSOR_THR_UNR,
+};
+
+/* After parsing: thresholds inside the range and in order, hysteresis within a raw byte. */
+static void check_sensor(struct load_state *s, unsigned index) {
+        const struct sensor_config *sc = &s->config->sensor[index];
+        const char *prev_name = NULL;
+        struct sensor_linear l;
+        double prev = 0;
+
+        if (sensor_linear_solve(sc->range.lo, sc->range.hi, &l) < 0)
+                return;         /* the range key reported it */
+
+        for (unsigned o = 0; o < _SENSOR_THR_MAX; o++) {
+                unsigned t = threshold_order[o];
+                const char *name = threshold_key_names[t];
+                double v = sc->thresholds[t];
+
+                if (isnan(v))
+                        continue;
+                if (v < sc->range.lo || v > sc->range.hi) {
+                        report(s, sensor_key_line(s, index, name), "%s %g is outside range "
+                               "%g..%g of [sensor.%u]", name, v, sc->range.lo, sc->range.hi,
+                               index);
+                        continue;
+                }
+                if (prev_name && v < prev)
+                        report(s, sensor_key_line(s, index, name), "%s %g is below %s %g: "
+                               "thresholds must not decrease from lower-non-recoverable to "
+                               "upper-non-recoverable", name, v, prev_name, prev);
+                prev_name = name;
+                prev = v;
+        }
+        if (sc->hysteresis / sensor_linear_step(&l) > 255.5)
+                report(s, sensor_key_line(s, index, "hysteresis"), "hysteresis %g is more than "
+                       "255 raw steps of %g in [sensor.%u]", sc->hysteresis,
+                       sensor_linear_step(&l), index);
 }
 
 static const struct config_key *address_key(void) {
@@ -1190,6 +1585,9 @@ int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_co
         for (unsigned i = 0; i < CONFIG_FRU_MAX; i++)
                 if (c->fru[i].present)
                         check_fru(&s, i);
+        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
+                if (c->sensor[i].present)
+                        check_sensor(&s, i);
 
         if (s.n_errors > 0)
                 return -EINVAL;
@@ -1243,6 +1641,10 @@ struct satmc_config *config_free(struct satmc_config *c) {
                 free(f->product_file_id);
                 fru_custom_clear(&f->product_custom);
         }
+        for (size_t i = 0; i < CONFIG_SENSOR_MAX; i++) {
+                free(c->sensor[i].name);
+                free(c->sensor[i].source.path);
+        }
         free(c);
         return NULL;
 }
@@ -1269,6 +1671,12 @@ void config_dump_reference(FILE *f) {
         for (size_t i = 0; i < ELEMENTSOF(fru_keys); i++)
                 fprintf(f, "# %s\n%s = %s\n", fru_keys[i].description, fru_keys[i].name,
                         fru_keys[i].default_value);
+
+        /* One sensor's keys; [sensor.1] .. [sensor.63] take the same. */
+        fprintf(f, "\n[sensor.0]\n");
+        for (size_t i = 0; i < ELEMENTSOF(sensor_keys); i++)
+                fprintf(f, "# %s\n%s = %s\n", sensor_keys[i].description, sensor_keys[i].name,
+                        sensor_keys[i].default_value);
 }
 
 /*

@@ -17,6 +17,19 @@
 #include "protocol/i2c-allow.h"
 
 #define CONFIG_FRU_MAX 8                /* [fru.0] .. [fru.7] */
+#define CONFIG_SENSOR_MAX 64            /* [sensor.0] .. [sensor.63]: sensor numbers 1..64 */
+#define CONFIG_SENSOR_NAME_MAX 16       /* an SDR ID string */
+
+/* Thresholds in the order of SDR_THR_* bits (protocol/sdr.h): LNC, LCR, LNR, UNC, UCR, UNR. */
+enum {
+        SENSOR_THR_LNC,
+        SENSOR_THR_LCR,
+        SENSOR_THR_LNR,
+        SENSOR_THR_UNC,
+        SENSOR_THR_UCR,
+        SENSOR_THR_UNR,
+        _SENSOR_THR_MAX,
+};
 
 enum transport_kind {
         TRANSPORT_KIND_CHARDEV,         /* Linux ipmb-dev-int, /dev/ipmb-N */
@@ -70,6 +83,25 @@ struct fru_config {
         size_t multirecord_len;
 };
 
+/* One [sensor.N] section: a threshold sensor read from a file. */
+struct sensor_config {
+        bool present;                   /* the section has at least one key */
+        unsigned line;                  /* of its first key, for messages */
+        char *name;                     /* SDR ID string; NULL = "Sensor N" */
+        uint8_t sensor_type;            /* IPMI sensor type code (table 42-3) */
+        int unit;                       /* IPMI base unit code (table 43-15); -1 = from type */
+        struct {
+                double lo, hi;          /* engineering units */
+        } range;
+        struct {
+                char *path;             /* NULL = no source: reading always unavailable */
+                double scale;           /* value = number in the file * scale */
+        } source;
+        double thresholds[_SENSOR_THR_MAX];     /* engineering units; NaN = none */
+        double hysteresis;              /* engineering units, >= 0 */
+        uint32_t poll_ms;
+};
+
 struct satmc_config {
         char *path;                     /* file it was read from */
 
@@ -112,6 +144,9 @@ struct satmc_config {
 
         /* [fru.0] .. [fru.7], indexed by FRU device ID */
         struct fru_config fru[CONFIG_FRU_MAX];
+
+        /* [sensor.0] .. [sensor.63]; sensor number = index + 1 */
+        struct sensor_config sensor[CONFIG_SENSOR_MAX];
 };
 
 /*
@@ -134,6 +169,9 @@ static inline void config_freep(struct satmc_config **c) {
  * owned by f. An area is present when any of its keys has a value.
  */
 void config_fru_info(const struct fru_config *f, struct fru_info *ret);
+
+/* The base unit of a sensor: its unit key, or the usual one for its type. */
+uint8_t config_sensor_unit(const struct sensor_config *s);
 
 /* Print every known key with its default and one-line description (for docs and man pages). */
 void config_dump_reference(FILE *f);

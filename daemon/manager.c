@@ -42,6 +42,19 @@ int manager_new(struct satmc_config *config, Manager **ret) {
         if (r < 0)
                 return r;
 
+        /* One Full Sensor Record per sensor after the locators, numbered like the sections. */
+        r = sensor_set_new(config, &m->sensors);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < sensor_set_count(m->sensors); i++) {
+                struct sdr_full_sensor rec;
+
+                sensor_sdr_record(sensor_set_get(m->sensors, i), config->address, &rec);
+                r = sdr_repository_add_full_sensor(m->sdr, &rec);
+                if (r < 0)
+                        return r;
+        }
+
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         *ret = TAKE_PTR(m);
         return 0;
@@ -58,6 +71,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sigusr1_source);
+        sensor_set_free(m->sensors);    /* stops its thread; drops its sources in the loop */
         sd_event_unref(m->event);
         transport_free(m->transport);
         fru_store_free(m->fru);         /* manager_run() flushed it */
@@ -375,6 +389,12 @@ int manager_start(Manager *m, Transport *transport) {
                 log_warning("[identity] device-support claims fru-inventory, but there is no "
                             "[fru.0]: FRU commands for device 0 will answer 0x%02x.",
                             IPMI_CC_NOT_PRESENT);
+
+        /* Persisted thresholds are read here, the files themselves by the sensor thread. */
+        r = sensor_set_start(m->sensors, m->event,
+                             sensor_set_count(m->sensors) > 0 ? m->config->state_directory : NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start sensors: %m");
 
         r = sd_event_add_io(m->event, &m->transport_source, transport_fd(m->transport), EPOLLIN,
                             on_transport, m);

@@ -19,6 +19,7 @@
 #include "nbd-server.h"
 #include "response-cache.h"
 #include "sdr-repo.h"
+#include "sensors.h"
 #include "transport/transport.h"
 
 enum manager_reset {
@@ -41,6 +42,7 @@ struct Manager {
         struct nbd_export *nbd_exports;
         struct fru_store *fru;          /* FRU devices; NULL when none is configured */
         struct sdr_repository *sdr;     /* device SDRs; never NULL after manager_new() */
+        struct sensor_set *sensors;     /* [sensor.N]; never NULL after manager_new() */
         /* Master Write-Read's private buses: NULL = i2c_ops_linux; tests set a fake. */
         const struct i2c_ops *i2c_ops;
         void *i2c_userdata;

@@ -61,6 +61,22 @@ static int encode_mc(uint16_t id, const void *rec, uint8_t *buf, size_t cap) {
         return sdr_encode_mc_locator(id, rec, buf, cap);
 }
 
+static int encode_full(uint16_t id, const void *rec, uint8_t *buf, size_t cap) {
+        return sdr_encode_full_sensor(id, rec, buf, cap);
+}
+
+int sdr_repository_add_full_sensor(struct sdr_repository *r, const struct sdr_full_sensor *s) {
+        int n;
+
+        n = append(r, encode_full, s);
+        if (n < 0)
+                return n;
+        if (s->owner_lun == 0)
+                r->sensors++;
+        sdr_repository_changed(r);
+        return 0;
+}
+
 static int encode_fru(uint16_t id, const void *rec, uint8_t *buf, size_t cap) {
         return sdr_encode_fru_locator(id, rec, buf, cap);
 }

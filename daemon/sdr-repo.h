@@ -41,6 +41,12 @@ static inline void sdr_repository_freep(struct sdr_repository **r) {
         sdr_repository_free(*r);
 }
 
+/*
+ * Append a Full Sensor Record (the next record ID) and count it as a sensor; cancels the
+ * reservation like any change. -EINVAL if it cannot be encoded.
+ */
+int sdr_repository_add_full_sensor(struct sdr_repository *r, const struct sdr_full_sensor *s);
+
 /* The encoded records back to back, for sdr_repo_get() and the NBD export. */
 struct sdr_repo sdr_repository_records(const struct sdr_repository *r);
 unsigned sdr_repository_count(const struct sdr_repository *r);

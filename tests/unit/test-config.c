@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -352,6 +353,7 @@ static const char *const bad_cases[] = {
         "bad-empty",
         "bad-only-comments",
         "bad-fru",
+        "bad-sensor",
 };
 
 static void test_bad(void **state) {
@@ -524,6 +526,30 @@ static uint64_t get_fru0_board_custom(const struct satmc_config *c) {
 }
 static uint64_t get_fru0_name_none(const struct satmc_config *c) {
         return c->fru[0].present && !c->fru[0].board_product_name;
+}
+
+static uint64_t get_s0_type(const struct satmc_config *c) { return c->sensor[0].sensor_type; }
+static uint64_t get_s0_unit(const struct satmc_config *c) {
+        return config_sensor_unit(&c->sensor[0]);
+}
+/* The scale in millionths, or 0 for no source. */
+static uint64_t get_s0_scale(const struct satmc_config *c) {
+        return c->sensor[0].source.path ? (uint64_t) (c->sensor[0].source.scale * 1e6 + 0.5) : 0;
+}
+static uint64_t get_s0_path_len(const struct satmc_config *c) {
+        return c->sensor[0].source.path ? strlen(c->sensor[0].source.path) : 0;
+}
+static uint64_t get_s0_ucr_none(const struct satmc_config *c) {
+        return isnan(c->sensor[0].thresholds[SENSOR_THR_UCR]);
+}
+static uint64_t get_s0_range_hi(const struct satmc_config *c) {
+        return (uint64_t) c->sensor[0].range.hi;
+}
+static uint64_t get_s0_name_len(const struct satmc_config *c) {
+        return c->sensor[0].name ? strlen(c->sensor[0].name) : 0;
+}
+static uint64_t get_s63_poll(const struct satmc_config *c) {
+        return c->sensor[63].present ? c->sensor[63].poll_ms : 0;
 }
 
 struct value_case {
@@ -725,6 +751,39 @@ static const struct value_case value_cases[] = {
             "0123456789012345678901234567890123456789012345678901234567890123",
             "board-product-name is 64 characters; a FRU field holds at most 63"),
         BAD("fru.0", "product-name", "tab\there", "product-name must be printable ASCII"),
+        OK("sensor.0", "type", "fan", get_s0_type, 0x04),
+        OK("sensor.0", "type", "power", get_s0_type, 0x0B),
+        OK("sensor.0", "type", "temperature", get_s0_unit, 0x01),    /* unit auto */
+        OK("sensor.0", "unit", "rpm", get_s0_unit, 0x12),
+        OK("sensor.0", "source", "file:/sys/x/temp1_input:0.001", get_s0_scale, 1000),
+        OK("sensor.0", "source", "file:/sys/x/temp1_input", get_s0_scale, 1000000),
+        OK("sensor.0", "source", "file:/a:b/c", get_s0_path_len, 6),
+        OK("sensor.0", "source", "none", get_s0_scale, 0),
+        BAD("sensor.0", "source", "file:/x:0", "source \"file:/x:0\": the scale must not be 0"),
+        BAD("sensor.0", "source", "file:relative",
+            "source \"file:relative\" must be file:/ABSOLUTE/PATH[:SCALE] or none"),
+        OK("sensor.0", "range", "-1e6..0", get_s0_range_hi, 0),
+        OK("sensor.0", "range", "0..20000", get_s0_range_hi, 20000),
+        BAD("sensor.0", "range", "0..1e13", "range \"0..1e13\" cannot be expressed with 256 raw "
+            "codes (too wide, or too narrow this far from zero)"),
+        BAD("sensor.0", "range", "1000.5..1000.501", "range \"1000.5..1000.501\" cannot be "
+            "expressed with 256 raw codes (too wide, or too narrow this far from zero)"),
+        BAD("sensor.0", "range", "nan..1", "range \"nan..1\" must be LO..HI in engineering "
+            "units, e.g. -40..125"),
+        BAD("sensor.0", "range", "5", "range \"5\" must be LO..HI in engineering units, e.g. "
+            "-40..125"),
+        OK("sensor.0", "upper-critical", "none", get_s0_ucr_none, 1),
+        OK("sensor.0", "upper-critical", "200", get_s0_ucr_none, 0),
+        BAD("sensor.0", "upper-critical", "hot", "upper-critical \"hot\" must be a number in the "
+            "sensor's units, or none"),
+        BAD("sensor.0", "upper-critical", "300", "upper-critical 300 is outside range 0..255 of "
+            "[sensor.0]"),
+        OK("sensor.0", "name", "0123456789abcdef", get_s0_name_len, 16),
+        OK("sensor.0", "name", "auto", get_s0_name_len, 0),
+        BAD("sensor.0", "name", "0123456789abcdefg", "name \"0123456789abcdefg\" is 17 "
+            "characters; an SDR ID string holds at most 16"),
+        OK("sensor.63", "poll-ms", "60000", get_s63_poll, 60000),
+        RANGE("sensor.63", "poll-ms", "99", "100", "60000 (0x64..0xea60)"),
 };
 
 static void test_value(void **state) {

@@ -1,0 +1,719 @@
+/* SPDX-License-Identifier: MIT */
+/* Threshold sensors: polling through one worker thread, thresholds, persistence. See
+ * sensors.h for why the reads are not on the loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "macro.h"
+#include "sdr-repo.h"
+#include "sensors.h"
+
+#define SENSORS_STATE_FILE      "sensors.state"
+#define SENSORS_STATE_TMP       "sensors.state.tmp"
+#define SENSOR_READ_MAX         64      /* a number in a sysfs file is far shorter */
+/* A read that has not returned after this long is taken as hung (see sensor_set_watchdog()). */
+#define SENSOR_READ_HUNG_USEC   (2 * 1000000ULL)
+/* ...and is not tried again for this long, so that it does not stall the others every poll. */
+#define SENSOR_HUNG_RETRY_USEC  (30 * 1000000ULL)
+
+/* One finished read, handed from the worker to the loop. */
+struct sensor_result {
+        unsigned slot;                  /* into sensors[] */
+        int error;                      /* 0 or -errno (-EBADMSG: not a number) */
+        double value;                   /* already scaled */
+};
+
+struct sensor_set {
+        struct sensor *sensors;
+        unsigned n;
+        char *state_directory;          /* NULL: thresholds are not persisted */
+
+        sd_event_source *eventfd_source;
+        int eventfd;
+
+        /* Shared with the worker, under lock. Each sensor is queued at most once (in_flight),
+         * so n slots always suffice for both rings. */
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        unsigned *queue, queue_head, queue_len;
+        struct sensor_result *results;
+        unsigned results_len;
+        int busy_slot;                  /* being read by the worker, -1 = none */
+        uint64_t busy_since;            /* CLOCK_MONOTONIC usec */
+        bool stop;
+        bool thread_started;
+        pthread_t thread;
+};
+
+/* The raw code as the number it stands for: order comparisons must respect the format. */
+static int raw_int(const struct sensor *sn, uint8_t raw) {
+        return sn->linear.is_signed ? (int) (int8_t) raw : (int) raw;
+}
+
+int sensor_set_new(const struct satmc_config *config, struct sensor_set **ret) {
+        _cleanup_(sensor_set_freep) struct sensor_set *s = NULL;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->eventfd = -EBADF;
+        s->busy_slot = -1;
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->wake, NULL);
+
+        s->sensors = calloc(CONFIG_SENSOR_MAX, sizeof(*s->sensors));
+        s->queue = calloc(CONFIG_SENSOR_MAX, sizeof(*s->queue));
+        s->results = calloc(CONFIG_SENSOR_MAX, sizeof(*s->results));
+        if (!s->sensors || !s->queue || !s->results)
+                return -ENOMEM;
+
+        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++) {
+                const struct sensor_config *c = &config->sensor[i];
+                struct sensor *sn;
+                double step;
+                int r;
+
+                if (!c->present)
+                        continue;
+                sn = &s->sensors[s->n++];
+                sn->set = s;
+                sn->config = c;
+                sn->index = i;
+                sn->number = (uint8_t) (i + 1);
+                if (c->name)
+                        snprintf(sn->name, sizeof(sn->name), "%s", c->name);
+                else
+                        snprintf(sn->name, sizeof(sn->name), "Sensor %u", i);
+                /* config_load() solved the same range already; failing here is a bug. */
+                r = sensor_linear_solve(c->range.lo, c->range.hi, &sn->linear);
+                if (r < 0)
+                        return r;
+                for (unsigned t = 0; t < _SENSOR_THR_MAX; t++) {
+                        if (isnan(c->thresholds[t]))
+                                continue;
+                        /* Inside the range (checked by config_load()), so within the codes. */
+                        (void) sensor_linear_to_raw(&sn->linear, c->thresholds[t],
+                                                    &sn->thresholds[t]);
+                        sn->defined |= (uint8_t) (1u << t);
+                }
+                step = sensor_linear_step(&sn->linear);
+                sn->hysteresis_pos = sn->hysteresis_neg =
+                        (uint8_t) fmin(255, round(c->hysteresis / step));
+        }
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+static void *worker(void *userdata);
+static uint64_t now_usec(void);
+
+/* Stop the worker: at once if idle or busy with a good read, by cancellation if stuck. */
+static void sensor_set_stop_worker(struct sensor_set *s) {
+        if (!s->thread_started)
+                return;
+        pthread_mutex_lock(&s->lock);
+        s->stop = true;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+        /* A worker stuck in open() or read() of a file that never answers (a FIFO, a hung
+         * device) only returns through cancellation, which it allows there and nowhere else;
+         * anywhere else it sees stop first. */
+        pthread_cancel(s->thread);
+        pthread_join(s->thread, NULL);
+        s->thread_started = false;
+        s->stop = false;
+}
+
+/* Start the worker with every signal blocked: signals are the loop's (signalfd), and one
+ * delivered to this thread would take the default action and kill satmcd. */
+static int sensor_set_start_worker(struct sensor_set *s) {
+        sigset_t all, saved;
+        int r;
+
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &saved);
+        r = pthread_create(&s->thread, NULL, worker, s);
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
+        if (r != 0)
+                return -r;
+        s->thread_started = true;
+        return 0;
+}
+
+struct sensor_set *sensor_set_free(struct sensor_set *s) {
+        if (!s)
+                return NULL;
+
+        sensor_set_stop_worker(s);
+        for (unsigned i = 0; i < s->n; i++)
+                sd_event_source_disable_unref(s->sensors[i].timer);
+        sd_event_source_disable_unref(s->eventfd_source);
+        safe_close(s->eventfd);
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->wake);
+        free(s->sensors);
+        free(s->queue);
+        free(s->results);
+        free(s->state_directory);
+        free(s);
+        return NULL;
+}
+
+unsigned sensor_set_count(const struct sensor_set *s) {
+        return s->n;
+}
+
+struct sensor *sensor_set_get(struct sensor_set *s, unsigned i) {
+        return i < s->n ? &s->sensors[i] : NULL;
+}
+
+struct sensor *sensor_set_find(struct sensor_set *s, uint8_t number) {
+        for (unsigned i = 0; i < s->n; i++)
+                if (s->sensors[i].number == number)
+                        return &s->sensors[i];
+        return NULL;
+}
+
+void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full_sensor *ret) {
+        const struct sensor_config *c = sn->config;
+        struct sdr_full_sensor rec = {
+                .owner_id = address,
+                .owner_lun = 0,
+                .channel = 0,
+                .number = sn->number,
+                .entity_id = SDR_ENTITY_SYSTEM_BOARD,
+                .entity_instance = 0,
+                .init = SDR_INIT_SCANNING_ENABLED,
+                /* No events yet: thresholds and hysteresis are read and set with commands. */
+                .capabilities = SDR_CAP_EVENTS_NONE | SDR_CAP_THRESHOLDS(SDR_ACCESS_SETTABLE) |
+                                SDR_CAP_HYSTERESIS(SDR_ACCESS_SETTABLE) | SDR_CAP_AUTO_REARM,
+                .sensor_type = c->sensor_type,
+                .event_type = SDR_EVENT_TYPE_THRESHOLD,
+                .base_unit = config_sensor_unit(c),
+                .linearization = 0x00,
+                .linear = sn->linear,
+                .lnc = sn->thresholds[SENSOR_THR_LNC],
+                .lcr = sn->thresholds[SENSOR_THR_LCR],
+                .lnr = sn->thresholds[SENSOR_THR_LNR],
+                .unc = sn->thresholds[SENSOR_THR_UNC],
+                .ucr = sn->thresholds[SENSOR_THR_UCR],
+                .unr = sn->thresholds[SENSOR_THR_UNR],
+                .hysteresis_pos = sn->hysteresis_pos,
+                .hysteresis_neg = sn->hysteresis_neg,
+        };
+
+        (void) sensor_linear_to_raw(&sn->linear, c->range.hi, &rec.sensor_max);
+        (void) sensor_linear_to_raw(&sn->linear, c->range.lo, &rec.sensor_min);
+        /* Every threshold may be set, so every one is readable too: Get Sensor Thresholds
+         * answers which ones currently have a value. */
+        sdr_threshold_masks(SDR_THR_ALL, SDR_THR_ALL, 0, &rec);
+        snprintf(rec.id, sizeof(rec.id), "%s", sn->name);
+        *ret = rec;
+}
+
+/* ---- readings and threshold status ---- */
+
+static void sensor_update_status(struct sensor *sn) {
+        uint8_t status = 0;
+        int v;
+
+        if (!sn->available) {
+                sn->status = 0;
+                return;
+        }
+        v = raw_int(sn, sn->raw);
+        for (unsigned t = 0; t < _SENSOR_THR_MAX; t++) {
+                uint8_t bit = (uint8_t) (1u << t);
+                int th = raw_int(sn, sn->thresholds[t]);
+                bool was = sn->status & bit, now;
+
+                if (!(sn->defined & bit))
+                        continue;
+                /* Asserted on reaching the threshold; deasserted only once the reading has
+                 * moved back by the hysteresis, so a value sitting on it does not flap. */
+                if (t < SENSOR_THR_UNC)
+                        now = v <= th || (was && v <= th + sn->hysteresis_neg);
+                else
+                        now = v >= th || (was && v >= th - sn->hysteresis_pos);
+                if (now)
+                        status |= bit;
+        }
+        sn->status = status;
+}
+
+void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw) {
+        sn->available = available;
+        sn->raw = available ? raw : 0;
+        sensor_update_status(sn);
+}
+
+/* ---- the worker thread ---- */
+
+static void close_fd_cleanup(void *p) {
+        safe_close(*(int *) p);
+}
+
+/* Open, read, parse. Cancellation is allowed only while blocked in open() or read(). */
+static int read_source(const char *path, double scale, double *ret) {
+        char buf[SENSOR_READ_MAX + 1], *end;
+        int fd = -EBADF;
+        /* volatile: pthread_cleanup_push() may be setjmp() underneath. */
+        volatile int r = 0;
+        volatile ssize_t n = 0;
+        double v;
+
+        pthread_cleanup_push(close_fd_cleanup, &fd);
+        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                r = -errno;
+        else {
+                n = read(fd, buf, SENSOR_READ_MAX);
+                if (n < 0)
+                        r = -errno;
+        }
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+        pthread_cleanup_pop(0);
+        fd = safe_close(fd);
+        if (r < 0)
+                return r;
+
+        buf[n] = '\0';
+        errno = 0;
+        v = strtod(buf, &end);
+        if (end == buf || errno || !isfinite(v))
+                return -EBADMSG;
+        while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+                end++;
+        if (*end)
+                return -EBADMSG;
+        *ret = v * scale;
+        return 0;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void *worker(void *userdata) {
+        struct sensor_set *s = userdata;
+        const uint64_t one = 1;
+
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+        pthread_mutex_lock(&s->lock);
+        for (;;) {
+                const struct sensor_config *c;
+                struct sensor_result res = { 0 };
+
+                while (!s->stop && s->queue_len == 0)
+                        pthread_cond_wait(&s->wake, &s->lock);
+                if (s->stop)
+                        break;
+                res.slot = s->queue[s->queue_head];
+                s->queue_head = (s->queue_head + 1) % s->n;
+                s->queue_len--;
+                /* The configuration is never changed while the set lives. */
+                c = s->sensors[res.slot].config;
+                s->busy_slot = (int) res.slot;
+                s->busy_since = now_usec();
+                pthread_mutex_unlock(&s->lock);
+
+                res.error = read_source(c->source.path, c->source.scale, &res.value);
+
+                pthread_mutex_lock(&s->lock);
+                s->busy_slot = -1;
+                s->results[s->results_len++] = res;
+                /* An eventfd write only fails on counter overflow, which a loop that drains it
+                 * never lets happen. */
+                (void) !write(s->eventfd, &one, sizeof(one));
+        }
+        pthread_mutex_unlock(&s->lock);
+        return NULL;
+}
+
+static void sensor_apply_result(struct sensor *sn, const struct sensor_result *res) {
+        uint8_t raw;
+
+        sn->in_flight = false;
+        if (res->error < 0) {
+                /* Once per failure, not per poll: a missing file would flood the log. */
+                if (!sn->failed && res->error == -EBADMSG)
+                        log_warning("Sensor %u \"%s\": %s does not hold a number; reading "
+                                    "unavailable until it does.", sn->number, sn->name,
+                                    sn->config->source.path);
+                else if (!sn->failed)
+                        log_warning_errno(res->error, "Sensor %u \"%s\": cannot read %s (%m); "
+                                          "reading unavailable until it can.", sn->number,
+                                          sn->name, sn->config->source.path);
+                sn->failed = true;
+                sensor_set_reading(sn, false, 0);
+                return;
+        }
+        if (sn->failed)
+                log_info("Sensor %u \"%s\": %s readable again.", sn->number, sn->name,
+                         sn->config->source.path);
+        sn->failed = false;
+        /* A value outside the range reads as the end code: the sensor is pinned, not absent. */
+        (void) sensor_linear_to_raw(&sn->linear, res->value, &raw);
+        sensor_set_reading(sn, true, raw);
+}
+
+static int on_results(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        struct sensor_set *s = userdata;
+        struct sensor_result batch[CONFIG_SENSOR_MAX];
+        unsigned n;
+        uint64_t count;
+
+        (void) !read(fd, &count, sizeof(count));
+        pthread_mutex_lock(&s->lock);
+        n = s->results_len;
+        memcpy(batch, s->results, n * sizeof(batch[0]));
+        s->results_len = 0;
+        pthread_mutex_unlock(&s->lock);
+
+        for (unsigned i = 0; i < n; i++)
+                sensor_apply_result(&s->sensors[batch[i].slot], &batch[i]);
+        return 0;
+}
+
+/*
+ * A read that hangs (a FIFO nobody writes, a wedged I2C hwmon) must not starve the sensors
+ * queued behind it: once it has taken SENSOR_READ_HUNG_USEC, the worker is cancelled out of
+ * it and a new one takes over the queue. The hung sensor reads as unavailable (logged once)
+ * and is tried again after SENSOR_HUNG_RETRY_USEC.
+ */
+static void sensor_set_watchdog(struct sensor_set *s) {
+        struct sensor_result res = { .error = -ETIMEDOUT };
+        int slot;
+
+        pthread_mutex_lock(&s->lock);
+        slot = s->busy_slot;
+        if (slot >= 0 && now_usec() - s->busy_since < SENSOR_READ_HUNG_USEC)
+                slot = -1;
+        pthread_mutex_unlock(&s->lock);
+        if (slot < 0)
+                return;
+
+        sensor_set_stop_worker(s);
+        /* The read may have finished meanwhile; then its result is queued and wins. */
+        if (s->busy_slot == slot) {
+                s->busy_slot = -1;
+                res.slot = (unsigned) slot;
+                sensor_apply_result(&s->sensors[slot], &res);
+                s->sensors[slot].retry_after = now_usec() + SENSOR_HUNG_RETRY_USEC;
+        }
+        if (sensor_set_start_worker(s) < 0)
+                log_error("Failed to restart the sensor thread; sensors stop updating.");
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        struct sensor *sn = userdata;
+        struct sensor_set *s = sn->set;
+        int r;
+
+        sensor_set_watchdog(s);
+
+        /* A read still in flight (a slow or hung file) is not queued twice: its answer, when
+         * it comes, is the reading. */
+        if (!sn->in_flight && now_usec() >= sn->retry_after) {
+                sn->in_flight = true;
+                pthread_mutex_lock(&s->lock);
+                s->queue[(s->queue_head + s->queue_len) % s->n] = (unsigned) (sn - s->sensors);
+                s->queue_len++;
+                pthread_cond_signal(&s->wake);
+                pthread_mutex_unlock(&s->lock);
+        }
+
+        r = sd_event_source_set_time_relative(source, (uint64_t) sn->config->poll_ms * 1000);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error_errno(r, "Sensor %u: cannot re-arm its timer: %m", sn->number);
+        return 0;
+}
+
+/* ---- persistence ---- */
+
+static int write_all(int fd, const char *p, size_t len) {
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+/*
+ * One line per sensor: the section index, then LNC LCR LNR UNC UCR UNR and the positive and
+ * negative hysteresis, in engineering units ("none" for an unset threshold). Engineering units
+ * rather than raw codes, so that a changed range in the configuration re-converts them.
+ */
+static int sensor_set_save(struct sensor_set *s) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        if (!s->state_directory)
+                return 0;
+        f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "# satmcd sensor thresholds: N LNC LCR LNR UNC UCR UNR HYST+ HYST-\n");
+        for (unsigned i = 0; i < s->n; i++) {
+                const struct sensor *sn = &s->sensors[i];
+                double step = sensor_linear_step(&sn->linear);
+
+                fprintf(f, "%u", sn->index);
+                for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
+                        if (sn->defined & (1u << t))
+                                fprintf(f, " %.17g", sensor_linear_to_value(&sn->linear,
+                                                                            sn->thresholds[t]));
+                        else
+                                fprintf(f, " none");
+                fprintf(f, " %.17g %.17g\n", sn->hysteresis_pos * step, sn->hysteresis_neg * step);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+
+        if (mkdir(s->state_directory, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        dir_fd = open(s->state_directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        /* Copy, fsync, rename over, fsync the directory: the old file stays whole until the
+         * rename, and the rename itself survives a power cut once the directory is synced. */
+        fd = openat(dir_fd, SENSORS_STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+                    O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, text, len);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r == 0 && close(TAKE_FD(fd)) < 0)
+                r = -errno;
+        if (r == 0 && renameat(dir_fd, SENSORS_STATE_TMP, dir_fd, SENSORS_STATE_FILE) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(dir_fd, SENSORS_STATE_TMP, 0);
+                return r;
+        }
+        if (fsync(dir_fd) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Whether thresholds (raw, bit order) with the bits in defined rise as they must. */
+static bool thresholds_ordered(const struct sensor *sn, uint8_t defined, const uint8_t raw[6]) {
+        static const unsigned order[_SENSOR_THR_MAX] = {
+                SENSOR_THR_LNR, SENSOR_THR_LCR, SENSOR_THR_LNC,
+                SENSOR_THR_UNC, SENSOR_THR_UCR, SENSOR_THR_UNR,
+        };
+        bool have_prev = false;
+        int prev = 0;
+
+        for (unsigned o = 0; o < _SENSOR_THR_MAX; o++) {
+                unsigned t = order[o];
+                int v;
+
+                if (!(defined & (1u << t)))
+                        continue;
+                v = raw_int(sn, raw[t]);
+                if (have_prev && v < prev)
+                        return false;
+                prev = v;
+                have_prev = true;
+        }
+        return true;
+}
+
+/* Apply one line of sensors.state; a line that no longer fits the configuration is dropped
+ * with a warning, and the configured values stay. */
+static void sensor_set_load_line(struct sensor_set *s, const char *path, unsigned lineno,
+                                 char *line) {
+        char *save = NULL, *w;
+        uint8_t raw[6] = { 0 }, defined = 0;
+        double hyst[2];
+        struct sensor *sn = NULL;
+        unsigned long index;
+        char *end;
+
+        w = strtok_r(line, " \t\n", &save);
+        if (!w || w[0] == '#')
+                return;
+        index = strtoul(w, &end, 10);
+        if (*end || index >= CONFIG_SENSOR_MAX)
+                goto bad;
+        for (unsigned i = 0; i < s->n; i++)
+                if (s->sensors[i].index == index)
+                        sn = &s->sensors[i];
+        if (!sn) {
+                log_info("%s:%u: no [sensor.%lu] any more, ignoring.", path, lineno, index);
+                return;
+        }
+        for (unsigned t = 0; t < _SENSOR_THR_MAX + 2; t++) {
+                double v;
+
+                w = strtok_r(NULL, " \t\n", &save);
+                if (!w)
+                        goto bad;
+                if (t < _SENSOR_THR_MAX && strcmp(w, "none") == 0)
+                        continue;
+                errno = 0;
+                v = strtod(w, &end);
+                if (*end || errno || !isfinite(v))
+                        goto bad;
+                if (t >= _SENSOR_THR_MAX) {
+                        hyst[t - _SENSOR_THR_MAX] = v;
+                        continue;
+                }
+                if (sensor_linear_to_raw(&sn->linear, v, &raw[t]) < 0) {
+                        log_warning("%s:%u: threshold %g is outside [sensor.%lu]'s range now, "
+                                    "keeping the configured thresholds.", path, lineno, v, index);
+                        return;
+                }
+                defined |= (uint8_t) (1u << t);
+        }
+        if (!thresholds_ordered(sn, defined, raw) || hyst[0] < 0 || hyst[1] < 0)
+                goto bad;
+        memcpy(sn->thresholds, raw, sizeof(raw));
+        sn->defined = defined;
+        sn->hysteresis_pos = (uint8_t) fmin(255, round(hyst[0] / sensor_linear_step(&sn->linear)));
+        sn->hysteresis_neg = (uint8_t) fmin(255, round(hyst[1] / sensor_linear_step(&sn->linear)));
+        return;
+bad:
+        log_warning("%s:%u: not a valid sensor threshold line, ignoring it.", path, lineno);
+}
+
+static int sensor_set_load(struct sensor_set *s) {
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        size_t cap = 0;
+        unsigned lineno = 0;
+        FILE *f;
+
+        if (asprintf(&path, "%s/%s", s->state_directory, SENSORS_STATE_FILE) < 0)
+                return -ENOMEM;
+        f = fopen(path, "re");
+        if (!f) {
+                if (errno == ENOENT)
+                        return 0;       /* nothing was ever set */
+                return log_error_errno(errno, "Failed to open %s: %m", path);
+        }
+        while (getline(&line, &cap, f) >= 0)
+                sensor_set_load_line(s, path, ++lineno, line);
+        fclose(f);
+        return 0;
+}
+
+int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_directory) {
+        unsigned polled = 0;
+        int r;
+
+        if (state_directory) {
+                s->state_directory = strdup(state_directory);
+                if (!s->state_directory)
+                        return -ENOMEM;
+                r = sensor_set_load(s);
+                if (r < 0)
+                        return r;
+        }
+        for (unsigned i = 0; i < s->n; i++)
+                polled += !!s->sensors[i].config->source.path;
+        if (polled == 0)
+                return 0;       /* nothing to read: no thread */
+
+        s->eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->eventfd < 0)
+                return log_error_errno(errno, "Failed to create sensor eventfd: %m");
+        r = sd_event_add_io(event, &s->eventfd_source, s->eventfd, EPOLLIN, on_results, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch sensor eventfd: %m");
+        (void) sd_event_source_set_description(s->eventfd_source, "sensor-results");
+
+        r = sensor_set_start_worker(s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the sensor thread: %m");
+
+        for (unsigned i = 0; i < s->n; i++) {
+                struct sensor *sn = &s->sensors[i];
+
+                if (!sn->config->source.path)
+                        continue;       /* no source: reading unavailable, nothing to poll */
+                /* First reading at once; 1 ms accuracy keeps the poll period honest. */
+                r = sd_event_add_time_relative(event, &sn->timer, CLOCK_MONOTONIC, 0, 1000,
+                                               on_timer, sn);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to add timer of sensor %u: %m",
+                                               sn->number);
+                (void) sd_event_source_set_description(sn->timer, "sensor-poll");
+        }
+        log_info("Sensors: %u, %u of them polled by one reader thread.", s->n, polled);
+        return 0;
+}
+
+/* ---- changes by command ---- */
+
+int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
+                          const uint8_t raw[6]) {
+        uint8_t old[6], new[6], old_defined = sn->defined, defined = sn->defined | mask;
+        int r;
+
+        memcpy(old, sn->thresholds, sizeof(old));
+        memcpy(new, old, sizeof(new));
+        for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
+                if (mask & (1u << t))
+                        new[t] = raw[t];
+        if (!thresholds_ordered(sn, defined, new))
+                return -EINVAL;
+
+        memcpy(sn->thresholds, new, sizeof(new));
+        sn->defined = defined;
+        r = sensor_set_save(s);
+        if (r < 0) {
+                /* Not on disk, so not in effect either: the requester sees a failure and the
+                 * state after a restart is the state now. */
+                memcpy(sn->thresholds, old, sizeof(old));
+                sn->defined = old_defined;
+                return log_error_errno(r, "Failed to save sensor thresholds in %s: %m",
+                                       s->state_directory);
+        }
+        sn->status = 0;
+        sensor_update_status(sn);
+        return 0;
+}
+
+int sensor_set_hysteresis(struct sensor_set *s, struct sensor *sn, uint8_t pos, uint8_t neg) {
+        uint8_t old_pos = sn->hysteresis_pos, old_neg = sn->hysteresis_neg;
+        int r;
+
+        sn->hysteresis_pos = pos;
+        sn->hysteresis_neg = neg;
+        r = sensor_set_save(s);
+        if (r < 0) {
+                sn->hysteresis_pos = old_pos;
+                sn->hysteresis_neg = old_neg;
+                return log_error_errno(r, "Failed to save sensor hysteresis in %s: %m",
+                                       s->state_directory);
+        }
+        return 0;
+}

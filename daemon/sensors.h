@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Threshold sensors from [sensor.N]: their linear conversion, raw thresholds and hysteresis,
+ * the latest reading, and the polling that produces it.
+ *
+ * Polling never blocks the event loop: a read of sysfs (or of a FIFO nobody writes) can take
+ * any time, so each sensor's sd-event timer only queues the sensor for one worker thread, which
+ * opens, reads and parses the file and hands the result back through an eventfd watched by the
+ * loop. All sensor state is touched on the loop thread only; the worker sees nothing but the
+ * path, the queue and the result slots, under one mutex. One worker is enough: reads are rare
+ * and short, and a read that hangs only delays the sensors queued behind it, never an IPMI
+ * answer. A sensor whose read is still in flight is not queued again.
+ *
+ * Set Sensor Thresholds / Hysteresis persist the whole set to <state-directory>/sensors.state
+ * (write a copy, fsync, rename, fsync the directory, as the FRU store does), read back at start.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "protocol/sdr.h"
+#include "protocol/sensor-linear.h"
+
+struct sensor_set;
+
+struct sensor {
+        struct sensor_set *set;
+        const struct sensor_config *config;
+        unsigned index;                 /* [sensor.N] */
+        uint8_t number;                 /* index + 1 */
+        char name[SDR_ID_STRING_MAX + 1];
+        struct sensor_linear linear;
+        uint8_t thresholds[6];          /* raw, SDR_THR_* bit order */
+        uint8_t defined;                /* SDR_THR_* bits with a threshold value */
+        uint8_t hysteresis_pos, hysteresis_neg;         /* raw counts */
+
+        bool available;                 /* raw holds a reading */
+        uint8_t raw;
+        uint8_t status;                 /* SDR_THR_* bits asserted (with hysteresis) */
+        bool failed;                    /* the last read failed and that was logged */
+        bool in_flight;                 /* queued for or being read by the worker */
+        uint64_t retry_after;           /* CLOCK_MONOTONIC usec; a hung read backs off */
+        sd_event_source *timer;
+};
+
+/* From the configuration alone (no I/O, no thread). Sensors are in section order. */
+int sensor_set_new(const struct satmc_config *config, struct sensor_set **ret);
+struct sensor_set *sensor_set_free(struct sensor_set *s);
+static inline void sensor_set_freep(struct sensor_set **s) {
+        sensor_set_free(*s);
+}
+
+unsigned sensor_set_count(const struct sensor_set *s);
+struct sensor *sensor_set_get(struct sensor_set *s, unsigned i);
+/* By IPMI sensor number; NULL if there is none. */
+struct sensor *sensor_set_find(struct sensor_set *s, uint8_t number);
+
+/* The Full Sensor Record for sensor i, owned by address on LUN 0. */
+void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full_sensor *ret);
+
+/*
+ * Read persisted thresholds, start the worker and the timers. state_directory may be NULL
+ * (nothing persisted). A sensor without a source stays "reading unavailable".
+ */
+int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_directory);
+
+/* A new reading (tests, and the worker's results): raw or unavailable; updates the status. */
+void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw);
+
+/*
+ * Change thresholds (mask of SDR_THR_* bits, values raw in bit order) or hysteresis. -EINVAL
+ * when the result would not be ordered LNR <= LCR <= LNC <= UNC <= UCR <= UNR. Persisted when a
+ * state directory was given to sensor_set_start(); -errno if that write fails (the change is
+ * then undone).
+ */
+int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
+                          const uint8_t raw[6]);
+int sensor_set_hysteresis(struct sensor_set *s, struct sensor *sn, uint8_t pos, uint8_t neg);
