@@ -25,9 +25,14 @@ build/tests/harness/satmc-i2c-bus --socket "$bus" --pcap "$work/bus.pcap" &
 pids+=($!)
 for _ in $(seq 100); do [ -S "$bus" ] && break; sleep 0.05; done
 
-echo "== satmcd with examples/board.ini"
-mkdir -p "$work/state"
-build/daemon/satmcd --config examples/board.ini --bus-socket "$bus" \
+echo "== satmcd with examples/board.ini (sensors pointed at files this demo writes)"
+mkdir -p "$work/state" "$work/hwmon"
+# No hwmon here: the example's sensors read files the demo writes instead (same units).
+echo 41500 > "$work/hwmon/temp1_input"          # millidegrees C
+echo 12040 > "$work/hwmon/in1_input"            # millivolts
+echo 5400 > "$work/hwmon/fan1_input"            # RPM
+sed -E "s|/sys/class/hwmon/hwmon[0-9]+/|$work/hwmon/|" examples/board.ini > "$work/board.ini"
+build/daemon/satmcd --config "$work/board.ini" --bus-socket "$bus" \
         --ipmitool-socket "$work/satmcd-ipmitool.sock" --nbd-socket "$work/nbd.sock" \
         --state-directory "$work/state" &
 pids+=($!)
@@ -44,6 +49,9 @@ echo "\$ satmc-ipmitool -S $work/bmc.sock mc info"
 timeout 20 ipmitool-plugin/satmc-ipmitool -S "$work/bmc.sock" mc info
 echo "\$ satmc-ipmitool -S $work/bmc.sock fru print 0      # 24-byte reads over IPMB"
 timeout 30 ipmitool-plugin/satmc-ipmitool -S "$work/bmc.sock" fru print 0
+
+echo "\$ satmc-ipmitool -S $work/bmc.sock sdr list      # sensors, over IPMB"
+timeout 60 ipmitool-plugin/satmc-ipmitool -S "$work/bmc.sock" sdr list
 
 echo "== the same inventory as a block device: satmcd's NBD exports"
 nbdinfo --list "nbd+unix:///?socket=$work/nbd.sock" | grep -E '^export=|export-size|is_read_only|description'
