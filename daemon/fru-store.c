@@ -367,6 +367,17 @@ int fru_store_write(struct fru_device *d, uint64_t off, const void *buf, size_t 
         return 0;
 }
 
+int fru_store_replace(struct fru_device *d, const void *image, size_t len) {
+        if (!d->data)
+                return -EINVAL;
+        if (len > d->size)
+                return -EFBIG;
+        memcpy(d->data, image, len);
+        memset(d->data + len, 0, d->size - len);
+        d->dirty = true;
+        return 0;
+}
+
 uint64_t fru_device_size(const struct fru_device *d) {
         return d->size;
 }

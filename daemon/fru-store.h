@@ -75,6 +75,10 @@ int fru_store_read(struct fru_device *d, uint64_t off, void *buf, size_t len);
 /* Change memory and mark the device dirty. 0, -EROFS if write-protected, -EINVAL if out of
  * bounds (nothing is written then). */
 int fru_store_write(struct fru_device *d, uint64_t off, const void *buf, size_t len);
+/* Replace the whole device with image, zero-padded (configuration reload: the configuration owns
+ * the inventory, so write-protect, which guards against IPMI and NBD writers, does not apply).
+ * Memory only, like fru_store_write(). 0, or -EFBIG if image is larger than the device. */
+int fru_store_replace(struct fru_device *d, const void *image, size_t len);
 /* Persist the device if it is dirty. 0 or -errno; the device stays dirty on failure. */
 int fru_store_flush(struct fru_device *d);
 

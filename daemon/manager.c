@@ -71,6 +71,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sigusr1_source);
+        sd_event_source_disable_unref(m->sighup_source);
         sensor_set_free(m->sensors);    /* stops its thread; drops its sources in the loop */
         sd_event_unref(m->event);
         transport_free(m->transport);
@@ -314,6 +315,12 @@ static int on_sigusr1(sd_event_source *s, const struct signalfd_siginfo *si, voi
         return 0;
 }
 
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        /* A refused reload is logged and leaves everything running: never fatal. */
+        (void) manager_reload(userdata);
+        return 0;
+}
+
 static int manager_open_transport(Manager *m) {
         const struct satmc_config *c = m->config;
         uint8_t addr7 = c->address >> 1;
@@ -417,7 +424,12 @@ int manager_start(Manager *m, Transport *transport) {
                 return log_error_errno(r, "Failed to watch SIGUSR1: %m");
         (void) sd_event_source_set_description(m->sigterm_source, "sigterm");
         (void) sd_event_source_set_description(m->sigint_source, "sigint");
+        r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP | SD_EVENT_SIGNAL_PROCMASK,
+                                on_sighup, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGHUP: %m");
         (void) sd_event_source_set_description(m->sigusr1_source, "sigusr1");
+        (void) sd_event_source_set_description(m->sighup_source, "sighup");
 
         /* A socket passed by the service manager wins over the configured path. */
         int ipmitool_fd = listen_fds_take("ipmitool");

@@ -34,6 +34,7 @@ struct Manager {
         sd_event_source *sigterm_source;
         sd_event_source *sigint_source;
         sd_event_source *sigusr1_source;
+        sd_event_source *sighup_source;
 
         struct satmc_config *config;
         Transport *transport;
@@ -54,6 +55,10 @@ struct Manager {
         enum manager_reset pending_reset;
         /* argv to re-execute on Cold Reset; borrowed from main(). */
         char **argv;
+        /* Applied to a reloaded configuration before it is compared with the running one, so
+         * that command-line overrides survive a reload; NULL = none. Borrowed from main(). */
+        int (*apply_overrides)(struct satmc_config *c, const void *userdata);
+        const void *overrides_userdata;
 };
 
 typedef struct Manager Manager;
@@ -82,6 +87,15 @@ void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len);
  * dispatcher, the same counters. out->cap bounds the answer.
  */
 void manager_handle_local(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out);
+
+/*
+ * Re-read m->config->path (SIGHUP) and apply what can change without dropping the bus:
+ * [mc] log-level and duplicate-window-ms, [identity] (but device-support), [i2c], FRU contents
+ * and sensor thresholds/hysteresis. Everything else is kept, with a warning when the file asks
+ * for a change. A file with errors is refused as a whole. Returns 0 if the new configuration was
+ * taken, -errno if it was refused.
+ */
+int manager_reload(Manager *m);
 
 /* Apply a requested Warm/Cold Reset. Cold Reset does not return on success. */
 int manager_apply_reset(Manager *m);

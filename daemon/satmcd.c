@@ -193,6 +193,10 @@ static int apply_overrides(struct satmc_config *c, const struct arguments *a) {
         return 0;
 }
 
+static int reload_overrides(struct satmc_config *c, const void *userdata) {
+        return apply_overrides(c, userdata);
+}
+
 static int run(int argc, char **argv) {
         _cleanup_(config_freep) struct satmc_config *config = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -244,6 +248,8 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m"), 1;
         m->argv = argv;
+        m->apply_overrides = reload_overrides;
+        m->overrides_userdata = &a;
 
         r = manager_start(m, NULL);
         listen_fds_done();

@@ -325,7 +325,8 @@ static void *worker(void *userdata) {
                 res.slot = s->queue[s->queue_head];
                 s->queue_head = (s->queue_head + 1) % s->n;
                 s->queue_len--;
-                /* The configuration is never changed while the set lives. */
+                /* Source path and scale never change while the set lives (a reload only
+                 * touches thresholds and hysteresis, on the loop thread). */
                 c = s->sensors[res.slot].config;
                 s->busy_slot = (int) res.slot;
                 s->busy_since = now_usec();

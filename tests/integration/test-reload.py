@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Configuration reload on SIGHUP: satmcd with a copy of board-fru.ini in a temp directory.
+
+Changing [identity] device-id and [fru.0] board-serial-number and sending SIGHUP must show both
+in answers from the same process (the bus was never dropped); a broken file must be refused with
+file:line and leave the answers unchanged; a changed [mc] address must be warned about as
+needing a restart while the old address keeps answering."""
+import os, re, shutil, signal, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from satmc_testlib import Rig, check, finish, wait_for  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+APP = 0x06
+
+
+def ipmitool(sock, *args):
+    env = dict(os.environ, IPMI_DUMMY_SOCK=sock)
+    return subprocess.run(["timeout", "20", "ipmitool", "-I", "dummy", *args], env=env,
+                          capture_output=True, text=True)
+
+
+def device_id(rig):
+    f = rig.transact(APP, 0x01)
+    return None if f is None or f[6] != 0 else f[7]
+
+
+def reload(rig, before):
+    """SIGHUP, then wait for the reload's last line (summary or refusal) after before."""
+    rig.satmcd.send_signal(signal.SIGHUP)
+    wait_for(lambda: re.search(r"Reloaded |Reload of .* refused", rig.read_stderr()[before:]),
+             "reload to finish", 30 if os.environ.get("SATMCD_WRAPPER") else 10)
+    return rig.read_stderr()[before:]
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="satmc-reload-")
+    cfg = os.path.join(tmp, "satmcd.conf")
+    with open(os.path.join(HERE, "board-fru.ini")) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write(text)
+
+    rig = Rig(cfg, satmcd_args=["--state-directory", tmp])
+    try:
+        pid = rig.satmcd.pid
+        check(device_id(rig) == 0x23, "Get Device ID: device id 0x23 before the reload")
+        r = ipmitool(rig.ipmitool_sock, "fru", "print", "0")
+        check("SN123456" in r.stdout, "fru print 0 shows SN123456 before the reload")
+
+        text = text.replace("device-id = 0x23", "device-id = 0x42")
+        text = text.replace("board-serial-number = SN123456", "board-serial-number = SN654321")
+        with open(cfg, "w") as f:
+            f.write(text)
+        out = reload(rig, len(rig.read_stderr()))
+        check("Reloaded " in out, "the reload is logged (%r)" % out.strip())
+        check(rig.satmcd.poll() is None and rig.satmcd.pid == pid, "same satmcd process")
+        check(device_id(rig) == 0x42, "Get Device ID: device id 0x42 after the reload")
+        r = ipmitool(rig.ipmitool_sock, "fru", "print", "0")
+        check("SN654321" in r.stdout and "SN123456" not in r.stdout,
+              "fru print 0 shows the new serial SN654321 (%s)" % r.stderr.strip())
+        check("LC100G Line Card" in r.stdout, "the other FRU fields are still there")
+
+        # A broken line: refused with file:line, nothing changes.
+        broken = text + "this line is not an ini line\n"
+        lineno = broken.count("\n")
+        with open(cfg, "w") as f:
+            f.write(broken)
+        before = len(rig.read_stderr())
+        out = reload(rig, before)
+        check("%s:%d:" % (cfg, lineno) in out, "the error names %s:%d (%r)" % (cfg, lineno, out))
+        check("Reload of %s refused; the running configuration stays." % cfg in out,
+              "the refusal is logged")
+        check(rig.satmcd.poll() is None and rig.satmcd.pid == pid, "still the same satmcd")
+        check(device_id(rig) == 0x42, "Get Device ID unchanged after the refused reload")
+        r = ipmitool(rig.ipmitool_sock, "fru", "print", "0")
+        check("SN654321" in r.stdout, "FRU unchanged after the refused reload")
+
+        # A new address needs a restart: warned about, the old one keeps answering.
+        with open(cfg, "w") as f:
+            f.write(text.replace("address = 0x72", "address = 0x74"))
+        out = reload(rig, len(rig.read_stderr()))
+        check("needs a restart" in out and "address" in out,
+              "a changed address is warned about as needing a restart (%r)" % out.strip())
+        check(device_id(rig) == 0x42, "the old address 0x72 still answers")
+        check(rig.transact(APP, 0x01, rs_sa=0x74, timeout=0.3) is None,
+              "nothing answers at 0x74")
+        check(rig.satmcd.pid == pid and rig.satmcd.poll() is None, "never restarted")
+    finally:
+        check(rig.stop() == 0, "satmcd exits 0")
+        shutil.rmtree(tmp, ignore_errors=True)
+    finish()
+
+
+if __name__ == "__main__":
+    main()
