@@ -1128,104 +1128,88 @@ static int sensor_section_index(const char *section) {
         return (int) v;
 }
 
-static int apply_sensor_defaults(struct sensor_config *sc) {
-        for (size_t i = 0; i < ELEMENTSOF(sensor_keys); i++) {
+/* Every key of a table that has a default gets it, through the same parser as the file's
+ * text. Returns 0 or -ENOMEM. */
+static int apply_key_defaults(const struct config_key *keys, size_t n_keys, void *base) {
+        for (size_t i = 0; i < n_keys; i++) {
+                const struct config_key *k = &keys[i];
                 char reason[REASON_MAX];
 
-                if (sensor_keys[i].parse(&sensor_keys[i], sensor_keys[i].default_value,
-                                         (uint8_t *) sc + sensor_keys[i].offset, reason) < 0)
+                if (!k->default_value)
+                        continue;
+                if (k->parse(k, k->default_value, (uint8_t *) base + k->offset, reason) < 0)
                         return -ENOMEM;
         }
         return 0;
 }
 
-/* A key in [sensor.N], brought to life with its defaults at its first key like [fru.N]. */
-static void on_sensor_key(struct load_state *s, int index, const char *section, const char *name,
-                          const char *value) {
-        struct sensor_config *sc = &s->config->sensor[index];
+/* One numbered section's slot: its key table, its struct, and where its keys were seen. */
+struct indexed_section {
+        const struct config_key *keys;
+        size_t n_keys;
+        void *base;                     /* the struct fru_config / sensor_config */
+        bool *present;
+        unsigned *first_line;
+        unsigned *seen_line;            /* [n_keys] */
+};
+
+/* A key in [fru.N] or [sensor.N]: the slot comes to life with its defaults at its first key. */
+static void on_indexed_key(struct load_state *s, const struct indexed_section *x,
+                           const char *section, const char *name, const char *value) {
         const struct config_key *k = NULL;
         char reason[REASON_MAX] = "";
         size_t i;
         int r;
 
-        for (i = 0; i < ELEMENTSOF(sensor_keys); i++)
-                if (strcmp(sensor_keys[i].name, name) == 0) {
-                        k = &sensor_keys[i];
+        for (i = 0; i < x->n_keys; i++)
+                if (strcmp(x->keys[i].name, name) == 0) {
+                        k = &x->keys[i];
                         break;
                 }
         if (!k) {
                 report(s, s->line, "unknown key \"%s\" in [%s]", name, section);
                 return;
         }
-        if (s->sensor_seen_line[index][i]) {
-                report(s, s->line, "%s is already set on line %u", name,
-                       s->sensor_seen_line[index][i]);
+        if (x->seen_line[i]) {
+                report(s, s->line, "%s is already set on line %u", name, x->seen_line[i]);
                 return;
         }
-        s->sensor_seen_line[index][i] = s->line;
-        if (!sc->present) {
-                if (apply_sensor_defaults(sc) < 0) {
+        x->seen_line[i] = s->line;
+        if (!*x->present) {
+                if (apply_key_defaults(x->keys, x->n_keys, x->base) < 0) {
                         s->oom = true;
                         return;
                 }
-                sc->present = true;
-                sc->line = s->line;
+                *x->present = true;
+                *x->first_line = s->line;
         }
-        r = k->parse(k, value, (uint8_t *) sc + k->offset, reason);
+        r = k->parse(k, value, (uint8_t *) x->base + k->offset, reason);
         if (r == -ENOMEM)
                 s->oom = true;
         if (r < 0)
                 report(s, s->line, "%s", reason);
 }
 
-static int apply_fru_defaults(struct fru_config *f) {
-        for (size_t i = 0; i < ELEMENTSOF(fru_keys); i++) {
-                char reason[REASON_MAX];
-
-                if (fru_keys[i].parse(&fru_keys[i], fru_keys[i].default_value,
-                                      (uint8_t *) f + fru_keys[i].offset, reason) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-/* A key in [fru.N]: the section's slot comes to life with its defaults at its first key. */
 static void on_fru_key(struct load_state *s, int index, const char *section, const char *name,
                        const char *value) {
         struct fru_config *f = &s->config->fru[index];
-        const struct config_key *k = NULL;
-        char reason[REASON_MAX] = "";
-        size_t i;
-        int r;
 
-        for (i = 0; i < ELEMENTSOF(fru_keys); i++)
-                if (strcmp(fru_keys[i].name, name) == 0) {
-                        k = &fru_keys[i];
-                        break;
-                }
-        if (!k) {
-                report(s, s->line, "unknown key \"%s\" in [%s]", name, section);
-                return;
-        }
-        if (s->fru_seen_line[index][i]) {
-                report(s, s->line, "%s is already set on line %u", name,
-                       s->fru_seen_line[index][i]);
-                return;
-        }
-        s->fru_seen_line[index][i] = s->line;
-        if (!f->present) {
-                if (apply_fru_defaults(f) < 0) {
-                        s->oom = true;
-                        return;
-                }
-                f->present = true;
-                f->line = s->line;
-        }
-        r = k->parse(k, value, (uint8_t *) f + k->offset, reason);
-        if (r == -ENOMEM)
-                s->oom = true;
-        if (r < 0)
-                report(s, s->line, "%s", reason);
+        on_indexed_key(s, &(const struct indexed_section) {
+                .keys = fru_keys, .n_keys = ELEMENTSOF(fru_keys), .base = f,
+                .present = &f->present, .first_line = &f->line,
+                .seen_line = s->fru_seen_line[index],
+        }, section, name, value);
+}
+
+static void on_sensor_key(struct load_state *s, int index, const char *section, const char *name,
+                          const char *value) {
+        struct sensor_config *sc = &s->config->sensor[index];
+
+        on_indexed_key(s, &(const struct indexed_section) {
+                .keys = sensor_keys, .n_keys = ELEMENTSOF(sensor_keys), .base = sc,
+                .present = &sc->present, .first_line = &sc->line,
+                .seen_line = s->sensor_seen_line[index],
+        }, section, name, value);
 }
 
 static int on_key(void *user, const char *section, const char *name, const char *value) {
@@ -1342,17 +1326,8 @@ static char *read_line(char *str, int num, void *stream) {
 }
 
 static int apply_defaults(struct satmc_config *c) {
-        for (size_t i = 0; i < ELEMENTSOF(config_keys); i++) {
-                const struct config_key *k = &config_keys[i];
-                char reason[REASON_MAX];
-
-                if (!k->default_value)
-                        continue;
-                /* The defaults are in the table as text and go through the same parsers. */
-                if (k->parse(k, k->default_value, (uint8_t *) c + k->offset, reason) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
+        /* The defaults are in the table as text and go through the same parsers. */
+        return apply_key_defaults(config_keys, ELEMENTSOF(config_keys), c);
 }
 
 void config_fru_info(const struct fru_config *f, struct fru_info *ret) {
