@@ -26,6 +26,16 @@
 
 #define FAULT_RULES_MAX 32
 
+/* A packet the endpoint's socket had no room for yet. */
+struct queued_packet {
+        struct queued_packet *next;
+        size_t len;
+        uint8_t data[EMUBUS_PACKET_MAX];
+};
+
+/* Packets held for one slow endpoint before the bus NAKs writes to it: a slave's FIFO. */
+#define CONN_QUEUE_MAX 4096
+
 struct conn {
         struct bus *bus;
         struct conn *next;
@@ -34,6 +44,8 @@ struct conn {
         uint64_t id;                    /* stable handle for delayed deliveries */
         uint8_t addrs[EMUBUS_ATTACH_MAX];
         size_t n_addrs;
+        struct queued_packet *queue, **queue_tail;
+        size_t queued;
 };
 
 struct fault_rule {
@@ -139,6 +151,12 @@ static void conn_free(struct conn *c) {
                         *p = c->next;
                         break;
                 }
+        while (c->queue) {
+                struct queued_packet *q = c->queue;
+
+                c->queue = q->next;
+                free(q);
+        }
         sd_event_source_disable_unref(c->source);
         close(c->fd);
         free(c);
@@ -159,14 +177,62 @@ static struct conn *owner_of(struct bus *b, uint8_t addr7) {
         return NULL;
 }
 
+/* Whether c can take one more packet: its socket or its queue has room. */
+static bool conn_has_room(const struct conn *c) {
+        return c->queued < CONN_QUEUE_MAX;
+}
+
+/* Send what is queued, in order, until the socket is full again. */
+static void conn_flush(struct conn *c) {
+        while (c->queue) {
+                struct queued_packet *q = c->queue;
+
+                if (send(c->fd, q->data, q->len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        if (c->bus->verbose)
+                                fprintf(stderr, "satmc-i2c-bus: endpoint %" PRIu64 ": %s\n",
+                                        c->id, strerror(errno));
+                }
+                c->queue = q->next;
+                if (!c->queue)
+                        c->queue_tail = &c->queue;
+                c->queued--;
+                free(q);
+        }
+        (void) sd_event_source_set_io_events(c->source, c->queue ? EPOLLIN | EPOLLOUT : EPOLLIN);
+}
+
+/*
+ * The bus never blocks on one endpoint and never loses a packet it accepted: what the socket
+ * cannot take now waits in the endpoint's queue (sent on EPOLLOUT), in order. Callers check
+ * conn_has_room() first where a full queue must turn into a NAK.
+ */
 static void conn_send(struct conn *c, const struct emubus_msg *m) {
+        struct queued_packet *q;
         uint8_t pkt[EMUBUS_PACKET_MAX];
         int n = emubus_encode(m, pkt, sizeof(pkt));
 
-        /* A peer too slow to drain its socket loses the packet, as a slave that does not
-         * keep up loses frames; the bus itself never blocks on one endpoint. */
-        if (n > 0 && send(c->fd, pkt, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && c->bus->verbose)
-                fprintf(stderr, "satmc-i2c-bus: endpoint %" PRIu64 ": %s\n", c->id, strerror(errno));
+        if (n <= 0)
+                return;
+        if (!c->queue && send(c->fd, pkt, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+                return;
+        if (!c->queue && errno != EAGAIN && errno != EINTR) {
+                if (c->bus->verbose)
+                        fprintf(stderr, "satmc-i2c-bus: endpoint %" PRIu64 ": %s\n", c->id,
+                                strerror(errno));
+                return;         /* the peer is gone; its hang-up is handled on read */
+        }
+        q = malloc(sizeof(*q));
+        if (!q)
+                return;
+        q->next = NULL;
+        q->len = (size_t) n;
+        memcpy(q->data, pkt, (size_t) n);
+        *c->queue_tail = q;
+        c->queue_tail = &q->next;
+        c->queued++;
+        (void) sd_event_source_set_io_events(c->source, EPOLLIN | EPOLLOUT);
 }
 
 static void reply_written(struct bus *b, uint64_t writer_id, uint8_t tag, bool ack) {
@@ -193,13 +259,14 @@ static void complete_write(struct bus *b, uint64_t writer_id, uint8_t tag, uint8
         struct conn *owner = NULL;
         bool ack = false;
 
+        /* A slave whose FIFO is full does not acknowledge: NAK rather than lose the write. */
         if (addr7 == EMUBUS_GENERAL_CALL) {
                 for (struct conn *c = b->conns; c; c = c->next)
-                        if (c->id != writer_id && c->n_addrs > 0)
+                        if (c->id != writer_id && c->n_addrs > 0 && conn_has_room(c))
                                 ack = true;
         } else {
                 owner = owner_of(b, addr7);
-                ack = owner != NULL;
+                ack = owner && conn_has_room(owner);
         }
 
         /* A NAKed write ends after the address byte: that is all the capture shows. */
@@ -207,9 +274,9 @@ static void complete_write(struct bus *b, uint64_t writer_id, uint8_t tag, uint8
 
         if (addr7 == EMUBUS_GENERAL_CALL) {
                 for (struct conn *c = b->conns; c; c = c->next)
-                        if (c->id != writer_id && c->n_addrs > 0)
+                        if (c->id != writer_id && c->n_addrs > 0 && conn_has_room(c))
                                 conn_send(c, &m);
-        } else if (owner)
+        } else if (ack)
                 conn_send(owner, &m);
         reply_written(b, writer_id, tag, ack);
 }
@@ -347,6 +414,10 @@ static int on_conn_readable(sd_event_source *s, int fd, uint32_t revents, void *
         struct emubus_msg m;
         ssize_t n;
 
+        if (revents & EPOLLOUT)
+                conn_flush(c);
+        if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                return 0;
         n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT | MSG_TRUNC);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return 0;
@@ -394,6 +465,7 @@ static int on_listen_readable(sd_event_source *s, int fd, uint32_t revents, void
                 return 0;
         }
         *c = (struct conn) { .bus = b, .fd = cfd, .id = ++b->next_id };
+        c->queue_tail = &c->queue;
         r = sd_event_add_io(b->event, &c->source, cfd, EPOLLIN, on_conn_readable, c);
         if (r < 0) {
                 close(cfd);
