@@ -124,6 +124,17 @@ static int parse_ipmb_address(const struct config_key *k, const char *value, voi
         return 0;
 }
 
+/* The event receiver: an IPMB address, or 0xFF / "none" for no events (IPMI's own value). */
+static int parse_event_receiver(const struct config_key *k, const char *value, void *dest,
+                                char *reason) {
+        if (strcmp(value, "none") == 0 || strcasecmp(value, "0xff") == 0 ||
+            strcmp(value, "255") == 0) {
+                *(uint8_t *) dest = 0xFF;
+                return 0;
+        }
+        return parse_ipmb_address(k, value, dest, reason);
+}
+
 static int parse_string(const struct config_key *k, const char *value, void *dest, char *reason) {
         char **s = dest, *copy;
 
@@ -883,6 +894,13 @@ static const struct config_key config_keys[] = {
         { "mc", "duplicate-window-ms", parse_u32, C(duplicate_window_ms), "5000", 0, 60000,
           "a request repeated (same rqSA, netFn, cmd, seq) within this time is answered from the "
           "response cache, not executed again; 0 turns the cache off" },
+        { "mc", "event-receiver", parse_event_receiver, C(event_receiver), "0x20", 0x02, 0xFE,
+          "where Platform Event Messages go (8-bit IPMB address; Set Event Receiver changes it "
+          "at run time), or none (0xFF) for no events" },
+        { "mc", "event-receiver-lun", parse_u8, C(event_receiver_lun), "0", 0, 3,
+          "LUN of the event receiver" },
+        { "mc", "event-queue-length", parse_u32, C(event_queue_length), "64", 2, 4096,
+          "events kept for a receiver that does not answer; when full the oldest is dropped" },
         { "mc", "log-level", parse_log_level, C(log_level), "info", 0, 0,
           "err, warning, notice, info or debug (debug logs every frame)" },
         { "mc", "hardware-address-chip", parse_string, C(hw_address_chip), "gpiochip0", 0, 0,
@@ -1046,6 +1064,9 @@ static const struct config_key sensor_keys[] = {
           "threshold hysteresis both ways, engineering units (rounded to raw steps)" },
         { "sensor.0", "poll-ms", parse_u32, S(poll_ms), "1000", 100, 60000,
           "how often the source is read, in milliseconds" },
+        { "sensor.0", "events", parse_bool, S(events), "yes", 0, 0,
+          "send Platform Event Messages for threshold crossings (Set Sensor Event Enable "
+          "changes it at run time)" },
 };
 
 #undef S

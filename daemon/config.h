@@ -100,6 +100,7 @@ struct sensor_config {
         double thresholds[_SENSOR_THR_MAX];     /* engineering units; NaN = none */
         double hysteresis;              /* engineering units, >= 0 */
         uint32_t poll_ms;
+        bool events;                    /* event messages enabled at start */
 };
 
 struct satmc_config {
@@ -110,6 +111,9 @@ struct satmc_config {
         uint32_t max_msg_len;           /* whole IPMB message limit, 32..128 */
         uint32_t duplicate_window_ms;   /* replay window for retried requests, 0 = off */
         int log_level;                  /* LOG_* */
+        uint8_t event_receiver;         /* 8-bit address; 0xFF = no events */
+        uint8_t event_receiver_lun;
+        uint32_t event_queue_length;
         /* Hardware address pins instead of a fixed address (daemon/hw-address.c): */
         char *hw_address_chip;          /* gpiochip name, path, label or number */
         struct {

@@ -21,6 +21,13 @@ static const char *const counter_names[_COUNTER_MAX] = {
         [COUNTER_CC_INVALID_LENGTH]      = "answered-invalid-length",
         [COUNTER_CC_ERROR]               = "answered-error",
         [COUNTER_LOCAL_REQUESTS]         = "ipmitool-requests",
+        [COUNTER_RESPONSES_UNMATCHED]    = "responses-unmatched",
+        [COUNTER_EVENTS_QUEUED]          = "events-queued",
+        [COUNTER_EVENTS_SENT]            = "events-sent",
+        [COUNTER_EVENTS_RETRIED]         = "events-retried",
+        [COUNTER_EVENTS_TIMED_OUT]       = "events-timed-out",
+        [COUNTER_EVENTS_REJECTED]        = "events-rejected",
+        [COUNTER_EVENTS_DROPPED]         = "events-dropped",
 };
 
 const char *counter_name(enum counter which) {

@@ -24,6 +24,13 @@ enum counter {
         COUNTER_CC_INVALID_LENGTH,      /* answered 0xC7 by the dispatcher */
         COUNTER_CC_ERROR,               /* a handler answered a non-zero completion code */
         COUNTER_LOCAL_REQUESTS,         /* requests from the local ipmitool socket */
+        COUNTER_RESPONSES_UNMATCHED,    /* a response to no request of ours (late, stray) */
+        COUNTER_EVENTS_QUEUED,          /* Platform Event Messages queued for the receiver */
+        COUNTER_EVENTS_SENT,            /* ... and acknowledged by it (cc 0x00) */
+        COUNTER_EVENTS_RETRIED,         /* re-sends after a response timeout */
+        COUNTER_EVENTS_TIMED_OUT,       /* rounds of tries that all went unanswered */
+        COUNTER_EVENTS_REJECTED,        /* answered with an error: dropped */
+        COUNTER_EVENTS_DROPPED,         /* pushed out of a full queue, oldest first */
         _COUNTER_MAX,
 };
 

@@ -14,6 +14,7 @@ static const struct {
         { app_commands, &app_commands_count },
         { storage_commands, &storage_commands_count },
         { sdr_commands, &sdr_commands_count },
+        { event_commands, &event_commands_count },
         { sensor_commands, &sensor_commands_count },
         { i2c_commands, &i2c_commands_count },
 };

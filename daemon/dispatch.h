@@ -69,5 +69,7 @@ extern const struct ipmi_command i2c_commands[];
 extern const size_t i2c_commands_count;
 extern const struct ipmi_command sdr_commands[];
 extern const size_t sdr_commands_count;
+extern const struct ipmi_command event_commands[];
+extern const size_t event_commands_count;
 extern const struct ipmi_command sensor_commands[];
 extern const size_t sensor_commands_count;

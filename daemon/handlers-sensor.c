@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Threshold sensor commands (IPMI v2.0 section 35): Get Sensor Reading (35.14), Get/Set Sensor
- * Thresholds (35.9, 35.8), Get/Set Sensor Hysteresis (35.7, 35.6), and the read side of events,
- * Get Sensor Event Enable (35.11) and Get Sensor Event Status (35.13), which `ipmitool sensor
- * get` asks for.
+ * Thresholds (35.9, 35.8), Get/Set Sensor Hysteresis (35.7, 35.6), Get/Set Sensor Event Enable
+ * (35.11, 35.10), Re-arm Sensor Events (35.12) and Get Sensor Event Status (35.13).
  *
  * Choices the specification leaves open:
  *  - Get Sensor Thresholds answers as readable only the thresholds that have a value; the SDR
  *    calls all six readable and settable, so that any may be given a value later.
  *  - Set Sensor Thresholds checks the thresholds it would leave behind: they must rise from
  *    LNR to UNR (equal is allowed), else 0xCC and nothing changes. The new set is on disk
- *    before the answer; if it cannot be written the answer is 0xFF and nothing changes.
- *  - Event generation is not implemented yet: the reading's "event messages enabled" bit is 0,
- *    Get Sensor Event Enable reports no event enabled and Get Sensor Event Status no event;
- *    Set Sensor Event Enable and Re-arm are not in the table (0xC1).
+ *    before the answer; if it cannot be written the answer is 0xFF and nothing changes. The
+ *    sensor's Full Sensor Record is rewritten with the new values (so `sdr list` agrees).
+ *  - Event enables for offsets the sensor cannot generate are ignored, not refused: a BMC that
+ *    enables "everything" with 0xFF bytes gets what exists. Enables and scanning are not
+ *    persisted: a restart starts from the configuration, as the SDR's init flags say.
+ *  - The sensors re-arm automatically (SDR "auto re-arm"), so Re-arm Sensor Events means: report
+ *    the selected states that are asserted now again, as fresh assertion events.
+ *  - Get Sensor Event Status reports the offsets asserted now; the deassertion bytes are 0
+ *    (with auto re-arm nothing stays latched after it deasserted).
  */
 #include <errno.h>
 
@@ -23,8 +27,42 @@
 #include "protocol/ipmi.h"
 #include "sensors.h"
 
+#define READING_EVENTS_ENABLED          0x80
 #define READING_SCANNING_ENABLED        0x40
 #define READING_UNAVAILABLE             0x20
+
+/* Set Sensor Event Enable byte 2, bits 5:4. */
+#define EVENT_ENABLE_KEEP               0x00
+#define EVENT_ENABLE_SELECTED           0x10
+#define EVENT_DISABLE_SELECTED          0x20
+#define EVENT_ENABLE_ACTION_MASK        0x30
+/* Re-arm Sensor Events byte 2, bit 7. */
+#define REARM_SELECTED                  0x80
+
+/* Byte 1 of Get Sensor Reading and Get Sensor Event Status. */
+static uint8_t reading_flags(const struct sensor *sn) {
+        return (sn->events_enabled ? READING_EVENTS_ENABLED : 0) |
+               (sn->scanning ? READING_SCANNING_ENABLED : 0) |
+               (sn->available ? 0 : READING_UNAVAILABLE);
+}
+
+/* Two little-endian mask bytes, as the event commands carry them. */
+static void put_mask(uint8_t *p, uint16_t mask) {
+        p[0] = (uint8_t) mask;
+        p[1] = (uint8_t) (mask >> 8);
+}
+
+/* The mask in an optional pair of request bytes at offset `at`; absent bytes are 0. */
+static uint16_t get_mask(const struct ipmi_msg_in *in, size_t at) {
+        uint16_t mask = 0;
+
+        if (in->len > at)
+                mask = in->data[at];
+        if (in->len > at + 1)
+                mask |= (uint16_t) ((in->data[at + 1] & 0x7F) << 8);
+        return mask;
+}
+
 
 static struct sensor *find(Manager *m, const struct ipmi_msg_in *in) {
         return sensor_set_find(m->sensors, in->data[0]);
@@ -40,7 +78,7 @@ static int handle_get_sensor_reading(Manager *m, const struct ipmi_msg_in *in,
         if (out->cap < 4)
                 return -EMSGSIZE;
         out->data[0] = sn->available ? sn->raw : 0;
-        out->data[1] = READING_SCANNING_ENABLED | (sn->available ? 0 : READING_UNAVAILABLE);
+        out->data[1] = reading_flags(sn);
         out->data[2] = sn->available ? (uint8_t) (0xC0 | sn->status) : 0xC0;
         out->data[3] = 0x80;            /* threshold sensors: reserved, "write as 80h" */
         out->len = 4;
@@ -79,6 +117,7 @@ static int handle_set_sensor_thresholds(Manager *m, const struct ipmi_msg_in *in
                 return IPMI_CC_INVALID_DATA_FIELD;
         if (r < 0)
                 return IPMI_CC_UNSPECIFIED;
+        manager_sensor_changed(m, sn);
         return IPMI_CC_OK;
 }
 
@@ -108,11 +147,45 @@ static int handle_set_sensor_hysteresis(Manager *m, const struct ipmi_msg_in *in
         r = sensor_set_hysteresis(m->sensors, sn, in->data[2], in->data[3]);
         if (r < 0)
                 return IPMI_CC_UNSPECIFIED;
+        manager_sensor_changed(m, sn);
         return IPMI_CC_OK;
 }
 
-/* 35.11: flags (bit 6 scanning enabled; bit 7 event messages, off), assertion and deassertion
- * enable masks: all zero while no events are generated. */
+/* 35.10: sensor number, flags (bit 7 event messages, bit 6 scanning, bits 5:4 what to do with
+ * the masks that follow), then up to four mask bytes: assertion 7:0, 14:8, deassertion 7:0,
+ * 14:8. */
+static int handle_set_sensor_event_enable(Manager *m, const struct ipmi_msg_in *in,
+                                          struct ipmi_msg_out *out) {
+        struct sensor *sn = find(m, in);
+        uint8_t flags = in->data[1];
+        uint16_t supported, assert_mask, deassert_mask;
+
+        if (!sn)
+                return IPMI_CC_NOT_PRESENT;
+        if ((flags & EVENT_ENABLE_ACTION_MASK) == EVENT_ENABLE_ACTION_MASK)
+                return IPMI_CC_INVALID_DATA_FIELD;      /* 11b is reserved */
+
+        supported = sensor_supported_events(sn);
+        assert_mask = get_mask(in, 2) & supported;
+        deassert_mask = get_mask(in, 4) & supported;
+        switch (flags & EVENT_ENABLE_ACTION_MASK) {
+        case EVENT_ENABLE_SELECTED:
+                sn->assert_enable |= assert_mask;
+                sn->deassert_enable |= deassert_mask;
+                break;
+        case EVENT_DISABLE_SELECTED:
+                sn->assert_enable &= (uint16_t) ~assert_mask;
+                sn->deassert_enable &= (uint16_t) ~deassert_mask;
+                break;
+        default:
+                break;
+        }
+        sn->events_enabled = flags & READING_EVENTS_ENABLED;
+        sensor_set_scanning(sn, flags & READING_SCANNING_ENABLED);
+        return IPMI_CC_OK;
+}
+
+/* 35.11: flags (bit 7 event messages, bit 6 scanning), assertion and deassertion enables. */
 static int handle_get_sensor_event_enable(Manager *m, const struct ipmi_msg_in *in,
                                           struct ipmi_msg_out *out) {
         struct sensor *sn = find(m, in);
@@ -121,13 +194,29 @@ static int handle_get_sensor_event_enable(Manager *m, const struct ipmi_msg_in *
                 return IPMI_CC_NOT_PRESENT;
         if (out->cap < 5)
                 return -EMSGSIZE;
-        out->data[0] = READING_SCANNING_ENABLED;
-        out->data[1] = out->data[2] = out->data[3] = out->data[4] = 0;
+        out->data[0] = reading_flags(sn) & (READING_EVENTS_ENABLED | READING_SCANNING_ENABLED);
+        put_mask(out->data + 1, sn->assert_enable);
+        put_mask(out->data + 3, sn->deassert_enable);
         out->len = 5;
         return IPMI_CC_OK;
 }
 
-/* 35.13: flags as in Get Sensor Reading, then which events have occurred: none. */
+/* 35.12: sensor number, bit 7 of byte 2 = re-arm only the events selected by the (optional)
+ * masks that follow; else all of them. Only assertions can be re-armed here (see above). */
+static int handle_rearm_sensor_events(Manager *m, const struct ipmi_msg_in *in,
+                                      struct ipmi_msg_out *out) {
+        struct sensor *sn = find(m, in);
+        uint16_t mask = UINT16_MAX;
+
+        if (!sn)
+                return IPMI_CC_NOT_PRESENT;
+        if (in->data[1] & REARM_SELECTED)
+                mask = get_mask(in, 2);
+        sensor_rearm(sn, mask);
+        return IPMI_CC_OK;
+}
+
+/* 35.13: flags as in Get Sensor Reading, then the asserted offsets, then deassertions (none). */
 static int handle_get_sensor_event_status(Manager *m, const struct ipmi_msg_in *in,
                                           struct ipmi_msg_out *out) {
         struct sensor *sn = find(m, in);
@@ -136,8 +225,9 @@ static int handle_get_sensor_event_status(Manager *m, const struct ipmi_msg_in *
                 return IPMI_CC_NOT_PRESENT;
         if (out->cap < 5)
                 return -EMSGSIZE;
-        out->data[0] = READING_SCANNING_ENABLED | (sn->available ? 0 : READING_UNAVAILABLE);
-        out->data[1] = out->data[2] = out->data[3] = out->data[4] = 0;
+        out->data[0] = reading_flags(sn);
+        put_mask(out->data + 1, sn->event_state);
+        put_mask(out->data + 3, 0);
         out->len = 5;
         return IPMI_CC_OK;
 }
@@ -162,6 +252,16 @@ const struct ipmi_command sensor_commands[] = {
                 .netfn = IPMI_NETFN_SENSOR_EVENT, .cmd = IPMI_CMD_GET_SENSOR_THRESHOLDS,
                 .min_len = 1, .max_len = 1,
                 .name = "Get Sensor Thresholds", .handler = handle_get_sensor_thresholds,
+        },
+        {
+                .netfn = IPMI_NETFN_SENSOR_EVENT, .cmd = IPMI_CMD_SET_SENSOR_EVENT_ENABLE,
+                .min_len = 2, .max_len = 6,
+                .name = "Set Sensor Event Enable", .handler = handle_set_sensor_event_enable,
+        },
+        {
+                .netfn = IPMI_NETFN_SENSOR_EVENT, .cmd = IPMI_CMD_REARM_SENSOR_EVENTS,
+                .min_len = 2, .max_len = 6,
+                .name = "Re-arm Sensor Events", .handler = handle_rearm_sensor_events,
         },
         {
                 .netfn = IPMI_NETFN_SENSOR_EVENT, .cmd = IPMI_CMD_GET_SENSOR_EVENT_ENABLE,

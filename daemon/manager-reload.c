@@ -198,14 +198,38 @@ static int reload_sensor(Manager *m, struct satmc_config *new, struct sensor *sn
                         changed = 1;
                 }
         }
+
+        if (o->events != n->events) {
+                o->events = n->events;
+                sn->events_enabled = n->events;
+                changed = 1;
+        }
+        if (changed)
+                manager_sensor_changed(m, sn);
         return changed;
+}
+
+/* [mc] event-receiver: a change in the file acts like Set Event Receiver. One set by the BMC
+ * at run time stays while the file says what it said before. */
+static bool reload_event_receiver(Manager *m, const struct satmc_config *new) {
+        struct satmc_config *c = m->config;
+
+        if (c->event_receiver == new->event_receiver &&
+            c->event_receiver_lun == new->event_receiver_lun)
+                return false;
+        c->event_receiver = new->event_receiver;
+        c->event_receiver_lun = new->event_receiver_lun;
+        event_sender_set_receiver(m->events, c->event_receiver, c->event_receiver_lun);
+        if (event_sender_enabled(m->events))
+                sensor_set_rearm_all(m->sensors);
+        return true;
 }
 
 int manager_reload(Manager *m) {
         _cleanup_(config_freep) struct satmc_config *new = NULL;
         struct satmc_config *c = m->config;
         unsigned frus = 0, sensors = 0;
-        bool identity, i2c, level, window;
+        bool identity, i2c, level, window, receiver;
         int r;
 
         log_info("Reloading %s.", c->path);
@@ -247,6 +271,10 @@ int manager_reload(Manager *m) {
                             "poll intervals or the set of thresholds changed: needs a restart; "
                             "keeping the sensors and their thresholds.");
 
+        if (c->event_queue_length != new->event_queue_length)
+                log_warning("[mc] event-queue-length changed: needs a restart; keeping %u.",
+                            c->event_queue_length);
+
         /* What applies now. */
         level = c->log_level != new->log_level;
         c->log_level = new->log_level;
@@ -280,13 +308,16 @@ int manager_reload(Manager *m) {
                                 sensors++;
                 }
 
+        receiver = reload_event_receiver(m, new);
+
         /* Whatever a requester reserved was read under the old configuration. */
         sdr_repository_changed(m->sdr);
 
         log_info("Reloaded %s: identity %s, FRU devices rewritten %u, sensors with new "
-                 "thresholds %u, log-level %s, duplicate-window %s, [i2c] %s.", c->path,
+                 "thresholds or enables %u, log-level %s, duplicate-window %s, [i2c] %s, "
+                 "event receiver %s.", c->path,
                  identity ? "changed" : "unchanged", frus, sensors,
                  level ? "changed" : "unchanged", window ? "changed" : "unchanged",
-                 i2c ? "changed" : "unchanged");
+                 i2c ? "changed" : "unchanged", receiver ? "changed" : "unchanged");
         return 0;
 }

@@ -17,6 +17,23 @@
 /* Frames handled per wake-up before yielding to other event sources (signals, watchdog). */
 #define MANAGER_RECV_BURST 32
 
+/* The event sender's way onto the bus. Before manager_start() there is none (unit tests). */
+static int manager_send_request(void *userdata, const uint8_t *frame, size_t len) {
+        Manager *m = userdata;
+
+        if (!m->transport)
+                return -ENOTCONN;
+        return transport_send(m->transport, frame, len);
+}
+
+static void on_sensor_event(void *userdata, const struct platform_event *ev) {
+        Manager *m = userdata;
+
+        log_debug("Sensor %u: %s offset %u", ev->sensor_number,
+                  ev->deassertion ? "deassertion" : "assertion", ev->offset);
+        (void) event_sender_queue(m->events, ev);
+}
+
 int manager_new(struct satmc_config *config, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
@@ -55,9 +72,31 @@ int manager_new(struct satmc_config *config, Manager **ret) {
                         return r;
         }
 
+        struct event_sender_config ec = {
+                .own_sa = config->address,
+                .max_msg_len = config->max_msg_len,
+                .receiver_sa = config->event_receiver,
+                .receiver_lun = config->event_receiver_lun,
+                .queue_max = config->event_queue_length,
+        };
+        r = event_sender_new(m->event, &ec, manager_send_request, m, &m->counters, &m->events);
+        if (r < 0)
+                return r;
+        sensor_set_on_event(m->sensors, on_sensor_event, m);
+
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         *ret = TAKE_PTR(m);
         return 0;
+}
+
+void manager_sensor_changed(Manager *m, struct sensor *sn) {
+        struct sdr_full_sensor rec;
+        int r;
+
+        sensor_sdr_record(sn, m->config->address, &rec);
+        r = sdr_repository_update_full_sensor(m->sdr, &rec);
+        if (r < 0)
+                log_error_errno(r, "Sensor %u: cannot update its SDR: %m", sn->number);
 }
 
 Manager *manager_free(Manager *m) {
@@ -73,6 +112,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigusr1_source);
         sd_event_source_disable_unref(m->sighup_source);
         sensor_set_free(m->sensors);    /* stops its thread; drops its sources in the loop */
+        event_sender_free(m->events);
         sd_event_unref(m->event);
         transport_free(m->transport);
         fru_store_free(m->fru);         /* manager_run() flushed it */
@@ -133,6 +173,17 @@ void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len) {
         counter_inc(&m->counters, COUNTER_FRAMES_RECEIVED);
 
         r = ipmb_decode_request(frame, len, c->address, c->max_msg_len, &req);
+        if (r == IPMB_REJECT_NOT_A_REQUEST &&
+            ipmb_decode_response(frame, len, c->address, c->max_msg_len, &rsp) == IPMB_OK) {
+                /* The only requests satmcd sends are events. */
+                if (event_sender_on_response(m->events, &rsp) < 0) {
+                        counter_inc(&m->counters, COUNTER_RESPONSES_UNMATCHED);
+                        log_frame_debug(rsp.netfn, rsp.cmd, "unmatched",
+                                        "Dropped response from 0x%02x seq %u: no such request",
+                                        rsp.rs_sa, rsp.seq);
+                }
+                return;
+        }
         if (r != IPMB_OK) {
                 counter_inc(&m->counters, counter_for_reject(r));
                 log_frame_debug(-1, -1, ipmb_reject_to_string(r), "Dropped %zu-byte frame: %s",

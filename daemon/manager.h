@@ -13,6 +13,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "counters.h"
+#include "event-sender.h"
 #include "fru-store.h"
 #include "i2c-dev.h"
 #include "ipmitool-socket.h"
@@ -44,6 +45,7 @@ struct Manager {
         struct fru_store *fru;          /* FRU devices; NULL when none is configured */
         struct sdr_repository *sdr;     /* device SDRs; never NULL after manager_new() */
         struct sensor_set *sensors;     /* [sensor.N]; never NULL after manager_new() */
+        struct event_sender *events;    /* Platform Event Messages; never NULL either */
         /* Master Write-Read's private buses: NULL = i2c_ops_linux; tests set a fake. */
         const struct i2c_ops *i2c_ops;
         void *i2c_userdata;
@@ -96,6 +98,9 @@ void manager_handle_local(Manager *m, const struct ipmi_msg_in *in, struct ipmi_
  * taken, -errno if it was refused.
  */
 int manager_reload(Manager *m);
+
+/* A sensor's thresholds or hysteresis changed: rewrite its Full Sensor Record to match. */
+void manager_sensor_changed(Manager *m, struct sensor *sn);
 
 /* Apply a requested Warm/Cold Reset. Cold Reset does not return on success. */
 int manager_apply_reset(Manager *m);

@@ -47,6 +47,13 @@ static inline void sdr_repository_freep(struct sdr_repository **r) {
  */
 int sdr_repository_add_full_sensor(struct sdr_repository *r, const struct sdr_full_sensor *s);
 
+/*
+ * Re-encode the Full Sensor Record of the same owner and sensor number in place (thresholds or
+ * hysteresis changed); cancels the reservation. -ENOENT if there is none, -EINVAL if the new
+ * record would not have the same length.
+ */
+int sdr_repository_update_full_sensor(struct sdr_repository *r, const struct sdr_full_sensor *s);
+
 /* The encoded records back to back, for sdr_repo_get() and the NBD export. */
 struct sdr_repo sdr_repository_records(const struct sdr_repository *r);
 unsigned sdr_repository_count(const struct sdr_repository *r);

@@ -35,6 +35,8 @@ struct sensor_result {
 struct sensor_set {
         struct sensor *sensors;
         unsigned n;
+        sensor_event_fn on_event;
+        void *on_event_userdata;
         char *state_directory;          /* NULL: thresholds are not persisted */
 
         sd_event_source *eventfd_source;
@@ -108,6 +110,9 @@ int sensor_set_new(const struct satmc_config *config, struct sensor_set **ret) {
                 step = sensor_linear_step(&sn->linear);
                 sn->hysteresis_pos = sn->hysteresis_neg =
                         (uint8_t) fmin(255, round(c->hysteresis / step));
+                sn->events_enabled = c->events;
+                sn->scanning = true;
+                sn->assert_enable = sn->deassert_enable = sensor_supported_events(sn);
         }
 
         *ret = TAKE_PTR(s);
@@ -193,9 +198,10 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
                 .number = sn->number,
                 .entity_id = SDR_ENTITY_SYSTEM_BOARD,
                 .entity_instance = 0,
-                .init = SDR_INIT_SCANNING_ENABLED,
-                /* No events yet: thresholds and hysteresis are read and set with commands. */
-                .capabilities = SDR_CAP_EVENTS_NONE | SDR_CAP_THRESHOLDS(SDR_ACCESS_SETTABLE) |
+                .init = SDR_INIT_SCANNING_ENABLED | (c->events ? SDR_INIT_EVENTS_ENABLED : 0),
+                /* Each event offset can be enabled on its own (Set Sensor Event Enable). */
+                .capabilities = SDR_CAP_EVENTS_PER_THRESHOLD |
+                                SDR_CAP_THRESHOLDS(SDR_ACCESS_SETTABLE) |
                                 SDR_CAP_HYSTERESIS(SDR_ACCESS_SETTABLE) | SDR_CAP_AUTO_REARM,
                 .sensor_type = c->sensor_type,
                 .event_type = SDR_EVENT_TYPE_THRESHOLD,
@@ -216,7 +222,7 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
         (void) sensor_linear_to_raw(&sn->linear, c->range.lo, &rec.sensor_min);
         /* Every threshold may be set, so every one is readable too: Get Sensor Thresholds
          * answers which ones currently have a value. */
-        sdr_threshold_masks(SDR_THR_ALL, SDR_THR_ALL, 0, &rec);
+        sdr_threshold_masks(SDR_THR_ALL, SDR_THR_ALL, SDR_THR_ALL, &rec);
         snprintf(rec.id, sizeof(rec.id), "%s", sn->name);
         *ret = rec;
 }
@@ -251,10 +257,81 @@ static void sensor_update_status(struct sensor *sn) {
         sn->status = status;
 }
 
+/* ---- events ---- */
+
+/* Event offsets as a mask, from threshold status bits. */
+static uint16_t threshold_offsets(uint8_t status) {
+        uint16_t mask = 0;
+
+        for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
+                if (status & (1u << t))
+                        mask |= (uint16_t) (1u << platform_event_threshold_offset(t));
+        return mask;
+}
+
+uint16_t sensor_supported_events(const struct sensor *sn) {
+        return threshold_offsets(SDR_THR_ALL);
+}
+
+void sensor_set_on_event(struct sensor_set *s, sensor_event_fn fn, void *userdata) {
+        s->on_event = fn;
+        s->on_event_userdata = userdata;
+}
+
+static void sensor_emit(struct sensor *sn, unsigned offset, bool deassertion) {
+        struct sensor_set *s = sn->set;
+        uint16_t enable = deassertion ? sn->deassert_enable : sn->assert_enable;
+        /* Offset 2i or 2i + 1 belongs to threshold i. */
+        unsigned t = offset / 2;
+        struct platform_event ev;
+
+        if (!s->on_event || !sn->events_enabled || !(enable & (1u << offset)))
+                return;
+        platform_event_threshold(sn->config->sensor_type, sn->number, t, deassertion, sn->raw,
+                                 sn->thresholds[t], &ev);
+        s->on_event(s->on_event_userdata, &ev);
+}
+
+/*
+ * Compare the offsets asserted now with those before and report the difference: assertions in
+ * rising offset order (for each side that is rising severity: non-critical, critical,
+ * non-recoverable), deassertions the other way round, as a reading moving back passes them.
+ */
+static void sensor_update_events(struct sensor *sn) {
+        uint16_t now, old = sn->event_state;
+
+        if (!sn->available)
+                return;
+        now = threshold_offsets(sn->status);
+        sn->event_state = now;
+        for (unsigned o = PLATFORM_EVENT_OFFSET_MAX + 1; o-- > 0;)
+                if ((old & ~now) & (1u << o))
+                        sensor_emit(sn, o, true);
+        for (unsigned o = 0; o <= PLATFORM_EVENT_OFFSET_MAX; o++)
+                if ((now & ~old) & (1u << o))
+                        sensor_emit(sn, o, false);
+}
+
+void sensor_rearm(struct sensor *sn, uint16_t mask) {
+        for (unsigned o = 0; o <= PLATFORM_EVENT_OFFSET_MAX; o++)
+                if (sn->event_state & mask & (1u << o))
+                        sensor_emit(sn, o, false);
+}
+
+void sensor_set_rearm_all(struct sensor_set *s) {
+        for (unsigned i = 0; i < s->n; i++)
+                sensor_rearm(&s->sensors[i], UINT16_MAX);
+}
+
+void sensor_set_scanning(struct sensor *sn, bool on) {
+        sn->scanning = on;
+}
+
 void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw) {
         sn->available = available;
         sn->raw = available ? raw : 0;
         sensor_update_status(sn);
+        sensor_update_events(sn);
 }
 
 /* ---- the worker thread ---- */
@@ -429,7 +506,7 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
 
         /* A read still in flight (a slow or hung file) is not queued twice: its answer, when
          * it comes, is the reading. */
-        if (!sn->in_flight && now_usec() >= sn->retry_after) {
+        if (sn->scanning && !sn->in_flight && now_usec() >= sn->retry_after) {
                 sn->in_flight = true;
                 pthread_mutex_lock(&s->lock);
                 s->queue[(s->queue_head + s->queue_len) % s->n] = (unsigned) (sn - s->sensors);
@@ -698,8 +775,10 @@ int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
                 return log_error_errno(r, "Failed to save sensor thresholds in %s: %m",
                                        s->state_directory);
         }
+        /* Judged afresh against the new set, without the old set's hysteresis memory. */
         sn->status = 0;
         sensor_update_status(sn);
+        sensor_update_events(sn);
         return 0;
 }
 

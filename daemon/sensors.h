@@ -21,10 +21,15 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "protocol/platform-event.h"
 #include "protocol/sdr.h"
 #include "protocol/sensor-linear.h"
 
 struct sensor_set;
+struct sensor;
+
+/* Called on the loop thread for every event a sensor generates (enables already applied). */
+typedef void (*sensor_event_fn)(void *userdata, const struct platform_event *ev);
 
 struct sensor {
         struct sensor_set *set;
@@ -41,6 +46,14 @@ struct sensor {
         uint8_t raw;
         uint8_t status;                 /* SDR_THR_* bits asserted (with hysteresis) */
         bool failed;                    /* the last read failed and that was logged */
+
+        /* Events, by event offset bit (threshold i: offset 2i going low for a lower
+         * threshold, 2i + 1 going high for an upper one). */
+        bool events_enabled;            /* event messages for the whole sensor */
+        bool scanning;                  /* polled; off: the reading stays as it was */
+        uint16_t assert_enable, deassert_enable;
+        uint16_t event_state;           /* offsets asserted at the last available reading */
+
         bool in_flight;                 /* queued for or being read by the worker */
         uint64_t retry_after;           /* CLOCK_MONOTONIC usec; a hung read backs off */
         sd_event_source *timer;
@@ -67,8 +80,27 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
  */
 int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_directory);
 
-/* A new reading (tests, and the worker's results): raw or unavailable; updates the status. */
+/* Where generated events go; NULL = nowhere. */
+void sensor_set_on_event(struct sensor_set *s, sensor_event_fn fn, void *userdata);
+
+/*
+ * A new reading (tests, and the worker's results): raw or unavailable; updates the status and
+ * generates an assertion event for each offset that became asserted and a deassertion event for
+ * each that no longer is, if enabled. An unavailable reading changes no event state: whether a
+ * threshold is crossed is unknown then, not over.
+ */
 void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw);
+
+/* Sensor scanning on or off (Set Sensor Event Enable): off stops polling, and so events. */
+void sensor_set_scanning(struct sensor *sn, bool on);
+
+/* The event offsets this sensor can generate (all its thresholds, set or not yet). */
+uint16_t sensor_supported_events(const struct sensor *sn);
+
+/* Generate the assertion events again for the offsets in mask that are asserted now (Re-arm
+ * Sensor Events; a new event receiver). Enables apply. */
+void sensor_rearm(struct sensor *sn, uint16_t mask);
+void sensor_set_rearm_all(struct sensor_set *s);
 
 /*
  * Change thresholds (mask of SDR_THR_* bits, values raw in bit order) or hysteresis. -EINVAL

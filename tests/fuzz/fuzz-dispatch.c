@@ -51,6 +51,8 @@ static Manager *fuzz_manager(size_t max_msg_len, struct check_transport *t) {
                 abort();
         c->address = 0x72;
         c->max_msg_len = (uint32_t) max_msg_len;
+        c->event_receiver = 0x20;
+        c->event_queue_length = 64;
         c->duplicate_window_ms = 5000;
         c->identity.manufacturer_id = 0xA015;
         c->identity.has_aux_fw_rev = true;

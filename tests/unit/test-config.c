@@ -896,7 +896,7 @@ struct dump_key {
         char description[256];
 };
 
-#define MAX_DUMP_KEYS 64
+#define MAX_DUMP_KEYS 128
 
 static bool is_name(const char *s, size_t n) {
         if (n == 0 || s[0] == '-')

@@ -19,6 +19,8 @@ static struct satmc_config *test_config(void) {
         assert_non_null(c);
         c->address = 0x72;
         c->max_msg_len = 32;
+        c->event_receiver = 0x20;
+        c->event_queue_length = 64;
         c->identity = (struct satmc_identity) {
                 .device_id = 0x23,
                 .device_revision = 0x1,

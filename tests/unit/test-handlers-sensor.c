@@ -21,7 +21,9 @@
 #include "daemon/dispatch.h"
 #include "daemon/manager.h"
 #include "daemon/sensors.h"
+#include "daemon/macro.h"
 #include "protocol/ipmi.h"
+#include "protocol/platform-event.h"
 #include "protocol/sdr.h"
 
 static char dir[64];
@@ -147,17 +149,17 @@ static void test_reading(void **state) {
         struct sensor *sn = sensor_set_find(m->sensors, 1);
         struct ipmi_msg_out out;
 
-        /* Never read: unavailable, scanning enabled, no status. */
+        /* Never read: unavailable, events and scanning enabled, no status. */
         out = RUN(m, IPMI_CMD_GET_SENSOR_READING, 1);
         assert_int_equal(out.cc, IPMI_CC_OK);
         assert_int_equal(out.len, 4);
-        assert_int_equal(out.data[1], 0x40 | 0x20);
+        assert_int_equal(out.data[1], 0x80 | 0x40 | 0x20);
         assert_int_equal(out.data[2] & 0x3F, 0);
 
         sensor_set_reading(sn, true, raw_of(m, 42.5));
         out = RUN(m, IPMI_CMD_GET_SENSOR_READING, 1);
         assert_int_equal(out.data[0], raw_of(m, 42.5));
-        assert_int_equal(out.data[1], 0x40);
+        assert_int_equal(out.data[1], 0xC0);
         assert_int_equal(out.data[2] & 0x3F, 0);
 
         /* At UNC: asserted; 1.3 degrees (2 steps) below it still asserted; 3 steps clears. */
@@ -181,7 +183,7 @@ static void test_reading(void **state) {
 
         sensor_set_reading(sn, false, 0);
         out = RUN(m, IPMI_CMD_GET_SENSOR_READING, 1);
-        assert_int_equal(out.data[1], 0x60);
+        assert_int_equal(out.data[1], 0xE0);
         assert_int_equal(out.data[2] & 0x3F, 0);
 
         /* Unknown sensors, lengths. */
@@ -260,18 +262,224 @@ static void test_hysteresis(void **state) {
         assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
 }
 
-static void test_event_queries(void **state) {
+/* Events the sensors generate, captured instead of sent. */
+static struct platform_event events[32];
+static size_t n_events;
+
+static void capture_event(void *userdata, const struct platform_event *ev) {
+        assert_true(n_events < ELEMENTSOF(events));
+        events[n_events++] = *ev;
+}
+
+static void expect_event(size_t i, bool deassertion, uint8_t offset, uint8_t reading,
+                         uint8_t threshold) {
+        assert_true(i < n_events);
+        assert_int_equal(events[i].sensor_type, 0x01);
+        assert_int_equal(events[i].sensor_number, 1);
+        assert_int_equal(events[i].event_type, EVENT_TYPE_THRESHOLD);
+        assert_int_equal(events[i].deassertion, deassertion);
+        assert_int_equal(events[i].offset, offset);
+        assert_int_equal(events[i].data2, reading);
+        assert_int_equal(events[i].data3, threshold);
+}
+
+/* Offsets: LCR going low 2, UNC going high 7, UCR going high 9. */
+#define EV_LCR (1u << 2)
+#define EV_UNC (1u << 7)
+#define EV_UCR (1u << 9)
+#define EV_ALL_THRESHOLDS 0x0A95        /* 0, 2, 4 going low; 7, 9, 11 going high */
+
+static void test_events_generated(void **state) {
         Manager *m = *state;
+        struct sensor *sn = sensor_set_find(m->sensors, 1);
+        uint8_t unc = raw_of(m, 60), ucr = raw_of(m, 85), hot = raw_of(m, 90);
         struct ipmi_msg_out out;
 
-        out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
-        assert_int_equal(out.cc, IPMI_CC_OK);
-        assert_memory_equal(out.data, ((uint8_t[]) { 0x40, 0, 0, 0, 0 }), 5);
+        n_events = 0;
+        sensor_set_on_event(m->sensors, capture_event, NULL);
+
+        /* Normal, then a jump past UNC and UCR: two assertions, less severe first. */
+        sensor_set_reading(sn, true, raw_of(m, 25));
+        assert_int_equal(n_events, 0);
+        sensor_set_reading(sn, true, hot);
+        assert_int_equal(n_events, 2);
+        expect_event(0, false, 7, hot, unc);
+        expect_event(1, false, 9, hot, ucr);
+        /* The same reading again: nothing new. Unavailable: no deassertion either. */
+        sensor_set_reading(sn, true, hot);
+        sensor_set_reading(sn, false, 0);
+        assert_int_equal(n_events, 2);
+
         out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_STATUS, 1);
         assert_int_equal(out.cc, IPMI_CC_OK);
-        assert_memory_equal(out.data, ((uint8_t[]) { 0x60, 0, 0, 0, 0 }), 5);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xE0, 0x80, 0x02, 0, 0 }), 5);
+
+        /* Back to normal: deassertions, most severe first. */
+        sensor_set_reading(sn, true, raw_of(m, 25));
+        assert_int_equal(n_events, 4);
+        expect_event(2, true, 9, raw_of(m, 25), ucr);
+        expect_event(3, true, 7, raw_of(m, 25), unc);
+
+        /* Hysteresis (2 raw steps): down to UNC - 2 keeps it asserted, no new event. */
+        sensor_set_reading(sn, true, unc);
+        sensor_set_reading(sn, true, (uint8_t) (unc - 2));
+        assert_int_equal(n_events, 5);
+        sensor_set_reading(sn, true, (uint8_t) (unc - 3));
+        assert_int_equal(n_events, 6);
+        expect_event(4, false, 7, unc, unc);
+        expect_event(5, true, 7, (uint8_t) (unc - 3), unc);
+
+        /* Signed raw below LCR: offset 2 going low. */
+        sensor_set_reading(sn, true, raw_of(m, -20));
+        assert_int_equal(n_events, 7);
+        expect_event(6, false, 2, raw_of(m, -20), raw_of(m, -10));
+}
+
+static void test_event_enables(void **state) {
+        Manager *m = *state;
+        struct sensor *sn = sensor_set_find(m->sensors, 1);
+        uint8_t hot = raw_of(m, 90);
+        struct ipmi_msg_out out;
+
+        n_events = 0;
+        sensor_set_on_event(m->sensors, capture_event, NULL);
+
+        /* Every threshold offset enabled both ways; unsupported bits are not. */
+        out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x95, 0x0A, 0x95, 0x0A }), 5);
+
+        /* Disable the UCR assertion only (keep events and scanning on). */
+        out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xC0 | 0x20, 0x00, 0x02);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x95, 0x08, 0x95, 0x0A }), 5);
+        sensor_set_reading(sn, true, hot);
+        assert_int_equal(n_events, 1);
+        assert_int_equal(events[0].offset, 7);
+
+        /* Enabling "everything" with 0xFF bytes enables what exists. */
+        out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xC0 | 0x10, 0xFF, 0xFF, 0xFF, 0xFF);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x95, 0x0A, 0x95, 0x0A }), 5);
+
+        /* Re-arm all: the asserted states (UNC, UCR) are reported again. */
+        out = RUN(m, IPMI_CMD_REARM_SENSOR_EVENTS, 1, 0x00);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_int_equal(n_events, 3);
+        assert_int_equal(events[1].offset, 7);
+        assert_int_equal(events[2].offset, 9);
+        assert_false(events[2].deassertion);
+        /* Re-arm selected: only UCR. */
+        out = RUN(m, IPMI_CMD_REARM_SENSOR_EVENTS, 1, 0x80, 0x00, 0x02, 0x00, 0x00);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_int_equal(n_events, 4);
+        assert_int_equal(events[3].offset, 9);
+
+        /* Event messages off for the sensor: the state still moves, nothing is reported. */
+        out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0x40);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        sensor_set_reading(sn, true, raw_of(m, 25));
+        assert_int_equal(n_events, 4);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_READING, 1);
+        assert_int_equal(out.data[1], 0x40);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_STATUS, 1);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0x40, 0, 0, 0, 0 }), 5);
+
+        /* Scanning off shows in the flags. */
+        out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0x80);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
+        assert_int_equal(out.data[0], 0x80);
+        assert_false(sn->scanning);
+
+        /* Hostile: reserved action 11b, unknown sensor, lengths. */
+        out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xF0);
+        assert_int_equal(out.cc, IPMI_CC_INVALID_DATA_FIELD);
+        out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 9, 0xC0);
+        assert_int_equal(out.cc, IPMI_CC_NOT_PRESENT);
+        out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1);
+        assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
+        out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xC0, 1, 2, 3, 4, 5);
+        assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
+        out = RUN(m, IPMI_CMD_REARM_SENSOR_EVENTS, 1);
+        assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
+        out = RUN(m, IPMI_CMD_REARM_SENSOR_EVENTS, 7, 0);
+        assert_int_equal(out.cc, IPMI_CC_NOT_PRESENT);
         out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_STATUS, 2);
         assert_int_equal(out.cc, IPMI_CC_NOT_PRESENT);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1, 0);
+        assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
+}
+
+/* Set/Get Event Receiver; a new receiver is sent the states asserted now. */
+static void test_event_receiver(void **state) {
+        Manager *m = *state;
+        struct sensor *sn = sensor_set_find(m->sensors, 1);
+        struct ipmi_msg_out out;
+
+        n_events = 0;
+        sensor_set_on_event(m->sensors, capture_event, NULL);
+        out = run(m, IPMI_CMD_GET_EVENT_RECEIVER, NULL, 0);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0x20, 0x00 }), 2);
+
+        sensor_set_reading(sn, true, raw_of(m, 70));
+        assert_int_equal(n_events, 1);
+        out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0x22, 0x01);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_int_equal(n_events, 2);
+        assert_int_equal(events[1].offset, 7);
+        out = run(m, IPMI_CMD_GET_EVENT_RECEIVER, NULL, 0);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0x22, 0x01 }), 2);
+
+        /* 0xFF disables: nothing re-sent, the sender takes nothing. */
+        out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0xFF, 0x00);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_int_equal(n_events, 2);
+        assert_false(event_sender_enabled(m->events));
+
+        out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0x21, 0x00);
+        assert_int_equal(out.cc, IPMI_CC_INVALID_DATA_FIELD);
+        out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0x20);
+        assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
+        out = RUN(m, IPMI_CMD_GET_EVENT_RECEIVER, 0x20);
+        assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
+}
+
+/* Set Sensor Thresholds rewrites the sensor's SDR: Get Device SDR sees the new value. */
+static void test_thresholds_update_sdr(void **state) {
+        Manager *m = *state;
+        uint8_t unc = raw_of(m, 50), rec[SDR_FULL_SENSOR_MAX];
+        uint32_t generation = sdr_repository_generation(m->sdr);
+        struct sdr_full_sensor s;
+        struct sdr_header h;
+        struct sdr_repo repo;
+        struct ipmi_msg_out out;
+        uint16_t next;
+        int n;
+
+        out = RUN(m, IPMI_CMD_SET_SENSOR_THRESHOLDS, 1, SDR_THR_UNC, 0, 0, 0, unc, 0, 0);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        out = RUN(m, IPMI_CMD_SET_SENSOR_HYSTERESIS, 1, 0xFF, 4, 3);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_true(sdr_repository_generation(m->sdr) != generation);
+
+        repo = sdr_repository_records(m->sdr);
+        n = sdr_repo_get(&repo, 2, 0, SDR_READ_WHOLE, rec, sizeof(rec), &next);
+        assert_true(n > 0);
+        assert_int_equal(sdr_parse_full_sensor(rec, (size_t) n, &h, &s), n);
+        assert_int_equal(h.record_id, 2);
+        assert_int_equal(s.unc, unc);
+        assert_int_equal(s.ucr, raw_of(m, 85));
+        assert_int_equal(s.hysteresis_pos, 4);
+        assert_int_equal(s.hysteresis_neg, 3);
+        /* Events per threshold, enabled at start. */
+        assert_int_equal(s.capabilities & 0x03, SDR_CAP_EVENTS_PER_THRESHOLD);
+        assert_true(s.init & SDR_INIT_EVENTS_ENABLED);
+        assert_int_equal(s.assert_mask & 0x0FFF, EV_ALL_THRESHOLDS);
+        assert_int_equal(s.deassert_mask & 0x0FFF, EV_ALL_THRESHOLDS);
 }
 
 /* With a state directory, a change is on disk before the answer and read back at start. */
@@ -304,7 +512,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_reading, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thresholds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hysteresis, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_event_queries, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_events_generated, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_event_enables, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_event_receiver, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_thresholds_update_sdr, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_persisted, setup, teardown),
         };
 

@@ -37,6 +37,8 @@ static int setup(void **state) {
         log_set_max_level(LOG_ERR);
         c->address = 0x72;
         c->max_msg_len = 32;
+        c->event_receiver = 0x20;
+        c->event_queue_length = 64;
         c->duplicate_window_ms = 5000;
         c->identity = (struct satmc_identity) {
                 .device_id = 0x23, .device_revision = 1, .fw_major = 1, .fw_minor = 2,

@@ -66,6 +66,8 @@ static int setup(void **state) {
         assert_non_null(c);
         c->address = 0x72;
         c->max_msg_len = 32;
+        c->event_receiver = 0x20;
+        c->event_queue_length = 64;
         assert_int_equal(i2c_allow_parse("1:0x50 1:0x52-0x57 2:*", &c->i2c_allow, reason,
                                          sizeof(reason)), 0);
         assert_int_equal(manager_new(c, &fx->m), 0);
