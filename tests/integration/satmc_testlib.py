@@ -4,7 +4,7 @@ processes, wait for satmcd's READY=1 on a NOTIFY_SOCKET we own, and tear everyth
 Binaries come from the environment (set by tests/integration/meson.build):
 SATMCD, SATMC_I2C_BUS, SATMC_HARNESS (the directory holding emubus.py).
 SATMCD_WRAPPER, if set, is prefixed to satmcd's command line (e.g. valgrind)."""
-import os, shlex, signal, socket, subprocess, sys, tempfile, time
+import os, shlex, signal, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(os.path.dirname(__file__), "../harness")))
 import emubus  # noqa: E402
@@ -52,6 +52,9 @@ class Rig:
             self.bus.kill()
             raise
         self.seq = 0
+        # Requests satmcd sent to the BMC (Platform Event Messages), as whole frames, set aside
+        # by send_raw() while it waits for a response.
+        self.requests = []
 
     def start_satmcd(self):
         """(Re)start satmcd on the running bus and wait for its READY=1."""
@@ -97,8 +100,17 @@ class Rig:
         whole frame that comes back (8-bit destination first), or None."""
         if not self.bmc.write(addr7, data):
             return None
-        got = self.bmc.recv(timeout)
-        return None if got is None else bytes([got[0] << 1]) + bytes(got[1])
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.bmc.recv(max(0.0, deadline - time.monotonic()))
+            if got is None:
+                return None
+            frame = bytes([got[0] << 1]) + bytes(got[1])
+            # satmcd's own requests (events) may arrive first: keep them for the test.
+            if len(frame) >= 2 and not (frame[1] >> 2) & 1:
+                self.requests.append(frame)
+                continue
+            return frame
 
     def counters(self):
         """Ask satmcd for its counters (SIGUSR1) and parse the newest counters line, once it
@@ -130,6 +142,22 @@ class Rig:
         except subprocess.TimeoutExpired:
             self.bus.kill()
         return rc
+
+
+def read_pcap(path, times=False):
+    """[(addr7, data)] of every record of satmc-i2c-bus's capture (LINKTYPE_I2C_LINUX, 5-byte
+    pseudo-header); with times, [(seconds, addr7, data)]."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    recs, off = [], 24
+    while off + 16 <= len(blob):
+        sec, nsec, caplen = struct.unpack_from("<III", blob, off)
+        body = blob[off + 16:off + 16 + caplen]
+        off += 16 + caplen
+        if len(body) >= 6:
+            rec = (body[5] >> 1, bytes(body[6:]))
+            recs.append((sec + nsec / 1e9, *rec) if times else rec)
+    return recs
 
 
 def wait_for(pred, what, timeout=10):

@@ -7,10 +7,10 @@ response (send-failed, satmcd carries on, the retry is replayed), delayed reques
 responses, and a lossy bus with a BMC that retries like OpenBMC's ipmbbridge: every request
 answered, and satmcd's counters agree with what the capture and the seeded generator say
 crossed the wire. satmcd must exit 0 on SIGTERM, never having crashed."""
-import os, struct, subprocess, sys, time
+import os, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, emubus  # noqa: E402
+from satmc_testlib import Rig, check, finish, emubus, read_pcap  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-test.ini")
@@ -67,20 +67,6 @@ def reject_reason(frame, own=0x72):
     if (frame[1] >> 2) & 1:
         return "rejected-not-a-request"
     return None
-
-
-def read_pcap(path):
-    """[(addr7, data)] of every record (LINKTYPE_I2C_LINUX, 5-byte pseudo-header)."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    recs, off = [], 24
-    while off + 16 <= len(blob):
-        caplen = struct.unpack_from("<I", blob, off + 8)[0]
-        body = blob[off + 16:off + 16 + caplen]
-        off += 16 + caplen
-        if len(body) >= 6:
-            recs.append((body[5] >> 1, bytes(body[6:])))
-    return recs
 
 
 class Bmc:

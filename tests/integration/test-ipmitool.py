@@ -9,10 +9,10 @@ wrapper, a bridge whose satellite is absent (0xC3 after its tries), lost respons
 with the same seq, replayed by satmcd), and a lossy bus with a fixed seed (every request
 answered, and the bridge's, satmcd's and the capture's counts agree with what the seed says
 was dropped). satmcd and the bridges must exit 0 on SIGTERM."""
-import os, re, shutil, signal, socket, struct, subprocess, sys, tempfile, time
+import os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, finish, read_pcap, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-test.ini")
@@ -59,20 +59,6 @@ class Rng:
         x ^= (x << 17) & M64
         self.x = x
         return (x >> 11) / float(1 << 53)
-
-
-def read_pcap(path):
-    """[(addr7, data)] of every record (LINKTYPE_I2C_LINUX, 5-byte pseudo-header)."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    recs, off = [], 24
-    while off + 16 <= len(blob):
-        caplen = struct.unpack_from("<I", blob, off + 8)[0]
-        body = blob[off + 16:off + 16 + caplen]
-        off += 16 + caplen
-        if len(body) >= 6:
-            recs.append((body[5] >> 1, bytes(body[6:])))
-    return recs
 
 
 def ipmitool(sock, *args):
