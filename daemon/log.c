@@ -6,6 +6,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+/* Without this, sd_journal_send() is a macro adding CODE_FILE/CODE_LINE/CODE_FUNC of emit()
+ * itself, next to the caller's location we send: two of each, and CODE_FUNC=emit everywhere. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
@@ -65,8 +68,8 @@ void log_set_context(const char *bus, int address) {
         context.address = address;
 }
 
-static void emit(int level, int error, const char *file, int line, const struct log_frame *f,
-                 const char *msg) {
+static void emit(int level, int error, const char *file, int line, const char *func,
+                 const struct log_frame *f, const char *msg) {
         if (stderr_is_journal()) {
                 /* Structured: journalctl -u satmcd@ipmb-0 SATMC_NETFN=0x06 finds them. Fields
                  * that do not apply are sent empty, so every entry has the same shape. */
@@ -80,6 +83,7 @@ static void emit(int level, int error, const char *file, int line, const struct 
                         snprintf(addr, sizeof(addr), "0x%02x", (unsigned) context.address & 0xFF);
                 (void) sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level,
                                        "CODE_FILE=%s", file, "CODE_LINE=%d", line,
+                                       "CODE_FUNC=%s", func,
                                        "ERRNO=%d", error,
                                        "SATMC_BUS=%s", context.bus,
                                        "SATMC_ADDRESS=%s", addr,
@@ -95,8 +99,8 @@ static void emit(int level, int error, const char *file, int line, const struct 
                 fprintf(stderr, "%s\n", msg);
 }
 
-__attribute__((format(printf, 6, 0)))
-static int log_valist(int level, int error, const char *file, int line,
+__attribute__((format(printf, 7, 0)))
+static int log_valist(int level, int error, const char *file, int line, const char *func,
                       const struct log_frame *f, const char *fmt, va_list ap) {
         int e = error < 0 ? -error : error;
         char buf[1024];
@@ -104,27 +108,28 @@ static int log_valist(int level, int error, const char *file, int line,
         /* Make %m print the error we were given, not whatever errno happens to be. */
         errno = e;
         (void) vsnprintf(buf, sizeof(buf), fmt, ap);
-        emit(level, e, file, line, f, buf);
+        emit(level, e, file, line, func, f, buf);
         return -e;
 }
 
-int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) {
+int log_internal(int level, int error, const char *file, int line, const char *func,
+                 const char *fmt, ...) {
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = log_valist(level, error, file, line, NULL, fmt, ap);
+        r = log_valist(level, error, file, line, func, NULL, fmt, ap);
         va_end(ap);
         return r;
 }
 
 int log_frame_internal(int level, const struct log_frame *f, const char *file, int line,
-                       const char *fmt, ...) {
+                       const char *func, const char *fmt, ...) {
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = log_valist(level, 0, file, line, f, fmt, ap);
+        r = log_valist(level, 0, file, line, func, f, fmt, ap);
         va_end(ap);
         return r;
 }

@@ -16,14 +16,14 @@ int log_get_max_level(void);
 /* Parse "err", "warning", "notice", "info", "debug" (or 0-7). Returns the level or -EINVAL. */
 int log_level_from_string(const char *s);
 
-int log_internal(int level, int error, const char *file, int line, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
+int log_internal(int level, int error, const char *file, int line, const char *func,
+                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #define log_full_errno(level, error, ...)                                               \
         ({                                                                              \
                 int _l = (level), _e = (error);                                         \
                 (_l <= log_get_max_level())                                             \
-                        ? log_internal(_l, _e, __FILE__, __LINE__, __VA_ARGS__)         \
+                        ? log_internal(_l, _e, __FILE__, __LINE__, __func__, __VA_ARGS__)         \
                         : -(_e < 0 ? -_e : _e);                                         \
         })
 
@@ -44,14 +44,15 @@ struct log_frame {
 void log_set_context(const char *bus, int address);
 
 int log_frame_internal(int level, const struct log_frame *f, const char *file, int line,
-                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+                       const char *func, const char *fmt, ...)
+        __attribute__((format(printf, 6, 7)));
 
 /* Per-frame messages are debug level: a busy bus must not flood the journal. */
 #define log_frame_debug(netfn_, cmd_, reason_, ...)                                     \
         ((void) (LOG_DEBUG <= log_get_max_level()                                      \
                  ? log_frame_internal(LOG_DEBUG,                                        \
                                       &(const struct log_frame) { (netfn_), (cmd_), (reason_) }, \
-                                      __FILE__, __LINE__, __VA_ARGS__)                  \
+                                      __FILE__, __LINE__, __func__, __VA_ARGS__)        \
                  : 0))
 
 #define log_debug_errno(e, ...)   log_full_errno(LOG_DEBUG, e, __VA_ARGS__)

@@ -12,8 +12,8 @@ Device ID sent to it:
   - log-level debug, JOURNAL_STREAM matching stderr: the startup entry (priority 6), a dropped-frame
     entry with SATMC_REASON=data-checksum and a handled-request entry with SATMC_NETFN=0x06,
     SATMC_CMD=0x01 (priority 7), every entry with SATMC_BUS (the bus socket) and
-    SATMC_ADDRESS=0x72; a refused reload (config file gone) logs priority 3 with ERRNO=2;
-    nothing of this is written as text to stderr;
+    SATMC_ADDRESS=0x72, CODE_FILE/LINE/FUNC of the caller and no field twice; a refused reload
+    (config file gone) logs priority 3 with ERRNO=2; nothing of this is written as text to stderr;
   - log-level info: the startup entry arrives, no per-frame entry does;
   - JOURNAL_STREAM naming another socket: no datagram at all, the text goes to stderr.
 Skips (77) when a mount namespace cannot be made (not root / no CAP_SYS_ADMIN)."""
@@ -33,7 +33,7 @@ SAT = 0x39                                  # satmcd, 7-bit (8-bit 0x72)
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))   # satmcd under valgrind
 WAIT = 30 if SLOW else 10
 QUIET_WAIT = 1.0 if SLOW else 0.3
-FIELDS = ("MESSAGE", "PRIORITY", "CODE_FILE", "CODE_LINE", "SATMC_BUS", "SATMC_ADDRESS",
+FIELDS = ("MESSAGE", "PRIORITY", "CODE_FILE", "CODE_LINE", "CODE_FUNC", "SATMC_BUS", "SATMC_ADDRESS",
           "SATMC_NETFN", "SATMC_CMD", "SATMC_REASON")
 
 
@@ -226,7 +226,9 @@ def test_debug(journal, tmp):
         stop(rig, journal, "debug")
 
     check(all(all(k in e for k in FIELDS) for e in journal.entries),
-          "debug: every entry has MESSAGE, PRIORITY, CODE_FILE/LINE and every SATMC_ field")
+          "debug: every entry has MESSAGE, PRIORITY, CODE_FILE/LINE/FUNC and every SATMC_ field")
+    check(not journal.duplicates, "debug: no field twice in one entry (%s)"
+          % sorted({k for f in journal.duplicates for k, _ in f if [x for x, _ in f].count(k) > 1}))
     check(journal.via_memfd == 0, "debug: small entries come as datagrams, not memfds")
     check(all(e.get("PRIORITY", "") in "01234567" and len(e.get("PRIORITY", "")) == 1
               for e in journal.entries), "debug: PRIORITY is one syslog digit everywhere")
@@ -239,14 +241,17 @@ def test_debug(journal, tmp):
           "startup entry: MESSAGE names the address and bus (%r)" % startup["MESSAGE"])
     check((startup["SATMC_NETFN"], startup["SATMC_CMD"], startup["SATMC_REASON"]) == ("", "", ""),
           "startup entry: per-frame fields empty")
-    check(startup["CODE_FILE"].endswith("manager.c") and startup["CODE_LINE"].isdigit(),
-          "startup entry: CODE_FILE/CODE_LINE point at manager.c")
+    check(startup["CODE_FILE"].endswith("manager.c") and startup["CODE_LINE"].isdigit()
+          and startup.get("CODE_FUNC") == "manager_start",
+          "startup entry: CODE_FILE/LINE/FUNC point at the caller, manager_start() in manager.c")
 
     check(dropped["PRIORITY"] == "7", "dropped frame: PRIORITY=7 (debug)")
     check(dropped["MESSAGE"] == "Dropped %d-byte frame: data-checksum" % n,
           "dropped frame: MESSAGE %r" % dropped["MESSAGE"])
     check((dropped["SATMC_NETFN"], dropped["SATMC_CMD"]) == ("", ""),
           "dropped frame: SATMC_NETFN/SATMC_CMD empty (not decoded)")
+    check(dropped.get("CODE_FUNC") == "manager_handle_frame",
+          "dropped frame: CODE_FUNC=manager_handle_frame (got %s)" % dropped.get("CODE_FUNC"))
 
     check(handled["PRIORITY"] == "7", "handled request: PRIORITY=7 (debug)")
     check((handled["SATMC_NETFN"], handled["SATMC_CMD"]) == ("0x06", "0x01"),
