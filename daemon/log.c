@@ -72,7 +72,9 @@ static void emit(int level, int error, const char *file, int line, const char *f
                  const struct log_frame *f, const char *msg) {
         if (stderr_is_journal()) {
                 /* Structured: journalctl -u satmcd@ipmb-0 SATMC_NETFN=0x06 finds them. Fields
-                 * that do not apply are sent empty, so every entry has the same shape. */
+                 * that do not apply are sent empty, so every entry has the same shape. ERRNO is
+                 * the exception: journal-fields(7) has it only when there is an error, and
+                 * ERRNO=0 on every entry would make "journalctl ERRNO=0" match them all. */
                 char netfn[8] = "", cmd[8] = "", addr[8] = "";
 
                 if (f && f->netfn >= 0)
@@ -84,12 +86,13 @@ static void emit(int level, int error, const char *file, int line, const char *f
                 (void) sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level,
                                        "CODE_FILE=%s", file, "CODE_LINE=%d", line,
                                        "CODE_FUNC=%s", func,
-                                       "ERRNO=%d", error,
                                        "SATMC_BUS=%s", context.bus,
                                        "SATMC_ADDRESS=%s", addr,
                                        "SATMC_NETFN=%s", netfn,
                                        "SATMC_CMD=%s", cmd,
                                        "SATMC_REASON=%s", f && f->reason ? f->reason : "",
+                                       /* Last: a NULL format here ends the list. */
+                                       error > 0 ? "ERRNO=%d" : NULL, error,
                                        NULL);
                 return;
         }

@@ -13,7 +13,8 @@ Device ID sent to it:
     entry with SATMC_REASON=data-checksum and a handled-request entry with SATMC_NETFN=0x06,
     SATMC_CMD=0x01 (priority 7), every entry with SATMC_BUS (the bus socket) and
     SATMC_ADDRESS=0x72, CODE_FILE/LINE/FUNC of the caller and no field twice; a refused reload
-    (config file gone) logs priority 3 with ERRNO=2; nothing of this is written as text to stderr;
+    (config file gone) logs priority 3 with ERRNO=2, entries with no error carry no ERRNO;
+    nothing of this is written as text to stderr;
   - log-level info: the startup entry arrives, no per-frame entry does;
   - JOURNAL_STREAM naming another socket: no datagram at all, the text goes to stderr.
 Skips (77) when a mount namespace cannot be made (not root / no CAP_SYS_ADMIN)."""
@@ -264,6 +265,9 @@ def test_debug(journal, tmp):
 
     check(failed["PRIORITY"] == "3" and failed.get("ERRNO") == "2",
           "failed reload: PRIORITY=3, ERRNO=2 (got %s, %s)" % (failed["PRIORITY"], failed.get("ERRNO")))
+    check(all("ERRNO" not in e for e in journal.entries if e is not failed),
+          "entries without an error carry no ERRNO (%d do)"
+          % sum("ERRNO" in e for e in journal.entries if e is not failed))
 
     check("satmcd answering" not in text and "Dropped" not in text and "Failed to read" not in text,
           "debug: no log text on stderr when it is the journal stream")
