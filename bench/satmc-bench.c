@@ -2,14 +2,17 @@
 /*
  * satmc-bench: drive N Get Device ID requests through the emulated I2C bus to a real satmcd and
  * print what every later change is compared against: requests per second, round-trip p50/p99,
- * satmcd's CPU time per request (from /proc/PID/schedstat), its RSS, and how often it woke up
- * while idle (context switches over a quiet interval).
+ * satmcd's CPU time per request (all its threads, and its event loop thread alone), its RSS
+ * (after the run, peak, and after the idle interval), and how often it woke up while idle
+ * (context switches of all its threads over a quiet interval). --oneline prints the same
+ * figures as one line of key=value pairs for scripts (bench/sensors-bench.sh).
  *
  * It starts its own satmc-i2c-bus and satmcd, waits for satmcd's READY=1 on a NOTIFY_SOCKET it
  * owns, and sends one request at a time, as a BMC does. Requests rotate over several requester
  * addresses so every one is a fresh request for satmcd (no replay-cache hits): the figures are
  * the full decode → dispatch → encode → send path.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -38,7 +41,7 @@ extern char **environ;
 struct options {
         const char *satmcd, *bus, *config;
         unsigned n, requesters, idle_ms;
-        bool pin;
+        bool pin, oneline;
 };
 
 static uint64_t now_ns(void) {
@@ -52,8 +55,20 @@ static int cmp_u64(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-/* Nanoseconds on CPU summed over every thread of pid. */
-static uint64_t cpu_ns(pid_t pid) {
+/* Nanoseconds on CPU of the whole process pid: every thread, also those that have exited
+ * (satmcd replaces a sensor worker stuck in a hung read). */
+static uint64_t process_cpu_ns(pid_t pid) {
+        struct timespec ts;
+        clockid_t clk;
+
+        if (clock_getcpuclockid(pid, &clk) != 0 || clock_gettime(clk, &ts) < 0)
+                return 0;
+        return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+/* Nanoseconds on CPU of pid's main thread (satmcd's event loop) alone: /proc/PID/schedstat is
+ * per thread, not per process. */
+static uint64_t main_thread_cpu_ns(pid_t pid) {
         char path[64];
         unsigned long long ns = 0;
         FILE *f;
@@ -68,13 +83,13 @@ static uint64_t cpu_ns(pid_t pid) {
         return ns;
 }
 
-/* A field from /proc/PID/status, e.g. "VmRSS:" or "voluntary_ctxt_switches:". */
-static long status_field(pid_t pid, const char *name) {
+/* A field from /proc/PID/FILE, e.g. status "VmRSS:" or "voluntary_ctxt_switches:". */
+static long proc_field(pid_t pid, const char *file, const char *name) {
         char path[64], line[256];
         long v = -1;
         FILE *f;
 
-        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
         f = fopen(path, "re");
         if (!f)
                 return -1;
@@ -87,9 +102,54 @@ static long status_field(pid_t pid, const char *name) {
         return v;
 }
 
-static long wakeups(pid_t pid) {
-        return status_field(pid, "voluntary_ctxt_switches:") +
-               status_field(pid, "nonvoluntary_ctxt_switches:");
+static long status_field(pid_t pid, const char *name) {
+        return proc_field(pid, "status", name);
+}
+
+/* Context switches of pid's threads: each thread's status counts its own. A thread that exists
+ * at both snapshots counts its difference, a new one all of its own; one that has exited
+ * since the first snapshot is lost (satmcd replaces a sensor worker stuck in a hung read). */
+#define TIDS_MAX 64
+struct switches {
+        unsigned n;
+        pid_t tid[TIDS_MAX];
+        long count[TIDS_MAX];
+};
+
+static void switches_snapshot(pid_t pid, struct switches *ret) {
+        char path[64];
+        struct dirent *de;
+        DIR *d;
+
+        ret->n = 0;
+        snprintf(path, sizeof(path), "/proc/%d/task", (int) pid);
+        d = opendir(path);
+        if (!d)
+                return;
+        while ((de = readdir(d)) && ret->n < TIDS_MAX) {
+                pid_t tid = (pid_t) strtol(de->d_name, NULL, 10);
+
+                if (tid <= 0)
+                        continue;
+                ret->tid[ret->n] = tid;
+                ret->count[ret->n++] = status_field(tid, "voluntary_ctxt_switches:") +
+                                       status_field(tid, "nonvoluntary_ctxt_switches:");
+        }
+        closedir(d);
+}
+
+static long switches_between(const struct switches *a, const struct switches *b) {
+        long sum = 0;
+
+        for (unsigned i = 0; i < b->n; i++) {
+                long before = 0;
+
+                for (unsigned j = 0; j < a->n; j++)
+                        if (a->tid[j] == b->tid[i])
+                                before = a->count[j];
+                sum += b->count[i] - before;
+        }
+        return sum;
 }
 
 static pid_t spawn(char *const argv[], char *const envp[]) {
@@ -121,10 +181,12 @@ static int run(const struct options *o) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct timeval tv = { .tv_sec = 10 };
         uint8_t addrs7[64], frame[TRANSPORT_FRAME_MAX], reply[TRANSPORT_FRAME_MAX];
-        uint64_t *lat, t0 = 0, t1, c0 = 0, c1;
+        uint64_t *lat, t0 = 0, t1, c0 = 0, c1, m0 = 0, m1;
         Transport *t = NULL;
         pid_t bus, daemon;
-        long w0, w1, rss;
+        struct switches w0, w1;
+        long rss, hwm, rss_idle, anon, pss, threads;
+        double rate, p50, p99, p999, max, cpu, cpu_main;
         int nfd, r;
 
         if (!mkdtemp(dir))
@@ -176,7 +238,8 @@ static int run(const struct options *o) {
                 uint64_t start;
 
                 if (i == warm) {
-                        c0 = cpu_ns(daemon);
+                        c0 = process_cpu_ns(daemon);
+                        m0 = main_thread_cpu_ns(daemon);
                         t0 = now_ns();
                 }
                 start = now_ns();
@@ -205,23 +268,53 @@ static int run(const struct options *o) {
                         lat[i - warm] = now_ns() - start;
         }
         t1 = now_ns();
-        c1 = cpu_ns(daemon);
+        c1 = process_cpu_ns(daemon);
+        m1 = main_thread_cpu_ns(daemon);
         rss = status_field(daemon, "VmRSS:");
+        hwm = status_field(daemon, "VmHWM:");
+        threads = status_field(daemon, "Threads:");
 
         /* Let satmcd finish the last request and go back to epoll_wait before counting. */
         usleep(100 * 1000);
-        w0 = wakeups(daemon);
+        switches_snapshot(daemon, &w0);
         usleep(o->idle_ms * 1000);
-        w1 = wakeups(daemon);
+        switches_snapshot(daemon, &w1);
+        rss_idle = status_field(daemon, "VmRSS:");
+        /* Most of the RSS is shared library pages (file-backed, shared with every process that
+         * maps the same library, and mapped 64 KiB at a time by fault-around): the anonymous
+         * part and the proportional set size say what satmcd itself costs. */
+        anon = status_field(daemon, "RssAnon:");
+        pss = proc_field(daemon, "smaps_rollup", "Pss:");
+        /* The peak may have come during the idle interval (a sensor worker restarted). */
+        hwm = status_field(daemon, "VmHWM:");
 
         qsort(lat, o->n, sizeof(*lat), cmp_u64);
-        printf("requests        %u (Get Device ID, %u requesters, one at a time)\n", o->n, o->requesters);
-        printf("rate            %.0f req/s\n", o->n / ((t1 - t0) / 1e9));
-        printf("rtt p50         %.1f us\n", lat[o->n / 2] / 1e3);
-        printf("rtt p99         %.1f us\n", lat[(size_t) (o->n * 0.99)] / 1e3);
-        printf("satmcd cpu      %.2f us/request\n", (c1 - c0) / 1e3 / o->n);
-        printf("satmcd rss      %ld KiB\n", rss);
-        printf("idle wake-ups   %ld in %u ms\n", w1 - w0, o->idle_ms);
+        rate = o->n / ((t1 - t0) / 1e9);
+        p50 = lat[o->n / 2] / 1e3;
+        p99 = lat[(size_t) (o->n * 0.99)] / 1e3;
+        p999 = lat[(size_t) (o->n * 0.999)] / 1e3;
+        max = lat[o->n - 1] / 1e3;
+        cpu = (c1 - c0) / 1e3 / o->n;
+        cpu_main = (m1 - m0) / 1e3 / o->n;
+        if (o->oneline)
+                printf("requests=%u rate=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f cpu_us=%.2f cpu_main_us=%.2f "
+                       "rss_kib=%ld hwm_kib=%ld rss_idle_kib=%ld anon_kib=%ld pss_kib=%ld threads=%ld "
+                       "wakeups=%ld idle_ms=%u\n", o->n, rate, p50, p99, p999, max, cpu, cpu_main, rss, hwm,
+                       rss_idle, anon, pss, threads, switches_between(&w0, &w1), o->idle_ms);
+        else {
+                printf("requests        %u (Get Device ID, %u requesters, one at a time)\n", o->n, o->requesters);
+                printf("rate            %.0f req/s\n", rate);
+                printf("rtt p50         %.1f us\n", p50);
+                printf("rtt p99         %.1f us\n", p99);
+                printf("rtt p99.9, max  %.1f us, %.1f us\n", p999, max);
+                printf("satmcd cpu      %.2f us/request (all threads; event loop thread %.2f)\n", cpu, cpu_main);
+                printf("satmcd rss      %ld KiB after the run, %ld KiB peak, %ld KiB after idling\n", rss, hwm, rss_idle);
+                printf("satmcd memory   %ld KiB anonymous, %ld KiB PSS after idling\n", anon, pss);
+                printf("satmcd threads  %ld\n", threads);
+                printf("idle wake-ups   %ld in %u ms (all threads)\n", switches_between(&w0, &w1),
+                       o->idle_ms);
+        }
+        fflush(stdout);
 
         free(lat);
         transport_free(t);
@@ -244,13 +337,14 @@ int main(int argc, char **argv) {
                 { "requesters", required_argument, NULL, 'r' },
                 { "idle-ms", required_argument, NULL, 'i' },
                 { "pin", no_argument, NULL, 'p' },
+                { "oneline", no_argument, NULL, '1' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
         struct options o = { .n = 20000, .requesters = 8, .idle_ms = 2000 };
         int c;
 
-        while ((c = getopt_long(argc, argv, "s:b:c:n:r:i:ph", longopts, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "s:b:c:n:r:i:p1h", longopts, NULL)) >= 0)
                 switch (c) {
                 case 's': o.satmcd = optarg; break;
                 case 'b': o.bus = optarg; break;
@@ -259,9 +353,10 @@ int main(int argc, char **argv) {
                 case 'r': o.requesters = (unsigned) strtoul(optarg, NULL, 0); break;
                 case 'i': o.idle_ms = (unsigned) strtoul(optarg, NULL, 0); break;
                 case 'p': o.pin = true; break;
+                case '1': o.oneline = true; break;
                 default:
                         fprintf(stderr, "usage: satmc-bench --satmcd PATH --bus PATH --config FILE "
-                                        "[-n N] [--requesters K] [--idle-ms MS] [--pin]\n");
+                                        "[-n N] [--requesters K] [--idle-ms MS] [--pin] [--oneline]\n");
                         return c == 'h' ? 0 : 2;
                 }
         if (!o.satmcd || !o.bus || !o.config || o.n < 100 || o.requesters < 1 || o.requesters > 64) {
