@@ -78,7 +78,8 @@ void sdr_repository_changed(struct sdr_repository *r);
  * Get Device ID's "additional device support" byte: [identity] device-support, plus FRU
  * inventory when [fru.0] exists, plus "sensor device" when device SDRs are served (the Device
  * SDR commands are sensor device commands; ipmitool needs this bit beside "provides device
- * SDRs" to use them, and refuses `sdr list` otherwise).
+ * SDRs" to use them, and refuses `sdr list` otherwise), plus "IPMB event generator" when there
+ * are sensors (they send Platform Event Messages).
  */
 uint8_t sdr_device_support(const struct satmc_config *config, bool provides_device_sdrs);
 

@@ -2,9 +2,13 @@
 /*
  * The dispatcher and every handler behind it, fed from the wire: the input is an IPMB frame
  * handed to manager_handle_frame() exactly as the transport would. A fake transport checks
- * every response satmcd sends: it must decode as a well-formed response to our requester.
- * Byte 0 of the input picks the frame limit (32 or 128) so both paths are explored.
+ * every frame satmcd sends: a well-formed response to our requester, or a well-formed Platform
+ * Event Message request to the event receiver.
+ * Byte 0 of the input picks the frame limit (bit 0: 32 or 128) so both paths are explored; with
+ * bit 1 set, byte 1 is first given to sensor 1 as a new raw reading (crossing thresholds, so
+ * that the sensor event commands and the event sender have state to work on).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -24,7 +28,18 @@ static int check_send(Transport *t, const uint8_t *frame, size_t len) {
         struct check_transport *c = (struct check_transport *) t;
         struct ipmb_response rsp;
 
-        if (len < 1 || ipmb_decode_response(frame, len, frame[0], c->max_msg_len, &rsp) != IPMB_OK)
+        struct ipmb_request req;
+
+        if (len < 1)
+                abort();
+        if (ipmb_decode_request(frame, len, frame[0], c->max_msg_len, &req) == IPMB_OK) {
+                /* satmcd's only requests: events, 5..7 bytes, EvMRev 0x04. */
+                if (req.netfn != 0x04 || req.cmd != 0x02 || req.rq_sa != 0x72 ||
+                    req.data_len < 5 || req.data_len > 7 || req.data[0] != 0x04)
+                        abort();
+                return 0;
+        }
+        if (ipmb_decode_response(frame, len, frame[0], c->max_msg_len, &rsp) != IPMB_OK)
                 abort();
         if (rsp.data_len > 0 && rsp.cc != 0)
                 abort();        /* error responses carry no data */
@@ -43,19 +58,27 @@ static const struct transport_ops check_ops = {
         .free = check_free,
 };
 
-static Manager *fuzz_manager(size_t max_msg_len, struct check_transport *t) {
-        struct satmc_config *c = calloc(1, sizeof(*c));
-        Manager *m = NULL;
+/* Two sensors, signed and unsigned raw. No FRU device and no state directory: the fuzzer does
+ * no file I/O (the FRU commands have their own target). */
+static const char config_text[] =
+        "[mc]\naddress = 0x72\nevent-queue-length = 8\n"
+        "[identity]\nfirmware-version = 1.00\nmanufacturer-id = 0xA015\nproduct-id = 1\n"
+        "guid = 01234567-89ab-cdef-0011-223344556677\naux-firmware-revision = 0x00000001\n"
+        "[sensor.0]\nname = Temp\ntype = temperature\nrange = -40..125\n"
+        "lower-critical = -10\nupper-non-critical = 60\nupper-critical = 85\n"
+        "upper-non-recoverable = 100\nhysteresis = 2\n"
+        "[sensor.1]\nname = Fan\ntype = fan\nrange = 0..20000\nlower-critical = 1000\n";
 
-        if (!c)
+static Manager *fuzz_manager(size_t max_msg_len, struct check_transport *t) {
+        struct satmc_config *c = NULL;
+        Manager *m = NULL;
+        FILE *in;
+
+        in = fmemopen((void *) config_text, sizeof(config_text) - 1, "r");
+        if (!in || config_load_from_file(in, "fuzz.ini", NULL, &c) < 0)
                 abort();
-        c->address = 0x72;
+        fclose(in);
         c->max_msg_len = (uint32_t) max_msg_len;
-        c->event_receiver = 0x20;
-        c->event_queue_length = 64;
-        c->duplicate_window_ms = 5000;
-        c->identity.manufacturer_id = 0xA015;
-        c->identity.has_aux_fw_rev = true;
         if (manager_new(c, &m) < 0)
                 abort();
         t->t.ops = &check_ops;
@@ -75,7 +98,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (size < 1)
                 return 0;
+        Manager *m = data[0] & 1 ? m128 : m32;
+        size_t skip = 1;
 
-        manager_handle_frame(data[0] & 1 ? m128 : m32, data + 1, size - 1);
+        if ((data[0] & 2) && size >= 2) {
+                sensor_set_reading(sensor_set_find(m->sensors, 1), true, data[1]);
+                skip = 2;
+        }
+        manager_handle_frame(m, data + skip, size - skip);
         return 0;
 }
