@@ -17,6 +17,7 @@
 #include <syslog.h>
 
 #include "config.h"
+#include "config-sensor-source.h"
 #include "log.h"
 #include "macro.h"
 #include "protocol/ipmb-frame.h"
@@ -811,48 +812,10 @@ bad:
         return -EINVAL;
 }
 
-/* "file:PATH[:SCALE]" or none. A last ":" followed by a number is the scale, so a path that
- * itself ends in ":<number>" needs an explicit ":1". */
+/* none, file:, gpio: or smbus: (daemon/config-sensor-source.c has the grammars). */
 static int parse_sensor_source(const struct config_key *k, const char *value, void *dest,
                                char *reason) {
-        __typeof__(((struct sensor_config *) NULL)->source) *src = dest;
-        _cleanup_free_ char *path = NULL;
-        const char *colon;
-        double scale = 1.0;
-
-        if (strcmp(value, "none") == 0) {
-                free(src->path);
-                src->path = NULL;
-                src->scale = 1.0;
-                return 0;
-        }
-        if (strncmp(value, "file:", 5) != 0 || value[5] != '/')
-                goto bad;
-        path = strdup(value + 5);
-        if (!path) {
-                snprintf(reason, REASON_MAX, "out of memory");
-                return -ENOMEM;
-        }
-        colon = strrchr(path, ':');
-        if (colon && parse_double(colon + 1, &scale) == 0) {
-                if (scale == 0) {
-                        snprintf(reason, REASON_MAX, "source \"%s\": the scale must not be 0",
-                                 value);
-                        return -EINVAL;
-                }
-                path[colon - path] = '\0';
-        } else
-                scale = 1.0;
-        if (path[1] == '\0')
-                goto bad;
-        free(src->path);
-        src->path = TAKE_PTR(path);
-        src->scale = scale;
-        return 0;
-bad:
-        snprintf(reason, REASON_MAX, "source \"%s\" must be file:/ABSOLUTE/PATH[:SCALE] or none",
-                 value);
-        return -EINVAL;
+        return sensor_source_parse(value, dest, reason, REASON_MAX);
 }
 
 static int parse_threshold(const struct config_key *k, const char *value, void *dest,
@@ -1046,8 +1009,9 @@ static const struct config_key sensor_keys[] = {
           "LO..HI in engineering units that the raw byte covers (M, B and exponents are solved "
           "for it)" },
         { "sensor.0", "source", parse_sensor_source, S(source), "none", 0, 0,
-          "file:/PATH[:SCALE]: a number read from the file, times SCALE (e.g. 0.001 for hwmon "
-          "millidegrees); none: reading unavailable" },
+          "file:/PATH[:SCALE] (a number in the file, times SCALE), gpio:CHIP:LINE[:active-low] "
+          "(level 0 or 1), smbus:BUS:ADDR:REG[:WIDTH][:signed][:SCALE] (WIDTH byte, word or "
+          "word-be), or none" },
         { "sensor.0", "lower-non-critical", parse_threshold, S(thresholds[SENSOR_THR_LNC]),
           "none", 0, 0, "lower non-critical threshold, engineering units, or none" },
         { "sensor.0", "lower-critical", parse_threshold, S(thresholds[SENSOR_THR_LCR]),
@@ -1639,7 +1603,7 @@ struct satmc_config *config_free(struct satmc_config *c) {
         }
         for (size_t i = 0; i < CONFIG_SENSOR_MAX; i++) {
                 free(c->sensor[i].name);
-                free(c->sensor[i].source.path);
+                sensor_source_config_clear(&c->sensor[i].source);
         }
         free(c);
         return NULL;

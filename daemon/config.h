@@ -83,7 +83,43 @@ struct fru_config {
         size_t multirecord_len;
 };
 
-/* One [sensor.N] section: a threshold sensor read from a file. */
+/* Where a sensor's reading comes from (source = ..., daemon/config-sensor-source.c). */
+enum sensor_source_kind {
+        SENSOR_SOURCE_NONE,             /* reading always unavailable */
+        SENSOR_SOURCE_FILE,             /* a number in a file (sysfs hwmon) */
+        SENSOR_SOURCE_GPIO,             /* one GPIO line's logical level, 0 or 1 */
+        SENSOR_SOURCE_SMBUS,            /* an SMBus register: Read Byte/Word Data */
+};
+
+enum smbus_width {
+        SMBUS_WIDTH_BYTE,               /* Read Byte Data */
+        SMBUS_WIDTH_WORD,               /* Read Word Data, low byte first (as SMBus sends it) */
+        SMBUS_WIDTH_WORD_BE,            /* Read Word Data, high byte first (LM75, TMP102, ...) */
+};
+
+/* Only the member of kind is meaningful; the others keep their defaults. */
+struct sensor_source_config {
+        enum sensor_source_kind kind;
+        struct {
+                char *path;
+                double scale;           /* value = number in the file * scale */
+        } file;
+        struct {
+                char *chip;             /* name, path, label or number (gpiod_chip_open_lookup) */
+                unsigned line;          /* offset on the chip */
+                bool active_low;        /* value = 1 when the line is low */
+        } gpio;
+        struct {
+                unsigned bus;           /* /dev/i2c-BUS */
+                uint8_t address;        /* 7-bit, 0x08..0x77 */
+                uint8_t reg;
+                enum smbus_width width;
+                bool is_signed;         /* two's complement of the width */
+                double scale;           /* value = register * scale */
+        } smbus;
+};
+
+/* One [sensor.N] section: a threshold sensor read from a source. */
 struct sensor_config {
         bool present;                   /* the section has at least one key */
         unsigned line;                  /* of its first key, for messages */
@@ -93,10 +129,7 @@ struct sensor_config {
         struct {
                 double lo, hi;          /* engineering units */
         } range;
-        struct {
-                char *path;             /* NULL = no source: reading always unavailable */
-                double scale;           /* value = number in the file * scale */
-        } source;
+        struct sensor_source_config source;
         double thresholds[_SENSOR_THR_MAX];     /* engineering units; NaN = none */
         double hysteresis;              /* engineering units, >= 0 */
         uint32_t poll_ms;

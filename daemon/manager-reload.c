@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config-sensor-source.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -81,8 +82,8 @@ static bool sensors_layout_changed(const struct satmc_config *o, const struct sa
                         continue;
                 if (!streq_null(a->name, b->name) || a->sensor_type != b->sensor_type ||
                     a->unit != b->unit || a->range.lo != b->range.lo ||
-                    a->range.hi != b->range.hi || !streq_null(a->source.path, b->source.path) ||
-                    a->source.scale != b->source.scale || a->poll_ms != b->poll_ms)
+                    a->range.hi != b->range.hi ||
+                    !sensor_source_config_equal(&a->source, &b->source) || a->poll_ms != b->poll_ms)
                         return true;
                 for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
                         if (isnan(a->thresholds[t]) != isnan(b->thresholds[t]))

@@ -15,11 +15,11 @@
 #include "log.h"
 #include "macro.h"
 #include "sdr-repo.h"
+#include "sensor-source.h"
 #include "sensors.h"
 
 #define SENSORS_STATE_FILE      "sensors.state"
 #define SENSORS_STATE_TMP       "sensors.state.tmp"
-#define SENSOR_READ_MAX         64      /* a number in a sysfs file is far shorter */
 /* A read that has not returned after this long is taken as hung (see sensor_set_watchdog()). */
 #define SENSOR_READ_HUNG_USEC   (2 * 1000000ULL)
 /* ...and is not tried again for this long, so that it does not stall the others every poll. */
@@ -336,48 +336,6 @@ void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw) {
 
 /* ---- the worker thread ---- */
 
-static void close_fd_cleanup(void *p) {
-        safe_close(*(int *) p);
-}
-
-/* Open, read, parse. Cancellation is allowed only while blocked in open() or read(). */
-static int read_source(const char *path, double scale, double *ret) {
-        char buf[SENSOR_READ_MAX + 1], *end;
-        int fd = -EBADF;
-        /* volatile: pthread_cleanup_push() may be setjmp() underneath. */
-        volatile int r = 0;
-        volatile ssize_t n = 0;
-        double v;
-
-        pthread_cleanup_push(close_fd_cleanup, &fd);
-        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                r = -errno;
-        else {
-                n = read(fd, buf, SENSOR_READ_MAX);
-                if (n < 0)
-                        r = -errno;
-        }
-        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-        pthread_cleanup_pop(0);
-        fd = safe_close(fd);
-        if (r < 0)
-                return r;
-
-        buf[n] = '\0';
-        errno = 0;
-        v = strtod(buf, &end);
-        if (end == buf || errno || !isfinite(v))
-                return -EBADMSG;
-        while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-                end++;
-        if (*end)
-                return -EBADMSG;
-        *ret = v * scale;
-        return 0;
-}
-
 static uint64_t now_usec(void) {
         struct timespec ts;
 
@@ -402,14 +360,14 @@ static void *worker(void *userdata) {
                 res.slot = s->queue[s->queue_head];
                 s->queue_head = (s->queue_head + 1) % s->n;
                 s->queue_len--;
-                /* Source path and scale never change while the set lives (a reload only
-                 * touches thresholds and hysteresis, on the loop thread). */
+                /* The source never changes while the set lives (a reload only touches
+                 * thresholds and hysteresis, on the loop thread). */
                 c = s->sensors[res.slot].config;
                 s->busy_slot = (int) res.slot;
                 s->busy_since = now_usec();
                 pthread_mutex_unlock(&s->lock);
 
-                res.error = read_source(c->source.path, c->source.scale, &res.value);
+                res.error = sensor_source_read(&c->source, &res.value);
 
                 pthread_mutex_lock(&s->lock);
                 s->busy_slot = -1;
@@ -423,26 +381,27 @@ static void *worker(void *userdata) {
 }
 
 static void sensor_apply_result(struct sensor *sn, const struct sensor_result *res) {
+        char what[160];                 /* the source, for messages: a path, a line, a register */
         uint8_t raw;
 
         sn->in_flight = false;
         if (res->error < 0) {
                 /* Once per failure, not per poll: a missing file would flood the log. */
+                (void) sensor_source_describe(&sn->config->source, what, sizeof(what));
                 if (!sn->failed && res->error == -EBADMSG)
                         log_warning("Sensor %u \"%s\": %s does not hold a number; reading "
-                                    "unavailable until it does.", sn->number, sn->name,
-                                    sn->config->source.path);
+                                    "unavailable until it does.", sn->number, sn->name, what);
                 else if (!sn->failed)
                         log_warning_errno(res->error, "Sensor %u \"%s\": cannot read %s (%m); "
                                           "reading unavailable until it can.", sn->number,
-                                          sn->name, sn->config->source.path);
+                                          sn->name, what);
                 sn->failed = true;
                 sensor_set_reading(sn, false, 0);
                 return;
         }
         if (sn->failed)
                 log_info("Sensor %u \"%s\": %s readable again.", sn->number, sn->name,
-                         sn->config->source.path);
+                         sensor_source_describe(&sn->config->source, what, sizeof(what)));
         sn->failed = false;
         /* A value outside the range reads as the end code: the sensor is pinned, not absent. */
         (void) sensor_linear_to_raw(&sn->linear, res->value, &raw);
@@ -716,7 +675,7 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_di
                         return r;
         }
         for (unsigned i = 0; i < s->n; i++)
-                polled += !!s->sensors[i].config->source.path;
+                polled += s->sensors[i].config->source.kind != SENSOR_SOURCE_NONE;
         if (polled == 0)
                 return 0;       /* nothing to read: no thread */
 
@@ -735,7 +694,7 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_di
         for (unsigned i = 0; i < s->n; i++) {
                 struct sensor *sn = &s->sensors[i];
 
-                if (!sn->config->source.path)
+                if (sn->config->source.kind == SENSOR_SOURCE_NONE)
                         continue;       /* no source: reading unavailable, nothing to poll */
                 /* First reading at once; 1 ms accuracy keeps the poll period honest. */
                 r = sd_event_add_time_relative(event, &sn->timer, CLOCK_MONOTONIC, 0, 1000,

@@ -354,6 +354,7 @@ static const char *const bad_cases[] = {
         "bad-only-comments",
         "bad-fru",
         "bad-sensor",
+        "bad-sensor-source",
 };
 
 static void test_bad(void **state) {
@@ -532,13 +533,47 @@ static uint64_t get_s0_type(const struct satmc_config *c) { return c->sensor[0].
 static uint64_t get_s0_unit(const struct satmc_config *c) {
         return config_sensor_unit(&c->sensor[0]);
 }
-/* The scale in millionths, or 0 for no source. */
+/* The file's scale in millionths, or 0 for no file source. */
 static uint64_t get_s0_scale(const struct satmc_config *c) {
-        return c->sensor[0].source.path ? (uint64_t) (c->sensor[0].source.scale * 1e6 + 0.5) : 0;
+        const struct sensor_source_config *src = &c->sensor[0].source;
+
+        return src->kind == SENSOR_SOURCE_FILE ? (uint64_t) (src->file.scale * 1e6 + 0.5) : 0;
 }
 static uint64_t get_s0_path_len(const struct satmc_config *c) {
-        return c->sensor[0].source.path ? strlen(c->sensor[0].source.path) : 0;
+        const struct sensor_source_config *src = &c->sensor[0].source;
+
+        return src->kind == SENSOR_SOURCE_FILE ? strlen(src->file.path) : 0;
 }
+static uint64_t get_s0_kind(const struct satmc_config *c) { return c->sensor[0].source.kind; }
+/* A GPIO source as line | active-low << 16 | chip length << 20; 0 for another kind. */
+static uint64_t get_s0_gpio(const struct satmc_config *c) {
+        const struct sensor_source_config *src = &c->sensor[0].source;
+
+        if (src->kind != SENSOR_SOURCE_GPIO)
+                return 0;
+        return src->gpio.line | (uint64_t) src->gpio.active_low << 16 |
+               (uint64_t) strlen(src->gpio.chip) << 20;
+}
+/* "gpio:INT34C5:00:5": the chip keeps its colon. */
+static uint64_t get_s0_gpio_chip_is_acpi(const struct satmc_config *c) {
+        return c->sensor[0].source.kind == SENSOR_SOURCE_GPIO &&
+               strcmp(c->sensor[0].source.gpio.chip, "INT34C5:00") == 0;
+}
+/* An SMBus source as bus << 32 | address << 24 | register << 16 | width << 8 | signed. */
+static uint64_t get_s0_smbus(const struct satmc_config *c) {
+        const struct sensor_source_config *src = &c->sensor[0].source;
+
+        if (src->kind != SENSOR_SOURCE_SMBUS)
+                return 0;
+        return (uint64_t) src->smbus.bus << 32 | (uint64_t) src->smbus.address << 24 |
+               (uint64_t) src->smbus.reg << 16 | (uint64_t) src->smbus.width << 8 |
+               src->smbus.is_signed;
+}
+/* The SMBus scale in units of 1e-8 (1/256 = 390625), two's complement when negative. */
+static uint64_t get_s0_smbus_scale(const struct satmc_config *c) {
+        return (uint64_t) (int64_t) llround(c->sensor[0].source.smbus.scale * 1e8);
+}
+
 static uint64_t get_s0_ucr_none(const struct satmc_config *c) {
         return isnan(c->sensor[0].thresholds[SENSOR_THR_UCR]);
 }
@@ -580,6 +615,21 @@ struct value_case {
 #define AUX_BAD(v)              BAD("identity", "aux-firmware-revision", v, \
                                     "aux-firmware-revision \"" v "\" must be a 32-bit number " \
                                     "such as 0x01020304, or none")
+
+#define SRC_BAD(v, reason)      BAD("sensor.0", "source", v, reason)
+#define GPIO_FORM(v)            SRC_BAD(v, "source \"" v "\" must be gpio:CHIP:LINE[:active-low]")
+#define GPIO_END(v, last)       SRC_BAD(v, "source \"" v "\" must end in :LINE or " \
+                                        ":LINE:active-low, not \":" last "\"")
+#define SMBUS_GRAMMAR           "smbus:BUS:ADDR:REG[:byte|word|word-be][:signed][:SCALE]"
+#define SMBUS_FORM(v)           SRC_BAD(v, "source \"" v "\" must be " SMBUS_GRAMMAR)
+#define SMBUS_ORDER(v, field)   SRC_BAD(v, "smbus field \"" field "\" repeated or out of " \
+                                        "order: " SMBUS_GRAMMAR)
+#define SMBUS_V(bus, addr, reg, width, sign) \
+        ((uint64_t) (bus) << 32 | (uint64_t) (addr) << 24 | (uint64_t) (reg) << 16 | \
+         (uint64_t) (width) << 8 | (sign))
+#define CHIP16                  "abcdefghijklmnop"
+#define CHIP127                 CHIP16 CHIP16 CHIP16 CHIP16 CHIP16 CHIP16 CHIP16 \
+                                "abcdefghijklmno"
 
 static const struct value_case value_cases[] = {
         OK("mc", "address", "0x10", get_address, 0x10),
@@ -762,6 +812,123 @@ static const struct value_case value_cases[] = {
         BAD("sensor.0", "source", "file:/x:0", "source \"file:/x:0\": the scale must not be 0"),
         BAD("sensor.0", "source", "file:relative",
             "source \"file:relative\" must be file:/ABSOLUTE/PATH[:SCALE] or none"),
+        BAD("sensor.0", "source", "file:", "source \"file:\" must be file:/ABSOLUTE/PATH[:SCALE] "
+            "or none"),
+        BAD("sensor.0", "source", "file:/:2", "source \"file:/:2\" must be "
+            "file:/ABSOLUTE/PATH[:SCALE] or none"),
+        OK("sensor.0", "source", "file:/x", get_s0_kind, SENSOR_SOURCE_FILE),
+        OK("sensor.0", "source", "none", get_s0_kind, SENSOR_SOURCE_NONE),
+        SRC_BAD("hwmon:temp1", "unknown source \"hwmon:temp1\" (file:, gpio:, smbus: or none)"),
+        SRC_BAD("gpio", "unknown source \"gpio\" (file:, gpio:, smbus: or none)"),
+        SRC_BAD("GPIO:gpiochip0:1", "unknown source \"GPIO:gpiochip0:1\" (file:, gpio:, smbus: "
+                "or none)"),
+
+        /* gpio:CHIP:LINE[:active-low] */
+        OK("sensor.0", "source", "gpio:gpiochip0:17", get_s0_kind, SENSOR_SOURCE_GPIO),
+        OK("sensor.0", "source", "gpio:gpiochip0:17", get_s0_gpio, 17 | 9 << 20),
+        OK("sensor.0", "source", "gpio:gpiochip0:17:active-low", get_s0_gpio,
+           17 | 1 << 16 | 9 << 20),
+        OK("sensor.0", "source", "gpio:/dev/gpiochip2:0x1f", get_s0_gpio, 31 | 14 << 20),
+        OK("sensor.0", "source", "gpio:0:017", get_s0_gpio, 17 | 1 << 20),     /* not octal */
+        OK("sensor.0", "source", "gpio:0:65535", get_s0_gpio, 65535 | 1 << 20),
+        OK("sensor.0", "source", "gpio:INT34C5:00:5:active-low", get_s0_gpio,
+           5 | 1 << 16 | 10 << 20),
+        OK("sensor.0", "source", "gpio:INT34C5:00:5", get_s0_gpio_chip_is_acpi, 1),
+        OK("sensor.0", "source", "gpio:" CHIP127 ":1", get_s0_gpio, 1 | 127 << 20),
+        GPIO_FORM("gpio:"),
+        GPIO_FORM("gpio:gpiochip0"),
+        GPIO_FORM("gpio:17"),
+        GPIO_FORM("gpio:gpiochip0:active-low"),
+        GPIO_FORM("gpio:active-low"),
+        SRC_BAD("gpio::17", "gpio chip is empty: gpio:CHIP:LINE[:active-low]"),
+        SRC_BAD("gpio::17:active-low", "gpio chip is empty: gpio:CHIP:LINE[:active-low]"),
+        GPIO_END("gpio:gpiochip0:", ""),
+        GPIO_END("gpio:gpiochip0:17:active-high", "active-high"),
+        GPIO_END("gpio:gpiochip0:17:active-low:x", "x"),
+        GPIO_END("gpio:gpiochip0:1 7", "1 7"),
+        GPIO_END("gpio:gpiochip0:-1", "-1"),
+        GPIO_END("gpio:gpiochip0:+1", "+1"),
+        GPIO_END("gpio:gpiochip0:0x", "0x"),
+        GPIO_END("gpio:gpiochip0:1.5", "1.5"),
+        SRC_BAD("gpio:gpiochip0:65536", "gpio line 65536 outside 0..65535"),
+        SRC_BAD("gpio:gpiochip0:99999999999999999999999", "gpio line 99999999999999999999999 "
+                "outside 0..65535"),
+        SRC_BAD("gpio:" CHIP127 "x:1", "gpio chip is 128 characters, at most 127"),
+        SRC_BAD("gpio:chip\x01:1", "gpio chip must be printable ASCII"),
+
+        /* smbus:BUS:ADDR:REG[:byte|word|word-be][:signed][:SCALE] */
+        OK("sensor.0", "source", "smbus:3:0x48:0x00:word:signed:0.00390625", get_s0_kind,
+           SENSOR_SOURCE_SMBUS),
+        OK("sensor.0", "source", "smbus:3:0x48:0x00:word:signed:0.00390625", get_s0_smbus,
+           SMBUS_V(3, 0x48, 0, SMBUS_WIDTH_WORD, 1)),
+        OK("sensor.0", "source", "smbus:3:0x48:0x00:word:signed:0.00390625", get_s0_smbus_scale,
+           390625),
+        OK("sensor.0", "source", "smbus:3:0x48:0", get_s0_smbus,
+           SMBUS_V(3, 0x48, 0, SMBUS_WIDTH_BYTE, 0)),
+        OK("sensor.0", "source", "smbus:3:0x48:0", get_s0_smbus_scale, 100000000),
+        OK("sensor.0", "source", "smbus:0:8:255", get_s0_smbus,
+           SMBUS_V(0, 0x08, 0xFF, SMBUS_WIDTH_BYTE, 0)),
+        OK("sensor.0", "source", "smbus:1:0x77:0xff:word-be", get_s0_smbus,
+           SMBUS_V(1, 0x77, 0xFF, SMBUS_WIDTH_WORD_BE, 0)),
+        OK("sensor.0", "source", "smbus:1:0x50:2:byte", get_s0_smbus,
+           SMBUS_V(1, 0x50, 2, SMBUS_WIDTH_BYTE, 0)),
+        OK("sensor.0", "source", "smbus:1:0x50:2:signed", get_s0_smbus,
+           SMBUS_V(1, 0x50, 2, SMBUS_WIDTH_BYTE, 1)),
+        OK("sensor.0", "source", "smbus:1:0x50:2:0.5", get_s0_smbus_scale, 50000000),
+        OK("sensor.0", "source", "smbus:1:0x50:2:signed:1e-3", get_s0_smbus_scale, 100000),
+        OK("sensor.0", "source", "smbus:1:0x50:2:byte:-2", get_s0_smbus_scale,
+           (uint64_t) -200000000),
+        OK("sensor.0", "source", "smbus:2147483647:0x50:0", get_s0_smbus,
+           SMBUS_V(2147483647, 0x50, 0, SMBUS_WIDTH_BYTE, 0)),
+        SMBUS_FORM("smbus:"),
+        SMBUS_FORM("smbus:3"),
+        SMBUS_FORM("smbus:3:0x48"),
+        SRC_BAD("smbus:3::0", "source \"smbus:3::0\" has an empty field: " SMBUS_GRAMMAR),
+        SRC_BAD("smbus:3:0x48:0:", "source \"smbus:3:0x48:0:\" has an empty field: "
+                SMBUS_GRAMMAR),
+        SRC_BAD("smbus:3:0x48:0::word", "source \"smbus:3:0x48:0::word\" has an empty field: "
+                SMBUS_GRAMMAR),
+        SRC_BAD("smbus:3:0x48:0:word:signed:1:x", "source \"smbus:3:0x48:0:word:signed:1:x\" has "
+                "too many fields: " SMBUS_GRAMMAR),
+        SRC_BAD("smbus:-1:0x48:0", "smbus bus \"-1\" is not a number"),
+        SRC_BAD("smbus:i2c-3:0x48:0", "smbus bus \"i2c-3\" is not a number"),
+        SRC_BAD("smbus:2147483648:0x48:0", "smbus bus 2147483648 outside 0..2147483647"),
+        SRC_BAD("smbus:99999999999999999999999:0x48:0", "smbus bus 99999999999999999999999 "
+                "outside 0..2147483647"),
+        SRC_BAD("smbus:3:0x05:0", "smbus address 0x05 outside 0x08..0x77"),
+        SRC_BAD("smbus:3:7:0", "smbus address 7 outside 0x08..0x77"),
+        SRC_BAD("smbus:3:0x78:0", "smbus address 0x78 outside 0x08..0x77"),
+        SRC_BAD("smbus:3:0xee:0", "smbus address 0xee outside 0x08..0x77; addresses are 7-bit: "
+                "did you mean 0x77?"),
+        SRC_BAD("smbus:3:0xf0:0", "smbus address 0xf0 outside 0x08..0x77"),
+        SRC_BAD("smbus:3:0x91:0", "smbus address 0x91 outside 0x08..0x77"),
+        SRC_BAD("smbus:3:0x90:0", "smbus address 0x90 outside 0x08..0x77; addresses are 7-bit: "
+                "did you mean 0x48?"),
+        SRC_BAD("smbus:3:0x1000000000000000000:0", "smbus address 0x1000000000000000000 outside "
+                "0x08..0x77"),
+        SRC_BAD("smbus:3:x48:0", "smbus address \"x48\" is not a number"),
+        SRC_BAD("smbus:3:0x48:256", "smbus register 256 outside 0x00..0xff"),
+        SRC_BAD("smbus:3:0x48:0x100", "smbus register 0x100 outside 0x00..0xff"),
+        SRC_BAD("smbus:3:0x48:r0", "smbus register \"r0\" is not a number"),
+        SRC_BAD("smbus:3:0x48:0:dword", "smbus field \"dword\" is not byte, word, word-be, signed "
+                "or a scale"),
+        SRC_BAD("smbus:3:0x48:0:Word", "smbus field \"Word\" is not byte, word, word-be, signed "
+                "or a scale"),
+        SRC_BAD("smbus:3:0x48:0:nan", "smbus field \"nan\" is not byte, word, word-be, signed or "
+                "a scale"),
+        SRC_BAD("smbus:3:0x48:0:inf", "smbus field \"inf\" is not byte, word, word-be, signed or "
+                "a scale"),
+        SRC_BAD("smbus:3:0x48:0:1e999", "smbus field \"1e999\" is not byte, word, word-be, "
+                "signed or a scale"),
+        SRC_BAD("smbus:3:0x48:0:0", "smbus scale must not be 0"),
+        SRC_BAD("smbus:3:0x48:0:word:-0.0", "smbus scale must not be 0"),
+        SMBUS_ORDER("smbus:3:0x48:0:signed:word", "word"),
+        SMBUS_ORDER("smbus:3:0x48:0:word:byte", "byte"),
+        SMBUS_ORDER("smbus:3:0x48:0:signed:signed", "signed"),
+        SMBUS_ORDER("smbus:3:0x48:0:2:signed", "signed"),
+        SMBUS_ORDER("smbus:3:0x48:0:2:word", "word"),
+        SMBUS_ORDER("smbus:3:0x48:0:2:3", "3"),
+
         OK("sensor.0", "range", "-1e6..0", get_s0_range_hi, 0),
         OK("sensor.0", "range", "0..20000", get_s0_range_hi, 20000),
         BAD("sensor.0", "range", "0..1e13", "range \"0..1e13\" cannot be expressed with 256 raw "

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+#include <byteswap.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "i2c-smbus.h"
+#include "macro.h"
+#include "sensor-source.h"
+
+#define SENSOR_READ_MAX         64      /* a number in a sysfs file is far shorter */
+
+/* Like smbus_set_ops(): one sensor thread per process, so a global keeps the calls short. */
+static const struct gpio_reader_ops *gpio_ops = &gpio_reader_libgpiod;
+static void *gpio_userdata;
+
+void sensor_source_set_gpio_ops(const struct gpio_reader_ops *ops, void *userdata) {
+        gpio_ops = ops ?: &gpio_reader_libgpiod;
+        gpio_userdata = userdata;
+}
+
+static void close_fd_cleanup(void *p) {
+        safe_close(*(int *) p);
+}
+
+/* Open, read, parse. Cancellation is allowed only while blocked in open() or read(). */
+static int read_file(const char *path, double scale, double *ret) {
+        char buf[SENSOR_READ_MAX + 1], *end;
+        int fd = -EBADF;
+        /* volatile: pthread_cleanup_push() may be setjmp() underneath. */
+        volatile int r = 0;
+        volatile ssize_t n = 0;
+        double v;
+
+        pthread_cleanup_push(close_fd_cleanup, &fd);
+        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                r = -errno;
+        else {
+                n = read(fd, buf, SENSOR_READ_MAX);
+                if (n < 0)
+                        r = -errno;
+        }
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+        pthread_cleanup_pop(0);
+        fd = safe_close(fd);
+        if (r < 0)
+                return r;
+
+        buf[n] = '\0';
+        errno = 0;
+        v = strtod(buf, &end);
+        if (end == buf || errno || !isfinite(v))
+                return -EBADMSG;
+        while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+                end++;
+        if (*end)
+                return -EBADMSG;
+        *ret = v * scale;
+        return 0;
+}
+
+/* The reader requests the line as an input with the ACTIVE_LOW flag when asked, reads it and
+ * releases it again: another tool (gpioget, a second sensor) may want it between polls. */
+static int read_gpio(const struct sensor_source_config *src, double *ret) {
+        int level = -1, r;
+
+        r = gpio_ops->read_lines(gpio_userdata, src->gpio.chip, &src->gpio.line, 1,
+                                 src->gpio.active_low, &level);
+        if (r < 0)
+                return r;
+        if (level != 0 && level != 1)
+                return -EPROTO;
+        *ret = level;
+        return 0;
+}
+
+static int read_smbus(const struct sensor_source_config *src, double *ret) {
+        bool word = src->smbus.width != SMBUS_WIDTH_BYTE;
+        uint16_t v;
+        long n;
+        int r;
+
+        r = smbus_read(src->smbus.bus, src->smbus.address, src->smbus.reg, word, &v);
+        /* More bits than asked for is the driver's fault, not a register that is "not a
+         * number" (-EBADMSG's meaning in sensors.c). */
+        if (r == -EBADMSG)
+                return -EPROTO;
+        if (r < 0)
+                return r;
+        /* SMBus sends a word low byte first; LM75-style chips put the high byte first. */
+        if (src->smbus.width == SMBUS_WIDTH_WORD_BE)
+                v = bswap_16(v);
+        if (!src->smbus.is_signed)
+                n = v;
+        else if (word)
+                n = v >= 0x8000 ? (long) v - 0x10000 : v;
+        else
+                n = v >= 0x80 ? (long) v - 0x100 : v;
+        *ret = (double) n * src->smbus.scale;
+        return 0;
+}
+
+int sensor_source_read(const struct sensor_source_config *src, double *ret) {
+        switch (src->kind) {
+        case SENSOR_SOURCE_FILE:
+                return read_file(src->file.path, src->file.scale, ret);
+        case SENSOR_SOURCE_GPIO:
+                return read_gpio(src, ret);
+        case SENSOR_SOURCE_SMBUS:
+                return read_smbus(src, ret);
+        case SENSOR_SOURCE_NONE:
+        default:
+                return -EINVAL;
+        }
+}
+
+const char *sensor_source_describe(const struct sensor_source_config *src, char *buf,
+                                   size_t size) {
+        static const char *const widths[] = {
+                [SMBUS_WIDTH_BYTE] = "byte",
+                [SMBUS_WIDTH_WORD] = "word",
+                [SMBUS_WIDTH_WORD_BE] = "word-be",
+        };
+
+        switch (src->kind) {
+        case SENSOR_SOURCE_FILE:
+                (void) snprintf(buf, size, "%s", src->file.path);
+                break;
+        case SENSOR_SOURCE_GPIO:
+                (void) snprintf(buf, size, "gpio %s line %u%s", src->gpio.chip, src->gpio.line,
+                                src->gpio.active_low ? " (active-low)" : "");
+                break;
+        case SENSOR_SOURCE_SMBUS:
+                (void) snprintf(buf, size, "smbus bus %u 0x%02x reg 0x%02x %s%s", src->smbus.bus,
+                                src->smbus.address, src->smbus.reg,
+                                src->smbus.width < ELEMENTSOF(widths) ?
+                                widths[src->smbus.width] : "?",
+                                src->smbus.is_signed ? " signed" : "");
+                break;
+        case SENSOR_SOURCE_NONE:
+        default:
+                (void) snprintf(buf, size, "no source");
+                break;
+        }
+        return buf;
+}
