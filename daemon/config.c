@@ -710,19 +710,22 @@ static int parse_sensor_name(const struct config_key *k, const char *value, void
 /*
  * IPMI v2.0 table 42-3. power is "Other Units-based Sensor" (0x0B), not "Power Supply"
  * (0x08): that type carries discrete power-supply states, and a board's power reading is
- * often not a power supply at all.
+ * often not a power supply at all. presence is "Entity Presence" (0x25), a discrete sensor
+ * whose source reads non-zero when the entity (a module, a cable, a fan) is there.
  */
 static const struct {
         const char *name;
         uint8_t code;
         uint8_t unit;                   /* the usual base unit, table 43-15 */
+        bool discrete;                  /* states, not a value against thresholds */
 } sensor_types[] = {
-        { "temperature", 0x01, 0x01 },
-        { "voltage",     0x02, 0x04 },
-        { "current",     0x03, 0x05 },
-        { "fan",         0x04, 0x12 },
-        { "power",       0x0B, 0x06 },
-        { "other",       0x0B, 0x00 },
+        { "temperature", 0x01, 0x01, false },
+        { "voltage",     0x02, 0x04, false },
+        { "current",     0x03, 0x05, false },
+        { "fan",         0x04, 0x12, false },
+        { "power",       0x0B, 0x06, false },
+        { "other",       0x0B, 0x00, false },
+        { "presence",    0x25, 0x00, true },
 };
 
 static const struct {
@@ -747,7 +750,7 @@ static int parse_sensor_type(const struct config_key *k, const char *value, void
                         return 0;
                 }
         snprintf(reason, REASON_MAX, "unknown sensor type \"%s\" (temperature, voltage, current, "
-                 "fan, power, other)", value);
+                 "fan, power, other, presence)", value);
         return -EINVAL;
 }
 
@@ -765,6 +768,13 @@ static int parse_sensor_unit(const struct config_key *k, const char *value, void
         snprintf(reason, REASON_MAX, "unknown unit \"%s\" (auto, unspecified, degrees-c, "
                  "degrees-f, kelvin, volts, amps, watts, rpm)", value);
         return -EINVAL;
+}
+
+bool config_sensor_is_discrete(const struct sensor_config *s) {
+        for (size_t i = 0; i < ELEMENTSOF(sensor_types); i++)
+                if (sensor_types[i].code == s->sensor_type)
+                        return sensor_types[i].discrete;
+        return false;
 }
 
 uint8_t config_sensor_unit(const struct sensor_config *s) {
@@ -1001,7 +1011,7 @@ static const struct config_key sensor_keys[] = {
           "SDR ID string, at most 16 characters; auto: Sensor N" },
         { "sensor.0", "type", parse_sensor_type, S(sensor_type), "other", 0, 0,
           "temperature (0x01), voltage (0x02), current (0x03), fan (0x04), power or other "
-          "(0x0B, other units-based)" },
+          "(0x0B, other units-based), or presence (0x25, discrete: present/absent)" },
         { "sensor.0", "unit", parse_sensor_unit, S(unit), "auto", 0, 0,
           "unspecified, degrees-c, degrees-f, kelvin, volts, amps, watts or rpm; auto: the "
           "type's usual unit" },
@@ -1432,6 +1442,20 @@ static void check_sensor(struct load_state *s, unsigned index) {
 
         if (sensor_linear_solve(sc->range.lo, sc->range.hi, &l) < 0)
                 return;         /* the range key reported it */
+
+        if (config_sensor_is_discrete(sc)) {
+                for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
+                        if (!isnan(sc->thresholds[t]))
+                                report(s, sensor_key_line(s, index, threshold_key_names[t]),
+                                       "%s does not apply to [sensor.%u]: a presence sensor "
+                                       "has states (present, absent), not thresholds",
+                                       threshold_key_names[t], index);
+                if (sc->hysteresis != 0)
+                        report(s, sensor_key_line(s, index, "hysteresis"), "hysteresis does "
+                               "not apply to [sensor.%u]: a presence sensor has no thresholds",
+                               index);
+                return;
+        }
 
         for (unsigned o = 0; o < _SENSOR_THR_MAX; o++) {
                 unsigned t = threshold_order[o];

@@ -207,6 +207,9 @@ static inline void config_freep(struct satmc_config **c) {
  */
 void config_fru_info(const struct fru_config *f, struct fru_info *ret);
 
+/* Whether a sensor reports states (presence) rather than a value against thresholds. */
+bool config_sensor_is_discrete(const struct sensor_config *s);
+
 /* The base unit of a sensor: its unit key, or the usual one for its type. */
 uint8_t config_sensor_unit(const struct sensor_config *s);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Threshold sensor commands (IPMI v2.0 section 35): Get Sensor Reading (35.14), Get/Set Sensor
+ * Sensor commands (IPMI v2.0 section 35), for threshold and presence sensors: Get Sensor Reading (35.14), Get/Set Sensor
  * Thresholds (35.9, 35.8), Get/Set Sensor Hysteresis (35.7, 35.6), Get/Set Sensor Event Enable
  * (35.11, 35.10), Re-arm Sensor Events (35.12) and Get Sensor Event Status (35.13).
  *
@@ -18,6 +18,8 @@
  *    the selected states that are asserted now again, as fresh assertion events.
  *  - Get Sensor Event Status reports the offsets asserted now; the deassertion bytes are 0
  *    (with auto re-arm nothing stays latched after it deasserted).
+ *  - A presence sensor answers Get Sensor Reading with its state bits (offset 0 present,
+ *    1 absent) and the threshold and hysteresis commands with 0xCD.
  */
 #include <errno.h>
 
@@ -68,6 +70,18 @@ static struct sensor *find(Manager *m, const struct ipmi_msg_in *in) {
         return sensor_set_find(m->sensors, in->data[0]);
 }
 
+/* The threshold and hysteresis commands: a discrete sensor has neither (0xCD). */
+static int find_threshold(Manager *m, const struct ipmi_msg_in *in, struct sensor **ret) {
+        struct sensor *sn = find(m, in);
+
+        if (!sn)
+                return IPMI_CC_NOT_PRESENT;
+        if (sn->discrete)
+                return IPMI_CC_ILLEGAL_FOR_SENSOR;
+        *ret = sn;
+        return IPMI_CC_OK;
+}
+
 /* 35.14: raw reading, flags, threshold comparison status, and the optional fourth byte. */
 static int handle_get_sensor_reading(Manager *m, const struct ipmi_msg_in *in,
                                      struct ipmi_msg_out *out) {
@@ -77,8 +91,17 @@ static int handle_get_sensor_reading(Manager *m, const struct ipmi_msg_in *in,
                 return IPMI_CC_NOT_PRESENT;
         if (out->cap < 4)
                 return -EMSGSIZE;
-        out->data[0] = sn->available ? sn->raw : 0;
         out->data[1] = reading_flags(sn);
+        if (sn->discrete) {
+                /* No numeric reading; the asserted states, bit 7 of the last byte reserved
+                 * and returned as 1. */
+                out->data[0] = 0;
+                out->data[2] = (uint8_t) (sn->available ? sn->event_state : 0);
+                out->data[3] = (uint8_t) (0x80 | (sn->available ? sn->event_state >> 8 : 0));
+                out->len = 4;
+                return IPMI_CC_OK;
+        }
+        out->data[0] = sn->available ? sn->raw : 0;
         out->data[2] = sn->available ? (uint8_t) (0xC0 | sn->status) : 0xC0;
         out->data[3] = 0x80;            /* threshold sensors: reserved, "write as 80h" */
         out->len = 4;
@@ -88,10 +111,11 @@ static int handle_get_sensor_reading(Manager *m, const struct ipmi_msg_in *in,
 /* 35.9: readable mask, then LNC LCR LNR UNC UCR UNR. */
 static int handle_get_sensor_thresholds(Manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
-        struct sensor *sn = find(m, in);
+        struct sensor *sn = NULL;
+        int cc = find_threshold(m, in, &sn);
 
-        if (!sn)
-                return IPMI_CC_NOT_PRESENT;
+        if (cc != IPMI_CC_OK)
+                return cc;
         if (out->cap < 7)
                 return -EMSGSIZE;
         out->data[0] = sn->defined;
@@ -104,12 +128,13 @@ static int handle_get_sensor_thresholds(Manager *m, const struct ipmi_msg_in *in
 /* 35.8: sensor number, mask of thresholds to set, then LNC LCR LNR UNC UCR UNR. */
 static int handle_set_sensor_thresholds(Manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
-        struct sensor *sn = find(m, in);
+        struct sensor *sn = NULL;
+        int cc = find_threshold(m, in, &sn);
         uint8_t mask = in->data[1];
         int r;
 
-        if (!sn)
-                return IPMI_CC_NOT_PRESENT;
+        if (cc != IPMI_CC_OK)
+                return cc;
         if (mask & ~SDR_THR_ALL)
                 return IPMI_CC_INVALID_DATA_FIELD;
         r = sensor_set_thresholds(m->sensors, sn, mask, in->data + 2);
@@ -124,10 +149,11 @@ static int handle_set_sensor_thresholds(Manager *m, const struct ipmi_msg_in *in
 /* 35.7: sensor number, reserved (0xFF); answers positive- and negative-going hysteresis. */
 static int handle_get_sensor_hysteresis(Manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
-        struct sensor *sn = find(m, in);
+        struct sensor *sn = NULL;
+        int cc = find_threshold(m, in, &sn);
 
-        if (!sn)
-                return IPMI_CC_NOT_PRESENT;
+        if (cc != IPMI_CC_OK)
+                return cc;
         if (out->cap < 2)
                 return -EMSGSIZE;
         out->data[0] = sn->hysteresis_pos;
@@ -139,11 +165,12 @@ static int handle_get_sensor_hysteresis(Manager *m, const struct ipmi_msg_in *in
 /* 35.6: sensor number, reserved (0xFF), positive- and negative-going hysteresis. */
 static int handle_set_sensor_hysteresis(Manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
-        struct sensor *sn = find(m, in);
+        struct sensor *sn = NULL;
+        int cc = find_threshold(m, in, &sn);
         int r;
 
-        if (!sn)
-                return IPMI_CC_NOT_PRESENT;
+        if (cc != IPMI_CC_OK)
+                return cc;
         r = sensor_set_hysteresis(m->sensors, sn, in->data[2], in->data[3]);
         if (r < 0)
                 return IPMI_CC_UNSPECIFIED;

@@ -91,6 +91,7 @@ int sensor_set_new(const struct satmc_config *config, struct sensor_set **ret) {
                 sn->config = c;
                 sn->index = i;
                 sn->number = (uint8_t) (i + 1);
+                sn->discrete = config_sensor_is_discrete(c);
                 if (c->name)
                         snprintf(sn->name, sizeof(sn->name), "%s", c->name);
                 else
@@ -218,6 +219,19 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
                 .hysteresis_neg = sn->hysteresis_neg,
         };
 
+        if (sn->discrete) {
+                /* States instead of a value: no thresholds, no hysteresis, no unit. Full
+                 * record all the same, so that every sensor has the same kind of record. */
+                rec.event_type = EVENT_TYPE_SENSOR_SPECIFIC;
+                rec.capabilities = SDR_CAP_EVENTS_PER_THRESHOLD | SDR_CAP_AUTO_REARM;
+                rec.base_unit = 0;
+                rec.assert_mask = rec.deassert_mask = rec.reading_mask =
+                        sensor_supported_events(sn);
+                snprintf(rec.id, sizeof(rec.id), "%s", sn->name);
+                *ret = rec;
+                return;
+        }
+
         (void) sensor_linear_to_raw(&sn->linear, c->range.hi, &rec.sensor_max);
         (void) sensor_linear_to_raw(&sn->linear, c->range.lo, &rec.sensor_min);
         /* Every threshold may be set, so every one is readable too: Get Sensor Thresholds
@@ -233,7 +247,7 @@ static void sensor_update_status(struct sensor *sn) {
         uint8_t status = 0;
         int v;
 
-        if (!sn->available) {
+        if (!sn->available || sn->discrete) {
                 sn->status = 0;
                 return;
         }
@@ -269,7 +283,13 @@ static uint16_t threshold_offsets(uint8_t status) {
         return mask;
 }
 
+/* Entity Presence (table 42-3, type 0x25): offset 0 "present", 1 "absent". */
+#define PRESENCE_PRESENT        0
+#define PRESENCE_ABSENT         1
+
 uint16_t sensor_supported_events(const struct sensor *sn) {
+        if (sn->discrete)
+                return 1u << PRESENCE_PRESENT | 1u << PRESENCE_ABSENT;
         return threshold_offsets(SDR_THR_ALL);
 }
 
@@ -287,8 +307,18 @@ static void sensor_emit(struct sensor *sn, unsigned offset, bool deassertion) {
 
         if (!s->on_event || !sn->events_enabled || !(enable & (1u << offset)))
                 return;
-        platform_event_threshold(sn->config->sensor_type, sn->number, t, deassertion, sn->raw,
-                                 sn->thresholds[t], &ev);
+        if (sn->discrete)
+                /* The offset says it all: event data 2 and 3 unspecified, not sent. */
+                ev = (struct platform_event) {
+                        .sensor_type = sn->config->sensor_type,
+                        .sensor_number = sn->number,
+                        .event_type = EVENT_TYPE_SENSOR_SPECIFIC,
+                        .deassertion = deassertion,
+                        .offset = (uint8_t) offset,
+                };
+        else
+                platform_event_threshold(sn->config->sensor_type, sn->number, t, deassertion,
+                                         sn->raw, sn->thresholds[t], &ev);
         s->on_event(s->on_event_userdata, &ev);
 }
 
@@ -302,7 +332,10 @@ static void sensor_update_events(struct sensor *sn) {
 
         if (!sn->available)
                 return;
-        now = threshold_offsets(sn->status);
+        if (sn->discrete)
+                now = (uint16_t) (1u << (sn->raw ? PRESENCE_PRESENT : PRESENCE_ABSENT));
+        else
+                now = threshold_offsets(sn->status);
         sn->event_state = now;
         for (unsigned o = PLATFORM_EVENT_OFFSET_MAX + 1; o-- > 0;)
                 if ((old & ~now) & (1u << o))
@@ -403,8 +436,12 @@ static void sensor_apply_result(struct sensor *sn, const struct sensor_result *r
                 log_info("Sensor %u \"%s\": %s readable again.", sn->number, sn->name,
                          sensor_source_describe(&sn->config->source, what, sizeof(what)));
         sn->failed = false;
-        /* A value outside the range reads as the end code: the sensor is pinned, not absent. */
-        (void) sensor_linear_to_raw(&sn->linear, res->value, &raw);
+        /* A value outside the range reads as the end code: the sensor is pinned, not absent.
+         * A presence source reads non-zero for "present". */
+        if (sn->discrete)
+                raw = res->value != 0;
+        else
+                (void) sensor_linear_to_raw(&sn->linear, res->value, &raw);
         sensor_set_reading(sn, true, raw);
 }
 

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Threshold sensors from [sensor.N]: their linear conversion, raw thresholds and hysteresis,
- * the latest reading, and the polling that produces it.
+ * Sensors from [sensor.N]: threshold sensors (a value with linear conversion, raw thresholds
+ * and hysteresis) and presence sensors (discrete: present or absent), the latest reading, the
+ * events it implies, and the polling that produces it.
  *
- * Polling never blocks the event loop: a read of sysfs (or of a FIFO nobody writes) can take
- * any time, so each sensor's sd-event timer only queues the sensor for one worker thread, which
- * opens, reads and parses the file and hands the result back through an eventfd watched by the
- * loop. All sensor state is touched on the loop thread only; the worker sees nothing but the
- * path, the queue and the result slots, under one mutex. One worker is enough: reads are rare
- * and short, and a read that hangs only delays the sensors queued behind it, never an IPMI
- * answer. A sensor whose read is still in flight is not queued again.
+ * Polling never blocks the event loop: a read of sysfs (or of a FIFO nobody writes, or a GPIO
+ * or SMBus device, daemon/sensor-source.c) can take any time, so each sensor's sd-event timer
+ * only queues the sensor for one worker thread, which reads its source and hands the result
+ * back through an eventfd watched by the loop. All sensor state is touched on the loop thread
+ * only; the worker sees nothing but the source, the queue and the result slots, under one
+ * mutex. One worker is enough: reads are rare and short, and a read that hangs only delays the
+ * sensors queued behind it, never an IPMI answer. A sensor whose read is still in flight is
+ * not queued again.
+ *
+ * Events: each reading is turned into the set of event offsets asserted now; the difference
+ * from the previous set is reported through the callback given to sensor_set_on_event() (the
+ * manager queues them as Platform Event Messages, daemon/event-sender.c).
  *
  * Set Sensor Thresholds / Hysteresis persist the whole set to <state-directory>/sensors.state
  * (write a copy, fsync, rename, fsync the directory, as the FRU store does), read back at start.
@@ -36,6 +42,7 @@ struct sensor {
         const struct sensor_config *config;
         unsigned index;                 /* [sensor.N] */
         uint8_t number;                 /* index + 1 */
+        bool discrete;                  /* presence: raw 1 = present, 0 = absent */
         char name[SDR_ID_STRING_MAX + 1];
         struct sensor_linear linear;
         uint8_t thresholds[6];          /* raw, SDR_THR_* bit order */

@@ -15,6 +15,7 @@ SE = 0x04
 SAT, BMC = 0x72, 0x20
 TEMP = 1                                # sensor numbers: section index + 1
 FAN = 2
+PSU = 3
 ASSERT_UNC, ASSERT_UCR = 0x57, 0x59     # event data 1: trigger reading and threshold, offset
 
 
@@ -48,6 +49,18 @@ def acknowledge(rig, frame, cc=0x00):
     body = bytes([q["rs_sa"], q["seq"] << 2 | q["rs_lun"], q["cmd"], cc])
     rsp = head + bytes([emubus.checksum(head)]) + body + bytes([emubus.checksum(body)])
     return rig.bmc.write(q["rq_sa"] >> 1, rsp[1:])
+
+
+def collect(rig, n, timeout=3):
+    """Receive and acknowledge up to n event requests; their bodies."""
+    got = []
+    for _ in range(n):
+        frame = next_request(rig, timeout)
+        if frame is None:
+            break
+        got.append(parse_request(frame)["data"])
+        acknowledge(rig, frame)
+    return got
 
 
 def set_value(tmp, name, value):
@@ -88,6 +101,7 @@ def main():
         f.write(text)
     set_value(tmp, "temp1_input", 25000)
     set_value(tmp, "fan1_input", 500)       # below its lower-critical, but events = no
+    set_value(tmp, "psu_present", 1)
 
     rig = Rig(config)
     try:
@@ -96,6 +110,12 @@ def main():
         normal = wait_reading(rig, TEMP, lambda r: signed(r) < signed(unc_raw), "normal reading")
         check(normal is not None, "Board Temp reads normal (raw 0x%02x)" % (normal or 0))
         wait_reading(rig, FAN, lambda r: True, "fan reading")
+        frame = next_request(rig, 5)
+        check(frame is not None and parse_request(frame)["data"] ==
+              bytes([0x04, 0x25, PSU, 0x6F, 0x00]),
+              "presence sensor: 'present' asserted at start, 5 bytes, sensor-specific type 0x6F")
+        if frame:
+            acknowledge(rig, frame)
         check(next_request(rig, 0.5) is None,
               "no event while normal, none for the fan with events = no")
 
@@ -115,8 +135,8 @@ def main():
         check(acknowledge(rig, frame), "acknowledgement ACKed by satmcd")
         check(next_request(rig, 0.8) is None, "no retry after the acknowledgement")
         c = rig.counters()
-        check((c["events-queued"], c["events-sent"], c["events-retried"]) == (1, 1, 0),
-              "counters: queued 1, sent 1, retried 0 (%s)" %
+        check((c["events-queued"], c["events-sent"], c["events-retried"]) == (2, 2, 0),
+              "counters: queued 2, sent 2 (presence, UNC), retried 0 (%s)" %
               {k: v for k, v in c.items() if k.startswith("events")})
 
         # 2. A silent BMC: retries with the same seq, a new round later, then in-order delivery.
@@ -158,8 +178,8 @@ def main():
               % [d.hex(" ") for d in got])
         check(next_request(rig, 0.8) is None, "nothing left to send")
         c = rig.counters()
-        check(c["events-sent"] == 4 and c["events-dropped"] == 0 and c["events-rejected"] == 0,
-              "counters: sent 4, dropped 0, rejected 0")
+        check(c["events-sent"] == 5 and c["events-dropped"] == 0 and c["events-rejected"] == 0,
+              "counters: sent 5, dropped 0, rejected 0")
         check(c["events-retried"] >= 5 and c["events-timed-out"] >= 1,
               "counters: retried %d (>= 5), timed-out rounds %d (>= 1)" %
               (c["events-retried"], c["events-timed-out"]))
@@ -178,11 +198,9 @@ def main():
         acknowledge(rig, frame)
         rsp = rig.transact(SE, 0x00, bytes([BMC, 0x00]))
         check(rsp is not None and rsp[6] == 0, "Set Event Receiver 0x20 answered 0x00")
-        frame = next_request(rig, 3)
-        check(frame is not None and parse_request(frame)["data"][3:5] == bytes([0x01, ASSERT_UNC]),
-              "the asserted UNC state is re-sent after Set Event Receiver")
-        if frame:
-            acknowledge(rig, frame)
+        got = collect(rig, 2)
+        check([d[2:5] for d in got] == [bytes([TEMP, 0x01, ASSERT_UNC]), bytes([PSU, 0x6F, 0x00])],
+              "the asserted states (UNC, PSU present) are re-sent after Set Event Receiver")
         rsp = rig.transact(SE, 0x01)
         check(rsp is not None and rsp[6:9] == bytes([0, BMC, 0]), "Get Event Receiver: 0x20, LUN 0")
         rsp = rig.transact(SE, 0x00, bytes([0x21, 0x00]))
@@ -196,13 +214,9 @@ def main():
         check(next_request(rig, 1.0) is None, "no event with the receiver set to 0xFF")
         check(rig.counters()["events-queued"] == queued, "nothing queued while disabled")
         rig.transact(SE, 0x00, bytes([BMC, 0x00]))
-        resent = []
-        for _ in range(2):
-            frame = next_request(rig, 3)
-            if frame:
-                resent.append(parse_request(frame)["data"][4])
-                acknowledge(rig, frame)
-        check(resent == [ASSERT_UNC, ASSERT_UCR], "re-enabled: UNC and UCR assertions re-sent")
+        resent = [d[4] for d in collect(rig, 3)]
+        check(resent == [ASSERT_UNC, ASSERT_UCR, 0x00],
+              "re-enabled: UNC, UCR and PSU present re-sent (%s)" % resent)
 
         # 5. Set Sensor Event Enable: event messages off for Board Temp, nothing is sent.
         rsp = rig.transact(SE, 0x28, bytes([TEMP, 0x40]))
@@ -214,6 +228,15 @@ def main():
         rsp = rig.transact(SE, 0x2B, bytes([TEMP]))
         check(rsp is not None and rsp[6] == 0 and rsp[8:10] == b"\x00\x00",
               "Get Sensor Event Status: nothing asserted after returning to normal")
+
+        # 6. The supply is pulled: "present" deasserts, "absent" asserts.
+        set_value(tmp, "psu_present", 0)
+        got = collect(rig, 2, timeout=5)
+        check(got == [bytes([0x04, 0x25, PSU, 0xEF, 0x00]), bytes([0x04, 0x25, PSU, 0x6F, 0x01])],
+              "PSU removed: present deasserted, absent asserted (%s)" % [g.hex(" ") for g in got])
+        rsp = rig.transact(SE, 0x2D, bytes([PSU]))
+        check(rsp is not None and rsp[6] == 0 and rsp[9:11] == bytes([0x02, 0x80]),
+              "Get Sensor Reading of the presence sensor: state bit 1 (absent)")
     finally:
         rc = rig.stop()
     check(rc == 0, "satmcd exits 0 on SIGTERM")

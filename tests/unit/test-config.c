@@ -355,6 +355,7 @@ static const char *const bad_cases[] = {
         "bad-fru",
         "bad-sensor",
         "bad-sensor-source",
+        "bad-presence",
 };
 
 static void test_bad(void **state) {

@@ -32,7 +32,8 @@ static char dir[64];
 #define SENSORS \
         "[sensor.0]\nname = Board Temp\ntype = temperature\nrange = -40..125\n" \
         "lower-critical = -10\nupper-non-critical = 60\nupper-critical = 85\nhysteresis = 1.3\n" \
-        "[sensor.4]\nname = Fan 1\ntype = fan\nrange = 0..20000\n"
+        "[sensor.4]\nname = Fan 1\ntype = fan\nrange = 0..20000\n" \
+        "[sensor.7]\nname = PSU Present\ntype = presence\n"
 
 static Manager *new_manager(void) {
         struct satmc_config *c = NULL;
@@ -108,9 +109,9 @@ static void test_records(void **state) {
         uint16_t next;
         int n;
 
-        /* MC locator, then the two sensors as records 2 and 3. */
-        assert_int_equal(sdr_repository_count(m->sdr), 3);
-        assert_int_equal(sdr_repository_sensor_count(m->sdr), 2);
+        /* MC locator, then the three sensors as records 2, 3 and 4. */
+        assert_int_equal(sdr_repository_count(m->sdr), 4);
+        assert_int_equal(sdr_repository_sensor_count(m->sdr), 3);
         n = sdr_repo_get(&repo, 2, 0, SDR_READ_WHOLE, rec, sizeof(rec), &next);
         assert_true(n > 0);
         assert_int_equal(next, 3);
@@ -137,7 +138,7 @@ static void test_records(void **state) {
 
         n = sdr_repo_get(&repo, 3, 0, SDR_READ_WHOLE, rec, sizeof(rec), &next);
         assert_int_equal(sdr_parse_full_sensor(rec, (size_t) n, &h, &s), n);
-        assert_int_equal(next, SDR_RECORD_ID_LAST);
+        assert_int_equal(next, 4);
         assert_int_equal(s.number, 5);          /* [sensor.4] */
         assert_int_equal(s.sensor_type, 0x04);
         assert_int_equal(s.base_unit, 0x12);
@@ -188,7 +189,7 @@ static void test_reading(void **state) {
 
         /* Unknown sensors, lengths. */
         for (unsigned n = 0; n < 256; n++)
-                if (n != 1 && n != 5) {
+                if (n != 1 && n != 5 && n != 8) {
                         out = RUN(m, IPMI_CMD_GET_SENSOR_READING, (uint8_t) n);
                         assert_int_equal(out.cc, IPMI_CC_NOT_PRESENT);
                         assert_int_equal(out.len, 0);
@@ -451,6 +452,64 @@ static void test_event_receiver(void **state) {
         assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
 }
 
+/* A presence sensor: states instead of a value, events with the offset alone. */
+static void test_presence(void **state) {
+        Manager *m = *state;
+        struct sensor *sn = sensor_set_find(m->sensors, 8);
+        struct sdr_repo repo = sdr_repository_records(m->sdr);
+        uint8_t rec[SDR_FULL_SENSOR_MAX];
+        struct sdr_full_sensor s;
+        struct sdr_header h;
+        struct ipmi_msg_out out;
+        uint16_t next;
+        int n;
+
+        n = sdr_repo_get(&repo, 4, 0, SDR_READ_WHOLE, rec, sizeof(rec), &next);
+        assert_true(n > 0);
+        assert_int_equal(sdr_parse_full_sensor(rec, (size_t) n, &h, &s), n);
+        assert_int_equal(s.number, 8);
+        assert_int_equal(s.sensor_type, 0x25);
+        assert_int_equal(s.event_type, EVENT_TYPE_SENSOR_SPECIFIC);
+        assert_int_equal(s.assert_mask, 0x0003);
+        assert_int_equal(s.deassert_mask, 0x0003);
+        assert_int_equal(s.reading_mask, 0x0003);
+        assert_int_equal(s.capabilities & 0x3C, 0);     /* no thresholds, no hysteresis */
+
+        n_events = 0;
+        sensor_set_on_event(m->sensors, capture_event, NULL);
+        sensor_set_reading(sn, true, 1);
+        assert_int_equal(n_events, 1);
+        assert_int_equal(events[0].event_type, EVENT_TYPE_SENSOR_SPECIFIC);
+        assert_int_equal(events[0].sensor_type, 0x25);
+        assert_int_equal(events[0].sensor_number, 8);
+        assert_int_equal(events[0].offset, 0);
+        assert_false(events[0].deassertion);
+        assert_int_equal(events[0].data2_kind, PLATFORM_EVENT_DATA_UNSPECIFIED);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_READING, 8);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0x00, 0xC0, 0x01, 0x80 }), 4);
+
+        /* Removed: "present" deasserts, "absent" asserts. */
+        sensor_set_reading(sn, true, 0);
+        assert_int_equal(n_events, 3);
+        assert_true(events[1].deassertion);
+        assert_int_equal(events[1].offset, 0);
+        assert_false(events[2].deassertion);
+        assert_int_equal(events[2].offset, 1);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_STATUS, 8);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x02, 0x00, 0x00, 0x00 }), 5);
+
+        /* No thresholds or hysteresis to get or set. */
+        out = RUN(m, IPMI_CMD_GET_SENSOR_THRESHOLDS, 8);
+        assert_int_equal(out.cc, IPMI_CC_ILLEGAL_FOR_SENSOR);
+        out = RUN(m, IPMI_CMD_SET_SENSOR_THRESHOLDS, 8, 0x08, 0, 0, 0, 5, 0, 0);
+        assert_int_equal(out.cc, IPMI_CC_ILLEGAL_FOR_SENSOR);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_HYSTERESIS, 8, 0xFF);
+        assert_int_equal(out.cc, IPMI_CC_ILLEGAL_FOR_SENSOR);
+        out = RUN(m, IPMI_CMD_SET_SENSOR_HYSTERESIS, 8, 0xFF, 1, 1);
+        assert_int_equal(out.cc, IPMI_CC_ILLEGAL_FOR_SENSOR);
+}
+
 /* Set Sensor Thresholds rewrites the sensor's SDR: Get Device SDR sees the new value. */
 static void test_thresholds_update_sdr(void **state) {
         Manager *m = *state;
@@ -519,6 +578,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_event_enables, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_event_receiver, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thresholds_update_sdr, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_presence, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_persisted, setup, teardown),
         };
 
