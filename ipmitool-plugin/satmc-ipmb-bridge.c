@@ -13,6 +13,11 @@
  * sequence number and is answered from the satellite's replay cache, so nothing executes
  * twice. A NAKed write (satellite absent or busy) counts as a lost try. After the last try
  * ipmitool gets completion code 0xC3 (timeout), at most 1.5 s after it asked.
+ *
+ * The bridge owns the BMC's address, which is where satellites send their Platform Event
+ * Messages (netFn 0x04, cmd 0x02). It is that much of an event receiver: each event is printed
+ * on one line and acknowledged (0xCC for a malformed body); any other request gets 0xC1. So a
+ * satellite on the bench sees a BMC that takes its events, and a person sees them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +34,7 @@
 #include "protocol/ipmb-frame.h"
 #include "protocol/ipmb-requester.h"
 #include "protocol/ipmi.h"
+#include "protocol/platform-event.h"
 #include "satmc-config.h"
 #include "transport/transport.h"
 
@@ -48,7 +54,7 @@ struct bridge {
         uint8_t target_sa;
         struct {
                 unsigned long long requests, answered, retries, timeouts, send_failed,
-                        stray_frames, busy;
+                        stray_frames, busy, events;
         } stats;
 };
 
@@ -176,6 +182,35 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* A request to us: print and acknowledge an event; refuse anything else. */
+static void handle_request(struct bridge *b, const struct ipmb_request *req) {
+        uint8_t frame[IPMB_KERNEL_MAX_MSG_LEN];
+        struct ipmb_response rsp;
+        struct platform_event ev;
+        int r;
+
+        ipmb_response_init(&rsp, req);
+        rsp.cc = IPMI_CC_INVALID_COMMAND;
+        if (req->netfn == IPMI_NETFN_SENSOR_EVENT && req->cmd == IPMI_CMD_PLATFORM_EVENT) {
+                rsp.cc = IPMI_CC_INVALID_DATA_FIELD;
+                if (platform_event_decode(req->data, req->data_len, &ev) == 0) {
+                        char data[8] = "";
+
+                        if (ev.data2_kind || ev.data3_kind)
+                                snprintf(data, sizeof(data), " %02x %02x", ev.data2, ev.data3);
+                        fprintf(stderr, "event from 0x%02x: sensor %u (type 0x%02x), %s, event "
+                                "type 0x%02x offset %u%s%s\n", req->rq_sa, ev.sensor_number,
+                                ev.sensor_type, ev.deassertion ? "deassertion" : "assertion",
+                                ev.event_type, ev.offset, data[0] ? ", data" : "", data);
+                        b->stats.events++;
+                        rsp.cc = IPMI_CC_OK;
+                }
+        }
+        r = ipmb_encode_response(&rsp, frame, sizeof(frame), IPMB_KERNEL_MAX_MSG_LEN);
+        if (r > 0)
+                send_frame(b, frame, (size_t) r);
+}
+
 static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct bridge *b = userdata;
         uint8_t frame[TRANSPORT_FRAME_MAX];
@@ -193,6 +228,13 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
                                sd_event_exit(b->event, EXIT_FAILURE);
                 if (r < 0) {
                         b->stats.stray_frames++;
+                        continue;
+                }
+                struct ipmb_request req;
+                if (ipmb_decode_request(frame, (size_t) r, b->requester.cfg.own_sa,
+                                        IPMB_KERNEL_MAX_MSG_LEN, &req) == IPMB_OK &&
+                    !req.broadcast) {
+                        handle_request(b, &req);
                         continue;
                 }
                 r = ipmb_decode_response(frame, (size_t) r, b->requester.cfg.own_sa,
@@ -220,9 +262,9 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
 
 static void print_stats(const struct bridge *b) {
         fprintf(stderr, "bridge: requests=%llu answered=%llu retries=%llu timeouts=%llu "
-                "send-failed=%llu stray-frames=%llu busy=%llu\n", b->stats.requests,
+                "send-failed=%llu stray-frames=%llu busy=%llu events=%llu\n", b->stats.requests,
                 b->stats.answered, b->stats.retries, b->stats.timeouts, b->stats.send_failed,
-                b->stats.stray_frames, b->stats.busy);
+                b->stats.stray_frames, b->stats.busy, b->stats.events);
 }
 
 static int on_sigusr1(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {

@@ -44,3 +44,29 @@ int platform_event_encode(const struct platform_event *ev, uint8_t *buf, size_t 
                 buf[6] = ev->data3;
         return (int) len;
 }
+
+int platform_event_decode(const uint8_t *buf, size_t len, struct platform_event *ret) {
+        struct platform_event ev = { 0 };
+
+        if (len < 5 || len > PLATFORM_EVENT_MAX_LEN || buf[0] != PLATFORM_EVENT_EVMREV)
+                return -EBADMSG;
+        ev.sensor_type = buf[1];
+        ev.sensor_number = buf[2];
+        ev.deassertion = buf[3] & 0x80;
+        ev.event_type = buf[3] & 0x7F;
+        ev.offset = buf[4] & 0x0F;
+        if (ev.offset > PLATFORM_EVENT_OFFSET_MAX)
+                return -EBADMSG;
+        /* Threshold and discrete events alike (tables 29-6): bits 7:6 and 5:4 say what event
+         * data 2 and 3 hold, and a byte the flags announce must be there. */
+        ev.data2_kind = (enum platform_event_data) (buf[4] >> 6);
+        ev.data3_kind = (enum platform_event_data) (buf[4] >> 4 & 3);
+        if ((ev.data2_kind && len < 6) || (ev.data3_kind && len < 7))
+                return -EBADMSG;
+        if (len >= 6)
+                ev.data2 = buf[5];
+        if (len >= 7)
+                ev.data3 = buf[6];
+        *ret = ev;
+        return 0;
+}

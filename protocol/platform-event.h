@@ -61,6 +61,14 @@ void platform_event_threshold(uint8_t sensor_type, uint8_t sensor_number, unsign
                               struct platform_event *ret);
 
 /*
+ * Decode a request body (what an event receiver gets): 5..7 bytes starting with EvMRev 0x04.
+ * The data kinds come from event data 1 bits 7:6 and 5:4. Returns 0, or -EBADMSG (wrong
+ * length, EvMRev not 0x04, offset nibble 15, flags announcing a byte that is not there).
+ * A byte sent although its flags call it unspecified is kept (0xFF by convention).
+ */
+int platform_event_decode(const uint8_t *buf, size_t len, struct platform_event *ret);
+
+/*
  * Encode the request body into buf (cap bytes). Returns its length (5..7), -EINVAL for a field
  * out of range (event type > 0x7F, offset > 14, a data kind > 3), -EMSGSIZE if cap is short.
  */

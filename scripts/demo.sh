@@ -31,7 +31,11 @@ mkdir -p "$work/state" "$work/hwmon"
 echo 41500 > "$work/hwmon/temp1_input"          # millidegrees C
 echo 12040 > "$work/hwmon/in1_input"            # millivolts
 echo 5400 > "$work/hwmon/fan1_input"            # RPM
-sed -E "s|/sys/class/hwmon/hwmon[0-9]+/|$work/hwmon/|" examples/board.ini > "$work/board.ini"
+# No gpiochip either: the PSU's presence line reads a file holding its logical level.
+echo 1 > "$work/hwmon/psu_present"
+sed -E -e "s|/sys/class/hwmon/hwmon[0-9]+/|$work/hwmon/|" \
+        -e "s|gpio:gpiochip0:17:active-low|file:$work/hwmon/psu_present|" \
+        examples/board.ini > "$work/board.ini"
 build/daemon/satmcd --config "$work/board.ini" --bus-socket "$bus" \
         --ipmitool-socket "$work/satmcd-ipmitool.sock" --nbd-socket "$work/nbd.sock" \
         --state-directory "$work/state" &
@@ -53,9 +57,28 @@ timeout 30 ipmitool-plugin/satmc-ipmitool -S "$work/bmc.sock" fru print 0
 echo "\$ satmc-ipmitool -S $work/bmc.sock sdr list      # sensors, over IPMB"
 timeout 60 ipmitool-plugin/satmc-ipmitool -S "$work/bmc.sock" sdr list
 
+echo "== events: the board heats past 70 C and its PSU is pulled; the BMC (the bridge at 0x20)"
+echo "   receives satmcd's Platform Event Messages and acknowledges them"
+# Atomic replacement, so that a poll never reads half a number.
+echo 78000 > "$work/hwmon/temp1_input.new" && mv "$work/hwmon/temp1_input.new" "$work/hwmon/temp1_input"
+echo 0 > "$work/hwmon/psu_present.new" && mv "$work/hwmon/psu_present.new" "$work/hwmon/psu_present"
+sleep 2.5
+echo "\$ satmc-ipmitool -S $work/bmc.sock sdr elist      # the same sensors, now"
+timeout 60 ipmitool-plugin/satmc-ipmitool -S "$work/bmc.sock" sdr elist
+
 echo "== the same inventory as a block device: satmcd's NBD exports"
 nbdinfo --list "nbd+unix:///?socket=$work/nbd.sock" | grep -E '^export=|export-size|is_read_only|description'
 
-echo "== what crossed the bus, decoded by tshark"
-tshark -r "$work/bus.pcap" -d 'i2c.message,ipmi' -o ipmi.dissect_bus_commands:TRUE 2>/dev/null | head -16 ||
+echo "== what crossed the bus, decoded by tshark: the first requests, then the events"
+if command -v tshark >/dev/null; then
+        decode=(tshark -r "$work/bus.pcap" -d 'i2c.message,ipmi' -o ipmi.dissect_bus_commands:TRUE)
+        # Whole output first, then cut: tshark must not die of a closed pipe halfway.
+        "${decode[@]}" 2>/dev/null > "$work/decoded.txt" || true
+        head -9 "$work/decoded.txt"
+        echo "   ..."
+        "${decode[@]}" -Y 'ipmi.header.netfn == 0x04 && ipmi.header.command == 0x02' \
+                2>/dev/null > "$work/events.txt" || true
+        cat "$work/events.txt"
+else
         echo "(tshark not available)"
+fi

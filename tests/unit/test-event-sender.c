@@ -170,6 +170,54 @@ static void test_encode(void **state) {
                                  ((uint8_t[]) { 0, 2, 4, 7, 9, 11 })[t]);
 }
 
+static void assert_same_event(const struct platform_event *a, const struct platform_event *b) {
+        assert_int_equal(a->sensor_type, b->sensor_type);
+        assert_int_equal(a->sensor_number, b->sensor_number);
+        assert_int_equal(a->event_type, b->event_type);
+        assert_int_equal(a->deassertion, b->deassertion);
+        assert_int_equal(a->offset, b->offset);
+        assert_int_equal(a->data2_kind, b->data2_kind);
+        assert_int_equal(a->data3_kind, b->data3_kind);
+        if (a->data2_kind)
+                assert_int_equal(a->data2, b->data2);
+        if (a->data3_kind)
+                assert_int_equal(a->data3, b->data3);
+}
+
+/* What the receiver side decodes: round trips and hostile bodies. */
+static void test_decode(void **state) {
+        struct platform_event ev = event_of(3, true), back;
+        uint8_t buf[PLATFORM_EVENT_MAX_LEN];
+        int n;
+
+        n = platform_event_encode(&ev, buf, sizeof(buf));
+        assert_int_equal(platform_event_decode(buf, (size_t) n, &back), 0);
+        assert_same_event(&back, &ev);
+        ev = (struct platform_event) { .sensor_type = 0x25, .sensor_number = 8,
+                                       .event_type = EVENT_TYPE_SENSOR_SPECIFIC, .offset = 1 };
+        n = platform_event_encode(&ev, buf, sizeof(buf));
+        assert_int_equal(platform_event_decode(buf, (size_t) n, &back), 0);
+        assert_same_event(&back, &ev);
+        /* Unspecified bytes sent anyway (0xFF) are accepted. */
+        assert_int_equal(platform_event_decode((uint8_t[]) { 4, 0x25, 8, 0x6F, 1, 0xFF, 0xFF },
+                                               7, &back), 0);
+        assert_int_equal(back.data2_kind, PLATFORM_EVENT_DATA_UNSPECIFIED);
+
+        /* Hostile: lengths, revision, offset 15, flags announcing missing bytes. */
+        for (size_t len = 0; len < 5; len++)
+                assert_int_equal(platform_event_decode(buf, len, &back), -EBADMSG);
+        assert_int_equal(platform_event_decode((uint8_t[]) { 4, 1, 1, 1, 0x57, 0, 0, 0 }, 8,
+                                               &back), -EBADMSG);
+        assert_int_equal(platform_event_decode((uint8_t[]) { 3, 1, 1, 1, 0x07 }, 5, &back),
+                         -EBADMSG);
+        assert_int_equal(platform_event_decode((uint8_t[]) { 4, 1, 1, 1, 0x0F }, 5, &back),
+                         -EBADMSG);
+        assert_int_equal(platform_event_decode((uint8_t[]) { 4, 1, 1, 1, 0x57, 0x20 }, 6, &back),
+                         -EBADMSG);
+        assert_int_equal(platform_event_decode((uint8_t[]) { 4, 1, 1, 1, 0x47 }, 5, &back),
+                         -EBADMSG);
+}
+
 static void test_delivery(void **state) {
         struct fixture *f = *state;
         struct platform_event ev = event_of(3, false);
@@ -341,6 +389,7 @@ static void test_bad_config(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_encode),
+                cmocka_unit_test(test_decode),
                 cmocka_unit_test_setup_teardown(test_delivery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_in_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_silent_receiver, setup, teardown),
