@@ -5,7 +5,7 @@ satmcd's event requests, checks their exact bytes and acknowledges them, stays s
 while (the retries, same sequence number every 250 ms, are counted in the bus capture; the
 events wait in satmcd's queue and arrive in order once the BMC answers again), and drives Set/Get
 Event Receiver and Set Sensor Event Enable over IPMB."""
-import os, sys, tempfile, time
+import os, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, emubus, finish, read_pcap, wait_for  # noqa: E402
@@ -17,6 +17,14 @@ TEMP = 1                                # sensor numbers: section index + 1
 FAN = 2
 PSU = 3
 ASSERT_UNC, ASSERT_UCR = 0x57, 0x59     # event data 1: trigger reading and threshold, offset
+
+
+def ipmitool_fields(rig, *args):
+    """`ipmitool -I dummy ARGS` on satmcd's local socket, as {field: value}."""
+    env = dict(os.environ, IPMI_DUMMY_SOCK=rig.ipmitool_sock)
+    out = subprocess.run(["timeout", "60", "ipmitool", "-I", "dummy", *args], env=env,
+                         capture_output=True, text=True).stdout
+    return {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in out.splitlines() if ":" in l)}
 
 
 def parse_request(frame):
@@ -134,6 +142,13 @@ def main():
               "reading 0x%02x, threshold 0x%02x: got %s" % (hot, unc_raw, q["data"].hex(" ")))
         check(acknowledge(rig, frame), "acknowledgement ACKed by satmcd")
         check(next_request(rig, 0.8) is None, "no retry after the acknowledgement")
+        f = ipmitool_fields(rig, "sensor", "get", "Board Temp")
+        check(f.get("Status") == "Upper Non-Critical" and f.get("Assertion Events") == "unc+",
+              "ipmitool sensor get: status Upper Non-Critical, assertion events unc+ (%s)" %
+              {k: f.get(k) for k in ("Status", "Assertion Events")})
+        check(f.get("Assertions Enabled") == "lnc- lcr- lnr- unc+ ucr+ unr+" and
+              f.get("Deassertions Enabled") == "lnc- lcr- lnr- unc+ ucr+ unr+",
+              "ipmitool sensor get: every threshold event enabled both ways")
         c = rig.counters()
         check((c["events-queued"], c["events-sent"], c["events-retried"]) == (2, 2, 0),
               "counters: queued 2, sent 2 (presence, UNC), retried 0 (%s)" %

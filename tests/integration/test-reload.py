@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, finish, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-APP = 0x06
+APP, SE = 0x06, 0x04
 
 
 def ipmitool(sock, *args):
@@ -23,6 +23,11 @@ def ipmitool(sock, *args):
 def device_id(rig):
     f = rig.transact(APP, 0x01)
     return None if f is None or f[6] != 0 else f[7]
+
+
+def event_receiver(rig):
+    f = rig.transact(SE, 0x01)
+    return None if f is None or f[6] != 0 else (f[7], f[8])
 
 
 def reload(rig, before):
@@ -50,10 +55,21 @@ def main():
 
         text = text.replace("device-id = 0x23", "device-id = 0x42")
         text = text.replace("board-serial-number = SN123456", "board-serial-number = SN654321")
+        check(event_receiver(rig) == (0x20, 0), "Get Event Receiver: 0x20 before the reload")
+        text = text.replace("duplicate-window-ms = 5000",
+                            "duplicate-window-ms = 5000\nevent-receiver = 0x24\nevent-receiver-lun = 1")
         with open(cfg, "w") as f:
             f.write(text)
         out = reload(rig, len(rig.read_stderr()))
         check("Reloaded " in out, "the reload is logged (%r)" % out.strip())
+        check("event receiver changed" in out, "the reload names the new event receiver")
+        check(event_receiver(rig) == (0x24, 1), "Get Event Receiver: 0x24 LUN 1 after the reload")
+        # Set by the BMC at run time: an unrelated reload leaves it alone.
+        f = rig.transact(SE, 0x00, bytes([0x20, 0x00]))
+        check(f is not None and f[6] == 0, "Set Event Receiver 0x20 by IPMB")
+        out = reload(rig, len(rig.read_stderr()))
+        check("event receiver unchanged" in out and event_receiver(rig) == (0x20, 0),
+              "a reload of an unchanged [mc] keeps the receiver the BMC set")
         check(rig.satmcd.poll() is None and rig.satmcd.pid == pid, "same satmcd process")
         check(device_id(rig) == 0x42, "Get Device ID: device id 0x42 after the reload")
         r = ipmitool(rig.ipmitool_sock, "fru", "print", "0")
