@@ -10,6 +10,10 @@ sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(os.path.dirname(
 import emubus  # noqa: E402
 
 results = {"passed": 0, "failed": 0}
+# satmcd under valgrind answers slower; ipmitool's dummy client spins forever on a socket
+# closed under it, so every run of it is bounded.
+SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
+IPMITOOL_TIMEOUT = 60 if SLOW else 20
 
 
 def check(cond, what):
@@ -142,6 +146,19 @@ class Rig:
         except subprocess.TimeoutExpired:
             self.bus.kill()
         return rc
+
+
+def ipmitool(sock, *args, timeout=None):
+    """Stock `ipmitool -I dummy ARGS` against the dummy socket sock: a CompletedProcess."""
+    env = dict(os.environ, IPMI_DUMMY_SOCK=sock)
+    return subprocess.run(["timeout", str(timeout or IPMITOOL_TIMEOUT), "ipmitool", "-I", "dummy",
+                           *args], env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL)
+
+
+def fields(out):
+    """ipmitool's "Name : value" lines as {name: value}."""
+    return {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in out.splitlines() if ":" in l)}
 
 
 def read_pcap(path, times=False):

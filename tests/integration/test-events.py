@@ -5,10 +5,10 @@ satmcd's event requests, checks their exact bytes and acknowledges them, stays s
 while (the retries, same sequence number every 250 ms, are counted in the bus capture; the
 events wait in satmcd's queue and arrive in order once the BMC answers again), and drives Set/Get
 Event Receiver and Set Sensor Event Enable over IPMB."""
-import os, subprocess, sys, tempfile, time
+import os, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, emubus, finish, read_pcap, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, emubus, fields, finish, ipmitool, read_pcap, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SE = 0x04
@@ -17,14 +17,6 @@ TEMP = 1                                # sensor numbers: section index + 1
 FAN = 2
 PSU = 3
 ASSERT_UNC, ASSERT_UCR = 0x57, 0x59     # event data 1: trigger reading and threshold, offset
-
-
-def ipmitool_fields(rig, *args):
-    """`ipmitool -I dummy ARGS` on satmcd's local socket, as {field: value}."""
-    env = dict(os.environ, IPMI_DUMMY_SOCK=rig.ipmitool_sock)
-    out = subprocess.run(["timeout", "60", "ipmitool", "-I", "dummy", *args], env=env,
-                         capture_output=True, text=True).stdout
-    return {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in out.splitlines() if ":" in l)}
 
 
 def parse_request(frame):
@@ -142,7 +134,7 @@ def main():
               "reading 0x%02x, threshold 0x%02x: got %s" % (hot, unc_raw, q["data"].hex(" ")))
         check(acknowledge(rig, frame), "acknowledgement ACKed by satmcd")
         check(next_request(rig, 0.8) is None, "no retry after the acknowledgement")
-        f = ipmitool_fields(rig, "sensor", "get", "Board Temp")
+        f = fields(ipmitool(rig.ipmitool_sock, "sensor", "get", "Board Temp").stdout)
         check(f.get("Status") == "Upper Non-Critical" and f.get("Assertion Events") == "unc+",
               "ipmitool sensor get: status Upper Non-Critical, assertion events unc+ (%s)" %
               {k: f.get(k) for k in ("Status", "Assertion Events")})

@@ -10,7 +10,7 @@ old or the new content of the region being written."""
 import os, random, shutil, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish  # noqa: E402
+from satmc_testlib import Rig, check, finish, ipmitool  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-fru.ini")
@@ -22,12 +22,6 @@ CRASH_KILLS = 300
 # How long a killed satmcd's missing answer is waited for: generous beside the microseconds
 # satmcd needs, longer under valgrind.
 ANSWER_TIMEOUT = 0.5 if os.environ.get("SATMCD_WRAPPER") else 0.1
-
-
-def ipmitool(sock, *args):
-    env = dict(os.environ, IPMI_DUMMY_SOCK=sock)
-    return subprocess.run(["timeout", "20", "ipmitool", "-I", "dummy", *args], env=env,
-                          capture_output=True, text=True)
 
 
 def fru_valid(img):

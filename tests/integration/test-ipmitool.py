@@ -12,7 +12,7 @@ was dropped). satmcd and the bridges must exit 0 on SIGTERM."""
 import os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, read_pcap, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, finish, ipmitool, read_pcap, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-test.ini")
@@ -59,12 +59,6 @@ class Rng:
         x ^= (x << 17) & M64
         self.x = x
         return (x >> 11) / float(1 << 53)
-
-
-def ipmitool(sock, *args):
-    env = dict(os.environ, IPMI_DUMMY_SOCK=sock)
-    return subprocess.run(["timeout", str(IPMITOOL_TIMEOUT), "ipmitool", "-I", "dummy", *args],
-                          env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
 
 
 def wrapper(*args, env=None):

@@ -8,16 +8,10 @@ needing a restart while the old address keeps answering."""
 import os, re, shutil, signal, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, finish, ipmitool, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP, SE = 0x06, 0x04
-
-
-def ipmitool(sock, *args):
-    env = dict(os.environ, IPMI_DUMMY_SOCK=sock)
-    return subprocess.run(["timeout", "20", "ipmitool", "-I", "dummy", *args], env=env,
-                          capture_output=True, text=True)
 
 
 def device_id(rig):

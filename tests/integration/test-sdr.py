@@ -7,19 +7,12 @@ records."""
 import os, shutil, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish  # noqa: E402
+from satmc_testlib import Rig, check, finish, ipmitool  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-fru.ini")
 SE, STORAGE = 0x04, 0x0A
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
-TIMEOUT = "60" if SLOW else "20"
-
-
-def ipmitool(sock, *args):
-    env = dict(os.environ, IPMI_DUMMY_SOCK=sock)
-    return subprocess.run(["timeout", TIMEOUT, "ipmitool", "-I", "dummy", *args], env=env,
-                          capture_output=True, text=True)
 
 
 def rows(out):

@@ -7,29 +7,18 @@ blocks) does not delay an IPMB answer."""
 import os, shutil, signal, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, fields, finish, ipmitool, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
-TIMEOUT = "60" if SLOW else "20"
 SE, APP = 0x04, 0x06
 # Board Temp: -40..125 degrees C, step 0.65, so a value is within half a step (0.325).
 TEMP_BOUND = 0.325
 
 
-def ipmitool(sock, *args):
-    env = dict(os.environ, IPMI_DUMMY_SOCK=sock)
-    return subprocess.run(["timeout", TIMEOUT, "ipmitool", "-I", "dummy", *args], env=env,
-                          capture_output=True, text=True)
-
-
 def rows(out):
     return {c[0]: c for c in ([x.strip() for x in line.split("|")]
                               for line in out.splitlines() if "|" in line)}
-
-
-def fields(out):
-    return {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in out.splitlines() if ":" in l)}
 
 
 def num(text):

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fake-smbus.h"
+
 #include "daemon/dispatch.h"
 #include "daemon/i2c-smbus.h"
 #include "daemon/manager.h"
@@ -380,30 +382,8 @@ static void test_allow_config_error(void **state) {
 
 /* ---- the SMBus helper, through its seam ---- */
 
-struct fake_smbus {
-        int32_t result;
-        unsigned calls;
-        unsigned bus;
-        uint8_t addr7, reg;
-        bool word;
-};
-
-static int32_t fake_smbus_read(void *userdata, unsigned bus, uint8_t addr7, uint8_t reg,
-                               bool word) {
-        struct fake_smbus *f = userdata;
-
-        f->calls++;
-        f->bus = bus;
-        f->addr7 = addr7;
-        f->reg = reg;
-        f->word = word;
-        return f->result;
-}
-
-static const struct smbus_ops fake_smbus_ops = { .read = fake_smbus_read };
-
 static void test_smbus_read(void **state) {
-        struct fake_smbus f = { .result = 0x1234 };
+        struct fake_smbus f = { .answer = 0x1234 };
         uint16_t v = 0xAAAA;
 
         smbus_set_ops(&fake_smbus_ops, &f);
@@ -414,21 +394,21 @@ static void test_smbus_read(void **state) {
         assert_int_equal(f.reg, 0x05);
         assert_true(f.word);
 
-        f.result = 0x7F;
+        f.answer = 0x7F;
         assert_int_equal(smbus_read(3, 0x48, 0x00, false, &v), 0);
         assert_int_equal(v, 0x7F);
         assert_false(f.word);
 
         /* Errors pass through; the value is untouched. */
-        f.result = -ENXIO;
+        f.answer = -ENXIO;
         v = 0xAAAA;
         assert_int_equal(smbus_read(3, 0x48, 0x00, false, &v), -ENXIO);
         assert_int_equal(v, 0xAAAA);
 
         /* More bits than asked for is the ops' bug, not a reading. */
-        f.result = 0x100;
+        f.answer = 0x100;
         assert_int_equal(smbus_read(3, 0x48, 0x00, false, &v), -EBADMSG);
-        f.result = 0x10000;
+        f.answer = 0x10000;
         assert_int_equal(smbus_read(3, 0x48, 0x00, true, &v), -EBADMSG);
         assert_int_equal(v, 0xAAAA);
 

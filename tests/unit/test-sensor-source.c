@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fake-smbus.h"
+
 #include "daemon/config-sensor-source.h"
 #include "daemon/i2c-smbus.h"
 #include "daemon/sensor-source.h"
@@ -124,28 +126,6 @@ static void test_gpio_errors(void **state) {
 }
 
 /* ---- SMBus ---- */
-
-struct fake_smbus {
-        int32_t answer;                 /* value or -errno */
-        unsigned bus;
-        uint8_t addr7, reg;
-        bool word;
-        unsigned calls;
-};
-
-static int32_t fake_smbus_read(void *userdata, unsigned bus, uint8_t addr7, uint8_t reg,
-                               bool word) {
-        struct fake_smbus *f = userdata;
-
-        f->calls++;
-        f->bus = bus;
-        f->addr7 = addr7;
-        f->reg = reg;
-        f->word = word;
-        return f->answer;
-}
-
-static const struct smbus_ops fake_smbus_ops = { .read = fake_smbus_read };
 
 struct smbus_case {
         const char *text;
