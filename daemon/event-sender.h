@@ -10,7 +10,7 @@
  * the event stays at the head and a new round starts after a back-off that doubles from 1 s to
  * 8 s: a receiver that is silent for a while gets every queued event, in order, once it answers
  * again. One event in flight at a time keeps the order an assertion and its deassertion
- * happened in; at IPMB speeds that is still hundreds of events a second.
+ * happened in, at the cost of one round trip per event; sensors change far more slowly.
  *
  * Answers: cc 0x00 delivers the event; 0xC0 (busy) counts as unanswered and backs off; any other
  * completion code means the receiver will never take this event (it is dropped, logged, counted).
