@@ -446,6 +446,8 @@ static void test_event_receiver(void **state) {
         /* Found by fuzz-dispatch: 0x00 is the general call address, not a receiver. */
         out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0x00, 0x20);
         assert_int_equal(out.cc, IPMI_CC_INVALID_DATA_FIELD);
+        out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0x72, 0x00);   /* ourselves */
+        assert_int_equal(out.cc, IPMI_CC_INVALID_DATA_FIELD);
         out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0x20);
         assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
         out = RUN(m, IPMI_CMD_GET_EVENT_RECEIVER, 0x20);
