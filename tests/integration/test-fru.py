@@ -160,7 +160,11 @@ def crash_test(state, args, backing):
             value = region[0]
     finally:
         rig.stop()
-    check(kills >= 20 and writes >= kills, "crash test ran: %d kills, %d acknowledged writes"
+    # Natively each run gets several writes in before its kill. Under valgrind a write takes
+    # milliseconds and the kill comes 0-30 ms after READY, so on a loaded machine most runs end
+    # before their first write: there the run must only have written at all.
+    min_writes = 1 if os.environ.get("SATMCD_WRAPPER") else kills
+    check(kills >= 20 and writes >= min_writes, "crash test ran: %d kills, %d acknowledged writes"
           % (kills, writes))
     check(bad == 0, "after every SIGKILL the backing file was valid and old-or-new (%d bad)" % bad)
     # A kill between writing the copy and renaming it leaves a .tmp; the next start drops it.
