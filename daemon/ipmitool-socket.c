@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,6 +25,9 @@ struct IpmitoolClient {
         int fd;
         unsigned id;
         bool busy;                      /* a request is with the callback, not answered yet */
+        /* When it last became idle (accepted, or answered): idle_seq orders clients strictly,
+         * idle_since (CLOCK_MONOTONIC) only tells the log how long. */
+        uint64_t idle_seq, idle_since;
         size_t fill;
         uint8_t buf[CLIENT_BUF_SIZE];
 };
@@ -34,11 +38,24 @@ struct IpmitoolSocket {
         char *path;                     /* unlinked at free if we created it */
         bool created;
         unsigned max_clients, n_clients, next_id;
+        uint64_t idle_clock;            /* the last idle_seq handed out */
         IpmitoolClient *clients;
         const struct ipmitool_socket_ops *ops;
         void *userdata;
         struct ipmitool_socket_stats stats;
 };
+
+/* The loop's CLOCK_MONOTONIC time in microseconds; for log lines only, so 0 if unknown. */
+static uint64_t loop_now(sd_event_source *source) {
+        uint64_t now;
+
+        return sd_event_now(sd_event_source_get_event(source), CLOCK_MONOTONIC, &now) < 0 ? 0 : now;
+}
+
+static void client_mark_idle(IpmitoolClient *c) {
+        c->idle_seq = ++c->server->idle_clock;
+        c->idle_since = loop_now(c->source);
+}
 
 static void client_free(IpmitoolClient *c, bool notify) {
         IpmitoolSocket *s = c->server;
@@ -105,6 +122,7 @@ int ipmitool_client_reply(IpmitoolClient *c, const struct ipmi_dummy_response *r
                 c->fill -= (size_t) consumed;
         }
         c->busy = false;
+        client_mark_idle(c);
 
         /* Header and data in one write: ipmitool's reader cannot reassemble a split one. A
          * client whose socket buffer is full is not reading its answers: drop it. */
@@ -155,6 +173,52 @@ static int on_client(sd_event_source *source, int fd, uint32_t revents, void *us
         return 0;
 }
 
+/*
+ * May c be closed to make room? Only if nothing of a request is anywhere between ipmitool and
+ * its answer: not with the callback, not half in our buffer, and not waiting unread in the
+ * kernel. ipmitool reads its answer with no timeout and spins forever on end-of-file, so
+ * closing a connection it may be waiting on is never an option; between requests (and before
+ * the first) it is harmless: its next write fails and it exits with an error.
+ */
+static bool client_is_idle(const IpmitoolClient *c) {
+        int queued;
+
+        if (c->busy || c->fill > 0)
+                return false;
+        /* A request just written may not have been read yet; if in doubt, not idle. */
+        return ioctl(c->fd, FIONREAD, &queued) == 0 && queued == 0;
+}
+
+static IpmitoolClient *find_longest_idle(IpmitoolSocket *s) {
+        IpmitoolClient *victim = NULL;
+
+        for (IpmitoolClient *c = s->clients; c; c = c->next)
+                if ((!victim || c->idle_seq < victim->idle_seq) && client_is_idle(c))
+                        victim = c;
+        return victim;
+}
+
+/*
+ * At max_clients, close the client idle the longest so that a newcomer gets in: connections
+ * left open without a request (an ipmitool shell, a script that never said BYE, a stuck
+ * process) must not lock every other local ipmitool out. Returns false when every client is
+ * in the middle of a request: then the newcomer is the one refused.
+ */
+static bool make_room(IpmitoolSocket *s) {
+        IpmitoolClient *victim = find_longest_idle(s);
+        uint64_t now, idle_ms;
+
+        if (!victim)
+                return false;
+        now = loop_now(s->listen_source);
+        idle_ms = now > victim->idle_since ? (now - victim->idle_since) / 1000 : 0;
+        log_info("ipmitool socket: %u clients already, closing client %u (idle for %llu ms) "
+                 "to make room.", s->n_clients, victim->id, (unsigned long long) idle_ms);
+        s->stats.evicted++;
+        client_free(victim, true);
+        return true;
+}
+
 static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         IpmitoolSocket *s = userdata;
         IpmitoolClient *c;
@@ -164,9 +228,10 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         if (cfd < 0)
                 return 0;       /* EAGAIN, ECONNABORTED, EMFILE...: the next accept may work */
 
-        if (s->n_clients >= s->max_clients) {
+        if (s->n_clients >= s->max_clients && !make_room(s)) {
                 s->stats.refused++;
-                log_warning("ipmitool socket: %u clients already, refusing another.", s->n_clients);
+                log_warning("ipmitool socket: %u clients already, all in the middle of a request, "
+                            "refusing another.", s->n_clients);
                 close(cfd);
                 return 0;
         }
@@ -186,6 +251,7 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 return 0;
         }
         (void) sd_event_source_set_description(c->source, "ipmitool-client");
+        client_mark_idle(c);
         c->next = s->clients;
         s->clients = c;
         s->n_clients++;

@@ -32,7 +32,9 @@ struct ipmitool_socket_ops {
 /*
  * Listen on path (created; a stale socket left by a dead process is replaced, a live one is
  * not), or on listen_fd if it is >= 0 (socket activation; path then only names it in logs).
- * At most max_clients connections at once; more are accepted and closed at once.
+ * At most max_clients connections at once. A newcomer beyond that makes room by closing the
+ * connection idle the longest (nothing received since its last answer); it is refused (accepted
+ * and closed at once) only while every connection is in the middle of a request.
  */
 int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsigned max_clients,
                         const struct ipmitool_socket_ops *ops, void *userdata,
@@ -48,6 +50,6 @@ int ipmitool_client_reply(IpmitoolClient *c, const struct ipmi_dummy_response *r
 
 /* Connection statistics, for counters. */
 struct ipmitool_socket_stats {
-        unsigned long long accepted, refused, requests, protocol_errors;
+        unsigned long long accepted, refused, evicted, requests, protocol_errors;
 };
 const struct ipmitool_socket_stats *ipmitool_socket_get_stats(const IpmitoolSocket *s);

@@ -354,9 +354,9 @@ static void manager_print_counters(Manager *m) {
         if (m->ipmitool) {
                 const struct ipmitool_socket_stats *st = ipmitool_socket_get_stats(m->ipmitool);
 
-                fprintf(stderr, "ipmitool-socket: accepted=%llu refused=%llu requests=%llu "
-                        "protocol-errors=%llu\n", st->accepted, st->refused, st->requests,
-                        st->protocol_errors);
+                fprintf(stderr, "ipmitool-socket: accepted=%llu refused=%llu evicted=%llu "
+                        "requests=%llu protocol-errors=%llu\n", st->accepted, st->refused,
+                        st->evicted, st->requests, st->protocol_errors);
         }
         counters_print(&m->counters, stderr);
 }

@@ -7,8 +7,10 @@ Covers 32 ipmitool processes at once, 20 raw clients with 50 requests each inter
 and data of different clients arriving in between), half-sent requests and hang-ups, headers
 that can never be valid (data_len 300, netFn 0x40, LUN 4, a BYE with data, 0xFF garbage: that
 client is closed with exactly one log line, everyone else keeps being served), BYE, pipelined
-requests, a client that never reads its answers, the max-clients limit (16 by default), and
-satmcd still answering IPMB and exiting 0 on SIGTERM afterwards."""
+requests, a client that never reads its answers, the max-clients limit (16 by default: a
+newcomer closes the connection idle the longest, and is refused only while every connection is
+in the middle of a request; also with max-clients 4 against real ipmitool), and satmcd still
+answering IPMB and exiting 0 on SIGTERM afterwards."""
 import os, re, shutil, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -140,13 +142,24 @@ def ipmitool(sock, *args):
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
 
 
+def socket_stats(rig):
+    """The ipmitool-socket line satmcd prints (on SIGUSR1) just before its counters line."""
+    rig.counters()
+    line = [l for l in rig.read_stderr().splitlines() if l.startswith("ipmitool-socket:")][-1]
+    return {k: int(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+
+
+def config_with(tmp, extra):
+    cfg = os.path.join(tmp, "board.ini")
+    with open(CONFIG) as src, open(cfg, "w") as dst:
+        dst.write(src.read() + "\n" + extra)
+    return cfg
+
+
 def many_clients():
     """32 ipmitool processes and 20 raw clients at once: a satmcd allowed 64 clients."""
     tmp = tempfile.mkdtemp(prefix="satmc-robust-")
-    cfg = os.path.join(tmp, "board.ini")
-    with open(CONFIG) as src, open(cfg, "w") as dst:
-        dst.write(src.read() + "\n[ipmitool]\nmax-clients = 64\n")
-    rig = Rig(cfg)
+    rig = Rig(config_with(tmp, "[ipmitool]\nmax-clients = 64\n"))
     try:
         sock = rig.ipmitool_sock
         ref = ipmitool(sock, "mc", "info").communicate()[0]    # warm-up, and the reference
@@ -204,8 +217,89 @@ def many_clients():
     check(not any("==" in l[:12] or "Assertion" in l for l in lines), "no valgrind report")
 
 
+def evict_idle():
+    """max-clients 4: idle connections make room for real ipmitool; half-sent requests never do."""
+    n = 4
+    tmp = tempfile.mkdtemp(prefix="satmc-robust-")
+    rig = Rig(config_with(tmp, "[ipmitool]\nmax-clients = %d\n" % n))
+    sock, log, held = rig.ipmitool_sock, Log(rig), []
+    try:
+        # n connections that never send a byte: before, ipmitool was locked out.
+        idle = [Client(sock) for _ in range(n)]
+        held.extend(idle)
+        time.sleep(QUIET)                # all accepted, in order
+        p = ipmitool(sock, "mc", "info")
+        out, err = p.communicate()
+        check(p.returncode == 0 and "Device ID                 : 35" in out,
+              "%d idle connections: ipmitool mc info still succeeds (exit %d %r)"
+              % (n, p.returncode, err.strip()))
+        check(idle[0].closed_by_peer(), "the oldest idle connection was closed (EOF)")
+        lines = log.new(1)
+        check(one_line(lines, r"%d clients already, closing client 1 \(idle for \d+ ms\) to make "
+                       r"room" % n), "one info line names it %s" % lines)
+        check(all(good(c, i) for i, c in enumerate(idle[1:])), "the other idle ones still served")
+        st = socket_stats(rig)
+        check(st["evicted"] == 1 and st["refused"] == 0,
+              "stats line: evicted=1 refused=0 (%s)" % st)
+
+        # The oldest connection holds half a request: it is skipped, the next idle one goes.
+        idle[0].close()
+        fourth = Client(sock)            # ipmitool said BYE: back to n connections
+        held.append(fourth)
+        stalled = idle[1]                # now the longest idle ... until it sends half a header
+        stalled.send(rq(APP, 0x04)[:7])
+        time.sleep(QUIET)
+        log.mark()
+        newcomer = Client(sock)
+        check(good(newcomer), "a newcomer with one half-sent request among %d: served" % n)
+        check(idle[2].closed_by_peer(), "the longest idle connection without a partial request "
+              "was closed, not the half-sent one")
+        check(one_line(log.new(1), r"closing client \d+ .* to make room"), "... one info line")
+        stalled.send(rq(APP, 0x04)[7:])
+        check(stalled.recv() == expected(APP, 0x04, b""), "the half-sent request is answered")
+        idle[2].close()
+
+        # Every connection mid-request: now the newcomer is refused, as before.
+        mid = [stalled, idle[3], fourth, newcomer]
+        held.append(newcomer)
+        for c in mid:
+            c.send(rq(APP, 0x01)[:3])
+        time.sleep(QUIET)
+        log.mark()
+        c = Client(sock)
+        check(c.closed_by_peer(), "all %d mid-request: a raw newcomer is refused" % n)
+        c.close()
+        t0 = time.monotonic()
+        p = ipmitool(sock, "mc", "info")
+        out, err = p.communicate()
+        check(p.returncode not in (0, 124) and time.monotonic() - t0 < IPMITOOL_TIMEOUT / 2,
+              "... and ipmitool fails at once instead of spinning (exit %d %r)"
+              % (p.returncode, err.strip()))
+        lines = log.new(2)
+        check(len(lines) == 2 and all("all in the middle of a request, refusing" in l
+                                      for l in lines), "one warning per refusal %s" % lines)
+        for c in mid:
+            c.send(rq(APP, 0x01)[3:])
+        check(all(c.recv() == expected(APP, 0x01, b"") for c in mid),
+              "the %d half-sent requests all answered after the refusals" % n)
+        st = socket_stats(rig)
+        check(st["evicted"] == 2 and st["refused"] == 2,
+              "stats line: evicted=2 refused=2 (%s)" % st)
+    finally:
+        for h in held:
+            h.close()
+        rc = rig.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    check(rc == 0, "small satmcd exits 0 on SIGTERM (got %s)" % rc)
+    lines = rig.read_stderr().splitlines()
+    check(any(l.startswith("ipmitool-socket:") and " evicted=2 " in l for l in lines[-3:]),
+          "the stats line at exit counts evicted=2")
+    check(not any("Assertion" in l or "==" in l[:12] for l in lines), "no valgrind report")
+
+
 def main():
     many_clients()
+    evict_idle()
 
     rig = Rig(CONFIG)
     sock = rig.ipmitool_sock
@@ -365,40 +459,59 @@ def main():
         check(stalled.recv() == expected(APP, 0x01, b"\x00"),
               "the client stalled mid-header since long ago is answered once it completes")
 
-        # ---- more clients than max-clients: the extra ones closed, the first ones served ----
+        # ---- more clients than max-clients, all in the middle of a request: newcomers refused ----
         for h in held:
             h.send(bye())
             h.closed_by_peer()           # satmcd freed it: its slot is free again
             h.close()
         held.clear()
-        log.mark()
         first = [Client(sock) for _ in range(DEFAULT_MAX_CLIENTS)]
         held.extend(first)
         ok = sum(good(c, i) for i, c in enumerate(first))
         check(ok == DEFAULT_MAX_CLIENTS, "%d clients at once (the default max-clients): all served (%d)"
               % (DEFAULT_MAX_CLIENTS, ok))
+        s0 = socket_stats(rig)
+        log.mark()
+        for c in first:
+            c.send(rq(APP, 0x01)[:RQ.size - 1])          # one byte short of a header
+        time.sleep(QUIET)
         extra = [Client(sock) for _ in range(4)]
         closed = sum(c.closed_by_peer() for c in extra)
         for c in extra:
             c.close()
-        check(closed == 4, "clients 17..20: closed at once (%d of 4)" % closed)
+        check(closed == 4, "clients 17..20 while all 16 are mid-request: closed at once (%d of 4)"
+              % closed)
         lines = log.new(4)
-        check(len(lines) == 4 and all("16 clients already, refusing another" in l for l in lines),
-              "one log line per refused client (%d)" % len(lines))
-        ok = sum(good(c, i + 1) for i, c in enumerate(first))
-        check(ok == DEFAULT_MAX_CLIENTS, "the first %d still served after the refusals (%d)"
-              % (DEFAULT_MAX_CLIENTS, ok))
-        first[0].send(bye())
-        first[0].closed_by_peer()
-        first[0].close()
+        check(len(lines) == 4 and all("16 clients already, all in the middle of a request, "
+                                      "refusing another" in l for l in lines),
+              "one log line per refused client %s" % lines[:2])
+        ok = 0
+        for c in first:                  # one by one, so first[0] is the one idle the longest
+            c.send(rq(APP, 0x01)[RQ.size - 1:])
+            ok += c.recv() == expected(APP, 0x01, b"")
+        check(ok == DEFAULT_MAX_CLIENTS, "the 16 half-sent requests all answered after the "
+              "refusals (%d)" % ok)
+        s1 = socket_stats(rig)
+        check(s1["refused"] - s0["refused"] == 4 and s1["evicted"] == s0["evicted"],
+              "stats line: refused grew by 4, evicted did not (%s)" % s1)
+
+        # ---- ... once they are idle again, a newcomer closes the one idle the longest ----
+        log.mark()
         c = Client(sock)
-        check(good(c), "once one said BYE, a new client takes its slot")
+        check(good(c), "a 17th client, with all 16 idle: served")
+        check(first[0].closed_by_peer(), "the client answered first (idle the longest) was closed")
+        check(one_line(log.new(1), r"16 clients already, closing client \d+ \(idle for \d+ ms\) "
+                       r"to make room"), "... with one info line")
+        ok = sum(good(c, i) for i, c in enumerate(first[1:]))
+        check(ok == DEFAULT_MAX_CLIENTS - 1, "the other 15 still served (%d)" % ok)
+        first[0].close()
         held[0] = c
         for c in held:
             c.send(bye())
             c.closed_by_peer()
             c.close()
         held.clear()
+        check(socket_stats(rig)["evicted"] - s1["evicted"] == 1, "stats line: evicted grew by 1")
 
         # ---- still a satellite: IPMB and ipmitool work, nothing was ever answered twice ----
         f = rig.transact(APP, 0x01, seq=9)

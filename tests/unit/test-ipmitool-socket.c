@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ipmitool socket at max-clients, on a real sd-event loop and real UNIX sockets: a
+ * newcomer closes the connection idle the longest; a connection with a request anywhere in
+ * flight (with the callback, half in the server's buffer, or unread in the kernel) is never
+ * the one closed; with none idle the newcomer is refused. The request callback answers at once
+ * (like satmcd) or holds the request (like the IPMB bridge), as each test chooses.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "daemon/ipmitool-socket.h"
+#include "daemon/log.h"
+#include "protocol/ipmi.h"
+
+#define MAX_CLIENTS 3
+
+struct fixture {
+        char dir[64], path[96];
+        sd_event *event;
+        IpmitoolSocket *server;
+        bool hold;                      /* keep requests unanswered, as the bridge does */
+        IpmitoolClient *held;
+        unsigned requests;
+};
+
+static void on_request(IpmitoolClient *c, const struct ipmi_dummy_request *req, void *userdata) {
+        struct fixture *f = userdata;
+        struct ipmi_dummy_response rsp = { .netfn = req->netfn | 1, .cmd = req->cmd };
+
+        f->requests++;
+        if (f->hold) {
+                f->held = c;
+                return;
+        }
+        (void) ipmitool_client_reply(c, &rsp);
+}
+
+static void on_disconnect(IpmitoolClient *c, void *userdata) {
+        struct fixture *f = userdata;
+
+        if (f->held == c)
+                f->held = NULL;
+}
+
+static const struct ipmitool_socket_ops ops = {
+        .request = on_request,
+        .disconnect = on_disconnect,
+};
+
+static int setup(void **state) {
+        struct fixture *f = calloc(1, sizeof(*f));
+
+        assert_non_null(f);
+        log_set_max_level(LOG_CRIT);
+        strcpy(f->dir, "/tmp/satmc-test-ipmitool-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        snprintf(f->path, sizeof(f->path), "%s/sock", f->dir);
+        assert_int_equal(sd_event_new(&f->event), 0);
+        assert_int_equal(ipmitool_socket_new(f->event, f->path, -1, MAX_CLIENTS, &ops, f,
+                                             &f->server), 0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct fixture *f = *state;
+
+        ipmitool_socket_free(f->server);
+        sd_event_unref(f->event);
+        assert_int_equal(rmdir(f->dir), 0);
+        free(f);
+        return 0;
+}
+
+static const struct ipmitool_socket_stats *stats(struct fixture *f) {
+        return ipmitool_socket_get_stats(f->server);
+}
+
+/* Run the loop until it has nothing more to do at once. */
+static void settle(struct fixture *f) {
+        while (sd_event_run(f->event, 20 * 1000) > 0)
+                ;
+}
+
+static int connect_client(struct fixture *f) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        strcpy(sa.sun_path, f->path);
+        assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        return fd;
+}
+
+/* Connect and let the server accept, so clients become idle in the order they connect. */
+static int connect_accepted(struct fixture *f) {
+        unsigned long long before = stats(f)->accepted + stats(f)->refused;
+        int fd = connect_client(f);
+
+        settle(f);
+        assert_int_equal(stats(f)->accepted + stats(f)->refused, before + 1);
+        return fd;
+}
+
+/* A Get Device ID request as ipmitool writes it; *len gets its length. */
+static const uint8_t *device_id_request(size_t *len) {
+        static uint8_t buf[64];
+        struct ipmi_dummy_request req = { .netfn = 0x06, .cmd = 0x01 };
+        int n = ipmi_dummy_encode_request(&req, buf, sizeof(buf));
+
+        assert_true(n > 1);
+        *len = (size_t) n;
+        return buf;
+}
+
+static void send_bytes(int fd, const uint8_t *p, size_t len) {
+        assert_int_equal(send(fd, p, len, MSG_NOSIGNAL), (ssize_t) len);
+}
+
+static void send_request(int fd) {
+        size_t len;
+        const uint8_t *p = device_id_request(&len);
+
+        send_bytes(fd, p, len);
+}
+
+/* True if the server closed fd (end of file, nothing before it). */
+static bool closed_by_server(int fd) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        uint8_t b;
+
+        return poll(&pfd, 1, 1000) == 1 && recv(fd, &b, 1, MSG_DONTWAIT) == 0;
+}
+
+/* True if fd has a whole response waiting, which is consumed. */
+static bool answered(int fd) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        struct ipmi_dummy_response rsp;
+        uint8_t buf[512];
+        ssize_t n;
+
+        if (poll(&pfd, 1, 1000) != 1)
+                return false;
+        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        return n > 0 && ipmi_dummy_parse_response(buf, (size_t) n, &rsp) == n;
+}
+
+/* True if the server left fd alone: no data, no end of file. */
+static bool untouched(int fd) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+        return poll(&pfd, 1, 0) == 0;
+}
+
+static void test_idle_longest_is_evicted(void **state) {
+        struct fixture *f = *state;
+        int fd[MAX_CLIENTS], newcomer;
+
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                fd[i] = connect_accepted(f);
+        /* fd[0] is asked something: it is now the one idle the shortest. */
+        send_request(fd[0]);
+        settle(f);
+        assert_true(answered(fd[0]));
+
+        newcomer = connect_accepted(f);
+        assert_int_equal(stats(f)->evicted, 1);
+        assert_int_equal(stats(f)->refused, 0);
+        assert_true(closed_by_server(fd[1]));
+        assert_true(untouched(fd[0]));
+        assert_true(untouched(fd[2]));
+        send_request(newcomer);
+        settle(f);
+        assert_true(answered(newcomer));
+
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                close(fd[i]);
+        close(newcomer);
+        settle(f);
+}
+
+static void test_partial_request_never_evicted(void **state) {
+        struct fixture *f = *state;
+        int fd[MAX_CLIENTS], newcomer;
+        size_t len;
+        const uint8_t *req = device_id_request(&len);
+
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                fd[i] = connect_accepted(f);
+        /* The oldest holds half a header, the next the header without its last byte. */
+        send_bytes(fd[0], req, 5);
+        send_bytes(fd[1], req, len - 1);
+        settle(f);
+
+        newcomer = connect_accepted(f);
+        assert_true(closed_by_server(fd[2]));
+        assert_int_equal(stats(f)->evicted, 1);
+
+        /* Now every connection is mid-request: the next newcomer is refused. */
+        send_bytes(newcomer, req, 1);
+        settle(f);
+        int refused = connect_accepted(f);
+        assert_true(closed_by_server(refused));
+        assert_int_equal(stats(f)->refused, 1);
+        assert_int_equal(stats(f)->evicted, 1);
+
+        /* ... and all the half-sent requests are still answered once they complete. */
+        send_bytes(fd[0], req + 5, len - 5);
+        send_bytes(fd[1], req + len - 1, 1);
+        send_bytes(newcomer, req + 1, len - 1);
+        settle(f);
+        assert_true(answered(fd[0]));
+        assert_true(answered(fd[1]));
+        assert_true(answered(newcomer));
+        assert_int_equal(f->requests, 3);
+
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                close(fd[i]);
+        close(newcomer);
+        close(refused);
+        settle(f);
+}
+
+/* The bridge holds a request while the satellite answers: that client is not idle. */
+static void test_held_request_never_evicted(void **state) {
+        struct fixture *f = *state;
+        struct ipmi_dummy_response rsp = { .netfn = 0x07, .cmd = 0x01 };
+        int fd[MAX_CLIENTS], newcomer;
+
+        f->hold = true;
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                fd[i] = connect_accepted(f);
+        send_request(fd[0]);
+        settle(f);
+        assert_non_null(f->held);
+
+        newcomer = connect_accepted(f);
+        assert_true(closed_by_server(fd[1]));
+        assert_non_null(f->held);
+        assert_int_equal(ipmitool_client_reply(f->held, &rsp), 0);
+        assert_true(answered(fd[0]));
+
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                close(fd[i]);
+        close(newcomer);
+        settle(f);
+}
+
+/*
+ * A request written but not read by the server yet (it sits in the kernel) makes its client
+ * busy, not idle. The loop may take the request or the newcomer first; either way the
+ * client that asked gets its answer and another one is closed.
+ */
+static void test_unread_request_never_evicted(void **state) {
+        struct fixture *f = *state;
+        int fd[MAX_CLIENTS], newcomer;
+
+        for (int round = 0; round < 8; round++) {
+                for (int i = 0; i < MAX_CLIENTS; i++)
+                        fd[i] = connect_accepted(f);
+                /* The oldest asks, and a newcomer knocks before the loop runs again. */
+                if (round % 2)
+                        send_request(fd[0]);
+                newcomer = connect_client(f);
+                if (!(round % 2))
+                        send_request(fd[0]);
+                settle(f);
+                assert_true(answered(fd[0]));
+                assert_true(closed_by_server(fd[1]));
+                assert_true(untouched(fd[2]));
+
+                for (int i = 0; i < MAX_CLIENTS; i++)
+                        close(fd[i]);
+                close(newcomer);
+                settle(f);
+        }
+        assert_int_equal(stats(f)->evicted, 8);
+        assert_int_equal(stats(f)->refused, 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_idle_longest_is_evicted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_partial_request_never_evicted, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_held_request_never_evicted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unread_request_never_evicted, setup,
+                                                teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
