@@ -904,7 +904,8 @@ static const struct config_key config_keys[] = {
         { "ipmitool", "socket", parse_socket_path, C(ipmitool_socket), "/run/satmc/ipmitool.sock",
           0, 0, "UNIX socket for local ipmitool (-I dummy, IPMI_DUMMY_SOCK), or none" },
         { "ipmitool", "max-clients", parse_u32, C(ipmitool_max_clients), "16", 1, 256,
-          "ipmitool processes served at once; more are refused" },
+          "ipmitool connections at once; a newcomer beyond that closes the one idle the "
+          "longest, refused only while all are mid-request" },
 
         { "identity", "device-id", parse_u8, I(device_id), "0", 0, 255,
           "Get Device ID: device ID" },
