@@ -283,6 +283,21 @@ void sensor_source_config_clear(struct sensor_source_config *src) {
         };
 }
 
+int sensor_source_config_copy(struct sensor_source_config *dst,
+                              const struct sensor_source_config *src) {
+        *dst = *src;
+        dst->file.path = NULL;
+        dst->gpio.chip = NULL;
+        if (src->file.path && !(dst->file.path = strdup(src->file.path)))
+                goto nomem;
+        if (src->gpio.chip && !(dst->gpio.chip = strdup(src->gpio.chip)))
+                goto nomem;
+        return 0;
+nomem:
+        sensor_source_config_clear(dst);
+        return -ENOMEM;
+}
+
 static bool streq_null(const char *a, const char *b) {
         return a == b || (a && b && strcmp(a, b) == 0);
 }

@@ -21,6 +21,11 @@ int sensor_source_parse(const char *value, struct sensor_source_config *src, cha
 /* Free what src owns and set it to SENSOR_SOURCE_NONE. */
 void sensor_source_config_clear(struct sensor_source_config *src);
 
+/* A deep copy of src in *dst (which is overwritten, not freed). Returns 0 or -ENOMEM with *dst
+ * SENSOR_SOURCE_NONE. */
+int sensor_source_config_copy(struct sensor_source_config *dst,
+                              const struct sensor_source_config *src);
+
 /* Whether a and b read the same thing the same way (a reload must restart for a new source). */
 bool sensor_source_config_equal(const struct sensor_source_config *a,
                                 const struct sensor_source_config *b);

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,7 +12,8 @@
 
 #define SENSOR_READ_MAX         64      /* a number in a sysfs file is far shorter */
 
-/* Like smbus_set_ops(): one sensor thread per process, so a global keeps the calls short. */
+/* Like smbus_set_ops(): set before any reader thread runs and only read by them, so a global
+ * keeps the calls short. */
 static const struct gpio_reader_ops *gpio_ops = &gpio_reader_libgpiod;
 static void *gpio_userdata;
 
@@ -22,35 +22,20 @@ void sensor_source_set_gpio_ops(const struct gpio_reader_ops *ops, void *userdat
         gpio_userdata = userdata;
 }
 
-static void close_fd_cleanup(void *p) {
-        safe_close(*(int *) p);
-}
-
-/* Open, read, parse. Cancellation is allowed only while blocked in open() or read(). */
+/* Open, read, parse. Either may block for good (a FIFO nobody writes, a hung driver); the
+ * sensor reader gives up on it without cancelling this thread (sensor-reader.h). */
 static int read_file(const char *path, double scale, double *ret) {
         char buf[SENSOR_READ_MAX + 1], *end;
-        int fd = -EBADF;
-        /* volatile: pthread_cleanup_push() may be setjmp() underneath. */
-        volatile int r = 0;
-        volatile ssize_t n = 0;
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
         double v;
 
-        pthread_cleanup_push(close_fd_cleanup, &fd);
-        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                r = -errno;
-        else {
-                n = read(fd, buf, SENSOR_READ_MAX);
-                if (n < 0)
-                        r = -errno;
-        }
-        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-        pthread_cleanup_pop(0);
-        fd = safe_close(fd);
-        if (r < 0)
-                return r;
-
+                return -errno;
+        n = read(fd, buf, SENSOR_READ_MAX);
+        if (n < 0)
+                return -errno;
         buf[n] = '\0';
         errno = 0;
         v = strtod(buf, &end);

@@ -17,9 +17,9 @@
  * *ret untouched: -EBADMSG when a file does not hold a number, -EPROTO when a GPIO or SMBus
  * reader answers outside its contract, -EINVAL for SENSOR_SOURCE_NONE, else the reader's error.
  *
- * Call it with cancellation disabled: it allows cancellation while blocked in a file's open()
- * or read() and nowhere else. GPIO and SMBus reads are never cancelled: they are ioctls, which
- * are not cancellation points, and the kernel bounds them (I2C adapter timeout, about 1 s).
+ * It may block for as long as the source does: a FIFO nobody writes forever, an SMBus transfer
+ * until the adapter gives up. Nothing here is a cancellation point the reader relies on; it
+ * abandons a hung read instead (sensor-reader.h).
  */
 int sensor_source_read(const struct sensor_source_config *src, double *ret);
 

@@ -1,36 +1,29 @@
 /* SPDX-License-Identifier: MIT */
-/* Threshold sensors: polling through one worker thread, thresholds, persistence. See
- * sensors.h for why the reads are not on the loop. */
+/* Threshold sensors: polling through the sensor reader (sensor-reader.c), thresholds,
+ * persistence. See sensors.h for why the reads are not on the loop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "log.h"
 #include "macro.h"
 #include "sdr-repo.h"
+#include "sensor-reader.h"
 #include "sensor-source.h"
 #include "sensors.h"
 
 #define SENSORS_STATE_FILE      "sensors.state"
 #define SENSORS_STATE_TMP       "sensors.state.tmp"
-/* A read that has not returned after this long is taken as hung (see sensor_set_watchdog()). */
-#define SENSOR_READ_HUNG_USEC   (2 * 1000000ULL)
-/* ...and is not tried again for this long, so that it does not stall the others every poll. */
+/* A read given up as hung (SENSOR_READ_HUNG_USEC, sensor-reader.h) is not tried again for
+ * this long; nor while the abandoned read has not returned. */
 #define SENSOR_HUNG_RETRY_USEC  (30 * 1000000ULL)
-
-/* One finished read, handed from the worker to the loop. */
-struct sensor_result {
-        unsigned slot;                  /* into sensors[] */
-        int error;                      /* 0 or -errno (-EBADMSG: not a number) */
-        double value;                   /* already scaled */
-};
+/* How precisely the reader's watchdog fires; its deadlines are heuristics. */
+#define SENSOR_WATCHDOG_ACCURACY_USEC (10 * 1000ULL)
 
 struct sensor_set {
         struct sensor *sensors;
@@ -39,21 +32,10 @@ struct sensor_set {
         void *on_event_userdata;
         char *state_directory;          /* NULL: thresholds are not persisted */
 
-        sd_event_source *eventfd_source;
-        int eventfd;
-
-        /* Shared with the worker, under lock. Each sensor is queued at most once (in_flight),
-         * so n slots always suffice for both rings. */
-        pthread_mutex_t lock;
-        pthread_cond_t wake;
-        unsigned *queue, queue_head, queue_len;
-        struct sensor_result *results;
-        unsigned results_len;
-        int busy_slot;                  /* being read by the worker, -1 = none */
-        uint64_t busy_since;            /* CLOCK_MONOTONIC usec */
-        bool stop;
-        bool thread_started;
-        pthread_t thread;
+        /* Reads the sources on its own threads; slot i is sensors[i]. */
+        struct sensor_reader *reader;
+        sd_event_source *results_source;        /* the reader's eventfd */
+        sd_event_source *watchdog;              /* the reader's next deadline; off when idle */
 };
 
 /* The raw code as the number it stands for: order comparisons must respect the format. */
@@ -67,15 +49,8 @@ int sensor_set_new(const struct satmc_config *config, struct sensor_set **ret) {
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        s->eventfd = -EBADF;
-        s->busy_slot = -1;
-        pthread_mutex_init(&s->lock, NULL);
-        pthread_cond_init(&s->wake, NULL);
-
         s->sensors = calloc(CONFIG_SENSOR_MAX, sizeof(*s->sensors));
-        s->queue = calloc(CONFIG_SENSOR_MAX, sizeof(*s->queue));
-        s->results = calloc(CONFIG_SENSOR_MAX, sizeof(*s->results));
-        if (!s->sensors || !s->queue || !s->results)
+        if (!s->sensors)
                 return -ENOMEM;
 
         for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++) {
@@ -120,56 +95,17 @@ int sensor_set_new(const struct satmc_config *config, struct sensor_set **ret) {
         return 0;
 }
 
-static void *worker(void *userdata);
-static uint64_t now_usec(void);
-
-/* Stop the worker: at once if idle or busy with a good read, by cancellation if stuck. */
-static void sensor_set_stop_worker(struct sensor_set *s) {
-        if (!s->thread_started)
-                return;
-        pthread_mutex_lock(&s->lock);
-        s->stop = true;
-        pthread_cond_signal(&s->wake);
-        pthread_mutex_unlock(&s->lock);
-        /* A worker stuck in open() or read() of a file that never answers (a FIFO, a hung
-         * device) only returns through cancellation, which it allows there and nowhere else;
-         * anywhere else it sees stop first. */
-        pthread_cancel(s->thread);
-        pthread_join(s->thread, NULL);
-        s->thread_started = false;
-        s->stop = false;
-}
-
-/* Start the worker with every signal blocked: signals are the loop's (signalfd), and one
- * delivered to this thread would take the default action and kill satmcd. */
-static int sensor_set_start_worker(struct sensor_set *s) {
-        sigset_t all, saved;
-        int r;
-
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &saved);
-        r = pthread_create(&s->thread, NULL, worker, s);
-        pthread_sigmask(SIG_SETMASK, &saved, NULL);
-        if (r != 0)
-                return -r;
-        s->thread_started = true;
-        return 0;
-}
-
 struct sensor_set *sensor_set_free(struct sensor_set *s) {
         if (!s)
                 return NULL;
 
-        sensor_set_stop_worker(s);
         for (unsigned i = 0; i < s->n; i++)
                 sd_event_source_disable_unref(s->sensors[i].timer);
-        sd_event_source_disable_unref(s->eventfd_source);
-        safe_close(s->eventfd);
-        pthread_mutex_destroy(&s->lock);
-        pthread_cond_destroy(&s->wake);
+        sd_event_source_disable_unref(s->watchdog);
+        sd_event_source_disable_unref(s->results_source);
+        /* Never waits long for a read: see sensor_reader_stop(). */
+        sensor_reader_stop(s->reader);
         free(s->sensors);
-        free(s->queue);
-        free(s->results);
         free(s->state_directory);
         free(s);
         return NULL;
@@ -367,7 +303,7 @@ void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw) {
         sensor_update_events(sn);
 }
 
-/* ---- the worker thread ---- */
+/* ---- polling through the reader ---- */
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -376,44 +312,7 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static void *worker(void *userdata) {
-        struct sensor_set *s = userdata;
-        const uint64_t one = 1;
-
-        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-        pthread_mutex_lock(&s->lock);
-        for (;;) {
-                const struct sensor_config *c;
-                struct sensor_result res = { 0 };
-
-                while (!s->stop && s->queue_len == 0)
-                        pthread_cond_wait(&s->wake, &s->lock);
-                if (s->stop)
-                        break;
-                res.slot = s->queue[s->queue_head];
-                s->queue_head = (s->queue_head + 1) % s->n;
-                s->queue_len--;
-                /* The source never changes while the set lives (a reload only touches
-                 * thresholds and hysteresis, on the loop thread). */
-                c = s->sensors[res.slot].config;
-                s->busy_slot = (int) res.slot;
-                s->busy_since = now_usec();
-                pthread_mutex_unlock(&s->lock);
-
-                res.error = sensor_source_read(&c->source, &res.value);
-
-                pthread_mutex_lock(&s->lock);
-                s->busy_slot = -1;
-                s->results[s->results_len++] = res;
-                /* An eventfd write only fails on counter overflow, which a loop that drains it
-                 * never lets happen. */
-                (void) !write(s->eventfd, &one, sizeof(one));
-        }
-        pthread_mutex_unlock(&s->lock);
-        return NULL;
-}
-
-static void sensor_apply_result(struct sensor *sn, const struct sensor_result *res) {
+static void sensor_apply_result(struct sensor *sn, const struct sensor_reading *res) {
         char what[160];                 /* the source, for messages: a path, a line, a register */
         uint8_t raw;
 
@@ -445,72 +344,86 @@ static void sensor_apply_result(struct sensor *sn, const struct sensor_result *r
         sensor_set_reading(sn, true, raw);
 }
 
-static int on_results(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        struct sensor_set *s = userdata;
-        struct sensor_result batch[CONFIG_SENSOR_MAX];
-        unsigned n;
-        uint64_t count;
+/*
+ * A read that hangs (a FIFO nobody writes, a wedged I2C hwmon, an SMBus transfer that does not
+ * end) must neither stall the loop nor starve the other sensors: the reader gives it up after
+ * SENSOR_READ_HUNG_USEC without waiting for its thread. The hung sensor reads as unavailable
+ * (logged once) and is tried again after SENSOR_HUNG_RETRY_USEC, once the abandoned read has
+ * returned. Runs whenever reads were queued or finished, and at the reader's next deadline.
+ */
+static void sensor_set_watchdog(struct sensor_set *s) {
+        unsigned hung[CONFIG_SENSOR_MAX], n;
+        uint64_t next;
+        int r;
 
-        (void) !read(fd, &count, sizeof(count));
-        pthread_mutex_lock(&s->lock);
-        n = s->results_len;
-        memcpy(batch, s->results, n * sizeof(batch[0]));
-        s->results_len = 0;
-        pthread_mutex_unlock(&s->lock);
+        n = sensor_reader_watchdog(s->reader, hung, ELEMENTSOF(hung), &next);
+        for (unsigned i = 0; i < n; i++) {
+                struct sensor *sn = &s->sensors[hung[i]];
+                const struct sensor_reading res = { .slot = hung[i], .error = -ETIMEDOUT };
 
-        for (unsigned i = 0; i < n; i++)
-                sensor_apply_result(&s->sensors[batch[i].slot], &batch[i]);
+                sensor_apply_result(sn, &res);
+                sn->retry_after = now_usec() + SENSOR_HUNG_RETRY_USEC;
+        }
+        if (next == UINT64_MAX) {
+                r = sd_event_source_set_enabled(s->watchdog, SD_EVENT_OFF);
+                if (r < 0)
+                        log_error_errno(r, "Failed to stop the sensor watchdog: %m");
+                return;
+        }
+        r = sd_event_source_set_time(s->watchdog, next);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->watchdog, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the sensor watchdog: %m");
+}
+
+static int on_watchdog(sd_event_source *source, uint64_t usec, void *userdata) {
+        sensor_set_watchdog(userdata);
         return 0;
 }
 
-/*
- * A read that hangs (a FIFO nobody writes, a wedged I2C hwmon) must not starve the sensors
- * queued behind it: once it has taken SENSOR_READ_HUNG_USEC, the worker is cancelled out of
- * it and a new one takes over the queue. The hung sensor reads as unavailable (logged once)
- * and is tried again after SENSOR_HUNG_RETRY_USEC.
- */
-static void sensor_set_watchdog(struct sensor_set *s) {
-        struct sensor_result res = { .error = -ETIMEDOUT };
-        int slot;
+static int on_results(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        struct sensor_set *s = userdata;
+        struct sensor_reading batch[CONFIG_SENSOR_MAX];
+        unsigned n;
 
-        pthread_mutex_lock(&s->lock);
-        slot = s->busy_slot;
-        if (slot >= 0 && now_usec() - s->busy_since < SENSOR_READ_HUNG_USEC)
-                slot = -1;
-        pthread_mutex_unlock(&s->lock);
-        if (slot < 0)
+        n = sensor_reader_take(s->reader, batch, ELEMENTSOF(batch));
+        for (unsigned i = 0; i < n; i++)
+                sensor_apply_result(&s->sensors[batch[i].slot], &batch[i]);
+        /* Nothing outstanding any more turns the watchdog off before it wakes the loop. */
+        sensor_set_watchdog(s);
+        return 0;
+}
+
+/* Queue sn's read unless one is still in flight (a slow or hung source is not queued twice:
+ * its answer, when it comes, is the reading). */
+static void sensor_poll(struct sensor *sn) {
+        struct sensor_set *s = sn->set;
+        uint64_t now = now_usec();
+        int r;
+
+        if (!sn->scanning || sn->in_flight || now < sn->retry_after)
                 return;
-
-        sensor_set_stop_worker(s);
-        /* The read may have finished meanwhile; then its result is queued and wins. */
-        if (s->busy_slot == slot) {
-                s->busy_slot = -1;
-                res.slot = (unsigned) slot;
-                sensor_apply_result(&s->sensors[slot], &res);
-                s->sensors[slot].retry_after = now_usec() + SENSOR_HUNG_RETRY_USEC;
+        r = sensor_reader_queue(s->reader, (unsigned) (sn - s->sensors));
+        if (r == -EBUSY) {
+                /* The read abandoned as hung has still not returned: the sensor stays
+                 * unavailable (logged when it was abandoned), and no second thread is stuck. */
+                sn->retry_after = now + SENSOR_HUNG_RETRY_USEC;
+                return;
         }
-        if (sensor_set_start_worker(s) < 0)
-                log_error("Failed to restart the sensor thread; sensors stop updating.");
+        if (r < 0) {
+                log_error_errno(r, "Sensor %u: cannot queue its read: %m", sn->number);
+                return;
+        }
+        sn->in_flight = true;
+        sensor_set_watchdog(s);
 }
 
 static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         struct sensor *sn = userdata;
-        struct sensor_set *s = sn->set;
         int r;
 
-        sensor_set_watchdog(s);
-
-        /* A read still in flight (a slow or hung file) is not queued twice: its answer, when
-         * it comes, is the reading. */
-        if (sn->scanning && !sn->in_flight && now_usec() >= sn->retry_after) {
-                sn->in_flight = true;
-                pthread_mutex_lock(&s->lock);
-                s->queue[(s->queue_head + s->queue_len) % s->n] = (unsigned) (sn - s->sensors);
-                s->queue_len++;
-                pthread_cond_signal(&s->wake);
-                pthread_mutex_unlock(&s->lock);
-        }
-
+        sensor_poll(sn);
         r = sd_event_source_set_time_relative(source, (uint64_t) sn->config->poll_ms * 1000);
         if (r >= 0)
                 r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
@@ -699,6 +612,29 @@ static int sensor_set_load(struct sensor_set *s) {
         return 0;
 }
 
+/* The reader, its results on the loop and its watchdog timer (armed when reads are queued). */
+static int sensor_set_start_reader(struct sensor_set *s, sd_event *event) {
+        const struct sensor_source_config *sources[CONFIG_SENSOR_MAX];
+        int r;
+
+        for (unsigned i = 0; i < s->n; i++)
+                sources[i] = &s->sensors[i].config->source;
+        r = sensor_reader_new(sources, s->n, &s->reader);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the sensor reader: %m");
+        r = sd_event_add_io(event, &s->results_source, sensor_reader_fd(s->reader), EPOLLIN,
+                            on_results, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the sensor reader: %m");
+        (void) sd_event_source_set_description(s->results_source, "sensor-results");
+        r = sd_event_add_time(event, &s->watchdog, CLOCK_MONOTONIC, 0,
+                              SENSOR_WATCHDOG_ACCURACY_USEC, on_watchdog, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the sensor watchdog: %m");
+        (void) sd_event_source_set_description(s->watchdog, "sensor-watchdog");
+        return sd_event_source_set_enabled(s->watchdog, SD_EVENT_OFF);
+}
+
 int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_directory) {
         unsigned polled = 0;
         int r;
@@ -716,17 +652,9 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_di
         if (polled == 0)
                 return 0;       /* nothing to read: no thread */
 
-        s->eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (s->eventfd < 0)
-                return log_error_errno(errno, "Failed to create sensor eventfd: %m");
-        r = sd_event_add_io(event, &s->eventfd_source, s->eventfd, EPOLLIN, on_results, s);
+        r = sensor_set_start_reader(s, event);
         if (r < 0)
-                return log_error_errno(r, "Failed to watch sensor eventfd: %m");
-        (void) sd_event_source_set_description(s->eventfd_source, "sensor-results");
-
-        r = sensor_set_start_worker(s);
-        if (r < 0)
-                return log_error_errno(r, "Failed to start the sensor thread: %m");
+                return r;
 
         for (unsigned i = 0; i < s->n; i++) {
                 struct sensor *sn = &s->sensors[i];
@@ -741,7 +669,7 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_di
                                                sn->number);
                 (void) sd_event_source_set_description(sn->timer, "sensor-poll");
         }
-        log_info("Sensors: %u, %u of them polled by one reader thread.", s->n, polled);
+        log_info("Sensors: %u, %u of them polled through the reader thread.", s->n, polled);
         return 0;
 }
 

@@ -6,12 +6,12 @@
  *
  * Polling never blocks the event loop: a read of sysfs (or of a FIFO nobody writes, or a GPIO
  * or SMBus device, daemon/sensor-source.c) can take any time, so each sensor's sd-event timer
- * only queues the sensor for one worker thread, which reads its source and hands the result
- * back through an eventfd watched by the loop. All sensor state is touched on the loop thread
- * only; the worker sees nothing but the source, the queue and the result slots, under one
- * mutex. One worker is enough: reads are rare and short, and a read that hangs only delays the
- * sensors queued behind it, never an IPMI answer. A sensor whose read is still in flight is
- * not queued again.
+ * only queues the sensor for the sensor reader (daemon/sensor-reader.h), whose worker thread
+ * reads its source and hands the result back through an eventfd watched by the loop. All
+ * sensor state is touched on the loop thread only. A read that hangs is given up after 2 s
+ * without waiting for its thread (the sensor reads as unavailable), and the sensors queued
+ * behind a slow read get a fresh worker after 250 ms. A sensor whose read is still in flight,
+ * or whose abandoned read has not returned yet, is not queued again.
  *
  * Events: each reading is turned into the set of event offsets asserted now; the difference
  * from the previous set is reported through the callback given to sensor_set_on_event() (the
@@ -82,7 +82,7 @@ struct sensor *sensor_set_find(struct sensor_set *s, uint8_t number);
 void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full_sensor *ret);
 
 /*
- * Read persisted thresholds, start the worker and the timers. state_directory may be NULL
+ * Read persisted thresholds, start the reader and the timers. state_directory may be NULL
  * (nothing persisted). A sensor without a source stays "reading unavailable".
  */
 int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_directory);
