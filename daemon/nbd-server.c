@@ -1,30 +1,22 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The NBD server object: listeners (UNIX, TCP, a socket-activated fd) and accept with the
+ * client limit, then each client's buffers, socket I/O and message loop. The loop hands
+ * messages to nbd-handshake.c or nbd-transmission.c by the client's state (nbd-client.h).
+ */
 #include <errno.h>
-#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "transport/unix-socket.h"
 #include "macro.h"
-#include "nbd-server.h"
-#include "protocol/nbd-wire.h"
-
-#define MAX_OPTIONS             32              /* per connection, then we hang up */
-#define MAX_OPTION_LEN          4096            /* longer: read off, NBD_REP_ERR_TOO_BIG */
-#define ABSURD_OPTION_LEN       (64 * 1024)     /* longer: hang up, not worth reading */
-#define BLOCK_MIN               1
-#define BLOCK_PREFERRED         512
-#define BLOCK_MAX               (64 * 1024)     /* advertised */
-#define MAX_PAYLOAD             (4 * 1024 * 1024) /* served, for clients that do not ask */
+#include "nbd-client.h"
 
 /* Buffers start small (most clients do 512-byte to 4 KiB requests), grow to what one message
  * needs, and shrink back once idle so a burst does not pin memory for the session. */
@@ -34,80 +26,10 @@
 /* Stop taking requests while this much is unsent: the client is not reading its replies. */
 #define OUT_HIGH_WATER          (256 * 1024)
 
-enum client_state {
-        STATE_CLIENT_FLAGS,     /* greeting sent, waiting for the client's 32-bit flags */
-        STATE_OPTIONS,          /* option haggling */
-        STATE_TRANSMISSION,     /* an export is selected, requests flow */
-};
-
-typedef struct NbdClient NbdClient;
-
-struct NbdClient {
-        NbdServer *server;
-        NbdClient *next;
-        sd_event_source *source;
-        int fd;
-        unsigned id;
-        enum client_state state;
-
-        bool fixed_newstyle, no_zeroes;
-        unsigned n_options;
-        const struct nbd_export *export;        /* in transmission */
-        uint64_t size;                          /* of export, sampled at GO */
-        uint16_t tflags;
-        bool dirty;                             /* wrote since the last successful flush */
-        bool closing;                           /* hang up once the output is sent */
-        bool logged_refusal;                    /* one notice per client, then debug */
-
-        /* Bytes still to be read off and thrown away: an oversized option or the payload of
-         * a refused WRITE. Then answer drain_option (options) or drain_req (transmission). */
-        uint64_t drain;
-        uint32_t drain_option;
-        struct nbd_request drain_req;
-        uint32_t drain_error;
-
-        uint8_t *in;
-        size_t in_size, in_off, in_fill;        /* unparsed bytes are in[in_off, in_fill) */
-        size_t in_need;                         /* bytes from in_off the next message needs */
-        uint8_t *out;
-        size_t out_size, out_sent, out_fill;    /* unsent bytes are out[out_sent, out_fill) */
-        bool out_blocked;                       /* waiting for EPOLLOUT */
-};
-
-struct listener {
-        sd_event_source *source;
-        int fd;
-        bool tcp;
-};
-
-struct NbdServer {
-        struct listener unix_listener, tcp_listener;
-        char *path;                     /* unlinked at free if we created it */
-        bool created;
-        struct nbd_export *exports;
-        size_t n_exports;
-        unsigned max_clients, n_clients, next_id;
-        NbdClient *clients;
-        struct nbd_server_stats stats;
-};
-
-static int export_flush(NbdServer *s, const struct nbd_export *e) {
-        s->stats.flushes++;
-        return e->ops->flush ? e->ops->flush(e->userdata) : 0;
-}
-
 static void client_free(NbdClient *c) {
         NbdServer *s = c->server;
 
-        /* Disconnect persists at the latest: a client that wrote must not lose data because
-         * it hung up without NBD_CMD_FLUSH (the kernel client does exactly that). */
-        if (c->dirty) {
-                int r = export_flush(s, c->export);
-
-                if (r < 0)
-                        log_warning_errno(r, "nbd client %u: flushing export %s at disconnect failed: %m",
-                                          c->id, c->export->name);
-        }
+        nbd_transmission_close(c);
         for (NbdClient **p = &s->clients; *p; p = &(*p)->next)
                 if (*p == c) {
                         *p = c->next;
@@ -121,8 +43,7 @@ static void client_free(NbdClient *c) {
         free(c);
 }
 
-/* Make room for n more bytes of output; returns a pointer to them or NULL (out of memory). */
-static uint8_t *out_reserve(NbdClient *c, size_t n) {
+uint8_t *nbd_out_reserve(NbdClient *c, size_t n) {
         if (c->out_sent > 0 && c->out_sent == c->out_fill)
                 c->out_sent = c->out_fill = 0;
         if (c->out_size - c->out_fill < n) {
@@ -140,20 +61,6 @@ static uint8_t *out_reserve(NbdClient *c, size_t n) {
         }
         return c->out + c->out_fill;
 }
-
-static int out_appended(NbdClient *c, int r) {
-        if (r > 0)
-                c->out_fill += (size_t) r;
-        return r < 0 ? r : 0;
-}
-
-/* Append one message: fn is an nbd_encode_* function, called with the reserved space and
- * maxlen as its buffer arguments, then the rest. 0 or -errno. */
-#define OUT_APPEND(c, maxlen, fn, ...)                                          \
-        out_appended((c), ({                                                    \
-                uint8_t *_b = out_reserve((c), (maxlen));                       \
-                _b ? fn(_b, (maxlen), __VA_ARGS__) : -ENOMEM;                   \
-        }))
 
 /* Send what is queued. Returns 0 when all went, 1 when some is left for EPOLLOUT, -errno. */
 static int client_send(NbdClient *c) {
@@ -179,296 +86,11 @@ static int client_send(NbdClient *c) {
         return 0;
 }
 
-static const struct nbd_export *find_export(NbdServer *s, const uint8_t *name, size_t len) {
-        /* The empty name is the first export: what the kernel client asks for by default. */
-        if (len == 0)
-                return &s->exports[0];
-        for (size_t i = 0; i < s->n_exports; i++)
-                if (strlen(s->exports[i].name) == len && memcmp(s->exports[i].name, name, len) == 0)
-                        return &s->exports[i];
-        return NULL;
-}
-
-static uint16_t transmission_flags(const struct nbd_export *e) {
-        uint16_t f = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH | NBD_FLAG_SEND_FUA |
-                     NBD_FLAG_SEND_WRITE_ZEROES | NBD_FLAG_SEND_TRIM |
-                     NBD_FLAG_CAN_MULTI_CONN;   /* see struct nbd_export_ops: flush is global */
-
-        if (!e->writable)
-                f |= NBD_FLAG_READ_ONLY;
-        return f;
-}
-
-static int reply_error(NbdClient *c, uint32_t option, uint32_t type, const char *message) {
-        return OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE + strlen(message),
-                          nbd_encode_rep_error, option, type, message);
-}
-
-static int handle_list(NbdClient *c, size_t len) {
-        NbdServer *s = c->server;
-        int r;
-
-        if (len != 0)
-                return reply_error(c, NBD_OPT_LIST, NBD_REP_ERR_INVALID, "NBD_OPT_LIST takes no data");
-        for (size_t i = 0; i < s->n_exports; i++) {
-                const struct nbd_export *e = &s->exports[i];
-                size_t n = NBD_OPTION_REPLY_HEADER_SIZE + 4 + strlen(e->name) +
-                           (e->description ? strlen(e->description) : 0);
-
-                r = OUT_APPEND(c, n, nbd_encode_rep_server, e->name, e->description);
-                if (r < 0)
-                        return r;
-        }
-        return OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE, nbd_encode_rep_ack, NBD_OPT_LIST);
-}
-
-static void select_export(NbdClient *c, const struct nbd_export *e) {
-        c->export = e;
-        c->size = e->ops->size(e->userdata);
-        c->tflags = transmission_flags(e);
-}
-
-static int handle_go_info(NbdClient *c, uint32_t option, const uint8_t *data, size_t len) {
-        struct nbd_go_info gi;
-        const struct nbd_export *e;
-        uint64_t export_size;
-        uint16_t tflags;
-        int r;
-
-        r = nbd_parse_go_info(data, len, &gi);
-        if (r < 0) {
-                log_notice("nbd client %u: malformed %s data (%zu bytes), refusing it.", c->id,
-                           nbd_option_name(option), len);
-                return reply_error(c, option, NBD_REP_ERR_INVALID,
-                                   r == -ENAMETOOLONG ? "export name too long" : "malformed option data");
-        }
-        e = find_export(c->server, gi.name, gi.name_len);
-        if (!e) {
-                log_notice("nbd client %u: %s for an unknown export (%zu bytes of name).", c->id,
-                           nbd_option_name(option), gi.name_len);
-                return reply_error(c, option, NBD_REP_ERR_UNKNOWN, "no such export");
-        }
-
-        export_size = e->ops->size(e->userdata);
-        tflags = transmission_flags(e);
-        r = OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE + 12,
-                       nbd_encode_info_export, option, export_size, tflags);
-        if (r < 0)
-                return r;
-        /* The name matters most when the client asked for "": it learns which export it got. */
-        if (gi.requests & (1u << NBD_INFO_NAME)) {
-                r = OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE + 2 + strlen(e->name),
-                               nbd_encode_info_text, option, NBD_INFO_NAME, e->name);
-                if (r < 0)
-                        return r;
-        }
-        if ((gi.requests & (1u << NBD_INFO_DESCRIPTION)) && e->description) {
-                r = OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE + 2 + strlen(e->description),
-                               nbd_encode_info_text, option, NBD_INFO_DESCRIPTION, e->description);
-                if (r < 0)
-                        return r;
-        }
-        /* Sent whether asked or not (proto.md allows it): clients then keep to 64 KiB. */
-        r = OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE + 14,
-                       nbd_encode_info_block_size, option, BLOCK_MIN, BLOCK_PREFERRED, BLOCK_MAX);
-        if (r < 0)
-                return r;
-        r = OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE, nbd_encode_rep_ack, option);
-        if (r < 0)
-                return r;
-
-        if (option == NBD_OPT_GO) {
-                select_export(c, e);
-                c->state = STATE_TRANSMISSION;
-                log_debug("nbd client %u: serving export %s.", c->id, e->name);
-        }
-        return 0;
-}
-
-static int handle_export_name(NbdClient *c, const uint8_t *data, size_t len) {
-        struct nbd_go_info gi;
-        const struct nbd_export *e;
-        int r;
-
-        /* No error reply exists for NBD_OPT_EXPORT_NAME: the only refusal is hanging up. */
-        if (nbd_parse_export_name(data, len, &gi) < 0 ||
-            !(e = find_export(c->server, gi.name, gi.name_len))) {
-                log_notice("nbd client %u: NBD_OPT_EXPORT_NAME for an unknown export, closing it.", c->id);
-                return -ENOENT;
-        }
-        select_export(c, e);
-        r = OUT_APPEND(c, NBD_EXPORT_NAME_REPLY_SIZE + NBD_EXPORT_NAME_ZEROES,
-                       nbd_encode_export_name_reply, c->size, c->tflags, c->no_zeroes);
-        if (r < 0)
-                return r;
-        c->state = STATE_TRANSMISSION;
-        log_debug("nbd client %u: serving export %s (NBD_OPT_EXPORT_NAME).", c->id, e->name);
-        return 0;
-}
-
-/* One whole option. Returns 0 (answered; haggling goes on unless the state changed) or -errno
- * to hang up. */
-static int handle_option(NbdClient *c, uint32_t option, const uint8_t *data, size_t len) {
-        switch (option) {
-        case NBD_OPT_EXPORT_NAME:
-                return handle_export_name(c, data, len);
-        case NBD_OPT_ABORT:
-                c->closing = true;
-                return OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE, nbd_encode_rep_ack, NBD_OPT_ABORT);
-        case NBD_OPT_LIST:
-                return handle_list(c, len);
-        case NBD_OPT_INFO:
-        case NBD_OPT_GO:
-                return handle_go_info(c, option, data, len);
-        default:
-                /* Without fixed newstyle the client does not understand error replies. */
-                if (!c->fixed_newstyle) {
-                        log_notice("nbd client %u: unsupported option %" PRIu32
-                                   " without fixed newstyle, closing it.", c->id, option);
-                        return -EPROTO;
-                }
-                log_debug("nbd client %u: unsupported option %s (%" PRIu32 ").", c->id,
-                          nbd_option_name(option), option);
-                return reply_error(c, option, NBD_REP_ERR_UNSUP, "option not supported");
-        }
-}
-
-static void note_refusal(NbdClient *c, const struct nbd_request *req, uint32_t error) {
-        c->server->stats.request_errors++;
-        /* One line per misbehaving client; the rest at debug level so a loop cannot flood. */
-        (void) log_full_errno(c->logged_refusal ? LOG_DEBUG : LOG_NOTICE, 0,
-                       "nbd client %u: refusing %s (type %u, flags 0x%x, offset %" PRIu64
-                       ", length %" PRIu32 ") on %s with error %" PRIu32 "%s",
-                       c->id, nbd_command_name(req->type), req->type, req->flags, req->offset,
-                       req->length, c->export->name, error,
-                       c->logged_refusal ? "." : " (further refusals at debug level).");
-        c->logged_refusal = true;
-}
-
-static int reply_simple(NbdClient *c, uint32_t error, uint64_t cookie) {
-        return OUT_APPEND(c, NBD_SIMPLE_REPLY_SIZE, nbd_encode_simple_reply, error, cookie);
-}
-
-static int do_flush(NbdClient *c) {
-        int r = export_flush(c->server, c->export);
-
-        if (r < 0)
-                return r;
-        c->dirty = false;
-        return 0;
-}
-
-static int do_write_zeroes(NbdClient *c, uint64_t off, uint32_t len) {
-        static const uint8_t zeroes[4096];
-        const struct nbd_export *e = c->export;
-
-        while (len > 0) {
-                size_t n = len < sizeof(zeroes) ? len : sizeof(zeroes);
-                int r = e->ops->write(e->userdata, off, zeroes, n);
-
-                if (r < 0)
-                        return r;
-                off += n;
-                len -= (uint32_t) n;
-        }
-        return 0;
-}
-
-/* One valid-framed request (payload, if any, at data). Returns 0 or -errno to hang up. */
-static int handle_request(NbdClient *c, const struct nbd_request *req, const uint8_t *data) {
-        NbdServer *s = c->server;
-        const struct nbd_export *e = c->export;
-        struct nbd_export_limits limits = {
-                .size = c->size,
-                .writable = e->writable,
-                .max_payload = MAX_PAYLOAD,
-        };
-        uint32_t error;
-        int r = 0;
-
-        s->stats.requests++;
-        error = nbd_request_check(req, &limits);
-        if (error != 0) {
-                note_refusal(c, req, error);
-                return reply_simple(c, error, req->cookie);
-        }
-
-        switch (req->type) {
-        case NBD_CMD_DISC:
-                /* No reply; earlier replies are queued already and go out before we close. */
-                log_debug("nbd client %u: NBD_CMD_DISC.", c->id);
-                c->closing = true;
-                return 0;
-
-        case NBD_CMD_READ: {
-                uint8_t *p = out_reserve(c, NBD_SIMPLE_REPLY_SIZE + (size_t) req->length);
-
-                if (!p)
-                        return reply_simple(c, NBD_ENOMEM, req->cookie);
-                /* Data straight into the output buffer, behind its header: one send for both. */
-                r = req->length > 0 ? e->ops->read(e->userdata, req->offset,
-                                                   p + NBD_SIMPLE_REPLY_SIZE, req->length) : 0;
-                if (r < 0)
-                        break;
-                (void) nbd_encode_simple_reply(p, NBD_SIMPLE_REPLY_SIZE, 0, req->cookie);
-                c->out_fill += NBD_SIMPLE_REPLY_SIZE + (size_t) req->length;
-                s->stats.bytes_read += req->length;
-                return 0;
-        }
-
-        case NBD_CMD_WRITE:
-                if (req->length > 0) {
-                        r = e->ops->write(e->userdata, req->offset, data, req->length);
-                        if (r < 0)
-                                break;
-                        c->dirty = true;
-                        s->stats.bytes_written += req->length;
-                }
-                if (req->flags & NBD_CMD_FLAG_FUA)
-                        r = do_flush(c);
-                break;
-
-        case NBD_CMD_WRITE_ZEROES:
-                r = do_write_zeroes(c, req->offset, req->length);
-                if (r < 0)
-                        break;
-                if (req->length > 0)
-                        c->dirty = true;
-                if (req->flags & NBD_CMD_FLAG_FUA)
-                        r = do_flush(c);
-                break;
-
-        case NBD_CMD_TRIM:
-                /* Nothing is thin here: trimming is allowed to do nothing (proto.md). */
-                if (req->flags & NBD_CMD_FLAG_FUA)
-                        r = do_flush(c);
-                break;
-
-        case NBD_CMD_FLUSH:
-                /* Always, not only if this client wrote: another connection may have. */
-                r = do_flush(c);
-                break;
-        }
-
-        if (r < 0) {
-                (void) log_full_errno(LOG_WARNING, r,
-                                      "nbd client %u: %s at %" PRIu64 "+%" PRIu32 " on %s failed: %m",
-                                      c->id, nbd_command_name(req->type), req->offset, req->length,
-                                      e->name);
-                s->stats.request_errors++;
-        }
-        return reply_simple(c, nbd_errno_to_wire(r), req->cookie);
-}
-
 /* Throw away drained bytes; when the drain ends, answer what was refused. */
 static int finish_drain(NbdClient *c) {
-        if (c->state == STATE_OPTIONS) {
-                log_notice("nbd client %u: %s with more than %u bytes of data, refused.", c->id,
-                           nbd_option_name(c->drain_option), MAX_OPTION_LEN);
-                return reply_error(c, c->drain_option, NBD_REP_ERR_TOO_BIG, "option data too long");
-        }
-        note_refusal(c, &c->drain_req, c->drain_error);
-        return reply_simple(c, c->drain_error, c->drain_req.cookie);
+        if (c->state == STATE_OPTIONS)
+                return nbd_handshake_drained(c);
+        return nbd_transmission_drained(c);
 }
 
 /*
@@ -477,7 +99,6 @@ static int finish_drain(NbdClient *c) {
  * client is closing, or -errno to hang up.
  */
 static int client_process(NbdClient *c) {
-        NbdServer *s = c->server;
         int r;
 
         for (;;) {
@@ -501,118 +122,12 @@ static int client_process(NbdClient *c) {
                         continue;
                 }
 
-                switch (c->state) {
-
-                case STATE_CLIENT_FLAGS: {
-                        uint32_t flags;
-
-                        r = nbd_parse_client_flags(p, avail,
-                                                   NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES,
-                                                   &flags);
-                        if (r == 0) {
-                                c->in_need = NBD_CLIENT_FLAGS_SIZE;
-                                return 0;
-                        }
-                        if (r < 0) {
-                                s->stats.protocol_errors++;
-                                log_warning("nbd client %u: unknown client flags "
-                                            "0x%02x%02x%02x%02x, closing it.",
-                                            c->id, p[0], p[1], p[2], p[3]);
-                                return r;
-                        }
-                        c->fixed_newstyle = flags & NBD_FLAG_C_FIXED_NEWSTYLE;
-                        c->no_zeroes = flags & NBD_FLAG_C_NO_ZEROES;
-                        c->in_off += (size_t) r;
-                        c->state = STATE_OPTIONS;
-                        break;
-                }
-
-                case STATE_OPTIONS: {
-                        struct nbd_option_header h;
-
-                        r = nbd_parse_option_header(p, avail, &h);
-                        if (r == 0) {
-                                c->in_need = NBD_OPTION_HEADER_SIZE;
-                                return 0;
-                        }
-                        if (r < 0) {
-                                s->stats.protocol_errors++;
-                                log_warning("nbd client %u: option without IHAVEOPT magic, closing it.",
-                                            c->id);
-                                return r;
-                        }
-                        if (++c->n_options > MAX_OPTIONS) {
-                                s->stats.protocol_errors++;
-                                log_warning("nbd client %u: more than %u options, closing it.",
-                                            c->id, MAX_OPTIONS);
-                                return -E2BIG;
-                        }
-                        if (h.length > MAX_OPTION_LEN) {
-                                if (h.length > ABSURD_OPTION_LEN || h.option == NBD_OPT_EXPORT_NAME) {
-                                        s->stats.protocol_errors++;
-                                        log_warning("nbd client %u: %s with %" PRIu32
-                                                    " bytes of data, closing it.",
-                                                    c->id, nbd_option_name(h.option), h.length);
-                                        return -E2BIG;
-                                }
-                                c->in_off += (size_t) r;
-                                c->drain = h.length;
-                                c->drain_option = h.option;
-                                break;
-                        }
-                        if (avail < (size_t) r + h.length) {
-                                c->in_need = (size_t) r + h.length;
-                                return 0;
-                        }
-                        c->in_off += (size_t) r + h.length;
-                        r = handle_option(c, h.option, p + r, h.length);
-                        if (r < 0)
-                                return r;
-                        break;
-                }
-
-                case STATE_TRANSMISSION: {
-                        struct nbd_request req;
-                        uint32_t payload, error;
-
-                        r = nbd_parse_request(p, avail, &req);
-                        if (r == 0) {
-                                c->in_need = NBD_REQUEST_SIZE;
-                                return 0;
-                        }
-                        if (r < 0) {
-                                s->stats.protocol_errors++;
-                                log_warning("nbd client %u: bad request magic, closing it.", c->id);
-                                return r;
-                        }
-                        payload = nbd_request_payload_len(&req);
-                        if (payload > 0) {
-                                error = nbd_request_check(&req, &(struct nbd_export_limits) {
-                                                .size = c->size,
-                                                .writable = c->export->writable,
-                                                .max_payload = MAX_PAYLOAD,
-                                        });
-                                if (error != 0) {
-                                        /* Read the refused payload off without buffering it. */
-                                        c->in_off += (size_t) r;
-                                        c->drain = payload;
-                                        c->drain_req = req;
-                                        c->drain_error = error;
-                                        s->stats.requests++;
-                                        break;
-                                }
-                                if (avail < (size_t) r + payload) {
-                                        c->in_need = (size_t) r + payload;
-                                        return 0;
-                                }
-                        }
-                        c->in_off += (size_t) r + payload;
-                        r = handle_request(c, &req, p + NBD_REQUEST_SIZE);
-                        if (r < 0)
-                                return r;
-                        break;
-                }
-                }
+                if (c->state == STATE_TRANSMISSION)
+                        r = nbd_transmission_step(c, p, avail);
+                else
+                        r = nbd_handshake_step(c, p, avail);
+                if (r <= 0)
+                        return r;
         }
 }
 
@@ -743,8 +258,7 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 return 0;
         *c = (NbdClient) { .server = s, .fd = cfd, .id = ++s->next_id, .state = STATE_CLIENT_FLAGS };
 
-        r = OUT_APPEND(c, NBD_GREETING_SIZE,
-                       nbd_encode_greeting, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+        r = nbd_handshake_start(c);
         if (r >= 0)
                 r = client_send(c);     /* 18 bytes into an empty socket buffer: goes at once */
         if (r == 0)

@@ -2,8 +2,10 @@
 /*
  * An NBD server on sd-event: serves a fixed set of small exports (satmcd: fru0, fru1, …, and
  * the read-only "sdr") to any number of clients over a UNIX socket and optionally TCP. The
- * protocol bytes are protocol/nbd-wire.c's; this file is the policy: which options are
+ * protocol bytes are protocol/nbd-wire.c's; this server is the policy: which options are
  * answered how, limits on what a client may make us hold, and when data is persisted.
+ * nbd-server.c holds listeners and client I/O, nbd-handshake.c the options,
+ * nbd-transmission.c the requests; nbd-client.h is their private state.
  *
  * Handshake: fixed newstyle with NO_ZEROES. NBD_OPT_GO, NBD_OPT_INFO (export, name,
  * description, block sizes 1/512/64 KiB), NBD_OPT_LIST, NBD_OPT_EXPORT_NAME and NBD_OPT_ABORT

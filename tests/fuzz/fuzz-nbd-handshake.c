@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The NBD handshake parsers on a client's byte stream, walked the way nbd-server.c walks it:
+ * The NBD handshake parsers on a client's byte stream, walked the way nbd-handshake.c walks it:
  * client flags, then option after option, GO/INFO and EXPORT_NAME data parsed with the
  * option's own length. Byte 0 picks the flags we claim to support. Properties checked beyond
  * "does not crash": a parsed option header encodes back to the same bytes, a parsed name lies

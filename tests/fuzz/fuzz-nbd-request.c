@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NBD transmission requests on a byte stream, walked the way nbd-server.c walks it: header,
+ * NBD transmission requests on a byte stream, walked the way nbd-transmission.c walks it: header,
  * payload for a WRITE (skipped), next header. Byte 0 picks the export (read-only or not, a
  * size from a few bytes to the top of the 64-bit range). Properties: a parsed header encodes
  * back to the same bytes, nbd_request_check() answers only with errors the protocol has and

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the NBD server; the API is nbd-server.h. One concern per file:
+ *   nbd-server.c        listeners, accept, a client's buffers and socket I/O, the message loop
+ *   nbd-handshake.c     the greeting and option haggling, up to the selected export
+ *   nbd-transmission.c  requests on the selected export, and flushing what a client wrote
+ * This header holds the server and client state they share and the few calls between them.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "nbd-server.h"
+#include "protocol/nbd-wire.h"
+
+enum client_state {
+        STATE_CLIENT_FLAGS,     /* greeting sent, waiting for the client's 32-bit flags */
+        STATE_OPTIONS,          /* option haggling */
+        STATE_TRANSMISSION,     /* an export is selected, requests flow */
+};
+
+typedef struct NbdClient NbdClient;
+
+struct NbdClient {
+        NbdServer *server;
+        NbdClient *next;
+        sd_event_source *source;
+        int fd;
+        unsigned id;
+        enum client_state state;
+
+        bool fixed_newstyle, no_zeroes;
+        unsigned n_options;
+        const struct nbd_export *export;        /* in transmission */
+        uint64_t size;                          /* of export, sampled at GO */
+        uint16_t tflags;
+        bool dirty;                             /* wrote since the last successful flush */
+        bool closing;                           /* hang up once the output is sent */
+        bool logged_refusal;                    /* one notice per client, then debug */
+
+        /* Bytes still to be read off and thrown away: an oversized option or the payload of
+         * a refused WRITE. Then answer drain_option (options) or drain_req (transmission). */
+        uint64_t drain;
+        uint32_t drain_option;
+        struct nbd_request drain_req;
+        uint32_t drain_error;
+
+        uint8_t *in;
+        size_t in_size, in_off, in_fill;        /* unparsed bytes are in[in_off, in_fill) */
+        size_t in_need;                         /* bytes from in_off the next message needs */
+        uint8_t *out;
+        size_t out_size, out_sent, out_fill;    /* unsent bytes are out[out_sent, out_fill) */
+        bool out_blocked;                       /* waiting for EPOLLOUT */
+};
+
+struct listener {
+        sd_event_source *source;
+        int fd;
+        bool tcp;
+};
+
+struct NbdServer {
+        struct listener unix_listener, tcp_listener;
+        char *path;                     /* unlinked at free if we created it */
+        bool created;
+        struct nbd_export *exports;
+        size_t n_exports;
+        unsigned max_clients, n_clients, next_id;
+        NbdClient *clients;
+        struct nbd_server_stats stats;
+};
+
+/* nbd-server.c: the output buffer. */
+
+/* Make room for n more bytes of output; returns a pointer to them or NULL (out of memory). */
+uint8_t *nbd_out_reserve(NbdClient *c, size_t n);
+
+static inline int nbd_out_appended(NbdClient *c, int r) {
+        if (r > 0)
+                c->out_fill += (size_t) r;
+        return r < 0 ? r : 0;
+}
+
+/* Append one message: fn is an nbd_encode_* function, called with the reserved space and
+ * maxlen as its buffer arguments, then the rest. 0 or -errno. */
+#define OUT_APPEND(c, maxlen, fn, ...)                                          \
+        nbd_out_appended((c), ({                                                \
+                uint8_t *_b = nbd_out_reserve((c), (maxlen));                   \
+                _b ? fn(_b, (maxlen), __VA_ARGS__) : -ENOMEM;                   \
+        }))
+
+/*
+ * The message loop in nbd-server.c hands the unparsed input (avail bytes at p, which is
+ * c->in + c->in_off) to the step function of the client's state. A step function consumes at
+ * most one message by advancing c->in_off, or starts a drain. It returns 1 to be called again,
+ * 0 when it needs more input (c->in_need says how much), or -errno to hang up.
+ */
+
+/* nbd-handshake.c */
+int nbd_handshake_start(NbdClient *c);  /* queue the greeting; 0 or -errno */
+int nbd_handshake_step(NbdClient *c, const uint8_t *p, size_t avail);
+int nbd_handshake_drained(NbdClient *c);        /* an oversized option was read off: refuse it */
+
+/* nbd-transmission.c */
+int nbd_transmission_step(NbdClient *c, const uint8_t *p, size_t avail);
+int nbd_transmission_drained(NbdClient *c);     /* a refused WRITE's payload was read off */
+void nbd_transmission_close(NbdClient *c);      /* the client goes: flush what it wrote */
