@@ -48,7 +48,8 @@ static int handle_list(NbdClient *c, size_t len) {
         int r;
 
         if (len != 0)
-                return reply_error(c, NBD_OPT_LIST, NBD_REP_ERR_INVALID, "NBD_OPT_LIST takes no data");
+                return reply_error(c, NBD_OPT_LIST, NBD_REP_ERR_INVALID,
+                                   "NBD_OPT_LIST takes no data");
         for (size_t i = 0; i < s->n_exports; i++) {
                 const struct nbd_export *e = &s->exports[i];
                 size_t n = NBD_OPTION_REPLY_HEADER_SIZE + 4 + strlen(e->name) +
@@ -79,7 +80,8 @@ static int handle_go_info(NbdClient *c, uint32_t option, const uint8_t *data, si
                 log_notice("nbd client %u: malformed %s data (%zu bytes), refusing it.", c->id,
                            nbd_option_name(option), len);
                 return reply_error(c, option, NBD_REP_ERR_INVALID,
-                                   r == -ENAMETOOLONG ? "export name too long" : "malformed option data");
+                                   r == -ENAMETOOLONG ? "export name too long" :
+                                                        "malformed option data");
         }
         e = find_export(c->server, gi.name, gi.name_len);
         if (!e) {
@@ -132,7 +134,8 @@ static int handle_export_name(NbdClient *c, const uint8_t *data, size_t len) {
         /* No error reply exists for NBD_OPT_EXPORT_NAME: the only refusal is hanging up. */
         if (nbd_parse_export_name(data, len, &gi) < 0 ||
             !(e = find_export(c->server, gi.name, gi.name_len))) {
-                log_notice("nbd client %u: NBD_OPT_EXPORT_NAME for an unknown export, closing it.", c->id);
+                log_notice("nbd client %u: NBD_OPT_EXPORT_NAME for an unknown export, closing it.",
+                           c->id);
                 return -ENOENT;
         }
         select_export(c, e);
@@ -153,7 +156,8 @@ static int handle_option(NbdClient *c, uint32_t option, const uint8_t *data, siz
                 return handle_export_name(c, data, len);
         case NBD_OPT_ABORT:
                 c->closing = true;
-                return OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE, nbd_encode_rep_ack, NBD_OPT_ABORT);
+                return OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE,
+                                  nbd_encode_rep_ack, NBD_OPT_ABORT);
         case NBD_OPT_LIST:
                 return handle_list(c, len);
         case NBD_OPT_INFO:

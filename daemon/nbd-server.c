@@ -185,7 +185,8 @@ static int on_client(sd_event_source *source, int fd, uint32_t revents, void *us
                 n = client_recv(c);
                 if (n == 0 || (n < 0 && n != -EAGAIN && n != -EINTR)) {
                         if (n == 0 && (c->in_fill > c->in_off || c->drain > 0))
-                                log_notice("nbd client %u hung up in the middle of a message.", c->id);
+                                log_notice("nbd client %u hung up in the middle of a message.",
+                                           c->id);
                         client_close(c, (int) n, "receive failed");
                         return 0;
                 }
@@ -256,7 +257,12 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         c = calloc(1, sizeof(*c));
         if (!c)
                 return 0;
-        *c = (NbdClient) { .server = s, .fd = cfd, .id = ++s->next_id, .state = STATE_CLIENT_FLAGS };
+        *c = (NbdClient) {
+                .server = s,
+                .fd = cfd,
+                .id = ++s->next_id,
+                .state = STATE_CLIENT_FLAGS,
+        };
 
         r = nbd_handshake_start(c);
         if (r >= 0)
@@ -282,7 +288,10 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
 
 /* "host:port", "[v6]:port" or ":port" (all addresses). */
 static int bind_tcp(const char *address) {
-        struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+        struct addrinfo hints = {
+                .ai_socktype = SOCK_STREAM,
+                .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+        };
         _cleanup_free_ char *host = NULL;
         struct addrinfo *res = NULL;
         const char *colon = strrchr(address, ':');
@@ -309,7 +318,8 @@ static int bind_tcp(const char *address) {
         for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
                 int one = 1;
 
-                fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+                fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                            ai->ai_protocol);
                 if (fd < 0) {
                         r = -errno;
                         continue;
@@ -397,8 +407,8 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
         if (tcp_address) {
                 s->tcp_listener.fd = bind_tcp(tcp_address);
                 if (s->tcp_listener.fd < 0)
-                        return log_error_errno(s->tcp_listener.fd, "nbd: cannot listen on TCP %s: %m",
-                                               tcp_address);
+                        return log_error_errno(s->tcp_listener.fd,
+                                               "nbd: cannot listen on TCP %s: %m", tcp_address);
                 r = add_listener(s, e, &s->tcp_listener, "nbd-listen-tcp");
                 if (r < 0)
                         return r;

@@ -22,11 +22,11 @@ static void note_refusal(NbdClient *c, const struct nbd_request *req, uint32_t e
         c->server->stats.request_errors++;
         /* One line per misbehaving client; the rest at debug level so a loop cannot flood. */
         (void) log_full_errno(c->logged_refusal ? LOG_DEBUG : LOG_NOTICE, 0,
-                       "nbd client %u: refusing %s (type %u, flags 0x%x, offset %" PRIu64
-                       ", length %" PRIu32 ") on %s with error %" PRIu32 "%s",
-                       c->id, nbd_command_name(req->type), req->type, req->flags, req->offset,
-                       req->length, c->export->name, error,
-                       c->logged_refusal ? "." : " (further refusals at debug level).");
+                              "nbd client %u: refusing %s (type %u, flags 0x%x, offset %" PRIu64
+                              ", length %" PRIu32 ") on %s with error %" PRIu32 "%s",
+                              c->id, nbd_command_name(req->type), req->type, req->flags,
+                              req->offset, req->length, c->export->name, error,
+                              c->logged_refusal ? "." : " (further refusals at debug level).");
         c->logged_refusal = true;
 }
 
@@ -137,9 +137,10 @@ static int handle_request(NbdClient *c, const struct nbd_request *req, const uin
 
         if (r < 0) {
                 (void) log_full_errno(LOG_WARNING, r,
-                                      "nbd client %u: %s at %" PRIu64 "+%" PRIu32 " on %s failed: %m",
-                                      c->id, nbd_command_name(req->type), req->offset, req->length,
-                                      e->name);
+                                      "nbd client %u: %s at %" PRIu64 "+%" PRIu32
+                                      " on %s failed: %m",
+                                      c->id, nbd_command_name(req->type), req->offset,
+                                      req->length, e->name);
                 s->stats.request_errors++;
         }
         return reply_simple(c, nbd_errno_to_wire(r), req->cookie);
