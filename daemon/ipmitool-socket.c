@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "accept-pause.h"
 #include "ipmitool-socket.h"
 #include "log.h"
 #include "transport/unix-socket.h"
@@ -34,6 +35,8 @@ struct IpmitoolClient {
 
 struct IpmitoolSocket {
         sd_event_source *listen_source;
+        sd_event_source *accept_pause;  /* see accept-pause.h */
+        bool accept_warned;
         int listen_fd;
         char *path;                     /* unlinked at free if we created it */
         bool created;
@@ -225,8 +228,15 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         int cfd, r;
 
         cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (cfd < 0)
-                return 0;       /* EAGAIN, ECONNABORTED, EMFILE...: the next accept may work */
+        if (cfd < 0) {
+                /* EAGAIN, ECONNABORTED...: the next accept may work. Out of fds or memory: it
+                 * will not for a while, and the pending connection would wake us at once. */
+                if (accept_error_is_resource(errno))
+                        (void) accept_pause(s->accept_pause, source, &s->accept_warned,
+                                            "ipmitool socket", errno);
+                return 0;
+        }
+        accept_resumed(&s->accept_warned);
 
         if (s->n_clients >= s->max_clients && !make_room(s)) {
                 s->stats.refused++;
@@ -296,6 +306,9 @@ int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsign
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(s->listen_source, "ipmitool-listen");
+        r = accept_pause_new(s->listen_source, &s->accept_pause);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(s);
         return 0;
@@ -306,7 +319,8 @@ IpmitoolSocket *ipmitool_socket_free(IpmitoolSocket *s) {
                 return NULL;
         while (s->clients)
                 client_free(s->clients, false);
-        sd_event_source_disable_unref(s->listen_source);
+        sd_event_source_disable_unref(s->accept_pause);        /* before the listener: */
+        sd_event_source_disable_unref(s->listen_source);        /* it points at it */
         safe_close(s->listen_fd);
         if (s->created)
                 (void) unlink(s->path);

@@ -59,6 +59,8 @@ struct NbdClient {
 
 struct listener {
         sd_event_source *source;
+        sd_event_source *pause;         /* see accept-pause.h */
+        bool warned;
         int fd;
         bool tcp;
 };

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "transport/unix-socket.h"
 #include "macro.h"
+#include "accept-pause.h"
 #include "nbd-client.h"
 
 /* Buffers start small (most clients do 512-byte to 4 KiB requests), grow to what one message
@@ -238,8 +239,14 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         int r;
 
         cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (cfd < 0)
-                return 0;       /* EAGAIN, ECONNABORTED, EMFILE...: the next accept may work */
+        if (cfd < 0) {
+                /* EAGAIN, ECONNABORTED...: the next accept may work. Out of fds or memory: it
+                 * will not for a while, and the pending connection would wake us at once. */
+                if (accept_error_is_resource(errno))
+                        (void) accept_pause(l->pause, source, &l->warned, "nbd", errno);
+                return 0;
+        }
+        accept_resumed(&l->warned);
 
         if (s->n_clients >= s->max_clients) {
                 s->stats.refused++;
@@ -271,7 +278,12 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 r = sd_event_add_io(sd_event_source_get_event(source), &c->source, cfd, EPOLLIN,
                                     on_client, c);
         if (r != 0) {
-                log_warning_errno(r < 0 ? r : -EAGAIN, "nbd: cannot set up a new client: %m");
+                /* A client gone before its greeting (a readiness probe) is not worth a warning. */
+                if (r == -EPIPE || r == -ECONNRESET)
+                        log_debug_errno(r, "nbd: client left before the greeting: %m");
+                else
+                        log_warning_errno(r < 0 ? r : -EAGAIN,
+                                          "nbd: cannot set up a new client: %m");
                 free(c->out);
                 free(c);
                 return 0;
@@ -342,7 +354,7 @@ static int add_listener(NbdServer *s, sd_event *e, struct listener *l, const cha
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(l->source, description);
-        return 0;
+        return accept_pause_new(l->source, &l->pause);
 }
 
 int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char *tcp_address,
@@ -423,6 +435,9 @@ NbdServer *nbd_server_free(NbdServer *s) {
                 return NULL;
         while (s->clients)
                 client_free(s->clients);
+        /* Each pause timer points at its listener's source: it goes first. */
+        sd_event_source_disable_unref(s->unix_listener.pause);
+        sd_event_source_disable_unref(s->tcp_listener.pause);
         sd_event_source_disable_unref(s->unix_listener.source);
         sd_event_source_disable_unref(s->tcp_listener.source);
         safe_close(s->unix_listener.fd);
