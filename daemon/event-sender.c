@@ -13,7 +13,6 @@
 
 #define BACKOFF_FIRST_MS        1000
 #define BACKOFF_MAX_MS          8000
-#define MIN(a, b)               ((a) < (b) ? (a) : (b))
 
 struct event_sender {
         sd_event *event;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 /* Hand ownership of *p to the caller and leave NULL behind, so a cleanup attribute skips it. */
 #define TAKE_PTR(p)                             \

@@ -17,6 +17,8 @@
 #include "sensor-source.h"
 #include "sensors.h"
 
+/* The most a poll may come late so that it fires together with others (see sensor_set_start). */
+#define SENSOR_POLL_SLACK_MAX_USEC (100 * 1000ULL)
 #define SENSORS_STATE_FILE      "sensors.state"
 #define SENSORS_STATE_TMP       "sensors.state.tmp"
 /* A read given up as hung (SENSOR_READ_HUNG_USEC, sensor-reader.h) is not tried again for
@@ -424,7 +426,9 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         int r;
 
         sensor_poll(sn);
-        r = sd_event_source_set_time_relative(source, (uint64_t) sn->config->poll_ms * 1000);
+        /* From when it was due, not from now: the coalescing window (below) does not make
+         * the period drift. */
+        r = sd_event_source_set_time(source, usec + (uint64_t) sn->config->poll_ms * 1000);
         if (r >= 0)
                 r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
         if (r < 0)
@@ -661,8 +665,12 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_di
 
                 if (sn->config->source.kind == SENSOR_SOURCE_NONE)
                         continue;       /* no source: reading unavailable, nothing to poll */
-                /* First reading at once; 1 ms accuracy keeps the poll period honest. */
-                r = sd_event_add_time_relative(event, &sn->timer, CLOCK_MONOTONIC, 0, 1000,
+                /* First reading at once. A poll may come up to a tenth of its period (at most
+                 * 100 ms) late, so that sd-event fires the timers of sensors polled alike
+                 * together: one wake-up of the loop and of the reader for all of them. */
+                r = sd_event_add_time_relative(event, &sn->timer, CLOCK_MONOTONIC, 0,
+                                               MIN((uint64_t) sn->config->poll_ms * 100,
+                                                   SENSOR_POLL_SLACK_MAX_USEC),
                                                on_timer, sn);
                 if (r < 0)
                         return log_error_errno(r, "Failed to add timer of sensor %u: %m",
