@@ -148,6 +148,18 @@ class Rig:
         return rc
 
 
+def board_from_template(name, prefix):
+    """Copy tests/integration/NAME into a new temporary directory with @DIR@ replaced by that
+    directory (where the test writes the files its sensors read): (directory, config path)."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name)) as f:
+        text = f.read().replace("@DIR@", tmp)
+    config = os.path.join(tmp, "board.ini")
+    with open(config, "w") as f:
+        f.write(text)
+    return tmp, config
+
+
 def ipmitool(sock, *args, timeout=None):
     """Stock `ipmitool -I dummy ARGS` against the dummy socket sock: a CompletedProcess."""
     env = dict(os.environ, IPMI_DUMMY_SOCK=sock)

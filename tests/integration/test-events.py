@@ -5,12 +5,12 @@ satmcd's event requests, checks their exact bytes and acknowledges them, stays s
 while (the retries, same sequence number every 250 ms, are counted in the bus capture; the
 events wait in satmcd's queue and arrive in order once the BMC answers again), and drives Set/Get
 Event Receiver and Set Sensor Event Enable over IPMB."""
-import os, sys, tempfile, time
+import os, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, emubus, fields, finish, ipmitool, read_pcap, wait_for  # noqa: E402
+from satmc_testlib import (Rig, board_from_template, check, emubus, fields, finish,  # noqa: E402
+                           ipmitool, read_pcap, wait_for)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 SE = 0x04
 SAT, BMC = 0x72, 0x20
 TEMP = 1                                # sensor numbers: section index + 1
@@ -93,12 +93,7 @@ def signed(raw):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="satmc-events-")
-    with open(os.path.join(HERE, "board-events.ini")) as f:
-        text = f.read().replace("@DIR@", tmp)
-    config = os.path.join(tmp, "board.ini")
-    with open(config, "w") as f:
-        f.write(text)
+    tmp, config = board_from_template("board-events.ini", "satmc-events-")
     set_value(tmp, "temp1_input", 25000)
     set_value(tmp, "fan1_input", 500)       # below its lower-critical, but events = no
     set_value(tmp, "psu_present", 1)

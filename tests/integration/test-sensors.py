@@ -4,12 +4,11 @@
 `sdr list`, `sdr elist`, `sensor list`, `sensor get`; `sensor thresh` sets a threshold that
 survives a restart; a missing file reads as unavailable; a FIFO nobody writes (a read that
 blocks) does not delay an IPMB answer."""
-import os, shutil, signal, subprocess, sys, tempfile, time
+import os, shutil, signal, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, fields, finish, ipmitool, wait_for  # noqa: E402
+from satmc_testlib import Rig, board_from_template, check, fields, finish, ipmitool, wait_for  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 SE, APP = 0x04, 0x06
 # Board Temp: -40..125 degrees C, step 0.65, so a value is within half a step (0.325).
@@ -32,12 +31,7 @@ def main():
     if not shutil.which("ipmitool"):
         print("skip: ipmitool not installed")
         sys.exit(77)
-    tmp = tempfile.mkdtemp(prefix="satmc-sensors-")
-    with open(os.path.join(HERE, "board-sensors.ini")) as f:
-        text = f.read().replace("@DIR@", tmp)
-    config = os.path.join(tmp, "board.ini")
-    with open(config, "w") as f:
-        f.write(text)
+    tmp, config = board_from_template("board-sensors.ini", "satmc-sensors-")
     for name, value in (("temp1_input", "42500"), ("in1_input", "12030"), ("fan1_input", "5200")):
         with open(os.path.join(tmp, name), "w") as f:
             f.write(value + "\n")
