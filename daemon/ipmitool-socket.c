@@ -273,6 +273,7 @@ int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsign
                         const struct ipmitool_socket_ops *ops, void *userdata,
                         IpmitoolSocket **ret) {
         _cleanup_(ipmitool_socket_freep) IpmitoolSocket *s = NULL;
+        _cleanup_close_ int owned_fd = listen_fd;       /* ours from here, on every path */
         int r;
 
         if (!event || !path || !ops || !ops->request || max_clients == 0 || !ret)
@@ -293,7 +294,7 @@ int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsign
                 /* The service manager may hand it over blocking; accept4() must never block. */
                 if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)
                         return -errno;
-                s->listen_fd = listen_fd;
+                s->listen_fd = TAKE_FD(owned_fd);
         }
         else {
                 s->listen_fd = unix_socket_listen(path);

@@ -34,7 +34,8 @@ struct ipmitool_socket_ops {
  * not), or on listen_fd if it is >= 0 (socket activation; path then only names it in logs).
  * At most max_clients connections at once. A newcomer beyond that makes room by closing the
  * connection idle the longest (nothing received since its last answer); it is refused (accepted
- * and closed at once) only while every connection is in the middle of a request.
+ * and closed at once) only while every connection is in the middle of a request. listen_fd is
+ * taken over: it is closed with the socket, and on failure.
  */
 int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsigned max_clients,
                         const struct ipmitool_socket_ops *ops, void *userdata,

@@ -403,8 +403,10 @@ static int manager_start_nbd(Manager *m) {
 
         /* fru_nbd_exports() leaves room for one more: the SDR repository, always there. */
         r = fru_nbd_exports(m->fru, &m->nbd_exports, &n);
-        if (r < 0)
+        if (r < 0) {
+                safe_close(fd);         /* nbd_server_new() would have taken it over */
                 return log_error_errno(r, "Failed to set up NBD exports: %m");
+        }
         m->nbd_exports[n++] = (struct nbd_export) {
                 .name = "sdr",
                 .description = "device SDR repository",

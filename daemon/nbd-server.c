@@ -361,6 +361,7 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
                    const struct nbd_export *exports, size_t n_exports, unsigned max_clients,
                    NbdServer **ret) {
         _cleanup_(nbd_server_freep) NbdServer *s = NULL;
+        _cleanup_close_ int owned_fd = listen_fd;       /* ours from here, on every path */
         int r;
 
         if (!e || !exports || n_exports == 0 || max_clients == 0 || !ret)
@@ -397,7 +398,7 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
                 struct sockaddr_storage ss;
                 socklen_t sl = sizeof(ss);
 
-                s->unix_listener.fd = listen_fd;
+                s->unix_listener.fd = TAKE_FD(owned_fd);
                 /* An activated socket may be TCP too; it needs TCP_NODELAY on its clients. */
                 if (getsockname(listen_fd, (struct sockaddr *) &ss, &sl) == 0)
                         s->unix_listener.tcp = ss.ss_family == AF_INET || ss.ss_family == AF_INET6;

@@ -62,7 +62,8 @@ struct nbd_export {
  * on listen_fd if >= 0 (socket activation; unix_path then only names it in logs), and on TCP at
  * tcp_address ("host:port", "[v6]:port" or ":port" for every address) if not NULL. unix_path
  * may be NULL when listen_fd < 0 and tcp_address is given. At most max_clients connections
- * at once over all listeners; more are accepted and closed at once.
+ * at once over all listeners; more are accepted and closed at once. listen_fd is taken over:
+ * it is closed with the server, and on failure.
  */
 int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char *tcp_address,
                    const struct nbd_export *exports, size_t n_exports, unsigned max_clients,
