@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic-file.h"
 #include "fru-store.h"
 #include "log.h"
 #include "macro.h"
@@ -101,53 +102,9 @@ struct fru_device *fru_store_get(struct fru_store *s, unsigned id) {
 
 /* ---- persistence ---- */
 
-static int write_all(int fd, const uint8_t *p, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
-/*
- * The whole device to fru<N>.bin.tmp, fsync, rename over fru<N>.bin, fsync the directory. Until
- * the rename the old file is untouched; the directory fsync makes the rename itself durable, so
- * a successful return means the new content survives a power cut.
- */
+/* The whole device to fru<N>.bin through fru<N>.bin.tmp (atomic-file.h). */
 static int fru_device_persist(struct fru_device *d) {
-        int dir_fd = d->store->dir_fd;
-        _cleanup_close_ int fd = -EBADF;
-        int r;
-
-        fd = openat(dir_fd, d->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                    0644);
-        if (fd < 0)
-                return -errno;
-        r = write_all(fd, d->data, d->size);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r == 0) {
-                int fd2 = TAKE_FD(fd);
-                if (close(fd2) < 0)
-                        r = -errno;
-        }
-        if (r == 0 && renameat(dir_fd, d->tmp_path, dir_fd, d->path) < 0)
-                r = -errno;
-        if (r < 0) {
-                /* The old fru<N>.bin is intact; do not leave a half-made copy beside it. */
-                (void) unlinkat(dir_fd, d->tmp_path, 0);
-                return r;
-        }
-        if (fsync(dir_fd) < 0)
-                return -errno;
-        return 0;
+        return atomic_file_replace(d->store->dir_fd, d->path, d->tmp_path, d->data, d->size);
 }
 
 int fru_store_flush(struct fru_device *d) {

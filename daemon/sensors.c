@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "atomic-file.h"
 #include "log.h"
 #include "macro.h"
 #include "sdr-repo.h"
@@ -438,21 +439,6 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
 
 /* ---- persistence ---- */
 
-static int write_all(int fd, const char *p, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
 /*
  * One line per sensor: the section index, then LNC LCR LNR UNC UCR UNR and the positive and
  * negative hysteresis, in engineering units ("none" for an unset threshold). Engineering units
@@ -460,10 +446,9 @@ static int write_all(int fd, const char *p, size_t len) {
  */
 static int sensor_set_save(struct sensor_set *s) {
         _cleanup_free_ char *text = NULL;
-        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+        _cleanup_close_ int dir_fd = -EBADF;
         size_t len = 0;
         FILE *f;
-        int r;
 
         if (!s->state_directory)
                 return 0;
@@ -492,26 +477,7 @@ static int sensor_set_save(struct sensor_set *s) {
         dir_fd = open(s->state_directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0)
                 return -errno;
-        /* Copy, fsync, rename over, fsync the directory: the old file stays whole until the
-         * rename, and the rename itself survives a power cut once the directory is synced. */
-        fd = openat(dir_fd, SENSORS_STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-                    O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        r = write_all(fd, text, len);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r == 0 && close(TAKE_FD(fd)) < 0)
-                r = -errno;
-        if (r == 0 && renameat(dir_fd, SENSORS_STATE_TMP, dir_fd, SENSORS_STATE_FILE) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void) unlinkat(dir_fd, SENSORS_STATE_TMP, 0);
-                return r;
-        }
-        if (fsync(dir_fd) < 0)
-                return -errno;
-        return 0;
+        return atomic_file_replace(dir_fd, SENSORS_STATE_FILE, SENSORS_STATE_TMP, text, len);
 }
 
 /* Whether thresholds (raw, bit order) with the bits in defined rise as they must. */

@@ -26,6 +26,7 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include "daemon/atomic-file.h"
 #include "daemon/log.h"
 #include "daemon/macro.h"
 #include "daemon/nbd-server.h"
@@ -62,21 +63,6 @@ static int fe_write(void *userdata, uint64_t off, const void *buf, size_t len) {
                 return -ENOSPC;
         memcpy(f->data + off, buf, len);
         f->dirty = true;
-        return 0;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
         return 0;
 }
 
