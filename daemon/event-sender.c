@@ -3,8 +3,8 @@
  * back-off. See event-sender.h for the policy and why. */
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "event-sender.h"
 #include "log.h"
 #include "macro.h"
@@ -36,16 +36,7 @@ struct event_sender {
 };
 
 static uint64_t now_ms(struct event_sender *es) {
-        uint64_t usec;
-
-        /* The loop's time of this iteration; before the first one (tests), the clock. */
-        if (sd_event_now(es->event, CLOCK_MONOTONIC, &usec) < 0) {
-                struct timespec ts;
-
-                (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-                usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-        }
-        return usec / 1000;
+        return loop_now_usec(es->event) / 1000;
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);

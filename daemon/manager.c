@@ -5,6 +5,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#include "clock.h"
 #include "dispatch.h"
 #include "fru-nbd.h"
 #include "listen-fds.h"
@@ -133,19 +134,6 @@ static enum counter counter_for_reject(int reason) {
         }
 }
 
-static uint64_t manager_now(Manager *m) {
-        uint64_t now = 0;
-
-        /* sd_event_now() is the time of this loop iteration: no extra clock_gettime(). Before
-         * the first iteration (unit tests) it falls back to reading the clock. */
-        if (sd_event_now(m->event, CLOCK_MONOTONIC, &now) < 0) {
-                struct timespec ts;
-                (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-                now = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-        }
-        return now;
-}
-
 static void manager_send(Manager *m, const uint8_t *frame, size_t len) {
         int r;
 
@@ -199,7 +187,7 @@ void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len) {
                 return;
         }
 
-        now = manager_now(m);
+        now = loop_now_usec(m->event);
         n = response_cache_lookup(&m->cache, frame, len, now, &cached);
         if (n > 0) {
                 counter_inc(&m->counters, COUNTER_RESPONSES_REPLAYED);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "config-sensor-source.h"
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "sensor-reader.h"
@@ -71,13 +72,6 @@ static atomic_uint live_threads;
 
 unsigned sensor_reader_threads(void) {
         return atomic_load(&live_threads);
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static void sensor_reader_free(struct sensor_reader *r) {
@@ -154,7 +148,7 @@ static void *worker(void *userdata) {
                 r->queue_head = (r->queue_head + 1) % r->n;
                 r->queue_len--;
                 r->slots[res.slot].state = SLOT_READING;
-                r->slots[res.slot].since = now_usec();
+                r->slots[res.slot].since = monotonic_usec();
                 r->current_slot = (int) res.slot;
                 pthread_mutex_unlock(&r->lock);
 
@@ -369,7 +363,7 @@ static bool check_reads(struct sensor_reader *r, uint64_t now, unsigned *hung, u
 
 unsigned sensor_reader_watchdog(struct sensor_reader *r, unsigned *hung, unsigned max,
                                 uint64_t *next) {
-        uint64_t now = now_usec();
+        uint64_t now = monotonic_usec();
         unsigned n_hung = 0;
         bool replace, waiting;
         int e;

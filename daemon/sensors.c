@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "atomic-file.h"
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "sdr-repo.h"
@@ -308,13 +309,6 @@ void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw) {
 
 /* ---- polling through the reader ---- */
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void sensor_apply_result(struct sensor *sn, const struct sensor_reading *res) {
         char what[160];                 /* the source, for messages: a path, a line, a register */
         uint8_t raw;
@@ -365,7 +359,7 @@ static void sensor_set_watchdog(struct sensor_set *s) {
                 const struct sensor_reading res = { .slot = hung[i], .error = -ETIMEDOUT };
 
                 sensor_apply_result(sn, &res);
-                sn->retry_after = now_usec() + SENSOR_HUNG_RETRY_USEC;
+                sn->retry_after = monotonic_usec() + SENSOR_HUNG_RETRY_USEC;
         }
         if (next == UINT64_MAX) {
                 r = sd_event_source_set_enabled(s->watchdog, SD_EVENT_OFF);
@@ -402,7 +396,7 @@ static int on_results(sd_event_source *source, int fd, uint32_t revents, void *u
  * its answer, when it comes, is the reading). */
 static void sensor_poll(struct sensor *sn) {
         struct sensor_set *s = sn->set;
-        uint64_t now = now_usec();
+        uint64_t now = monotonic_usec();
         int r;
 
         if (!sn->scanning || sn->in_flight || now < sn->retry_after)
