@@ -6,7 +6,6 @@
  * -Wl,--wrap): the old image stays intact and no .tmp is left behind. Also write-protect,
  * bounds, images from `file`, and a NULL store.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -19,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "temp-dir.h"
 
 #include "daemon/config.h"
 #include "daemon/fru-store.h"
@@ -101,19 +102,6 @@ static int setup(void **state) {
         return 0;
 }
 
-static void rm_rf(const char *d) {
-        DIR *dd = opendir(d);
-        struct dirent *de;
-
-        if (!dd)
-                return;
-        while ((de = readdir(dd)))
-                if (de->d_name[0] != '.')
-                        (void) unlinkat(dirfd(dd), de->d_name, 0);
-        closedir(dd);
-        (void) rmdir(d);
-}
-
 static int teardown(void **state) {
         struct fixture *f = *state;
         char parent[64];
@@ -121,10 +109,10 @@ static int teardown(void **state) {
         fru_store_free(f->store);
         config_free(f->config);
         free(f);
-        rm_rf(dir);
+        remove_temp_dir(dir);
         snprintf(parent, sizeof(parent), "%s", dir);
         *strrchr(parent, '/') = '\0';
-        rm_rf(parent);
+        remove_temp_dir(parent);
         return 0;
 }
 

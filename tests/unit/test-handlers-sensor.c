@@ -6,7 +6,6 @@
  * Sensor Hysteresis, the Full Sensor Records in the SDR repository, and thresholds persisted
  * in the state directory across a new Manager.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "temp-dir.h"
 
 #include "daemon/dispatch.h"
 #include "daemon/manager.h"
@@ -63,18 +64,8 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-        DIR *d;
-        struct dirent *de;
-
         manager_free(*state);
-        d = opendir(dir);
-        if (d) {
-                while ((de = readdir(d)))
-                        if (de->d_name[0] != '.')
-                                (void) unlinkat(dirfd(d), de->d_name, 0);
-                closedir(d);
-        }
-        (void) rmdir(dir);
+        remove_temp_dir(dir);
         return 0;
 }
 

@@ -5,7 +5,6 @@
  * at and past the end, unknown device IDs, write-protect, writes persisted at once, and the Get
  * Device ID "FRU inventory device" bit.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "temp-dir.h"
 
 #include "daemon/dispatch.h"
 #include "daemon/log.h"
@@ -60,18 +61,8 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-        DIR *d;
-        struct dirent *de;
-
         manager_free(*state);
-        d = opendir(dir);
-        if (d) {
-                while ((de = readdir(d)))
-                        if (de->d_name[0] != '.')
-                                (void) unlinkat(dirfd(d), de->d_name, 0);
-                closedir(d);
-        }
-        (void) rmdir(dir);
+        remove_temp_dir(dir);
         return 0;
 }
 
