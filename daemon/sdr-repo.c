@@ -33,8 +33,10 @@ uint8_t sdr_device_support(const struct satmc_config *config, bool provides_devi
                 bits |= IPMI_DEVSUP_SENSOR;
         /* Sensors send Platform Event Messages (while a receiver is set). */
         for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
-                if (config->sensor[i].present)
+                if (config->sensor[i].present) {
                         bits |= IPMI_DEVSUP_IPMB_EVENT_GENERATOR;
+                        break;
+                }
         return bits;
 }
 
