@@ -3,7 +3,14 @@
  * Replacing a file so that a crash or power cut at any moment leaves either the old content or
  * the new, whole: write a copy beside it, fsync it, rename it over the file, fsync the
  * directory. Until the rename the old file is untouched; the directory fsync makes the rename
- * itself durable. Used by the FRU store and the sensor thresholds.
+ * itself durable. Used through the state directory (state-dir.h) by the FRU store and the sensor
+ * thresholds.
+ *
+ * The copy is never written through a name that was already there: it is created unnamed
+ * (O_TMPFILE) and linked in as tmp_name once it is complete, or, where the filesystem has no
+ * O_TMPFILE, created with O_CREAT | O_EXCL | O_NOFOLLOW. A name in the way (a crash leftover, or
+ * a hard link or symlink someone planted) is unlinked, which only drops the name, and the link
+ * or create retried once.
  */
 #pragma once
 

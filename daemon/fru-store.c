@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomic-file.h"
 #include "fru-store.h"
 #include "log.h"
 #include "macro.h"
 #include "protocol/fru.h"
+#include "state-dir.h"
 
 #define FRU_DEVICE_SIZE_MAX 65535       /* Get FRU Inventory Area Info: a 16-bit size */
 #define FRU_SIZE_ROUND 512
@@ -33,7 +33,7 @@ struct fru_device {
 
 struct fru_store {
         const struct satmc_config *config;
-        int dir_fd;
+        struct state_dir *dir;          /* borrowed from the Manager */
         struct fru_device *devices[CONFIG_FRU_MAX];
         size_t count;
 };
@@ -61,7 +61,6 @@ int fru_store_new(const struct satmc_config *config, struct fru_store **ret) {
                         if (!s)
                                 return -ENOMEM;
                         s->config = config;
-                        s->dir_fd = -EBADF;
                 }
                 d = calloc(1, sizeof(*d));
                 if (!d)
@@ -85,7 +84,6 @@ struct fru_store *fru_store_free(struct fru_store *s) {
                 return NULL;
         for (size_t i = 0; i < CONFIG_FRU_MAX; i++)
                 fru_device_free(s->devices[i]);
-        safe_close(s->dir_fd);
         free(s);
         return NULL;
 }
@@ -104,7 +102,7 @@ struct fru_device *fru_store_get(struct fru_store *s, unsigned id) {
 
 /* The whole device to fru<N>.bin through fru<N>.bin.tmp (atomic-file.h). */
 static int fru_device_persist(struct fru_device *d) {
-        return atomic_file_replace(d->store->dir_fd, d->path, d->tmp_path, d->data, d->size);
+        return state_dir_replace(d->store->dir, d->path, d->tmp_path, d->data, d->size);
 }
 
 int fru_store_flush(struct fru_device *d) {
@@ -229,8 +227,12 @@ static int fru_device_load(struct fru_device *d, const struct fru_config *f) {
         struct fru_report rep;
         int r;
 
-        /* A .tmp is a copy whose rename never happened: the crash came first. */
-        if (unlinkat(d->store->dir_fd, d->tmp_path, 0) == 0)
+        /* A .tmp is a copy whose rename never happened: the crash came first. Anything but a
+         * file of ours under that name stops the start-up (state-dir.h). */
+        r = state_dir_remove_stale(d->store->dir, d->tmp_path);
+        if (r < 0)
+                return r;
+        if (r > 0)
                 log_notice("%s: removed %s left behind by an interrupted write.", d->name,
                            d->tmp_path);
 
@@ -245,7 +247,10 @@ static int fru_device_load(struct fru_device *d, const struct fru_config *f) {
         if (d->size > FRU_DEVICE_SIZE_MAX)
                 d->size = FRU_DEVICE_SIZE_MAX;
 
-        r = read_image(d->store->dir_fd, d->path, FRU_DEVICE_SIZE_MAX, &backing, &backing_len);
+        r = state_dir_read_file(d->store->dir, d->path, FRU_DEVICE_SIZE_MAX, &backing,
+                                &backing_len);
+        if (r < 0 && r != -ENOENT && r != -EFBIG)
+                return r;       /* not a file of ours (a symlink, a FIFO, ...): logged, refused */
         if (r == 0 && backing_len == d->size && fru_parse(backing, backing_len, NULL, &rep) == 0) {
                 log_info("%s: serving %s (%" PRIu64 " bytes), which holds earlier writes.",
                          d->name, d->path, d->size);
@@ -276,18 +281,12 @@ static int fru_device_load(struct fru_device *d, const struct fru_config *f) {
         return 0;
 }
 
-int fru_store_open(struct fru_store *s) {
-        const char *dir;
+int fru_store_open(struct fru_store *s, struct state_dir *dir) {
         int r;
 
         if (!s)
                 return 0;
-        dir = s->config->state_directory;
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "Failed to create state directory %s: %m", dir);
-        s->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (s->dir_fd < 0)
-                return log_error_errno(errno, "Failed to open state directory %s: %m", dir);
+        s->dir = dir;
 
         for (size_t i = 0; i < s->count; i++) {
                 if (!s->devices[i])

@@ -43,6 +43,7 @@
 
 struct fru_device;
 struct fru_store;
+struct state_dir;
 
 /*
  * Set up a store for the configuration's [fru.N] sections, without I/O. *ret is NULL when no
@@ -52,10 +53,11 @@ struct fru_store;
 int fru_store_new(const struct satmc_config *config, struct fru_store **ret);
 
 /*
- * Create the state directory if needed (one level, mode 0755), then load or build and persist
- * every device, logging each problem found. -errno if any device could not be set up.
+ * Load or build and persist every device in dir (the Manager's open state directory, borrowed:
+ * it must outlive the store), logging each problem found. -errno if any device could not be set
+ * up, or if something that is not a file of ours sits at fru<N>.bin or fru<N>.bin.tmp.
  */
-int fru_store_open(struct fru_store *s);
+int fru_store_open(struct fru_store *s, struct state_dir *dir);
 
 /* Flushes nothing: call fru_store_flush_all() first if unwritten changes matter. */
 struct fru_store *fru_store_free(struct fru_store *s);

@@ -117,6 +117,7 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         transport_free(m->transport);
         fru_store_free(m->fru);         /* manager_run() flushed it */
+        state_dir_free(m->state);       /* after the store and the sensors that borrow it */
         sdr_repository_free(m->sdr);
         config_free(m->config);
         free(m);
@@ -415,21 +416,24 @@ static int manager_start_nbd(Manager *m) {
         return 0;
 }
 
-int manager_start(Manager *m, Transport *transport) {
+/*
+ * The state directory, opened once (state-dir.h) when anything keeps state there, and what is
+ * in it: the FRU images and the sensor thresholds. Before the transport: a state directory or
+ * file that is refused must stop satmcd before it is on the bus, where it would ACK frames it
+ * never answers.
+ */
+static int manager_open_state(Manager *m) {
+        bool sensors = sensor_set_count(m->sensors) > 0;
         int r;
 
-        if (transport)
-                m->transport = transport;
-        else {
-                r = manager_open_transport(m);
+        if (m->fru || sensors) {
+                r = state_dir_open(m->config->state_directory, &m->state);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to open transport %s: %m",
-                                               transport_path(m->config));
+                        return r;       /* logged, with the reason */
         }
 
-        /* Before anything is answered: a board whose inventory cannot be stored must not
-         * start serving as if it had one. */
-        r = fru_store_open(m->fru);
+        /* A board whose inventory cannot be stored must not start serving as if it had one. */
+        r = fru_store_open(m->fru, m->state);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up FRU devices: %m");
         if ((m->config->identity.device_support & IPMI_DEVSUP_FRU_INVENTORY) &&
@@ -438,11 +442,28 @@ int manager_start(Manager *m, Transport *transport) {
                             "[fru.0]: FRU commands for device 0 will answer 0x%02x.",
                             IPMI_CC_NOT_PRESENT);
 
-        /* Persisted thresholds are read here, the files themselves by the sensor thread. */
-        r = sensor_set_start(m->sensors, m->event,
-                             sensor_set_count(m->sensors) > 0 ? m->config->state_directory : NULL);
+        /* Persisted thresholds are read here, the sensor files themselves by the sensor
+         * thread. */
+        r = sensor_set_start(m->sensors, m->event, sensors ? m->state : NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to start sensors: %m");
+        return 0;
+}
+
+int manager_start(Manager *m, Transport *transport) {
+        int r;
+
+        if (transport)
+                m->transport = transport;       /* ours now, also on failure */
+        r = manager_open_state(m);
+        if (r < 0)
+                return r;
+        if (!m->transport) {
+                r = manager_open_transport(m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to open transport %s: %m",
+                                               transport_path(m->config));
+        }
 
         r = sd_event_add_io(m->event, &m->transport_source, transport_fd(m->transport), EPOLLIN,
                             on_transport, m);

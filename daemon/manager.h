@@ -2,8 +2,8 @@
 /*
  * The Manager owns everything satmcd runs: the sd-event loop and every event source, the
  * transport, the configuration, counters and the response cache. Order of life:
- * manager_new() (no I/O) -> manager_start() (open transport, READY=1) -> sd_event_loop() ->
- * manager_free().
+ * manager_new() (no I/O) -> manager_start() (state directory, then transport, READY=1) ->
+ * sd_event_loop() -> manager_free().
  */
 #pragma once
 
@@ -21,6 +21,7 @@
 #include "response-cache.h"
 #include "sdr-repo.h"
 #include "sensors.h"
+#include "state-dir.h"
 #include "transport/transport.h"
 
 enum manager_reset {
@@ -42,6 +43,9 @@ struct Manager {
         IpmitoolSocket *ipmitool;       /* local ipmitool -I dummy front end, or NULL */
         NbdServer *nbd;                 /* FRU devices as NBD exports, or NULL */
         struct nbd_export *nbd_exports;
+        /* [storage] state-directory, opened once before the bus: the FRU store and the
+         * sensors borrow it. NULL when neither keeps state. */
+        struct state_dir *state;
         struct fru_store *fru;          /* FRU devices; NULL when none is configured */
         struct sdr_repository *sdr;     /* device SDRs; never NULL after manager_new() */
         struct sensor_set *sensors;     /* [sensor.N]; never NULL after manager_new() */

@@ -2,15 +2,12 @@
 /* Threshold sensors: polling through the sensor reader (sensor-reader.c), thresholds,
  * persistence. See sensors.h for why the reads are not on the loop. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
-#include "atomic-file.h"
 #include "clock.h"
 #include "log.h"
 #include "macro.h"
@@ -18,11 +15,14 @@
 #include "sensor-reader.h"
 #include "sensor-source.h"
 #include "sensors.h"
+#include "state-dir.h"
 
 /* The most a poll may come late so that it fires together with others (see sensor_set_start). */
 #define SENSOR_POLL_SLACK_MAX_USEC (100 * 1000ULL)
 #define SENSORS_STATE_FILE      "sensors.state"
 #define SENSORS_STATE_TMP       "sensors.state.tmp"
+/* Far more than CONFIG_SENSOR_MAX lines of nine numbers: anything larger is not ours. */
+#define SENSORS_STATE_MAX       (256 * 1024)
 /* A read given up as hung (SENSOR_READ_HUNG_USEC, sensor-reader.h) is not tried again for
  * this long; nor while the abandoned read has not returned. */
 #define SENSOR_HUNG_RETRY_USEC  (30 * 1000000ULL)
@@ -34,7 +34,7 @@ struct sensor_set {
         unsigned n;
         sensor_event_fn on_event;
         void *on_event_userdata;
-        char *state_directory;          /* NULL: thresholds are not persisted */
+        struct state_dir *state;        /* borrowed; NULL: thresholds are not persisted */
 
         /* Reads the sources on its own threads; slot i is sensors[i]. */
         struct sensor_reader *reader;
@@ -110,7 +110,6 @@ struct sensor_set *sensor_set_free(struct sensor_set *s) {
         /* Never waits long for a read: see sensor_reader_stop(). */
         sensor_reader_stop(s->reader);
         free(s->sensors);
-        free(s->state_directory);
         free(s);
         return NULL;
 }
@@ -440,11 +439,10 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
  */
 static int sensor_set_save(struct sensor_set *s) {
         _cleanup_free_ char *text = NULL;
-        _cleanup_close_ int dir_fd = -EBADF;
         size_t len = 0;
         FILE *f;
 
-        if (!s->state_directory)
+        if (!s->state)
                 return 0;
         f = open_memstream(&text, &len);
         if (!f)
@@ -465,13 +463,7 @@ static int sensor_set_save(struct sensor_set *s) {
         }
         if (fclose(f) != 0)
                 return -ENOMEM;
-
-        if (mkdir(s->state_directory, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        dir_fd = open(s->state_directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd < 0)
-                return -errno;
-        return atomic_file_replace(dir_fd, SENSORS_STATE_FILE, SENSORS_STATE_TMP, text, len);
+        return state_dir_replace(s->state, SENSORS_STATE_FILE, SENSORS_STATE_TMP, text, len);
 }
 
 /* Whether thresholds (raw, bit order) with the bits in defined rise as they must. */
@@ -556,20 +548,37 @@ bad:
         log_warning("%s:%u: not a valid sensor threshold line, ignoring it.", path, lineno);
 }
 
+/* Read through the state directory (state-dir.h): never by path, never a FIFO or a symlink. */
 static int sensor_set_load(struct sensor_set *s) {
         _cleanup_free_ char *path = NULL, *line = NULL;
-        size_t cap = 0;
+        _cleanup_free_ uint8_t *text = NULL;
+        size_t cap = 0, len = 0;
         unsigned lineno = 0;
         FILE *f;
+        int r;
 
-        if (asprintf(&path, "%s/%s", s->state_directory, SENSORS_STATE_FILE) < 0)
+        if (asprintf(&path, "%s/%s", state_dir_path(s->state), SENSORS_STATE_FILE) < 0)
                 return -ENOMEM;
-        f = fopen(path, "re");
-        if (!f) {
-                if (errno == ENOENT)
-                        return 0;       /* nothing was ever set */
-                return log_error_errno(errno, "Failed to open %s: %m", path);
-        }
+        /* A copy whose rename never happened (a crash): the file it was to replace holds. */
+        r = state_dir_remove_stale(s->state, SENSORS_STATE_TMP);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                log_notice("Removed %s/%s left behind by an interrupted write.",
+                           state_dir_path(s->state), SENSORS_STATE_TMP);
+        r = state_dir_read_file(s->state, SENSORS_STATE_FILE, SENSORS_STATE_MAX, &text, &len);
+        if (r == -ENOENT)
+                return 0;       /* nothing was ever set */
+        if (r == -EFBIG)
+                return log_error_errno(r, "%s is larger than %d bytes: not a file satmcd wrote.",
+                                       path, SENSORS_STATE_MAX);
+        if (r < 0)
+                return r;       /* logged */
+        if (len == 0)
+                return 0;
+        f = fmemopen(text, len, "r");
+        if (!f)
+                return log_error_errno(errno, "Failed to read %s: %m", path);
         while (getline(&line, &cap, f) >= 0)
                 sensor_set_load_line(s, path, ++lineno, line);
         fclose(f);
@@ -599,14 +608,12 @@ static int sensor_set_start_reader(struct sensor_set *s, sd_event *event) {
         return sd_event_source_set_enabled(s->watchdog, SD_EVENT_OFF);
 }
 
-int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_directory) {
+int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *state) {
         unsigned polled = 0;
         int r;
 
-        if (state_directory) {
-                s->state_directory = strdup(state_directory);
-                if (!s->state_directory)
-                        return -ENOMEM;
+        if (state) {
+                s->state = state;
                 r = sensor_set_load(s);
                 if (r < 0)
                         return r;
@@ -665,7 +672,7 @@ int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
                 memcpy(sn->thresholds, old, sizeof(old));
                 sn->defined = old_defined;
                 return log_error_errno(r, "Failed to save sensor thresholds in %s: %m",
-                                       s->state_directory);
+                                       state_dir_path(s->state));
         }
         /* Judged afresh against the new set, without the old set's hysteresis memory. */
         sn->status = 0;
@@ -685,7 +692,7 @@ int sensor_set_hysteresis(struct sensor_set *s, struct sensor *sn, uint8_t pos, 
                 sn->hysteresis_pos = old_pos;
                 sn->hysteresis_neg = old_neg;
                 return log_error_errno(r, "Failed to save sensor hysteresis in %s: %m",
-                                       s->state_directory);
+                                       state_dir_path(s->state));
         }
         return 0;
 }

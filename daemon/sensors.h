@@ -33,6 +33,7 @@
 
 struct sensor_set;
 struct sensor;
+struct state_dir;
 
 /* Called on the loop thread for every event a sensor generates (enables already applied). */
 typedef void (*sensor_event_fn)(void *userdata, const struct platform_event *ev);
@@ -82,10 +83,12 @@ struct sensor *sensor_set_find(struct sensor_set *s, uint8_t number);
 void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full_sensor *ret);
 
 /*
- * Read persisted thresholds, start the reader and the timers. state_directory may be NULL
- * (nothing persisted). A sensor without a source stays "reading unavailable".
+ * Read persisted thresholds from state (the Manager's open state directory, borrowed: it must
+ * outlive the set; NULL: nothing persisted), start the reader and the timers. -errno when
+ * something that is not a file of ours sits at sensors.state or sensors.state.tmp (logged). A
+ * sensor without a source stays "reading unavailable".
  */
-int sensor_set_start(struct sensor_set *s, sd_event *event, const char *state_directory);
+int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *state);
 
 /* Where generated events go; NULL = nowhere. */
 void sensor_set_on_event(struct sensor_set *s, sensor_event_fn fn, void *userdata);

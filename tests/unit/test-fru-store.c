@@ -24,6 +24,7 @@
 #include "daemon/config.h"
 #include "daemon/fru-store.h"
 #include "daemon/log.h"
+#include "daemon/state-dir.h"
 #include "protocol/fru.h"
 
 /* ---- failure injection ---- */
@@ -85,6 +86,7 @@ static const char fru_sections[] =
 struct fixture {
         struct satmc_config *config;
         struct fru_store *store;
+        struct state_dir *state;        /* what the Manager opens and lends the store */
 };
 
 static int setup(void **state) {
@@ -92,7 +94,7 @@ static int setup(void **state) {
 
         snprintf(dir, sizeof(dir), "/tmp/satmc-fru-store-XXXXXX");
         assert_non_null(mkdtemp(dir));
-        /* A subdirectory, so that fru_store_open() has to create it. */
+        /* A subdirectory, so that state_dir_open() has to create it. */
         strcat(dir, "/state");
         snprintf(path0, sizeof(path0), "%s/fru0.bin", dir);
         snprintf(tmp0, sizeof(tmp0), "%s/fru0.bin.tmp", dir);
@@ -107,6 +109,7 @@ static int teardown(void **state) {
         char parent[64];
 
         fru_store_free(f->store);
+        state_dir_free(f->state);
         config_free(f->config);
         free(f);
         remove_temp_dir(dir);
@@ -119,9 +122,11 @@ static int teardown(void **state) {
 static struct fru_store *open_store(struct fixture *f) {
         fru_store_free(f->store);
         f->store = NULL;
+        f->state = state_dir_free(f->state);
+        assert_int_equal(state_dir_open(dir, &f->state), 0);
         assert_int_equal(fru_store_new(f->config, &f->store), 0);
         assert_non_null(f->store);
-        assert_int_equal(fru_store_open(f->store), 0);
+        assert_int_equal(fru_store_open(f->store, f->state), 0);
         return f->store;
 }
 
@@ -358,7 +363,7 @@ static void test_file_image(void **state) {
         file_write(image_path, img, (size_t) n);
         (void) unlink(path0);
         assert_int_equal(fru_store_new(f->config, &s), 0);
-        assert_int_equal(fru_store_open(s), -EINVAL);
+        assert_int_equal(fru_store_open(s, f->state), -EINVAL);
         fru_store_free(s);
         (void) unlink(image_path);
 }
@@ -371,7 +376,7 @@ static void test_no_fru(void **state) {
         f->config = load("");
         assert_int_equal(fru_store_new(f->config, &s), 0);
         assert_null(s);
-        assert_int_equal(fru_store_open(s), 0);
+        assert_int_equal(fru_store_open(s, NULL), 0);
         assert_int_equal(fru_store_count(s), 0);
         assert_null(fru_store_get(s, 0));
         assert_int_equal(fru_store_flush_all(s), 0);

@@ -46,8 +46,10 @@ static Manager *new_manager(const char *extra, bool open) {
         fclose(in);
         free(text);
         assert_int_equal(manager_new(c, &m), 0);
-        if (open)
-                assert_int_equal(fru_store_open(m->fru), 0);
+        if (open) {
+                assert_int_equal(state_dir_open(dir, &m->state), 0);
+                assert_int_equal(fru_store_open(m->fru, m->state), 0);
+        }
         return m;
 }
 
