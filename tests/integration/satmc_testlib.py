@@ -60,8 +60,9 @@ class Rig:
         # by send_raw() while it waits for a response.
         self.requests = []
 
-    def start_satmcd(self):
-        """(Re)start satmcd on the running bus and wait for its READY=1."""
+    def spawn_satmcd(self):
+        """(Re)start satmcd on the running bus without waiting for it (a test of a start-up
+        that must fail); returns the Popen."""
         wrapper = shlex.split(os.environ.get("SATMCD_WRAPPER", ""))
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, **(self.env or {}))
         self.satmcd = subprocess.Popen(wrapper + [os.environ["SATMCD"], "--config", self.config,
@@ -70,7 +71,12 @@ class Rig:
                                                   "--nbd-socket", self.nbd_sock,
                                                   *self.satmcd_args],
                                        env=env, stderr=self.stderr, stdin=subprocess.DEVNULL)
-        self.wait_notify("READY=1", 30 if wrapper else 10)
+        return self.satmcd
+
+    def start_satmcd(self):
+        """(Re)start satmcd on the running bus and wait for its READY=1."""
+        self.spawn_satmcd()
+        self.wait_notify("READY=1", 30 if SLOW else 10)
 
     def wait_notify(self, what, timeout=10):
         self.notify.settimeout(timeout)
