@@ -932,8 +932,9 @@ static const struct config_key config_keys[] = {
           "7-bit addresses), separated by spaces; none allows nothing" },
 
         { "storage", "state-directory", parse_absolute_path, C(state_directory), "/var/lib/satmc",
-          0, 0, "directory for persistent state: the FRU backing files fru0.bin .. fru7.bin and "
-          "sensors.state (thresholds set over IPMI)" },
+          0, 0, "directory for persistent state, owned by satmcd's user or root and writable by "
+          "nobody else: the FRU backing files fru0.bin .. fru7.bin and sensors.state "
+          "(thresholds set over IPMI)" },
 };
 
 #undef C
