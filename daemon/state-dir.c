@@ -58,9 +58,9 @@ static const char *file_problem(const struct stat *st, bool check_links, int *re
 
 static int refuse(const struct state_dir *d, const char *name, const struct stat *st,
                   const char *problem, int error) {
-        return log_error_errno(error, "%s/%s %s (mode %06o, uid %u, %ju links), where satmcd "
+        return log_error_errno(error, "%s/%s %s (uid %u, mode %04o, %ju links), where satmcd "
                                "keeps its own file: refusing to use it. Remove it.", d->path, name,
-                               problem, (unsigned) st->st_mode, (unsigned) st->st_uid,
+                               problem, (unsigned) st->st_uid, (unsigned) (st->st_mode & 07777),
                                (uintmax_t) st->st_nlink);
 }
 
