@@ -4,7 +4,8 @@
  * fru0.bin pointing outside, a FIFO as fru0.bin and as sensors.state (under a deadline: a
  * blocking open would hang here forever), a device node, a hard-linked fru0.bin and
  * fru0.bin.tmp whose target outside must stay untouched after a write (with O_TMPFILE and with
- * the O_EXCL fallback, forced through -Wl,--wrap=openat64), a state directory that is a symlink,
+ * the O_EXCL fallback, forced through -Wl,--wrap=openat64, and linked through /proc/self/fd as
+ * without CAP_DAC_READ_SEARCH, through --wrap=linkat), a state directory that is a symlink,
  * is group- or world-writable or foreign-owned (root only: skipped visibly otherwise), and what
  * must still work: a missing directory created 0750, a stale .tmp of ours removed.
  */
@@ -60,6 +61,27 @@ int __wrap_openat64(int dirfd, const char *path, int flags, ...) {
         if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
                 n_excl_opens++;
         return __real_openat64(dirfd, path, flags, mode);
+}
+
+/* linkat(fd, "", ..., AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH, which satmcd under its unit
+ * does not have: fail it as the kernel does then (ENOENT), so that /proc/self/fd is used. */
+int __real_linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                  int flags);
+int __wrap_linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                  int flags);
+
+static bool no_empty_path;
+static unsigned n_proc_links;
+
+int __wrap_linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                  int flags) {
+        if ((flags & AT_EMPTY_PATH) && no_empty_path) {
+                errno = ENOENT;
+                return -1;
+        }
+        if (strncmp(oldpath, "/proc/self/fd/", 14) == 0)
+                n_proc_links++;
+        return __real_linkat(olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
 /* ---- a deadline for what must not block ---- */
@@ -137,8 +159,8 @@ static int setup(void **state) {
         file_write(outside, outside_bytes, sizeof(outside_bytes) - 1);
         assert_int_equal(mkdir(dir, 0750), 0);
         assert_int_equal(chmod(dir, 0750), 0);
-        no_tmpfile = false;
-        n_tmpfile_opens = n_excl_opens = 0;
+        no_tmpfile = no_empty_path = false;
+        n_tmpfile_opens = n_excl_opens = n_proc_links = 0;
         return 0;
 }
 
@@ -383,6 +405,14 @@ static void test_hardlinked_tmp_tmpfile(void **state) {
         assert_int_equal(n_excl_opens, 0);
 }
 
+static void test_hardlinked_tmp_unprivileged(void **state) {
+        (void) state;
+        no_empty_path = true;
+        check_replace_through_hardlinked_tmp();
+        assert_true(n_proc_links > 0);
+        assert_int_equal(n_excl_opens, 0);
+}
+
 static void test_hardlinked_tmp_excl(void **state) {
         (void) state;
         no_tmpfile = true;
@@ -474,6 +504,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_directory_as_files, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hardlinked_fru, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hardlinked_tmp_tmpfile, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hardlinked_tmp_unprivileged, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_hardlinked_tmp_excl, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hardlinked_tmp_fru_store, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_tmp_removed, setup, teardown),
