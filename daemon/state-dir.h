@@ -16,8 +16,8 @@
  * to a file elsewhere, a symlink) is unlinked, never written through. atomic-file.h has the
  * crash-safety argument.
  *
- * Per instance, no globals. Errors are logged here, with the path and the reason; the callers
- * add what they were doing.
+ * Per instance, no globals. What is refused is logged here, with the path and the reason (the
+ * callers add what they were doing); state_dir_replace() leaves its -errno to the caller to log.
  */
 #pragma once
 
