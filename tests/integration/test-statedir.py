@@ -9,7 +9,7 @@ unlinked, never written through: the outside file is untouched by the next Write
 
 "Promptly" is measured: the deadline is 1 s plus 20 times what a normal start to READY=1 took
 on this machine now. SATMC_SOAK=1 repeats every case (rounds printed)."""
-import os, signal, subprocess, sys, tempfile, time
+import os, shutil, signal, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, finish  # noqa: E402
@@ -187,6 +187,7 @@ def main():
         check(open(outside, "rb").read() == outside_bytes, "the outside file is untouched")
     finally:
         rig.stop()
+        shutil.rmtree(tmp, ignore_errors=True)  # FIFOs and links included
     finish()
 
 
