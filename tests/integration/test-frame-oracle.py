@@ -14,8 +14,8 @@ in the capture as such, with send-failed counted.
 
 The frames: good requests, truncations, single bit flips, a bad chk1 or chk2 alone, broadcasts
 (general call) to us and to someone else, broadcasts of other commands, odd, reserved and our own
-rqSA (bug 8: never executed, never answered), every netFn with every LUN, data lengths off the
-table, over-long frames (the limit and past the receive buffer), response frames sent to us,
+rqSA (bug 8: never executed, never answered), every netFn on every LUN (all 256 pairs, first),
+data lengths off the table, over-long frames (the limit and past the receive buffer), response frames sent to us,
 retries of the frame just sent, and random bytes. They go in bursts; each burst ends with a good
 Get Device ID whose answer proves satmcd alive and, since one requester's frames are handled in
 order, that every answer due before it has arrived: silence is proven by order, not by waiting.
@@ -327,6 +327,21 @@ class Generator:
                              self.rng.randint(1, 140)])
         return bytes([self.rng.choice((OWN, OWN, OWN, 0x00))]) + self.data(n)
 
+    def every_netfn_lun(self):
+        """One frame for each of the 64 netFns on each of the 4 LUNs, cmd picked at random
+        among those the model can follow: requests and, for odd netFns, responses."""
+        frames = []
+        for netfn in range(64):
+            for lun in range(4):
+                while True:
+                    f = request(OWN, netfn, self.rng.randrange(256), self.seq(), rq_sa=self.rq(),
+                                rs_lun=lun, rq_lun=self.rng.randrange(4))
+                    if not self.model.executes_unknowably(f):
+                        break
+                frames.append(("every_netfn_lun", f))
+        self.rng.shuffle(frames)
+        return frames
+
     def any_request(self):
         k = self.rng.randrange(5)
         return (self.good, self.unknown_command, self.wrong_lun, self.bad_length,
@@ -507,9 +522,10 @@ def main():
 
     t0 = time.monotonic()
     try:
+        sweep = gen.every_netfn_lun()
         while frames < FRAMES:
             n = min(rng.randint(1, BURST_MAX), FRAMES - frames)
-            batch = [gen.next() for _ in range(n)]
+            batch = [sweep.pop() if sweep else gen.next() for _ in range(n)]
             run_burst(batch)
             frames += n
             bursts += 1
