@@ -15,10 +15,11 @@ in the capture as such, with send-failed counted.
 The frames: good requests, truncations, single bit flips, a bad chk1 or chk2 alone, broadcasts
 (general call) to us and to someone else, broadcasts of other commands, odd, reserved and our own
 rqSA (bug 8: never executed, never answered), every netFn on every LUN (all 256 pairs, first),
-data lengths off the table, over-long frames (the limit and past the receive buffer), response frames sent to us,
-retries of the frame just sent, and random bytes. They go in bursts; each burst ends with a good
-Get Device ID whose answer proves satmcd alive and, since one requester's frames are handled in
-order, that every answer due before it has arrived: silence is proven by order, not by waiting.
+data lengths off the table, over-long frames (the limit and past the receive buffer), response
+frames sent to us, retries of the frame just sent, and random bytes. They go in bursts; each
+burst ends with a good Get Device ID whose answer proves satmcd alive and, since one requester's
+frames are handled in order, that every answer due before it has arrived: silence is proven by
+order, not by waiting.
 At the end satmcd's counters must equal the model's, reason by reason.
 
 Seeded: SATMC_ORACLE_SEED replays a run (the seed is printed). Counts, not time: a few thousand
