@@ -42,7 +42,9 @@ COUNTERS_EVERY = 200                            # bursts between counter compari
 OWN = 0x72                      # satmcd, 8-bit (board-test.ini)
 MAX_MSG = 32                    # max-message-length (board-test.ini)
 RECV_MAX = 129                  # satmcd's receive buffer: 128 (ipmb-dev-int) + a broadcast byte
-CACHE_SLOTS = 16                # the replay cache keeps the last 16 answers
+CACHE_SLOTS = 16                # the replay cache keeps the last 16 answers ...
+CACHE_SURE = 1.0                # ... for 5 s (board-test.ini); a repeat sent within 1 s of its
+                                # original is a sure replay, one sent later is never generated
 BMC = 0x20
 OWNED = (0x20, 0x10, 0x22, 0x82, 0xEE)          # requesters this test answers for (8-bit)
 ABSENT = (0x30, 0xC4)           # IPMB nodes nobody attached: answers to them are NAKed
@@ -112,7 +114,7 @@ class Model:
 
     def __init__(self, table):
         self.table = table
-        self.cache = []                 # [[request frame, answer frame]], oldest first
+        self.cache = []                 # [[request frame, answer frame, sent at]], oldest first
         self.counters = {k: 0 for k in COUNTED}
 
     def decode(self, frame):
@@ -149,10 +151,15 @@ class Model:
                 return e
         return None
 
-    def executes_unknowably(self, frame):
-        """True for a frame that would run a handler the model does not follow."""
-        if self.decode(frame) or self.cached(frame):
+    def unpredictable(self, frame):
+        """True for a frame whose fate the model cannot tell: one that would run a handler the
+        model does not follow, or repeat a request so long after it that the replay cache
+        window (time, not count) decides."""
+        if self.decode(frame):
             return False
+        hit = self.cached(frame)
+        if hit:
+            return time.monotonic() - hit[2] > CACHE_SURE
         f = frame[1:] if frame[0] == 0x00 else frame
         key, lun, dlen = (f[1] >> 2, f[5]), f[1] & 3, len(f) - 7
         lim = self.table.get(key)
@@ -193,7 +200,7 @@ class Model:
         head = h + bytes([cks(h), OWN, seq << 2 | lun, cmd, cc])
         self.counters["responses-sent" if rq_sa in OWNED else "send-failed"] += 1
         # Every answer sent (or NAKed) is kept, its bytes filled in when they are seen.
-        entry = [frame, None]
+        entry = [frame, None, time.monotonic()]
         self.cache.append(entry)
         del self.cache[:-CACHE_SLOTS]
         if (netfn, cmd) == (APP, WARM_RESET) and cc == CC_OK:
@@ -337,7 +344,7 @@ class Generator:
                 while True:
                     f = request(OWN, netfn, self.rng.randrange(256), self.seq(), rq_sa=self.rq(),
                                 rs_lun=lun, rq_lun=self.rng.randrange(4))
-                    if not self.model.executes_unknowably(f):
+                    if not self.model.unpredictable(f):
                         break
                 frames.append(("every_netfn_lun", f))
         self.rng.shuffle(frames)
@@ -357,7 +364,7 @@ class Generator:
                 r -= w
             frame = kind()
             # Never a handler the model cannot follow (Cold Reset, writes): mutate it away.
-            if not self.model.executes_unknowably(frame):
+            if not self.model.unpredictable(frame):
                 self.prev = frame
                 return kind.__name__, frame
 
