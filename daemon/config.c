@@ -867,9 +867,9 @@ static const struct config_key config_keys[] = {
         { "mc", "duplicate-window-ms", parse_u32, C(duplicate_window_ms), "5000", 0, 60000,
           "a request repeated (same rqSA, netFn, cmd, seq) within this time is answered from the "
           "response cache, not executed again; 0 turns the cache off" },
-        { "mc", "event-receiver", parse_event_receiver, C(event_receiver), "0x20", 0x02, 0xFE,
-          "where Platform Event Messages go (8-bit IPMB address; Set Event Receiver changes it "
-          "at run time), or none (0xFF) for no events" },
+        { "mc", "event-receiver", parse_event_receiver, C(event_receiver), "0x20", 0x10, 0xEE,
+          "where Platform Event Messages go (8-bit IPMB address, 0x10..0xEE; Set Event Receiver "
+          "changes it at run time), or none (0xFF) for no events" },
         { "mc", "event-receiver-lun", parse_u8, C(event_receiver_lun), "0", 0, 3,
           "LUN of the event receiver" },
         { "mc", "event-queue-length", parse_u32, C(event_queue_length), "64", 2, 4096,

@@ -17,6 +17,7 @@ static const char *const counter_names[_COUNTER_MAX] = {
         [COUNTER_REJECT_NOT_FOR_US]      = "rejected-not-for-us",
         [COUNTER_REJECT_NOT_A_REQUEST]   = "rejected-not-a-request",
         [COUNTER_REJECT_BROADCAST]       = "rejected-broadcast",
+        [COUNTER_REJECT_REQUESTER]       = "rejected-requester",
         [COUNTER_CC_INVALID_COMMAND]     = "answered-invalid-command",
         [COUNTER_CC_INVALID_LENGTH]      = "answered-invalid-length",
         [COUNTER_CC_ERROR]               = "answered-error",

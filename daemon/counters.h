@@ -20,6 +20,7 @@ enum counter {
         COUNTER_REJECT_NOT_FOR_US,
         COUNTER_REJECT_NOT_A_REQUEST,
         COUNTER_REJECT_BROADCAST,       /* broadcast of anything but Get Device ID */
+        COUNTER_REJECT_REQUESTER,       /* from an rqSA we must not answer (reserved, odd, ours) */
         COUNTER_CC_INVALID_COMMAND,     /* answered 0xC1 by the dispatcher */
         COUNTER_CC_INVALID_LENGTH,      /* answered 0xC7 by the dispatcher */
         COUNTER_CC_ERROR,               /* a handler answered a non-zero completion code */

@@ -16,15 +16,15 @@
 #include "protocol/ipmb-frame.h"
 #include "protocol/ipmi.h"
 
-/* 29.1: receiver slave address (0xFF: disable event generation), LUN in bits 1:0. An odd
- * address is not an IPMB address, 0x00 is the general call (broadcast) address, and events
- * sent to our own address would come back to us as requests nobody answers. */
+/* 29.1: receiver slave address (0xFF: disable event generation), LUN in bits 1:0. The receiver
+ * must be an IPMB node (ipmb_addr_is_node(): not odd, not 0x00 the general call, not in the
+ * I2C reserved ranges), and events sent to our own address would come back to us as requests
+ * nobody answers. */
 static int handle_set_event_receiver(Manager *m, const struct ipmi_msg_in *in,
                                      struct ipmi_msg_out *out) {
         uint8_t sa = in->data[0], lun = in->data[1] & 0x03;
 
-        if (sa == IPMB_BROADCAST_ADDR || sa == m->config->address ||
-            (sa != EVENT_RECEIVER_DISABLED && (sa & 1)))
+        if (sa == m->config->address || (sa != EVENT_RECEIVER_DISABLED && !ipmb_addr_is_node(sa)))
                 return IPMI_CC_INVALID_DATA_FIELD;
         event_sender_set_receiver(m->events, sa, lun);
         if (sa == EVENT_RECEIVER_DISABLED) {

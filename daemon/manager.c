@@ -180,6 +180,22 @@ void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len) {
                 return;
         }
 
+        /*
+         * The response goes to rqSA as a new master write, so a requester that is not an IPMB
+         * node (ipmb_addr_is_node(): odd, or in the I2C reserved ranges 0x00-0x0F / 0xF0-0xFF)
+         * cannot be answered: an answer to 0x00 would be a general call to every device on the
+         * bus. Nor is our own address a requester: that frame is our own echo or a forgery, and
+         * its answer would come back to us. Such a request is not executed either: a command
+         * whose answer cannot be delivered must not take effect unseen.
+         */
+        if (!ipmb_addr_is_node(req.rq_sa) || req.rq_sa == c->address) {
+                counter_inc(&m->counters, COUNTER_REJECT_REQUESTER);
+                log_frame_debug(req.netfn, req.cmd, "requester",
+                                "Dropped request from 0x%02x: not an address we answer",
+                                req.rq_sa);
+                return;
+        }
+
         /* IPMI v2.0 section 20.9 defines a broadcast form for Get Device ID only. */
         if (req.broadcast && !(req.netfn == IPMI_NETFN_APP && req.cmd == IPMI_CMD_GET_DEVICE_ID)) {
                 counter_inc(&m->counters, COUNTER_REJECT_BROADCAST);

@@ -5,6 +5,8 @@
 #include "protocol/ipmb-frame.h"
 
 #define IPMI_NETFN_MAX_VALUE 0x3F
+#define IPMB_NODE_ADDR_MIN   0x10    /* 7-bit 0x08: the first after the I2C reserved 0x00-0x07 */
+#define IPMB_NODE_ADDR_MAX   0xEE    /* 7-bit 0x77: the last before the reserved 0x78-0x7F */
 
 /* netFn lives in the top six bits of the netFn/LUN byte; requests are even. */
 static bool ipmi_netfn_is_request_byte(uint8_t netfn_lun) {
@@ -28,6 +30,10 @@ uint8_t ipmb_checksum(const uint8_t *buf, size_t len) {
         for (size_t i = 0; i < len; i++)
                 sum += buf[i];
         return (uint8_t) -sum;
+}
+
+bool ipmb_addr_is_node(uint8_t sa) {
+        return (sa & 1) == 0 && sa >= IPMB_NODE_ADDR_MIN && sa <= IPMB_NODE_ADDR_MAX;
 }
 
 static bool max_len_valid(size_t max_msg_len) {

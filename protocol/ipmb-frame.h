@@ -62,6 +62,19 @@ struct ipmb_response {
         size_t data_len;
 };
 
+/*
+ * Whether sa (8-bit form) can be an IPMB node's address: one we may answer or send a request to.
+ * IPMB addresses are I2C slave addresses written 7-bit << 1, so bit 0 is 0 (an odd rqSA would
+ * be an IPMI software ID, which belongs to system interfaces, not to IPMB: IPMI v2.0 section
+ * 5.5). The I2C specification (NXP UM10204 rev. 7, section 3.1.12, table 4 "Reserved
+ * addresses") reserves 7-bit 0x00-0x07 (general call and START byte, CBUS, other bus formats,
+ * future use, Hs-mode master codes) and 0x78-0x7F (10-bit addressing, device ID): 8-bit
+ * 0x00-0x0F and 0xF0-0xFF. IPMI's I2C address allocation leaves the same two ranges out, and
+ * 0x00 is the general call: a frame written to it reaches every device on the bus.
+ * A fact about the address only; whether to drop a frame for it is the caller's policy.
+ */
+bool ipmb_addr_is_node(uint8_t sa);
+
 /* Two's-complement checksum: the byte that makes the sum of buf[0..len) plus itself zero. */
 uint8_t ipmb_checksum(const uint8_t *buf, size_t len);
 

@@ -41,6 +41,9 @@ static int check_send(Transport *t, const uint8_t *frame, size_t len) {
         }
         if (ipmb_decode_response(frame, len, frame[0], c->max_msg_len, &rsp) != IPMB_OK)
                 abort();
+        /* Answers go to IPMB nodes only, never to the general call or a reserved address. */
+        if (!ipmb_addr_is_node(rsp.rq_sa) || rsp.rq_sa == rsp.rs_sa)
+                abort();
         if (rsp.data_len > 0 && rsp.cc != 0)
                 abort();        /* error responses carry no data */
         return 0;

@@ -27,7 +27,7 @@ M64 = (1 << 64) - 1
 
 REJECTIONS = ("rejected-oversize", "rejected-short", "rejected-long", "rejected-header-checksum",
               "rejected-data-checksum", "rejected-not-for-us", "rejected-not-a-request",
-              "rejected-broadcast")
+              "rejected-broadcast", "rejected-requester")
 
 
 class Rng:

@@ -463,6 +463,7 @@ static void test_directory(void **state) {
 static uint64_t get_address(const struct satmc_config *c) { return c->address; }
 static uint64_t get_max_msg_len(const struct satmc_config *c) { return c->max_msg_len; }
 static uint64_t get_dup(const struct satmc_config *c) { return c->duplicate_window_ms; }
+static uint64_t get_receiver(const struct satmc_config *c) { return c->event_receiver; }
 static uint64_t get_log_level(const struct satmc_config *c) { return (uint64_t) c->log_level; }
 static uint64_t get_transport(const struct satmc_config *c) { return c->transport; }
 static uint64_t get_device_id(const struct satmc_config *c) { return c->identity.device_id; }
@@ -648,6 +649,17 @@ static const struct value_case value_cases[] = {
         NOT_NUM("mc", "address", "72h"),
         NOT_NUM("mc", "address", "0x1g"),
         NOT_NUM("mc", "address", ""),
+
+        /* Events go to an IPMB node: never into the I2C reserved ranges (0x00 is the general
+         * call), whose addresses ipmb_addr_is_node() refuses as requesters too. */
+        OK("mc", "event-receiver", "0x10", get_receiver, 0x10),
+        OK("mc", "event-receiver", "0xee", get_receiver, 0xEE),
+        OK("mc", "event-receiver", "none", get_receiver, 0xFF),
+        OK("mc", "event-receiver", "0xff", get_receiver, 0xFF),
+        RANGE("mc", "event-receiver", "0x02", "16", "238 (0x10..0xee)"),
+        RANGE("mc", "event-receiver", "0x0e", "16", "238 (0x10..0xee)"),
+        RANGE("mc", "event-receiver", "0xf0", "16", "238 (0x10..0xee)"),
+        RANGE("mc", "event-receiver", "0xfe", "16", "238 (0x10..0xee)"),
 
         OK("mc", "max-message-length", "32", get_max_msg_len, 32),
         OK("mc", "max-message-length", "128", get_max_msg_len, 128),

@@ -439,6 +439,17 @@ static void test_event_receiver(void **state) {
         assert_int_equal(out.cc, IPMI_CC_INVALID_DATA_FIELD);
         out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0x72, 0x00);   /* ourselves */
         assert_int_equal(out.cc, IPMI_CC_INVALID_DATA_FIELD);
+        /* The I2C reserved ranges (ipmb_addr_is_node()) hold no receiver either. */
+        out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0x02, 0x00);
+        assert_int_equal(out.cc, IPMI_CC_INVALID_DATA_FIELD);
+        out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0x0E, 0x00);
+        assert_int_equal(out.cc, IPMI_CC_INVALID_DATA_FIELD);
+        out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0xF0, 0x00);
+        assert_int_equal(out.cc, IPMI_CC_INVALID_DATA_FIELD);
+        out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0xFE, 0x00);
+        assert_int_equal(out.cc, IPMI_CC_INVALID_DATA_FIELD);
+        out = run(m, IPMI_CMD_GET_EVENT_RECEIVER, NULL, 0);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xFF, 0x00 }), 2);
         out = RUN(m, IPMI_CMD_SET_EVENT_RECEIVER, 0x20);
         assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
         out = RUN(m, IPMI_CMD_GET_EVENT_RECEIVER, 0x20);

@@ -1085,9 +1085,32 @@ static void test_reject_to_string(void **state) {
         }
 }
 
+/* IPMB nodes: even 8-bit addresses outside the I2C reserved 7-bit 0x00-0x07 and 0x78-0x7F. */
+static void test_addr_is_node(void **state) {
+        unsigned nodes = 0;
+
+        for (unsigned sa = 0; sa <= 0xFF; sa++) {
+                unsigned addr7 = sa >> 1;
+                bool want = !(sa & 1) && addr7 >= 0x08 && addr7 <= 0x77;
+
+                assert_int_equal(ipmb_addr_is_node((uint8_t) sa), want);
+                nodes += want;
+        }
+        assert_int_equal(nodes, 0x70);
+        assert_false(ipmb_addr_is_node(IPMB_BROADCAST_ADDR));
+        assert_false(ipmb_addr_is_node(0x0E));
+        assert_true(ipmb_addr_is_node(0x10));
+        assert_true(ipmb_addr_is_node(0x20));
+        assert_false(ipmb_addr_is_node(0x21));
+        assert_true(ipmb_addr_is_node(0xEE));
+        assert_false(ipmb_addr_is_node(0xF0));
+        assert_false(ipmb_addr_is_node(0xFF));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_checksum_vectors),
+                cmocka_unit_test(test_addr_is_node),
                 cmocka_unit_test(test_checksum_sums_to_zero),
                 cmocka_unit_test(test_decode_get_device_id_request),
                 cmocka_unit_test(test_decode_get_device_id_response),

@@ -61,15 +61,20 @@ static int teardown(void **state) {
         return 0;
 }
 
-static size_t request(uint8_t *buf, uint8_t rs_sa, uint8_t netfn, uint8_t cmd, uint8_t seq,
-                      const uint8_t *data, size_t len) {
+static size_t request_from(uint8_t *buf, uint8_t rq_sa, uint8_t rs_sa, uint8_t netfn, uint8_t cmd,
+                           uint8_t seq, const uint8_t *data, size_t len) {
         struct ipmb_request req = {
-                .rs_sa = rs_sa, .netfn = netfn, .rq_sa = 0x20, .seq = seq, .cmd = cmd,
+                .rs_sa = rs_sa, .netfn = netfn, .rq_sa = rq_sa, .seq = seq, .cmd = cmd,
                 .data = data, .data_len = len,
         };
         int r = ipmb_encode_request(&req, buf, IPMB_KERNEL_MAX_MSG_LEN, IPMB_KERNEL_MAX_MSG_LEN);
         assert_true(r > 0);
         return (size_t) r;
+}
+
+static size_t request(uint8_t *buf, uint8_t rs_sa, uint8_t netfn, uint8_t cmd, uint8_t seq,
+                      const uint8_t *data, size_t len) {
+        return request_from(buf, 0x20, rs_sa, netfn, cmd, seq, data, len);
 }
 
 /* What the daemon wrote to the "driver", without the length byte; 0 if nothing. */
@@ -191,6 +196,77 @@ static void test_error_responses(void **state) {
         assert_int_equal(rsp[6], IPMI_CC_REQ_DATA_LEN_INVALID);
 }
 
+/*
+ * Bug 8: a request from an address that is no IPMB node was executed and answered; an answer
+ * to rqSA 0x00 is a general call to every device on the bus. Set Event Receiver is the probe:
+ * had it run, Get Event Receiver would tell.
+ */
+static void test_requester_not_a_node_is_dropped(void **state) {
+        struct fixture *f = *state;
+        static const uint8_t bad[] = {
+                0x00, 0x01, 0x02, 0x0E, 0x0F,   /* general call, I2C reserved 0x00-0x07 */
+                0x21, 0x73, 0x99,               /* odd: software IDs, not slave addresses */
+                0xF0, 0xF8, 0xFE, 0xFF,         /* I2C reserved 0x78-0x7F */
+                0x72,                           /* our own address */
+        };
+        static const uint8_t set_receiver[] = { 0x42, 0x00 };
+        uint8_t req[64], rsp[256], sa, lun;
+        size_t n;
+
+        for (size_t i = 0; i < sizeof(bad); i++) {
+                n = request_from(req, bad[i], 0x72, IPMI_NETFN_SENSOR_EVENT,
+                                 IPMI_CMD_SET_EVENT_RECEIVER, (uint8_t) i, set_receiver,
+                                 sizeof(set_receiver));
+                manager_handle_frame(f->m, req, n);
+                manager_handle_frame(f->m, req, n);     /* a retry is not replayed either */
+                assert_int_equal(written(f, rsp), 0);
+
+                /* The broadcast form of Get Device ID, the one broadcast we answer. */
+                req[0] = IPMB_BROADCAST_ADDR;
+                n = request_from(req + 1, bad[i], 0x72, IPMI_NETFN_APP, IPMI_CMD_GET_DEVICE_ID,
+                                 (uint8_t) i, NULL, 0);
+                manager_handle_frame(f->m, req, n + 1);
+                assert_int_equal(written(f, rsp), 0);
+        }
+        event_sender_get_receiver(f->m->events, &sa, &lun);
+        assert_int_equal(sa, 0x20);
+        assert_int_equal(f->m->counters.v[COUNTER_REJECT_REQUESTER], 3 * sizeof(bad));
+        assert_int_equal(f->m->counters.v[COUNTER_REQUESTS_HANDLED], 0);
+        assert_int_equal(f->m->counters.v[COUNTER_RESPONSES_REPLAYED], 0);
+        assert_int_equal(f->m->counters.v[COUNTER_RESPONSES_SENT], 0);
+
+        /* The edges of the node range are answered, and executed. */
+        n = request_from(req, 0x10, 0x72, IPMI_NETFN_APP, IPMI_CMD_GET_DEVICE_ID, 1, NULL, 0);
+        manager_handle_frame(f->m, req, n);
+        assert_int_equal(written(f, rsp), 19);
+        assert_int_equal(rsp[0], 0x10);
+        n = request_from(req, 0xEE, 0x72, IPMI_NETFN_SENSOR_EVENT, IPMI_CMD_SET_EVENT_RECEIVER, 2,
+                         set_receiver, sizeof(set_receiver));
+        manager_handle_frame(f->m, req, n);
+        assert_int_equal(written(f, rsp), 8);
+        assert_int_equal(rsp[0], 0xEE);
+        assert_int_equal(rsp[6], IPMI_CC_OK);
+        event_sender_get_receiver(f->m->events, &sa, &lun);
+        assert_int_equal(sa, 0x42);
+        assert_int_equal(f->m->counters.v[COUNTER_REJECT_REQUESTER], 3 * sizeof(bad));
+}
+
+/* The local ipmitool socket's requests carry no rqSA (0): not a requester check's business. */
+static void test_local_requests_have_no_requester(void **state) {
+        struct fixture *f = *state;
+        uint8_t data[IPMI_MAX_DATA_LEN], rsp[256];
+        struct ipmi_msg_in in = { .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_DEVICE_ID };
+        struct ipmi_msg_out out = { .data = data, .cap = sizeof(data) };
+
+        manager_handle_local(f->m, &in, &out);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_int_equal(out.len, 11);         /* no auxiliary firmware revision */
+        assert_int_equal(out.data[0], 0x23);
+        assert_int_equal(written(f, rsp), 0);   /* answered to the socket, not on the bus */
+        assert_int_equal(f->m->counters.v[COUNTER_LOCAL_REQUESTS], 1);
+        assert_int_equal(f->m->counters.v[COUNTER_REJECT_REQUESTER], 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_get_device_id_response_bytes, setup, teardown),
@@ -198,6 +274,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_rejects_are_counted_and_silent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_retry_is_replayed_not_executed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_error_responses, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_requester_not_a_node_is_dropped, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_local_requests_have_no_requester, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
