@@ -235,6 +235,10 @@ int manager_reload(Manager *m) {
         int r;
 
         log_info("Reloading %s.", c->path);
+        /* A reload is an end of the running configuration: what NBD clients wrote and were told
+         * is in memory goes to disk first, as at every end of the process (docs/durability.md).
+         * Failures are logged by the store; the data stays in memory, dirty, as before. */
+        (void) fru_store_flush_all(m->fru);
         r = config_load(c->path, stderr, &new);
         if (r >= 0 && m->apply_overrides)
                 r = m->apply_overrides(new, m->overrides_userdata);
