@@ -7,12 +7,16 @@ last page. Write FRU Data must answer 0xFF, leave memory as it was (Read FRU Dat
 bytes), leave fru0.bin and no fru0.bin.tmp behind; once space is freed, the identical retry
 (same bytes, same sequence number, inside the duplicate window) must be executed, not replayed.
 
+On the same full disk, NBD: a FLUSH that fails answers an error and the data stays in memory;
+Cold Reset answers 0xFF and does not reset (it would lose the data), then, with room again,
+persists it and re-executes; SIGTERM that cannot persist exits 1 and says so.
+
 Descriptors exhausted: RLIMIT_NOFILE of the running satmcd lowered (prlimit) to exactly the
 descriptors it holds, so the copy it opens fails with EMFILE: the same 0xFF, unchanged memory,
 and an executed retry once the limit is back. Not under valgrind (it keeps descriptors of its
 own above the limit), with a visible SKIP.
 """
-import errno, os, resource, shutil, subprocess, sys, tempfile
+import errno, os, resource, shutil, signal, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, finish, results  # noqa: E402
@@ -29,9 +33,10 @@ TIMEOUT = 10.0 if SLOW else 3.0
 
 def config(tmp):
     """board-fru.ini with a duplicate window far longer than the test, so that a retry that
-    were replayed would be replayed, however slow the machine."""
+    were replayed would be replayed, however slow the machine; fru0 writable over NBD."""
     text = open(os.path.join(HERE, "board-fru.ini")).read()
     text = text.replace("duplicate-window-ms = 5000", "duplicate-window-ms = 60000")
+    text = text.replace("[fru.0]\n", "[fru.0]\nnbd-writable = yes\n", 1)
     path = os.path.join(tmp, "board.ini")
     open(path, "w").write(text)
     return path
@@ -116,9 +121,59 @@ def disk_full(tmp):
 
         failed_then_retried(rig, state, "disk full", 300, b"disk-full-retry", fill,
                             lambda: os.unlink(filler))
+        if shutil.which("nbdsh"):
+            nbd_disk_full(rig, state, fill, lambda: os.unlink(filler))
+        else:
+            print("SKIP: disk full: nbdsh (python3-libnbd) not installed: NBD FLUSH, Cold Reset "
+                  "and exit on a full disk not tested", flush=True)
     finally:
-        check(rig.stop() == 0, "disk full: satmcd exits 0")
+        rig.stop()
         subprocess.run(["umount", state])
+
+
+def nbdsh(sock, code):
+    env = dict(os.environ, PATH="/usr/bin:" + os.environ.get("PATH", ""))
+    return subprocess.run(["timeout", "60", "nbdsh", "-u", "nbd+unix:///fru0?socket=" + sock,
+                           "-c", code], capture_output=True, text=True, env=env)
+
+
+def nbd_disk_full(rig, state, fill, free):
+    """NBD writes on a full disk: a FLUSH that fails leaves the data in memory, Cold Reset is
+    refused rather than losing it, and persists it once there is room; an exit that cannot
+    persist it says so and exits 1."""
+    backing = os.path.join(state, "fru0.bin")
+    fill()
+    try:
+        r = nbdsh(rig.nbd_sock, "h.pwrite(b'nbd-on-full-disk', 200)\n"
+                                "try:\n    h.flush()\n    print('flushed')\n"
+                                "except nbd.Error as e:\n    print('flush failed:', e)\n")
+        check("flush failed" in r.stdout, "disk full: NBD FLUSH answers an error (%s)"
+              % (r.stdout + r.stderr).strip())
+        check(served(rig, 200, 16) == b"nbd-on-full-disk" and
+              read(backing)[200:216] != b"nbd-on-full-disk",
+              "disk full: the NBD write stays in memory (served), not on disk")
+        pid = rig.satmcd.pid
+        f = send(rig, emubus.ipmb_request(SAT, 0x06, 0x02, rig.next_seq()))
+        check(f is not None and f[6] == 0xFF and rig.satmcd.poll() is None and
+              served(rig, 200, 16) == b"nbd-on-full-disk",
+              "disk full: Cold Reset answers 0xFF and keeps running with the data")
+    finally:
+        free()
+    f = send(rig, emubus.ipmb_request(SAT, 0x06, 0x02, rig.next_seq()))
+    check(f is not None and f[6] == 0, "room again: Cold Reset answers 0x00")
+    rig.wait_notify("READY=1", 60 if SLOW else 10)
+    check(rig.satmcd.pid == pid and served(rig, 200, 16) == b"nbd-on-full-disk" and
+          read(backing)[200:216] == b"nbd-on-full-disk",
+          "room again: Cold Reset persisted the NBD write, served after the re-exec")
+
+    fill()
+    r = nbdsh(rig.nbd_sock, "h.pwrite(b'lost-at-exit', 240)\n")
+    rig.satmcd.send_signal(signal.SIGTERM)
+    rc = rig.satmcd.wait(60)
+    free()
+    check(rc == 1 and "Unwritten FRU data was lost at exit" in rig.read_stderr(),
+          "disk full at SIGTERM: satmcd says the unwritten NBD data was lost and exits 1 (rc %s)"
+          % rc)
 
 
 def fd_limit(tmp):
