@@ -29,6 +29,7 @@ static const char *const counter_names[_COUNTER_MAX] = {
         [COUNTER_EVENTS_TIMED_OUT]       = "events-timed-out",
         [COUNTER_EVENTS_REJECTED]        = "events-rejected",
         [COUNTER_EVENTS_DROPPED]         = "events-dropped",
+        [COUNTER_FRU_IMAGES_INVALID]     = "fru-images-invalid",
 };
 
 const char *counter_name(enum counter which) {

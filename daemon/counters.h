@@ -32,6 +32,7 @@ enum counter {
         COUNTER_EVENTS_TIMED_OUT,       /* rounds of tries that all went unanswered */
         COUNTER_EVENTS_REJECTED,        /* answered with an error: dropped */
         COUNTER_EVENTS_DROPPED,         /* pushed out of a full queue, oldest first */
+        COUNTER_FRU_IMAGES_INVALID,     /* FRU devices loaded at start that do not parse */
         _COUNTER_MAX,
 };
 

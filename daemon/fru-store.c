@@ -98,6 +98,10 @@ struct fru_device *fru_store_get(struct fru_store *s, unsigned id) {
         return s->devices[id];
 }
 
+static bool in_bounds(const struct fru_device *d, uint64_t off, size_t len) {
+        return off <= d->size && len <= d->size - off;
+}
+
 /* ---- persistence ---- */
 
 /* The whole device to fru<N>.bin through fru<N>.bin.tmp (atomic-file.h). */
@@ -131,6 +135,50 @@ int fru_store_flush_all(struct fru_store *s) {
                         ret = r;
         }
         return ret;
+}
+
+/*
+ * Apply a change to memory and persist it, or leave memory as it was. The bytes the change
+ * overwrites are kept until the flush has succeeded; on failure they are put back and the dirty
+ * flag restored, so that a refused request is not persisted later behind the requester's back,
+ * while changes made before it (NBD writes not yet flushed) stay in memory and dirty.
+ */
+static int fru_device_commit(struct fru_device *d, uint64_t off, const void *buf, size_t len,
+                             size_t zero_len) {
+        _cleanup_free_ uint8_t *old = NULL;
+        size_t span = len + zero_len;
+        bool was_dirty = d->dirty;
+        int r;
+
+        old = malloc(span > 0 ? span : 1);
+        if (!old)
+                return -ENOMEM;
+        memcpy(old, d->data + off, span);
+        memcpy(d->data + off, buf, len);
+        memset(d->data + off + len, 0, zero_len);
+        d->dirty = true;
+        r = fru_store_flush(d);         /* logs on failure */
+        if (r < 0) {
+                memcpy(d->data + off, old, span);
+                d->dirty = was_dirty;
+        }
+        return r;
+}
+
+int fru_store_write_durable(struct fru_device *d, uint64_t off, const void *buf, size_t len) {
+        if (d->write_protect)
+                return -EROFS;
+        if (!d->data || !in_bounds(d, off, len))
+                return -EINVAL;
+        return fru_device_commit(d, off, buf, len, 0);
+}
+
+int fru_store_replace_durable(struct fru_device *d, const void *image, size_t len) {
+        if (!d->data)
+                return -EINVAL;
+        if (len > d->size)
+                return -EFBIG;
+        return fru_device_commit(d, 0, image, len, d->size - len);
 }
 
 /* ---- start-up ---- */
@@ -221,10 +269,11 @@ static int config_image(const struct fru_config *f, const char *name, uint8_t **
         return 0;
 }
 
-static int fru_device_load(struct fru_device *d, const struct fru_config *f) {
-        _cleanup_free_ uint8_t *image = NULL, *backing = NULL;
-        size_t image_len = 0, backing_len = 0;
-        struct fru_report rep;
+/* Drop a torn copy, build the configuration's image and derive the device size from it. */
+static int fru_device_prepare(struct fru_device *d, const struct fru_config *f, uint8_t **ret,
+                              size_t *ret_len) {
+        _cleanup_free_ uint8_t *image = NULL;
+        size_t image_len = 0;
         int r;
 
         /* A .tmp is a copy whose rename never happened: the crash came first. Anything but a
@@ -246,28 +295,16 @@ static int fru_device_load(struct fru_device *d, const struct fru_config *f) {
                                : (image_len + FRU_SIZE_ROUND - 1) / FRU_SIZE_ROUND * FRU_SIZE_ROUND;
         if (d->size > FRU_DEVICE_SIZE_MAX)
                 d->size = FRU_DEVICE_SIZE_MAX;
+        *ret = TAKE_PTR(image);
+        *ret_len = image_len;
+        return 0;
+}
 
-        r = state_dir_read_file(d->store->dir, d->path, FRU_DEVICE_SIZE_MAX, &backing,
-                                &backing_len);
-        if (r < 0 && r != -ENOENT && r != -EFBIG)
-                return r;       /* not a file of ours (a symlink, a FIFO, ...): logged, refused */
-        if (r == 0 && backing_len == d->size && fru_parse(backing, backing_len, NULL, &rep) == 0) {
-                log_info("%s: serving %s (%" PRIu64 " bytes), which holds earlier writes.",
-                         d->name, d->path, d->size);
-                d->data = TAKE_PTR(backing);
-                return 0;
-        }
-        if (r == 0 && backing_len != d->size)
-                log_warning("%s: %s is %zu bytes, the device %" PRIu64 "; rebuilding it from "
-                            "the configuration.", d->name, d->path, backing_len, d->size);
-        else if (r == 0) {
-                log_problems(d->name, d->path, &rep, LOG_WARNING);
-                log_warning("%s: %s is not a valid FRU image; rebuilding it from the "
-                            "configuration.", d->name, d->path);
-        } else if (r != -ENOENT)
-                log_warning_errno(r, "%s: cannot use %s (%m); rebuilding it from the "
-                                  "configuration.", d->name, d->path);
+/* The configuration's image, zero-padded to the device, written crash-safely. */
+static int fru_device_build(struct fru_device *d, const uint8_t *image, size_t image_len) {
+        int r;
 
+        free(d->data);
         d->data = calloc(1, d->size);
         if (!d->data)
                 return -ENOMEM;
@@ -276,8 +313,63 @@ static int fru_device_load(struct fru_device *d, const struct fru_config *f) {
         r = fru_store_flush(d);
         if (r < 0)
                 return r;
-        log_info("%s: wrote %s (%zu-byte image, %" PRIu64 "-byte device) from the "
-                 "configuration.", d->name, d->path, image_len, d->size);
+        log_info("%s: wrote %s/%s (%zu-byte image, %" PRIu64 "-byte device) from the "
+                 "configuration.", d->name, state_dir_path(d->store->dir), d->path,
+                 image_len, d->size);
+        return 0;
+}
+
+/*
+ * A FRU device is storage: once fru<N>.bin exists, what it holds is what was written and
+ * acknowledged, and it is served as it is, whether or not it parses as a FRU image (a chunked
+ * update is invalid half-way through). Only a missing file is built from the configuration (the
+ * first start); anything else that cannot be served as it is stops the start-up, and only the
+ * operator (satmcd --rebuild-fru=N, or a reload that changes [fru.N]) replaces the contents.
+ */
+static int fru_device_load(struct fru_device *d, const struct fru_config *f) {
+        _cleanup_free_ uint8_t *image = NULL, *backing = NULL;
+        const char *dir = state_dir_path(d->store->dir);
+        size_t image_len = 0, backing_len = 0;
+        struct fru_report rep;
+        int r;
+
+        r = fru_device_prepare(d, f, &image, &image_len);
+        if (r < 0)
+                return r;
+
+        r = state_dir_read_file(d->store->dir, d->path, FRU_DEVICE_SIZE_MAX, &backing,
+                                &backing_len);
+        if (r == -ENOENT)
+                return fru_device_build(d, image, image_len);
+        if (r == -EFBIG)
+                return log_error_errno(EINVAL, "%s: %s/%s is larger than %d bytes, the "
+                                       "device is %" PRIu64 " bytes; refusing to start rather "
+                                       "than replace it. Restore the file, or rebuild it from "
+                                       "the configuration with satmcd --rebuild-fru=%u.",
+                                       d->name, dir, d->path, FRU_DEVICE_SIZE_MAX, d->size,
+                                       d->id);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot read %s/%s (%m); refusing to start rather "
+                                       "than replace it. Fix or restore the file, or rebuild it "
+                                       "from the configuration with satmcd --rebuild-fru=%u.",
+                                       d->name, dir, d->path, d->id);
+        if (backing_len != d->size)
+                return log_error_errno(EINVAL, "%s: %s/%s is %zu bytes, but the configuration "
+                                       "describes a %" PRIu64 "-byte device; refusing to start "
+                                       "rather than replace it. Restore the file or the "
+                                       "configured size, or rebuild it from the configuration "
+                                       "with satmcd --rebuild-fru=%u.", d->name, dir, d->path,
+                                       backing_len, d->size, d->id);
+
+        if (fru_parse(backing, backing_len, NULL, &rep) > 0) {
+                log_problems(d->name, d->path, &rep, LOG_WARNING);
+                log_warning("%s: %s/%s does not parse as a FRU image; serving it as stored "
+                            "(Get Self Test Results reports it). satmcd --rebuild-fru=%u "
+                            "rebuilds it from the configuration.", d->name, dir, d->path, d->id);
+        } else
+                log_info("%s: serving %s (%" PRIu64 " bytes), which holds earlier writes.",
+                         d->name, d->path, d->size);
+        d->data = TAKE_PTR(backing);
         return 0;
 }
 
@@ -298,11 +390,28 @@ int fru_store_open(struct fru_store *s, struct state_dir *dir) {
         return 0;
 }
 
-/* ---- access ---- */
+int fru_store_rebuild(struct fru_store *s, struct state_dir *dir, unsigned id) {
+        _cleanup_free_ uint8_t *image = NULL;
+        struct fru_device *d = fru_store_get(s, id);
+        size_t image_len = 0;
+        int r;
 
-static bool in_bounds(const struct fru_device *d, uint64_t off, size_t len) {
-        return off <= d->size && len <= d->size - off;
+        if (!d)
+                return log_error_errno(ENOENT, "There is no [fru.%u] in the configuration.", id);
+        s->dir = dir;
+        r = fru_device_prepare(d, &s->config->fru[id], &image, &image_len);
+        if (r < 0)
+                return r;
+        return fru_device_build(d, image, image_len);
 }
+
+bool fru_device_image_valid(const struct fru_device *d) {
+        struct fru_report rep;
+
+        return d->data && fru_parse(d->data, d->size, NULL, &rep) == 0;
+}
+
+/* ---- access ---- */
 
 int fru_store_read(struct fru_device *d, uint64_t off, void *buf, size_t len) {
         if (!d->data || !in_bounds(d, off, len))
@@ -319,17 +428,6 @@ int fru_store_write(struct fru_device *d, uint64_t off, const void *buf, size_t 
         if (len == 0)
                 return 0;
         memcpy(d->data + off, buf, len);
-        d->dirty = true;
-        return 0;
-}
-
-int fru_store_replace(struct fru_device *d, const void *image, size_t len) {
-        if (!d->data)
-                return -EINVAL;
-        if (len > d->size)
-                return -EFBIG;
-        memcpy(d->data, image, len);
-        memset(d->data + len, 0, d->size - len);
         d->dirty = true;
         return 0;
 }

@@ -4,10 +4,13 @@
  * FRU Data, and the NBD server) read and write.
  *
  * Each configured [fru.N] is a device of `size` bytes, kept in memory and backed by
- * <state-directory>/fru<N>.bin, which holds the whole device. At start-up a backing file that
- * exists, has the device's size and validates as a FRU image wins: it holds the writes made over
- * IPMI or NBD. Otherwise the image is built from the configuration (or read from `file`) and
- * written out.
+ * <state-directory>/fru<N>.bin, which holds the whole device. A FRU device is storage: at start-up
+ * an existing backing file of the device's size is served as it is, whether or not it parses as a
+ * FRU image (a chunked `ipmitool fru write` is invalid half-way through; an image that does not
+ * parse is logged and reported by Get Self Test Results, never replaced). Only a missing file is
+ * built from the configuration (or read from `file`) and written out: the first start. A backing
+ * file that cannot be read or has another size stops the start-up; fru_store_rebuild()
+ * (satmcd --rebuild-fru=N) is the operator's way to replace it. docs/durability.md.
  *
  * Persistence is "write a new copy, fsync it, rename it over the old one, fsync the directory"
  * (fru<N>.bin.tmp -> fru<N>.bin). rename() replaces the name atomically, so after a crash at any
@@ -29,9 +32,11 @@
  *     }
  *
  * fru_store_read()/fru_store_write() change only memory; fru_store_flush() persists (a no-op
- * when nothing changed). The IPMI front end flushes after every Write FRU Data; an NBD server
- * should flush on NBD_CMD_FLUSH, on FUA writes and when a client disconnects. Errors are
- * negative errno: -EINVAL out of bounds, -EROFS write-protected, -EIO/-ENOSPC/... from flush.
+ * when nothing changed). The IPMI front end uses fru_store_write_durable() (on disk before the
+ * answer, or memory unchanged); an NBD server flushes on NBD_CMD_FLUSH, on FUA writes and when a
+ * client disconnects, and the Manager flushes every device before the process ends or is
+ * replaced. Errors are negative errno: -EINVAL out of bounds, -EROFS write-protected,
+ * -EIO/-ENOSPC/... from flush.
  */
 #pragma once
 
@@ -53,11 +58,21 @@ struct state_dir;
 int fru_store_new(const struct satmc_config *config, struct fru_store **ret);
 
 /*
- * Load or build and persist every device in dir (the Manager's open state directory, borrowed:
- * it must outlive the store), logging each problem found. -errno if any device could not be set
- * up, or if something that is not a file of ours sits at fru<N>.bin or fru<N>.bin.tmp.
+ * Load every device in dir (the Manager's open and locked state directory, borrowed: it must
+ * outlive the store): serve each backing file as stored, build and persist the ones without
+ * one, logging each problem found. -errno if any device could not be set up, -EINVAL for a
+ * backing file of the wrong size, or if something that is not a file of ours sits at
+ * fru<N>.bin or fru<N>.bin.tmp.
  */
 int fru_store_open(struct fru_store *s, struct state_dir *dir);
+
+/*
+ * The operator's rebuild (satmcd --rebuild-fru=N): replace fru<id>.bin in dir (opened and
+ * locked by the caller: state_dir_lock() fails while a satmcd runs on it) crash-safely with the
+ * configuration's image, whatever it holds now, without reading it. -ENOENT if there is no
+ * [fru.<id>].
+ */
+int fru_store_rebuild(struct fru_store *s, struct state_dir *dir, unsigned id);
 
 /* Flushes nothing: call fru_store_flush_all() first if unwritten changes matter. */
 struct fru_store *fru_store_free(struct fru_store *s);
@@ -77,12 +92,16 @@ int fru_store_read(struct fru_device *d, uint64_t off, void *buf, size_t len);
 /* Change memory and mark the device dirty. 0, -EROFS if write-protected, -EINVAL if out of
  * bounds (nothing is written then). */
 int fru_store_write(struct fru_device *d, uint64_t off, const void *buf, size_t len);
-/* Replace the whole device with image, zero-padded (configuration reload: the configuration owns
- * the inventory, so write-protect, which guards against IPMI and NBD writers, does not apply).
- * Memory only, like fru_store_write(). 0, or -EFBIG if image is larger than the device. */
-int fru_store_replace(struct fru_device *d, const void *image, size_t len);
 /* Persist the device if it is dirty. 0 or -errno; the device stays dirty on failure. */
 int fru_store_flush(struct fru_device *d);
+/* fru_store_write() then fru_store_flush(), all or nothing: if persisting fails, memory and the
+ * dirty flag are put back as they were (earlier unflushed changes stay) and -errno returned. */
+int fru_store_write_durable(struct fru_device *d, uint64_t off, const void *buf, size_t len);
+/* Replace the whole device with image, zero-padded, and persist it, all or nothing like
+ * fru_store_write_durable() (configuration reload: the configuration owns the inventory, so
+ * write-protect, which guards against IPMI and NBD writers, does not apply). -EFBIG if image
+ * is larger than the device. */
+int fru_store_replace_durable(struct fru_device *d, const void *image, size_t len);
 
 uint64_t fru_device_size(const struct fru_device *d);
 const char *fru_device_name(const struct fru_device *d);        /* "fru0" */
@@ -92,3 +111,5 @@ bool fru_device_write_protected(const struct fru_device *d);
  * write-protect. */
 bool fru_device_nbd_writable(const struct fru_device *d);
 bool fru_device_dirty(const struct fru_device *d);
+/* Whether the bytes held now parse as a FRU image (protocol/fru.h fru_parse()). */
+bool fru_device_image_valid(const struct fru_device *d);

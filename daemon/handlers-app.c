@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "fru-store.h"
 #include "macro.h"
 #include "manager.h"
 #include "protocol/ipmi.h"
@@ -57,16 +58,29 @@ static int handle_get_device_id(Manager *m, const struct ipmi_msg_in *in, struct
 }
 
 /*
- * IPMI v2.0 section 20.4. satmcd has no hardware of its own to test; every part it depends on
- * was checked when it started (configuration parsed, transport opened), so the answer is
- * "passed". Stores that can be found corrupt at run time (FRU, SDR) add their bits here.
+ * IPMI v2.0 section 20.4, table 20-4. satmcd has no hardware of its own to test; every part it
+ * depends on was checked when it started (configuration parsed, transport opened). What can be
+ * found wrong at run time is a FRU device whose bytes do not parse as a FRU image (it is served
+ * as stored, never replaced: docs/durability.md): then the answer is 0x57 "corrupted or
+ * inaccessible data or devices" with bit 5 of the second byte, "cannot access BMC FRU device".
+ * Bit 5 rather than bit 2 ("internal use area of BMC FRU corrupted"): a BMC reading the device
+ * cannot use the inventory in it (header or info areas), which is what bit 5 says; bit 2 speaks
+ * of the internal use area alone, which satmc images do not even carry.
  */
 static int handle_get_self_test_results(Manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
+        bool fru_bad = false;
+
         if (out->cap < 2)
                 return -EMSGSIZE;
-        out->data[0] = IPMI_SELFTEST_PASSED;
-        out->data[1] = 0x00;
+        for (unsigned id = 0; id < fru_store_count(m->fru); id++) {
+                struct fru_device *d = fru_store_get(m->fru, id);
+
+                if (d && !fru_device_image_valid(d))
+                        fru_bad = true;
+        }
+        out->data[0] = fru_bad ? IPMI_SELFTEST_CORRUPTED : IPMI_SELFTEST_PASSED;
+        out->data[1] = fru_bad ? IPMI_SELFTEST_FRU_INACCESSIBLE : 0x00;
         out->len = 2;
         return IPMI_CC_OK;
 }
@@ -89,6 +103,11 @@ static int handle_get_guid(Manager *m, const struct ipmi_msg_in *in, struct ipmi
  * reservations and outstanding requests) is dropped; configuration and counters stay.
  */
 static int handle_cold_reset(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+        /* The new process reads the FRU devices from disk: what NBD clients wrote without a
+         * FLUSH is persisted first. If that fails, nothing is reset and the data stays in
+         * this process; 0xFF (not replayed) lets the requester try again. */
+        if (fru_store_flush_all(m->fru) < 0)
+                return IPMI_CC_UNSPECIFIED;
         m->pending_reset = MANAGER_RESET_COLD;
         return IPMI_CC_OK;
 }

@@ -9,8 +9,9 @@
  *    out of range), because the offset is the parameter at fault.
  *  - Write FRU Data is all or nothing: a write that would run past the end is refused with
  *    0xC9 and changes nothing, rather than being cut short silently. A write-protected device
- *    answers 0x80. Every accepted write is persisted before the answer (write + flush); if
- *    persisting fails the answer is 0xFF and the change stays in memory for the next flush.
+ *    answers 0x80. Every accepted write is persisted before the answer; if persisting fails the
+ *    answer is 0xFF and memory is as it was (fru_store_write_durable()): nothing was done, and
+ *    the requester's retry is executed again (not replayed: manager_handle_frame()).
  *  - Unknown FRU device IDs answer 0xCB (requested data not present). Device 0 is the one
  *    Get Device ID's "FRU inventory device" bit speaks for.
  */
@@ -90,10 +91,7 @@ static int handle_write_fru_data(Manager *m, const struct ipmi_msg_in *in, struc
         if (off >= fru_device_size(d) || count > fru_device_size(d) - off)
                 return IPMI_CC_PARAM_OUT_OF_RANGE;
 
-        r = fru_store_write(d, off, in->data + 3, count);
-        if (r < 0)
-                return r;
-        r = fru_store_flush(d);         /* logs on failure */
+        r = fru_store_write_durable(d, off, in->data + 3, count);       /* logs on failure */
         if (r < 0)
                 return IPMI_CC_UNSPECIFIED;
         log_debug("%s: wrote %zu bytes at %" PRIu64 " over IPMI.", fru_device_name(d), count, off);

@@ -110,9 +110,12 @@ static int build_image(const struct fru_config *f, uint8_t **ret, size_t *ret_le
 }
 
 /* Write [fru.id]'s new image if it differs from what the old section built: the operator
- * changed the inventory, so the configuration wins over writes made since. Returns 1 if the
- * device was rewritten. On success the new section replaces the old one in the running
- * configuration, so that the next reload compares against what the device now holds. */
+ * changed the inventory, so the configuration wins over writes made since (an operator action,
+ * like satmcd --rebuild-fru; docs/durability.md). On disk before it is served, or not at all:
+ * if it cannot be persisted the device keeps its contents and the running section stays, so
+ * the next reload tries again. Returns 1 if the device was rewritten. On success the new
+ * section replaces the old one in the running configuration, so that the next reload compares
+ * against what the device now holds. */
 static int reload_fru(Manager *m, struct satmc_config *new, unsigned id) {
         struct fru_config *o = &m->config->fru[id], *n = &new->fru[id];
         _cleanup_free_ uint8_t *old_image = NULL, *new_image = NULL;
@@ -136,7 +139,7 @@ static int reload_fru(Manager *m, struct satmc_config *new, unsigned id) {
         if (old_len == new_len && memcmp(old_image, new_image, old_len) == 0)
                 return 0;
 
-        r = fru_store_replace(d, new_image, new_len);
+        r = fru_store_replace_durable(d, new_image, new_len);
         if (r == -EFBIG) {
                 log_warning("fru%u: the new image (%zu bytes) does not fit the %llu-byte device; "
                             "keeping the current contents.", id, new_len,
@@ -144,10 +147,8 @@ static int reload_fru(Manager *m, struct satmc_config *new, unsigned id) {
                 return 0;
         }
         if (r < 0)
-                return log_error_errno(r, "fru%u: failed to replace the image: %m", id);
-        /* Failures are logged by the store; the device stays dirty and the next flush (a
-         * write, NBD, shutdown) retries. */
-        (void) fru_store_flush(d);
+                return log_error_errno(r, "fru%u: failed to persist the new image, keeping the "
+                                       "current contents: %m", id);
 
         struct fru_config tmp = *o;
         *o = *n;
@@ -234,6 +235,10 @@ int manager_reload(Manager *m) {
         int r;
 
         log_info("Reloading %s.", c->path);
+        /* A reload is an end of the running configuration: what NBD clients wrote and were told
+         * is in memory goes to disk first, as at every end of the process (docs/durability.md).
+         * Failures are logged by the store; the data stays in memory, dirty, as before. */
+        (void) fru_store_flush_all(m->fru);
         r = config_load(c->path, stderr, &new);
         if (r >= 0 && m->apply_overrides)
                 r = m->apply_overrides(new, m->overrides_userdata);

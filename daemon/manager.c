@@ -250,7 +250,10 @@ void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len) {
         }
 
         manager_send(m, buf, (size_t) r);
-        response_cache_store(&m->cache, frame, len, buf, (size_t) r, now);
+        /* A failure that may pass (0xFF: not persisted, 0xC0 busy, ...) changed nothing: its
+         * retry must run again, not be told the same failure. */
+        if (response_cache_keeps(out.cc))
+                response_cache_store(&m->cache, frame, len, buf, (size_t) r, now);
 
         if (m->pending_reset != MANAGER_RESET_NONE)
                 (void) manager_apply_reset(m);
@@ -299,6 +302,7 @@ static const struct ipmitool_socket_ops ipmitool_ops = {
 
 int manager_apply_reset(Manager *m) {
         enum manager_reset what = m->pending_reset;
+        int r;
 
         m->pending_reset = MANAGER_RESET_NONE;
         switch (what) {
@@ -310,6 +314,14 @@ int manager_apply_reset(Manager *m) {
         case MANAGER_RESET_COLD:
                 if (!m->argv)
                         return -EOPNOTSUPP;
+                /* The new process starts from the files: what NBD clients wrote and were told
+                 * is in memory goes to disk first, as at any other end of the process. If it
+                 * cannot, this process stays and keeps it (handle_cold_reset() flushed already,
+                 * so this only fails if an NBD write came in between and the disk failed). */
+                r = fru_store_flush_all(m->fru);
+                if (r < 0)
+                        return log_error_errno(r, "Cold Reset refused: unwritten FRU data could "
+                                               "not be persisted: %m");
                 log_info("Cold Reset: re-executing satmcd.");
                 counters_print(&m->counters, stderr);
                 /* Every fd we own is O_CLOEXEC; the new image starts from the config on disk.
@@ -446,12 +458,23 @@ static int manager_open_state(Manager *m) {
                 r = state_dir_open(m->config->state_directory, &m->state);
                 if (r < 0)
                         return r;       /* logged, with the reason */
+                r = state_dir_lock(m->state);
+                if (r < 0)
+                        return r;
         }
 
         /* A board whose inventory cannot be stored must not start serving as if it had one. */
         r = fru_store_open(m->fru, m->state);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up FRU devices: %m");
+        /* Served as stored (fru-store.h); the store logged the problems, this counts them and
+         * Get Self Test Results reports them. */
+        for (unsigned id = 0; id < fru_store_count(m->fru); id++) {
+                struct fru_device *d = fru_store_get(m->fru, id);
+
+                if (d && !fru_device_image_valid(d))
+                        counter_inc(&m->counters, COUNTER_FRU_IMAGES_INVALID);
+        }
         if ((m->config->identity.device_support & IPMI_DEVSUP_FRU_INVENTORY) &&
             !fru_store_get(m->fru, 0))
                 log_warning("[identity] device-support claims fru-inventory, but there is no "
@@ -542,15 +565,19 @@ int manager_start(Manager *m, Transport *transport) {
 }
 
 int manager_run(Manager *m) {
-        int r;
+        int r, k;
 
         r = sd_event_loop(m->event);
-        /* IPMI writes are on disk already; this catches what another front end (NBD) left
-         * dirty. Failures are logged by the store. */
-        (void) fru_store_flush_all(m->fru);
+        /* Every end of the loop comes here: SIGTERM, SIGINT, a transport that went away, a
+         * failing loop. IPMI writes are on disk already; this persists what another front end
+         * (NBD) acknowledged in memory. Failures are logged by the store and end the process
+         * with a failure status. */
+        k = fru_store_flush_all(m->fru);
         (void) sd_notify(false, "STOPPING=1");
         manager_print_counters(m);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
+        if (k < 0)
+                return log_error_errno(k, "Unwritten FRU data was lost at exit: %m");
         return r;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
 
+#include "protocol/ipmi.h"
 #include "response-cache.h"
 
 void response_cache_init(struct response_cache *c, uint64_t window_usec) {
@@ -32,6 +33,22 @@ size_t response_cache_lookup(const struct response_cache *c, const uint8_t *req,
                 return e->rsp_len;
         }
         return 0;
+}
+
+bool response_cache_keeps(uint8_t cc) {
+        switch (cc) {
+        case IPMI_CC_UNSPECIFIED:
+        case IPMI_CC_NODE_BUSY:
+        case IPMI_CC_TIMEOUT:
+        case IPMI_CC_RESPONSE_UNAVAILABLE:
+        case IPMI_CC_FRU_DEVICE_BUSY:
+        case IPMI_CC_SDR_IN_UPDATE:
+        case IPMI_CC_FIRMWARE_IN_UPDATE:
+        case IPMI_CC_INIT_IN_PROGRESS:
+                return false;
+        default:
+                return true;
+        }
 }
 
 void response_cache_store(struct response_cache *c, const uint8_t *req, size_t req_len,

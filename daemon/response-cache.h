@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,16 @@ void response_cache_clear(struct response_cache *c);
 size_t response_cache_lookup(const struct response_cache *c, const uint8_t *req, size_t req_len,
                              uint64_t now_usec, const uint8_t **rsp);
 
-/* Remember the response sent for req. Frames longer than the slot are not cached. */
+/*
+ * Whether a response with this completion code may be replayed. The cache exists so that a
+ * request is not executed twice; a response that says "nothing was done, this may work later"
+ * (0xFF unspecified, e.g. a write that could not be persisted; 0xC0 node busy; 0xC3 timeout;
+ * 0xCE cannot provide response; 0x81 FRU device busy; 0xD0-0xD2 SDR/firmware update or
+ * initialisation in progress) must not stand in for the retry, which should be tried again.
+ */
+bool response_cache_keeps(uint8_t cc);
+
+/* Remember the response sent for req. Frames longer than the slot are not cached; callers
+ * store only responses for which response_cache_keeps() holds. */
 void response_cache_store(struct response_cache *c, const uint8_t *req, size_t req_len,
                           const uint8_t *rsp, size_t rsp_len, uint64_t now_usec);

@@ -9,12 +9,14 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "fru-store.h"
 #include "hw-address.h"
 #include "listen-fds.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "satmc-config.h"
+#include "state-dir.h"
 
 #define DEFAULT_CONFIG SATMC_SYSCONFDIR "/satmcd.conf"
 
@@ -26,6 +28,7 @@ struct arguments {
         const char *ipmitool_socket;
         const char *nbd_socket;
         const char *state_directory;
+        int rebuild_fru;                /* FRU device ID to rebuild, -1 = none */
         bool check_config;
         bool list_commands;
         bool dump_config_reference;
@@ -42,6 +45,8 @@ static void help(void) {
                "     --log-level=LEVEL     override [mc] log-level (err ... debug)\n"
                "     --state-directory=PATH  override [storage] state-directory (FRU files)\n"
                "     --check-config        parse the configuration, report, and exit\n"
+               "     --rebuild-fru=N       rewrite fruN.bin from the configuration (its\n"
+               "                           contents are lost) and exit; satmcd must be stopped\n"
                "     --list-commands       print the IPMI commands satmcd implements\n"
                "     --dump-config-reference  print every configuration key and its default\n"
                "  -h --help                this help\n"
@@ -59,6 +64,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 ARG_NBD_SOCKET,
                 ARG_STATE_DIRECTORY,
                 ARG_CHECK_CONFIG,
+                ARG_REBUILD_FRU,
                 ARG_LIST_COMMANDS,
                 ARG_DUMP_CONFIG_REFERENCE,
                 ARG_VERSION,
@@ -72,6 +78,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 { "nbd-socket",            required_argument, NULL, ARG_NBD_SOCKET },
                 { "state-directory",       required_argument, NULL, ARG_STATE_DIRECTORY },
                 { "check-config",          no_argument,       NULL, ARG_CHECK_CONFIG },
+                { "rebuild-fru",           required_argument, NULL, ARG_REBUILD_FRU },
                 { "list-commands",         no_argument,       NULL, ARG_LIST_COMMANDS },
                 { "dump-config-reference", no_argument,       NULL, ARG_DUMP_CONFIG_REFERENCE },
                 { "help",                  no_argument,       NULL, 'h' },
@@ -80,7 +87,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
         };
         int c;
 
-        *a = (struct arguments) { .config = DEFAULT_CONFIG };
+        *a = (struct arguments) { .config = DEFAULT_CONFIG, .rebuild_fru = -1 };
         while ((c = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'c':
@@ -116,6 +123,21 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 case ARG_CHECK_CONFIG:
                         a->check_config = true;
                         break;
+                case ARG_REBUILD_FRU: {
+                        char *end;
+                        unsigned long id;
+
+                        errno = 0;
+                        id = strtoul(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' ||
+                            id >= CONFIG_FRU_MAX) {
+                                fprintf(stderr, "satmcd: --rebuild-fru needs a FRU device ID "
+                                        "from 0 to %d, not '%s'\n", CONFIG_FRU_MAX - 1, optarg);
+                                return -EINVAL;
+                        }
+                        a->rebuild_fru = (int) id;
+                        break;
+                }
                 case ARG_LIST_COMMANDS:
                         a->list_commands = true;
                         break;
@@ -197,6 +219,33 @@ static int reload_overrides(struct satmc_config *c, const void *userdata) {
         return apply_overrides(c, userdata);
 }
 
+/*
+ * --rebuild-fru=N: the operator's way to replace a FRU device's contents with what the
+ * configuration describes (the daemon itself never does: docs/durability.md). Crash-safe like
+ * every FRU write, refused while a satmcd holds the state directory (it would overwrite the
+ * file at its next flush, and go on serving the old bytes until then).
+ */
+static int rebuild_fru(const struct satmc_config *config, unsigned id) {
+        _cleanup_(state_dir_freep) struct state_dir *dir = NULL;       /* after the store */
+        _cleanup_(fru_store_freep) struct fru_store *s = NULL;
+        int r;
+
+        r = fru_store_new(config, &s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up FRU devices: %m"), 1;
+        r = state_dir_open(config->state_directory, &dir);     /* logs why not */
+        if (r >= 0)
+                r = state_dir_lock(dir);
+        if (r < 0)
+                return 1;
+        r = fru_store_rebuild(s, dir, id);      /* logs what it did or why not */
+        if (r < 0)
+                return 1;
+        printf("fru%u: rebuilt %s/fru%u.bin from the configuration.\n", id,
+               config->state_directory, id);
+        return 0;
+}
+
 static int run(int argc, char **argv) {
         _cleanup_(config_freep) struct satmc_config *config = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -233,6 +282,8 @@ static int run(int argc, char **argv) {
                 return 0;
         }
         log_set_max_level(config->log_level);
+        if (a.rebuild_fru >= 0)
+                return rebuild_fru(config, (unsigned) a.rebuild_fru);
 
         /* The address must be known before the transport opens (the emulated bus attaches
          * at it); --check-config does not get here, it checks the file, not the slot. */

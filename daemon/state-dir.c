@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -105,6 +106,16 @@ int state_dir_open(const char *path, struct state_dir **ret) {
                                        path, st.st_mode & S_IWOTH ? "others" : "its group",
                                        (unsigned) (st.st_mode & 07777));
         *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int state_dir_lock(struct state_dir *d) {
+        if (flock(d->fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno == EWOULDBLOCK)
+                        return log_error_errno(EBUSY, "State directory %s is in use by another "
+                                               "satmcd.", d->path);
+                return log_error_errno(errno, "Failed to lock state directory %s: %m", d->path);
+        }
         return 0;
 }
 

@@ -33,6 +33,13 @@ struct state_dir;
  * not fit (-ELOOP symlink, -ENOTDIR, -EPERM owner or mode).
  */
 int state_dir_open(const char *path, struct state_dir **ret);
+/*
+ * One satmcd (or satmcd --rebuild-fru) per state directory: a rebuild under a running daemon
+ * would be overwritten by its next flush. An flock on the directory, held until state_dir_free()
+ * or the end of the process (SIGKILL included) and dropped at exec (Cold Reset: the fd is
+ * O_CLOEXEC). -EBUSY (logged) if another process holds it.
+ */
+int state_dir_lock(struct state_dir *d);
 struct state_dir *state_dir_free(struct state_dir *d);
 static inline void state_dir_freep(struct state_dir **d) {
         state_dir_free(*d);

@@ -116,6 +116,18 @@ enum {
         IPMI_SELFTEST_FATAL             = 0x58,
 };
 
+/* Get Self Test Results, byte 2 with 0x57 (IPMI v2.0 table 20-4): what is corrupted. */
+enum {
+        IPMI_SELFTEST_SEL_INACCESSIBLE  = 0x80,
+        IPMI_SELFTEST_SDR_INACCESSIBLE  = 0x40,
+        IPMI_SELFTEST_FRU_INACCESSIBLE  = 0x20,     /* cannot access BMC FRU device */
+        IPMI_SELFTEST_IPMB_LINES        = 0x10,
+        IPMI_SELFTEST_SDR_EMPTY         = 0x08,
+        IPMI_SELFTEST_FRU_INTERNAL_USE  = 0x04,     /* internal use area of BMC FRU corrupted */
+        IPMI_SELFTEST_BOOT_BLOCK        = 0x02,
+        IPMI_SELFTEST_FIRMWARE          = 0x01,
+};
+
 /* Largest request/response data an IPMI message can carry on any interface we serve. */
 #define IPMI_MAX_DATA_LEN 255
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * daemon/fru-store.c against a real temporary state directory: build and persist, the backing
- * file winning over the configuration, invalid or wrong-sized backing files rebuilt, a torn .tmp
- * from a crash cleaned up, and crash safety with renameat()/fsync() failing on demand (through
- * -Wl,--wrap): the old image stays intact and no .tmp is left behind. Also write-protect,
- * bounds, images from `file`, and a NULL store.
+ * file winning over the configuration, a backing file that does not parse served as stored (a
+ * FRU device is storage), wrong-sized or unreadable backing files refusing the start instead of
+ * being replaced, the operator's rebuild, the state directory lock, a torn .tmp from a crash
+ * cleaned up, and crash safety with renameat()/fsync() failing on demand (through -Wl,--wrap):
+ * the old image stays intact, no .tmp is left behind, and a durable write that fails leaves
+ * memory as it was. Also write-protect, bounds, images from `file`, and a NULL store.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -124,6 +126,7 @@ static struct fru_store *open_store(struct fixture *f) {
         f->store = NULL;
         f->state = state_dir_free(f->state);
         assert_int_equal(state_dir_open(dir, &f->state), 0);
+        assert_int_equal(state_dir_lock(f->state), 0);
         assert_int_equal(fru_store_new(f->config, &f->store), 0);
         assert_non_null(f->store);
         assert_int_equal(fru_store_open(f->store, f->state), 0);
@@ -212,25 +215,184 @@ static void test_backing_file_wins(void **state) {
         assert_memory_equal(got, "written", 7);
 }
 
-static void test_invalid_backing_rebuilt(void **state) {
+/* Bug: an image that did not parse (half-way through a chunked `ipmitool fru write`, say) was
+ * replaced by the configuration's at the next start, losing acknowledged writes. */
+static void test_invalid_backing_kept(void **state) {
         struct fixture *f = *state;
-        uint8_t want[512], got[512];
+        uint8_t want[512], got[512], stored[512];
+        struct fru_device *d;
+
+        d = fru_store_get(open_store(f), 0);
+        assert_true(fru_device_image_valid(d));
+        assert_int_equal(file_read(path0, stored, sizeof(stored)), 512);
+        stored[7] ^= 0xFF;                      /* header checksum */
+        stored[300] = 0x5A;
+        file_write(path0, stored, 512);
+
+        d = fru_store_get(open_store(f), 0);
+        assert_false(fru_device_image_valid(d));
+        assert_int_equal(fru_store_read(d, 0, got, 512), 0);
+        assert_memory_equal(got, stored, 512);  /* served as stored */
+        assert_false(fru_device_dirty(d));
+        assert_int_equal(file_read(path0, got, sizeof(got)), 512);
+        assert_memory_equal(got, stored, 512);  /* and not rewritten */
+
+        /* Writing the valid header back makes it a valid image again. */
+        expected_image(f, want, sizeof(want));
+        assert_int_equal(fru_store_write_durable(d, 7, want + 7, 1), 0);
+        assert_true(fru_device_image_valid(d));
+}
+
+/* A backing file of another size, empty, or unreadable is not replaced: the start fails. */
+static void test_wrong_size_refused(void **state) {
+        struct fixture *f = *state;
+        uint8_t want[512], got[1024];
+        struct fru_store *s = NULL;
+        char sub[160];
 
         open_store(f);
-        assert_int_equal(file_read(path0, got, sizeof(got)), 512);
-        got[7] ^= 0xFF;                         /* header checksum */
-        file_write(path0, got, 512);
+        fru_store_free(f->store);
+        f->store = NULL;
+        expected_image(f, want, sizeof(want));
+
+        file_write(path0, want, 100);
+        assert_int_equal(fru_store_new(f->config, &s), 0);
+        assert_int_equal(fru_store_open(s, f->state), -EINVAL);
+        s = fru_store_free(s);
+        assert_int_equal(file_read(path0, got, sizeof(got)), 100);
+        assert_memory_equal(got, want, 100);
+
+        file_write(path0, "", 0);
+        assert_int_equal(fru_store_new(f->config, &s), 0);
+        assert_int_equal(fru_store_open(s, f->state), -EINVAL);
+        s = fru_store_free(s);
+        assert_int_equal(file_read(path0, got, sizeof(got)), 0);
+
+        /* Not a regular file: refused, left alone. */
+        assert_int_equal(unlink(path0), 0);
+        assert_int_equal(mkdir(path0, 0755), 0);
+        snprintf(sub, sizeof(sub), "%s/keep", path0);
+        file_write(sub, "x", 1);
+        assert_int_equal(fru_store_new(f->config, &s), 0);
+        assert_true(fru_store_open(s, f->state) < 0);
+        s = fru_store_free(s);
+        assert_true(exists(sub));
+        assert_int_equal(unlink(sub), 0);
+        assert_int_equal(rmdir(path0), 0);
+}
+
+/* The operator's way out: fru_store_rebuild() (satmcd --rebuild-fru=N). */
+static void test_rebuild(void **state) {
+        struct fixture *f = *state;
+        uint8_t want[512], got[1024];
+        struct fru_store *s = NULL;
+        struct state_dir *d = NULL;
 
         open_store(f);
         expected_image(f, want, sizeof(want));
+
+        /* Not while a running satmcd (f->state) holds the directory. */
+        assert_int_equal(state_dir_open(dir, &d), 0);
+        assert_int_equal(state_dir_lock(d), -EBUSY);
+        d = state_dir_free(d);
+        fru_store_free(f->store);
+        f->store = NULL;
+        f->state = state_dir_free(f->state);
+
+        file_write(path0, "garbage", 7);
+        file_write(tmp0, "torn", 4);
+        assert_int_equal(state_dir_open(dir, &d), 0);
+        assert_int_equal(state_dir_lock(d), 0);
+        assert_int_equal(fru_store_new(f->config, &s), 0);
+        assert_int_equal(fru_store_rebuild(s, d, 1), -ENOENT);
+        assert_int_equal(fru_store_rebuild(s, d, 0), 0);
+        s = fru_store_free(s);
+        assert_int_equal(file_read(path0, got, sizeof(got)), 512);
+        assert_memory_equal(got, want, 512);
+        assert_false(exists(tmp0));
+
+        /* Rebuilt into a directory with no fru0.bin too (the first start, by hand). */
+        assert_int_equal(unlink(path0), 0);
+        assert_int_equal(fru_store_new(f->config, &s), 0);
+        assert_int_equal(fru_store_rebuild(s, d, 0), 0);
+        s = fru_store_free(s);
+        d = state_dir_free(d);
         assert_int_equal(file_read(path0, got, sizeof(got)), 512);
         assert_memory_equal(got, want, 512);
 
-        /* A backing file of another size is not this device's either. */
-        file_write(path0, want, 100);
+        /* And a running store can then be opened on it again. */
         open_store(f);
+}
+
+/* Bug: a write whose flush failed stayed in memory, to be persisted by a later flush although
+ * its requester was told it failed. */
+static void test_write_durable_failure_restores(void **state) {
+        struct fixture *f = *state;
+        uint8_t before[512], got[512];
+        struct fru_device *d;
+
+        d = fru_store_get(open_store(f), 0);
+        assert_int_equal(fru_store_read(d, 0, before, 512), 0);
+
+        fail_rename = ENOSPC;
+        assert_int_equal(fru_store_write_durable(d, 400, "new", 3), -ENOSPC);
+        assert_int_equal(fru_store_read(d, 0, got, 512), 0);
+        assert_memory_equal(got, before, 512);
+        assert_false(fru_device_dirty(d));
+        fail_fsync = EIO;
+        fail_rename = 0;
+        assert_int_equal(fru_store_write_durable(d, 400, "new", 3), -EIO);
+        assert_false(fru_device_dirty(d));
+        fail_fsync = 0;
+        assert_int_equal(fru_store_flush(d), 0);
         assert_int_equal(file_read(path0, got, sizeof(got)), 512);
-        assert_memory_equal(got, want, 512);
+        assert_memory_equal(got, before, 512);
+
+        /* An earlier unflushed change (an NBD write) stays, dirty; only the failed one goes. */
+        assert_int_equal(fru_store_write(d, 100, "nbd", 3), 0);
+        fail_rename = EIO;
+        assert_int_equal(fru_store_write_durable(d, 400, "new", 3), -EIO);
+        assert_true(fru_device_dirty(d));
+        assert_int_equal(fru_store_read(d, 0, got, 512), 0);
+        assert_memory_equal(got + 100, "nbd", 3);
+        assert_memory_equal(got + 400, before + 400, 3);
+        fail_rename = 0;
+
+        /* Refused before any I/O: write-protect and bounds. */
+        assert_int_equal(fru_store_write_durable(d, 511, "ab", 2), -EINVAL);
+        assert_int_equal(fru_store_write_durable(fru_store_get(f->store, 2), 0, "a", 1), -EROFS);
+
+        assert_int_equal(fru_store_write_durable(d, 400, "new", 3), 0);
+        assert_false(fru_device_dirty(d));
+        assert_int_equal(file_read(path0, got, sizeof(got)), 512);
+        assert_memory_equal(got + 100, "nbd", 3);
+        assert_memory_equal(got + 400, "new", 3);
+}
+
+static void test_replace_durable(void **state) {
+        struct fixture *f = *state;
+        uint8_t before[512], got[512], img[600];
+        struct fru_device *d;
+
+        d = fru_store_get(open_store(f), 0);
+        assert_int_equal(fru_store_read(d, 0, before, 512), 0);
+        memset(img, 0x11, sizeof(img));
+
+        assert_int_equal(fru_store_replace_durable(d, img, 513), -EFBIG);
+        fail_rename = ENOSPC;
+        assert_int_equal(fru_store_replace_durable(d, img, 100), -ENOSPC);
+        assert_int_equal(fru_store_read(d, 0, got, 512), 0);
+        assert_memory_equal(got, before, 512);
+        assert_false(fru_device_dirty(d));
+        fail_rename = 0;
+
+        /* Write-protect guards against IPMI and NBD writers, not the configuration. */
+        assert_int_equal(fru_store_replace_durable(fru_store_get(f->store, 2), img, 10), 0);
+        assert_int_equal(fru_store_replace_durable(d, img, 100), 0);
+        assert_int_equal(file_read(path0, got, sizeof(got)), 512);
+        assert_memory_equal(got, img, 100);
+        memset(before, 0, sizeof(before));
+        assert_memory_equal(got + 100, before, 412);
 }
 
 /* A crash after the copy was written but before the rename: the .tmp is dropped. */
@@ -359,6 +521,7 @@ static void test_file_image(void **state) {
         assert_memory_equal(got, img, (size_t) n);
 
         /* A broken image is refused at start-up, and satmcd with it. */
+        f->store = fru_store_free(f->store);
         img[7] ^= 1;
         file_write(image_path, img, (size_t) n);
         (void) unlink(path0);
@@ -388,7 +551,11 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_build_and_persist, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_backing_file_wins, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_invalid_backing_rebuilt, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_invalid_backing_kept, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_wrong_size_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_write_durable_failure_restores, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_replace_durable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_torn_tmp_ignored, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rename_fails, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fsync_fails, setup, teardown),

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -574,6 +575,60 @@ static void test_persisted(void **state) {
         manager_free(m2);
 }
 
+/* A Set Sensor Thresholds/Hysteresis that cannot be persisted answers 0xFF and changes nothing:
+ * not the values, not the SDR, not what a restart would load. */
+static void test_save_fails_nothing_changes(void **state) {
+        Manager *m = *state;
+        struct ipmi_msg_out out;
+        uint8_t before[7];
+        _cleanup_free_ uint8_t *sdr_before = NULL;
+        struct sdr_repo recs;
+        char sub[128], tmp[160], inner[192];
+        FILE *f;
+
+        snprintf(sub, sizeof(sub), "%s/state", dir);
+        assert_int_equal(state_dir_open(sub, &m->state), 0);
+        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state), 0);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
+        memcpy(before, out.data, 7);
+        recs = sdr_repository_records(m->sdr);
+        sdr_before = malloc(recs.len);
+        assert_non_null(sdr_before);
+        memcpy(sdr_before, recs.buf, recs.len);
+
+        /* A non-empty directory where the new copy gets its name: every save fails (EISDIR). */
+        snprintf(tmp, sizeof(tmp), "%s/sensors.state.tmp", sub);
+        snprintf(inner, sizeof(inner), "%s/keep", tmp);
+        assert_int_equal(mkdir(tmp, 0700), 0);
+        f = fopen(inner, "we");
+        assert_non_null(f);
+        fclose(f);
+
+        out = RUN(m, IPMI_CMD_SET_SENSOR_THRESHOLDS, 1, SDR_THR_UNC, 0, 0, 0, raw_of(m, 70), 0, 0);
+        assert_int_equal(out.cc, IPMI_CC_UNSPECIFIED);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
+        assert_memory_equal(out.data, before, 7);
+        out = RUN(m, IPMI_CMD_SET_SENSOR_HYSTERESIS, 1, 0xFF, 9, 9);
+        assert_int_equal(out.cc, IPMI_CC_UNSPECIFIED);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_HYSTERESIS, 1, 0xFF);
+        assert_memory_equal(out.data, ((uint8_t[]) { 2, 2 }), 2);
+        recs = sdr_repository_records(m->sdr);
+        assert_memory_equal(recs.buf, sdr_before, recs.len);
+        assert_int_equal(unlink(inner), 0);
+        assert_int_equal(rmdir(tmp), 0);
+
+        /* With the way clear, the same requests succeed. */
+        out = RUN(m, IPMI_CMD_SET_SENSOR_THRESHOLDS, 1, SDR_THR_UNC, 0, 0, 0, raw_of(m, 70), 0, 0);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        out = RUN(m, IPMI_CMD_SET_SENSOR_HYSTERESIS, 1, 0xFF, 9, 9);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_HYSTERESIS, 1, 0xFF);
+        assert_memory_equal(out.data, ((uint8_t[]) { 9, 9 }), 2);
+        assert_int_equal(unlink(strcat(sub, "/sensors.state")), 0);
+        *strrchr(sub, '/') = '\0';
+        assert_int_equal(rmdir(sub), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_records, setup, teardown),
@@ -586,6 +641,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thresholds_update_sdr, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_presence, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_persisted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_save_fails_nothing_changes, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

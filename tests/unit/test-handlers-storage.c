@@ -3,7 +3,10 @@
  * The FRU commands through the real dispatcher and a real FRU store in a temporary directory:
  * request lengths, response sizes on a 32-byte IPMB (24 data bytes) and locally (255), offsets
  * at and past the end, unknown device IDs, write-protect, writes persisted at once, and the Get
- * Device ID "FRU inventory device" bit.
+ * Device ID "FRU inventory device" bit. With renameat() failing on demand (-Wl,--wrap): a write
+ * that cannot be persisted answers 0xFF and leaves memory as it was, and its retry over IPMB is
+ * executed again rather than answered from the replay cache. Get Self Test Results reporting a
+ * FRU image that does not parse, and Cold Reset persisting unflushed (NBD) writes first.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -26,6 +30,21 @@
 #include "protocol/ipmi.h"
 
 #define IPMB_CAP 24     /* ipmb_response_data_max(32) */
+
+/* ---- failure injection ---- */
+
+int __real_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+
+static int fail_rename;         /* errno to fail with, 0 = pass through */
+
+int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
+        if (fail_rename) {
+                errno = fail_rename;
+                return -1;
+        }
+        return __real_renameat(olddirfd, oldpath, newdirfd, newpath);
+}
 
 static char dir[64];
 
@@ -54,6 +73,7 @@ static Manager *new_manager(const char *extra, bool open) {
 }
 
 static int setup(void **state) {
+        fail_rename = 0;
         snprintf(dir, sizeof(dir), "/tmp/satmc-fru-handlers-XXXXXX");
         assert_non_null(mkdtemp(dir));
         *state = new_manager("[fru.0]\nboard-manufacturer = Acme\nboard-product-name = Widget\n"
@@ -213,6 +233,149 @@ static void test_write(void **state) {
         assert_int_equal(out.cc, IPMI_CC_REQ_DATA_LEN_INVALID);
 }
 
+static void read_backing(uint8_t *got) {
+        char path[128];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/fru0.bin", dir);
+        f = fopen(path, "re");
+        assert_non_null(f);
+        assert_int_equal(fread(got, 1, 512, f), 512);
+        fclose(f);
+}
+
+/* Bug: a Write FRU Data that could not be persisted (0xFF) still changed the image in memory,
+ * served at once and persisted by the next flush. */
+static void test_write_fails_memory_unchanged(void **state) {
+        Manager *m = *state;
+        struct fru_device *d = fru_store_get(m->fru, 0);
+        uint8_t before[512], got[512];
+        struct ipmi_msg_out out;
+
+        assert_int_equal(fru_store_read(d, 0, before, 512), 0);
+        fail_rename = ENOSPC;
+        out = RUN(m, IPMI_CMD_WRITE_FRU_DATA, IPMB_CAP, 0, 0x2C, 0x01, 'h', 'e', 'l', 'l', 'o');
+        assert_int_equal(out.cc, IPMI_CC_UNSPECIFIED);
+        assert_int_equal(out.len, 0);
+        assert_false(fru_device_dirty(d));
+        out = RUN(m, IPMI_CMD_READ_FRU_DATA, IPMB_CAP, 0, 0x2C, 0x01, 5);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_memory_equal(out.data + 1, before + 300, 5);
+        fail_rename = 0;
+
+        /* A later successful write persists only itself. */
+        out = RUN(m, IPMI_CMD_WRITE_FRU_DATA, IPMB_CAP, 0, 0x00, 0x01, 'x');
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        read_backing(got);
+        assert_memory_equal(got + 300, before + 300, 5);
+        assert_int_equal(got[256], 'x');
+}
+
+/* One Write FRU Data frame over the IPMB path (chardev transport on a socketpair). */
+static uint8_t ipmb_write(Manager *m, int kernel, uint8_t seq, const char *bytes) {
+        uint8_t data[32] = { 0, 0x2C, 0x01 }, frame[64], raw[256];
+        size_t len = 3 + strlen(bytes);
+        struct ipmb_request req = {
+                .rs_sa = 0x72, .netfn = IPMI_NETFN_STORAGE, .rq_sa = 0x20, .seq = seq,
+                .cmd = IPMI_CMD_WRITE_FRU_DATA, .data = data, .data_len = len,
+        };
+        ssize_t n;
+        int r;
+
+        memcpy(data + 3, bytes, strlen(bytes));
+        r = ipmb_encode_request(&req, frame, sizeof(frame), 32);
+        assert_true(r > 0);
+        manager_handle_frame(m, frame, (size_t) r);
+        n = recv(kernel, raw, sizeof(raw), MSG_DONTWAIT);
+        assert_true(n >= 8);
+        return raw[1 + 6];              /* [len] rqSA netFn chk1 rsSA seq cmd cc */
+}
+
+/* Bug: the 0xFF answer was stored in the replay cache, so the requester's retry (same bytes,
+ * same seq) was told 0xFF again without a new attempt, even once the disk had room. */
+static void test_failed_write_retry_executed(void **state) {
+        Manager *m = *state;
+        struct fru_device *d = fru_store_get(m->fru, 0);
+        Transport *t = NULL;
+        uint8_t got[8];
+        int sv[2];
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+        assert_int_equal(transport_chardev_from_fd(sv[0], &t), 0);
+        m->transport = t;
+
+        fail_rename = ENOSPC;
+        assert_int_equal(ipmb_write(m, sv[1], 7, "retry"), IPMI_CC_UNSPECIFIED);
+        fail_rename = 0;
+        assert_int_equal(ipmb_write(m, sv[1], 7, "retry"), IPMI_CC_OK);
+        assert_int_equal(m->counters.v[COUNTER_RESPONSES_REPLAYED], 0);
+        assert_int_equal(m->counters.v[COUNTER_REQUESTS_HANDLED], 2);
+        assert_int_equal(fru_store_read(d, 300, got, 5), 0);
+        assert_memory_equal(got, "retry", 5);
+
+        /* A success is replayed: executing it twice is what the cache is for. */
+        assert_int_equal(ipmb_write(m, sv[1], 7, "retry"), IPMI_CC_OK);
+        assert_int_equal(m->counters.v[COUNTER_RESPONSES_REPLAYED], 1);
+        assert_int_equal(m->counters.v[COUNTER_REQUESTS_HANDLED], 2);
+        close(sv[1]);
+}
+
+static struct ipmi_msg_out run_app(Manager *m, uint8_t cmd) {
+        struct ipmi_msg_in in = { .netfn = IPMI_NETFN_APP, .cmd = cmd };
+        struct ipmi_msg_out out = { .data = buf, .cap = IPMB_CAP };
+
+        dispatch_request(m, &in, &out);
+        return out;
+}
+
+/* A FRU device whose bytes do not parse is served as stored and reported: 0x57, bit 5. */
+static void test_self_test_reports_bad_fru(void **state) {
+        Manager *m = *state;
+        struct ipmi_msg_out out;
+        uint8_t header;
+
+        out = run_app(m, IPMI_CMD_GET_SELF_TEST_RESULTS);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_int_equal(out.len, 2);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0x55, 0x00 }), 2);
+
+        out = RUN(m, IPMI_CMD_READ_FRU_DATA, IPMB_CAP, 0, 7, 0, 1);
+        header = out.data[1];
+        out = RUN(m, IPMI_CMD_WRITE_FRU_DATA, IPMB_CAP, 0, 7, 0, (uint8_t) (header ^ 0xFF));
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        out = run_app(m, IPMI_CMD_GET_SELF_TEST_RESULTS);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0x57, IPMI_SELFTEST_FRU_INACCESSIBLE }), 2);
+
+        out = RUN(m, IPMI_CMD_WRITE_FRU_DATA, IPMB_CAP, 0, 7, 0, header);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        out = run_app(m, IPMI_CMD_GET_SELF_TEST_RESULTS);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0x55, 0x00 }), 2);
+}
+
+/* Bug: Cold Reset re-executed satmcd without persisting what NBD clients wrote without FLUSH. */
+static void test_cold_reset_persists_first(void **state) {
+        Manager *m = *state;
+        struct fru_device *d = fru_store_get(m->fru, 0);
+        struct ipmi_msg_out out;
+        uint8_t got[512];
+
+        assert_int_equal(fru_store_write(d, 200, "unflushed", 9), 0);   /* as fru-nbd.c does */
+        fail_rename = EIO;
+        out = run_app(m, IPMI_CMD_COLD_RESET);
+        assert_int_equal(out.cc, IPMI_CC_UNSPECIFIED);  /* no reset: the data stays here */
+        assert_int_equal(m->pending_reset, MANAGER_RESET_NONE);
+        assert_true(fru_device_dirty(d));
+        fail_rename = 0;
+
+        out = run_app(m, IPMI_CMD_COLD_RESET);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_int_equal(m->pending_reset, MANAGER_RESET_COLD);
+        assert_false(fru_device_dirty(d));
+        read_backing(got);
+        assert_memory_equal(got + 200, "unflushed", 9);
+        m->pending_reset = MANAGER_RESET_NONE;
+}
+
 /* Bit 3 follows [fru.0]; a claim without one is passed on as configured. Bit 0 (sensor device)
  * is always there: device SDRs are served. */
 static void test_device_id_fru_bit(void **state) {
@@ -254,10 +417,14 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_area_info, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_read, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_write, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_write_fails_memory_unchanged, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_failed_write_retry_executed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_self_test_reports_bad_fru, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cold_reset_persists_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_device_id_fru_bit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_fru, setup, teardown),
         };
 
-        log_set_max_level(LOG_WARNING);
+        log_set_max_level(LOG_CRIT);            /* the store logs the failures provoked here */
         return cmocka_run_group_tests_name("handlers-storage", tests, NULL, NULL);
 }

@@ -100,6 +100,19 @@ static void test_clear_and_oversize(void **state) {
         assert_int_equal(c.window_usec, WINDOW);
 }
 
+/* "Nothing was done, may work later" is not an answer to replay: the retry must run. Every
+ * other completion code, success and definite refusals alike, is. */
+static void test_transient_failures_not_kept(void **state) {
+        static const uint8_t transient[] = { 0xFF, 0xC0, 0xC3, 0xCE, 0x81, 0xD0, 0xD1, 0xD2 };
+
+        for (unsigned cc = 0; cc < 256; cc++)
+                assert_int_equal(response_cache_keeps((uint8_t) cc),
+                                 memchr(transient, (int) cc, sizeof(transient)) == NULL);
+        assert_true(response_cache_keeps(0x00));
+        assert_true(response_cache_keeps(0xC9));
+        assert_true(response_cache_keeps(0x80));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hit_within_window),
@@ -108,6 +121,7 @@ int main(void) {
                 cmocka_unit_test(test_disabled),
                 cmocka_unit_test(test_oldest_evicted),
                 cmocka_unit_test(test_clear_and_oversize),
+                cmocka_unit_test(test_transient_failures_not_kept),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
