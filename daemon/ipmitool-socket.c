@@ -297,7 +297,10 @@ int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsign
                 s->listen_fd = TAKE_FD(owned_fd);
         }
         else {
-                s->listen_fd = unix_socket_listen(path);
+                s->listen_fd = unix_socket_listen(path, 0660);
+                if (s->listen_fd == -ENOTSOCK)
+                        return log_error_errno(s->listen_fd, "ipmitool socket: %s exists and is "
+                                               "not a socket; refusing to replace it.", path);
                 if (s->listen_fd < 0)
                         return s->listen_fd;
                 s->created = true;

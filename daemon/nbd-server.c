@@ -406,7 +406,10 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
                 s->path = strdup(unix_path);
                 if (!s->path)
                         return -ENOMEM;
-                s->unix_listener.fd = unix_socket_listen(unix_path);
+                s->unix_listener.fd = unix_socket_listen(unix_path, 0660);
+                if (s->unix_listener.fd == -ENOTSOCK)
+                        return log_error_errno(s->unix_listener.fd, "nbd: %s exists and is not a "
+                                               "socket; refusing to replace it.", unix_path);
                 if (s->unix_listener.fd < 0)
                         return log_error_errno(s->unix_listener.fd, "nbd: cannot listen on %s: %m",
                                                unix_path);
