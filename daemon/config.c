@@ -6,6 +6,7 @@
  * built without INI_HANDLER_LINENO.
  */
 #include <errno.h>
+#include <limits.h>
 #include <ini.h>
 #include <inttypes.h>
 #include <math.h>
@@ -170,6 +171,23 @@ static int parse_socket_path(const struct config_key *k, const char *value, void
                 return -EINVAL;
         }
         return parse_string(k, value, dest, reason);
+}
+
+/* Permission bits of a socket file, in octal as chmod takes them: 0660, 660, 0600. */
+static int parse_socket_mode(const struct config_key *k, const char *value, void *dest,
+                             char *reason) {
+        unsigned long v;
+        char *end;
+
+        errno = 0;
+        v = value[0] >= '0' && value[0] <= '7' ? strtoul(value, &end, 8) : ULONG_MAX;
+        if (errno || v == ULONG_MAX || *end || v > 0777) {
+                snprintf(reason, REASON_MAX, "%s \"%s\" must be permission bits in octal, "
+                         "0000..0777 (e.g. 0660)", k->name, value);
+                return -EINVAL;
+        }
+        *(uint32_t *) dest = (uint32_t) v;
+        return 0;
 }
 
 /* HOST:PORT for a TCP listener, or "none". The port is checked here, the host when it binds. */
@@ -906,6 +924,12 @@ static const struct config_key config_keys[] = {
         { "ipmitool", "max-clients", parse_u32, C(ipmitool_max_clients), "16", 1, 256,
           "ipmitool connections at once; a newcomer beyond that closes the one idle the "
           "longest, refused only while all are mid-request" },
+        { "ipmitool", "request-timeout-ms", parse_u32, C(ipmitool_request_timeout_ms), "5000",
+          100, 600000, "a request must be complete this long after its first byte arrived, or "
+          "the connection is closed (ipmitool sends a request in one write)" },
+        { "ipmitool", "socket-mode", parse_socket_mode, C(ipmitool_socket_mode), "0660", 0, 0777,
+          "permission bits (octal) of the socket satmcd creates, whatever its umask; a socket "
+          "passed by the service manager keeps its unit's SocketMode=" },
 
         { "identity", "device-id", parse_u8, I(device_id), "0", 0, 255,
           "Get Device ID: device ID" },

@@ -169,6 +169,8 @@ struct satmc_config {
         /* [ipmitool] */
         char *ipmitool_socket;          /* local ipmitool -I dummy socket; NULL = none */
         uint32_t ipmitool_max_clients;
+        uint32_t ipmitool_request_timeout_ms;
+        uint32_t ipmitool_socket_mode;  /* permission bits of the socket created */
 
         /* [identity] */
         struct satmc_identity identity;

@@ -343,8 +343,9 @@ static void manager_print_counters(Manager *m) {
                 const struct ipmitool_socket_stats *st = ipmitool_socket_get_stats(m->ipmitool);
 
                 fprintf(stderr, "ipmitool-socket: accepted=%llu refused=%llu evicted=%llu "
-                        "requests=%llu protocol-errors=%llu\n", st->accepted, st->refused,
-                        st->evicted, st->requests, st->protocol_errors);
+                        "timeouts=%llu requests=%llu protocol-errors=%llu\n", st->accepted,
+                        st->refused, st->evicted, st->timeouts, st->requests,
+                        st->protocol_errors);
         }
         counters_print(&m->counters, stderr);
 }
@@ -478,8 +479,12 @@ int manager_start(Manager *m, Transport *transport) {
                 const char *path = m->config->ipmitool_socket ?: "(socket activation)";
 
                 r = ipmitool_socket_new(m->event, path, ipmitool_fd,
-                                        m->config->ipmitool_max_clients, &ipmitool_ops, m,
-                                        &m->ipmitool);
+                                        &(struct ipmitool_socket_settings) {
+                                                .max_clients = m->config->ipmitool_max_clients,
+                                                .request_timeout_usec =
+                                                        m->config->ipmitool_request_timeout_ms * 1000ULL,
+                                                .socket_mode = (mode_t) m->config->ipmitool_socket_mode,
+                                        }, &ipmitool_ops, m, &m->ipmitool);
                 if (r < 0)
                         return log_error_errno(r, "Failed to listen on ipmitool socket %s: %m", path);
                 if (ipmitool_fd >= 0)

@@ -494,6 +494,14 @@ static uint64_t get_ipmitool_max_clients(const struct satmc_config *c) {
         return c->ipmitool_max_clients;
 }
 
+static uint64_t get_ipmitool_request_timeout(const struct satmc_config *c) {
+        return c->ipmitool_request_timeout_ms;
+}
+
+static uint64_t get_ipmitool_socket_mode(const struct satmc_config *c) {
+        return c->ipmitool_socket_mode;
+}
+
 static uint64_t get_state_directory_is_x(const struct satmc_config *c) {
         return strcmp(c->state_directory, "/x") == 0;
 }
@@ -752,6 +760,22 @@ static const struct value_case value_cases[] = {
         OK("ipmitool", "max-clients", "1", get_ipmitool_max_clients, 1),
         OK("ipmitool", "max-clients", "256", get_ipmitool_max_clients, 256),
         RANGE("ipmitool", "max-clients", "0", "1", "256 (0x1..0x100)"),
+        OK("ipmitool", "request-timeout-ms", "100", get_ipmitool_request_timeout, 100),
+        RANGE("ipmitool", "request-timeout-ms", "0", "100", "600000 (0x64..0x927c0)"),
+        OK("ipmitool", "socket-mode", "0660", get_ipmitool_socket_mode, 0660),
+        OK("ipmitool", "socket-mode", "600", get_ipmitool_socket_mode, 0600),
+        OK("ipmitool", "socket-mode", "0", get_ipmitool_socket_mode, 0),
+        OK("ipmitool", "socket-mode", "0777", get_ipmitool_socket_mode, 0777),
+        BAD("ipmitool", "socket-mode", "0778", "socket-mode \"0778\" must be permission bits in "
+            "octal, 0000..0777 (e.g. 0660)"),
+        BAD("ipmitool", "socket-mode", "1777", "socket-mode \"1777\" must be permission bits in "
+            "octal, 0000..0777 (e.g. 0660)"),
+        BAD("ipmitool", "socket-mode", "rw-rw----", "socket-mode \"rw-rw----\" must be "
+            "permission bits in octal, 0000..0777 (e.g. 0660)"),
+        BAD("ipmitool", "socket-mode", "-660", "socket-mode \"-660\" must be permission bits in "
+            "octal, 0000..0777 (e.g. 0660)"),
+        BAD("ipmitool", "socket-mode", "0x1b0", "socket-mode \"0x1b0\" must be permission bits "
+            "in octal, 0000..0777 (e.g. 0660)"),
 
         OK("storage", "state-directory", "/x", get_state_directory_is_x, 1),
         BAD("storage", "state-directory", "var/lib", "state-directory must be an absolute path"),
