@@ -51,6 +51,11 @@ static bool sockets_changed(const struct satmc_config *o, const struct satmc_con
                 o->ipmitool_max_clients != n->ipmitool_max_clients ||
                 !streq_null(o->nbd_socket, n->nbd_socket) || !streq_null(o->nbd_tcp, n->nbd_tcp) ||
                 o->nbd_max_clients != n->nbd_max_clients ||
+                o->nbd_tcp_max_clients != n->nbd_tcp_max_clients ||
+                o->nbd_socket_mode != n->nbd_socket_mode ||
+                o->nbd_handshake_timeout_ms != n->nbd_handshake_timeout_ms ||
+                o->nbd_request_timeout_ms != n->nbd_request_timeout_ms ||
+                o->nbd_idle_timeout_ms != n->nbd_idle_timeout_ms ||
                 o->ipmitool_request_timeout_ms != n->ipmitool_request_timeout_ms ||
                 o->ipmitool_socket_mode != n->ipmitool_socket_mode;
 }
