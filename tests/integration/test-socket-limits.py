@@ -29,7 +29,7 @@ IPMI_TIMEOUT_MS = 1000          # [ipmitool] request-timeout-ms under test
 NBD_TIMEOUT_MS = 2000           # [nbd] handshake-timeout-ms under test
 MAX_CLIENTS = 16                # the default, for both servers and both NBD listeners
 HALF_CLIENTS = 200 if SOAK else MAX_CLIENTS + 4         # half-header ipmitool clients per round
-IPMI_ROUNDS = 5 if SOAK else 1
+IPMI_ROUNDS = 20 if SOAK else 1
 TCP_FLOOD = 200 if SOAK else MAX_CLIENTS + 4            # silent TCP NBD connections
 SLOWLORIS = 8 if SOAK else 1                            # slowloris NBD clients at once
 RQ = struct.Struct("<BBBBH2xQ")  # ipmitool 1.8.19's dummy request header on x86-64
@@ -228,6 +228,10 @@ def slowloris(rig):
         s.close()
 
 
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
 def satmcd_sockets(tmp):
     port = free_port()
     cfg = config_with(tmp, "[ipmitool]\nrequest-timeout-ms = %d\n\n[nbd]\ntcp = 127.0.0.1:%d\n"
@@ -242,9 +246,16 @@ def satmcd_sockets(tmp):
             is_sock, mode = sock_mode(path)
             check(is_sock and mode == 0o660, "umask 000: satmcd's %s socket is 0%o (want 0660)"
                   % (what, mode))
-        ipmitool_lockout(rig)
-        nbd_tcp_flood(rig, port)
-        slowloris(rig)
+        # After each attack satmcd holds as many fds as before it: nothing leaked.
+        fds = open_fds(rig.satmcd.pid)
+        for attack in (ipmitool_lockout, lambda r: nbd_tcp_flood(r, port), slowloris):
+            attack(rig)
+            # The last client's hang-up may still be on its way to satmcd.
+            deadline = time.monotonic() + bound(0)
+            while open_fds(rig.satmcd.pid) != fds and time.monotonic() < deadline:
+                time.sleep(0.05)
+            now = open_fds(rig.satmcd.pid)
+            check(now == fds, "satmcd holds %d fds afterwards, as before (%d)" % (now, fds))
     finally:
         rc = rig.stop()
     check(rc == 0, "satmcd exits 0 on SIGTERM afterwards (got %s)" % rc)
