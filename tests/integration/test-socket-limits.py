@@ -246,16 +246,18 @@ def satmcd_sockets(tmp):
             is_sock, mode = sock_mode(path)
             check(is_sock and mode == 0o660, "umask 000: satmcd's %s socket is 0%o (want 0660)"
                   % (what, mode))
-        # After each attack satmcd holds as many fds as before it: nothing leaked.
+        # After each attack satmcd holds no more fds than before it: nothing leaked.
         fds = open_fds(rig.satmcd.pid)
         for attack in (ipmitool_lockout, lambda r: nbd_tcp_flood(r, port), slowloris):
             attack(rig)
             # The last client's hang-up may still be on its way to satmcd.
             deadline = time.monotonic() + bound(0)
-            while open_fds(rig.satmcd.pid) != fds and time.monotonic() < deadline:
+            while open_fds(rig.satmcd.pid) > fds and time.monotonic() < deadline:
                 time.sleep(0.05)
+            # No more than before (a sanitizer's own fds may come and go).
             now = open_fds(rig.satmcd.pid)
-            check(now == fds, "satmcd holds %d fds afterwards, as before (%d)" % (now, fds))
+            check(now <= fds, "satmcd holds %d fds afterwards, no more than before (%d)"
+                  % (now, fds))
     finally:
         rc = rig.stop()
     check(rc == 0, "satmcd exits 0 on SIGTERM afterwards (got %s)" % rc)
