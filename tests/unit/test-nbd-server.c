@@ -6,6 +6,7 @@
  *     from the connection, even if it trickles a byte at a time;
  *   - in transmission, a request begun and not finished is closed at the request timeout, and
  *     so is a client that does not read its replies;
+ *   - a long transfer of requests each whole in time is not cut, however long it lasts;
  *   - a connection idle in transmission is not cut (no timer even wakes the loop for it),
  *     unless an idle timeout is set;
  *   - each listener has its own limit: TCP connections at their limit refuse TCP newcomers
@@ -452,6 +453,47 @@ static void test_idle_timeout_when_set(void **state) {
         settle(f);
 }
 
+/*
+ * A legitimate transfer that goes on for several timeouts: 64 KiB WRITEs, each arriving in four
+ * pieces a tenth of the timeout apart, back to back. Every request is whole well within its
+ * own deadline, so the connection is never cut, however long the transfer lasts.
+ */
+static void test_steady_transfer_is_kept(void **state) {
+        struct fixture *f = *state;
+        static uint8_t payload[64 * 1024];
+        int fd = connect_transmission(f, false);
+        uint64_t start = now_usec();
+        unsigned writes = 0;
+
+        memset(payload, 0x5A, sizeof(payload));
+        while (now_usec() - start < 3 * TIMEOUT_USEC) {
+                struct nbd_request w = { .type = NBD_CMD_WRITE, .cookie = writes,
+                                         .offset = (uint64_t) writes * sizeof(payload) % EXPORT_SIZE,
+                                         .length = sizeof(payload) };
+                uint8_t hdr[NBD_REQUEST_SIZE], reply[NBD_SIMPLE_REPLY_SIZE];
+
+                assert_int_equal(nbd_encode_request(hdr, sizeof(hdr), &w), NBD_REQUEST_SIZE);
+                send_bytes(fd, hdr, sizeof(hdr));
+                for (size_t piece = 0; piece < 4; piece++) {
+                        uint64_t step = now_usec();
+
+                        send_bytes(fd, payload + piece * sizeof(payload) / 4, sizeof(payload) / 4);
+                        while (now_usec() - step < TIMEOUT_USEC / 10)
+                                (void) sd_event_run(f->event, TIMEOUT_USEC / 50);
+                }
+                settle(f);
+                recv_exactly(f, fd, reply, sizeof(reply));
+                assert_int_equal(reply[4] | reply[5] | reply[6] | reply[7], 0);
+                writes++;
+        }
+        assert_true(writes >= 3);
+        assert_int_equal(lstats(f, false)->request_timeouts, 0);
+        assert_int_equal(lstats(f, false)->clients, 1);
+        assert_serves(f, fd);
+        close(fd);
+        settle(f);
+}
+
 /* TCP at its limit refuses TCP newcomers; a UNIX client is served all the same. */
 static void test_tcp_flood_does_not_lock_out_unix(void **state) {
         struct fixture *f = *state;
@@ -497,6 +539,7 @@ int main(void) {
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_unread_replies_time_out, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_idle_transmission_is_kept, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_steady_transfer_is_kept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_idle_timeout_when_set, setup_idle_timeout,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_tcp_flood_does_not_lock_out_unix, setup,
