@@ -6,6 +6,7 @@
  * built without INI_HANDLER_LINENO.
  */
 #include <errno.h>
+#include <limits.h>
 #include <ini.h>
 #include <inttypes.h>
 #include <math.h>
@@ -170,6 +171,23 @@ static int parse_socket_path(const struct config_key *k, const char *value, void
                 return -EINVAL;
         }
         return parse_string(k, value, dest, reason);
+}
+
+/* Permission bits of a socket file, in octal as chmod takes them: 0660, 660, 0600. */
+static int parse_socket_mode(const struct config_key *k, const char *value, void *dest,
+                             char *reason) {
+        unsigned long v;
+        char *end;
+
+        errno = 0;
+        v = value[0] >= '0' && value[0] <= '7' ? strtoul(value, &end, 8) : ULONG_MAX;
+        if (errno || v == ULONG_MAX || *end || v > 0777) {
+                snprintf(reason, REASON_MAX, "%s \"%s\" must be permission bits in octal, "
+                         "0000..0777 (e.g. 0660)", k->name, value);
+                return -EINVAL;
+        }
+        *(uint32_t *) dest = (uint32_t) v;
+        return 0;
 }
 
 /* HOST:PORT for a TCP listener, or "none". The port is checked here, the host when it binds. */
@@ -899,13 +917,34 @@ static const struct config_key config_keys[] = {
         { "nbd", "tcp", parse_tcp_address, C(nbd_tcp), "none", 0, 0,
           "also serve NBD on TCP at HOST:PORT ([V6]:PORT, :PORT for every address), or none" },
         { "nbd", "max-clients", parse_u32, C(nbd_max_clients), "16", 1, 256,
-          "NBD connections served at once; more are refused" },
+          "NBD connections served at once on the UNIX socket (or the passed one); more are "
+          "refused. TCP has its own limit, tcp-max-clients, so neither can lock the other out" },
+        { "nbd", "tcp-max-clients", parse_u32, C(nbd_tcp_max_clients), "16", 1, 256,
+          "NBD connections served at once on TCP; more are refused" },
+        { "nbd", "socket-mode", parse_socket_mode, C(nbd_socket_mode), "0660", 0, 0777,
+          "permission bits (octal) of the socket satmcd creates, whatever its umask; a socket "
+          "passed by the service manager keeps its unit's SocketMode=" },
+        { "nbd", "handshake-timeout-ms", parse_u32, C(nbd_handshake_timeout_ms), "10000",
+          100, 600000, "a connection must finish the NBD handshake (select an export) within "
+          "this time of connecting, or it is closed" },
+        { "nbd", "request-timeout-ms", parse_u32, C(nbd_request_timeout_ms), "30000", 100,
+          3600000, "once a request has begun to arrive it must be complete within this time, "
+          "and a reply begun must be taken by the client within it, or the connection is closed" },
+        { "nbd", "idle-timeout-ms", parse_u32, C(nbd_idle_timeout_ms), "0", 0, 0xFFFFFFFF,
+          "close a connection in transmission after this long with no request; 0 (the "
+          "default) never does: a BMC's kernel nbd-client may rightly sit idle for days" },
 
         { "ipmitool", "socket", parse_socket_path, C(ipmitool_socket), "/run/satmc/ipmitool.sock",
           0, 0, "UNIX socket for local ipmitool (-I dummy, IPMI_DUMMY_SOCK), or none" },
         { "ipmitool", "max-clients", parse_u32, C(ipmitool_max_clients), "16", 1, 256,
           "ipmitool connections at once; a newcomer beyond that closes the one idle the "
           "longest, refused only while all are mid-request" },
+        { "ipmitool", "request-timeout-ms", parse_u32, C(ipmitool_request_timeout_ms), "5000",
+          100, 600000, "a request must be complete this long after its first byte arrived, or "
+          "the connection is closed (ipmitool sends a request in one write)" },
+        { "ipmitool", "socket-mode", parse_socket_mode, C(ipmitool_socket_mode), "0660", 0, 0777,
+          "permission bits (octal) of the socket satmcd creates, whatever its umask; a socket "
+          "passed by the service manager keeps its unit's SocketMode=" },
 
         { "identity", "device-id", parse_u8, I(device_id), "0", 0, 255,
           "Get Device ID: device ID" },

@@ -164,11 +164,17 @@ struct satmc_config {
         /* [nbd] */
         char *nbd_socket;               /* UNIX socket for the NBD exports; NULL = none */
         char *nbd_tcp;                  /* "host:port", or NULL (the default): no TCP */
-        uint32_t nbd_max_clients;
+        uint32_t nbd_max_clients;       /* UNIX (or passed) listener */
+        uint32_t nbd_tcp_max_clients;   /* TCP listener: a limit of its own */
+        uint32_t nbd_socket_mode;       /* permission bits of the socket created */
+        uint32_t nbd_handshake_timeout_ms, nbd_request_timeout_ms;
+        uint32_t nbd_idle_timeout_ms;   /* 0 = never */
 
         /* [ipmitool] */
         char *ipmitool_socket;          /* local ipmitool -I dummy socket; NULL = none */
         uint32_t ipmitool_max_clients;
+        uint32_t ipmitool_request_timeout_ms;
+        uint32_t ipmitool_socket_mode;  /* permission bits of the socket created */
 
         /* [identity] */
         struct satmc_identity identity;

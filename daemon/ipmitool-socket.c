@@ -23,6 +23,7 @@ struct IpmitoolClient {
         IpmitoolSocket *server;
         IpmitoolClient *next;
         sd_event_source *source;
+        sd_event_source *timer;         /* armed while a request is half received */
         int fd;
         unsigned id;
         bool busy;                      /* a request is with the callback, not answered yet */
@@ -41,6 +42,7 @@ struct IpmitoolSocket {
         char *path;                     /* unlinked at free if we created it */
         bool created;
         unsigned max_clients, n_clients, next_id;
+        uint64_t request_timeout_usec;
         uint64_t idle_clock;            /* the last idle_seq handed out */
         IpmitoolClient *clients;
         const struct ipmitool_socket_ops *ops;
@@ -71,9 +73,47 @@ static void client_free(IpmitoolClient *c, bool notify) {
                         break;
                 }
         s->n_clients--;
+        sd_event_source_disable_unref(c->timer);
         sd_event_source_disable_unref(c->source);
         safe_close(c->fd);
         free(c);
+}
+
+/*
+ * A request has begun and is not complete: start its clock, once. The deadline counts from
+ * the request's first byte and is not pushed back by more bytes, so one byte a second does not
+ * keep a connection (and its slot) for ever.
+ */
+static void client_start_timer(IpmitoolClient *c) {
+        int r;
+
+        if (!c->timer || c->server->request_timeout_usec == 0)
+                return;
+        r = sd_event_source_get_enabled(c->timer, NULL);
+        if (r > 0)
+                return;         /* running already, for this same request */
+        r = sd_event_source_set_time_relative(c->timer, c->server->request_timeout_usec);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "ipmitool client %u: cannot arm the request timer: %m", c->id);
+}
+
+static void client_stop_timer(IpmitoolClient *c) {
+        if (c->timer)
+                (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+}
+
+static int on_request_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
+        IpmitoolClient *c = userdata;
+        IpmitoolSocket *s = c->server;
+
+        s->stats.timeouts++;
+        log_warning("ipmitool client %u sent %zu bytes of a request and stalled for %llu ms, "
+                    "closing it.", c->id, c->fill,
+                    (unsigned long long) (s->request_timeout_usec / 1000));
+        client_free(c, true);
+        return 0;
 }
 
 /* Hand over the next complete request in the buffer, if any and if we are free to. */
@@ -86,8 +126,11 @@ static void client_process(IpmitoolClient *c) {
                 return;
 
         n = ipmi_dummy_parse_request(c->buf, c->fill, &req);
-        if (n == 0)
+        if (n == 0) {
+                client_start_timer(c);
                 return;         /* wait for the rest */
+        }
+        client_stop_timer(c);
         if (n < 0) {
                 s->stats.protocol_errors++;
                 log_warning("ipmitool client %u sent an invalid request header, closing it.", c->id);
@@ -261,6 +304,28 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 return 0;
         }
         (void) sd_event_source_set_description(c->source, "ipmitool-client");
+        if (s->request_timeout_usec > 0) {
+                /* Made now, off, so that arming it later cannot fail for want of memory.
+                 * Accuracy: a tenth of the timeout (at most 1 s) lets sd-event coalesce the
+                 * wake-ups; nobody needs a stalled client cut to the millisecond. */
+                uint64_t accuracy = s->request_timeout_usec / 10;
+
+                r = sd_event_add_time(sd_event_source_get_event(source), &c->timer,
+                                      CLOCK_MONOTONIC, 0,
+                                      accuracy < 1000000 ? accuracy : 1000000,
+                                      on_request_timeout, c);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+                if (r < 0) {
+                        log_warning_errno(r, "ipmitool socket: cannot time a new client: %m");
+                        sd_event_source_disable_unref(c->timer);
+                        sd_event_source_disable_unref(c->source);
+                        close(cfd);
+                        free(c);
+                        return 0;
+                }
+                (void) sd_event_source_set_description(c->timer, "ipmitool-request-timeout");
+        }
         client_mark_idle(c);
         c->next = s->clients;
         s->clients = c;
@@ -269,21 +334,28 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         return 0;
 }
 
-int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsigned max_clients,
+int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd,
+                        const struct ipmitool_socket_settings *settings,
                         const struct ipmitool_socket_ops *ops, void *userdata,
                         IpmitoolSocket **ret) {
         _cleanup_(ipmitool_socket_freep) IpmitoolSocket *s = NULL;
         _cleanup_close_ int owned_fd = listen_fd;       /* ours from here, on every path */
         int r;
 
-        if (!event || !path || !ops || !ops->request || max_clients == 0 || !ret)
+        if (!event || !path || !settings || settings->max_clients == 0 || !ops || !ops->request ||
+            !ret)
                 return -EINVAL;
 
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        *s = (IpmitoolSocket) { .listen_fd = -EBADF, .max_clients = max_clients, .ops = ops,
-                                .userdata = userdata };
+        *s = (IpmitoolSocket) {
+                .listen_fd = -EBADF,
+                .max_clients = settings->max_clients,
+                .request_timeout_usec = settings->request_timeout_usec,
+                .ops = ops,
+                .userdata = userdata,
+        };
         s->path = strdup(path);
         if (!s->path)
                 return -ENOMEM;
@@ -297,7 +369,10 @@ int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsign
                 s->listen_fd = TAKE_FD(owned_fd);
         }
         else {
-                s->listen_fd = unix_socket_listen(path);
+                s->listen_fd = unix_socket_listen(path, settings->socket_mode);
+                if (s->listen_fd == -ENOTSOCK)
+                        return log_error_errno(s->listen_fd, "ipmitool socket: %s exists and is "
+                                               "not a socket; refusing to replace it.", path);
                 if (s->listen_fd < 0)
                         return s->listen_fd;
                 s->created = true;

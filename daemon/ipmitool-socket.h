@@ -9,11 +9,14 @@
  *
  * A client that sends something that can never be a request (a length over the IPMI maximum,
  * an impossible netFn or LUN) is disconnected with one log line; everyone else keeps being
- * served. The BYE message closes a connection cleanly.
+ * served. The BYE message closes a connection cleanly. A client that sends part of a request
+ * and stalls is closed after a timeout (ipmitool writes a request in one write()).
  */
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include "protocol/ipmi-dummy.h"
@@ -29,15 +32,28 @@ struct ipmitool_socket_ops {
         void (*disconnect)(IpmitoolClient *c, void *userdata);
 };
 
+/* How many, how long, which permissions. */
+struct ipmitool_socket_settings {
+        unsigned max_clients;           /* connections at once, >= 1 */
+        /* A request begun (its first bytes received) must be complete this long after: a client
+         * that sends part of one and stalls is closed. 0: never (tests only). */
+        uint64_t request_timeout_usec;
+        mode_t socket_mode;             /* of a socket created at path (not of a passed one) */
+};
+
 /*
- * Listen on path (created; a stale socket left by a dead process is replaced, a live one is
- * not), or on listen_fd if it is >= 0 (socket activation; path then only names it in logs).
- * At most max_clients connections at once. A newcomer beyond that makes room by closing the
- * connection idle the longest (nothing received since its last answer); it is refused (accepted
- * and closed at once) only while every connection is in the middle of a request. listen_fd is
- * taken over: it is closed with the socket, and on failure.
+ * Listen on path (created with settings->socket_mode whatever the umask; a stale socket left
+ * by a dead process is replaced, a live one and anything that is not a socket are not: see
+ * unix_socket_listen()), or on listen_fd if it is >= 0 (socket activation; path then only
+ * names it in logs). At most max_clients connections at once. A newcomer beyond that makes
+ * room by closing the connection idle the longest (nothing received since its last answer);
+ * it is refused (accepted and closed at once) only while every connection is in the middle of
+ * a request. A request that stalls half-sent is cut at request_timeout_usec after its first
+ * byte, so the refusals last at most that long. listen_fd is taken over: it is closed with the
+ * socket, and on failure.
  */
-int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd, unsigned max_clients,
+int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd,
+                        const struct ipmitool_socket_settings *settings,
                         const struct ipmitool_socket_ops *ops, void *userdata,
                         IpmitoolSocket **ret);
 IpmitoolSocket *ipmitool_socket_free(IpmitoolSocket *s);
@@ -51,6 +67,6 @@ int ipmitool_client_reply(IpmitoolClient *c, const struct ipmi_dummy_response *r
 
 /* Connection statistics, for counters. */
 struct ipmitool_socket_stats {
-        unsigned long long accepted, refused, evicted, requests, protocol_errors;
+        unsigned long long accepted, refused, evicted, timeouts, requests, protocol_errors;
 };
 const struct ipmitool_socket_stats *ipmitool_socket_get_stats(const IpmitoolSocket *s);

@@ -50,7 +50,14 @@ static bool sockets_changed(const struct satmc_config *o, const struct satmc_con
         return !streq_null(o->ipmitool_socket, n->ipmitool_socket) ||
                 o->ipmitool_max_clients != n->ipmitool_max_clients ||
                 !streq_null(o->nbd_socket, n->nbd_socket) || !streq_null(o->nbd_tcp, n->nbd_tcp) ||
-                o->nbd_max_clients != n->nbd_max_clients;
+                o->nbd_max_clients != n->nbd_max_clients ||
+                o->nbd_tcp_max_clients != n->nbd_tcp_max_clients ||
+                o->nbd_socket_mode != n->nbd_socket_mode ||
+                o->nbd_handshake_timeout_ms != n->nbd_handshake_timeout_ms ||
+                o->nbd_request_timeout_ms != n->nbd_request_timeout_ms ||
+                o->nbd_idle_timeout_ms != n->nbd_idle_timeout_ms ||
+                o->ipmitool_request_timeout_ms != n->ipmitool_request_timeout_ms ||
+                o->ipmitool_socket_mode != n->ipmitool_socket_mode;
 }
 
 /* What the store was set up with: a device of another size, origin or policy is a new device. */

@@ -366,14 +366,29 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
         return 0;
 }
 
+static void print_nbd_listener(NbdServer *nbd, bool tcp) {
+        const struct nbd_listener_stats *st = nbd_server_get_listener_stats(nbd, tcp);
+
+        if (st)
+                fprintf(stderr, "nbd-%s: clients=%u accepted=%llu refused=%llu "
+                        "handshake-timeouts=%llu request-timeouts=%llu idle-timeouts=%llu\n",
+                        tcp ? "tcp" : "unix", st->clients, st->accepted, st->refused,
+                        st->handshake_timeouts, st->request_timeouts, st->idle_timeouts);
+}
+
 /* The counters line comes last: tools read the final line of satmcd's output. */
 static void manager_print_counters(Manager *m) {
+        if (m->nbd) {
+                print_nbd_listener(m->nbd, false);
+                print_nbd_listener(m->nbd, true);
+        }
         if (m->ipmitool) {
                 const struct ipmitool_socket_stats *st = ipmitool_socket_get_stats(m->ipmitool);
 
                 fprintf(stderr, "ipmitool-socket: accepted=%llu refused=%llu evicted=%llu "
-                        "requests=%llu protocol-errors=%llu\n", st->accepted, st->refused,
-                        st->evicted, st->requests, st->protocol_errors);
+                        "timeouts=%llu requests=%llu protocol-errors=%llu\n", st->accepted,
+                        st->refused, st->evicted, st->timeouts, st->requests,
+                        st->protocol_errors);
         }
         counters_print(&m->counters, stderr);
 }
@@ -433,7 +448,14 @@ static int manager_start_nbd(Manager *m) {
         };
 
         r = nbd_server_new(m->event, c->nbd_socket ?: "(socket activation)", fd, c->nbd_tcp,
-                           m->nbd_exports, n, c->nbd_max_clients, &m->nbd);
+                           m->nbd_exports, n, &(struct nbd_server_settings) {
+                                   .unix_max_clients = c->nbd_max_clients,
+                                   .tcp_max_clients = c->nbd_tcp_max_clients,
+                                   .socket_mode = (mode_t) c->nbd_socket_mode,
+                                   .handshake_timeout_usec = c->nbd_handshake_timeout_ms * 1000ULL,
+                                   .request_timeout_usec = c->nbd_request_timeout_ms * 1000ULL,
+                                   .idle_timeout_usec = c->nbd_idle_timeout_ms * 1000ULL,
+                           }, &m->nbd);
         if (r < 0)
                 return log_error_errno(r, "Failed to serve NBD on %s: %m",
                                        fd >= 0 ? "the passed socket" :
@@ -538,8 +560,12 @@ int manager_start(Manager *m, Transport *transport) {
                 const char *path = m->config->ipmitool_socket ?: "(socket activation)";
 
                 r = ipmitool_socket_new(m->event, path, ipmitool_fd,
-                                        m->config->ipmitool_max_clients, &ipmitool_ops, m,
-                                        &m->ipmitool);
+                                        &(struct ipmitool_socket_settings) {
+                                                .max_clients = m->config->ipmitool_max_clients,
+                                                .request_timeout_usec =
+                                                        m->config->ipmitool_request_timeout_ms * 1000ULL,
+                                                .socket_mode = (mode_t) m->config->ipmitool_socket_mode,
+                                        }, &ipmitool_ops, m, &m->ipmitool);
                 if (r < 0)
                         return log_error_errno(r, "Failed to listen on ipmitool socket %s: %m", path);
                 if (ipmitool_fd >= 0)

@@ -24,11 +24,15 @@ enum client_state {
 };
 
 typedef struct NbdClient NbdClient;
+struct listener;
 
 struct NbdClient {
         NbdServer *server;
+        struct listener *listener;      /* accepted on; its limit counts this client */
         NbdClient *next;
         sd_event_source *source;
+        sd_event_source *timer;         /* the next deadline, when there is one (nbd-server.c) */
+        uint64_t deadline;              /* what timer is set to; 0 = off */
         int fd;
         unsigned id;
         enum client_state state;
@@ -55,14 +59,24 @@ struct NbdClient {
         uint8_t *out;
         size_t out_size, out_sent, out_fill;    /* unsent bytes are out[out_sent, out_fill) */
         bool out_blocked;                       /* waiting for EPOLLOUT */
+
+        /* CLOCK_MONOTONIC µs, for the timeouts; 0 = not now. */
+        uint64_t accepted_at;                   /* the handshake deadline counts from here */
+        uint64_t message_since;                 /* a message is partly received since */
+        uint64_t blocked_since;                 /* replies back up since */
+        uint64_t active_at;                     /* last bytes received */
+        unsigned long long messages;            /* consumed so far: a partial one is new */
 };
 
 struct listener {
         sd_event_source *source;
         sd_event_source *pause;         /* see accept-pause.h */
         bool warned;
+        bool full_warned;               /* one warning per run of refusals */
         int fd;
         bool tcp;
+        unsigned max_clients;
+        struct nbd_listener_stats stats;
 };
 
 struct NbdServer {
@@ -71,7 +85,9 @@ struct NbdServer {
         bool created;
         struct nbd_export *exports;
         size_t n_exports;
-        unsigned max_clients, n_clients, next_id;
+        unsigned n_clients, next_id;
+        struct nbd_server_settings settings;
+        uint64_t timer_accuracy_usec;   /* of the client timers; 0 = no timeouts at all */
         NbdClient *clients;
         struct nbd_server_stats stats;
 };

@@ -37,6 +37,9 @@ static void client_free(NbdClient *c) {
                         break;
                 }
         s->n_clients--;
+        c->listener->stats.clients--;
+        c->listener->full_warned = false;
+        sd_event_source_disable_unref(c->timer);
         sd_event_source_disable_unref(c->source);
         safe_close(c->fd);
         free(c->in);
@@ -117,6 +120,7 @@ static int client_process(NbdClient *c) {
                         c->drain -= n;
                         if (c->drain > 0)
                                 return 0;       /* in_need 0: any amount of input helps */
+                        c->messages++;
                         r = finish_drain(c);
                         if (r < 0)
                                 return r;
@@ -129,6 +133,7 @@ static int client_process(NbdClient *c) {
                         r = nbd_handshake_step(c, p, avail);
                 if (r <= 0)
                         return r;
+                c->messages++;
         }
 }
 
@@ -167,8 +172,135 @@ static void client_close(NbdClient *c, int error, const char *what) {
         client_free(c);
 }
 
+/* ---- timeouts: one timer per client, armed only while something is due ---- */
+
+enum deadline_kind { DEADLINE_NONE, DEADLINE_HANDSHAKE, DEADLINE_REQUEST, DEADLINE_IDLE };
+
+static uint64_t loop_now(NbdClient *c) {
+        uint64_t now = 0;
+
+        (void) sd_event_now(sd_event_source_get_event(c->source), CLOCK_MONOTONIC, &now);
+        return now;
+}
+
+static uint64_t after(uint64_t since, uint64_t timeout) {
+        return since > UINT64_MAX - timeout ? UINT64_MAX : since + timeout;
+}
+
+/* When the client must have made progress by, and what it is waiting for; 0 = never. */
+static uint64_t client_deadline(const NbdClient *c, enum deadline_kind *kind) {
+        const struct nbd_server_settings *t = &c->server->settings;
+        uint64_t d = 0;
+
+        *kind = DEADLINE_NONE;
+        if (c->state != STATE_TRANSMISSION) {
+                /* Fixed from the connection: trickling bytes does not buy more time. */
+                if (t->handshake_timeout_usec > 0) {
+                        *kind = DEADLINE_HANDSHAKE;
+                        d = after(c->accepted_at, t->handshake_timeout_usec);
+                }
+                return d;
+        }
+        if (t->request_timeout_usec > 0) {
+                if (c->message_since > 0)
+                        d = after(c->message_since, t->request_timeout_usec);
+                if (c->blocked_since > 0) {
+                        uint64_t b = after(c->blocked_since, t->request_timeout_usec);
+
+                        d = d == 0 || b < d ? b : d;
+                }
+                if (d > 0) {
+                        *kind = DEADLINE_REQUEST;
+                        return d;
+                }
+        }
+        /* Nothing under way. By default that is fine for ever: the kernel's nbd-client on a
+         * BMC may not touch its device for days, and it does not reconnect when cut. */
+        if (t->idle_timeout_usec > 0 && c->message_since == 0 && c->blocked_since == 0) {
+                *kind = DEADLINE_IDLE;
+                d = after(c->active_at, t->idle_timeout_usec);
+        }
+        return d;
+}
+
+/* Bring the timer in line with client_deadline(); an idle connection leaves it off. */
+static int client_update_timer(NbdClient *c) {
+        enum deadline_kind kind;
+        uint64_t d = client_deadline(c, &kind);
+        int r;
+
+        if (d == c->deadline)
+                return 0;
+        if (d == 0)
+                r = sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        else {
+                r = sd_event_source_set_time(c->timer, d);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+        }
+        if (r < 0)
+                return r;
+        c->deadline = d;
+        return 0;
+}
+
+static int on_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
+        NbdClient *c = userdata;
+        struct nbd_listener_stats *st = &c->listener->stats;
+        const struct nbd_server_settings *t = &c->server->settings;
+        const char *via = c->listener->tcp ? " (TCP)" : "";
+        enum deadline_kind kind;
+        uint64_t d = client_deadline(c, &kind);
+
+        c->deadline = 0;        /* a ONESHOT timer is off once it fired */
+        if (d == 0 || d > usec) {
+                /* Not due after all (cannot happen while every change updates the timer). */
+                if (client_update_timer(c) < 0)
+                        client_free(c);
+                return 0;
+        }
+        switch (kind) {
+        case DEADLINE_HANDSHAKE:
+                st->handshake_timeouts++;
+                log_notice("nbd client %u%s: no export selected within %llu ms of connecting, "
+                           "closing it.", c->id, via,
+                           (unsigned long long) (t->handshake_timeout_usec / 1000));
+                break;
+        case DEADLINE_REQUEST:
+                st->request_timeouts++;
+                log_notice("nbd client %u%s: %s not done within %llu ms, closing it.", c->id, via,
+                           c->message_since > 0 ? "a request begun was" :
+                                                  "its replies were not read and",
+                           (unsigned long long) (t->request_timeout_usec / 1000));
+                break;
+        default:
+                st->idle_timeouts++;
+                log_info("nbd client %u%s: idle for %llu ms, closing it.", c->id, via,
+                         (unsigned long long) (t->idle_timeout_usec / 1000));
+                break;
+        }
+        client_free(c);
+        return 0;
+}
+
+/* After a round of I/O: which message is partial since when, whether replies back up. */
+static void client_note_progress(NbdClient *c, unsigned long long messages_before) {
+        bool partial = c->in_fill > c->in_off || c->drain > 0;
+        uint64_t now = loop_now(c);
+
+        if (!partial)
+                c->message_since = 0;
+        else if (c->message_since == 0 || c->messages != messages_before)
+                c->message_since = now; /* a new message: the one before it was complete */
+        if (!c->out_blocked)
+                c->blocked_since = 0;
+        else if (c->blocked_since == 0)
+                c->blocked_since = now;
+}
+
 static int on_client(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         NbdClient *c = userdata;
+        unsigned long long messages_before = c->messages;
         ssize_t n;
         int r;
 
@@ -191,6 +323,8 @@ static int on_client(sd_event_source *source, int fd, uint32_t revents, void *us
                         client_close(c, (int) n, "receive failed");
                         return 0;
                 }
+                if (n > 0)
+                        c->active_at = loop_now(c);
         }
 
         for (;;) {
@@ -228,6 +362,11 @@ static int on_client(sd_event_source *source, int fd, uint32_t revents, void *us
                         return 0;
                 }
         }
+
+        client_note_progress(c, messages_before);
+        r = client_update_timer(c);
+        if (r < 0)
+                client_close(c, r, "cannot set its timer");
         return 0;
 }
 
@@ -248,9 +387,15 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         }
         accept_resumed(&l->warned);
 
-        if (s->n_clients >= s->max_clients) {
+        if (l->stats.clients >= l->max_clients) {
                 s->stats.refused++;
-                log_warning("nbd: %u clients already, refusing another.", s->n_clients);
+                l->stats.refused++;
+                /* Once per run of refusals: a flood must not flood the journal too. */
+                (void) log_full_errno(l->full_warned ? LOG_DEBUG : LOG_WARNING, 0,
+                                      "nbd: %u clients on the %s listener already, refusing "
+                                      "more until one leaves.", l->stats.clients,
+                                      l->tcp ? "TCP" : "UNIX");
+                l->full_warned = true;
                 return 0;
         }
         if (l->tcp) {
@@ -266,6 +411,7 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 return 0;
         *c = (NbdClient) {
                 .server = s,
+                .listener = l,
                 .fd = cfd,
                 .id = ++s->next_id,
                 .state = STATE_CLIENT_FLAGS,
@@ -277,6 +423,18 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         if (r == 0)
                 r = sd_event_add_io(sd_event_source_get_event(source), &c->source, cfd, EPOLLIN,
                                     on_client, c);
+        if (r == 0 && s->timer_accuracy_usec > 0) {
+                /* Made now, off, so that arming it later cannot fail for want of memory. */
+                r = sd_event_add_time(sd_event_source_get_event(source), &c->timer,
+                                      CLOCK_MONOTONIC, 0, s->timer_accuracy_usec, on_timeout, c);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+                if (r >= 0) {
+                        (void) sd_event_source_set_description(c->timer, "nbd-client-timeout");
+                        c->accepted_at = c->active_at = loop_now(c);
+                        r = client_update_timer(c);
+                }
+        }
         if (r != 0) {
                 /* A client gone before its greeting (a readiness probe) is not worth a warning. */
                 if (r == -EPIPE || r == -ECONNRESET)
@@ -284,6 +442,8 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 else
                         log_warning_errno(r < 0 ? r : -EAGAIN,
                                           "nbd: cannot set up a new client: %m");
+                sd_event_source_disable_unref(c->timer);
+                sd_event_source_disable_unref(c->source);
                 free(c->out);
                 free(c);
                 return 0;
@@ -294,6 +454,8 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         s->clients = c;
         s->n_clients++;
         s->stats.accepted++;
+        l->stats.clients++;
+        l->stats.accepted++;
         log_debug("nbd client %u connected%s.", c->id, l->tcp ? " over TCP" : "");
         return 0;
 }
@@ -348,6 +510,22 @@ static int bind_tcp(const char *address) {
         return r < 0 ? r : fd;
 }
 
+/* A tenth of the shortest timeout, at most 1 s: sd-event may then coalesce the wake-ups of
+ * many clients, and nobody needs a stalled client cut to the millisecond. 0: no timeouts. */
+static uint64_t timer_accuracy(const struct nbd_server_settings *t) {
+        uint64_t shortest = UINT64_MAX;
+
+        if (t->handshake_timeout_usec > 0 && t->handshake_timeout_usec < shortest)
+                shortest = t->handshake_timeout_usec;
+        if (t->request_timeout_usec > 0 && t->request_timeout_usec < shortest)
+                shortest = t->request_timeout_usec;
+        if (t->idle_timeout_usec > 0 && t->idle_timeout_usec < shortest)
+                shortest = t->idle_timeout_usec;
+        if (shortest == UINT64_MAX)
+                return 0;
+        return shortest / 10 > 1000000 ? 1000000 : shortest / 10 ?: 1;
+}
+
 static int add_listener(NbdServer *s, sd_event *e, struct listener *l, const char *description) {
         int r = sd_event_add_io(e, &l->source, l->fd, EPOLLIN, on_accept, s);
 
@@ -358,13 +536,14 @@ static int add_listener(NbdServer *s, sd_event *e, struct listener *l, const cha
 }
 
 int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char *tcp_address,
-                   const struct nbd_export *exports, size_t n_exports, unsigned max_clients,
-                   NbdServer **ret) {
+                   const struct nbd_export *exports, size_t n_exports,
+                   const struct nbd_server_settings *settings, NbdServer **ret) {
         _cleanup_(nbd_server_freep) NbdServer *s = NULL;
         _cleanup_close_ int owned_fd = listen_fd;       /* ours from here, on every path */
         int r;
 
-        if (!e || !exports || n_exports == 0 || max_clients == 0 || !ret)
+        if (!e || !exports || n_exports == 0 || !settings || settings->unix_max_clients == 0 ||
+            settings->tcp_max_clients == 0 || !ret)
                 return -EINVAL;
         if (!unix_path && listen_fd < 0 && !tcp_address)
                 return -EINVAL;
@@ -384,9 +563,11 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
         if (!s)
                 return -ENOMEM;
         *s = (NbdServer) {
-                .unix_listener = { .fd = -EBADF },
-                .tcp_listener = { .fd = -EBADF, .tcp = true },
-                .max_clients = max_clients,
+                .unix_listener = { .fd = -EBADF, .max_clients = settings->unix_max_clients },
+                .tcp_listener = { .fd = -EBADF, .tcp = true,
+                                  .max_clients = settings->tcp_max_clients },
+                .settings = *settings,
+                .timer_accuracy_usec = timer_accuracy(settings),
         };
         s->exports = calloc(n_exports, sizeof(*exports));
         if (!s->exports)
@@ -402,11 +583,17 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
                 /* An activated socket may be TCP too; it needs TCP_NODELAY on its clients. */
                 if (getsockname(listen_fd, (struct sockaddr *) &ss, &sl) == 0)
                         s->unix_listener.tcp = ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
+                /* ... and then TCP's limit: it is the one a flood from the network meets. */
+                if (s->unix_listener.tcp)
+                        s->unix_listener.max_clients = settings->tcp_max_clients;
         } else if (unix_path) {
                 s->path = strdup(unix_path);
                 if (!s->path)
                         return -ENOMEM;
-                s->unix_listener.fd = unix_socket_listen(unix_path);
+                s->unix_listener.fd = unix_socket_listen(unix_path, settings->socket_mode);
+                if (s->unix_listener.fd == -ENOTSOCK)
+                        return log_error_errno(s->unix_listener.fd, "nbd: %s exists and is not a "
+                                               "socket; refusing to replace it.", unix_path);
                 if (s->unix_listener.fd < 0)
                         return log_error_errno(s->unix_listener.fd, "nbd: cannot listen on %s: %m",
                                                unix_path);
@@ -453,4 +640,10 @@ NbdServer *nbd_server_free(NbdServer *s) {
 
 const struct nbd_server_stats *nbd_server_get_stats(const NbdServer *s) {
         return &s->stats;
+}
+
+const struct nbd_listener_stats *nbd_server_get_listener_stats(const NbdServer *s, bool tcp) {
+        const struct listener *l = tcp ? &s->tcp_listener : &s->unix_listener;
+
+        return l->fd >= 0 ? &l->stats : NULL;
 }

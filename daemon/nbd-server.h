@@ -22,6 +22,10 @@
  * sync); only a bad request magic ends a session. READ and WRITE up to 4 MiB are served
  * although 64 KiB is the advertised maximum, for clients that do not ask.
  *
+ * Timeouts (struct nbd_server_settings): a handshake must end within a fixed time of the
+ * connection, a request begun must arrive whole within a fixed time, a reply must be taken
+ * within it; connections idle in transmission stay. Each listener has its own client limit.
+ *
  * Persistence: FLUSH (and FUA) call ops->flush; a client that wrote and goes away without
  * flushing has its exports flushed when it disconnects.
  */
@@ -30,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 typedef struct NbdServer NbdServer;
@@ -56,18 +61,40 @@ struct nbd_export {
         void *userdata;                 /* passed to every op */
 };
 
+/* Limits, timeouts and permissions. Every listener has its own limit, so a flood on one (TCP)
+ * cannot lock clients of another (the UNIX socket) out. */
+struct nbd_server_settings {
+        unsigned unix_max_clients;      /* UNIX listener, or the passed one if it is UNIX; >= 1 */
+        unsigned tcp_max_clients;       /* TCP listener, or the passed one if it is TCP; >= 1 */
+        mode_t socket_mode;             /* of the socket created at unix_path */
+        /* From accept to a selected export (NBD_OPT_GO / NBD_OPT_EXPORT_NAME); fixed, however
+         * slowly the client keeps sending. 0: none (tests only). */
+        uint64_t handshake_timeout_usec;
+        /* In transmission, from a request's first byte to its last (payload included), and from
+         * a reply backing up to the client having taken it. 0: none (tests only). */
+        uint64_t request_timeout_usec;
+        /* In transmission, with nothing under way: 0 (the default) never closes. */
+        uint64_t idle_timeout_usec;
+};
+
 /*
  * Serve exports (the array is copied; the strings, ops and userdata must outlive the server)
- * on a UNIX socket at unix_path (created; a stale socket is replaced, a live one is not), or
- * on listen_fd if >= 0 (socket activation; unix_path then only names it in logs), and on TCP at
- * tcp_address ("host:port", "[v6]:port" or ":port" for every address) if not NULL. unix_path
- * may be NULL when listen_fd < 0 and tcp_address is given. At most max_clients connections
- * at once over all listeners; more are accepted and closed at once. listen_fd is taken over:
- * it is closed with the server, and on failure.
+ * on a UNIX socket at unix_path (created with settings->socket_mode; a stale socket is
+ * replaced, a live one or anything not a socket is not: unix_socket_listen()), or on listen_fd
+ * if >= 0 (socket activation; unix_path then only names it in logs), and on TCP at tcp_address
+ * ("host:port", "[v6]:port" or ":port" for every address) if not NULL. unix_path may be NULL
+ * when listen_fd < 0 and tcp_address is given. A listener at its limit accepts and closes
+ * newcomers at once. listen_fd is taken over: it is closed with the server, and on failure.
+ *
+ * Idle connections in transmission are neither timed out (unless idle_timeout_usec) nor
+ * evicted to make room: on the other side is usually a block device (the kernel's nbd-client)
+ * that does not reconnect, and cutting it would fail the BMC's I/O. A slot is held for ever
+ * only by a client that finished the handshake; the handshake and request timeouts free every
+ * other one.
  */
 int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char *tcp_address,
-                   const struct nbd_export *exports, size_t n_exports, unsigned max_clients,
-                   NbdServer **ret);
+                   const struct nbd_export *exports, size_t n_exports,
+                   const struct nbd_server_settings *settings, NbdServer **ret);
 /* Closes every connection (flushing exports they wrote) and the listeners. NULL-safe. */
 NbdServer *nbd_server_free(NbdServer *s);
 static inline void nbd_server_freep(NbdServer **s) {
@@ -80,3 +107,13 @@ struct nbd_server_stats {
                 bytes_read, bytes_written, flushes;
 };
 const struct nbd_server_stats *nbd_server_get_stats(const NbdServer *s);
+
+/* Per listener: what each limit and timeout did. */
+struct nbd_listener_stats {
+        unsigned clients;               /* connected now */
+        unsigned long long accepted, refused, handshake_timeouts, request_timeouts,
+                idle_timeouts;
+};
+/* The TCP listener's (tcp: [nbd] tcp) or else the UNIX or passed one's; NULL if there is no
+ * such listener. */
+const struct nbd_listener_stats *nbd_server_get_listener_stats(const NbdServer *s, bool tcp);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
@@ -261,6 +262,14 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
 }
 
 static void print_stats(const struct bridge *b) {
+        if (b->socket) {
+                const struct ipmitool_socket_stats *st = ipmitool_socket_get_stats(b->socket);
+
+                fprintf(stderr, "ipmitool-socket: accepted=%llu refused=%llu evicted=%llu "
+                        "timeouts=%llu requests=%llu protocol-errors=%llu\n", st->accepted,
+                        st->refused, st->evicted, st->timeouts, st->requests,
+                        st->protocol_errors);
+        }
         fprintf(stderr, "bridge: requests=%llu answered=%llu retries=%llu timeouts=%llu "
                 "send-failed=%llu stray-frames=%llu busy=%llu events=%llu\n", b->stats.requests,
                 b->stats.answered, b->stats.retries, b->stats.timeouts, b->stats.send_failed,
@@ -301,6 +310,22 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
         return 0;
 }
 
+/* Permission bits in octal, as chmod takes them. */
+static int parse_mode(const char *s, mode_t *ret) {
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(s, &end, 8);
+        if (errno || *end || end == s || s[0] < '0' || s[0] > '7' || v > 0777) {
+                fprintf(stderr, "satmc-ipmb-bridge: \"%s\" must be permission bits in octal, "
+                        "0000..0777 (e.g. 0660)\n", s);
+                return -EINVAL;
+        }
+        *ret = (mode_t) v;
+        return 0;
+}
+
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: satmc-ipmb-bridge --socket PATH --target SA (--device /dev/ipmb-N | --bus-socket PATH)\n"
@@ -313,13 +338,18 @@ static void usage(FILE *f) {
                 "      --timeout-ms MS     wait per try (default 250)\n"
                 "      --tries N           tries in all (default 6)\n"
                 "      --max-message-length N  IPMB message limit, 32..128 (default 32)\n"
+                "      --socket-mode MODE  permission bits of the socket, octal (default 0660)\n"
+                "      --max-clients N     ipmitool connections at once (default 64)\n"
+                "      --request-timeout-ms MS  close a client whose request stalls half-sent\n"
+                "                          this long (default 5000)\n"
                 "      --log-level LEVEL   err, warning, notice, info, debug\n"
                 "  -h, --help              this text\n"
                 "SIGUSR1 prints statistics; SIGTERM stops.\n");
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_OWN = 0x100, OPT_TIMEOUT, OPT_TRIES, OPT_MAXLEN, OPT_LOG, OPT_VERSION };
+        enum { OPT_OWN = 0x100, OPT_TIMEOUT, OPT_TRIES, OPT_MAXLEN, OPT_LOG, OPT_VERSION,
+               OPT_SOCKET_MODE, OPT_MAX_CLIENTS, OPT_REQUEST_TIMEOUT };
         static const struct option options[] = {
                 { "socket", required_argument, NULL, 's' },
                 { "target", required_argument, NULL, 't' },
@@ -328,6 +358,9 @@ int main(int argc, char **argv) {
                 { "bus-socket", required_argument, NULL, 'b' },
                 { "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
                 { "tries", required_argument, NULL, OPT_TRIES },
+                { "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
+                { "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+                { "request-timeout-ms", required_argument, NULL, OPT_REQUEST_TIMEOUT },
                 { "max-message-length", required_argument, NULL, OPT_MAXLEN },
                 { "log-level", required_argument, NULL, OPT_LOG },
                 { "help", no_argument, NULL, 'h' },
@@ -339,6 +372,11 @@ int main(int argc, char **argv) {
                 .timeout_ms = IPMB_REQUESTER_DEFAULT_TIMEOUT_MS,
                 .tries = IPMB_REQUESTER_DEFAULT_TRIES,
                 .max_msg_len = IPMB_DEFAULT_MAX_MSG_LEN,
+        };
+        struct ipmitool_socket_settings socket_settings = {
+                .max_clients = 64,
+                .request_timeout_usec = 5000 * 1000ULL,
+                .socket_mode = 0660,
         };
         const char *socket_path = NULL, *device = NULL, *bus_socket = NULL;
         struct bridge b = {};
@@ -363,6 +401,20 @@ int main(int argc, char **argv) {
                         if (parse_uint(optarg, 1, 60000, &v) < 0)
                                 return 2;
                         rc.timeout_ms = (uint32_t) v;
+                        break;
+                case OPT_SOCKET_MODE:
+                        if (parse_mode(optarg, &socket_settings.socket_mode) < 0)
+                                return 2;
+                        break;
+                case OPT_MAX_CLIENTS:
+                        if (parse_uint(optarg, 1, 1024, &v) < 0)
+                                return 2;
+                        socket_settings.max_clients = (unsigned) v;
+                        break;
+                case OPT_REQUEST_TIMEOUT:
+                        if (parse_uint(optarg, 100, 600000, &v) < 0)
+                                return 2;
+                        socket_settings.request_timeout_usec = v * 1000ULL;
                         break;
                 case OPT_TRIES:
                         if (parse_uint(optarg, 1, 100, &v) < 0)
@@ -429,7 +481,8 @@ int main(int argc, char **argv) {
                 log_error_errno(r, "Failed to set up the event loop: %m");
                 goto out;
         }
-        r = ipmitool_socket_new(b.event, socket_path, -1, 64, &socket_ops, &b, &b.socket);
+        r = ipmitool_socket_new(b.event, socket_path, -1, &socket_settings, &socket_ops, &b,
+                                &b.socket);
         if (r < 0) {
                 log_error_errno(r, "Failed to listen on %s: %m", socket_path);
                 goto out;

@@ -242,7 +242,14 @@ int main(int argc, char **argv) {
                 log_error("Cannot handle signals.");
                 goto out;
         }
-        r = nbd_server_new(e, socket_path, -1, tcp, exports, n, max_clients, &server);
+        /* The limits and timeouts satmcd has by default, the limit per listener. */
+        r = nbd_server_new(e, socket_path, -1, tcp, exports, n, &(struct nbd_server_settings) {
+                                   .unix_max_clients = max_clients,
+                                   .tcp_max_clients = max_clients,
+                                   .socket_mode = 0660,
+                                   .handshake_timeout_usec = 10 * 1000000ULL,
+                                   .request_timeout_usec = 30 * 1000000ULL,
+                           }, &server);
         if (r < 0) {
                 log_error_errno(r, "Cannot start the NBD server: %m");
                 goto out;

@@ -48,6 +48,13 @@ def main():
         check(r.returncode == 0 and complaints == "",
               "systemd-analyze verify %s is clean%s" % (unit, (": " + complaints) if complaints else ""))
 
+    # Anyone who can connect can Cold Reset or write FRU: the sockets are owner and group only,
+    # as satmcd makes its own ([ipmitool] / [nbd] socket-mode).
+    for sock in ("satmcd-ipmitool@", "satmcd-nbd@"):
+        text = open(os.path.join(SRC, "units", sock + ".socket")).read()
+        modes = re.findall(r"^SocketMode=(\S+)$", text, flags=re.M)
+        check(modes == ["0660"], "%s.socket says SocketMode=0660 (%s)" % (sock, modes))
+
     r = subprocess.run(["systemd-analyze", "security", "--offline=yes",
                         os.path.join(units, "satmcd@ipmb-0.service")],
                        capture_output=True, text=True, env=env)

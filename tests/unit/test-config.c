@@ -495,6 +495,30 @@ static uint64_t get_ipmitool_max_clients(const struct satmc_config *c) {
         return c->ipmitool_max_clients;
 }
 
+static uint64_t get_ipmitool_request_timeout(const struct satmc_config *c) {
+        return c->ipmitool_request_timeout_ms;
+}
+
+static uint64_t get_ipmitool_socket_mode(const struct satmc_config *c) {
+        return c->ipmitool_socket_mode;
+}
+
+static uint64_t get_nbd_socket_mode(const struct satmc_config *c) {
+        return c->nbd_socket_mode;
+}
+
+static uint64_t get_nbd_tcp_max_clients(const struct satmc_config *c) {
+        return c->nbd_tcp_max_clients;
+}
+
+static uint64_t get_nbd_handshake_timeout(const struct satmc_config *c) {
+        return c->nbd_handshake_timeout_ms;
+}
+
+static uint64_t get_nbd_idle_timeout(const struct satmc_config *c) {
+        return c->nbd_idle_timeout_ms;
+}
+
 static uint64_t get_state_directory_is_x(const struct satmc_config *c) {
         return strcmp(c->state_directory, "/x") == 0;
 }
@@ -764,6 +788,29 @@ static const struct value_case value_cases[] = {
         OK("ipmitool", "max-clients", "1", get_ipmitool_max_clients, 1),
         OK("ipmitool", "max-clients", "256", get_ipmitool_max_clients, 256),
         RANGE("ipmitool", "max-clients", "0", "1", "256 (0x1..0x100)"),
+        OK("ipmitool", "request-timeout-ms", "100", get_ipmitool_request_timeout, 100),
+        RANGE("ipmitool", "request-timeout-ms", "0", "100", "600000 (0x64..0x927c0)"),
+        OK("ipmitool", "socket-mode", "0660", get_ipmitool_socket_mode, 0660),
+        OK("ipmitool", "socket-mode", "600", get_ipmitool_socket_mode, 0600),
+        OK("ipmitool", "socket-mode", "0", get_ipmitool_socket_mode, 0),
+        OK("ipmitool", "socket-mode", "0777", get_ipmitool_socket_mode, 0777),
+        BAD("ipmitool", "socket-mode", "0778", "socket-mode \"0778\" must be permission bits in "
+            "octal, 0000..0777 (e.g. 0660)"),
+        BAD("ipmitool", "socket-mode", "1777", "socket-mode \"1777\" must be permission bits in "
+            "octal, 0000..0777 (e.g. 0660)"),
+        BAD("ipmitool", "socket-mode", "rw-rw----", "socket-mode \"rw-rw----\" must be "
+            "permission bits in octal, 0000..0777 (e.g. 0660)"),
+        BAD("ipmitool", "socket-mode", "-660", "socket-mode \"-660\" must be permission bits in "
+            "octal, 0000..0777 (e.g. 0660)"),
+        BAD("ipmitool", "socket-mode", "0x1b0", "socket-mode \"0x1b0\" must be permission bits "
+            "in octal, 0000..0777 (e.g. 0660)"),
+        OK("nbd", "socket-mode", "0640", get_nbd_socket_mode, 0640),
+        OK("nbd", "tcp-max-clients", "256", get_nbd_tcp_max_clients, 256),
+        RANGE("nbd", "tcp-max-clients", "0", "1", "256 (0x1..0x100)"),
+        OK("nbd", "handshake-timeout-ms", "600000", get_nbd_handshake_timeout, 600000),
+        RANGE("nbd", "handshake-timeout-ms", "99", "100", "600000 (0x64..0x927c0)"),
+        OK("nbd", "idle-timeout-ms", "0", get_nbd_idle_timeout, 0),
+        OK("nbd", "idle-timeout-ms", "4294967295", get_nbd_idle_timeout, 4294967295u),
 
         OK("storage", "state-directory", "/x", get_state_directory_is_x, 1),
         BAD("storage", "state-directory", "var/lib", "state-directory must be an absolute path"),

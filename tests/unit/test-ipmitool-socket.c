@@ -5,6 +5,12 @@
  * flight (with the callback, half in the server's buffer, or unread in the kernel) is never
  * the one closed; with none idle the newcomer is refused. The request callback answers at once
  * (like satmcd) or holds the request (like the IPMB bridge), as each test chooses.
+ *
+ * With a request timeout (set short through the API): a client that sends part of a request
+ * and stalls, or trickles it a byte at a time, is closed at the timeout, counted from the
+ * request's first byte; idle clients and clients whose request is with the callback are not,
+ * and the timer does not wake an idle loop. Timing is judged by events (which client the
+ * server closed first, and that nothing fired early), never by how long the machine took.
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,6 +33,7 @@
 #include "protocol/ipmi.h"
 
 #define MAX_CLIENTS 3
+#define TIMEOUT_USEC (200 * 1000ULL)     /* request timeout of the timed fixture */
 
 struct fixture {
         char dir[64], path[96];
@@ -61,8 +68,13 @@ static const struct ipmitool_socket_ops ops = {
         .disconnect = on_disconnect,
 };
 
-static int setup(void **state) {
+static int setup_with(void **state, uint64_t request_timeout_usec) {
         struct fixture *f = calloc(1, sizeof(*f));
+        struct ipmitool_socket_settings settings = {
+                .max_clients = MAX_CLIENTS,
+                .request_timeout_usec = request_timeout_usec,
+                .socket_mode = 0660,
+        };
 
         assert_non_null(f);
         log_set_max_level(LOG_CRIT);
@@ -70,10 +82,19 @@ static int setup(void **state) {
         assert_non_null(mkdtemp(f->dir));
         snprintf(f->path, sizeof(f->path), "%s/sock", f->dir);
         assert_int_equal(sd_event_new(&f->event), 0);
-        assert_int_equal(ipmitool_socket_new(f->event, f->path, -1, MAX_CLIENTS, &ops, f,
+        assert_int_equal(ipmitool_socket_new(f->event, f->path, -1, &settings, &ops, f,
                                              &f->server), 0);
         *state = f;
         return 0;
+}
+
+/* No request timeout: the eviction tests hold partial requests as long as they like. */
+static int setup(void **state) {
+        return setup_with(state, 0);
+}
+
+static int setup_timed(void **state) {
+        return setup_with(state, TIMEOUT_USEC);
 }
 
 static int teardown(void **state) {
@@ -360,6 +381,175 @@ static void test_out_of_fds_pauses(void **state) {
         assert_int_equal(stats(f)->accepted, 1);
 }
 
+/* ---- request timeout ---- */
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Run the loop until the server has closed fd (or sent something). The bound only stops a
+ * test that would otherwise hang: it is far beyond any timeout under test. */
+static void run_until_closed(struct fixture *f, int fd) {
+        uint64_t start = now_usec();
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+        for (;;) {
+                (void) sd_event_run(f->event, 10 * 1000);
+                if (poll(&pfd, 1, 0) == 1)
+                        break;
+                assert_true(now_usec() - start < 100 * TIMEOUT_USEC);
+        }
+}
+
+/* Half a header, then nothing: closed at the timeout, and counted. An idle client, connected
+ * before it and so idle for longer, is left alone. */
+static void test_stalled_request_times_out(void **state) {
+        struct fixture *f = *state;
+        size_t len;
+        const uint8_t *req = device_id_request(&len);
+        int idle = connect_accepted(f), stalled = connect_accepted(f);
+        uint64_t start = now_usec();
+
+        send_bytes(stalled, req, 3);
+        (void) run_until_closed(f, stalled);
+        assert_true(closed_by_server(stalled));
+        /* The server got the first byte after start: the timeout cannot have come sooner. */
+        assert_true(now_usec() - start >= TIMEOUT_USEC);
+        assert_int_equal(stats(f)->timeouts, 1);
+        assert_true(untouched(idle));
+
+        /* ... and the idle one is still served. */
+        send_request(idle);
+        settle(f);
+        assert_true(answered(idle));
+        close(idle);
+        close(stalled);
+        settle(f);
+}
+
+/* One byte per quarter timeout: the deadline counts from the first byte, so the trickle is cut
+ * before its request is complete, although it never paused for a whole timeout. */
+static void test_trickle_times_out(void **state) {
+        struct fixture *f = *state;
+        size_t len, sent = 0;
+        const uint8_t *req = device_id_request(&len);
+        int fd = connect_accepted(f);
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        uint64_t start = now_usec();
+
+        while (poll(&pfd, 1, 0) == 0) {
+                uint64_t step = now_usec();
+
+                assert_true(sent < len - 1);    /* never lets the request complete */
+                send_bytes(fd, req + sent++, 1);
+                while (now_usec() - step < TIMEOUT_USEC / 4 && poll(&pfd, 1, 0) == 0)
+                        (void) sd_event_run(f->event, TIMEOUT_USEC / 20);
+        }
+        assert_true(closed_by_server(fd));
+        assert_true(now_usec() - start >= TIMEOUT_USEC);
+        assert_int_equal(stats(f)->timeouts, 1);
+        assert_int_equal(f->requests, 0);
+        close(fd);
+        settle(f);
+}
+
+/*
+ * The timer belongs to the request: once complete (answered, or held by the callback like the
+ * bridge's) it is off. Witness: a client that stalls later is closed by its timer, while the
+ * others, whose requests completed earlier, are not.
+ */
+static void test_completed_request_stops_timer(void **state) {
+        struct fixture *f = *state;
+        struct ipmi_dummy_response rsp = { .netfn = 0x07, .cmd = 0x01 };
+        size_t len;
+        const uint8_t *req = device_id_request(&len);
+        int answered_fd = connect_accepted(f), held_fd = connect_accepted(f);
+        int witness = connect_accepted(f);
+
+        send_bytes(answered_fd, req, 2);
+        settle(f);
+        send_bytes(answered_fd, req + 2, len - 2);
+        settle(f);
+        assert_true(answered(answered_fd));
+
+        f->hold = true;
+        send_bytes(held_fd, req, 2);
+        settle(f);
+        send_bytes(held_fd, req + 2, len - 2);
+        settle(f);
+        assert_non_null(f->held);
+
+        send_bytes(witness, req, 1);
+        (void) run_until_closed(f, witness);
+        assert_true(closed_by_server(witness));
+        assert_int_equal(stats(f)->timeouts, 1);
+        assert_true(untouched(answered_fd));
+        assert_true(untouched(held_fd));
+        assert_non_null(f->held);
+        assert_int_equal(ipmitool_client_reply(f->held, &rsp), 0);
+        assert_true(answered(held_fd));
+
+        close(answered_fd);
+        close(held_fd);
+        close(witness);
+        settle(f);
+}
+
+/* Every slot held by a stalled half request: newcomers are refused only until the timeouts. */
+static void test_stalled_clients_free_their_slots(void **state) {
+        struct fixture *f = *state;
+        size_t len;
+        const uint8_t *req = device_id_request(&len);
+        int fd[MAX_CLIENTS], refused, later;
+
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+                fd[i] = connect_accepted(f);
+                send_bytes(fd[i], req, 5);
+        }
+        settle(f);
+        refused = connect_accepted(f);
+        assert_true(closed_by_server(refused));
+        assert_int_equal(stats(f)->refused, 1);
+
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                (void) run_until_closed(f, fd[i]);
+        assert_int_equal(stats(f)->timeouts, MAX_CLIENTS);
+
+        later = connect_accepted(f);
+        send_request(later);
+        settle(f);
+        assert_true(answered(later));
+        assert_int_equal(stats(f)->refused, 1);
+
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                close(fd[i]);
+        close(refused);
+        close(later);
+        settle(f);
+}
+
+/* Idle connections arm nothing: the loop sleeps through several timeouts without waking. */
+static void test_idle_clients_do_not_wake_the_loop(void **state) {
+        struct fixture *f = *state;
+        int fd[MAX_CLIENTS];
+
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                fd[i] = connect_accepted(f);
+        send_request(fd[0]);
+        settle(f);
+        assert_true(answered(fd[0]));
+        assert_int_equal(sd_event_run(f->event, 3 * TIMEOUT_USEC), 0);
+        assert_int_equal(stats(f)->timeouts, 0);
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+                assert_true(untouched(fd[i]));
+                close(fd[i]);
+        }
+        settle(f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_idle_longest_is_evicted, setup, teardown),
@@ -369,6 +559,15 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_held_request_never_evicted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unread_request_never_evicted, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_stalled_request_times_out, setup_timed,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_trickle_times_out, setup_timed, teardown),
+                cmocka_unit_test_setup_teardown(test_completed_request_stops_timer, setup_timed,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_stalled_clients_free_their_slots,
+                                                setup_timed, teardown),
+                cmocka_unit_test_setup_teardown(test_idle_clients_do_not_wake_the_loop,
+                                                setup_timed, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
