@@ -11,7 +11,8 @@
  * so it is as safe in a signal handler or a second thread as the call it wraps. A record is one
  * writev() to an O_APPEND file, so records from two threads do not interleave.
  *
- * What is watched: the directory's inode and the directories made in it (mkdir), and every
+ * What is watched: the directory's inode, the directories below it (found at start, or made
+ * by mkdir), and every
  * fd opened with its parent (or, for O_TMPFILE and directories, itself) among them. Not seen:
  * stdio writes (glibc calls its internal write; fopen for writing in the directory is logged as
  * unsupported so that the replay refuses the log), mmap, copy_file_range, sendfile, fallocate,
@@ -21,6 +22,7 @@
  * an inline wrapper of the other here. */
 #undef _FILE_OFFSET_BITS
 #undef _FORTIFY_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -103,20 +105,63 @@ static void resolve_all(void) {
 
 /* ---- scope ---- */
 
+static void watch_dir(ino_t ino) {
+        if (g.n_dirs < DIRS_MAX)
+                g.dirs[g.n_dirs++] = ino;
+}
+
+/* The directories already below the watched one (getdents64 into a stack buffer: no malloc). */
+static void watch_subdirs(int fd, unsigned depth) {
+        char buf[4096];
+        long n;
+
+        if (depth > 8)
+                return;
+        while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0)
+                for (long pos = 0; pos < n;) {
+                        struct {
+                                uint64_t ino;
+                                int64_t off;
+                                unsigned short reclen;
+                                unsigned char type;
+                                char name[];
+                        } *e = (void *) (buf + pos);
+                        int sub;
+
+                        pos += e->reclen;
+                        if (e->type != DT_DIR || !strcmp(e->name, ".") || !strcmp(e->name, ".."))
+                                continue;
+                        sub = real_openat(fd, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                                       O_CLOEXEC);
+                        if (sub < 0)
+                                continue;
+                        watch_dir(e->ino);
+                        watch_subdirs(sub, depth + 1);
+                        real_close(sub);
+                }
+}
+
 /* The watched directory may be made after we start (satmcd creates its state directory). */
 static bool have_root(void) {
         const char *dir;
         struct stat st;
+        int fd;
 
         if (g.n_dirs > 0)
                 return true;
         dir = getenv("SATMC_POWERCUT_DIR");     /* read-only use of environ: safe enough */
-        if (!dir || fstatat(AT_FDCWD, dir, &st, 0) < 0 || !S_ISDIR(st.st_mode))
+        if (!dir || !real_openat)
                 return false;
-        g.dev = st.st_dev;
-        g.dirs[0] = st.st_ino;
-        g.n_dirs = 1;
-        return true;
+        fd = real_openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        if (fstat(fd, &st) == 0) {
+                g.dev = st.st_dev;
+                watch_dir(st.st_ino);
+                watch_subdirs(fd, 0);
+        }
+        real_close(fd);
+        return g.n_dirs > 0;
 }
 
 static bool dir_watched(dev_t dev, ino_t ino) {
@@ -126,11 +171,6 @@ static bool dir_watched(dev_t dev, ino_t ino) {
                 if (g.dirs[i] == ino)
                         return true;
         return false;
-}
-
-static void watch_dir(ino_t ino) {
-        if (g.n_dirs < DIRS_MAX)
-                g.dirs[g.n_dirs++] = ino;
 }
 
 static ino_t fd_watched(int fd) {
