@@ -330,6 +330,7 @@ def run_round(shim, seed, failures, coverage):
 
         # 3. A fresh satmcd on each chosen directory, on the same bus.
         started = time.monotonic()
+        bad_exits = []
         for key in chosen:
             view, cutlist = views[key]
             d = os.path.join(tmp, "cut")
@@ -343,7 +344,9 @@ def run_round(shim, seed, failures, coverage):
             try:
                 rig.start_satmcd()
                 got = served(rig)
-                stop_satmcd(rig)
+                rc = stop_satmcd(rig)
+                if rc != 0:
+                    bad_exits.append("cut %d: exit %s" % (cutlist[0][0], rc))
             except (SystemExit, nbd.Error) as e:
                 got = None
                 err = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -372,6 +375,8 @@ def run_round(shim, seed, failures, coverage):
         elapsed = time.monotonic() - started
         print("served %d directories in %.1f s (%.0f ms each)"
               % (len(chosen), elapsed, 1000 * elapsed / max(1, len(chosen))), flush=True)
+        check(not bad_exits, "every satmcd on a rebuilt directory exits 0 on SIGTERM %s"
+              % bad_exits[:5])
     finally:
         if rig.satmcd.poll() is None:
             stop_satmcd(rig)
