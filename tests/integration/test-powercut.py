@@ -6,7 +6,7 @@ test makes acknowledged changes and notes when each was sent and acknowledged:
   fru0  Write FRU Data over IPMB in 22-byte chunks (as `ipmitool fru write` sends a file): a new
         board serial number, so the image is invalid between the first and the last chunk;
   fru1  NBD WRITE with FUA, and NBD WRITEs followed by FLUSH (only the FLUSH acknowledges);
-  sensor 1..3  Set Sensor Thresholds.
+  sensor 1..3  Set Sensor Thresholds and Set Sensor Hysteresis (both in sensors.state).
 
 For every cut point of the log (the cut comes before a call returned) and every disk model of
 tests/powercut/powercut_replay.py ("synced": only fsynced data and fsynced directory entries
@@ -17,7 +17,8 @@ cut or a newer one already sent (the one in flight): never an older one, never a
 
 Cut points with the same rebuilt directory share one satmcd start. The CI form serves a seeded
 sample of the distinct directories (the seed and the counts are printed); SATMC_SOAK=1 makes
-more changes and serves every one. SATMC_POWERCUT_SEED picks the seed."""
+more changes and serves every one. SATMC_POWERCUT_SEED picks the seed. SATMC_POWERCUT_FIRST_BOOT=1
+leaves the state directory for satmcd to make, so that its mkdir is under test too."""
 import os, random, shutil, signal, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -98,8 +99,12 @@ def ipmi(rig, netfn, cmd, data):
 
 
 def thresholds(rig, number):
+    """(readable mask, the six raw thresholds, raw hysteresis +/-) of a sensor, or None."""
     cc, d = ipmi(rig, SE, 0x27, [number])
-    return (d[0], bytes(d[1:7])) if cc == 0 and len(d) >= 7 else None
+    cch, h = ipmi(rig, SE, 0x25, [number, 0xFF])
+    if cc != 0 or len(d) < 7 or cch != 0 or len(h) < 2:
+        return None
+    return d[0], bytes(d[1:7]), bytes(h[:2])
 
 
 def nbd_open(rig, export):
@@ -213,14 +218,28 @@ def nbd_writes(h, keys, rng, stats):
 
 
 def set_thresholds(rig, keys, rng, stats):
-    """COUNTS["thresholds"] acknowledged sets. Values are picked between the neighbours in raw
-    order; a sensor whose raw codes are signed may call that disordered (0xCC) and keep its
-    thresholds: such a refusal is no change and is simply tried again."""
+    """COUNTS["thresholds"] acknowledged Set Sensor Thresholds, and about a third as many Set
+    Sensor Hysteresis (same file). Values are picked between the neighbours in raw order; a
+    sensor whose raw codes are signed may call that disordered (0xCC) and keep its thresholds:
+    such a refusal is no change and is simply tried again."""
+    for _ in range(COUNTS["thresholds"] // 3):
+        n = rng.choice(SENSORS)
+        mask, raw, hyst = keys["sensor%d" % n].v[-1][0]
+        new = bytes([rng.randrange(0, 8), rng.randrange(0, 8)])
+        i = keys["sensor%d" % n].add((mask, raw, new), now())
+        cc, _ = ipmi(rig, SE, 0x24, [n, 0xFF, *new])
+        if cc == 0:
+            keys["sensor%d" % n].ack(i, now())
+            stats["hysteresis acked"] += 1
+        elif cc is not None:
+            keys["sensor%d" % n].v.pop()
+        yield
+
     attempts = 0
     while stats["thresholds acked"] < COUNTS["thresholds"] and attempts < 20 * COUNTS["thresholds"]:
         attempts += 1
         n = SENSORS[stats["thresholds acked"] % len(SENSORS)]     # each gets some
-        mask, raw = keys["sensor%d" % n].v[-1][0]
+        mask, raw, hyst = keys["sensor%d" % n].v[-1][0]
         defined = [b for b in RISING if mask & (1 << b)]
         b = rng.choice(defined)
         pos = defined.index(b)
@@ -231,7 +250,7 @@ def set_thresholds(rig, keys, rng, stats):
             continue
         new = bytearray(raw)
         new[b] = rng.choice(choices)
-        i = keys["sensor%d" % n].add((mask, bytes(new)), now())
+        i = keys["sensor%d" % n].add((mask, bytes(new), hyst), now())
         cc, _ = ipmi(rig, SE, 0x26, [n, 1 << b, *new])
         if cc == 0:
             keys["sensor%d" % n].ack(i, now())
@@ -283,7 +302,7 @@ def run_round(shim, seed, failures, coverage):
         check(all(v is not None for v in first.values()), "satmcd under the shim serves fru0, "
               "fru1 and the thresholds of sensors %s" % (SENSORS,))
         stats = dict.fromkeys(("fru chunks sent", "fru chunks acked", "nbd fua acked",
-                               "nbd flush acked", "thresholds acked"), 0)
+                               "nbd flush acked", "thresholds acked", "hysteresis acked"), 0)
         h = nbd_open(rig, "fru1")
         try:
             steps = [fru_chunks(rig, keys, rng, stats), nbd_writes(h, keys, rng, stats),
@@ -297,7 +316,8 @@ def run_round(shim, seed, failures, coverage):
         check(stats["fru chunks acked"] == stats["fru chunks sent"] > 0
               and stats["nbd fua acked"] == COUNTS["nbd_fua"]
               and stats["nbd flush acked"] == COUNTS["nbd_flush_rounds"]
-              and stats["thresholds acked"] == COUNTS["thresholds"],
+              and stats["thresholds acked"] == COUNTS["thresholds"]
+              and stats["hysteresis acked"] == COUNTS["thresholds"] // 3,
               "every change acknowledged: %s" % stats)
         check(served(rig) == {k: v.v[-1][0] for k, v in keys.items()},
               "satmcd serves every change it acknowledged")
