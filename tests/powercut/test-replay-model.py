@@ -4,8 +4,9 @@ sequences under the real shim, "acknowledging" each version after the sequence r
 replay must call the wrong sequences (rename before the data's fsync, no fsync of the directory
 after the rename, no fsync at all) a loss of an acknowledged version under the disk model that
 exposes them, and the right ones (rename-over, O_TMPFILE + linkat, O_EXCL + renameat2 through a
-directory fd) safe at every cut point under every model."""
-import json, os, random, shutil, subprocess, sys, tempfile
+directory fd) safe at every cut point under every model. A damaged log, or one with a call the
+shim could not follow, is refused rather than half-replayed."""
+import json, os, random, shutil, struct, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import powercut_replay as pr  # noqa: E402
@@ -115,6 +116,14 @@ def losses(snap, records, times, versions, seed=1):
     return found
 
 
+def record_ends(records):
+    ends, pos = set(), 0
+    for r in records:
+        pos += pr.HEADER.size + len(r.name) + len(r.name2) + len(r.data)
+        ends.add(pos)
+    return ends
+
+
 def main():
     versions = ["version zero, the original", "version one", "version two, longer than one",
                 "v3"]
@@ -158,6 +167,41 @@ def main():
                 seen.add("part")
     check(seen == {"empty", "part"}, "torn model: empty and part-way files both seen (%s)"
           % sorted(seen))
+
+    # A damaged log is refused, never half-read: cut anywhere, or a record claiming more or
+    # less than it holds.
+    log = os.path.join(tempfile.mkdtemp(prefix="satmc-powercut-model-"), "log")
+    snap, records, times = run("right", versions[:2])
+    blob = b"".join(pr.HEADER.pack(pr.HEADER.size + len(r.name) + len(r.name2) + len(r.data),
+                                   r.op, r.flags, r.time_ns, r.fd, r.arg, r.ino, r.ino2, r.dir,
+                                   r.dir2, r.off, len(r.name), len(r.name2), len(r.data), r.tid, 0)
+                    + r.name.encode() + r.name2.encode() + r.data for r in records)
+    refused = 0
+    for bad in [blob[:n] for n in range(1, len(blob), 7)] + \
+               [blob[:at] + struct.pack("<I", size) + blob[at + 4:]
+                for at in (0,) for size in (0, 1, pr.HEADER.size - 1, len(blob) + 1)]:
+        with open(log, "wb") as f:
+            f.write(bad)
+        try:
+            pr.read_log(log)
+        except pr.LogError:
+            refused += 1
+    cut_points = len(range(1, len(blob), 7))
+    # A cut exactly on a record boundary is a whole (shorter) log: not refused.
+    boundaries = sum(1 for n in range(1, len(blob), 7) if n in record_ends(records))
+    check(refused == cut_points - boundaries + 4, "damaged logs refused: %d of %d (%d cuts fell "
+          "on a record boundary)" % (refused, cut_points + 4, boundaries))
+    shutil.rmtree(os.path.dirname(log))
+
+    # An operation the shim marks as unfollowable makes the replay refuse the log.
+    r = records[0]
+    r.op = pr.OP_UNSUPPORTED
+    try:
+        for _ in pr.cuts(snap, records):
+            pass
+        check(False, "a log with an unsupported call is refused")
+    except pr.LogError as e:
+        check(True, "a log with an unsupported call is refused (%s)" % e)
 
     print("%d passed, %d failed" % (results["passed"], results["failed"]), flush=True)
     sys.exit(1 if results["failed"] else 0)
