@@ -2,6 +2,7 @@
 /* The state directory, trusted for nothing it holds: state-dir.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,6 +66,20 @@ static int refuse(const struct state_dir *d, const char *name, const struct stat
                                (uintmax_t) st->st_nlink);
 }
 
+/* A new directory's name lives in its parent: until the parent is fsynced, a power cut may take
+ * the directory, and every file acknowledged in it, away (tests/integration/test-powercut.py). */
+static int sync_parent(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!copy)
+                return -ENOMEM;
+        fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
 int state_dir_open(const char *path, struct state_dir **ret) {
         _cleanup_(state_dir_freep) struct state_dir *d = NULL;
         struct stat st;
@@ -77,9 +92,14 @@ int state_dir_open(const char *path, struct state_dir **ret) {
         if (!d->path)
                 return -ENOMEM;
 
-        if (mkdir(path, 0750) == 0)
+        if (mkdir(path, 0750) == 0) {
+                int r = sync_parent(path);
+
+                if (r < 0)
+                        return log_error_errno(r, "Failed to make state directory %s durable: %m",
+                                               path);
                 log_info("Created state directory %s.", path);
-        else if (errno != EEXIST)
+        } else if (errno != EEXIST)
                 return log_error_errno(errno, "Failed to create state directory %s: %m", path);
 
         d->fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

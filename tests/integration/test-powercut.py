@@ -17,8 +17,9 @@ cut or a newer one already sent (the one in flight): never an older one, never a
 
 Cut points with the same rebuilt directory share one satmcd start. The CI form serves a seeded
 sample of the distinct directories (the seed and the counts are printed); SATMC_SOAK=1 makes
-more changes and serves every one. SATMC_POWERCUT_SEED picks the seed. SATMC_POWERCUT_FIRST_BOOT=1
-leaves the state directory for satmcd to make, so that its mkdir is under test too."""
+more changes and serves every one. SATMC_POWERCUT_SEED picks the seed. Every second round leaves
+the state directory for satmcd to make (a first boot without systemd's StateDirectory=), so that
+its mkdir is under test too; SATMC_POWERCUT_FIRST_BOOT=1 makes every round one."""
 import os, random, shutil, signal, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,10 +46,10 @@ RISING = (2, 1, 0, 3, 4, 5)
 
 SOAK = bool(os.environ.get("SATMC_SOAK"))
 # satmcd makes its state directory itself, as on a first boot without systemd's StateDirectory=.
-FIRST_BOOT = bool(os.environ.get("SATMC_POWERCUT_FIRST_BOOT"))
+FIRST_BOOT_ALWAYS = bool(os.environ.get("SATMC_POWERCUT_FIRST_BOOT"))
 SEED = int(os.environ.get("SATMC_POWERCUT_SEED", random.SystemRandom().randrange(1 << 32)))
 COUNTS = {
-    "rounds": 6 if SOAK else 1,             # satmcd runs under the shim, seeds SEED, SEED + 1...
+    "rounds": 6 if SOAK else 2,             # satmcd runs under the shim, seeds SEED, SEED + 1...
     "fru_rewrites": 3 if SOAK else 2,       # chunked rewrites of fru0
     "nbd_fua": 12 if SOAK else 4,
     "nbd_flush_rounds": 6 if SOAK else 3,   # each: two WRITEs, then FLUSH
@@ -270,7 +271,7 @@ def describe(keys, key, value, allowed):
     return "%s: served version %s, allowed %d..%d" % (key, found, allowed[0], allowed[-1])
 
 
-def run_round(shim, seed, failures, coverage):
+def run_round(shim, seed, first_boot, failures, coverage):
     """One satmcd under the shim making changes, then every cut point of its log under every
     model, served by a fresh satmcd. Adds to failures {(key, model): [text]} and to coverage
     {key: set of version indexes served}."""
@@ -280,11 +281,11 @@ def run_round(shim, seed, failures, coverage):
         with open(os.path.join(tmp, name), "w") as f:
             f.write(value + "\n")
     # The shim watches var/, the state directory's parent, so that a state directory satmcd
-    # makes itself (FIRST_BOOT) is in the log too.
+    # makes itself (first_boot) is in the log too.
     var = os.path.join(tmp, "var")
     state = os.path.join(var, "state")
     os.makedirs(var)
-    if not FIRST_BOOT:
+    if not first_boot:
         os.makedirs(state)
     log = os.path.join(tmp, "powercut.log")
     snap = pr.snapshot(var)
@@ -411,11 +412,14 @@ def main():
         print("skip: SATMC_POWERCUT_SHIM not built")
         sys.exit(77)
     print("seed %d (SATMC_POWERCUT_SEED=%d to repeat), soak %s, first boot %s, counts %s"
-          % (SEED, SEED, SOAK, FIRST_BOOT, COUNTS), flush=True)
+          % (SEED, SEED, SOAK, "every round" if FIRST_BOOT_ALWAYS else "every second round",
+             COUNTS), flush=True)
     failures, coverage = {}, {}
     for r in range(COUNTS["rounds"]):
-        print("round %d of %d, seed %d" % (r + 1, COUNTS["rounds"], SEED + r), flush=True)
-        keys = run_round(shim, SEED + r, failures, coverage)
+        first_boot = FIRST_BOOT_ALWAYS or r % 2 == 1
+        print("round %d of %d, seed %d, first boot %s" % (r + 1, COUNTS["rounds"], SEED + r,
+                                                          first_boot), flush=True)
+        keys = run_round(shim, SEED + r, first_boot, failures, coverage)
 
     # The cuts must reach back into the changes: had every cut been served the newest state,
     # nothing would have been tested.
