@@ -289,6 +289,24 @@ def main():
             got = {(t["Direction"], t["Severity"], float(t["Value"])) for t in e["Thresholds"]}
             check(got == want, "%s: JSON thresholds are the configured ones" % name)
 
+        # ipmbbridged's retry (ipmbbridged.cpp, IpmbChannel::requestAdd()): when no response
+        # came within ipmbRequestRetryTimeout (250 ms) it sends the same frame again, same
+        # sequence number, up to ipmbNumberOfTries (6) times: 1.5 s, inside satmcd's 5 s
+        # duplicate-window-ms. A retried Reserve SDR Repository must not reserve again (that
+        # would cancel the reservation the first answer handed out): the replay cache answers.
+        before = rig.counters()
+        seq = rig.next_seq()
+        first = rig.transact(STORAGE, 0x22, seq=seq, timeout=5 if SLOW else 1.5)
+        retries = [rig.transact(STORAGE, 0x22, seq=seq, timeout=5 if SLOW else 1.5)
+                   for _ in range(5)]
+        after = rig.counters()
+        check(first is not None and all(r == first for r in retries) and
+              after["responses-replayed"] - before["responses-replayed"] == 5,
+              "ipmbbridged's 5 retries of one Reserve: the same reservation, replayed (%d)" %
+              (after["responses-replayed"] - before["responses-replayed"]))
+        st, d = bus.send(STORAGE, 0x23, first[7:9] + b"\0\0" + bytes([16, 16]))
+        check(st == 0 and len(d) == 18, "the replayed reservation is the one in force")
+
         # Scanning off (Set Sensor Event Enable, byte 2 bit 6 clear): the reading is
         # unavailable, so IpmbSensor's isValid() refuses it instead of using a stale value.
         number = exposes.get("Board Temp", {}).get("Address", 1)
