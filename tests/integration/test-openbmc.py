@@ -213,6 +213,10 @@ def main():
           "exposed: the temperature and the voltage; fan and presence left out (%s)" % sorted(exposes))
     check("Fan 1" in r.stderr and "PSU Present" in r.stderr,
           "the sensors left out are named on stderr")
+    r = subprocess.run([os.environ["SATMCD"], "--config", config, "--print-bmc-config=redfish"],
+                       capture_output=True, text=True)
+    check(r.returncode == 2 and not r.stdout and "openbmc" in r.stderr,
+          "--print-bmc-config of an unknown stack: usage error, nothing printed")
 
     rig = Rig(config, satmcd_args=["--state-directory", os.path.join(tmp, "state")])
     bus = Ipmbbridged(rig)
@@ -226,7 +230,8 @@ def main():
         # The SDR scan: every record, in 16-byte pieces.
         bus.requests = 0
         records, error = sdr_scan(bus)
-        check(error is None, "IpmbSDRSensor scan reads to the end (%s)" % (error or "ok"))
+        check(error is None, "IpmbSDRSensor scan reads to the end (%s, %d requests)" %
+              (error or "ok", bus.requests))
         st, info = bus.send(STORAGE, 0x20)
         count = info[1] | info[2] << 8 if len(info) >= 3 else -1
         check(len(records) == count == 2 + len(sections),
