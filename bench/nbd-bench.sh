@@ -33,7 +33,7 @@ trap cleanup EXIT
 # every other server gets too.
 mkdir -p "$dir/state"
 printf '%s\n' '[mc]' 'address = 0x72' 'log-level = warning' '[identity]' \
-        'firmware-version = 1.00' 'manufacturer-id = 0xA015' 'product-id = 1' \
+        'firmware-version = 1.00' 'manufacturer-id = 0x7ED9' 'product-id = 1' \
         'guid = 01234567-89ab-4def-8011-223344556677' '[fru.0]' 'size = 65024' \
         'board-manufacturer = Example Networks' 'board-product-name = Benchmark Board' \
         'board-serial-number = BENCH0001' > "$dir/board.ini"

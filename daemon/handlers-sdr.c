@@ -14,9 +14,13 @@
  *    offset, as 33.12 allows ("use 0000h otherwise"); a reservation that is not the one in
  *    force answers 0xC5 and the reader re-reserves and starts the record again.
  *  - A read whose bytes do not fit one response (out->cap minus the 2-byte next record ID)
- *    answers 0xCA rather than fewer bytes: ipmitool and OpenBMC then ask for less, and a short
- *    answer would be taken as the whole read. An offset at or past the record's end is 0xC9,
- *    an unknown record ID 0xCB.
+ *    answers 0xCA rather than fewer bytes: ipmitool then asks for less, and a short answer
+ *    would be taken as the whole read. An offset at or past the record's end is 0xC9, an
+ *    unknown record ID 0xCB.
+ *  - A count that runs past the end of the record is answered in full, zeros after the
+ *    record (sdr_repo_get()): OpenBMC's IpmbSDRSensor reads every record in 16-byte pieces
+ *    and drops any answer shorter than that; ipmitool and OpenIPMI never ask past the end
+ *    and take only the bytes they asked for (docs/sensors.md).
  *  - The sensor population is static (built at start), so Get Device SDR Info sends no
  *    change indicator.
  */

@@ -5,8 +5,13 @@
  * (35.11, 35.10), Re-arm Sensor Events (35.12) and Get Sensor Event Status (35.13).
  *
  * Choices the specification leaves open:
- *  - Get Sensor Thresholds answers as readable only the thresholds that have a value; the SDR
- *    calls all six readable and settable, so that any may be given a value later.
+ *  - Get Sensor Thresholds answers as readable only the thresholds that have a value, and so
+ *    does the Full Sensor Record; both call all six settable, so that any may be given a value
+ *    later. An unset threshold's byte is the far end of the codes (sensor_threshold_raw()),
+ *    the same in both, never a value inside the range. Only thresholds with a value generate
+ *    events: the SDR's event masks are Get Sensor Event Enable's until enables change.
+ *  - Scanning disabled (Set Sensor Event Enable) also marks the reading unavailable: byte 0
+ *    would be stale, and some BMCs (OpenBMC's IpmbSensor) look at nothing but bit 5.
  *  - Set Sensor Thresholds checks the thresholds it would leave behind: they must rise from
  *    LNR to UNR (equal is allowed), else 0xCC and nothing changes. The new set is on disk
  *    before the answer; if it cannot be written the answer is 0xFF and nothing changes. The
@@ -120,7 +125,7 @@ static int handle_get_sensor_thresholds(Manager *m, const struct ipmi_msg_in *in
                 return -EMSGSIZE;
         out->data[0] = sn->defined;
         for (unsigned t = 0; t < 6; t++)
-                out->data[1 + t] = (sn->defined & (1u << t)) ? sn->thresholds[t] : 0;
+                out->data[1 + t] = sensor_threshold_raw(sn, t);
         out->len = 7;
         return IPMI_CC_OK;
 }

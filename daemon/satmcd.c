@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmc-config-openbmc.h"
 #include "config.h"
 #include "dispatch.h"
 #include "fru-store.h"
@@ -32,6 +33,7 @@ struct arguments {
         bool check_config;
         bool list_commands;
         bool dump_config_reference;
+        const char *print_bmc_config;   /* "openbmc", or NULL */
 };
 
 static void help(void) {
@@ -49,6 +51,9 @@ static void help(void) {
                "                           contents are lost) and exit; satmcd must be stopped\n"
                "     --list-commands       print the IPMI commands satmcd implements\n"
                "     --dump-config-reference  print every configuration key and its default\n"
+               "     --print-bmc-config=openbmc  print the BMC's configuration for the\n"
+               "                           configured sensors (OpenBMC: Entity-Manager JSON for\n"
+               "                           IpmbSensor), notes on stderr, and exit\n"
                "  -h --help                this help\n"
                "     --version             print the version\n\n"
                "Signals: SIGTERM/SIGINT stop, SIGUSR1 prints frame counters to stderr.\n");
@@ -67,6 +72,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 ARG_REBUILD_FRU,
                 ARG_LIST_COMMANDS,
                 ARG_DUMP_CONFIG_REFERENCE,
+                ARG_PRINT_BMC_CONFIG,
                 ARG_VERSION,
         };
         static const struct option options[] = {
@@ -81,6 +87,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 { "rebuild-fru",           required_argument, NULL, ARG_REBUILD_FRU },
                 { "list-commands",         no_argument,       NULL, ARG_LIST_COMMANDS },
                 { "dump-config-reference", no_argument,       NULL, ARG_DUMP_CONFIG_REFERENCE },
+                { "print-bmc-config",      required_argument, NULL, ARG_PRINT_BMC_CONFIG },
                 { "help",                  no_argument,       NULL, 'h' },
                 { "version",               no_argument,       NULL, ARG_VERSION },
                 {}
@@ -143,6 +150,14 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                         break;
                 case ARG_DUMP_CONFIG_REFERENCE:
                         a->dump_config_reference = true;
+                        break;
+                case ARG_PRINT_BMC_CONFIG:
+                        if (strcmp(optarg, "openbmc") != 0) {
+                                fprintf(stderr, "satmcd: --print-bmc-config knows 'openbmc', "
+                                        "not '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        a->print_bmc_config = optarg;
                         break;
                 case 'h':
                         help();
@@ -280,6 +295,13 @@ static int run(int argc, char **argv) {
         if (a.check_config) {
                 printf("%s: configuration OK\n", a.config);
                 return 0;
+        }
+        if (a.print_bmc_config) {
+                r = bmc_config_print_openbmc(config, stdout, stderr);
+                if (r < 0)
+                        fprintf(stderr, "satmcd: cannot print the BMC configuration: %s\n",
+                                strerror(-r));
+                return r < 0 ? 1 : 0;
         }
         log_set_max_level(config->log_level);
         if (a.rebuild_fru >= 0)

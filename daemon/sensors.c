@@ -148,12 +148,12 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
                 .base_unit = config_sensor_unit(c),
                 .linearization = 0x00,
                 .linear = sn->linear,
-                .lnc = sn->thresholds[SENSOR_THR_LNC],
-                .lcr = sn->thresholds[SENSOR_THR_LCR],
-                .lnr = sn->thresholds[SENSOR_THR_LNR],
-                .unc = sn->thresholds[SENSOR_THR_UNC],
-                .ucr = sn->thresholds[SENSOR_THR_UCR],
-                .unr = sn->thresholds[SENSOR_THR_UNR],
+                .lnc = sensor_threshold_raw(sn, SENSOR_THR_LNC),
+                .lcr = sensor_threshold_raw(sn, SENSOR_THR_LCR),
+                .lnr = sensor_threshold_raw(sn, SENSOR_THR_LNR),
+                .unc = sensor_threshold_raw(sn, SENSOR_THR_UNC),
+                .ucr = sensor_threshold_raw(sn, SENSOR_THR_UCR),
+                .unr = sensor_threshold_raw(sn, SENSOR_THR_UNR),
                 .hysteresis_pos = sn->hysteresis_pos,
                 .hysteresis_neg = sn->hysteresis_neg,
         };
@@ -173,9 +173,10 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
 
         (void) sensor_linear_to_raw(&sn->linear, c->range.hi, &rec.sensor_max);
         (void) sensor_linear_to_raw(&sn->linear, c->range.lo, &rec.sensor_min);
-        /* Every threshold may be set, so every one is readable too: Get Sensor Thresholds
-         * answers which ones currently have a value. */
-        sdr_threshold_masks(SDR_THR_ALL, SDR_THR_ALL, SDR_THR_ALL, &rec);
+        /* What Get Sensor Thresholds and Get Sensor Event Enable answer: readable are the
+         * thresholds with a value, and only they generate events; any may be set (Set Sensor
+         * Thresholds gives an unset one a value, and this record is rewritten). */
+        sdr_threshold_masks(sn->defined, SDR_THR_ALL, sn->defined, &rec);
         snprintf(rec.id, sizeof(rec.id), "%s", sn->name);
         *ret = rec;
 }
@@ -229,7 +230,29 @@ static uint16_t threshold_offsets(uint8_t status) {
 uint16_t sensor_supported_events(const struct sensor *sn) {
         if (sn->discrete)
                 return 1u << PRESENCE_PRESENT | 1u << PRESENCE_ABSENT;
-        return threshold_offsets(SDR_THR_ALL);
+        return threshold_offsets(sn->defined);
+}
+
+/* Thresholds were given values (Set Sensor Thresholds, the state file): their events start
+ * enabled, as those of the configured thresholds did, so that Get Sensor Event Enable and the
+ * SDR's event masks still agree until someone changes the enables. */
+static void sensor_enable_new_thresholds(struct sensor *sn, uint8_t old_defined) {
+        uint16_t added = threshold_offsets((uint8_t) (sn->defined & ~old_defined));
+
+        sn->assert_enable |= added;
+        sn->deassert_enable |= added;
+}
+
+uint8_t sensor_threshold_raw(const struct sensor *sn, unsigned t) {
+        bool upper = t >= SENSOR_THR_UNC;
+
+        if (sn->defined & (1u << t))
+                return sn->thresholds[t];
+        /* The far end of the codes: beyond every reading in the range, so a BMC that ignores
+         * the readable mask (OpenBMC's IpmbSDRSensor) sees no crossing. */
+        if (sn->linear.is_signed)
+                return upper ? 0x7F : 0x80;
+        return upper ? 0xFF : 0x00;
 }
 
 void sensor_set_on_event(struct sensor_set *s, sensor_event_fn fn, void *userdata) {
@@ -297,6 +320,11 @@ void sensor_set_rearm_all(struct sensor_set *s) {
 
 void sensor_set_scanning(struct sensor *sn, bool on) {
         sn->scanning = on;
+        /* Off: the last reading would go stale, and a BMC that checks only "reading
+         * unavailable" (OpenBMC's IpmbSensor) would go on using it. On: unavailable until
+         * the next poll reads it. The event state stays: nothing is known to have changed. */
+        if (!on && sn->available)
+                sensor_set_reading(sn, false, 0);
 }
 
 void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw) {
@@ -313,6 +341,8 @@ static void sensor_apply_result(struct sensor *sn, const struct sensor_reading *
         uint8_t raw;
 
         sn->in_flight = false;
+        if (!sn->scanning)
+                return;         /* read before scanning was turned off: stale by now */
         if (res->error < 0) {
                 /* Once per failure, not per poll: a missing file would flood the log. */
                 (void) sensor_source_describe(&sn->config->source, what, sizeof(what));
@@ -613,10 +643,16 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *st
         int r;
 
         if (state) {
+                uint8_t defined[CONFIG_SENSOR_MAX];
+
                 s->state = state;
+                for (unsigned i = 0; i < s->n; i++)
+                        defined[i] = s->sensors[i].defined;
                 r = sensor_set_load(s);
                 if (r < 0)
                         return r;
+                for (unsigned i = 0; i < s->n; i++)
+                        sensor_enable_new_thresholds(&s->sensors[i], defined[i]);
         }
         for (unsigned i = 0; i < s->n; i++)
                 polled += s->sensors[i].config->source.kind != SENSOR_SOURCE_NONE;
@@ -674,6 +710,7 @@ int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
                 return log_error_errno(r, "Failed to save sensor thresholds in %s: %m",
                                        state_dir_path(s->state));
         }
+        sensor_enable_new_thresholds(sn, old_defined);
         /* Judged afresh against the new set, without the old set's hysteresis memory. */
         sn->status = 0;
         sensor_update_status(sn);

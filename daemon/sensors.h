@@ -101,11 +101,20 @@ void sensor_set_on_event(struct sensor_set *s, sensor_event_fn fn, void *userdat
  */
 void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw);
 
-/* Sensor scanning on or off (Set Sensor Event Enable): off stops polling, and so events. */
+/* Sensor scanning on or off (Set Sensor Event Enable): off stops polling, and so events, and
+ * the reading is unavailable until a poll after scanning is back on. */
 void sensor_set_scanning(struct sensor *sn, bool on);
 
-/* The event offsets this sensor can generate (all its thresholds, set or not yet). */
+/* The event offsets this sensor can generate: those of its thresholds that have a value
+ * (a threshold given one later adds its offsets, enabled). */
 uint16_t sensor_supported_events(const struct sensor *sn);
+
+/*
+ * Threshold t's byte in Get Sensor Thresholds and in the Full Sensor Record: its raw value if
+ * it has one, else the far end of the codes on its side (0x00/0xFF unsigned, 0x80/0x7F
+ * two's complement), which no reading inside the range crosses.
+ */
+uint8_t sensor_threshold_raw(const struct sensor *sn, unsigned t);
 
 /* Generate the assertion events again for the offsets in mask that are asserted now (Re-arm
  * Sensor Events; a new event receiver). Enables apply. */

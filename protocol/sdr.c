@@ -310,7 +310,7 @@ int sdr_repo_check(const struct sdr_repo *repo) {
 
 int sdr_repo_get(const struct sdr_repo *repo, uint16_t record_id, uint8_t offset, uint8_t count,
                  uint8_t *out, size_t cap, uint16_t *ret_next) {
-        size_t pos = 0, n;
+        size_t pos = 0, n, rest;
         uint16_t id, next;
         int r;
 
@@ -328,9 +328,9 @@ int sdr_repo_get(const struct sdr_repo *repo, uint16_t record_id, uint8_t offset
 
         if (offset >= (size_t) r)
                 return -EINVAL;
-        n = (size_t) r - offset;
-        if (count != SDR_READ_WHOLE && count < n)
-                n = count;
+        rest = (size_t) r - offset;
+        /* A count is answered in full: what runs past the record is zeros (see sdr.h). */
+        n = count == SDR_READ_WHOLE ? rest : count;
         if (n > cap)
                 return -EMSGSIZE;
 
@@ -343,7 +343,11 @@ int sdr_repo_get(const struct sdr_repo *repo, uint16_t record_id, uint8_t offset
                         return q;
         }
 
-        memcpy(out, repo->buf + pos + offset, n);
+        if (n > rest) {
+                memcpy(out, repo->buf + pos + offset, rest);
+                memset(out + rest, 0, n - rest);
+        } else
+                memcpy(out, repo->buf + pos + offset, n);
         *ret_next = next;
         return (int) n;
 }

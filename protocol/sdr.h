@@ -235,8 +235,12 @@ int sdr_repo_check(const struct sdr_repo *repo);
 
 /*
  * Get Device SDR / Get SDR, without the reservation: count bytes from offset in the record
- * with record_id (0x0000 = the first record; SDR_READ_WHOLE = to the end of the record; a
- * count reaching past the end is cut there) into out. Returns the number of bytes written and
+ * with record_id (0x0000 = the first record; SDR_READ_WHOLE = to the end of the record) into
+ * out. A count reaching past the end of the record is answered in full, the bytes past the end
+ * being zeros: IPMI v2.0 33.12 answers "the requested bytes", ipmitool and OpenIPMI never ask
+ * past the end and copy only what they asked for, and OpenBMC's IpmbSDRSensor asks for 16
+ * bytes at a time and drops any answer shorter than that (docs/sensors.md). Returns the
+ * number of bytes written (count, or the rest of the record for SDR_READ_WHOLE) and
  * sets *ret_next to the following record's ID, SDR_RECORD_ID_LAST after the last. Errors:
  *   -ENOENT    no such record (completion code 0xCB);
  *   -EINVAL    offset at or past the end of the record (0xC9);

@@ -150,6 +150,25 @@ static bool place_offset(struct sensor_linear *l, double lo, double hi) {
         return false;
 }
 
+/*
+ * How awkward parameters are for a BMC, lowest best, for choosing among parameters of the
+ * same step. OpenBMC's IpmbSDRSensor decodes B as unsigned and loses the sign of Bexp, and
+ * IpmbSensor reads the raw byte as unsigned (docs/sensors.md): signed raw codes cost most, then
+ * a negative B, then a negative Bexp.
+ */
+static int awkwardness(const struct sensor_linear *l) {
+        return (l->is_signed ? 4 : 0) + (l->b < 0 ? 2 : 0) + (l->b_exp < 0 ? 1 : 0);
+}
+
+/* Whether a candidate of step s beats the best so far: a strictly smaller step, or the same
+ * step with less awkward parameters. */
+static bool better(const struct sensor_linear *l, double s, double best_step,
+                   const struct sensor_linear *best) {
+        if (s < best_step * (1 - STEP_SLACK))
+                return true;
+        return s <= best_step * (1 + STEP_SLACK) && awkwardness(l) < awkwardness(best);
+}
+
 /* Best parameters for one raw format; *best_step is the step to beat (INFINITY for none). */
 static bool solve_format(double lo, double hi, bool is_signed, double *best_step,
                          struct sensor_linear *best) {
@@ -170,15 +189,17 @@ static bool solve_format(double lo, double hi, bool is_signed, double *best_step
                         };
                         double s = m * p;
 
-                        /* Equal steps reached with another Rexp do not count as better. */
-                        if (s >= *best_step * (1 - STEP_SLACK))
+                        /* Larger steps than the best cannot win, whatever their B. */
+                        if (isfinite(*best_step) && s > *best_step * (1 + STEP_SLACK))
                                 break;
                         if (255 * s < span * (1 - STEP_SLACK))
                                 continue;
                         if (place_offset(&l, lo, hi)) {
-                                *best = l;
-                                *best_step = s;
-                                found = true;
+                                if (!isfinite(*best_step) || better(&l, s, *best_step, best)) {
+                                        *best = l;
+                                        *best_step = s;
+                                        found = true;
+                                }
                                 break;  /* larger M for this Rexp only widens the step */
                         }
                 }
@@ -189,14 +210,15 @@ static bool solve_format(double lo, double hi, bool is_signed, double *best_step
 int sensor_linear_solve(double lo, double hi, struct sensor_linear *ret) {
         struct sensor_linear best;
         double best_step = INFINITY;
-        bool prefer_signed = lo < 0, found;
+        bool found;
 
         if (!isfinite(lo) || !isfinite(hi) || !(lo < hi))
                 return -EINVAL;
 
-        found = solve_format(lo, hi, prefer_signed, &best_step, &best);
-        /* The other format only wins with a strictly smaller step. */
-        found = solve_format(lo, hi, !prefer_signed, &best_step, &best) || found;
+        /* Unsigned codes first, whatever the sign of lo: two's complement only wins with a
+         * strictly smaller step (better() counts it as the more awkward). */
+        found = solve_format(lo, hi, false, &best_step, &best);
+        found = solve_format(lo, hi, true, &best_step, &best) || found;
         if (!found)
                 return -ERANGE;
         /* A step wider than the span leaves lo and hi without distinct codes. */

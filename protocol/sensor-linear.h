@@ -50,11 +50,14 @@ struct sensor_linear {
 /*
  * Choose parameters for a sensor whose readings lie in [lo, hi] (engineering units): the
  * smallest step for which some representable B makes the 256 raw codes cover [lo, hi]. M is
- * positive (raw grows with the value). The raw format is two's complement when lo < 0 and
- * unsigned otherwise, unless the other format reaches a strictly smaller step (only possible
- * when B is the limit). Among offsets that work: B = 0 if possible (value 0 is raw 0), else the
- * coarsest B grid (round numbers: -40 rather than -40.3), else the B nearest the middle (equal
- * margins above and below).
+ * positive (raw grows with the value). The raw format is unsigned, the offset carried by B
+ * (so -40..125 starts at raw 0 = -40), unless two's complement reaches a strictly smaller step
+ * (only possible when B is the limit): BMCs read the raw byte as unsigned (OpenBMC's
+ * IpmbSensor). Among parameters of the same step, those with B >= 0 and Bexp >= 0 win, which
+ * OpenBMC's IpmbSDRSensor decodes right (it reads B as unsigned and drops Bexp's sign; a range
+ * with lo < 0 needs a negative B and cannot be shown right there, docs/sensors.md). Among
+ * offsets that work: B = 0 if possible (value 0 is raw 0), else the coarsest B grid (round
+ * numbers: -40 rather than -40.3), else the B nearest the middle (equal margins).
  *
  * Returns 0, or
  *   -EINVAL  lo or hi not finite, or lo >= hi;

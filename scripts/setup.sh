@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
         # build
         meson ninja-build pkg-config gcc clang libclang-rt-14-dev
-        libsystemd-dev libinih-dev libgpiod-dev libi2c-dev libcmocka-dev
+        libsystemd-dev libinih-dev libgpiod-dev libi2c-dev libcmocka-dev libjson-c-dev
         # tests and demo: real clients and peers
         python3 ipmitool tshark valgrind openipmi gpiod systemd strace man-db
         libnbd-bin python3-libnbd nbdkit qemu-utils fuse3

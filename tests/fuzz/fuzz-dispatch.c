@@ -65,7 +65,7 @@ static const struct transport_ops check_ops = {
  * no file I/O (the FRU commands have their own target). */
 static const char config_text[] =
         "[mc]\naddress = 0x72\nevent-queue-length = 8\n"
-        "[identity]\nfirmware-version = 1.00\nmanufacturer-id = 0xA015\nproduct-id = 1\n"
+        "[identity]\nfirmware-version = 1.00\nmanufacturer-id = 0x7ED9\nproduct-id = 1\n"
         "guid = 01234567-89ab-cdef-0011-223344556677\naux-firmware-revision = 0x00000001\n"
         "[sensor.0]\nname = Temp\ntype = temperature\nrange = -40..125\n"
         "lower-critical = -10\nupper-non-critical = 60\nupper-critical = 85\n"

@@ -548,7 +548,7 @@ def main():
         print("      sent: %s" % ", ".join("%s %d" % kv for kv in sorted(sent.items())))
         check(rig.bmc.recv(0) is None, "nothing more arrived after the last sentinel's answer")
         dev = stable.get((APP, GET_DEVICE_ID), b"")
-        check(len(dev) >= 11 and dev[0] == 0x23 and dev[6:11] == bytes.fromhex("15a0009112"),
+        check(len(dev) >= 11 and dev[0] == 0x23 and dev[6:11] == bytes.fromhex("d97e009112"),
               "Get Device ID answers board-test.ini's identity: %s" % dev.hex(" "))
         if FRAMES >= 1000:
             for what in DROP_REASONS + ("responses-replayed", "send-failed",

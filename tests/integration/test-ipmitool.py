@@ -28,9 +28,9 @@ M64 = (1 << 64) - 1
 PER_RUN = 3
 
 # From board-test.ini: device 0x23, rev 3 (bit 7: provides device SDRs, the MC Device Locator is
-# always there), fw 1.42, IPMI 2.0, sensor device (device SDRs) + FRU inventory, mfr 0x00A015,
+# always there), fw 1.42, IPMI 2.0, sensor device (device SDRs) + FRU inventory, mfr 0x007ED9,
 # product 0x1291, aux 0a 0b 0c 0d.
-RAW_DEVICE_ID = " 23 83 01 42 02 09 15 a0 00 91 12 0a 0b 0c 0d\n"
+RAW_DEVICE_ID = " 23 83 01 42 02 09 d9 7e 00 91 12 0a 0b 0c 0d\n"
 # 01234567-89ab-cdef-0011-223344556677, least significant byte first (IPMI 20.8).
 RAW_GUID = " 77 66 55 44 33 22 11 00 ef cd ab 89 67 45 23 01\n"
 GUID = "01234567-89ab-cdef-0011-223344556677"
@@ -39,7 +39,7 @@ MC_INFO = [
     ("Device Revision", "3"),
     ("Firmware Revision", "1.42"),
     ("IPMI Version", "2.0"),
-    ("Manufacturer ID", "40981"),
+    ("Manufacturer ID", "32473"),
     ("Product ID", "4753 (0x1291)"),
     ("Device Available", "yes"),
     ("Provides Device SDRs", "yes"),

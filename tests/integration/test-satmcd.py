@@ -26,8 +26,8 @@ def response(cmd, seq, cc, data=b"", rq_sa=0x20, rs_sa=0x72, netfn=APP):
 
 # From board-test.ini: device 0x23, rev 3 with bit 7 (provides device SDRs: the MC Device
 # Locator), fw 1.42 (BCD 0x42), IPMI 2.0, sensor device (device SDRs) and FRU inventory bits,
-# manufacturer 0x00A015 LE, product 0x1291 LE, aux 0a 0b 0c 0d.
-DEVICE_ID = bytes([0x23, 0x83, 0x01, 0x42, 0x02, 0x09, 0x15, 0xA0, 0x00, 0x91, 0x12,
+# manufacturer 0x007ED9 (IANA 32473, for documentation) LE, product 0x1291 LE, aux 0a 0b 0c 0d.
+DEVICE_ID = bytes([0x23, 0x83, 0x01, 0x42, 0x02, 0x09, 0xD9, 0x7E, 0x00, 0x91, 0x12,
                    0x0A, 0x0B, 0x0C, 0x0D])
 # 01234567-89ab-cdef-0011-223344556677, least significant byte first.
 GUID = bytes.fromhex("0123456789abcdef0011223344556677")[::-1]

@@ -109,8 +109,9 @@ def main():
         unc = num(f.get("Upper Non-Critical", "x"))
         check(unc is not None and abs(unc - 70) <= TEMP_BOUND, "sensor get: UNC now %s" % unc)
 
-        # Out of order (UNC above UCR): refused with 0xCC, nothing changes.
-        cc = rig.transact(SE, 0x26, bytes([1, 0x08, 0, 0, 0, 127, 0, 0]))
+        # Out of order (UNC above UCR: raw 254 is 125.1 degrees, -40 + 254 * 0.65): refused
+        # with 0xCC, nothing changes.
+        cc = rig.transact(SE, 0x26, bytes([1, 0x08, 0, 0, 0, 254, 0, 0]))
         check(cc is not None and cc[6] == 0xCC, "Set Sensor Thresholds out of order: 0xCC")
         f_ = rig.transact(SE, 0x2D, bytes([0x63]))
         check(f_ is not None and f_[6] == 0xCB, "Get Sensor Reading of an unknown sensor: 0xCB")

@@ -27,7 +27,7 @@ static struct satmc_config *test_config(void) {
                 .fw_major = 1,
                 .fw_minor = 42,
                 .ipmi_version = 0x02,
-                .manufacturer_id = 0x0A015,
+                .manufacturer_id = 0x007ED9,  /* IANA 32473, for documentation */
                 .product_id = 0x1291,
                 .guid = { 0x0f, 0x0e, 0x0d, 0x0c, 0x0b, 0x0a, 0x09, 0x08,
                           0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0x00 },
@@ -120,7 +120,7 @@ static void test_get_device_id_bytes(void **state) {
         Manager *m = *state;
         /* Revision bit 7 and device support bit 0: the MC Device Locator is always there. */
         static const uint8_t expected[] = {
-                0x23, 0x81, 0x01, 0x42, 0x02, 0x09, 0x15, 0xA0, 0x00, 0x91, 0x12,
+                0x23, 0x81, 0x01, 0x42, 0x02, 0x09, 0xD9, 0x7E, 0x00, 0x91, 0x12,
         };
         struct ipmi_msg_out out = run(m, IPMI_NETFN_APP, IPMI_CMD_GET_DEVICE_ID, 0, NULL, 0, 24);
 

@@ -30,7 +30,7 @@
 
 static char dir[64];
 
-/* -40..125 degrees C: signed raw, M 65, B 43 * 10^2, Rexp -2: raw 0 = 43, step 0.65. */
+/* -40..125 degrees C: unsigned raw, M 65, B -4 * 10^3, Rexp -2: raw 0 = -40, step 0.65. */
 #define SENSORS \
         "[sensor.0]\nname = Board Temp\ntype = temperature\nrange = -40..125\n" \
         "lower-critical = -10\nupper-non-critical = 60\nupper-critical = 85\nhysteresis = 1.3\n" \
@@ -92,6 +92,9 @@ static uint8_t raw_of(Manager *m, double v) {
         return raw;
 }
 
+/* Event offsets of the configured thresholds: LCR going low 2, UNC going high 7, UCR 9. */
+#define EV_CONFIGURED 0x0284
+
 static void test_records(void **state) {
         Manager *m = *state;
         struct sdr_repo repo = sdr_repository_records(m->sdr);
@@ -117,13 +120,22 @@ static void test_records(void **state) {
         assert_int_equal(s.event_type, SDR_EVENT_TYPE_THRESHOLD);
         assert_int_equal(s.base_unit, 0x01);
         assert_int_equal(s.linear.m, 65);
-        assert_int_equal(s.linear.b, 43);
-        assert_int_equal(s.linear.b_exp, 2);
+        assert_int_equal(s.linear.b, -4);
+        assert_int_equal(s.linear.b_exp, 3);
         assert_int_equal(s.linear.r_exp, -2);
-        assert_true(s.linear.is_signed);
+        assert_false(s.linear.is_signed);
         assert_int_equal(s.unc, raw_of(m, 60));
         assert_int_equal(s.ucr, raw_of(m, 85));
         assert_int_equal(s.lcr, raw_of(m, -10));
+        /* Readable and generating events: the three with a value; settable: all six. The
+         * unset ones hold the far end of the codes, never a value inside the range. */
+        assert_int_equal(s.reading_mask, (SDR_THR_LCR | SDR_THR_UNC | SDR_THR_UCR) |
+                                         SDR_THR_ALL << 8);
+        assert_int_equal(s.assert_mask, EV_CONFIGURED | SDR_THR_LCR << 12);
+        assert_int_equal(s.deassert_mask, EV_CONFIGURED | (SDR_THR_UNC | SDR_THR_UCR) >> 3 << 12);
+        assert_int_equal(s.lnc, 0x00);
+        assert_int_equal(s.lnr, 0x00);
+        assert_int_equal(s.unr, 0xFF);
         assert_int_equal(s.hysteresis_pos, 2);
         assert_int_equal(s.hysteresis_neg, 2);
         assert_string_equal(s.id, "Board Temp");
@@ -201,7 +213,7 @@ static void test_thresholds(void **state) {
         assert_int_equal(out.cc, IPMI_CC_OK);
         assert_int_equal(out.len, 7);
         assert_memory_equal(out.data, ((uint8_t[]) { SDR_THR_LCR | SDR_THR_UNC | SDR_THR_UCR,
-                                                     0, lcr, 0, unc, ucr, 0 }), 7);
+                                                     0, lcr, 0, unc, ucr, 0xFF }), 7);
 
         /* Out of order: UNC above UCR, and LNC below LCR. Nothing changes. */
         out = RUN(m, IPMI_CMD_SET_SENSOR_THRESHOLDS, 1, SDR_THR_UNC, 0, 0, 0, raw_of(m, 90), 0, 0);
@@ -280,7 +292,6 @@ static void expect_event(size_t i, bool deassertion, uint8_t offset, uint8_t rea
 #define EV_LCR (1u << 2)
 #define EV_UNC (1u << 7)
 #define EV_UCR (1u << 9)
-#define EV_ALL_THRESHOLDS 0x0A95        /* 0, 2, 4 going low; 7, 9, 11 going high */
 
 static void test_events_generated(void **state) {
         Manager *m = *state;
@@ -337,16 +348,16 @@ static void test_event_enables(void **state) {
         n_events = 0;
         sensor_set_on_event(m->sensors, capture_event, NULL);
 
-        /* Every threshold offset enabled both ways; unsupported bits are not. */
+        /* The offsets of the thresholds with a value, both ways; no others. */
         out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
         assert_int_equal(out.cc, IPMI_CC_OK);
-        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x95, 0x0A, 0x95, 0x0A }), 5);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x84, 0x02, 0x84, 0x02 }), 5);
 
         /* Disable the UCR assertion only (keep events and scanning on). */
         out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xC0 | 0x20, 0x00, 0x02);
         assert_int_equal(out.cc, IPMI_CC_OK);
         out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
-        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x95, 0x08, 0x95, 0x0A }), 5);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x84, 0x00, 0x84, 0x02 }), 5);
         sensor_set_reading(sn, true, hot);
         assert_int_equal(n_events, 1);
         assert_int_equal(events[0].offset, 7);
@@ -355,7 +366,7 @@ static void test_event_enables(void **state) {
         out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xC0 | 0x10, 0xFF, 0xFF, 0xFF, 0xFF);
         assert_int_equal(out.cc, IPMI_CC_OK);
         out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
-        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x95, 0x0A, 0x95, 0x0A }), 5);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x84, 0x02, 0x84, 0x02 }), 5);
 
         /* Re-arm all: the asserted states (UNC, UCR) are reported again. */
         out = RUN(m, IPMI_CMD_REARM_SENSOR_EVENTS, 1, 0x00);
@@ -386,6 +397,20 @@ static void test_event_enables(void **state) {
         out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
         assert_int_equal(out.data[0], 0x80);
         assert_false(sn->scanning);
+        /* ... and the reading it had is stale: "reading unavailable", byte 0 cleared, so a
+         * BMC that looks only at bit 5 (OpenBMC's IpmbSensor) does not use it. */
+        out = RUN(m, IPMI_CMD_GET_SENSOR_READING, 1);
+        assert_int_equal(out.data[1], 0x80 | 0x20);
+        assert_int_equal(out.data[0], 0);
+        /* Back on: unavailable until the next poll brings a reading. */
+        out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xC0);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_READING, 1);
+        assert_int_equal(out.data[1], 0xC0 | 0x20);
+        sensor_set_reading(sn, true, raw_of(m, 25));
+        out = RUN(m, IPMI_CMD_GET_SENSOR_READING, 1);
+        assert_int_equal(out.data[1], 0xC0);
+        assert_int_equal(out.data[0], raw_of(m, 25));
 
         /* Hostile: reserved action 11b, unknown sensor, lengths. */
         out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xF0);
@@ -545,8 +570,19 @@ static void test_thresholds_update_sdr(void **state) {
         /* Events per threshold, enabled at start. */
         assert_int_equal(s.capabilities & 0x03, SDR_CAP_EVENTS_PER_THRESHOLD);
         assert_true(s.init & SDR_INIT_EVENTS_ENABLED);
-        assert_int_equal(s.assert_mask & 0x0FFF, EV_ALL_THRESHOLDS);
-        assert_int_equal(s.deassert_mask & 0x0FFF, EV_ALL_THRESHOLDS);
+        assert_int_equal(s.assert_mask & 0x0FFF, EV_CONFIGURED);
+        assert_int_equal(s.deassert_mask & 0x0FFF, EV_CONFIGURED);
+        /* A threshold given a value: readable, generating events, enabled like the others. */
+        out = RUN(m, IPMI_CMD_SET_SENSOR_THRESHOLDS, 1, SDR_THR_UNR, 0, 0, 0, 0, 0, raw_of(m, 100));
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        repo = sdr_repository_records(m->sdr);
+        n = sdr_repo_get(&repo, 2, 0, SDR_READ_WHOLE, rec, sizeof(rec), &next);
+        assert_int_equal(sdr_parse_full_sensor(rec, (size_t) n, &h, &s), n);
+        assert_int_equal(s.unr, raw_of(m, 100));
+        assert_int_equal(s.reading_mask & 0x3F, SDR_THR_LCR | SDR_THR_UNC | SDR_THR_UCR | SDR_THR_UNR);
+        assert_int_equal(s.assert_mask & 0x0FFF, EV_CONFIGURED | 1u << 11);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x84, 0x0A, 0x84, 0x0A }), 5);
 }
 
 /* With a state directory, a change is on disk before the answer and read back at start. */

@@ -99,7 +99,7 @@ static void test_decode_exhaustive(void **state) {
 static const char identity[] =
         "[identity]\n"
         "firmware-version = 1.05\n"
-        "manufacturer-id = 0x00A015\n"
+        "manufacturer-id = 0x007ED9\n"
         "product-id = 0x1291\n"
         "guid = 01234567-89ab-cdef-0011-223344556677\n";
 

@@ -42,7 +42,7 @@ static int setup(void **state) {
         c->duplicate_window_ms = 5000;
         c->identity = (struct satmc_identity) {
                 .device_id = 0x23, .device_revision = 1, .fw_major = 1, .fw_minor = 2,
-                .ipmi_version = 0x02, .manufacturer_id = 0xA015, .product_id = 0x0001,
+                .ipmi_version = 0x02, .manufacturer_id = 0x007ED9, .product_id = 0x0001,
         };
         assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
         assert_int_equal(transport_chardev_from_fd(sv[0], &t), 0);
@@ -97,7 +97,7 @@ static void test_get_device_id_response_bytes(void **state) {
         /* Response: to 0x20, netFn 0x07 LUN 0, chk1, from 0x72, seq 5, cmd 1, cc 0, data, chk2. */
         static const uint8_t expected[] = {
                 0x20, 0x1c, 0xc4, 0x72, 0x14, 0x01, 0x00,
-                0x23, 0x81, 0x01, 0x02, 0x02, 0x01, 0x15, 0xa0, 0x00, 0x01, 0x00, 0x19,
+                0x23, 0x81, 0x01, 0x02, 0x02, 0x01, 0xd9, 0x7e, 0x00, 0x01, 0x00, 0x77,
         };
         size_t n = request(req, 0x72, IPMI_NETFN_APP, IPMI_CMD_GET_DEVICE_ID, 5, NULL, 0);
 

@@ -305,9 +305,13 @@ static void test_reads_at_any_offset(void **state) {
                 struct ipmi_msg_out out = get_sdr(m, ST, IPMB_CAP, res, 1, off, 16);
                 size_t n = 22 - off < 16 ? 22 - off : 16;
 
+                /* Always the 16 bytes asked for (OpenBMC's IpmbSDRSensor drops fewer): the
+                 * record's, then zeros. */
                 assert_int_equal(out.cc, IPMI_CC_OK);
-                assert_int_equal(out.len, 2 + n);
+                assert_int_equal(out.len, 2 + 16);
                 assert_memory_equal(out.data + 2, repo.buf + off, n);
+                for (size_t i = n; i < 16; i++)
+                        assert_int_equal(out.data[2 + i], 0);
         }
 }
 
@@ -362,15 +366,17 @@ static void test_error_codes(void **state) {
                 assert_int_equal(out.len, 2 + 22);
                 out = get_sdr(m, netfn, IPMB_CAP, 0, 2, 0, 22);
                 assert_int_equal(out.cc, IPMI_CC_OK);
-                /* A count past the record's end is cut there. */
+                /* A count past the record's end is answered in full, zeros after it. */
                 out = get_sdr(m, netfn, IPMB_CAP, res, 3, 16, 10);
                 assert_int_equal(out.cc, IPMI_CC_OK);
-                assert_int_equal(out.len, 2 + 5);
+                assert_int_equal(out.len, 2 + 10);
                 assert_int_equal(out.data[0] | out.data[1] << 8, 0xFFFF);
+                for (size_t b = 5; b < 10; b++)
+                        assert_int_equal(out.data[2 + b], 0);
 
-                /* 0xCA: more than fits one IPMB response; locally it fits. */
+                /* 0xCA: more than fits one IPMB response, padding included. */
                 out = get_sdr(m, netfn, IPMB_CAP, 0, 2, 0, 23 + 0);
-                assert_int_equal(out.cc, IPMI_CC_OK);  /* record is 22 bytes: cut to 22 */
+                assert_int_equal(out.cc, IPMI_CC_CANT_RETURN_REQ_BYTES);
                 {
                         Manager *big = new_manager("[fru.0]\nboard-product-name = Sixteen Bytes Id\n");
 

@@ -141,7 +141,10 @@ static struct sdr_full_sensor board_temp(void) {
                 .id = "Board Temp",
         };
 
-        assert_int_equal(sensor_linear_solve(-40, 125, &s.linear), 0);
+        /* Two's complement codes, as the solver chose for -40..125 before it preferred
+         * unsigned ones: the encoder must still write them (and the bytes below say how). */
+        s.linear = (struct sensor_linear) { .m = 65, .b = 43, .b_exp = 2, .r_exp = -2,
+                                            .is_signed = true };
         sdr_threshold_masks(SDR_THR_ALL, SDR_THR_LNC | SDR_THR_LCR | SDR_THR_UNC | SDR_THR_UCR,
                             SDR_THR_LCR | SDR_THR_UCR, &s);
         s.nominal = raw_of(&s.linear, 25);
@@ -528,13 +531,26 @@ static void test_repo_get(void **state) {
         assert_memory_equal(out, golden_sensor, 5);
         assert_int_equal(next, 3);
 
-        /* The rest, in one piece and in pieces; a count past the end is cut. */
+        /* The rest, in one piece and in pieces; a count past the end is answered in full,
+         * with zeros after the record (never the next record's bytes). */
         assert_int_equal(sdr_repo_get(&repo, 2, 5, SDR_READ_WHOLE, out, sizeof(out), &next), 53);
         assert_memory_equal(out, golden_sensor + 5, 53);
         assert_int_equal(sdr_repo_get(&repo, 2, 40, 16, out, sizeof(out), &next), 16);
         assert_memory_equal(out, golden_sensor + 40, 16);
-        assert_int_equal(sdr_repo_get(&repo, 2, 50, 16, out, sizeof(out), &next), 8);
+        memset(out, 0xEE, sizeof(out));
+        assert_int_equal(sdr_repo_get(&repo, 2, 50, 16, out, sizeof(out), &next), 16);
         assert_memory_equal(out, golden_sensor + 50, 8);
+        for (unsigned i = 8; i < 16; i++)
+                assert_int_equal(out[i], 0);
+        assert_int_equal(out[16], 0xEE);
+        assert_int_equal(next, 3);
+        /* The last record pads too: there is nothing after it. */
+        assert_int_equal(sdr_repo_get(&repo, 3, sizeof(golden_fru) - 1, 16, out, sizeof(out), &next),
+                         16);
+        assert_int_equal(out[0], golden_fru[sizeof(golden_fru) - 1]);
+        for (unsigned i = 1; i < 16; i++)
+                assert_int_equal(out[i], 0);
+        assert_int_equal(next, SDR_RECORD_ID_LAST);
         assert_int_equal(sdr_repo_get(&repo, 2, 57, 1, out, sizeof(out), &next), 1);
         assert_int_equal(out[0], 'p');
         assert_int_equal(sdr_repo_get(&repo, 2, 0, 0, out, 0, &next), 0);
@@ -561,6 +577,8 @@ static void test_repo_errors(void **state) {
         assert_int_equal(sdr_repo_get(&repo, 2, 0, 21, out, 20, &next), -EMSGSIZE);
         assert_int_equal(sdr_repo_get(&repo, 2, 0, 20, out, 20, &next), 20);
         assert_int_equal(next, 3);
+        /* Padding counts against the room too. */
+        assert_int_equal(sdr_repo_get(&repo, 2, 50, 21, out, 20, &next), -EMSGSIZE);
         next = 0x1234;
         memset(out, 0xEE, sizeof(out));
 
@@ -622,9 +640,14 @@ static void test_repo_walk(void **state) {
                                 int r = sdr_repo_get(&repo, id, (uint8_t) off, (uint8_t) chunk,
                                                      piece, chunk, &next);
 
-                                assert_true(r > 0 && r <= (int) chunk);
-                                memcpy(got + used + off, piece, (size_t) r);
-                                off += r;
+                                int mine = total - off < r ? total - off : r;
+
+                                /* Always the count asked for; past the record, zeros. */
+                                assert_int_equal(r, (int) chunk);
+                                memcpy(got + used + off, piece, (size_t) mine);
+                                for (int i = mine; i < r; i++)
+                                        assert_int_equal(piece[i], 0);
+                                off += mine;
                         }
                         used += (size_t) total;
                         id = next;

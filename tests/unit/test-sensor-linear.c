@@ -26,8 +26,8 @@ struct range_case {
 static const struct range_case ranges[] = {
         { 0, 1, true,           L(393, 0, 0, -5, false) },
         { 0, 0.5, true,         L(197, 0, 0, -5, false) },
-        { -40, 125, true,       L(65, 43, 2, -2, true) },
-        { -128, 127, true,      L(1, 0, 0, 0, true) },
+        { -40, 125, true,       L(65, -4, 3, -2, false) },
+        { -128, 127, true,      L(1, -128, 0, 0, false) },
         { 0, 255, true,         L(1, 0, 0, 0, false) },
         { 0, 20000, true,       L(79, 0, 0, 0, false) },
         { 3.0, 3.6, true,       L(236, 3, 5, -5, false) },
@@ -36,8 +36,9 @@ static const struct range_case ranges[] = {
         { 0, 12, true,          L(471, 0, 0, -4, false) },
         { 0, 15, true,          L(59, 0, 0, -3, false) },
         { 0, 2.55, true,        L(1, 0, 0, -2, false) },
-        { -1e6, 0, true,        L(393, -498, 2, 1, true) },
-        { -0.5, 0.5, true,      L(393, 2, 2, -5, true) },
+        { -1e6, 0, true,        L(393, -1, 5, 1, false) },
+        { -0.5, 0.5, true,      L(393, -5, 4, -5, false) },
+        { 0, 125, true,         L(491, 0, 0, -3, false) },       /* the example board */
         { 11.4, 12.6, true,     L(471, 114, 4, -5, false) },
         { 0, 1e-6, false,       L(1, 0, 0, -8, false) },        /* finest step there is */
         { 0, 1e12, true,        L(393, 0, 0, 7, false) },       /* coarsest range there is */
@@ -59,7 +60,11 @@ static void test_solve_pinned(void **state) {
                 assert_int_equal(l.b_exp, c->want.b_exp);
                 assert_int_equal(l.r_exp, c->want.r_exp);
                 assert_int_equal(l.is_signed, c->want.is_signed);
-                assert_int_equal(l.is_signed, c->lo < 0);       /* no fallback needed here */
+                /* Unsigned whatever lo is (BMCs read the byte unsigned); a negative B only
+                 * where lo < 0 needs one, a negative Bexp nowhere here. */
+                assert_false(l.is_signed);
+                assert_true(l.b >= 0 || c->lo < 0);
+                assert_true(l.b_exp >= 0);
 
                 step = sensor_linear_step(&l);
                 /* 256 codes cannot do better than span/255; the usual ranges get close. */
@@ -155,26 +160,40 @@ static void test_value_round_trip(void **state) {
         }
 }
 
-/* Signed sensors: negative readings are two's complement codes. */
+/* Negative values: unsigned codes with a negative offset; two's complement codes still
+ * convert both ways (foreign SDRs, and ranges where they reach a finer step). */
 static void test_negative(void **state) {
         struct sensor_linear l;
         uint8_t raw;
 
+        /* -40..125: raw 0 is -40, one count 0.65, at the same step two's complement had. */
+        assert_int_equal(sensor_linear_solve(-40, 125, &l), 0);
+        assert_false(l.is_signed);
+        assert_true(sensor_linear_step(&l) == 0.65);
+        assert_int_equal(sensor_linear_to_raw(&l, -40, &raw), 0);
+        assert_int_equal(raw, 0);
+        assert_true(fabs(sensor_linear_to_value(&l, raw) - -40) < 1e-12);
+        assert_int_equal(sensor_linear_to_raw(&l, 0, &raw), 0);
+        assert_int_equal(raw, 62);      /* -40 + 62 * 0.65 = 0.3 */
+        assert_int_equal(sensor_linear_to_raw(&l, 125, &raw), 0);
+        assert_int_equal(raw, 254);
+
+        /* -128..127: unsigned with B = -128, never two's complement at the same step. */
         assert_int_equal(sensor_linear_solve(-128, 127, &l), 0);
+        assert_false(l.is_signed);
+        assert_int_equal(sensor_linear_to_raw(&l, -1, &raw), 0);
+        assert_int_equal(raw, 0x7F);
+        assert_true(sensor_linear_to_value(&l, 0x00) == -128);
+        assert_true(sensor_linear_to_value(&l, 0xFF) == 127);
+
+        /* Two's complement codes, as a foreign SDR has them. */
+        l = (struct sensor_linear) { .m = 1, .b = 0, .b_exp = 0, .r_exp = 0, .is_signed = true };
         assert_int_equal(sensor_linear_to_raw(&l, -1, &raw), 0);
         assert_int_equal(raw, 0xFF);
         assert_int_equal(sensor_linear_to_raw(&l, -128, &raw), 0);
         assert_int_equal(raw, 0x80);
         assert_true(sensor_linear_to_value(&l, 0x80) == -128);
         assert_true(sensor_linear_to_value(&l, 0x7F) == 127);
-
-        /* -40..125: raw codes are signed, the offset is 43, one count 0.65. */
-        assert_int_equal(sensor_linear_solve(-40, 125, &l), 0);
-        assert_int_equal(sensor_linear_to_raw(&l, -40, &raw), 0);
-        assert_int_equal((int8_t) raw, -128);
-        assert_true(fabs(sensor_linear_to_value(&l, raw) - -40.2) < 1e-12);
-        assert_int_equal(sensor_linear_to_raw(&l, 0, &raw), 0);
-        assert_int_equal((int8_t) raw, -66);    /* 43 - 66 * 0.65 = 0.1 */
 
         /* A decreasing conversion (negative M, as a foreign SDR may have) works both ways. */
         l = (struct sensor_linear) { .m = -2, .b = 100, .b_exp = 0, .r_exp = 0 };
@@ -211,7 +230,7 @@ static void test_clamp(void **state) {
         assert_int_equal(sensor_linear_to_raw(&l, 2.5, &raw), 0);
         assert_int_equal(raw, 3);
 
-        assert_int_equal(sensor_linear_solve(-128, 127, &l), 0);
+        l = (struct sensor_linear) { .m = 1, .b = 0, .b_exp = 0, .r_exp = 0, .is_signed = true };
         assert_int_equal(sensor_linear_to_raw(&l, -1000, &raw), -ERANGE);
         assert_int_equal(raw, 0x80);
         assert_int_equal(sensor_linear_to_raw(&l, 1000, &raw), -ERANGE);
