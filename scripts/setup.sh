@@ -11,6 +11,8 @@ packages=(
         # tests and demo: real clients and peers
         python3 ipmitool tshark valgrind openipmi gpiod systemd strace man-db
         libnbd-bin python3-libnbd nbdkit qemu-utils fuse3
+        # BMC-side software written by others: python-ipmi (test-pyipmi), FreeIPMI (test-freeipmi)
+        python3-pyipmi freeipmi-tools libfreeipmi-dev
 )
 
 missing=()

@@ -16,9 +16,13 @@ class Endpoint:
         self.tag = 0
         self.pending = collections.deque()
         if addrs7:
-            self.sock.send(bytes([ATTACH, *addrs7]))
-            if self._await(ATTACHED)[1]:
-                raise OSError("attach refused")
+            self.attach(addrs7)
+
+    def attach(self, addrs7):
+        """Answer these 7-bit addresses too (the bus refuses one another endpoint owns)."""
+        self.sock.send(bytes([ATTACH, *addrs7]))
+        if self._await(ATTACHED)[1]:
+            raise OSError("attach refused")
 
     def _await(self, kind, timeout=2.0):
         while True:

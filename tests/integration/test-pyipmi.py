@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Kontron's python-ipmi (Debian python3-pyipmi) as the BMC, reading satmcd over IPMB.
+
+python-ipmi speaks IPMB itself through a Total Phase Aardvark adapter (its `aardvark`
+interface, module pyaardvark). tests/harness/pyaardvark.py stands in for that module on the
+emulated bus: the adapter is the BMC, a slave at 0x20 and the master that writes to satmcd at
+0x72. Everything above the adapter is python-ipmi's own code: message encoding, IPMB framing and
+checksums, SDR parsing, raw-to-value conversion, FRU inventory parsing. What it decodes is
+compared with board-clients.ini (@DIR@ replaced by a temporary directory whose files the
+sensors read), readings and thresholds within one step of the sensor's own M and Rexp.
+
+Debian 12's python-ipmi 0.4.2 still calls array.tostring() (gone since Python 3.9) in two
+places: the aardvark interface's response path and read_fru_data(). Both are worked around
+here, without touching the package: the interface is subclassed to hand back an array that has
+tostring(), and pyipmi.fru's `array` module is replaced by a namespace whose array type has it."""
+import os, sys, time, types
+from array import array
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from satmc_testlib import Rig, board_from_template, check, finish  # noqa: E402
+# The stand-in pyaardvark lives in the harness directory, which satmc_testlib put first on
+# sys.path; it must win over any real pyaardvark installed on the machine.
+sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness")))
+
+try:
+    import pyipmi
+    import pyipmi.fru
+    import pyipmi.interfaces.aardvark
+    import pyipmi.sel
+    import pyipmi.event
+    from pyipmi.interfaces.ipmb import checksum
+except ImportError as e:
+    print("skip: python-ipmi (Debian python3-pyipmi) not importable by %s: %s" % (sys.executable, e))
+    sys.exit(77)
+import pyaardvark  # noqa: E402
+
+SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
+SAT, BMC = 0x72, 0x20
+NETFN_SE = 0x04
+CMD_PLATFORM_EVENT = 0x02
+
+# What the sensor files hold (engineering units) and the thresholds board-clients.ini sets,
+# by SDR ID string.
+READINGS = {"Board Temp": 42.5, "12V Rail": 12.03, "Fan 1": 5200, "Inlet Temp": -12.5,
+            "PSU Current": 7.3}
+FILES = {"Board Temp": ("temp1_input", 1000), "12V Rail": ("in1_input", 1000),
+         "Fan 1": ("fan1_input", 1), "Inlet Temp": ("temp2_input", 1000),
+         "PSU Current": ("curr1_input", 1000)}
+THRESHOLDS = {
+    "Board Temp": {"lcr": -10, "unc": 60, "ucr": 85, "unr": 100},
+    "12V Rail": {"lcr": 11.5, "lnc": 11.7, "unc": 12.3, "ucr": 12.5},
+    "Fan 1": {"lcr": 1000, "lnc": 2000},
+    "Inlet Temp": {"lnr": -50, "lcr": -40, "lnc": -30, "unc": 30},
+    "PSU Current": {"ucr": 14},
+}
+TYPES = {"Board Temp": 0x01, "12V Rail": 0x02, "Fan 1": 0x04, "Inlet Temp": 0x01,
+         "PSU Current": 0x03, "PSU Present": 0x25}
+HYSTERESIS = {"Board Temp": 2}      # engineering units, both ways
+
+
+class TostringArray(array):
+    """array.array with the tostring() python-ipmi 0.4.2 still calls (removed in Python 3.9)."""
+
+    def tostring(self):
+        return self.tobytes()
+
+
+class Aardvark(pyipmi.interfaces.aardvark.Aardvark):
+    """python-ipmi's own Aardvark interface; only the array its response path calls
+    tostring() on is given that method back."""
+
+    def _receive_raw(self, header):
+        return TostringArray("B", super()._receive_raw(header))
+
+
+# read_fru_data() builds its buffer with array.array('B') and returns data.tostring().
+pyipmi.fru.array = types.SimpleNamespace(array=TostringArray)
+
+
+def name_of(record):
+    return record.device_id_string.decode() if isinstance(record.device_id_string, bytes) \
+        else str(record.device_id_string)
+
+
+def step_of(record):
+    """One raw count in engineering units: |M|·10^Rexp, from python-ipmi's parse of the SDR."""
+    return abs(record.m) * 10 ** record.k2
+
+
+def raw_for(record, value):
+    """The raw code whose value, by python-ipmi's own raw-to-value conversion, is nearest to
+    value. (python-ipmi's convert_sensor_value_to_raw() refuses negative values of signed
+    sensors and divides only the M term by M, so it is wrong whenever B is not 0.)"""
+    return min(range(256), key=lambda raw: abs(record.convert_sensor_raw_to_value(raw) - value))
+
+
+def write_value(tmp, name, value):
+    fname, scale = FILES[name]
+    with open(os.path.join(tmp, fname), "w") as f:
+        f.write("%d\n" % round(value * scale))
+
+
+def read_events(intf, want, timeout):
+    """Receive satmcd's Platform Event requests on the adapter's slave address, acknowledge each
+    as an event receiver does, and return them decoded as SEL entries by python-ipmi, until
+    want(entry) holds or timeout passes; (entries, the matching one or None)."""
+    dev = intf._dev
+    got = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not dev.poll(int(max(1, (deadline - time.monotonic()) * 1000))):
+            continue
+        addr7, data = dev.i2c_slave_read()
+        frame = bytes([addr7 << 1]) + data
+        if len(frame) < 7 or (frame[1] >> 2) & 1 or frame[5] != CMD_PLATFORM_EVENT:
+            continue
+        rq_sa, seq_lun = frame[3], frame[4]
+        check(checksum(frame[:2]) == frame[2] and checksum(frame[3:-1]) == frame[-1],
+              "event request checksums (%s)" % frame.hex())
+        # A BMC stores a Platform Event Message as a 16-byte system event record: record ID,
+        # type 02h, timestamp, generator ID (requester address and LUN), then the request's
+        # bytes; event data 2 and 3 are optional in the request and stored as FFh when absent.
+        body = frame[6:-1]
+        record = bytes([0, 0, 0x02, 0, 0, 0, 0, rq_sa, seq_lun & 3]) + body + b"\xff" * (7 - len(body))
+        entry = pyipmi.sel.SelEntry(record) if 5 <= len(body) <= 7 else None
+        head = bytes([rq_sa, (frame[1] >> 2 | 1) << 2 | (seq_lun & 3)])
+        rsp_body = bytes([frame[0], seq_lun & 0xFC | (frame[1] & 3), frame[5], 0x00])
+        intf.raw_write(rq_sa >> 1, head[1:] + bytes([checksum(head)]) + rsp_body +
+                       bytes([checksum(rsp_body)]))
+        if entry is None:
+            check(False, "event request carries 5 to 7 bytes (%s)" % frame.hex())
+            continue
+        got.append(entry)
+        if want(entry):
+            return got, entry
+    return got, None
+
+
+def main():
+    tmp, config = board_from_template("board-clients.ini", "satmc-pyipmi-")
+    for name, value in READINGS.items():
+        write_value(tmp, name, value)
+    with open(os.path.join(tmp, "psu_present"), "w") as f:
+        f.write("1\n")
+
+    # The test's own bus endpoint (Rig's) sits at 0x22; the adapter is the BMC at 0x20.
+    rig = Rig(config, satmcd_args=["--state-directory", os.path.join(tmp, "state")],
+              bmc_addr7=0x11)
+    try:
+        pyaardvark.bus_socket = rig.sock
+        check(os.path.dirname(os.path.abspath(pyaardvark.__file__)) ==
+              os.path.abspath(os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness"))),
+              "pyaardvark is the emulated-bus stand-in (%s)" % pyaardvark.__file__)
+        intf = Aardvark(slave_address=BMC)
+        # python-ipmi's 250 ms answer timeout is for a real bus next to an idle MC; this bus is
+        # a process on a shared machine (and satmcd maybe under valgrind). Retries reuse the
+        # sequence number, which satmcd answers from its duplicate cache.
+        intf.timeout = 10.0 if SLOW else 2.0
+        ipmi = pyipmi.create_connection(intf)
+        ipmi.target = pyipmi.Target(SAT)
+        run(ipmi, intf, tmp)
+    finally:
+        rc = rig.stop()
+        check(rc == 0, "satmcd exits 0 on SIGTERM (%s)" % rc)
+        if rc != 0:
+            print(rig.read_stderr())
+    finish()
+
+
+def run(ipmi, intf, tmp):
+    # Get Device ID, decoded by python-ipmi.
+    dev_id = ipmi.get_device_id()
+    check(dev_id.device_id == 0x23 and dev_id.revision == 3, "Get Device ID: device 0x23 rev 3")
+    check(dev_id.fw_revision.major == 1 and dev_id.fw_revision.minor == 42 and
+          str(dev_id.ipmi_version) == "2.0", "Get Device ID: firmware 1.42, IPMI 2.0 (%s)" % dev_id)
+    check(dev_id.manufacturer_id == 0xA015 and dev_id.product_id == 0x1291,
+          "Get Device ID: manufacturer 0xA015, product 0x1291")
+    check(dev_id.supports_function("sensor") and dev_id.supports_function("fru_inventory") and
+          dev_id.supports_function("ipmb_event_generator") and
+          not dev_id.supports_function("sdr_repository"),
+          "Get Device ID: sensor device, FRU inventory, event generator")
+    check(dev_id.aux is not None and list(dev_id.aux) == [1, 2, 3, 4],
+          "Get Device ID: aux firmware revision 01 02 03 04 (%s)" % (dev_id.aux,))
+
+    # The device SDR repository (Get Device SDR) and the same records through Get SDR.
+    device = list(ipmi.device_sdr_entries())
+    repo = list(ipmi.sdr_repository_entries())
+    check([bytes(r.data) for r in device] == [bytes(r.data) for r in repo] and len(device) == 9,
+          "Get Device SDR and Get SDR: the same 9 records (%d, %d)" % (len(device), len(repo)))
+    by_type = {}
+    for r in device:
+        by_type.setdefault(r.type, []).append(r)
+    mc = by_type.get(0x12, [None])[0]
+    check(mc is not None and mc.device_slave_address == SAT >> 1 and name_of(mc) == "LC100G",
+          "MC device locator: 0x72 \"LC100G\"")
+    frus = sorted((r.fru_device_id, name_of(r)) for r in by_type.get(0x11, []))
+    check(frus == [(0, "LC100G Line Card"), (1, "Fan Tray")],
+          "FRU device locators: %s" % frus)
+    sensors = {name_of(r): r for r in by_type.get(0x01, [])}
+    check(sorted(sensors) == sorted(TYPES), "full sensor records: %s" % sorted(sensors))
+    for name, r in sensors.items():
+        check(r.sensor_type_code == TYPES[name] and r.owner_id == SAT,
+              "%s: sensor type 0x%02x, owner 0x72" % (name, r.sensor_type_code))
+
+    # Get Sensor Reading, converted by python-ipmi with the record's M, B, exponents, format.
+    for name, want in READINGS.items():
+        r = sensors[name]
+        raw, states = ipmi.get_sensor_reading(r.number)
+        value = r.convert_sensor_raw_to_value(raw)
+        check(value is not None and abs(value - want) <= step_of(r),
+              "%s reads %s, configured %s, step %.5g" % (name, value, want, step_of(r)))
+        check(states is not None and states & 0x3F == 0, "%s: no threshold crossed (states 0x%04x)"
+              % (name, states or 0))
+    r = sensors["PSU Present"]
+    raw, states = ipmi.get_sensor_reading(r.number)
+    check(r.event_reading_type_code == 0x6F and states is not None and states & 0x7FFF == 0x0001,
+          "PSU Present: sensor-specific, state 0 (presence detected) asserted (0x%04x)" % (states or 0))
+
+    # Get Sensor Thresholds: readable ones only, each within a step of the configuration and
+    # equal to the SDR's copy.
+    for name, want in THRESHOLDS.items():
+        r = sensors[name]
+        got = ipmi.get_sensor_thresholds(r.number)
+        values = {k: r.convert_sensor_raw_to_value(v) for k, v in got.items()}
+        check(sorted(got) == sorted(want) and
+              all(abs(values[k] - v) <= step_of(r) for k, v in want.items()),
+              "%s thresholds %s, configured %s" % (name, values, want))
+        check(all(r.threshold[k] == v for k, v in got.items()),
+              "%s: Get Sensor Thresholds matches the SDR's thresholds" % name)
+    for name, hyst in HYSTERESIS.items():
+        r = sensors[name]
+        rsp = ipmi.send_message_with_name("GetSensorHysteresis", sensor_number=r.number)
+        want = round(hyst / step_of(r))
+        check(rsp.positive_going_hysteresis == want and rsp.negative_going_hysteresis == want and
+              r.hysteresis == {"positive_going": want, "negative_going": want},
+              "%s hysteresis %d counts both ways (%s)" % (name, want, r.hysteresis))
+
+    # Set Sensor Thresholds, raw codes from python-ipmi's conversions: its own value-to-raw where
+    # it is right (unsigned, B = 0), the nearest code by its raw-to-value elsewhere.
+    fan = sensors["Fan 1"]
+    ipmi.set_sensor_thresholds(fan.number, lnc=fan.convert_sensor_value_to_raw(2500))
+    got = ipmi.get_sensor_thresholds(fan.number)
+    check(abs(fan.convert_sensor_raw_to_value(got.get("lnc", 0)) - 2500) <= step_of(fan) and
+          abs(fan.convert_sensor_raw_to_value(got.get("lcr", 0)) - 1000) <= step_of(fan),
+          "Fan 1: LNC set to 2500 reads back %s, LCR unchanged" % got)
+    inlet = sensors["Inlet Temp"]
+    ipmi.set_sensor_thresholds(inlet.number, lcr=raw_for(inlet, -42.0), unc=raw_for(inlet, 35.0))
+    got = {k: inlet.convert_sensor_raw_to_value(v)
+           for k, v in ipmi.get_sensor_thresholds(inlet.number).items()}
+    check(abs(got.get("lcr", 0) + 42.0) <= step_of(inlet) and abs(got.get("unc", 0) - 35.0) <=
+          step_of(inlet) and abs(got.get("lnr", 0) + 50) <= step_of(inlet),
+          "Inlet Temp: LCR -42 and UNC 35 set (signed raw), read back %s" % got)
+
+    # FRU inventory: python-ipmi's Get FRU Inventory Area Info, Read FRU Data and its parser.
+    inv = ipmi.get_fru_inventory(0)
+    c, b, p = inv.chassis_info_area, inv.board_info_area, inv.product_info_area
+    check(c is not None and c.type == 0x17 and str(c.part_number) == "CH-100-A" and
+          str(c.serial_number) == "CHS0001", "FRU 0 chassis: type 0x17 CH-100-A CHS0001")
+    check(b is not None and str(b.manufacturer) == "Example Networks" and
+          str(b.product_name) == "LC100G Line Card" and str(b.serial_number) == "SN123456" and
+          str(b.part_number) == "PN-LC100G-01" and str(b.fru_file_id) == "lc100g.fru" and
+          [str(x) for x in b.custom_mfg_info] == ["HW rev B"],
+          "FRU 0 board area: every field as configured")
+    check(b is not None and b.mfg_date.strftime("%Y-%m-%d %H:%M") == "2024-03-15 09:30",
+          "FRU 0 board manufacturing date 2024-03-15 09:30 (%s)" % (b.mfg_date if b else None))
+    check(p is not None and str(p.manufacturer) == "Example Networks" and str(p.name) == "LC100G"
+          and str(p.part_number) == "LC100G-R" and str(p.version) == "2.1" and
+          str(p.serial_number) == "PS987654" and str(p.asset_tag) == "ASSET-0042",
+          "FRU 0 product area: every field as configured")
+    inv1 = ipmi.get_fru_inventory(1)
+    check(inv1.board_info_area is not None and str(inv1.board_info_area.product_name) ==
+          "Fan Tray" and inv1.product_info_area is None and inv1.chassis_info_area is None,
+          "FRU 1: board area \"Fan Tray\" only")
+
+    # Events: python-ipmi's Set/Get Event Receiver, then a threshold crossing that satmcd
+    # reports to the adapter (the BMC), decoded as a SEL entry by python-ipmi.
+    ipmi.set_event_receiver(BMC >> 1, 0)
+    check(ipmi.get_event_receiver() == (BMC >> 1, 0), "Get Event Receiver: 0x20 LUN 0 (%s)"
+          % (ipmi.get_event_receiver(),))
+    temp = sensors["Board Temp"]
+    write_value(tmp, "Board Temp", 65.0)
+    events, hit = read_events(intf, lambda e: e.sensor_number == temp.number and
+                              e.event_type == 0x01 and e.event_data[0] & 0x0F == 0x07,
+                              30 if SLOW else 10)
+    check(hit is not None, "Board Temp at 65: upper non-critical going-high event (%d events: %s)"
+          % (len(events), [(e.sensor_number, e.event_data) for e in events]))
+    if hit:
+        check(hit.generator_id == SAT and hit.sensor_type == 0x01 and hit.evm_rev == 0x04 and
+              hit.event_direction == pyipmi.event.EVENT_ASSERTION,
+              "event: generator 0x72 LUN 0, temperature, EvM rev 4, assertion")
+        check(hit.event_data[0] >> 4 == 0x5 and
+              abs(temp.convert_sensor_raw_to_value(hit.event_data[1]) - 65.0) <= step_of(temp) and
+              hit.event_data[2] == temp.threshold["unc"],
+              "event data: trigger reading 65 and UNC threshold (%s)" % hit.event_data)
+    present = [e for e in events if e.sensor_number == sensors["PSU Present"].number]
+    check(all(e.sensor_type == 0x25 and e.event_type == 0x6F and e.event_data[0] & 0x0F == 0
+              for e in present),
+          "PSU Present events: presence (0x25), sensor-specific, device present (%d seen)"
+          % len(present))
+    ipmi.set_event_receiver(0x7F, 0)        # 0xFF on the wire: event generation off
+    check(ipmi.get_event_receiver()[0] == 0x7F, "Set Event Receiver 0xFF turns events off")
+
+
+if __name__ == "__main__":
+    main()
