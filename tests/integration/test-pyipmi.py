@@ -159,7 +159,7 @@ def main():
         intf.timeout = 10.0 if SLOW else 2.0
         ipmi = pyipmi.create_connection(intf)
         ipmi.target = pyipmi.Target(SAT)
-        run(ipmi, intf, tmp)
+        run(rig, ipmi, intf, tmp)
     finally:
         rc = rig.stop()
         check(rc == 0, "satmcd exits 0 on SIGTERM (%s)" % rc)
@@ -168,7 +168,7 @@ def main():
     finish()
 
 
-def run(ipmi, intf, tmp):
+def run(rig, ipmi, intf, tmp):
     # Get Device ID, decoded by python-ipmi.
     dev_id = ipmi.get_device_id()
     check(dev_id.device_id == 0x23 and dev_id.revision == 3, "Get Device ID: device 0x23 rev 3")
@@ -183,7 +183,17 @@ def run(ipmi, intf, tmp):
     check(dev_id.aux is not None and list(dev_id.aux) == [1, 2, 3, 4],
           "Get Device ID: aux firmware revision 01 02 03 04 (%s)" % (dev_id.aux,))
 
+    check(dev_id.provides_sdrs, "Get Device ID: provides device SDRs")
+
     # The device SDR repository (Get Device SDR) and the same records through Get SDR.
+    info = ipmi.send_message_with_name("GetDeviceSdrInfo")
+    check(info.number_of_sensors == len(TYPES) and info.flags.lun0_has_sensors and
+          not info.flags.lun1_has_sensors and not info.flags.dynamic_population,
+          "Get Device SDR Info: %d sensors, all on LUN 0, static" % info.number_of_sensors)
+    repo_info = ipmi.get_sdr_repository_info()
+    check(repo_info.record_count == 9 and repo_info.sdr_version == 0x51,
+          "Get SDR Repository Info: 9 records, SDR version 51h (%d, %02xh)"
+          % (repo_info.record_count, repo_info.sdr_version))
     device = list(ipmi.device_sdr_entries())
     repo = list(ipmi.sdr_repository_entries())
     check([bytes(r.data) for r in device] == [bytes(r.data) for r in repo] and len(device) == 9,
@@ -272,6 +282,29 @@ def run(ipmi, intf, tmp):
     check(inv1.board_info_area is not None and str(inv1.board_info_area.product_name) ==
           "Fan Tray" and inv1.product_info_area is None and inv1.chassis_info_area is None,
           "FRU 1: board area \"Fan Tray\" only")
+
+    # Write FRU Data: FRU 0's image (as python-ipmi read it) into FRU 1 with python-ipmi's
+    # write_fru_data(), 16-byte chunks; FRU 1 then reads back as FRU 0 did, to the byte.
+    image = ipmi.read_fru_data(fru_id=0)
+    ipmi.write_fru_data(image, fru_id=1)
+    check(ipmi.read_fru_data(fru_id=1) == image and
+          str(ipmi.get_fru_inventory(1).board_info_area.product_name) == "LC100G Line Card",
+          "write_fru_data: FRU 0's %d bytes into FRU 1, read back equal" % len(image))
+
+    # A lost response: python-ipmi's interface times out and sends the same request again
+    # (same sequence number); satmcd answers it from its duplicate cache, so the threshold
+    # is set once and the retry sees the first answer.
+    before = rig.counters()
+    rig.bmc.fault("drop@0x%02x:n=1" % (BMC >> 1))
+    ipmi.set_sensor_thresholds(fan.number, lnc=fan.convert_sensor_value_to_raw(3000))
+    after = rig.counters()
+    got = ipmi.get_sensor_thresholds(fan.number)
+    check(after["responses-replayed"] - before["responses-replayed"] == 1 and
+          after["requests-handled"] - before["requests-handled"] == 1 and
+          abs(fan.convert_sensor_raw_to_value(got.get("lnc", 0)) - 3000) <= step_of(fan),
+          "response lost once: python-ipmi's retry answered from the duplicate cache "
+          "(replayed %d, handled %d)" % (after["responses-replayed"] - before["responses-replayed"],
+                                        after["requests-handled"] - before["requests-handled"]))
 
     # Events: python-ipmi's Set/Get Event Receiver, then a threshold crossing that satmcd
     # reports to the adapter (the BMC), decoded as a SEL entry by python-ipmi.
