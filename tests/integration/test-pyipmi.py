@@ -28,7 +28,10 @@ try:
     import pyipmi.fru
     import pyipmi.interfaces.aardvark
     import pyipmi.sel
+    import pyipmi.errors
     import pyipmi.event
+    import pyipmi.msgs
+    import pyipmi.utils
     from pyipmi.interfaces.ipmb import checksum
 except ImportError as e:
     print("skip: python-ipmi (Debian python3-pyipmi) not importable by %s: %s" % (sys.executable, e))
@@ -308,10 +311,35 @@ def run(rig, ipmi, intf, tmp):
 
     # Events: python-ipmi's Set/Get Event Receiver, then a threshold crossing that satmcd
     # reports to the adapter (the BMC), decoded as a SEL entry by python-ipmi.
+    rsp = ipmi.send_message_with_name("GetSelftestResults")
+    check(rsp.result == 0x55, "Get Self Test Results: 55h, no error (%02xh)" % rsp.result)
+    temp = sensors["Board Temp"]
+
+    def event_enable(number, messages):
+        req = pyipmi.msgs.create_request_by_name("SetSensorEventEnable")
+        req.sensor_number = number
+        req.enable.config = 0           # leave the per-event enables as they are
+        req.enable.sensor_scanning = 1
+        req.enable.event_message = int(messages)
+        pyipmi.utils.check_completion_code(ipmi.send_message(req).completion_code)
+        return ipmi.send_message_with_name("GetSensorEventEnable", sensor_number=number).enabled
+
+    got = event_enable(temp.number, False)
+    check(got.event_message == 0 and got.sensor_scanning == 1,
+          "Set/Get Sensor Event Enable: Board Temp event messages off, scanning on")
+    got = event_enable(temp.number, True)
+    check(got.event_message == 1 and got.sensor_scanning == 1,
+          "Set/Get Sensor Event Enable: Board Temp event messages on again")
+    try:
+        ipmi.rearm_sensor_events(temp.number)
+        refused = None
+    except pyipmi.errors.CompletionCodeError as e:
+        refused = e
+    check(refused is None, "Re-arm Sensor Events (python-ipmi's form: selected events, none "
+          "given) answered 00h (%s)" % refused)
     ipmi.set_event_receiver(BMC >> 1, 0)
     check(ipmi.get_event_receiver() == (BMC >> 1, 0), "Get Event Receiver: 0x20 LUN 0 (%s)"
           % (ipmi.get_event_receiver(),))
-    temp = sensors["Board Temp"]
     write_value(tmp, "Board Temp", 65.0)
     events, hit = read_events(intf, lambda e: e.sensor_number == temp.number and
                               e.event_type == 0x01 and e.event_data[0] & 0x0F == 0x07,
