@@ -18,7 +18,7 @@ from array import array
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from satmc_testlib import Rig, board_from_template, check, finish  # noqa: E402
+from satmc_testlib import Rig, board_from_template, check, finish, wait_for  # noqa: E402
 # The stand-in pyaardvark lives in the harness directory, which satmc_testlib put first on
 # sys.path; it must win over any real pyaardvark installed on the machine.
 sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness")))
@@ -158,8 +158,9 @@ def main():
         intf = Aardvark(slave_address=BMC)
         # python-ipmi's 250 ms answer timeout is for a real bus next to an idle MC; this bus is
         # a process on a shared machine (and satmcd maybe under valgrind). Retries reuse the
-        # sequence number, which satmcd answers from its duplicate cache.
-        intf.timeout = 10.0 if SLOW else 2.0
+        # sequence number, which satmcd answers from its duplicate cache as long as they come
+        # within duplicate-window-ms (5 s in board-clients.ini): the timeout stays below that.
+        intf.timeout = 2.0
         ipmi = pyipmi.create_connection(intf)
         ipmi.target = pyipmi.Target(SAT)
         run(rig, ipmi, intf, tmp)
@@ -217,6 +218,9 @@ def run(rig, ipmi, intf, tmp):
               "%s: sensor type 0x%02x, owner 0x72" % (name, r.sensor_type_code))
 
     # Get Sensor Reading, converted by python-ipmi with the record's M, B, exponents, format.
+    # Until its first poll a sensor answers "reading unavailable" (python-ipmi: None).
+    wait_for(lambda: all(ipmi.get_sensor_reading(sensors[n].number)[0] is not None
+                         for n in READINGS), "first readings", timeout=30 if SLOW else 10)
     for name, want in READINGS.items():
         r = sensors[name]
         raw, states = ipmi.get_sensor_reading(r.number)
@@ -302,7 +306,8 @@ def run(rig, ipmi, intf, tmp):
     ipmi.set_sensor_thresholds(fan.number, lnc=fan.convert_sensor_value_to_raw(3000))
     after = rig.counters()
     got = ipmi.get_sensor_thresholds(fan.number)
-    check(after["responses-replayed"] - before["responses-replayed"] == 1 and
+    # A slow answer may cost python-ipmi a further retry, replayed too: at least one replay.
+    check(after["responses-replayed"] - before["responses-replayed"] >= 1 and
           after["requests-handled"] - before["requests-handled"] == 1 and
           abs(fan.convert_sensor_raw_to_value(got.get("lnc", 0)) - 3000) <= step_of(fan),
           "response lost once: python-ipmi's retry answered from the duplicate cache "
@@ -346,6 +351,8 @@ def run(rig, ipmi, intf, tmp):
                               30 if SLOW else 10)
     check(hit is not None, "Board Temp at 65: upper non-critical going-high event (%d events: %s)"
           % (len(events), [(e.sensor_number, e.event_data) for e in events]))
+    if not hit:
+        print(rig.counters(), rig.read_stderr(), sep="\n")
     if hit:
         check(hit.generator_id == SAT and hit.sensor_type == 0x01 and hit.evm_rev == 0x04 and
               hit.event_direction == pyipmi.event.EVENT_ASSERTION,
