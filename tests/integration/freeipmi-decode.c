@@ -39,6 +39,12 @@ static void print_error(const char *what, const char *detail) {
         printf("{\"error\": \"%s: %s\"}\n", what, detail ? detail : "");
 }
 
+/* Closes an object already begun with what could be decoded, with the error that stopped it:
+ * one line per request, whatever happens. */
+static void end_with_error(const char *what, const char *detail) {
+        printf(", \"error\": \"%s: %s\"}\n", what, detail ? detail : "");
+}
+
 /* Hex digits, spaces between bytes allowed; the number of bytes, or -1. */
 static int parse_hex(const char *text, uint8_t *out, unsigned cap) {
         unsigned n = 0;
@@ -56,6 +62,12 @@ static int parse_hex(const char *text, uint8_t *out, unsigned cap) {
                 p += 2;
         }
         return (int) n;
+}
+
+/* A field the response must carry: fiid_obj_get() answers 0, not an error, for one that a
+ * short response left unset, and leaves *val alone. */
+static int get_field(fiid_obj_t obj, const char *name, uint64_t *val) {
+        return fiid_obj_get(obj, name, val) == 1 ? 0 : -1;
 }
 
 /* Prints ", \"name\": value" for a threshold libfreeipmi decoded, null when absent. */
@@ -135,20 +147,16 @@ static void do_sdr(ipmi_sdr_ctx_t ctx, const char *hex) {
 
         printf("{\"record_id\": %u, \"record_type\": %u", id, type);
         if (type == IPMI_SDR_FORMAT_FULL_SENSOR_RECORD) {
-                if (full_sensor(ctx, rec, (unsigned) len) < 0) {
-                        printf("}\n");
-                        return print_error("full sensor record", ipmi_sdr_ctx_errormsg(ctx));
-                }
+                if (full_sensor(ctx, rec, (unsigned) len) < 0)
+                        return end_with_error("full sensor record", ipmi_sdr_ctx_errormsg(ctx));
         } else if (type == IPMI_SDR_FORMAT_FRU_DEVICE_LOCATOR_RECORD) {
                 uint8_t addr, fru_id, bus, lun, logical, channel;
                 char name[IPMI_SDR_MAX_DEVICE_ID_STRING_LENGTH + 1] = "";
 
                 if (ipmi_sdr_parse_fru_device_locator_parameters(ctx, rec, (unsigned) len, &addr, &fru_id,
                                                                  &bus, &lun, &logical, &channel) < 0 ||
-                    ipmi_sdr_parse_device_id_string(ctx, rec, (unsigned) len, name, sizeof(name) - 1) < 0) {
-                        printf("}\n");
-                        return print_error("FRU locator", ipmi_sdr_ctx_errormsg(ctx));
-                }
+                    ipmi_sdr_parse_device_id_string(ctx, rec, (unsigned) len, name, sizeof(name) - 1) < 0)
+                        return end_with_error("FRU locator", ipmi_sdr_ctx_errormsg(ctx));
                 printf(", \"access_address\": %u, \"fru_device_id\": %u, \"logical\": %u", addr, fru_id,
                        logical);
                 print_string("id", name);
@@ -161,10 +169,8 @@ static void do_sdr(ipmi_sdr_ctx_t ctx, const char *hex) {
                             ctx, rec, (unsigned) len, &addr, &channel, &ev, &log1, &log2, &psn,
                             &acpi_dev, &acpi_sys, &sensor, &repo, &sel, &fru, &evr, &evg, &bridge,
                             &chassis) < 0 ||
-                    ipmi_sdr_parse_device_id_string(ctx, rec, (unsigned) len, name, sizeof(name) - 1) < 0) {
-                        printf("}\n");
-                        return print_error("MC locator", ipmi_sdr_ctx_errormsg(ctx));
-                }
+                    ipmi_sdr_parse_device_id_string(ctx, rec, (unsigned) len, name, sizeof(name) - 1) < 0)
+                        return end_with_error("MC locator", ipmi_sdr_ctx_errormsg(ctx));
                 printf(", \"slave_address\": %u, \"sensor_device\": %u, \"fru_inventory\": %u, "
                        "\"event_generator\": %u, \"sdr_repository\": %u", addr, sensor, fru, evg, repo);
                 print_string("id", name);
@@ -199,11 +205,11 @@ static void do_reading(ipmi_sdr_ctx_t ctx, unsigned number, const char *hex) {
         if (!obj)
                 return print_error("reading", strerror(errno));
         if (fiid_obj_set_all(obj, rsp, (unsigned) len) < 0 ||
-            fiid_obj_get(obj, "sensor_reading", &raw) < 0 ||
-            fiid_obj_get(obj, "reading_state", &unavailable) < 0 ||
-            fiid_obj_get(obj, "sensor_scanning", &scanning) < 0 ||
-            fiid_obj_get(obj, "all_event_messages", &events) < 0) {
-                print_error("reading", fiid_obj_errormsg(obj));
+            get_field(obj, "sensor_reading", &raw) < 0 ||
+            get_field(obj, "reading_state", &unavailable) < 0 ||
+            get_field(obj, "sensor_scanning", &scanning) < 0 ||
+            get_field(obj, "all_event_messages", &events) < 0) {
+                print_error("reading", "short or malformed response");
                 fiid_obj_destroy(obj);
                 return;
         }
@@ -216,7 +222,7 @@ static void do_reading(ipmi_sdr_ctx_t ctx, unsigned number, const char *hex) {
                 };
                 for (unsigned i = 0; i < 6; i++) {
                         uint64_t bit = 0;
-                        if (fiid_obj_get(obj, names[i], &bit) < 0)
+                        if (get_field(obj, names[i], &bit) < 0)
                                 break;
                         mask1 |= bit << i;
                 }
@@ -275,10 +281,9 @@ static void do_thresholds(ipmi_sdr_ctx_t ctx, unsigned number, const char *hex) 
                 double value;
 
                 snprintf(readable, sizeof(readable), "readable_thresholds.%s", fields[i]);
-                if (fiid_obj_get(obj, readable, &is_readable) < 0 || fiid_obj_get(obj, fields[i], &raw) < 0 ||
+                if (get_field(obj, readable, &is_readable) < 0 || get_field(obj, fields[i], &raw) < 0 ||
                     ipmi_sensor_decode_value(rexp, bexp, m, b, lin, fmt, (uint8_t) raw, &value) < 0) {
-                        printf("}\n");
-                        print_error("thresholds", fiid_obj_errormsg(obj));
+                        printf(", \"error\": \"short or malformed response\"}\n");
                         fiid_obj_destroy(obj);
                         return;
                 }
