@@ -2,8 +2,9 @@
 """FreeIPMI reads what satmcd serves, independently of ipmitool and of satmc's own code.
 
 - `ipmi-fru --fru-file=` decodes every FRU image satmcd builds (the backing files in the state
-  directory, the same bytes over NBD and over Read FRU Data), and the images written into it
-  through Write FRU Data and through NBD.
+  directory, the same bytes over NBD and over Read FRU Data; images at the edges: 63-byte
+  fields, several custom fields, single-area devices), and the images written into it through
+  Write FRU Data and through NBD.
 - libfreeipmi's SDR parser and sensor-reading decoder (satmc-freeipmi-decode, built from
   freeipmi-decode.c only when libfreeipmi is found) read every record satmcd generates, from the
   `sdr` NBD export and from Get SDR over IPMB, and every Get Sensor Reading and Get Sensor
@@ -203,6 +204,7 @@ def main():
         if results["failed"]:
             # e.g. a read the sensor reader gave up on as hung (a loaded machine): logged there.
             print("satmcd's log:\n" + rig.read_stderr())
+    edge_fru_tests()
     finish()
 
 
@@ -240,6 +242,51 @@ def fru_tests(rig, tmp, state):
     with open(path, "wb") as f:
         f.write(read_fru_ipmb(rig, 1) or b"")
     check_fru(path, FRU0_FIELDS, "fru1 over Read FRU Data after the NBD write")
+
+
+# FRU images at the edges of what satmcd builds: a 63-byte field (the longest a type/length
+# byte can say), several custom fields, the first minute after the FRU epoch, a product area
+# alone in a small device, a chassis area alone.
+EDGE_SECTIONS = """
+[fru.0]
+board-manufacturing-date = 1996-01-01 00:01
+board-product-name = %s
+board-custom = first, second, third
+product-name = xy
+
+[fru.1]
+size = 64
+product-manufacturer = Only Product
+
+[fru.2]
+chassis-type = 0x01
+chassis-custom = %s
+""" % ("P" * 63, "C" * 63)
+EDGE_FIELDS = {
+    0: [("FRU Board Manufacturing Date/Time", "01/01/96 - 00:01:00"),
+        ("FRU Board Product Name", "P" * 63), ("FRU Board Custom Info", "first"),
+        ("FRU Board Custom Info", "second"), ("FRU Board Custom Info", "third"),
+        ("FRU Product Name", "xy")],
+    1: [("FRU Product Manufacturer Name", "Only Product")],
+    2: [("FRU Chassis Type", "Other"), ("FRU Chassis Custom Info", "C" * 63)],
+}
+
+
+def edge_fru_tests():
+    tmp = tempfile.mkdtemp(prefix="satmc-freeipmi-edge-")
+    text = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "board-clients.ini")).read()
+    # The [fru.N] and [sensor.N] sections go; the edge FRU devices take their place.
+    text = text[:text.index("[fru.0]")] + EDGE_SECTIONS
+    config = os.path.join(tmp, "board.ini")
+    with open(config, "w") as f:
+        f.write(text)
+    state = os.path.join(tmp, "state")
+    rig = Rig(config, satmcd_args=["--state-directory", state])
+    try:
+        for fru_id, want in EDGE_FIELDS.items():
+            check_fru(os.path.join(state, "fru%d.bin" % fru_id), want, "edge image fru%d" % fru_id)
+    finally:
+        rig.stop()
 
 
 def sdr_tests(rig, tmp):
