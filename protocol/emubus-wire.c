@@ -48,11 +48,35 @@ int emubus_decode(const uint8_t *buf, size_t len, struct emubus_msg *out) {
                 m.len = len - 1;
                 break;
 
+        case EMUBUS_IPMBDEV:
+                if (len != 3 || !emubus_addr7_attachable(buf[1]) || buf[2] > EMUBUS_IPMBDEV_SMBUS)
+                        return -EBADMSG;
+                m.addr7 = buf[1];
+                m.mode = buf[2];
+                break;
+
+        case EMUBUS_DEVWRITE:
+                if (len < 3 || len - 3 > EMUBUS_DEVWRITE_MAX || buf[2] > EMUBUS_IPMBDEV_SMBUS)
+                        return -EBADMSG;
+                m.tag = buf[1];
+                m.mode = buf[2];
+                m.data = buf + 3;
+                m.len = len - 3;
+                break;
+
         case EMUBUS_ATTACHED:
         case EMUBUS_FAULTED:
+        case EMUBUS_IPMBDEV_OK:
                 if (len != 2)
                         return -EBADMSG;
                 m.status = buf[1];
+                break;
+
+        case EMUBUS_DEVWRITTEN:
+                if (len != 3)
+                        return -EBADMSG;
+                m.tag = buf[1];
+                m.status = buf[2];
                 break;
 
         case EMUBUS_WRITTEN:
@@ -96,9 +120,25 @@ int emubus_encode(const struct emubus_msg *m, uint8_t *buf, size_t size) {
                         return -EMSGSIZE;
                 need = (m->type == EMUBUS_WRITE ? 3 : 2) + m->len;
                 break;
+        case EMUBUS_IPMBDEV:
+                if (!emubus_addr7_attachable(m->addr7) || m->mode > EMUBUS_IPMBDEV_SMBUS)
+                        return -EINVAL;
+                need = 3;
+                break;
+        case EMUBUS_DEVWRITE:
+                if (m->mode > EMUBUS_IPMBDEV_SMBUS)
+                        return -EINVAL;
+                if (m->len > EMUBUS_DEVWRITE_MAX)
+                        return -EMSGSIZE;
+                need = 3 + m->len;
+                break;
         case EMUBUS_ATTACHED:
         case EMUBUS_FAULTED:
+        case EMUBUS_IPMBDEV_OK:
                 need = 2;
+                break;
+        case EMUBUS_DEVWRITTEN:
+                need = 3;
                 break;
         case EMUBUS_WRITTEN:
                 if (m->status > EMUBUS_NAK)
@@ -120,11 +160,21 @@ int emubus_encode(const struct emubus_msg *m, uint8_t *buf, size_t size) {
         case EMUBUS_DELIVER:
                 buf[n++] = m->addr7;
                 break;
+        case EMUBUS_IPMBDEV:
+                buf[n++] = m->addr7;
+                buf[n++] = m->mode;
+                return (int) n;
+        case EMUBUS_DEVWRITE:
+                buf[n++] = m->tag;
+                buf[n++] = m->mode;
+                break;
         case EMUBUS_ATTACHED:
         case EMUBUS_FAULTED:
+        case EMUBUS_IPMBDEV_OK:
                 buf[n++] = m->status;
                 return (int) n;
         case EMUBUS_WRITTEN:
+        case EMUBUS_DEVWRITTEN:
                 buf[n++] = m->tag;
                 buf[n++] = m->status;
                 return (int) n;

@@ -12,8 +12,15 @@
  *                                                      (addr7 0: a general call)
  *   FAULT     client -> bus  [0x04][text]              fault rule, see emubus_fault_parse()
  *   FAULTED   bus -> client  [0x84][status]
+ *   IPMBDEV   client -> bus  [0x05][addr7][mode]     become an ipmb-dev-int device at addr7
+ *   IPMBDEV_OK bus -> client [0x85][status]          0 or a positive errno; from then on every
+ *                                                    packet is a read() or write() buffer
+ *   DEVWRITE  client -> bus  [0x06][tag][mode][buf]  one write() to /dev/ipmb-N, buf as given
+ *   DEVWRITTEN bus -> client [0x86][tag][status]     0 or the errno write() fails with
  *
- * data is what follows the address byte on the wire; it is never empty.
+ * data is what follows the address byte on the wire; it is never empty. A DEVWRITE buf may be
+ * empty or malformed: it is what a program handed write(), judged as the kernel driver does
+ * (protocol/ipmb-dev-abi.h).
  */
 #pragma once
 
@@ -26,9 +33,19 @@ enum emubus_type {
         EMUBUS_WRITE    = 0x02,
         EMUBUS_DELIVER  = 0x03,
         EMUBUS_FAULT    = 0x04,
+        EMUBUS_IPMBDEV  = 0x05,
+        EMUBUS_DEVWRITE = 0x06,
         EMUBUS_ATTACHED = 0x81,
         EMUBUS_WRITTEN  = 0x82,
         EMUBUS_FAULTED  = 0x84,
+        EMUBUS_IPMBDEV_OK  = 0x85,
+        EMUBUS_DEVWRITTEN  = 0x86,
+};
+
+/* How an ipmb-dev-int device puts a write() on the wire: the device tree's "i2c-protocol". */
+enum emubus_ipmbdev_mode {
+        EMUBUS_IPMBDEV_I2C   = 0,       /* i2c-protocol: a plain I2C write */
+        EMUBUS_IPMBDEV_SMBUS = 1,       /* the driver's default: an SMBus block write */
 };
 
 enum {
@@ -40,14 +57,17 @@ enum {
 #define EMUBUS_ATTACH_MAX       16      /* addresses one endpoint may own */
 #define EMUBUS_FAULT_TEXT_MAX   128
 #define EMUBUS_PACKET_MAX       (3 + EMUBUS_DATA_MAX)
+#define EMUBUS_DEVWRITE_MAX     EMUBUS_DATA_MAX /* write() bytes one DEVWRITE carries */
 #define EMUBUS_GENERAL_CALL     0x00
 
 struct emubus_msg {
         uint8_t type;
         uint8_t tag;            /* WRITE, WRITTEN */
         uint8_t addr7;          /* WRITE, DELIVER */
-        uint8_t status;         /* ATTACHED, WRITTEN (ack), FAULTED */
-        const uint8_t *data;    /* WRITE, DELIVER: bytes; ATTACH: addresses; FAULT: text */
+        uint8_t status;         /* ATTACHED, WRITTEN (ack), FAULTED, IPMBDEV_OK, DEVWRITTEN */
+        uint8_t mode;           /* IPMBDEV, DEVWRITE: enum emubus_ipmbdev_mode */
+        const uint8_t *data;    /* WRITE, DELIVER: bytes; ATTACH: addresses; FAULT: text;
+                                 * DEVWRITE: the write() buffer (may be empty) */
         size_t len;
 };
 

@@ -67,18 +67,29 @@ static size_t ref_layout(const struct emubus_msg *m, uint8_t *out) {
         case EMUBUS_DELIVER:
                 out[n++] = m->addr7;
                 break;
+        case EMUBUS_IPMBDEV:
+                out[n++] = m->addr7;
+                out[n++] = m->mode;
+                return n;
+        case EMUBUS_DEVWRITE:
+                out[n++] = m->tag;
+                out[n++] = m->mode;
+                break;
         case EMUBUS_ATTACHED:
         case EMUBUS_FAULTED:
+        case EMUBUS_IPMBDEV_OK:
                 out[n++] = m->status;
                 return n;
         case EMUBUS_WRITTEN:
+        case EMUBUS_DEVWRITTEN:
                 out[n++] = m->tag;
                 out[n++] = m->status;
                 return n;
         default:
                 fail_msg("ref_layout: type 0x%02x", m->type);
         }
-        memcpy(out + n, m->data, m->len);
+        if (m->len > 0)         /* an empty DEVWRITE may have no data pointer at all */
+                memcpy(out + n, m->data, m->len);
         return n + m->len;
 }
 
@@ -130,6 +141,21 @@ static void test_round_trip_every_type(void **state) {
                 { "written nak", { .type = EMUBUS_WRITTEN, .tag = 0xFF, .status = EMUBUS_NAK }, 3 },
                 { "faulted ok", { .type = EMUBUS_FAULTED, .status = 0 }, 2 },
                 { "faulted EINVAL", { .type = EMUBUS_FAULTED, .status = EINVAL }, 2 },
+                { "ipmbdev i2c", { .type = EMUBUS_IPMBDEV, .addr7 = 0x3A,
+                                   .mode = EMUBUS_IPMBDEV_I2C }, 3 },
+                { "ipmbdev smbus", { .type = EMUBUS_IPMBDEV, .addr7 = 0x77,
+                                     .mode = EMUBUS_IPMBDEV_SMBUS }, 3 },
+                { "ipmbdev ok", { .type = EMUBUS_IPMBDEV_OK, .status = 0 }, 2 },
+                { "ipmbdev EADDRINUSE", { .type = EMUBUS_IPMBDEV_OK, .status = EADDRINUSE }, 2 },
+                { "devwrite empty", { .type = EMUBUS_DEVWRITE, .tag = 3,
+                                      .mode = EMUBUS_IPMBDEV_I2C }, 3 },
+                { "devwrite frame", { .type = EMUBUS_DEVWRITE, .tag = 4, .mode = EMUBUS_IPMBDEV_SMBUS,
+                                      .data = frame, .len = sizeof(frame) }, 3 + sizeof(frame) },
+                { "devwrite largest", { .type = EMUBUS_DEVWRITE, .tag = 5, .mode = EMUBUS_IPMBDEV_I2C,
+                                        .data = big, .len = EMUBUS_DEVWRITE_MAX },
+                  3 + EMUBUS_DEVWRITE_MAX },
+                { "devwritten ok", { .type = EMUBUS_DEVWRITTEN, .tag = 9, .status = 0 }, 3 },
+                { "devwritten ENXIO", { .type = EMUBUS_DEVWRITTEN, .tag = 9, .status = ENXIO }, 3 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -168,8 +194,18 @@ static void test_round_trip_every_type(void **state) {
                         assert_ptr_equal(d.data, copy + 1);
                         break;
                 case EMUBUS_WRITTEN:
+                case EMUBUS_DEVWRITTEN:
                         assert_int_equal(d.tag, m->tag);
                         assert_int_equal(d.status, m->status);
+                        break;
+                case EMUBUS_IPMBDEV:
+                        assert_int_equal(d.addr7, m->addr7);
+                        assert_int_equal(d.mode, m->mode);
+                        break;
+                case EMUBUS_DEVWRITE:
+                        assert_int_equal(d.tag, m->tag);
+                        assert_int_equal(d.mode, m->mode);
+                        assert_ptr_equal(d.data, copy + 3);
                         break;
                 default:
                         assert_int_equal(d.status, m->status);
@@ -238,7 +274,12 @@ static void test_encode_invalid(void **state) {
                 { "deliver address 0xFF", { .type = EMUBUS_DELIVER, .addr7 = 0xFF, .data = frame,
                                             .len = 2 }, -EINVAL },
                 { "type 0", { .type = 0x00 }, -EINVAL },
-                { "type 5", { .type = 0x05 }, -EINVAL },
+                { "type 7", { .type = 0x07 }, -EINVAL },
+                { "ipmbdev address 0x78", { .type = EMUBUS_IPMBDEV, .addr7 = 0x78 }, -EINVAL },
+                { "ipmbdev mode 2", { .type = EMUBUS_IPMBDEV, .addr7 = 0x3A, .mode = 2 }, -EINVAL },
+                { "devwrite mode 2", { .type = EMUBUS_DEVWRITE, .mode = 2 }, -EINVAL },
+                { "devwrite data 256", { .type = EMUBUS_DEVWRITE, .data = toobig,
+                                         .len = EMUBUS_DEVWRITE_MAX + 1 }, -EMSGSIZE },
                 { "type 0x83", { .type = 0x83 }, -EINVAL },
                 { "type 0xFF", { .type = 0xFF }, -EINVAL },
                 { "write data 256", { .type = EMUBUS_WRITE, .addr7 = 0x39, .data = toobig,
@@ -270,10 +311,10 @@ static void test_decode_rejects(void **state) {
         } cases[] = {
                 { "empty", { 0 }, 0 },
                 { "type 0x00", { 0x00, 0x39, 0x01 }, 3 },
-                { "type 0x05", { 0x05, 0x39, 0x01 }, 3 },
+                { "type 0x07", { 0x07, 0x39, 0x01 }, 3 },
                 { "type 0x80", { 0x80, 0x00 }, 2 },
                 { "type 0x83", { 0x83, 0x00 }, 2 },
-                { "type 0x85", { 0x85, 0x00 }, 2 },
+                { "type 0x87", { 0x87, 0x00 }, 2 },
                 { "type 0xFF", { 0xFF, 0x00, 0x00 }, 3 },
                 { "type 0xFF alone", { 0xFF }, 1 },
                 { "attach no address", { EMUBUS_ATTACH }, 1 },
@@ -303,6 +344,20 @@ static void test_decode_rejects(void **state) {
                 { "written long", { EMUBUS_WRITTEN, 0x01, 0x00, 0x00 }, 4 },
                 { "written status 2", { EMUBUS_WRITTEN, 0x01, 0x02 }, 3 },
                 { "written status 0xFF", { EMUBUS_WRITTEN, 0x01, 0xFF }, 3 },
+                { "ipmbdev type only", { EMUBUS_IPMBDEV }, 1 },
+                { "ipmbdev no mode", { EMUBUS_IPMBDEV, 0x3A }, 2 },
+                { "ipmbdev long", { EMUBUS_IPMBDEV, 0x3A, 0x00, 0x00 }, 4 },
+                { "ipmbdev address 0x00", { EMUBUS_IPMBDEV, 0x00, 0x00 }, 3 },
+                { "ipmbdev address 0x78", { EMUBUS_IPMBDEV, 0x78, 0x00 }, 3 },
+                { "ipmbdev 8-bit address", { EMUBUS_IPMBDEV, 0xE8, 0x00 }, 3 },
+                { "ipmbdev mode 2", { EMUBUS_IPMBDEV, 0x3A, 0x02 }, 3 },
+                { "ipmbdev_ok short", { EMUBUS_IPMBDEV_OK }, 1 },
+                { "ipmbdev_ok long", { EMUBUS_IPMBDEV_OK, 0x00, 0x00 }, 3 },
+                { "devwrite type only", { EMUBUS_DEVWRITE }, 1 },
+                { "devwrite no mode", { EMUBUS_DEVWRITE, 0x01 }, 2 },
+                { "devwrite mode 2", { EMUBUS_DEVWRITE, 0x01, 0x02, 0x07 }, 4 },
+                { "devwritten short", { EMUBUS_DEVWRITTEN, 0x01 }, 2 },
+                { "devwritten long", { EMUBUS_DEVWRITTEN, 0x01, 0x00, 0x00 }, 4 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -321,7 +376,8 @@ static void test_decode_every_type_byte(void **state) {
         for (unsigned t = 0; t < 256; t++) {
                 bool known = t == EMUBUS_ATTACH || t == EMUBUS_WRITE || t == EMUBUS_DELIVER ||
                              t == EMUBUS_FAULT || t == EMUBUS_ATTACHED || t == EMUBUS_WRITTEN ||
-                             t == EMUBUS_FAULTED;
+                             t == EMUBUS_FAULTED || t == EMUBUS_IPMBDEV || t == EMUBUS_DEVWRITE ||
+                             t == EMUBUS_IPMBDEV_OK || t == EMUBUS_DEVWRITTEN;
                 uint8_t pkt[1 + sizeof(payload)];
                 struct emubus_msg m;
 
@@ -365,6 +421,19 @@ static void test_decode_length_limits(void **state) {
                         if (ok)
                                 assert_int_equal(m.len, n);
                 }
+
+        /* A DEVWRITE carries what write() was given, from nothing up to EMUBUS_DEVWRITE_MAX. */
+        for (size_t n = 0; n <= EMUBUS_DEVWRITE_MAX + 2; n++) {
+                struct emubus_msg m;
+                int r;
+
+                memset(pkt, 0x39, sizeof(pkt));
+                pkt[0] = EMUBUS_DEVWRITE;
+                pkt[2] = EMUBUS_IPMBDEV_I2C;
+                r = decode_checked(pkt, 3 + n, &m, NULL);
+                if (r != (n <= EMUBUS_DEVWRITE_MAX ? 0 : -EBADMSG))
+                        fail_msg("devwrite with %zu bytes: %d", n, r);
+        }
 }
 
 /* Each address byte: accepted exactly in its documented range. */
