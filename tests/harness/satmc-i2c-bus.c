@@ -5,6 +5,11 @@
  * delivered whole to the owner of its address and the writer learns ACK or NAK. Faults (drop,
  * corrupt, NAK, delay) are injected per address or by probability from a seeded generator, so
  * a failing run can be replayed exactly. Every transaction goes to a pcap (LINKTYPE_I2C_LINUX).
+ *
+ * An endpoint may instead be a Linux ipmb-dev-int device (IPMBDEV): from then on its
+ * connection carries exactly what read() and write() on /dev/ipmb-N carry, judged by the
+ * driver's rules (protocol/ipmb-dev-abi.h), so a program written for the kernel device runs on
+ * the bus unchanged through tests/harness/ipmb-dev-shim.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +27,7 @@
 #include <systemd/sd-event.h>
 
 #include "protocol/emubus-wire.h"
+#include "protocol/ipmb-dev-abi.h"
 #include "satmc-config.h"
 
 #define FAULT_RULES_MAX 32
@@ -46,6 +52,15 @@ struct conn {
         size_t n_addrs;
         struct queued_packet *queue, **queue_tail;
         size_t queued;
+        bool ipmbdev;                   /* an ipmb-dev-int device: raw read()/write() buffers */
+        enum emubus_ipmbdev_mode ipmbdev_mode;
+};
+
+/* How the writer learns what became of its write. */
+enum write_reply {
+        REPLY_WRITTEN,          /* WRITTEN ack/nak: an emubus endpoint's WRITE */
+        REPLY_DEVWRITTEN,       /* DEVWRITTEN errno: a DEVWRITE, as write() would return */
+        REPLY_NONE,             /* a write() on an ipmb-dev connection: nobody to tell */
 };
 
 struct fault_rule {
@@ -67,6 +82,7 @@ struct bus {
         bool verbose;
         struct {
                 uint64_t writes, acked, naked, dropped, corrupted, delayed;
+                uint64_t dev_rejected, dev_refused;     /* write() EINVAL; received, not queued */
         } stats;
 };
 
@@ -76,6 +92,7 @@ struct delayed_write {
         struct delayed_write *next;
         sd_event_source *timer;
         uint64_t writer_id;
+        enum write_reply reply;
         uint8_t tag;
         uint8_t addr7;
         size_t len;
@@ -208,12 +225,10 @@ static void conn_flush(struct conn *c) {
  * cannot take now waits in the endpoint's queue (sent on EPOLLOUT), in order. Callers check
  * conn_has_room() first where a full queue must turn into a NAK.
  */
-static void conn_send(struct conn *c, const struct emubus_msg *m) {
+static void conn_send_bytes(struct conn *c, const uint8_t *pkt, size_t n) {
         struct queued_packet *q;
-        uint8_t pkt[EMUBUS_PACKET_MAX];
-        int n = emubus_encode(m, pkt, sizeof(pkt));
 
-        if (n <= 0)
+        if (n == 0 || n > EMUBUS_PACKET_MAX)
                 return;
         if (!c->queue && send(c->fd, pkt, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
                 return;
@@ -227,15 +242,27 @@ static void conn_send(struct conn *c, const struct emubus_msg *m) {
         if (!q)
                 return;
         q->next = NULL;
-        q->len = (size_t) n;
-        memcpy(q->data, pkt, (size_t) n);
+        q->len = n;
+        memcpy(q->data, pkt, n);
         *c->queue_tail = q;
         c->queue_tail = &q->next;
         c->queued++;
         (void) sd_event_source_set_io_events(c->source, EPOLLIN | EPOLLOUT);
 }
 
-static void reply_written(struct bus *b, uint64_t writer_id, uint8_t tag, bool ack) {
+static void conn_send(struct conn *c, const struct emubus_msg *m) {
+        uint8_t pkt[EMUBUS_PACKET_MAX];
+        int n = emubus_encode(m, pkt, sizeof(pkt));
+
+        if (n > 0)
+                conn_send_bytes(c, pkt, (size_t) n);
+}
+
+/* A NAKed address fails write() on /dev/ipmb-N with what most I2C adapters return for it. */
+#define IPMBDEV_NAK_ERRNO ENXIO
+
+static void reply_written(struct bus *b, uint64_t writer_id, uint8_t tag, bool ack,
+                          enum write_reply reply) {
         struct conn *w = conn_by_id(b, writer_id);
         struct emubus_msg m = { .type = EMUBUS_WRITTEN, .tag = tag,
                                 .status = ack ? EMUBUS_ACK : EMUBUS_NAK };
@@ -244,8 +271,28 @@ static void reply_written(struct bus *b, uint64_t writer_id, uint8_t tag, bool a
                 b->stats.acked++;
         else
                 b->stats.naked++;
-        if (w)
+        if (reply == REPLY_DEVWRITTEN) {
+                m.type = EMUBUS_DEVWRITTEN;
+                m.status = ack ? 0 : IPMBDEV_NAK_ERRNO;
+        }
+        if (w && reply != REPLY_NONE)
                 conn_send(w, &m);
+}
+
+/*
+ * Hand a write to an ipmb-dev-int device as its driver would queue it for read(). The bytes
+ * were ACKed on the wire either way: the driver's slave callback never NAKs; it drops a
+ * message that is short, fails chk1, or finds 256 unread messages queued.
+ */
+static void ipmbdev_deliver(struct conn *c, const uint8_t *data, size_t len) {
+        uint8_t msg[IPMBDEV_READ_MAX];
+        int n = ipmbdev_read_message(c->addrs[0], data, len, msg);
+
+        if (n < 0 || c->queued >= IPMBDEV_QUEUE_MAX) {
+                c->bus->stats.dev_refused++;
+                return;
+        }
+        conn_send_bytes(c, msg, (size_t) n);
 }
 
 /*
@@ -254,19 +301,21 @@ static void reply_written(struct bus *b, uint64_t writer_id, uint8_t tag, bool a
  * anyone is there, as on a real bus where every slave ACKs a general call it accepts.
  */
 static void complete_write(struct bus *b, uint64_t writer_id, uint8_t tag, uint8_t addr7,
-                           const uint8_t *data, size_t len) {
+                           const uint8_t *data, size_t len, enum write_reply reply) {
         struct emubus_msg m = { .type = EMUBUS_DELIVER, .addr7 = addr7, .data = data, .len = len };
         struct conn *owner = NULL;
         bool ack = false;
 
-        /* A slave whose FIFO is full does not acknowledge: NAK rather than lose the write. */
+        /* A slave whose FIFO is full does not acknowledge: NAK rather than lose the write.
+         * An ipmb-dev-int slave registers its own address only: no general call for it. */
         if (addr7 == EMUBUS_GENERAL_CALL) {
                 for (struct conn *c = b->conns; c; c = c->next)
-                        if (c->id != writer_id && c->n_addrs > 0 && conn_has_room(c))
+                        if (c->id != writer_id && c->n_addrs > 0 && !c->ipmbdev &&
+                            conn_has_room(c))
                                 ack = true;
         } else {
                 owner = owner_of(b, addr7);
-                ack = owner && conn_has_room(owner);
+                ack = owner && (owner->ipmbdev || conn_has_room(owner));
         }
 
         /* A NAKed write ends after the address byte: that is all the capture shows. */
@@ -274,11 +323,14 @@ static void complete_write(struct bus *b, uint64_t writer_id, uint8_t tag, uint8
 
         if (addr7 == EMUBUS_GENERAL_CALL) {
                 for (struct conn *c = b->conns; c; c = c->next)
-                        if (c->id != writer_id && c->n_addrs > 0 && conn_has_room(c))
+                        if (c->id != writer_id && c->n_addrs > 0 && !c->ipmbdev &&
+                            conn_has_room(c))
                                 conn_send(c, &m);
-        } else if (ack)
+        } else if (ack && owner->ipmbdev)
+                ipmbdev_deliver(owner, data, len);
+        else if (ack)
                 conn_send(owner, &m);
-        reply_written(b, writer_id, tag, ack);
+        reply_written(b, writer_id, tag, ack, reply);
 }
 
 static void delayed_write_free(struct delayed_write *d) {
@@ -294,7 +346,7 @@ static void delayed_write_free(struct delayed_write *d) {
 static int on_delay_elapsed(sd_event_source *s, uint64_t usec, void *userdata) {
         struct delayed_write *d = userdata;
 
-        complete_write(d->bus, d->writer_id, d->tag, d->addr7, d->data, d->len);
+        complete_write(d->bus, d->writer_id, d->tag, d->addr7, d->data, d->len, d->reply);
         delayed_write_free(d);
         return 0;
 }
@@ -320,30 +372,32 @@ static unsigned roll_faults(struct bus *b, uint8_t addr7, unsigned *delay_ms) {
         return fired;
 }
 
-static void handle_write(struct conn *c, const struct emubus_msg *m) {
+/* One master write of len (1..255) bytes to addr7 from connection c, through the faults. */
+static void bus_write(struct conn *c, uint8_t tag, uint8_t addr7, const uint8_t *bytes,
+                      size_t len, enum write_reply reply) {
         struct bus *b = c->bus;
         uint8_t data[EMUBUS_DATA_MAX];
         unsigned delay_ms = 0, fired;
 
         b->stats.writes++;
-        memcpy(data, m->data, m->len);
-        fired = roll_faults(b, m->addr7, &delay_ms);
+        memcpy(data, bytes, len);
+        fired = roll_faults(b, addr7, &delay_ms);
 
         if (fired & (1u << EMUBUS_FAULT_NAK)) {
                 /* The address byte went out and nobody acknowledged it: only that is seen. */
-                pcap_write(b, m->addr7, data, 0);
-                reply_written(b, c->id, m->tag, false);
+                pcap_write(b, addr7, data, 0);
+                reply_written(b, c->id, tag, false, reply);
                 return;
         }
         if (fired & (1u << EMUBUS_FAULT_DROP)) {
                 /* Lost after the ACK, as when a slave's receive queue overflows. */
                 b->stats.dropped++;
-                pcap_write(b, m->addr7, data, m->len);
-                reply_written(b, c->id, m->tag, true);
+                pcap_write(b, addr7, data, len);
+                reply_written(b, c->id, tag, true, reply);
                 return;
         }
         if (fired & (1u << EMUBUS_FAULT_CORRUPT)) {
-                size_t at = (size_t) (rng_next(b) % m->len);
+                size_t at = (size_t) (rng_next(b) % len);
 
                 data[at] ^= (uint8_t) (1u << (rng_next(b) % 8));
                 b->stats.corrupted++;
@@ -353,9 +407,9 @@ static void handle_write(struct conn *c, const struct emubus_msg *m) {
                 int r;
 
                 if (d) {
-                        *d = (struct delayed_write) { .bus = b, .writer_id = c->id, .tag = m->tag,
-                                                      .addr7 = m->addr7, .len = m->len };
-                        memcpy(d->data, data, m->len);
+                        *d = (struct delayed_write) { .bus = b, .writer_id = c->id, .tag = tag,
+                                                      .reply = reply, .addr7 = addr7, .len = len };
+                        memcpy(d->data, data, len);
                         /* Accuracy 1 ms: 0 would mean sd-event's default of 250 ms,
                          * letting a "ms=20" delay fire up to 270 ms late. */
                         r = sd_event_add_time_relative(b->event, &d->timer, CLOCK_MONOTONIC,
@@ -371,7 +425,51 @@ static void handle_write(struct conn *c, const struct emubus_msg *m) {
                 }
                 /* Could not schedule: deliver now rather than lose the write. */
         }
-        complete_write(b, c->id, m->tag, m->addr7, data, m->len);
+        complete_write(b, c->id, tag, addr7, data, len, reply);
+}
+
+static void handle_write(struct conn *c, const struct emubus_msg *m) {
+        bus_write(c, m->tag, m->addr7, m->data, m->len, REPLY_WRITTEN);
+}
+
+/*
+ * One write() to /dev/ipmb-N: refused with EINVAL where the driver refuses it, else put on
+ * the wire as the driver puts it, failing with ENXIO if nobody ACKs.
+ */
+static void dev_write(struct conn *c, uint8_t tag, enum emubus_ipmbdev_mode mode,
+                      const uint8_t *buf, size_t count, enum write_reply reply) {
+        struct ipmbdev_wire_write w;
+
+        if (ipmbdev_write_to_wire(buf, count, mode, &w) < 0) {
+                struct emubus_msg m = { .type = EMUBUS_DEVWRITTEN, .tag = tag, .status = EINVAL };
+
+                c->bus->stats.dev_rejected++;
+                if (c->bus->verbose)
+                        fprintf(stderr, "satmc-i2c-bus: endpoint %" PRIu64 ": write() of %zu "
+                                "bytes refused (EINVAL)\n", c->id, count);
+                if (reply == REPLY_DEVWRITTEN)
+                        conn_send(c, &m);
+                return;
+        }
+        bus_write(c, tag, w.addr7, w.data, w.len, reply);
+}
+
+/* IPMBDEV: this connection becomes /dev/ipmb-N of a device whose reg is addr7. */
+static void handle_ipmbdev(struct conn *c, const struct emubus_msg *m) {
+        struct emubus_msg reply = { .type = EMUBUS_IPMBDEV_OK };
+        struct conn *owner = owner_of(c->bus, m->addr7);
+
+        if (c->n_addrs > 0)
+                reply.status = EISCONN;         /* already an endpoint with addresses */
+        else if (owner)
+                reply.status = EADDRINUSE;
+        conn_send(c, &reply);
+        if (reply.status != 0)
+                return;
+        c->ipmbdev = true;
+        c->ipmbdev_mode = m->mode;
+        c->addrs[0] = m->addr7;
+        c->n_addrs = 1;
 }
 
 static void handle_attach(struct conn *c, const struct emubus_msg *m) {
@@ -425,6 +523,17 @@ static int on_conn_readable(sd_event_source *s, int fd, uint32_t revents, void *
                 conn_free(c);   /* hung up: its addresses are free again */
                 return 0;
         }
+        if (c->ipmbdev) {
+                /* A write() on the device itself: whatever its length, judged by the driver's
+                 * rules. Its result has no way back (the shim writes through DEVWRITE). */
+                size_t count = (size_t) n;
+
+                /* Longer than pkt: recv() cut it, but count stays over the driver's 240. */
+                if (count > sizeof(pkt))
+                        count = sizeof(pkt);
+                dev_write(c, 0, c->ipmbdev_mode, pkt, count, REPLY_NONE);
+                return 0;
+        }
         if ((size_t) n > sizeof(pkt) || emubus_decode(pkt, (size_t) n, &m) < 0) {
                 fprintf(stderr, "satmc-i2c-bus: endpoint %" PRIu64 " sent a malformed packet "
                         "(%zd bytes), disconnecting it\n", c->id, n);
@@ -441,6 +550,12 @@ static int on_conn_readable(sd_event_source *s, int fd, uint32_t revents, void *
                 break;
         case EMUBUS_FAULT:
                 handle_fault(c, &m);
+                break;
+        case EMUBUS_IPMBDEV:
+                handle_ipmbdev(c, &m);
+                break;
+        case EMUBUS_DEVWRITE:
+                dev_write(c, m.tag, m.mode, m.data, m.len, REPLY_DEVWRITTEN);
                 break;
         default:
                 fprintf(stderr, "satmc-i2c-bus: endpoint %" PRIu64 " sent packet type 0x%02x, "
@@ -632,6 +747,10 @@ int main(int argc, char **argv) {
         (void) unlink(b.socket_path);
         if (b.pcap)
                 fclose(b.pcap);
+        /* Before the stats line, which stays the last line and keeps its fields. */
+        if (b.stats.dev_rejected || b.stats.dev_refused)
+                fprintf(stderr, "satmc-i2c-bus: ipmb-dev write() refused=%" PRIu64 ", received "
+                        "but not queued=%" PRIu64 "\n", b.stats.dev_rejected, b.stats.dev_refused);
         fprintf(stderr, "satmc-i2c-bus: writes=%" PRIu64 " acked=%" PRIu64 " naked=%" PRIu64
                 " dropped=%" PRIu64 " corrupted=%" PRIu64 " delayed=%" PRIu64 "\n",
                 b.stats.writes, b.stats.acked, b.stats.naked, b.stats.dropped,
