@@ -18,6 +18,10 @@
  * Messages (netFn 0x04, cmd 0x02). It is that much of an event receiver: each event is printed
  * on one line and acknowledged (0xCC for a malformed body); any other request gets 0xC1. So a
  * satellite on the bench sees a BMC that takes its events, and a person sees them.
+ *
+ * A BMC reads many satellites on one IPMB: --route SA=PATH serves one more ipmitool socket
+ * whose requests go to SA, so one bridge (one BMC address) reads every satellite on the bus.
+ * The dummy interface carries no target address, hence a socket per satellite.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -42,17 +46,30 @@
 /* What an outstanding IPMB request is for: one per sequence number, like the requester's slots. */
 struct pending {
         IpmitoolClient *client;         /* NULL when the slot is free */
+        uint8_t target_sa;
         uint8_t netfn, cmd, lun;
 };
+
+struct bridge;
+
+/* One ipmitool socket and the satellite its requests go to. */
+struct route {
+        struct bridge *bridge;
+        IpmitoolSocket *socket;
+        const char *path;
+        uint8_t target_sa;
+};
+
+#define ROUTES_MAX 16
 
 struct bridge {
         sd_event *event;
         sd_event_source *transport_source, *timer_source;
         Transport *transport;
-        IpmitoolSocket *socket;
+        struct route routes[ROUTES_MAX];       /* [0]: --socket/--target; then --route */
+        size_t n_routes;
         struct ipmb_requester requester;
         struct pending pending[IPMB_REQUESTER_SLOTS];
-        uint8_t target_sa;
         struct {
                 unsigned long long requests, answered, retries, timeouts, send_failed,
                         stray_frames, busy, events;
@@ -97,7 +114,8 @@ static void reply_cc(IpmitoolClient *c, const struct ipmi_dummy_request *req, ui
 }
 
 static void on_client_request(IpmitoolClient *c, const struct ipmi_dummy_request *req, void *userdata) {
-        struct bridge *b = userdata;
+        struct route *route = userdata;
+        struct bridge *b = route->bridge;
         struct pending *p = NULL;
         const uint8_t *frame;
         size_t len;
@@ -106,7 +124,7 @@ static void on_client_request(IpmitoolClient *c, const struct ipmi_dummy_request
         b->stats.requests++;
         /* The requester picks the sequence number; our context for the request is kept per
          * sequence number too, and handed to the requester once the number is known. */
-        r = ipmb_requester_start(&b->requester, b->target_sa, req->netfn, req->lun, req->cmd,
+        r = ipmb_requester_start(&b->requester, route->target_sa, req->netfn, req->lun, req->cmd,
                                  req->data, req->data_len, now_ms(b), NULL, &frame, &len);
         if (r == -EMSGSIZE) {
                 /* Does not fit one IPMB message at the configured limit. */
@@ -123,17 +141,18 @@ static void on_client_request(IpmitoolClient *c, const struct ipmi_dummy_request
                 return;
         }
         p = &b->pending[r];
-        *p = (struct pending) { .client = c, .netfn = req->netfn, .cmd = req->cmd, .lun = req->lun };
+        *p = (struct pending) { .client = c, .target_sa = route->target_sa, .netfn = req->netfn,
+                                .cmd = req->cmd, .lun = req->lun };
         (void) ipmb_requester_set_userdata(&b->requester, (uint8_t) r, p);
 
         log_debug("ipmitool netfn 0x%02x cmd 0x%02x -> 0x%02x seq %d", req->netfn, req->cmd,
-                  b->target_sa, r);
+                  route->target_sa, r);
         send_frame(b, frame, len);
         rearm_timer(b);
 }
 
 static void on_client_disconnect(IpmitoolClient *c, void *userdata) {
-        struct bridge *b = userdata;
+        struct bridge *b = ((struct route *) userdata)->bridge;
         bool changed = false;
 
         /* Its answer, if it ever comes, has nobody to go to. */
@@ -171,7 +190,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 done = *p;
                 *p = (struct pending) {};
                 log_info("No answer from 0x%02x to netfn 0x%02x cmd 0x%02x after %u tries, "
-                         "answering 0xC3.", b->target_sa, done.netfn, done.cmd,
+                         "answering 0xC3.", done.target_sa, done.netfn, done.cmd,
                          b->requester.cfg.tries);
                 struct ipmi_dummy_response rsp = {
                         .netfn = (uint8_t) (done.netfn | 1), .cmd = done.cmd, .lun = done.lun,
@@ -262,11 +281,19 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
 }
 
 static void print_stats(const struct bridge *b) {
-        if (b->socket) {
-                const struct ipmitool_socket_stats *st = ipmitool_socket_get_stats(b->socket);
+        /* One line per ipmitool socket; a --route's line names its satellite. */
+        for (size_t i = 0; i < b->n_routes; i++) {
+                const struct route *route = &b->routes[i];
+                const struct ipmitool_socket_stats *st;
+                char who[32] = "";
 
-                fprintf(stderr, "ipmitool-socket: accepted=%llu refused=%llu evicted=%llu "
-                        "timeouts=%llu requests=%llu protocol-errors=%llu\n", st->accepted,
+                if (!route->socket)
+                        continue;
+                st = ipmitool_socket_get_stats(route->socket);
+                if (i > 0)
+                        snprintf(who, sizeof(who), " 0x%02x", route->target_sa);
+                fprintf(stderr, "ipmitool-socket%s: accepted=%llu refused=%llu evicted=%llu "
+                        "timeouts=%llu requests=%llu protocol-errors=%llu\n", who, st->accepted,
                         st->refused, st->evicted, st->timeouts, st->requests,
                         st->protocol_errors);
         }
@@ -332,6 +359,7 @@ static void usage(FILE *f) {
                 "Serve ipmitool -I dummy on PATH and forward every request over IPMB to SA.\n\n"
                 "  -s, --socket PATH       dummy-interface socket to serve (IPMI_DUMMY_SOCK)\n"
                 "  -t, --target SA         satellite's 8-bit IPMB address, e.g. 0x72\n"
+                "      --route SA=PATH     also serve ipmitool on PATH, forwarding to SA (repeatable)\n"
                 "      --own SA            our (the BMC's) 8-bit address (default 0x20)\n"
                 "  -d, --device PATH       IPMB through Linux ipmb-dev-int, e.g. /dev/ipmb-0\n"
                 "  -b, --bus-socket PATH   IPMB through the emulated bus (satmc-i2c-bus)\n"
@@ -348,12 +376,13 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_OWN = 0x100, OPT_TIMEOUT, OPT_TRIES, OPT_MAXLEN, OPT_LOG, OPT_VERSION,
-               OPT_SOCKET_MODE, OPT_MAX_CLIENTS, OPT_REQUEST_TIMEOUT };
+        enum { OPT_OWN = 0x100, OPT_ROUTE, OPT_TIMEOUT, OPT_TRIES, OPT_MAXLEN, OPT_LOG,
+               OPT_VERSION, OPT_SOCKET_MODE, OPT_MAX_CLIENTS, OPT_REQUEST_TIMEOUT };
         static const struct option options[] = {
                 { "socket", required_argument, NULL, 's' },
                 { "target", required_argument, NULL, 't' },
                 { "own", required_argument, NULL, OPT_OWN },
+                { "route", required_argument, NULL, OPT_ROUTE },
                 { "device", required_argument, NULL, 'd' },
                 { "bus-socket", required_argument, NULL, 'b' },
                 { "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
@@ -378,21 +407,37 @@ int main(int argc, char **argv) {
                 .request_timeout_usec = 5000 * 1000ULL,
                 .socket_mode = 0660,
         };
-        const char *socket_path = NULL, *device = NULL, *bus_socket = NULL;
-        struct bridge b = {};
+        const char *device = NULL, *bus_socket = NULL;
+        struct bridge b = { .n_routes = 1 };
         unsigned long v;
         int opt, r, level;
 
         signal(SIGPIPE, SIG_IGN);
         while ((opt = getopt_long(argc, argv, "s:t:d:b:h", options, NULL)) >= 0) {
                 switch (opt) {
-                case 's': socket_path = optarg; break;
+                case 's': b.routes[0].path = optarg; break;
                 case 'd': device = optarg; break;
                 case 'b': bus_socket = optarg; break;
                 case 't':
-                        if (parse_addr8(optarg, &b.target_sa) < 0)
+                        if (parse_addr8(optarg, &b.routes[0].target_sa) < 0)
                                 return 2;
                         break;
+                case OPT_ROUTE: {
+                        const char *eq = strchr(optarg, '=');
+                        char sa[8];
+
+                        if (!eq || !eq[1] || (size_t) (eq - optarg) >= sizeof(sa) ||
+                            b.n_routes >= ROUTES_MAX) {
+                                fprintf(stderr, "satmc-ipmb-bridge: --route wants SA=PATH (at most "
+                                        "%d routes)\n", ROUTES_MAX - 1);
+                                return 2;
+                        }
+                        snprintf(sa, sizeof(sa), "%.*s", (int) (eq - optarg), optarg);
+                        if (parse_addr8(sa, &b.routes[b.n_routes].target_sa) < 0)
+                                return 2;
+                        b.routes[b.n_routes++].path = eq + 1;
+                        break;
+                }
                 case OPT_OWN:
                         if (parse_addr8(optarg, &rc.own_sa) < 0)
                                 return 2;
@@ -445,7 +490,7 @@ int main(int argc, char **argv) {
                         return 2;
                 }
         }
-        if (!socket_path || !b.target_sa || !!device == !!bus_socket || optind != argc) {
+        if (!b.routes[0].path || !b.routes[0].target_sa || !!device == !!bus_socket || optind != argc) {
                 usage(stderr);
                 return 2;
         }
@@ -481,21 +526,26 @@ int main(int argc, char **argv) {
                 log_error_errno(r, "Failed to set up the event loop: %m");
                 goto out;
         }
-        r = ipmitool_socket_new(b.event, socket_path, -1, &socket_settings, &socket_ops, &b,
-                                &b.socket);
-        if (r < 0) {
-                log_error_errno(r, "Failed to listen on %s: %m", socket_path);
-                goto out;
-        }
+        for (size_t i = 0; i < b.n_routes; i++) {
+                struct route *route = &b.routes[i];
 
-        log_info("Bridging ipmitool on %s to IPMB 0x%02x via %s (own 0x%02x, %u x %u ms).",
-                 socket_path, b.target_sa, device ? device : bus_socket, rc.own_sa, rc.tries,
-                 rc.timeout_ms);
+                route->bridge = &b;
+                r = ipmitool_socket_new(b.event, route->path, -1, &socket_settings, &socket_ops,
+                                        route, &route->socket);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to listen on %s: %m", route->path);
+                        goto out;
+                }
+                log_info("Bridging ipmitool on %s to IPMB 0x%02x via %s (own 0x%02x, %u x %u ms).",
+                         route->path, route->target_sa, device ? device : bus_socket, rc.own_sa,
+                         rc.tries, rc.timeout_ms);
+        }
         (void) sd_notify(false, "READY=1");
         r = sd_event_loop(b.event);
         print_stats(&b);
 out:
-        ipmitool_socket_free(b.socket);
+        for (size_t i = 0; i < b.n_routes; i++)
+                ipmitool_socket_free(b.routes[i].socket);
         sd_event_source_disable_unref(b.timer_source);
         sd_event_source_disable_unref(b.transport_source);
         sd_event_unref(b.event);
