@@ -219,6 +219,54 @@ def abi_child(bus):
 # ---------------------------------------------------------------------------------------------
 # Parts 2 and 3.
 
+def raw_bus_checks(rig):
+    """The bus's side of the ABI without the shim: hostile packets from a raw client."""
+    def conn():
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        c.connect(rig.sock)
+        c.settimeout(2)
+        return c
+
+    w = conn()
+    # Too long for the driver, and shorter than its own length byte (3 bytes saying 5).
+    for size, lenbyte, want in ((241, 240, errno.EINVAL), (255, 254, errno.EINVAL),
+                                (3, 5, errno.EINVAL)):
+        buf = bytes([lenbyte, 0x20]) + bytes(size - 2)
+        w.send(bytes([0x06, size & 0xFF, 0]) + buf)
+        r = w.recv(16)
+        check(r == bytes([0x86, size & 0xFF, want]),
+              "DEVWRITE of %d bytes: DEVWRITTEN %s (%s)" % (size, errno.errorcode[want], r.hex()))
+    w.send(bytes([0x06, 9, 0]) + bytes([7, 0x20, 0x18, 0xC8, 0x76, 0x04, 0x01, 0xDB]))
+    check(w.recv(16) == bytes([0x86, 9, errno.ENXIO]), "DEVWRITE to 0x20, nobody there: ENXIO")
+
+    d = conn()
+    d.send(bytes([0x05, 0x3c, 0]))
+    check(d.recv(16) == bytes([0x85, 0]), "IPMBDEV at 0x3c: accepted")
+    d2 = conn()
+    d2.send(bytes([0x05, 0x3c, 0]))
+    check(d2.recv(16) == bytes([0x85, errno.EADDRINUSE]), "IPMBDEV at an owned address: EADDRINUSE")
+    d2.close()
+    # Hostile write() buffers on the device connection itself: judged and dropped, no reply,
+    # the bus and the device stay up.
+    for junk in (b"", b"\x00", bytes(300), bytes([200]) + bytes(10), bytes([0xFF] * 241)):
+        if junk:
+            d.send(junk)
+    bmc = emubus.Endpoint(rig.sock, [0x13])
+    req = emubus.ipmb_request(0x78, APP, 0x01, seq=3, rq_sa=0x26)
+    check(bmc.write(0x3c, req[1:]), "after hostile writes the device still owns 0x3c")
+    check(d.recv(300) == bytes([len(req)]) + req, "... and reads the next request whole")
+    bad = conn()
+    bad.send(bytes([0x05, 0x78, 0]))
+    try:
+        gone = bad.recv(16) == b""
+    except OSError:
+        gone = True
+    check(gone, "IPMBDEV at 0x78 (reserved): the bus closes that connection")
+    for c in (bad, d, w):
+        c.close()
+    bmc.close()
+
+
 def start_ipmi_sim(rig, env_extra=None):
     state = os.path.join(rig.dir, "ipmi-sim-state")
     os.makedirs(state, exist_ok=True)
@@ -346,6 +394,8 @@ def main():
         tally = [l for l in child.stdout.splitlines() if l.endswith("failed")]
         check(child.returncode == 0 and tally and " 0 failed" in tally[-1],
               "ipmb-dev-int ABI checks (above) all passed")
+
+        raw_bus_checks(rig)
 
         # ---- 2: ipmi_sim at 0x74 beside satmcd at 0x72 ----
         sim = start_ipmi_sim(rig)
