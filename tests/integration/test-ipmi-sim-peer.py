@@ -255,6 +255,22 @@ def raw_bus_checks(rig):
     req = emubus.ipmb_request(0x78, APP, 0x01, seq=3, rq_sa=0x26)
     check(bmc.write(0x3c, req[1:]), "after hostile writes the device still owns 0x3c")
     check(d.recv(300) == bytes([len(req)]) + req, "... and reads the next request whole")
+    # A device that never reads: the driver ACKs and drops past 256 unread messages, it never
+    # NAKs. The bus ACKs every write too and keeps at most 256 beyond what the socket holds.
+    n = 2000
+    acked = sum(bmc.write(0x3c, req[1:]) for _ in range(n))
+    d.setblocking(False)
+    queued = 0
+    while True:
+        try:
+            d.recv(300)
+            queued += 1
+        except BlockingIOError:
+            break
+    check(acked == n and 256 <= queued < n,
+          "a device that does not read: %d of %d writes ACKed, %d read back, the rest dropped"
+          % (acked, n, queued))
+    d.setblocking(True)
     bad = conn()
     bad.send(bytes([0x05, 0x78, 0]))
     try:
