@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # A BMC and two satellites in a box, for board bring-up without an IPMB adapter: the emulated
-# I2C bus, satmcd with your board config (at its [mc] address, 0x72 in the example), OpenIPMI's ipmi_sim at 0x74 (on the bus
-# through its /dev/ipmb-0 code, via the ipmb-dev shim), and satmc-ipmb-bridge as the BMC at
-# 0x20 serving one ipmitool socket per satellite. Ctrl-C stops everything.
+# I2C bus, satmcd with your board config (at its [mc] address, 0x72 in the example),
+# OpenIPMI's ipmi_sim at 0x74 (on the bus through its own /dev/ipmb-0 code, via the ipmb-dev
+# shim), and satmc-ipmb-bridge as the BMC at 0x20 serving one ipmitool socket per satellite.
+# Ctrl-C stops everything.
 #
 # Usage: scripts/bmc-in-a-box.sh [-c BOARD.INI] [-d WORKDIR] [-f FAULT]... [--no-ipmi-sim]
+#                                [-b BUILDDIR]
 #   -c BOARD.INI   satmcd's board config, used as it is (satmcd is pointed at the box's bus);
 #                  default examples/board.ini with its sensors reading files in WORKDIR/hwmon
 #                  (write numbers there to move them)
@@ -12,31 +14,34 @@
 #                  removed on exit; a directory you name is kept)
 #   -f FAULT       a bus fault rule, e.g. nak:p=0.05 or corrupt@0x3a:p=0.1 (docs/emulated-bus.md)
 #   --no-ipmi-sim  just the BMC and satmcd
+#   -b BUILDDIR    take the binaries from this meson build directory (default build/)
 # Binaries come from build/ (meson setup build && meson compile -C build) or, installed, $PATH.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-board="" work="" keep=0 sim=1 faults=()
+board="" work="" keep=0 sim=1 faults=() builddir=$root/build
 while [ $# -gt 0 ]; do
         case "$1" in
         -c) board=$(realpath "$2"); shift 2 ;;
         -d) work=$2; keep=1; shift 2 ;;
         -f) faults+=(--fault "$2"); shift 2 ;;
         --no-ipmi-sim) sim=0; shift ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -b) builddir=$(realpath "$2"); shift 2 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "bmc-in-a-box: unknown argument $1 (try --help)" >&2; exit 2 ;;
         esac
 done
 
 find_bin() {    # build tree first, then $PATH
-        local b=$root/build/$1
+        local b=$builddir/$1
         if [ -x "$b" ]; then echo "$b"; elif command -v "${1##*/}" >/dev/null; then command -v "${1##*/}"
         else echo "bmc-in-a-box: ${1##*/} not found: build with meson first" >&2; exit 1; fi
 }
 bus_bin=$(find_bin tests/harness/satmc-i2c-bus)
 satmcd_bin=$(find_bin daemon/satmcd)
 bridge_bin=$(find_bin ipmitool-plugin/satmc-ipmb-bridge)
-shim=$root/build/tests/harness/satmc-ipmb-dev-shim.so
+send_bin=$(find_bin tests/harness/satmc-i2c-send)
+shim=$builddir/tests/harness/satmc-ipmb-dev-shim.so
 [ -e "$shim" ] || shim=$(ls /usr/lib/*/satmc/satmc-ipmb-dev-shim.so /usr/local/lib/*/satmc/satmc-ipmb-dev-shim.so 2>/dev/null | head -1 || true)
 if [ $sim = 1 ] && ! command -v ipmi_sim >/dev/null; then
         echo "bmc-in-a-box: no ipmi_sim (apt-get install openipmi); running without it" >&2
@@ -108,6 +113,13 @@ if [ $sim = 1 ]; then
                 >"$work/ipmi-sim.log" 2>&1 &
         pids+=($!)
         routes=(--route "0x74=$work/bmc-0x74.sock")
+        # Ready once it answers Get Device ID on the bus (asked from 0x20 before the bridge
+        # takes that address), so the first ipmitool command does not race its start-up.
+        for i in $(seq 200); do
+                "$send_bin" --socket "$bus" --ipmb 74 06 01 >/dev/null 2>&1 && break
+                [ "$i" = 200 ] && { echo "bmc-in-a-box: ipmi_sim does not answer; see $work/ipmi-sim.log" >&2; exit 1; }
+                sleep 0.05
+        done
 fi
 
 "$bridge_bin" --socket "$work/bmc-$sat.sock" --target "$sat" "${routes[@]}" --bus-socket "$bus" \
@@ -132,7 +144,7 @@ EOT
 [ $sim = 0 ] || echo "  $ipmitool_wrapper -S $work/bmc-0x74.sock mc info        # ipmi_sim"
 cat <<EOT
   (or: IPMI_DUMMY_SOCK=$work/bmc-$sat.sock ipmitool -I dummy sdr list)
-Faults at run time:   $(dirname "$bus_bin")/satmc-i2c-send --socket $bus --fault nak:p=0.1
+Faults at run time:   $send_bin --socket $bus --fault nak:p=0.1
 Decode the capture:   tshark -r $work/bus.pcap -d 'i2c.message,ipmi' -o ipmi.dissect_bus_commands:TRUE
 Press Ctrl-C to stop.
 EOT
