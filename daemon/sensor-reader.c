@@ -336,6 +336,7 @@ static bool check_reads(struct sensor_reader *r, uint64_t now, unsigned *hung, u
 
                 if (sl->state != SLOT_READING)
                         continue;
+                /* now is read under the lock, after since was set: never behind it. */
                 if (now - sl->since < SENSOR_READ_HUNG_USEC) {
                         *next = min_u64(*next, sl->since + SENSOR_READ_HUNG_USEC);
                         continue;
@@ -363,13 +364,18 @@ static bool check_reads(struct sensor_reader *r, uint64_t now, unsigned *hung, u
 
 unsigned sensor_reader_watchdog(struct sensor_reader *r, unsigned *hung, unsigned max,
                                 uint64_t *next) {
-        uint64_t now = monotonic_usec();
         unsigned n_hung = 0;
         bool replace, waiting;
+        uint64_t now;
         int e;
 
         *next = UINT64_MAX;
         pthread_mutex_lock(&r->lock);
+        /* Under the lock: a worker that starts a read sets its slot's since under the lock too,
+         * so since is never after now. Read before the lock, now could be a microsecond older
+         * than a read started meanwhile, and now - since would wrap around to "hung for ever"
+         * (that is how a healthy file read was given up as hung, 1 start in 4 of test-pyipmi). */
+        now = monotonic_usec();
         replace = check_reads(r, now, hung, max, &n_hung, next) || !r->thread_started;
         waiting = r->queue_len > 0;
         pthread_mutex_unlock(&r->lock);
