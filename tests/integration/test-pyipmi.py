@@ -367,8 +367,19 @@ def run(rig, ipmi, intf, tmp):
               for e in present),
           "PSU Present events: presence (0x25), sensor-specific, device present (%d seen)"
           % len(present))
-    ipmi.set_event_receiver(0x7F, 0)        # 0xFF on the wire: event generation off
-    check(ipmi.get_event_receiver()[0] == 0x7F, "Set Event Receiver 0xFF turns events off")
+    # python-ipmi's Set Event Receiver puts a 7-bit address in bits 7:1 and keeps bit 0 (reserved)
+    # at 0, so it cannot send 0xFF ("event generation off", IPMI v2.0 30.1): 0x7F becomes 0xFE,
+    # an I2C reserved address, which satmcd refuses. 0xFF goes out through raw_command().
+    refused = None
+    try:
+        ipmi.set_event_receiver(0x7F, 0)
+    except pyipmi.errors.CompletionCodeError as e:
+        refused = e.cc
+    check(refused == 0xCC, "Set Event Receiver 0xFE (python-ipmi's 0x7F) refused with 0xCC (%s)"
+          % refused)
+    rsp = ipmi.raw_command(0, 0x04, bytes([0x00, 0xFF, 0x00]))
+    check(rsp[:1] == b"\x00" and ipmi.get_event_receiver()[0] == 0x7F,
+          "Set Event Receiver 0xFF (raw) turns events off; Get answers 0xFF (%s)" % rsp.hex())
 
 
 if __name__ == "__main__":
