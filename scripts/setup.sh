@@ -13,6 +13,8 @@ packages=(
         libnbd-bin python3-libnbd nbdkit qemu-utils fuse3
         # BMC-side software written by others: python-ipmi (test-pyipmi), FreeIPMI (test-freeipmi)
         python3-pyipmi freeipmi-tools libfreeipmi-dev
+        # the Debian package and its test (tests/package/test-deb.sh)
+        dpkg-dev debhelper fakeroot lintian
 )
 
 missing=()

@@ -3,7 +3,9 @@
 #   1. gcc, -Wall -Wextra -Werror: unit + integration suites, fuzz corpora replayed;
 #   2. the unit suite again under valgrind, and the integration suite with satmcd under valgrind;
 #   3. clang with ASan+UBSan: every suite again;
-#   4. clang with libFuzzer: each fuzz target runs briefly from its corpus (FUZZ_SECONDS, 10).
+#   4. clang with libFuzzer: each fuzz target runs briefly from its corpus (FUZZ_SECONDS, 10);
+#   5. the Debian package: built from a copy of the tree, lintian, file list, installed on this
+#      machine (CI's is thrown away afterwards), units verified, purged.
 # Usage: scripts/test.sh            (CI runs exactly this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,15 +34,27 @@ meson test -C build-asan --setup=asan --print-errorlogs
 step "libFuzzer smoke run"
 scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 
+step "Debian package"
+# Its own build, its own unit-suite run: about 1 to 2 minutes. Not a meson test, so that it runs
+# once rather than once per build directory; --system installs and purges on this machine.
+deb_status=0
+tests/package/test-deb.sh --system || deb_status=$?
+case $deb_status in
+0) export SATMC_DEB_RESULT=passed ;;
+77) export SATMC_DEB_RESULT=skipped ;;
+*) exit "$deb_status" ;;
+esac
+
 step "summary"
 # One closing line over every stage's results, in the plain form CI reads.
 python3 - <<'PY'
-import glob, json
+import glob, json, os
 counts = {"passed": 0, "failed": 0, "skipped": 0}
 for log in sorted(glob.glob("build*/meson-logs/testlog*.json")):
     for line in open(log):
         result = json.loads(line)["result"]
         key = {"OK": "passed", "EXPECTEDFAIL": "passed", "SKIP": "skipped"}.get(result, "failed")
         counts[key] += 1
+counts[os.environ["SATMC_DEB_RESULT"]] += 1   # the Debian package stage, one test
 print("tests: %(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
 PY
