@@ -34,8 +34,8 @@ try:
     import pyipmi.utils
     from pyipmi.interfaces.ipmb import checksum
 except ImportError as e:
-    print("skip: python-ipmi (Debian python3-pyipmi) not importable by %s: %s" % (sys.executable, e))
-    sys.exit(77)
+    from satmc_tap import skip_all
+    skip_all("python-ipmi (Debian python3-pyipmi) not importable by %s: %s" % (sys.executable, e))
 import pyaardvark  # noqa: E402
 
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))

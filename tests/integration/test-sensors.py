@@ -7,7 +7,7 @@ blocks) does not delay an IPMB answer."""
 import os, shutil, signal, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, board_from_template, check, fields, finish, ipmitool, wait_for  # noqa: E402
+from satmc_testlib import skip_all, Rig, board_from_template, check, fields, finish, ipmitool, wait_for  # noqa: E402
 
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 SE, APP = 0x04, 0x06
@@ -29,8 +29,7 @@ def num(text):
 
 def main():
     if not shutil.which("ipmitool"):
-        print("skip: ipmitool not installed")
-        sys.exit(77)
+        skip_all("ipmitool not installed")
     tmp, config = board_from_template("board-sensors.ini", "satmc-sensors-")
     for name, value in (("temp1_input", "42500"), ("in1_input", "12030"), ("fan1_input", "5200")):
         with open(os.path.join(tmp, name), "w") as f:
