@@ -165,6 +165,15 @@ def ipmitool(sock, *args, timeout=None):
                           stdin=subprocess.DEVNULL)
 
 
+def satmc_ipmitool(sock, *args):
+    """The satmc-ipmitool wrapper (SATMC_IPMITOOL), as an operator runs it, on satmcd's socket
+    sock: a CompletedProcess."""
+    wrapper = os.environ.get("SATMC_IPMITOOL",
+                             os.path.join(os.path.dirname(__file__), "../../ipmitool-plugin/satmc-ipmitool"))
+    return subprocess.run(["timeout", str(IPMITOOL_TIMEOUT), wrapper, "-S", sock, *args],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+
 def fields(out):
     """ipmitool's "Name : value" lines as {name: value}."""
     return {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in out.splitlines() if ":" in l)}
