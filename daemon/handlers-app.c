@@ -117,8 +117,8 @@ static int handle_get_guid(Manager *m, const struct ipmi_msg_in *in, struct ipmi
 /*
  * Cold Reset (20.2): answered first, then satmcd re-executes itself, so everything is rebuilt
  * from the configuration on disk, like a controller coming out of reset.
- * Warm Reset (20.3): answered first, then volatile protocol state (the replay cache, and later
- * reservations and outstanding requests) is dropped; configuration and counters stay.
+ * Warm Reset (20.3): answered first, then volatile protocol state (the replay cache and the SDR
+ * reservation: manager_apply_reset()) is dropped; configuration and counters stay.
  */
 static int handle_cold_reset(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         /* The new process reads the FRU devices from disk: what NBD clients wrote without a

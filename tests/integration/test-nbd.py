@@ -137,11 +137,6 @@ class Raw:
         self.s.close()
 
 
-def go_data(name, reqs=()):
-    return struct.pack(">I", len(name)) + name + struct.pack(">H", len(reqs)) + \
-        b"".join(struct.pack(">H", r) for r in reqs)
-
-
 def raw_tests(srv, files):
     fru0 = files["fru0"]
     c = Raw(srv.sock)

@@ -40,7 +40,6 @@ import pyaardvark  # noqa: E402
 
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 SAT, BMC = 0x72, 0x20
-NETFN_SE = 0x04
 CMD_PLATFORM_EVENT = 0x02
 
 # What the sensor files hold (engineering units) and the thresholds board-clients.ini sets,

@@ -288,11 +288,6 @@ static void expect_event(size_t i, bool deassertion, uint8_t offset, uint8_t rea
         assert_int_equal(events[i].data3, threshold);
 }
 
-/* Offsets: LCR going low 2, UNC going high 7, UCR going high 9. */
-#define EV_LCR (1u << 2)
-#define EV_UNC (1u << 7)
-#define EV_UCR (1u << 9)
-
 static void test_events_generated(void **state) {
         Manager *m = *state;
         struct sensor *sn = sensor_set_find(m->sensors, 1);
