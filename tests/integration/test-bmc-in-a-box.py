@@ -6,7 +6,7 @@ and removes its work directory. Skipped (TAP `1..0 # SKIP`) without ipmi_sim."""
 import os, re, select, shlex, shutil, signal, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import skip_all, IPMITOOL_TIMEOUT, check, fields, finish  # noqa: E402
+from satmc_testlib import IPMITOOL_TIMEOUT, check, fields, finish, skip_all  # noqa: E402
 
 ROOT = os.environ["SATMC_SOURCE_ROOT"]
 BUILD = os.path.dirname(os.path.dirname(os.path.dirname(os.environ["SATMC_I2C_BUS"])))

@@ -13,7 +13,8 @@
 import json, os, shutil, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import skip_all, Rig, board_from_template, check, finish, results, wait_for  # noqa: E402
+from satmc_testlib import (Rig, board_from_template, check, finish, results, skip_all,  # noqa: E402
+                           wait_for)
 
 SE, STORAGE = 0x04, 0x0A
 DECODE = os.environ.get("SATMC_FREEIPMI_DECODE")

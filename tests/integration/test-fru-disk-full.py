@@ -19,7 +19,7 @@ own above the limit), with a visible SKIP.
 import errno, os, resource, shutil, signal, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import skip, Rig, check, finish  # noqa: E402
+from satmc_testlib import Rig, check, finish, skip  # noqa: E402
 import emubus  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))

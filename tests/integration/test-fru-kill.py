@@ -18,7 +18,7 @@
 import os, random, shutil, signal, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import skip, Rig, check, finish, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, finish, wait_for, skip  # noqa: E402
 import emubus  # noqa: E402  (satmc_testlib put the harness on sys.path)
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -7,7 +7,7 @@ same bytes."""
 import os, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import skip, skip_all, Rig, check, finish  # noqa: E402
+from satmc_testlib import Rig, check, finish, skip, skip_all  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STORAGE = 0x0A

@@ -16,8 +16,8 @@ Skipped (TAP `1..0 # SKIP` saying why) when ipmi_sim is not installed."""
 import errno, os, select, shutil, signal, socket, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import (skip_all, Rig, board_from_template, check, emubus, fields, finish,  # noqa: E402
-                           ipmitool, wait_for)
+from satmc_testlib import (Rig, board_from_template, check, emubus, fields, finish,  # noqa: E402
+                           ipmitool, skip_all, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_DIR = os.path.join(HERE, "ipmi-sim")

@@ -21,7 +21,7 @@ Skips (TAP `1..0 # SKIP`) when a mount namespace cannot be made (not root / no C
 import array, json, os, shlex, shutil, signal, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import skip_all, Rig, check, finish, emubus, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, finish, emubus, wait_for, skip_all  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-test.ini")

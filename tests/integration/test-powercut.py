@@ -35,7 +35,7 @@ except ImportError:
 
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.environ.get("SATMC_POWERCUT_TOOLS", os.path.join(HERE, "../powercut")))
-from satmc_testlib import skip_all, Rig, board_from_template, check, finish  # noqa: E402
+from satmc_testlib import Rig, board_from_template, check, finish, skip_all  # noqa: E402
 import powercut_replay as pr  # noqa: E402
 
 SE, STORAGE = 0x04, 0x0A

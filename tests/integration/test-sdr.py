@@ -7,7 +7,7 @@ records."""
 import os, shutil, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import skip_all, Rig, check, finish, ipmitool  # noqa: E402
+from satmc_testlib import Rig, check, finish, ipmitool, skip_all  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-fru.ini")

@@ -8,7 +8,8 @@ blocks) does not delay an IPMB answer."""
 import os, shutil, signal, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import skip_all, Rig, board_from_template, check, fields, finish, ipmitool, satmc_ipmitool, wait_for  # noqa: E402
+from satmc_testlib import (Rig, board_from_template, check, fields, finish, ipmitool,  # noqa: E402
+                           satmc_ipmitool, skip_all, wait_for)
 
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 SE, APP = 0x04, 0x06
