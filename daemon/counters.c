@@ -32,12 +32,6 @@ static const char *const counter_names[_COUNTER_MAX] = {
         [COUNTER_FRU_IMAGES_INVALID]     = "fru-images-invalid",
 };
 
-const char *counter_name(enum counter which) {
-        if ((unsigned) which >= ELEMENTSOF(counter_names))
-                return "unknown";
-        return counter_names[which];
-}
-
 void counters_print(const struct counters *c, FILE *f) {
         char line[2048];
         size_t n = 0;

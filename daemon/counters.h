@@ -44,7 +44,5 @@ static inline void counter_inc(struct counters *c, enum counter which) {
         c->v[which]++;
 }
 
-const char *counter_name(enum counter which);
-
 /* One line, "name=value ...", for logs and tests. */
 void counters_print(const struct counters *c, FILE *f);

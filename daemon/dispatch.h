@@ -5,7 +5,8 @@
  * length outside [min_len, max_len] before any handler runs, so no handler can read past its
  * request. The same table prints `satmcd --list-commands`.
  *
- * Transport-neutral: IPMB frames and (later) the local ipmitool socket feed the same function.
+ * Transport-neutral: IPMB frames and the local ipmitool socket (ipmitool-socket.h) feed the same
+ * function.
  */
 #pragma once
 

@@ -33,7 +33,6 @@
 #include "protocol/platform-event.h"
 
 #define EVENT_RECEIVER_DISABLED 0xFF
-#define EVENT_RECEIVER_DEFAULT  0x20    /* the BMC */
 
 struct event_sender;
 

@@ -6,6 +6,7 @@
 #include "fru-store.h"
 #include "macro.h"
 #include "manager.h"
+#include "sensors.h"
 #include "protocol/ipmi.h"
 
 static uint8_t bcd(uint8_t v) {
@@ -58,29 +59,46 @@ static int handle_get_device_id(Manager *m, const struct ipmi_msg_in *in, struct
 }
 
 /*
- * IPMI v2.0 section 20.4, table 20-4. satmcd has no hardware of its own to test; every part it
- * depends on was checked when it started (configuration parsed, transport opened). What can be
- * found wrong at run time is a FRU device whose bytes do not parse as a FRU image (it is served
- * as stored, never replaced: docs/durability.md): then the answer is 0x57 "corrupted or
- * inaccessible data or devices" with bit 5 of the second byte, "cannot access BMC FRU device".
- * Bit 5 rather than bit 2 ("internal use area of BMC FRU corrupted"): a BMC reading the device
- * cannot use the inventory in it (header or info areas), which is what bit 5 says; bit 2 speaks
- * of the internal use area alone, which satmc images do not even carry.
+ * IPMI v2.0 section 20.4, table 20-4: 0x55 0x00 when nothing is wrong, else 0x57 "corrupted or
+ * inaccessible data or devices" with one bit of the second byte for each kind of problem.
+ * satmcd has no hardware of its own to test; what it reports is what it started with but
+ * could not fully use (docs/durability.md, "Get Self Test Results"). Checked at every request,
+ * so a bit clears as soon as its cause is gone.
+ *
+ * Bit 5 "cannot access BMC FRU device": a FRU device whose bytes do not parse as a FRU image
+ * (served as stored, never replaced). Bit 5 rather than bit 2 ("internal use area of BMC FRU corrupted"): a BMC cannot use the
+ * inventory (header, info areas) of such a device, which is what bit 5 says; bit 2 speaks of
+ * the internal use area alone, which satmc images do not even carry.
+ *
+ * Bit 6 "cannot access SDR Repository": lines of sensors.state dropped at start (they did not
+ * parse, or a threshold no longer fits its sensor). Thresholds and hysteresis are fields of
+ * the Full Sensor Records a BMC reads; part of what was stored for them could not be read
+ * back, so the records now carry the configured values instead of the stored ones. Clears
+ * when thresholds are saved anew (the file then holds what is in effect).
  */
-static int handle_get_self_test_results(Manager *m, const struct ipmi_msg_in *in,
-                                        struct ipmi_msg_out *out) {
-        bool fru_bad = false;
+static uint8_t self_test_faults(Manager *m) {
+        uint8_t faults = 0;
 
-        if (out->cap < 2)
-                return -EMSGSIZE;
         for (unsigned id = 0; id < fru_store_count(m->fru); id++) {
                 struct fru_device *d = fru_store_get(m->fru, id);
 
                 if (d && !fru_device_image_valid(d))
-                        fru_bad = true;
+                        faults |= IPMI_SELFTEST_FRU_INACCESSIBLE;
         }
-        out->data[0] = fru_bad ? IPMI_SELFTEST_CORRUPTED : IPMI_SELFTEST_PASSED;
-        out->data[1] = fru_bad ? IPMI_SELFTEST_FRU_INACCESSIBLE : 0x00;
+        if (sensor_set_state_lines_ignored(m->sensors) > 0)
+                faults |= IPMI_SELFTEST_SDR_INACCESSIBLE;
+        return faults;
+}
+
+static int handle_get_self_test_results(Manager *m, const struct ipmi_msg_in *in,
+                                        struct ipmi_msg_out *out) {
+        uint8_t faults;
+
+        if (out->cap < 2)
+                return -EMSGSIZE;
+        faults = self_test_faults(m);
+        out->data[0] = faults ? IPMI_SELFTEST_CORRUPTED : IPMI_SELFTEST_PASSED;
+        out->data[1] = faults;
         out->len = 2;
         return IPMI_CC_OK;
 }
@@ -99,8 +117,8 @@ static int handle_get_guid(Manager *m, const struct ipmi_msg_in *in, struct ipmi
 /*
  * Cold Reset (20.2): answered first, then satmcd re-executes itself, so everything is rebuilt
  * from the configuration on disk, like a controller coming out of reset.
- * Warm Reset (20.3): answered first, then volatile protocol state (the replay cache, and later
- * reservations and outstanding requests) is dropped; configuration and counters stay.
+ * Warm Reset (20.3): answered first, then volatile protocol state (the replay cache and the SDR
+ * reservation: manager_apply_reset()) is dropped; configuration and counters stay.
  */
 static int handle_cold_reset(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         /* The new process reads the FRU devices from disk: what NBD clients wrote without a

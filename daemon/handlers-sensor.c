@@ -209,7 +209,7 @@ static int handle_set_sensor_event_enable(Manager *m, const struct ipmi_msg_in *
                 sn->assert_enable &= (uint16_t) ~assert_mask;
                 sn->deassert_enable &= (uint16_t) ~deassert_mask;
                 break;
-        default:
+        case EVENT_ENABLE_KEEP:         /* 11b was refused above */
                 break;
         }
         sn->events_enabled = flags & READING_EVENTS_ENABLED;

@@ -334,8 +334,8 @@ static int run(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-        /* A peer that hangs up (an emulated bus, later a front-end client) must cost one
-         * failed send, not the daemon: writes report EPIPE instead. */
+        /* A peer that hangs up (the emulated bus; any socket written without MSG_NOSIGNAL)
+         * must cost one failed send, not the daemon: writes report EPIPE instead. */
         signal(SIGPIPE, SIG_IGN);
         return run(argc, argv);
 }

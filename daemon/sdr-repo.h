@@ -9,7 +9,7 @@
  *             Get Device ID device-support bits, entity 0x07 (system board).
  *   2 ...     one FRU Device Locator (0x11) per configured [fru.N], logical device N, reached
  *             at our address.
- *   later     Full Sensor Records, appended by the sensor code.
+ *   then      one Full Sensor Record per [sensor.N], appended by the sensor code.
  *
  * One reservation serves both command sets: they read the same records, and IPMI's rule is
  * that each Reserve cancels the reservation before it. Reservation IDs count up from 1 and

@@ -35,6 +35,8 @@ struct sensor_set {
         sensor_event_fn on_event;
         void *on_event_userdata;
         struct state_dir *state;        /* borrowed; NULL: thresholds are not persisted */
+        /* Lines of sensors.state dropped at start: what was stored there is not in effect. */
+        unsigned state_lines_ignored;
 
         /* Reads the sources on its own threads; slot i is sensors[i]. */
         struct sensor_reader *reader;
@@ -471,6 +473,7 @@ static int sensor_set_save(struct sensor_set *s) {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         FILE *f;
+        int r;
 
         if (!s->state)
                 return 0;
@@ -493,7 +496,16 @@ static int sensor_set_save(struct sensor_set *s) {
         }
         if (fclose(f) != 0)
                 return -ENOMEM;
-        return state_dir_replace(s->state, SENSORS_STATE_FILE, SENSORS_STATE_TMP, text, len);
+        r = state_dir_replace(s->state, SENSORS_STATE_FILE, SENSORS_STATE_TMP, text, len);
+        if (r < 0)
+                return r;
+        /* The file now holds exactly what is in effect: nothing stored is being ignored. */
+        s->state_lines_ignored = 0;
+        return 0;
+}
+
+unsigned sensor_set_state_lines_ignored(const struct sensor_set *s) {
+        return s->state_lines_ignored;
 }
 
 /* Whether thresholds (raw, bit order) with the bits in defined rise as they must. */
@@ -520,9 +532,11 @@ static bool thresholds_ordered(const struct sensor *sn, uint8_t defined, const u
         return true;
 }
 
-/* Apply one line of sensors.state; a line that no longer fits the configuration is dropped
- * with a warning, and the configured values stay. */
-static void sensor_set_load_line(struct sensor_set *s, const char *path, unsigned lineno,
+/* Apply one line of sensors.state; a line that does not parse, or no longer fits the
+ * configuration, is dropped with a warning, and the configured values stay: false. A comment, a
+ * blank line or one of a sensor no longer configured (nothing configured is lost) count as
+ * read: true. */
+static bool sensor_set_load_line(struct sensor_set *s, const char *path, unsigned lineno,
                                  char *line) {
         char *save = NULL, *w;
         uint8_t raw[6] = { 0 }, defined = 0;
@@ -533,7 +547,7 @@ static void sensor_set_load_line(struct sensor_set *s, const char *path, unsigne
 
         w = strtok_r(line, " \t\n", &save);
         if (!w || w[0] == '#')
-                return;
+                return true;
         index = strtoul(w, &end, 10);
         if (*end || index >= CONFIG_SENSOR_MAX)
                 goto bad;
@@ -542,7 +556,7 @@ static void sensor_set_load_line(struct sensor_set *s, const char *path, unsigne
                         sn = &s->sensors[i];
         if (!sn) {
                 log_info("%s:%u: no [sensor.%lu] any more, ignoring.", path, lineno, index);
-                return;
+                return true;
         }
         for (unsigned t = 0; t < _SENSOR_THR_MAX + 2; t++) {
                 double v;
@@ -563,7 +577,7 @@ static void sensor_set_load_line(struct sensor_set *s, const char *path, unsigne
                 if (sensor_linear_to_raw(&sn->linear, v, &raw[t]) < 0) {
                         log_warning("%s:%u: threshold %g is outside [sensor.%lu]'s range now, "
                                     "keeping the configured thresholds.", path, lineno, v, index);
-                        return;
+                        return false;
                 }
                 defined |= (uint8_t) (1u << t);
         }
@@ -573,9 +587,10 @@ static void sensor_set_load_line(struct sensor_set *s, const char *path, unsigne
         sn->defined = defined;
         sn->hysteresis_pos = (uint8_t) fmin(255, round(hyst[0] / sensor_linear_step(&sn->linear)));
         sn->hysteresis_neg = (uint8_t) fmin(255, round(hyst[1] / sensor_linear_step(&sn->linear)));
-        return;
+        return true;
 bad:
         log_warning("%s:%u: not a valid sensor threshold line, ignoring it.", path, lineno);
+        return false;
 }
 
 /* Read through the state directory (state-dir.h): never by path, never a FIFO or a symlink. */
@@ -610,7 +625,8 @@ static int sensor_set_load(struct sensor_set *s) {
         if (!f)
                 return log_error_errno(errno, "Failed to read %s: %m", path);
         while (getline(&line, &cap, f) >= 0)
-                sensor_set_load_line(s, path, ++lineno, line);
+                if (!sensor_set_load_line(s, path, ++lineno, line))
+                        s->state_lines_ignored++;
         fclose(f);
         return 0;
 }

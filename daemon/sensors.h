@@ -90,6 +90,12 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
  */
 int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *state);
 
+/* How many lines of sensors.state sensor_set_start() dropped (they did not parse, or a
+ * threshold no longer fits its sensor's range): the configured values are served instead of
+ * what was stored. 0 again once the thresholds are saved anew (the file then holds what is in
+ * effect). Get Self Test Results reports it. */
+unsigned sensor_set_state_lines_ignored(const struct sensor_set *s);
+
 /* Where generated events go; NULL = nowhere. */
 void sensor_set_on_event(struct sensor_set *s, sensor_event_fn fn, void *userdata);
 

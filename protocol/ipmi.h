@@ -22,9 +22,6 @@ enum {
         IPMI_NETFN_MAX          = 0x3F,
 };
 
-static inline int ipmi_netfn_is_request(uint8_t netfn) { return (netfn & 1) == 0; }
-static inline uint8_t ipmi_netfn_response(uint8_t netfn) { return (uint8_t) (netfn | 1); }
-
 /* App (0x06) */
 enum {
         IPMI_CMD_GET_DEVICE_ID          = 0x01,

@@ -9,22 +9,13 @@ import os, shlex, signal, socket, struct, subprocess, sys, tempfile, time
 sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(os.path.dirname(__file__), "../harness")))
 import emubus  # noqa: E402
 
-results = {"passed": 0, "failed": 0}
+# Re-exported: every test takes its TAP writer from here.
+from satmc_tap import check, finish, note, results, skip, skip_all  # noqa: E402,F401
+
 # satmcd under valgrind answers slower; ipmitool's dummy client spins forever on a socket
 # closed under it, so every run of it is bounded.
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 IPMITOOL_TIMEOUT = 60 if SLOW else 20
-
-
-def check(cond, what):
-    results["passed" if cond else "failed"] += 1
-    print(("ok    " if cond else "FAIL  ") + what, flush=True)
-    return cond
-
-
-def finish():
-    print("%d passed, %d failed" % (results["passed"], results["failed"]), flush=True)
-    sys.exit(1 if results["failed"] else 0)
 
 
 class Rig:
@@ -172,6 +163,15 @@ def ipmitool(sock, *args, timeout=None):
     return subprocess.run(["timeout", str(timeout or IPMITOOL_TIMEOUT), "ipmitool", "-I", "dummy",
                            *args], env=env, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL)
+
+
+def satmc_ipmitool(sock, *args):
+    """The satmc-ipmitool wrapper (SATMC_IPMITOOL), as an operator runs it, on satmcd's socket
+    sock: a CompletedProcess."""
+    wrapper = os.environ.get("SATMC_IPMITOOL",
+                             os.path.join(os.path.dirname(__file__), "../../ipmitool-plugin/satmc-ipmitool"))
+    return subprocess.run(["timeout", str(IPMITOOL_TIMEOUT), wrapper, "-S", sock, *args],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
 
 
 def fields(out):

@@ -2,11 +2,11 @@
 """scripts/bmc-in-a-box.sh as a user runs it: it comes up with the example board and ipmi_sim,
 prints an ipmitool command per satellite that works as printed (with NAKs on the bus), and a
 Ctrl-C (SIGINT to its whole process group, as a terminal sends it) stops every process it started
-and removes its work directory. Skipped (exit 77) without ipmi_sim."""
+and removes its work directory. Skipped (TAP `1..0 # SKIP`) without ipmi_sim."""
 import os, re, select, shlex, shutil, signal, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import IPMITOOL_TIMEOUT, check, fields, finish  # noqa: E402
+from satmc_testlib import IPMITOOL_TIMEOUT, check, fields, finish, skip_all  # noqa: E402
 
 ROOT = os.environ["SATMC_SOURCE_ROOT"]
 BUILD = os.path.dirname(os.path.dirname(os.path.dirname(os.environ["SATMC_I2C_BUS"])))
@@ -32,8 +32,7 @@ def read_banner(proc, timeout=30):
 
 def main():
     if shutil.which("ipmi_sim") is None:
-        print("SKIP: ipmi_sim not installed (apt-get install openipmi)")
-        sys.exit(77)
+        skip_all("ipmi_sim not installed (apt-get install openipmi)")
     proc = subprocess.Popen([os.path.join(ROOT, "scripts/bmc-in-a-box.sh"), "-b", BUILD,
                              "-f", "nak:p=0.05"],
                             stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)

@@ -9,7 +9,7 @@ satmc-i2c-send's modes and exit codes, and a clean exit with a stats line on SIG
 import collections, os, re, select, shutil, signal, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import check, finish, emubus, wait_for  # noqa: E402
+from satmc_testlib import check, finish, emubus, wait_for, skip  # noqa: E402
 
 BUS = os.environ["SATMC_I2C_BUS"]
 SEND = os.environ["SATMC_I2C_SEND"]
@@ -410,7 +410,7 @@ def main():
                              capture_output=True, text=True, timeout=60).stdout
         check("Req, Get Device ID" in out, "tshark decodes the IPMB request as \"Req, Get Device ID\"")
     else:
-        print("skip  tshark not installed")
+        skip("tshark decodes the IPMB request", "tshark not installed")
 
     # ---- seeded probabilistic faults replay exactly ----
     patterns = {}

@@ -97,7 +97,7 @@ def main():
     rig = Rig(config)
     try:
         thr = rig.transact(SE, 0x27, bytes([TEMP]))
-        unc_raw, ucr_raw = thr[11], thr[12]
+        unc_raw = thr[11]
         normal = wait_reading(rig, TEMP, lambda r: r < unc_raw, "normal reading")  # unsigned codes
         check(normal is not None, "Board Temp reads normal (raw 0x%02x)" % (normal or 0))
         wait_reading(rig, FAN, lambda r: True, "fan reading")

@@ -7,7 +7,7 @@ response (send-failed, satmcd carries on, the retry is replayed), delayed reques
 responses, and a lossy bus with a BMC that retries like OpenBMC's ipmbbridge: every request
 answered, and satmcd's counters agree with what the capture and the seeded generator say
 crossed the wire. satmcd must exit 0 on SIGTERM, never having crashed."""
-import os, subprocess, sys, time
+import os, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, finish, emubus, read_pcap  # noqa: E402

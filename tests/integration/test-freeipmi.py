@@ -13,7 +13,8 @@
 import json, os, shutil, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, board_from_template, check, finish, results, wait_for  # noqa: E402
+from satmc_testlib import (Rig, board_from_template, check, finish, results, skip_all,  # noqa: E402
+                           wait_for)
 
 SE, STORAGE = 0x04, 0x0A
 DECODE = os.environ.get("SATMC_FREEIPMI_DECODE")
@@ -179,15 +180,12 @@ def write_value(tmp, name, value):
 
 def main():
     if not shutil.which("ipmi-fru"):
-        print("skip: ipmi-fru (freeipmi-tools) not installed")
-        sys.exit(77)
+        skip_all("ipmi-fru (freeipmi-tools) not installed")
     if not DECODE:
-        print("skip: libfreeipmi not found at configure time, satmc-freeipmi-decode not built")
-        sys.exit(77)
+        skip_all("libfreeipmi not found at configure time, satmc-freeipmi-decode not built")
     for tool in ("nbdcopy",):
         if not shutil.which(tool):
-            print("skip: %s not installed" % tool)
-            sys.exit(77)
+            skip_all("%s not installed" % tool)
     tmp, config = board_from_template("board-clients.ini", "satmc-freeipmi-")
     for name, value in READINGS.items():
         write_value(tmp, name, value)

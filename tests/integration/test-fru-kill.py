@@ -18,7 +18,7 @@
 import os, random, shutil, signal, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, finish, wait_for, skip  # noqa: E402
 import emubus  # noqa: E402  (satmc_testlib put the harness on sys.path)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -268,8 +268,8 @@ def served(rig, off, n):
 
 def exit_paths(tmp):
     if not shutil.which("nbdsh"):
-        print("SKIP: nbdsh (python3-libnbd) not installed: Cold Reset, SIGINT, SIGTERM, SIGHUP "
-              "and fatal-exit persistence of unflushed NBD writes not tested", flush=True)
+        skip("Cold Reset, SIGINT, SIGTERM, SIGHUP and fatal-exit persistence of unflushed NBD "
+             "writes", "nbdsh (python3-libnbd) not installed")
         return
     state = os.path.join(tmp, "nbd-state")
     backing = os.path.join(state, "fru0.bin")

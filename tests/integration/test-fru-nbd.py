@@ -7,7 +7,7 @@ same bytes."""
 import os, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish  # noqa: E402
+from satmc_testlib import Rig, check, finish, skip, skip_all  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STORAGE = 0x0A
@@ -33,8 +33,7 @@ def nbdsh(uri, code):
 def main():
     for tool in ("nbdinfo", "nbdcopy", "nbdsh"):
         if not shutil.which(tool):
-            print("skip: %s not installed" % tool)
-            sys.exit(77)
+            skip_all("%s not installed" % tool)
     tmp = tempfile.mkdtemp(prefix="satmc-fru-nbd-")
     state = os.path.join(tmp, "state")
     os.makedirs(state)
@@ -122,7 +121,8 @@ def main():
                                    capture_output=True, text=True)
                 loop = r.stdout.strip()
                 if r.returncode != 0 or not loop:
-                    print("skip  losetup failed here: %s" % r.stderr.strip())
+                    skip("nbdfuse + losetup reads the same bytes as fru0.bin",
+                         "losetup failed here: %s" % r.stderr.strip())
                 else:
                     data = subprocess.run(["dd", "if=" + loop, "bs=512", "status=none"],
                                           capture_output=True).stdout
@@ -139,7 +139,8 @@ def main():
                 except subprocess.TimeoutExpired:
                     fuse.kill()
         else:
-            print("skip  no /dev/fuse, loop devices or root: kernel block device not tried")
+            skip("nbdfuse + losetup reads the same bytes as fru0.bin",
+                 "no /dev/fuse, loop devices or root: kernel block device not tried")
     finally:
         rc = rig.stop()
     check(rc == 0, "satmcd exits 0 on SIGTERM (got %s)" % rc)

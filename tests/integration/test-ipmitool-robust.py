@@ -14,7 +14,7 @@ answering IPMB and exiting 0 on SIGTERM afterwards."""
 import os, re, shutil, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, finish  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-test.ini")

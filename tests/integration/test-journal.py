@@ -17,18 +17,17 @@ Device ID sent to it:
     nothing of this is written as text to stderr;
   - log-level info: the startup entry arrives, no per-frame entry does;
   - JOURNAL_STREAM naming another socket: no datagram at all, the text goes to stderr.
-Skips (77) when a mount namespace cannot be made (not root / no CAP_SYS_ADMIN)."""
+Skips (TAP `1..0 # SKIP`) when a mount namespace cannot be made (not root / no CAP_SYS_ADMIN)."""
 import array, json, os, shlex, shutil, signal, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, emubus, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, finish, emubus, wait_for, skip_all  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-test.ini")
 JOURNAL_DIR = "/run/systemd/journal"
 JOURNAL_SOCKET = JOURNAL_DIR + "/socket"
 NS_MARK = "SATMC_TEST_JOURNAL_OUTER_MNTNS"
-SKIP = 77
 APP, GET_DEVICE_ID = 0x06, 0x01
 SAT = 0x39                                  # satmcd, 7-bit (8-bit 0x72)
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))   # satmcd under valgrind
@@ -43,9 +42,8 @@ def enter_namespace():
     probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
                            capture_output=True, text=True)
     if probe.returncode != 0:
-        print("SKIP: cannot create a mount namespace (needs root or CAP_SYS_ADMIN): "
-              + probe.stderr.strip(), flush=True)
-        sys.exit(SKIP)
+        skip_all("cannot create a mount namespace (needs root or CAP_SYS_ADMIN): "
+                 + probe.stderr.strip())
     env = dict(os.environ, **{NS_MARK: os.readlink("/proc/self/ns/mnt")})
     os.execvpe("unshare", ["unshare", "--mount", "--propagation", "private", "--",
                            sys.executable, os.path.abspath(__file__)], env)
@@ -61,8 +59,7 @@ def private_journal_dir():
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755,size=1m", "satmc-test-journal",
                         where], capture_output=True, text=True)
     if r.returncode != 0:
-        print("SKIP: cannot mount a tmpfs in the mount namespace: " + r.stderr.strip(), flush=True)
-        sys.exit(SKIP)
+        skip_all("cannot mount a tmpfs in the mount namespace: " + r.stderr.strip())
     os.makedirs(JOURNAL_DIR, exist_ok=True)
     print("journal socket %s on a tmpfs over %s, in mount namespace %s"
           % (JOURNAL_SOCKET, where, os.readlink("/proc/self/ns/mnt")), flush=True)

@@ -8,11 +8,11 @@ writes to a read-only export, flush, zero, trim: errors come back and the connec
 usable), ten nbdcopy at once, and nbdfuse + losetup for the kernel's block layer.
 Raw socket: malformed, unknown, too many and oversized options, unknown client flags,
 EXPORT_NAME with and without NO_ZEROES, ABORT, a refused WRITE drained in sync, pipelined and
-split requests, and a bad request magic ending the session. Skips (77) without nbdinfo."""
-import json, os, shlex, shutil, socket, struct, subprocess, sys, tempfile, time
+split requests, and a bad request magic ending the session. Skips (TAP `1..0 # SKIP`) without nbdinfo."""
+import json, os, shlex, shutil, socket, struct, subprocess, tempfile, time
 
 SERVE = os.environ.get("SATMC_NBD_SERVE")
-results = {"passed": 0, "failed": 0}
+from satmc_tap import check, finish, skip, skip_all  # noqa: E402
 
 NBDMAGIC, IHAVEOPT, REPMAGIC = 0x4e42444d41474943, 0x49484156454F5054, 0x3e889045565a9
 REQ_MAGIC, REPLY_MAGIC = 0x25609513, 0x67446698
@@ -22,12 +22,6 @@ ERR = 1 << 31
 REP_ERR_UNSUP, REP_ERR_INVALID, REP_ERR_UNKNOWN, REP_ERR_TOO_BIG = ERR | 1, ERR | 3, ERR | 6, ERR | 9
 CMD_READ, CMD_WRITE, CMD_DISC, CMD_FLUSH, CMD_TRIM, CMD_CACHE, CMD_WRITE_ZEROES = 0, 1, 2, 3, 4, 5, 6
 EPERM, EINVAL, ENOSPC = 1, 22, 28
-
-
-def check(cond, what):
-    results["passed" if cond else "failed"] += 1
-    print(("ok    " if cond else "FAIL  ") + what, flush=True)
-    return cond
 
 
 def run(args, timeout=60, **kw):
@@ -141,11 +135,6 @@ class Raw:
 
     def close(self):
         self.s.close()
-
-
-def go_data(name, reqs=()):
-    return struct.pack(">I", len(name)) + name + struct.pack(">H", len(reqs)) + \
-        b"".join(struct.pack(">H", r) for r in reqs)
 
 
 def raw_tests(srv, files):
@@ -358,10 +347,10 @@ print(all(out), out)
 
 def fuse_loop_test(srv, dir, files):
     if not os.path.exists("/dev/fuse") or not shutil.which("nbdfuse") or not shutil.which("losetup"):
-        print("skip  nbdfuse + losetup: no /dev/fuse, nbdfuse or losetup")
+        skip("nbdfuse + losetup", "no /dev/fuse, nbdfuse or losetup")
         return
     if not os.path.exists("/dev/loop-control") or os.geteuid() != 0:
-        print("skip  nbdfuse + losetup: no loop devices (or not root)")
+        skip("nbdfuse + losetup", "no loop devices (or not root)")
         return
     mnt = os.path.join(dir, "fuse")
     os.mkdir(mnt)
@@ -381,7 +370,7 @@ def fuse_loop_test(srv, dir, files):
         check(open(disk, "rb").read() == files["img"], "nbdfuse: the file reads as the export")
         r = run(["losetup", "-f", "--show", "-r", disk])
         if r.returncode != 0:
-            print("skip  losetup: " + r.stderr.strip())
+            skip("losetup: the kernel block layer reads the export", r.stderr.strip())
             return
         loop = r.stdout.strip()
         r = subprocess.run(["dd", "if=" + loop, "bs=64k", "iflag=direct", "status=none"], capture_output=True, timeout=30)
@@ -399,8 +388,7 @@ def fuse_loop_test(srv, dir, files):
 
 def main():
     if not shutil.which("nbdinfo"):
-        print("nbdinfo not installed: skipping")
-        sys.exit(77)
+        skip_all("nbdinfo not installed")
     if not SERVE:
         raise SystemExit("SATMC_NBD_SERVE is not set")
     dir = tempfile.mkdtemp(prefix="satmc-nbd-")
@@ -423,8 +411,7 @@ def main():
         check(rc == 0, "server exits 0 on SIGTERM")
         print("---- server log (tail) ----\n" + "\n".join(log.splitlines()[-15:]))
         shutil.rmtree(dir, ignore_errors=True)
-    print("%d passed, %d failed" % (results["passed"], results["failed"]), flush=True)
-    sys.exit(1 if results["failed"] else 0)
+    finish()
 
 
 if __name__ == "__main__":

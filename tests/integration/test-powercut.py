@@ -20,7 +20,7 @@ sample of the distinct directories (the seed and the counts are printed); SATMC_
 more changes and serves every one. SATMC_POWERCUT_SEED picks the seed. Every second round leaves
 the state directory for satmcd to make (a first boot without systemd's StateDirectory=), so that
 its mkdir is under test too; SATMC_POWERCUT_FIRST_BOOT=1 makes every round one."""
-import os, random, shutil, signal, sys, tempfile, time
+import os, random, shutil, signal, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 try:
@@ -30,12 +30,12 @@ except ImportError:
     if os.path.exists("/usr/bin/python3") and not os.environ.get("SATMC_POWERCUT_REEXEC"):
         os.environ["SATMC_POWERCUT_REEXEC"] = "1"
         os.execv("/usr/bin/python3", ["/usr/bin/python3", os.path.abspath(__file__)] + sys.argv[1:])
-    print("skip: python3-libnbd not installed")
-    sys.exit(77)
+    from satmc_tap import skip_all
+    skip_all("python3-libnbd not installed")
 
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.environ.get("SATMC_POWERCUT_TOOLS", os.path.join(HERE, "../powercut")))
-from satmc_testlib import Rig, board_from_template, check, finish  # noqa: E402
+from satmc_testlib import Rig, board_from_template, check, finish, skip_all  # noqa: E402
 import powercut_replay as pr  # noqa: E402
 
 SE, STORAGE = 0x04, 0x0A
@@ -409,8 +409,7 @@ def run_round(shim, seed, first_boot, failures, coverage):
 def main():
     shim = os.environ.get("SATMC_POWERCUT_SHIM")
     if not shim or not os.path.exists(shim):
-        print("skip: SATMC_POWERCUT_SHIM not built")
-        sys.exit(77)
+        skip_all("SATMC_POWERCUT_SHIM not built")
     print("seed %d (SATMC_POWERCUT_SEED=%d to repeat), soak %s, first boot %s, counts %s"
           % (SEED, SEED, SOAK, "every round" if FIRST_BOOT_ALWAYS else "every second round",
              COUNTS), flush=True)

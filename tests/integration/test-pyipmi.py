@@ -34,13 +34,12 @@ try:
     import pyipmi.utils
     from pyipmi.interfaces.ipmb import checksum
 except ImportError as e:
-    print("skip: python-ipmi (Debian python3-pyipmi) not importable by %s: %s" % (sys.executable, e))
-    sys.exit(77)
+    from satmc_tap import skip_all
+    skip_all("python-ipmi (Debian python3-pyipmi) not importable by %s: %s" % (sys.executable, e))
 import pyaardvark  # noqa: E402
 
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 SAT, BMC = 0x72, 0x20
-NETFN_SE = 0x04
 CMD_PLATFORM_EVENT = 0x02
 
 # What the sensor files hold (engineering units) and the thresholds board-clients.ini sets,

@@ -5,7 +5,7 @@ Changing [identity] device-id and [fru.0] board-serial-number and sending SIGHUP
 in answers from the same process (the bus was never dropped); a broken file must be refused with
 file:line and leave the answers unchanged; a changed [mc] address must be warned about as
 needing a restart while the old address keeps answering."""
-import os, re, shutil, signal, subprocess, sys, tempfile, time
+import os, re, shutil, signal, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, finish, ipmitool, wait_for  # noqa: E402

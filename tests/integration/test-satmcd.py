@@ -7,7 +7,7 @@ match what was sent, clean exit on SIGTERM, and a pcap that tshark decodes as IP
 import os, shutil, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, emubus  # noqa: E402
+from satmc_testlib import Rig, check, finish, emubus, skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-test.ini")
@@ -130,7 +130,7 @@ def main():
         check("Req, Get Device ID" in out and "Rsp, Get Device ID, Command Completed Normally" in out,
               "tshark decodes the capture as IPMB requests and responses")
     else:
-        print("skip  tshark not installed")
+        skip("tshark decodes the capture", "tshark not installed")
     finish()
 
 

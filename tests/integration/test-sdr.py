@@ -7,7 +7,7 @@ records."""
 import os, shutil, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, ipmitool  # noqa: E402
+from satmc_testlib import Rig, check, finish, ipmitool, skip_all  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-fru.ini")
@@ -62,8 +62,7 @@ def walk_ipmb(rig, chunk=16):
 def main():
     for tool in ("ipmitool", "nbdcopy", "nbdsh"):
         if not shutil.which(tool):
-            print("skip: %s not installed" % tool)
-            sys.exit(77)
+            skip_all("%s not installed" % tool)
     tmp = tempfile.mkdtemp(prefix="satmc-sdr-")
     rig = Rig(CONFIG, satmcd_args=["--state-directory", tmp])
     sdr_uri = "nbd+unix:///sdr?socket=" + rig.nbd_sock

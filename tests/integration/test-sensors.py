@@ -2,12 +2,14 @@
 """Threshold sensors end to end: satmcd reads files this test writes (board-sensors.ini with
 @DIR@ replaced by a temporary directory), and stock ipmitool over the dummy socket shows them:
 `sdr list`, `sdr elist`, `sensor list`, `sensor get`; `sensor thresh` sets a threshold that
-survives a restart; a missing file reads as unavailable; a FIFO nobody writes (a read that
+survives a restart; a line of sensors.state satmcd cannot use is reported by `satmc-ipmitool mc
+selftest` until the thresholds are saved again; a missing file reads as unavailable; a FIFO nobody writes (a read that
 blocks) does not delay an IPMB answer."""
 import os, shutil, signal, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, board_from_template, check, fields, finish, ipmitool, wait_for  # noqa: E402
+from satmc_testlib import (Rig, board_from_template, check, fields, finish, ipmitool,  # noqa: E402
+                           satmc_ipmitool, skip_all, wait_for)
 
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 SE, APP = 0x04, 0x06
@@ -29,8 +31,7 @@ def num(text):
 
 def main():
     if not shutil.which("ipmitool"):
-        print("skip: ipmitool not installed")
-        sys.exit(77)
+        skip_all("ipmitool not installed")
     tmp, config = board_from_template("board-sensors.ini", "satmc-sensors-")
     for name, value in (("temp1_input", "42500"), ("in1_input", "12030"), ("fan1_input", "5200")):
         with open(os.path.join(tmp, name), "w") as f:
@@ -145,12 +146,44 @@ def main():
         unc = num(f.get("Upper Non-Critical", "x"))
         check(unc is not None and abs(unc - 70) <= TEMP_BOUND, "after restart: UNC still %s" % unc)
         check(os.path.exists(os.path.join(state, "sensors.state")), "state file written")
+        r = satmc_ipmitool(rig.ipmitool_sock, "mc", "selftest")
+        check(r.returncode == 0 and r.stdout == "Selftest: passed\n",
+              "mc selftest: passed with a sensors.state satmcd wrote (%r)" % r.stdout)
 
+        # A line satmcd cannot use (damaged, or written for another range): dropped with a
+        # warning, the others applied, and the self test says so (0x57, bit 6) until the
+        # thresholds are saved again.
+        with open(os.path.join(state, "sensors.state"), "a") as fh:
+            fh.write("1 11.5 none none none twelve none 0 0\n")
         wait_for(lambda: rig.read_stderr().count("does-not-exist") >= 2, "second run's log",
+                 timeout=30 if SLOW else 10)
+        rig.satmcd.send_signal(signal.SIGTERM)
+        check(rig.satmcd.wait(30) == 0, "satmcd stops cleanly")
+        rig.start_satmcd()
+        check("not a valid sensor threshold line" in rig.read_stderr(),
+              "the damaged line is logged")
+        r = satmc_ipmitool(rig.ipmitool_sock, "mc", "selftest")
+        check(r.stdout == "Selftest: device corrupted\n -> SDR repository not accessible\n",
+              "mc selftest with a damaged sensors.state: SDR repository not accessible (%r, "
+              "exit %d)" % (r.stdout, r.returncode))
+        r = satmc_ipmitool(rig.ipmitool_sock, "raw", "0x06", "0x04")
+        check(r.returncode == 0 and r.stdout.split() == ["57", "40"],
+              "Get Self Test Results: 57 40 (%r)" % r.stdout)
+        unc = num(fields(ipmitool(rig.ipmitool_sock, "sensor", "get", "Board Temp").stdout)
+                  .get("Upper Non-Critical", "x"))
+        check(unc is not None and abs(unc - 70) <= TEMP_BOUND,
+              "the valid lines are applied: UNC still %s" % unc)
+        r = ipmitool(rig.ipmitool_sock, "sensor", "thresh", "Board Temp", "unc", "65")
+        check(r.returncode == 0, "sensor thresh Board Temp unc 65")
+        r = satmc_ipmitool(rig.ipmitool_sock, "mc", "selftest")
+        check(r.returncode == 0 and r.stdout == "Selftest: passed\n",
+              "mc selftest: passed once the thresholds are saved again (%r)" % r.stdout)
+
+        wait_for(lambda: rig.read_stderr().count("does-not-exist") >= 3, "third run's log",
                  timeout=30 if SLOW else 10)
         time.sleep(0.5)         # a few more polls of the missing file
         n = rig.read_stderr().count("does-not-exist")
-        check(n == 2, "missing file logged once per run (%d)" % n)
+        check(n == 3, "missing file logged once per run (%d in 3 runs)" % n)
     finally:
         rc = rig.stop()
         check(rc == 0, "satmcd exits cleanly (rc %r)" % rc)

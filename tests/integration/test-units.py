@@ -5,7 +5,7 @@ passed by socket activation (systemd-socket-activate), as satmcd-ipmitool@.socke
 import os, re, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import check, finish, wait_for  # noqa: E402
+from satmc_testlib import check, finish, wait_for, skip_all  # noqa: E402
 
 SRC = os.environ["SATMC_SOURCE_ROOT"]
 BUILD_UNITS = os.environ["SATMC_UNITS_DIR"]
@@ -34,8 +34,7 @@ def unit_copies(tmp):
 
 def main():
     if not shutil.which("systemd-analyze"):
-        print("skip: systemd-analyze not installed")
-        sys.exit(77)
+        skip_all("systemd-analyze not installed")
     tmp = tempfile.mkdtemp(prefix="satmc-units-")
     units, man = unit_copies(tmp)
     env = dict(os.environ, MANPATH=man)

@@ -11,13 +11,9 @@ import json, os, random, shutil, struct, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import powercut_replay as pr  # noqa: E402
 
-results = {"passed": 0, "failed": 0}
-
-
-def check(cond, what):
-    results["passed" if cond else "failed"] += 1
-    print(("ok    " if cond else "FAIL  ") + what, flush=True)
-    return cond
+# The TAP writer the integration tests use (tests/integration/satmc_tap.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../integration"))
+from satmc_tap import check, finish  # noqa: E402
 
 
 # Each sequence replaces the file "data" in the current directory (the watched one) with the
@@ -203,8 +199,7 @@ def main():
     except pr.LogError as e:
         check(True, "a log with an unsupported call is refused (%s)" % e)
 
-    print("%d passed, %d failed" % (results["passed"], results["failed"]), flush=True)
-    sys.exit(1 if results["failed"] else 0)
+    finish()
 
 
 if __name__ == "__main__":

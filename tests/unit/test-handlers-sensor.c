@@ -288,11 +288,6 @@ static void expect_event(size_t i, bool deassertion, uint8_t offset, uint8_t rea
         assert_int_equal(events[i].data3, threshold);
 }
 
-/* Offsets: LCR going low 2, UNC going high 7, UCR going high 9. */
-#define EV_LCR (1u << 2)
-#define EV_UNC (1u << 7)
-#define EV_UCR (1u << 9)
-
 static void test_events_generated(void **state) {
         Manager *m = *state;
         struct sensor *sn = sensor_set_find(m->sensors, 1);
@@ -665,6 +660,63 @@ static void test_save_fails_nothing_changes(void **state) {
         assert_int_equal(rmdir(sub), 0);
 }
 
+static struct ipmi_msg_out self_test(Manager *m) {
+        struct ipmi_msg_in in = { .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_SELF_TEST_RESULTS };
+        struct ipmi_msg_out out = { .data = buf, .cap = 24, .cc = 0x42, .len = 99 };
+
+        dispatch_request(m, &in, &out);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_int_equal(out.len, 2);
+        return out;
+}
+
+static void write_sensors_state(const char *text) {
+        char path[128];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/sensors.state", dir);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        assert_int_equal(fputs(text, f) >= 0, 1);
+        assert_int_equal(fclose(f), 0);
+}
+
+/* Lines of sensors.state dropped at start (not a threshold line; a threshold outside the range
+ * now) are reported by Get Self Test Results, 0x57 bit 6, until the thresholds are saved anew;
+ * the valid lines are applied. A comment or a sensor no longer configured is not a problem. */
+static void test_self_test_reports_ignored_state(void **state) {
+        Manager *m = *state;
+        struct ipmi_msg_out out;
+
+        write_sensors_state("# a comment\n"
+                            "0 none -10 none 70 85 none 1.3 1.3\n"
+                            "9 none none none none none none 0 0\n");
+        assert_int_equal(state_dir_open(dir, &m->state), 0);
+        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state), 0);
+        assert_int_equal(sensor_set_state_lines_ignored(m->sensors), 0);
+        out = self_test(m);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0x55, 0x00 }), 2);
+        manager_free(m);
+
+        write_sensors_state("0 none -10 none 70 85 none 1.3 1.3\n"
+                            "4 this is not a threshold line\n"
+                            "4 none none none 500000 none none 0 0\n");
+        *state = m = new_manager();
+        assert_int_equal(state_dir_open(dir, &m->state), 0);
+        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state), 0);
+        assert_int_equal(sensor_set_state_lines_ignored(m->sensors), 2);
+        out = self_test(m);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0x57, IPMI_SELFTEST_SDR_INACCESSIBLE }), 2);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
+        assert_int_equal(out.data[4], raw_of(m, 70));   /* the valid line was applied */
+
+        /* A save writes what is in effect: nothing stored is ignored any more. */
+        out = RUN(m, IPMI_CMD_SET_SENSOR_HYSTERESIS, 5, 0xFF, 3, 3);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        out = self_test(m);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0x55, 0x00 }), 2);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_records, setup, teardown),
@@ -678,6 +730,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_presence, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_persisted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_save_fails_nothing_changes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_self_test_reports_ignored_state, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
