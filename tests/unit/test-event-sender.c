@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "daemon/event-sender.h"
-#include "daemon/log.h"
+#include "common/log.h"
 #include "protocol/ipmb-frame.h"
 #include "protocol/ipmi.h"
 #include "protocol/platform-event.h"

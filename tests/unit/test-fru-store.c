@@ -25,8 +25,8 @@
 
 #include "daemon/config.h"
 #include "daemon/fru-store.h"
-#include "daemon/log.h"
-#include "daemon/state-dir.h"
+#include "common/log.h"
+#include "common/state-dir.h"
 #include "protocol/fru.h"
 
 /* ---- failure injection ---- */

@@ -23,7 +23,7 @@
 #include "daemon/dispatch.h"
 #include "daemon/manager.h"
 #include "daemon/sensors.h"
-#include "daemon/macro.h"
+#include "common/macro.h"
 #include "protocol/ipmi.h"
 #include "protocol/platform-event.h"
 #include "protocol/sdr.h"

@@ -23,7 +23,7 @@
 #include "temp-dir.h"
 
 #include "daemon/dispatch.h"
-#include "daemon/log.h"
+#include "common/log.h"
 #include "daemon/manager.h"
 #include "protocol/fru.h"
 #include "protocol/ipmb-frame.h"

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "daemon/dispatch.h"
-#include "daemon/log.h"
+#include "common/log.h"
 #include "daemon/manager.h"
 #include "daemon/sdr-repo.h"
 #include "protocol/ipmb-frame.h"

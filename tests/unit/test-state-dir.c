@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/state-dir.c against a real temporary directory, one trick per test: a symlinked
+ * common/state-dir.c against a real temporary directory, one trick per test: a symlinked
  * fru0.bin pointing outside, a FIFO as fru0.bin and as sensors.state (under a deadline: a
  * blocking open would hang here forever), a device node, a hard-linked fru0.bin and
  * fru0.bin.tmp whose target outside must stay untouched after a write (with O_TMPFILE and with
@@ -27,9 +27,9 @@
 
 #include "daemon/config.h"
 #include "daemon/fru-store.h"
-#include "daemon/log.h"
+#include "common/log.h"
 #include "daemon/sensors.h"
-#include "daemon/state-dir.h"
+#include "common/state-dir.h"
 
 /* ---- O_TMPFILE on demand (the fallback path) ---- */
 
