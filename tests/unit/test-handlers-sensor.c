@@ -20,10 +20,10 @@
 
 #include "temp-dir.h"
 
+#include "common/macro.h"
 #include "daemon/dispatch.h"
 #include "daemon/manager.h"
 #include "daemon/sensors.h"
-#include "common/macro.h"
 #include "protocol/ipmi.h"
 #include "protocol/platform-event.h"
 #include "protocol/sdr.h"

@@ -25,11 +25,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/log.h"
+#include "common/state-dir.h"
 #include "daemon/config.h"
 #include "daemon/fru-store.h"
-#include "common/log.h"
 #include "daemon/sensors.h"
-#include "common/state-dir.h"
 
 /* ---- O_TMPFILE on demand (the fallback path) ---- */
 
