@@ -592,7 +592,7 @@ static void test_persisted(void **state) {
         uint8_t unc = raw_of(m, 70);
 
         assert_int_equal(state_dir_open(dir, &m->state), 0);
-        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state), 0);
+        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
         out = RUN(m, IPMI_CMD_SET_SENSOR_THRESHOLDS, 1, SDR_THR_UNC, 0, 0, 0, unc, 0, 0);
         assert_int_equal(out.cc, IPMI_CC_OK);
         out = RUN(m, IPMI_CMD_SET_SENSOR_HYSTERESIS, 5, 0xFF, 7, 1);
@@ -602,7 +602,7 @@ static void test_persisted(void **state) {
         out = RUN(m2, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
         assert_int_equal(out.data[4], raw_of(m, 60));   /* not started: the configured value */
         assert_int_equal(state_dir_open(dir, &m2->state), 0);
-        assert_int_equal(sensor_set_start(m2->sensors, m2->event, m2->state), 0);
+        assert_int_equal(sensor_set_start(m2->sensors, m2->event, m2->state, &m2->sensor_hw), 0);
         out = RUN(m2, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
         assert_int_equal(out.data[0], SDR_THR_LCR | SDR_THR_UNC | SDR_THR_UCR);
         assert_int_equal(out.data[4], unc);
@@ -624,7 +624,7 @@ static void test_save_fails_nothing_changes(void **state) {
 
         snprintf(sub, sizeof(sub), "%s/state", dir);
         assert_int_equal(state_dir_open(sub, &m->state), 0);
-        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state), 0);
+        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
         out = RUN(m, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
         memcpy(before, out.data, 7);
         recs = sdr_repository_records(m->sdr);

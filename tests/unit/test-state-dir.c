@@ -219,7 +219,7 @@ static int start_sensors(void) {
         assert_int_equal(sd_event_new(&event), 0);
         assert_int_equal(state_dir_open(dir, &d), 0);
         assert_int_equal(sensor_set_new(c, &s), 0);
-        r = sensor_set_start(s, event, d);
+        r = sensor_set_start(s, event, d, NULL);
         sensor_set_free(s);
         state_dir_free(d);
         sd_event_unref(event);
