@@ -15,7 +15,7 @@ secs=${2:-3}
 serve=$build/tests/harness/satmc-nbd-serve
 bench=$build/bench/nbd-bench
 satmcd=$build/daemon/satmcd
-bus=$build/tests/harness/satmc-i2c-bus
+bus=$build/tools/satmc-i2c-bus
 for p in "$serve" "$bench" "$satmcd" "$bus"; do
         [ -x "$p" ] || { echo "missing $p: ninja -C $build" >&2; exit 1; }
 done

@@ -31,7 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 example=$here/../examples/board.ini
 bench=$build/bench/satmc-bench
 satmcd=$build/daemon/satmcd
-bus=$build/tests/harness/satmc-i2c-bus
+bus=$build/tools/satmc-i2c-bus
 for p in "$bench" "$satmcd" "$bus"; do
         [ -x "$p" ] || { echo "missing $p: meson compile -C $build" >&2; exit 1; }
 done

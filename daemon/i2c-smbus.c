@@ -30,21 +30,13 @@ const struct smbus_ops smbus_ops_linux = {
         .read = linux_read,
 };
 
-/* One sensor loop per process reads through this; a global keeps the call sites short. */
-static const struct smbus_ops *smbus_ops = &smbus_ops_linux;
-static void *smbus_userdata;
-
-void smbus_set_ops(const struct smbus_ops *ops, void *userdata) {
-        smbus_ops = ops ?: &smbus_ops_linux;
-        smbus_userdata = userdata;
-}
-
-int smbus_read(unsigned bus, uint8_t addr7, uint8_t reg, bool word, uint16_t *value) {
+int smbus_read(const struct smbus_ops *ops, void *userdata, unsigned bus, uint8_t addr7,
+               uint8_t reg, bool word, uint16_t *value) {
         int32_t v;
 
         if (addr7 < 0x08 || addr7 > 0x77)
                 return -EINVAL;
-        v = smbus_ops->read(smbus_userdata, bus, addr7, reg, word);
+        v = (ops ?: &smbus_ops_linux)->read(userdata, bus, addr7, reg, word);
         if (v < 0)
                 return (int) v;
         if ((uint32_t) v > (word ? 0xFFFFu : 0xFFu))

@@ -19,12 +19,11 @@ struct smbus_ops {
 
 extern const struct smbus_ops smbus_ops_linux;
 
-/* Use these ops (NULL: smbus_ops_linux) from now on; for tests. */
-void smbus_set_ops(const struct smbus_ops *ops, void *userdata);
-
 /*
- * Read register reg of addr7 (7-bit, 0x08..0x77) on /dev/i2c-BUS. Returns 0 and *value, or
- * -EINVAL for an address outside that range, -EBADMSG if the ops return more bits than asked
- * for, or the ops' -errno; *value is untouched on error.
+ * Read register reg of addr7 (7-bit, 0x08..0x77) on /dev/i2c-BUS through ops (NULL:
+ * smbus_ops_linux), which get userdata. Returns 0 and *value, or -EINVAL for an address outside
+ * that range, -EBADMSG if the ops return more bits than asked for, or the ops' -errno; *value
+ * is untouched on error.
  */
-int smbus_read(unsigned bus, uint8_t addr7, uint8_t reg, bool word, uint16_t *value);
+int smbus_read(const struct smbus_ops *ops, void *userdata, unsigned bus, uint8_t addr7,
+               uint8_t reg, bool word, uint16_t *value);

@@ -505,7 +505,7 @@ static int manager_open_state(Manager *m) {
 
         /* Persisted thresholds are read here, the sensor files themselves by the sensor
          * thread. */
-        r = sensor_set_start(m->sensors, m->event, sensors ? m->state : NULL);
+        r = sensor_set_start(m->sensors, m->event, sensors ? m->state : NULL, &m->sensor_hw);
         if (r < 0)
                 return log_error_errno(r, "Failed to start sensors: %m");
         return 0;

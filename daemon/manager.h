@@ -21,6 +21,7 @@
 #include "response-cache.h"
 #include "sdr-repo.h"
 #include "sensors.h"
+#include "sensor-source.h"
 #include "state-dir.h"
 #include "transport/transport.h"
 
@@ -53,6 +54,9 @@ struct Manager {
         /* Master Write-Read's private buses: NULL = i2c_ops_linux; tests set a fake. */
         const struct i2c_ops *i2c_ops;
         void *i2c_userdata;
+        /* What the sensors' GPIO and SMBus sources are read through: all NULL = the real
+         * hardware; tests set fakes before manager_start(). */
+        struct sensor_source_hw sensor_hw;
 
         struct counters counters;
         struct response_cache cache;

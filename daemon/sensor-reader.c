@@ -50,6 +50,7 @@ struct sensor_reader {
         unsigned *queue, queue_head, queue_len;
         struct sensor_reading *results;
         unsigned results_len;
+        struct sensor_source_hw hw;     /* immutable after sensor_reader_new(), like the slots */
         unsigned generation;            /* of the worker that takes the queue */
         int current_slot;               /* that worker's read, -1 = none */
         bool stop;
@@ -154,7 +155,7 @@ static void *worker(void *userdata) {
 
                 /* The source is immutable, so it is read without the lock: this may take
                  * forever, and the loop must always get the lock at once. */
-                res.error = sensor_source_read(&r->slots[res.slot].source, &res.value);
+                res.error = sensor_source_read(&r->hw, &r->slots[res.slot].source, &res.value);
 
                 pthread_mutex_lock(&r->lock);
                 if (r->generation == generation)
@@ -219,7 +220,7 @@ static int replace_worker(struct sensor_reader *r) {
 /* ---- the loop's side ---- */
 
 int sensor_reader_new(const struct sensor_source_config *const *sources, unsigned n,
-                      struct sensor_reader **ret) {
+                      const struct sensor_source_hw *hw, struct sensor_reader **ret) {
         _cleanup_(sensor_reader_unrefp) struct sensor_reader *r = NULL;
         int e;
 
@@ -234,6 +235,8 @@ int sensor_reader_new(const struct sensor_source_config *const *sources, unsigne
         pthread_mutex_init(&r->lock, NULL);
         pthread_cond_init(&r->wake, NULL);
         r->n = n;
+        if (hw)
+                r->hw = *hw;
         r->slots = calloc(n, sizeof(*r->slots));
         r->queue = calloc(n, sizeof(*r->queue));
         r->results = calloc(n, sizeof(*r->results));

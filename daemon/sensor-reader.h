@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "sensor-source.h"
 
 /* A read still running after this long is taken as hung: its sensor reads as unavailable. */
 #define SENSOR_READ_HUNG_USEC   (2 * 1000000ULL)
@@ -39,10 +40,11 @@ struct sensor_reading {
         double value;                   /* already scaled */
 };
 
-/* Slot i reads a copy of *sources[i] (NULL or SENSOR_SOURCE_NONE: never queued). Creates the
- * eventfd and starts the first worker. Returns 0 or -errno. */
+/* Slot i reads a copy of *sources[i] (NULL or SENSOR_SOURCE_NONE: never queued) through a
+ * copy of *hw (NULL: the real hardware), whose userdata must outlive every worker, hung ones
+ * included. Creates the eventfd and starts the first worker. Returns 0 or -errno. */
 int sensor_reader_new(const struct sensor_source_config *const *sources, unsigned n,
-                      struct sensor_reader **ret);
+                      const struct sensor_source_hw *hw, struct sensor_reader **ret);
 
 /*
  * Drop the loop's hold on r (NULL-safe; returns NULL). The current worker gets a bounded time

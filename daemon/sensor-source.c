@@ -12,16 +12,6 @@
 
 #define SENSOR_READ_MAX         64      /* a number in a sysfs file is far shorter */
 
-/* Like smbus_set_ops(): set before any reader thread runs and only read by them, so a global
- * keeps the calls short. */
-static const struct gpio_reader_ops *gpio_ops = &gpio_reader_libgpiod;
-static void *gpio_userdata;
-
-void sensor_source_set_gpio_ops(const struct gpio_reader_ops *ops, void *userdata) {
-        gpio_ops = ops ?: &gpio_reader_libgpiod;
-        gpio_userdata = userdata;
-}
-
 /* Open, read, parse. Either may block for good (a FIFO nobody writes, a hung driver); the
  * sensor reader gives up on it without cancelling this thread (sensor-reader.h). */
 static int read_file(const char *path, double scale, double *ret) {
@@ -51,11 +41,13 @@ static int read_file(const char *path, double scale, double *ret) {
 
 /* The reader requests the line as an input with the ACTIVE_LOW flag when asked, reads it and
  * releases it again: another tool (gpioget, a second sensor) may want it between polls. */
-static int read_gpio(const struct sensor_source_config *src, double *ret) {
+static int read_gpio(const struct sensor_source_hw *hw, const struct sensor_source_config *src,
+                     double *ret) {
+        const struct gpio_reader_ops *ops = hw->gpio ?: &gpio_reader_libgpiod;
         int level = -1, r;
 
-        r = gpio_ops->read_lines(gpio_userdata, src->gpio.chip, &src->gpio.line, 1,
-                                 src->gpio.active_low, &level);
+        r = ops->read_lines(hw->gpio_userdata, src->gpio.chip, &src->gpio.line, 1,
+                            src->gpio.active_low, &level);
         if (r < 0)
                 return r;
         if (level != 0 && level != 1)
@@ -64,13 +56,15 @@ static int read_gpio(const struct sensor_source_config *src, double *ret) {
         return 0;
 }
 
-static int read_smbus(const struct sensor_source_config *src, double *ret) {
+static int read_smbus(const struct sensor_source_hw *hw, const struct sensor_source_config *src,
+                      double *ret) {
         bool word = src->smbus.width != SMBUS_WIDTH_BYTE;
         uint16_t v;
         long n;
         int r;
 
-        r = smbus_read(src->smbus.bus, src->smbus.address, src->smbus.reg, word, &v);
+        r = smbus_read(hw->smbus, hw->smbus_userdata, src->smbus.bus, src->smbus.address,
+                       src->smbus.reg, word, &v);
         /* More bits than asked for is the driver's fault, not a register that is "not a
          * number" (-EBADMSG's meaning in sensors.c). */
         if (r == -EBADMSG)
@@ -90,14 +84,19 @@ static int read_smbus(const struct sensor_source_config *src, double *ret) {
         return 0;
 }
 
-int sensor_source_read(const struct sensor_source_config *src, double *ret) {
+int sensor_source_read(const struct sensor_source_hw *hw, const struct sensor_source_config *src,
+                       double *ret) {
+        static const struct sensor_source_hw real_hardware = { 0 };
+
+        if (!hw)
+                hw = &real_hardware;
         switch (src->kind) {
         case SENSOR_SOURCE_FILE:
                 return read_file(src->file.path, src->file.scale, ret);
         case SENSOR_SOURCE_GPIO:
-                return read_gpio(src, ret);
+                return read_gpio(hw, src, ret);
         case SENSOR_SOURCE_SMBUS:
-                return read_smbus(src, ret);
+                return read_smbus(hw, src, ret);
         case SENSOR_SOURCE_NONE:
         default:
                 return -EINVAL;

@@ -2,8 +2,8 @@
 /*
  * One blocking read of a sensor's source, for the sensor worker thread (sensors.c): a number in
  * a file, the logical level of a GPIO line, or an SMBus register. GPIO and SMBus go through
- * seams (hw-address.h's gpio_reader_ops here, smbus_set_ops() in i2c-smbus.h), so the tests
- * need neither a gpiochip nor an I2C bus.
+ * the seams of struct sensor_source_hw (hw-address.h's gpio_reader_ops, i2c-smbus.h's
+ * smbus_ops), given per call, so the tests need neither a gpiochip nor an I2C bus.
  */
 #pragma once
 
@@ -11,17 +11,29 @@
 
 #include "config.h"
 #include "hw-address.h"
+#include "i2c-smbus.h"
+
+/* What GPIO and SMBus sources are read through. A NULL ops member means the real hardware
+ * (gpio_reader_libgpiod, smbus_ops_linux); tests set fakes. Each userdata goes to its ops. */
+struct sensor_source_hw {
+        const struct gpio_reader_ops *gpio;
+        void *gpio_userdata;
+        const struct smbus_ops *smbus;
+        void *smbus_userdata;
+};
 
 /*
- * Read src once. Returns 0 and *ret (already scaled; 0 or 1 for a GPIO line), or -errno with
- * *ret untouched: -EBADMSG when a file does not hold a number, -EPROTO when a GPIO or SMBus
- * reader answers outside its contract, -EINVAL for SENSOR_SOURCE_NONE, else the reader's error.
+ * Read src once, through hw (NULL: the real hardware). Returns 0 and *ret (already scaled; 0
+ * or 1 for a GPIO line), or -errno with *ret untouched: -EBADMSG when a file does not hold a
+ * number, -EPROTO when a GPIO or SMBus reader answers outside its contract, -EINVAL for
+ * SENSOR_SOURCE_NONE, else the reader's error.
  *
  * It may block for as long as the source does: a FIFO nobody writes forever, an SMBus transfer
  * until the adapter gives up. Nothing here is a cancellation point the reader relies on; it
  * abandons a hung read instead (sensor-reader.h).
  */
-int sensor_source_read(const struct sensor_source_config *src, double *ret);
+int sensor_source_read(const struct sensor_source_hw *hw, const struct sensor_source_config *src,
+                       double *ret);
 
 /*
  * src for log messages, in buf, which is returned: the path of a file; "gpio gpiochip0 line 17
@@ -29,7 +41,3 @@ int sensor_source_read(const struct sensor_source_config *src, double *ret);
  */
 const char *sensor_source_describe(const struct sensor_source_config *src, char *buf,
                                    size_t size);
-
-/* Read GPIO lines with ops (NULL: libgpiod) from now on; for tests, before any sensor thread
- * runs. SMBus reads are redirected with smbus_set_ops(). */
-void sensor_source_set_gpio_ops(const struct gpio_reader_ops *ops, void *userdata);

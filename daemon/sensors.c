@@ -632,13 +632,14 @@ static int sensor_set_load(struct sensor_set *s) {
 }
 
 /* The reader, its results on the loop and its watchdog timer (armed when reads are queued). */
-static int sensor_set_start_reader(struct sensor_set *s, sd_event *event) {
+static int sensor_set_start_reader(struct sensor_set *s, sd_event *event,
+                                   const struct sensor_source_hw *hw) {
         const struct sensor_source_config *sources[CONFIG_SENSOR_MAX];
         int r;
 
         for (unsigned i = 0; i < s->n; i++)
                 sources[i] = &s->sensors[i].config->source;
-        r = sensor_reader_new(sources, s->n, &s->reader);
+        r = sensor_reader_new(sources, s->n, hw, &s->reader);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the sensor reader: %m");
         r = sd_event_add_io(event, &s->results_source, sensor_reader_fd(s->reader), EPOLLIN,
@@ -654,7 +655,8 @@ static int sensor_set_start_reader(struct sensor_set *s, sd_event *event) {
         return sd_event_source_set_enabled(s->watchdog, SD_EVENT_OFF);
 }
 
-int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *state) {
+int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *state,
+                     const struct sensor_source_hw *hw) {
         unsigned polled = 0;
         int r;
 
@@ -675,7 +677,7 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *st
         if (polled == 0)
                 return 0;       /* nothing to read: no thread */
 
-        r = sensor_set_start_reader(s, event);
+        r = sensor_set_start_reader(s, event, hw);
         if (r < 0)
                 return r;
 

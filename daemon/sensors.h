@@ -30,6 +30,7 @@
 #include "protocol/platform-event.h"
 #include "protocol/sdr.h"
 #include "protocol/sensor-linear.h"
+#include "sensor-source.h"
 
 struct sensor_set;
 struct sensor;
@@ -84,11 +85,13 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
 
 /*
  * Read persisted thresholds from state (the Manager's open state directory, borrowed: it must
- * outlive the set; NULL: nothing persisted), start the reader and the timers. -errno when
+ * outlive the set; NULL: nothing persisted), start the reader (reading GPIO and SMBus sources
+ * through hw, see sensor_reader_new(); NULL: the real hardware) and the timers. -errno when
  * something that is not a file of ours sits at sensors.state or sensors.state.tmp (logged). A
  * sensor without a source stays "reading unavailable".
  */
-int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *state);
+int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *state,
+                     const struct sensor_source_hw *hw);
 
 /* How many lines of sensors.state sensor_set_start() dropped (they did not parse, or a
  * threshold no longer fits its sensor's range): the configured values are served instead of

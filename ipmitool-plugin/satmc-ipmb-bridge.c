@@ -33,9 +33,9 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "daemon/ipmitool-socket.h"
-#include "daemon/log.h"
-#include "daemon/macro.h"
+#include "common/ipmitool-socket.h"
+#include "common/log.h"
+#include "common/macro.h"
 #include "protocol/ipmb-frame.h"
 #include "protocol/ipmb-requester.h"
 #include "protocol/ipmi.h"

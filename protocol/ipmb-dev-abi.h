@@ -2,7 +2,7 @@
 /*
  * The Linux ipmb-dev-int character device (/dev/ipmb-N, drivers/char/ipmi/ipmb_dev_int.c) as
  * bytes: what one write() puts on the I2C wire and what one received I2C write becomes for
- * read(). Pure, so the emulated bus (tests/harness/satmc-i2c-bus.c) serves the device's ABI
+ * read(). Pure, so the emulated bus (tools/satmc-i2c-bus.c) serves the device's ABI
  * byte for byte and the rules are unit-tested and fuzzed. docs/emulated-bus.md lists where the
  * kernel's behaviour depends on uninitialized memory and what we do instead.
  *

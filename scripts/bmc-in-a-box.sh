@@ -37,11 +37,11 @@ find_bin() {    # build tree first, then $PATH
         if [ -x "$b" ]; then echo "$b"; elif command -v "${1##*/}" >/dev/null; then command -v "${1##*/}"
         else echo "bmc-in-a-box: ${1##*/} not found: build with meson first" >&2; exit 1; fi
 }
-bus_bin=$(find_bin tests/harness/satmc-i2c-bus)
+bus_bin=$(find_bin tools/satmc-i2c-bus)
 satmcd_bin=$(find_bin daemon/satmcd)
 bridge_bin=$(find_bin ipmitool-plugin/satmc-ipmb-bridge)
-send_bin=$(find_bin tests/harness/satmc-i2c-send)
-shim=$builddir/tests/harness/satmc-ipmb-dev-shim.so
+send_bin=$(find_bin tools/satmc-i2c-send)
+shim=$builddir/tools/satmc-ipmb-dev-shim.so
 [ -e "$shim" ] || shim=$(ls /usr/lib/*/satmc/satmc-ipmb-dev-shim.so /usr/local/lib/*/satmc/satmc-ipmb-dev-shim.so 2>/dev/null | head -1 || true)
 if [ $sim = 1 ] && ! command -v ipmi_sim >/dev/null; then
         echo "bmc-in-a-box: no ipmi_sim (apt-get install openipmi); running without it" >&2

@@ -21,7 +21,7 @@ trap cleanup EXIT
 
 bus=$work/i2c-bus.sock
 echo "== emulated I2C bus at $bus (capture: $work/bus.pcap)"
-build/tests/harness/satmc-i2c-bus --socket "$bus" --pcap "$work/bus.pcap" &
+build/tools/satmc-i2c-bus --socket "$bus" --pcap "$work/bus.pcap" &
 pids+=($!)
 for _ in $(seq 100); do [ -S "$bus" ] && break; sleep 0.05; done
 

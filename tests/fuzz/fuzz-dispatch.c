@@ -13,7 +13,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "daemon/log.h"
+#include "common/log.h"
 #include "daemon/manager.h"
 #include "protocol/ipmb-frame.h"
 

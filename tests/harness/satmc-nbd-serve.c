@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * satmc-nbd-serve: serve files as NBD exports through daemon/nbd-server.c, the server satmcd
+ * satmc-nbd-serve: serve files as NBD exports through common/nbd-server.c, the server satmcd
  * runs, so it can be tested with real clients (nbdinfo, nbdcopy, qemu-img, nbdfuse) and
  * benchmarked against nbdkit and qemu-nbd before the FRU store feeds it.
  *
@@ -26,10 +26,10 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
-#include "daemon/atomic-file.h"
-#include "daemon/log.h"
-#include "daemon/macro.h"
-#include "daemon/nbd-server.h"
+#include "common/atomic-file.h"
+#include "common/log.h"
+#include "common/macro.h"
+#include "common/nbd-server.h"
 
 #define MAX_EXPORTS 16
 

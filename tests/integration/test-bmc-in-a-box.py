@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import IPMITOOL_TIMEOUT, check, fields, finish, skip_all  # noqa: E402
 
 ROOT = os.environ["SATMC_SOURCE_ROOT"]
-BUILD = os.path.dirname(os.path.dirname(os.path.dirname(os.environ["SATMC_I2C_BUS"])))
+BUILD = os.path.dirname(os.path.dirname(os.environ["SATMC_I2C_BUS"]))  # BUILD/tools/satmc-i2c-bus
 
 
 def read_banner(proc, timeout=30):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A satellite someone else wrote, beside satmcd on one emulated IPMB: OpenIPMI's ipmi_sim runs
 its own /dev/ipmb-0 code (lan.conf: ipmb 0 ipmb_dev_int /dev/ipmb-0), put on the bus at 0x74 by
-tests/harness/ipmb-dev-shim.c, while satmcd sits at 0x72.
+tools/ipmb-dev-shim.c, while satmcd sits at 0x72.
 
 1. The bus's ipmb-dev-int endpoint, byte for byte against drivers/char/ipmi/ipmb_dev_int.c: this
    script re-runs itself with the shim preloaded and opens /dev/ipmb-0 like any program would

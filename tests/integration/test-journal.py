@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""satmcd's structured journal path (daemon/log.c), against a journal socket this test owns.
+"""satmcd's structured journal path (common/log.c), against a journal socket this test owns.
 
 The test re-runs itself under `unshare --mount --propagation private`, mounts a tmpfs over
 /run/systemd/journal (or the nearest existing parent) in that private namespace, and binds an

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""daemon/nbd-server.c through satmc-nbd-serve, against real NBD clients and a raw socket.
+"""common/nbd-server.c through satmc-nbd-serve, against real NBD clients and a raw socket.
 
 Real clients: nbdinfo (list, sizes, read-only flag, descriptions, block sizes), nbdcopy out
 and back in (the file changes after flush/disconnect), qemu-img info/compare, nbdsh scripts

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The state directory trusts nothing it finds (daemon/state-dir.h). Planted where satmcd keeps
+"""The state directory trusts nothing it finds (common/state-dir.h). Planted where satmcd keeps
 its files -- a FIFO as fru0.bin or sensors.state, a symlink fru0.bin pointing outside, a second
 hard link to fru0.bin, a directory as fru0.bin.tmp -- or a state directory that is a symlink or
 group-writable: satmcd exits non-zero promptly, naming the file and the reason, and never

@@ -2,7 +2,7 @@
 /*
  * A fake SMBus device behind daemon/i2c-smbus.h's seam, for the unit tests of what reads
  * through it (Master Write-Read's SMBus helper, SMBus sensor sources): it answers `answer` and
- * records what it was asked. Install with smbus_set_ops(&fake_smbus_ops, &fake).
+ * records what it was asked. Pass &fake_smbus_ops with &fake as its userdata.
  */
 #pragma once
 

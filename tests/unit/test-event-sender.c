@@ -16,8 +16,8 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "common/log.h"
 #include "daemon/event-sender.h"
-#include "daemon/log.h"
 #include "protocol/ipmb-frame.h"
 #include "protocol/ipmi.h"
 #include "protocol/platform-event.h"

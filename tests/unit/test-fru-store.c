@@ -23,10 +23,10 @@
 
 #include "temp-dir.h"
 
+#include "common/log.h"
+#include "common/state-dir.h"
 #include "daemon/config.h"
 #include "daemon/fru-store.h"
-#include "daemon/log.h"
-#include "daemon/state-dir.h"
 #include "protocol/fru.h"
 
 /* ---- failure injection ---- */

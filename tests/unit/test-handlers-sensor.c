@@ -20,10 +20,10 @@
 
 #include "temp-dir.h"
 
+#include "common/macro.h"
 #include "daemon/dispatch.h"
 #include "daemon/manager.h"
 #include "daemon/sensors.h"
-#include "daemon/macro.h"
 #include "protocol/ipmi.h"
 #include "protocol/platform-event.h"
 #include "protocol/sdr.h"
@@ -587,7 +587,7 @@ static void test_persisted(void **state) {
         uint8_t unc = raw_of(m, 70);
 
         assert_int_equal(state_dir_open(dir, &m->state), 0);
-        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state), 0);
+        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
         out = RUN(m, IPMI_CMD_SET_SENSOR_THRESHOLDS, 1, SDR_THR_UNC, 0, 0, 0, unc, 0, 0);
         assert_int_equal(out.cc, IPMI_CC_OK);
         out = RUN(m, IPMI_CMD_SET_SENSOR_HYSTERESIS, 5, 0xFF, 7, 1);
@@ -597,7 +597,7 @@ static void test_persisted(void **state) {
         out = RUN(m2, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
         assert_int_equal(out.data[4], raw_of(m, 60));   /* not started: the configured value */
         assert_int_equal(state_dir_open(dir, &m2->state), 0);
-        assert_int_equal(sensor_set_start(m2->sensors, m2->event, m2->state), 0);
+        assert_int_equal(sensor_set_start(m2->sensors, m2->event, m2->state, &m2->sensor_hw), 0);
         out = RUN(m2, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
         assert_int_equal(out.data[0], SDR_THR_LCR | SDR_THR_UNC | SDR_THR_UCR);
         assert_int_equal(out.data[4], unc);
@@ -619,7 +619,7 @@ static void test_save_fails_nothing_changes(void **state) {
 
         snprintf(sub, sizeof(sub), "%s/state", dir);
         assert_int_equal(state_dir_open(sub, &m->state), 0);
-        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state), 0);
+        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
         out = RUN(m, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
         memcpy(before, out.data, 7);
         recs = sdr_repository_records(m->sdr);
@@ -692,7 +692,7 @@ static void test_self_test_reports_ignored_state(void **state) {
                             "0 none -10 none 70 85 none 1.3 1.3\n"
                             "9 none none none none none none 0 0\n");
         assert_int_equal(state_dir_open(dir, &m->state), 0);
-        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state), 0);
+        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
         assert_int_equal(sensor_set_state_lines_ignored(m->sensors), 0);
         out = self_test(m);
         assert_memory_equal(out.data, ((uint8_t[]) { 0x55, 0x00 }), 2);
@@ -703,7 +703,7 @@ static void test_self_test_reports_ignored_state(void **state) {
                             "4 none none none 500000 none none 0 0\n");
         *state = m = new_manager();
         assert_int_equal(state_dir_open(dir, &m->state), 0);
-        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state), 0);
+        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
         assert_int_equal(sensor_set_state_lines_ignored(m->sensors), 2);
         out = self_test(m);
         assert_memory_equal(out.data, ((uint8_t[]) { 0x57, IPMI_SELFTEST_SDR_INACCESSIBLE }), 2);

@@ -22,8 +22,8 @@
 
 #include "temp-dir.h"
 
+#include "common/log.h"
 #include "daemon/dispatch.h"
-#include "daemon/log.h"
 #include "daemon/manager.h"
 #include "protocol/fru.h"
 #include "protocol/ipmb-frame.h"

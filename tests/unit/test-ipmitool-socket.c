@@ -28,8 +28,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "daemon/ipmitool-socket.h"
-#include "daemon/log.h"
+#include "common/ipmitool-socket.h"
+#include "common/log.h"
 #include "protocol/ipmi.h"
 
 #define MAX_CLIENTS 3

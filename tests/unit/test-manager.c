@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "daemon/log.h"
+#include "common/log.h"
 #include "daemon/manager.h"
 #include "protocol/ipmb-frame.h"
 #include "protocol/ipmi.h"

@@ -386,8 +386,7 @@ static void test_smbus_read(void **state) {
         struct fake_smbus f = { .answer = 0x1234 };
         uint16_t v = 0xAAAA;
 
-        smbus_set_ops(&fake_smbus_ops, &f);
-        assert_int_equal(smbus_read(3, 0x48, 0x05, true, &v), 0);
+        assert_int_equal(smbus_read(&fake_smbus_ops, &f, 3, 0x48, 0x05, true, &v), 0);
         assert_int_equal(v, 0x1234);
         assert_int_equal(f.bus, 3);
         assert_int_equal(f.addr7, 0x48);
@@ -395,30 +394,28 @@ static void test_smbus_read(void **state) {
         assert_true(f.word);
 
         f.answer = 0x7F;
-        assert_int_equal(smbus_read(3, 0x48, 0x00, false, &v), 0);
+        assert_int_equal(smbus_read(&fake_smbus_ops, &f, 3, 0x48, 0x00, false, &v), 0);
         assert_int_equal(v, 0x7F);
         assert_false(f.word);
 
         /* Errors pass through; the value is untouched. */
         f.answer = -ENXIO;
         v = 0xAAAA;
-        assert_int_equal(smbus_read(3, 0x48, 0x00, false, &v), -ENXIO);
+        assert_int_equal(smbus_read(&fake_smbus_ops, &f, 3, 0x48, 0x00, false, &v), -ENXIO);
         assert_int_equal(v, 0xAAAA);
 
         /* More bits than asked for is the ops' bug, not a reading. */
         f.answer = 0x100;
-        assert_int_equal(smbus_read(3, 0x48, 0x00, false, &v), -EBADMSG);
+        assert_int_equal(smbus_read(&fake_smbus_ops, &f, 3, 0x48, 0x00, false, &v), -EBADMSG);
         f.answer = 0x10000;
-        assert_int_equal(smbus_read(3, 0x48, 0x00, true, &v), -EBADMSG);
+        assert_int_equal(smbus_read(&fake_smbus_ops, &f, 3, 0x48, 0x00, true, &v), -EBADMSG);
         assert_int_equal(v, 0xAAAA);
 
         /* Reserved addresses never reach the bus. */
         f.calls = 0;
-        assert_int_equal(smbus_read(3, 0x07, 0x00, false, &v), -EINVAL);
-        assert_int_equal(smbus_read(3, 0x78, 0x00, false, &v), -EINVAL);
+        assert_int_equal(smbus_read(&fake_smbus_ops, &f, 3, 0x07, 0x00, false, &v), -EINVAL);
+        assert_int_equal(smbus_read(&fake_smbus_ops, &f, 3, 0x78, 0x00, false, &v), -EINVAL);
         assert_int_equal(f.calls, 0);
-
-        smbus_set_ops(NULL, NULL);
 }
 
 int main(void) {

@@ -31,8 +31,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "daemon/log.h"
-#include "daemon/nbd-server.h"
+#include "common/log.h"
+#include "common/nbd-server.h"
 #include "protocol/nbd-wire.h"
 
 #define TIMEOUT_USEC    (200 * 1000ULL)         /* handshake and request timeouts */

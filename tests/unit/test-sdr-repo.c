@@ -15,8 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "common/log.h"
 #include "daemon/dispatch.h"
-#include "daemon/log.h"
 #include "daemon/manager.h"
 #include "daemon/sdr-repo.h"
 #include "protocol/ipmb-frame.h"

@@ -124,6 +124,10 @@ static int32_t counting_smbus_read(void *userdata, unsigned bus, uint8_t addr7, 
 
 static const struct smbus_ops counting_smbus_ops = { .read = counting_smbus_read };
 
+/* The hung sensor's GPIO blocks, the normal one's SMBus counts. */
+static const struct sensor_source_hw rig_hw = { .gpio = &blocking_gpio_ops,
+                                                .smbus = &counting_smbus_ops };
+
 /* ---- the rig: two sensors polled every 100 ms on a real loop ---- */
 
 struct rig {
@@ -163,12 +167,10 @@ static void rig_start(struct rig *rig) {
         assert_non_null(rig->config);
         add_sensor(rig->config, 0, "Hung", "gpio:gpiochip0:3");
         add_sensor(rig->config, 1, "Normal", "smbus:1:0x48:0x00");
-        sensor_source_set_gpio_ops(&blocking_gpio_ops, NULL);
-        smbus_set_ops(&counting_smbus_ops, NULL);
 
         assert_int_equal(sd_event_new(&rig->event), 0);
         assert_int_equal(sensor_set_new(rig->config, &rig->set), 0);
-        assert_int_equal(sensor_set_start(rig->set, rig->event, NULL), 0);
+        assert_int_equal(sensor_set_start(rig->set, rig->event, NULL, &rig_hw), 0);
         rig->hung = sensor_set_find(rig->set, 1);
         rig->normal = sensor_set_find(rig->set, 2);
         assert_non_null(rig->hung);
@@ -196,8 +198,6 @@ static void rig_stop(struct rig *rig) {
                 (void) rig_free_set(rig);
         sd_event_unref(rig->event);
         rig_free_config(rig);
-        sensor_source_set_gpio_ops(NULL, NULL);
-        smbus_set_ops(NULL, NULL);
 }
 
 /* One loop iteration; its own work (prepare and dispatch, not the wait) is measured. */
@@ -343,8 +343,6 @@ static void test_free_while_stuck(void **state) {
         rig.config = NULL;
         gpio_let_go(1);
         wait_threads(0, slack(1000 * MSEC));
-        sensor_source_set_gpio_ops(NULL, NULL);
-        smbus_set_ops(NULL, NULL);
 }
 
 static void test_free_while_abandoned(void **state) {

@@ -85,8 +85,9 @@ static void test_gpio_levels(void **state) {
                 struct fake_gpio f = { .level = cases[i].level };
                 double v = UNTOUCHED;
 
-                sensor_source_set_gpio_ops(&fake_gpio_ops, &f);
-                assert_int_equal(sensor_source_read(&src, &v), 0);
+                struct sensor_source_hw hw = { .gpio = &fake_gpio_ops, .gpio_userdata = &f };
+
+                assert_int_equal(sensor_source_read(&hw, &src, &v), 0);
                 /* One line, as configured; the kernel inverts for active-low (the flag). */
                 assert_int_equal(f.calls, 1);
                 assert_string_equal(f.chip, "gpiochip0");
@@ -96,7 +97,6 @@ static void test_gpio_levels(void **state) {
                 assert_true(v == cases[i].level);
                 sensor_source_config_clear(&src);
         }
-        sensor_source_set_gpio_ops(NULL, NULL);
 }
 
 static void test_gpio_errors(void **state) {
@@ -107,8 +107,9 @@ static void test_gpio_errors(void **state) {
                 struct fake_gpio f = { .fail = errors[i] };
                 double v = UNTOUCHED;
 
-                sensor_source_set_gpio_ops(&fake_gpio_ops, &f);
-                assert_int_equal(sensor_source_read(&src, &v), errors[i]);
+                struct sensor_source_hw hw = { .gpio = &fake_gpio_ops, .gpio_userdata = &f };
+
+                assert_int_equal(sensor_source_read(&hw, &src, &v), errors[i]);
                 assert_true(v == UNTOUCHED);
                 assert_string_equal(f.chip, "INT34C5:00");
         }
@@ -117,11 +118,11 @@ static void test_gpio_errors(void **state) {
                 struct fake_gpio f = { .level = level };
                 double v = UNTOUCHED;
 
-                sensor_source_set_gpio_ops(&fake_gpio_ops, &f);
-                assert_int_equal(sensor_source_read(&src, &v), -EPROTO);
+                struct sensor_source_hw hw = { .gpio = &fake_gpio_ops, .gpio_userdata = &f };
+
+                assert_int_equal(sensor_source_read(&hw, &src, &v), -EPROTO);
                 assert_true(v == UNTOUCHED);
         }
-        sensor_source_set_gpio_ops(NULL, NULL);
         sensor_source_config_clear(&src);
 }
 
@@ -165,11 +166,10 @@ static void test_smbus_read(void **state) {
         const struct smbus_case *t = *state;
         struct sensor_source_config src = parse(t->text);
         struct fake_smbus f = { .answer = t->answer };
+        struct sensor_source_hw hw = { .smbus = &fake_smbus_ops, .smbus_userdata = &f };
         double v = UNTOUCHED;
 
-        smbus_set_ops(&fake_smbus_ops, &f);
-        assert_int_equal(sensor_source_read(&src, &v), t->error);
-        smbus_set_ops(NULL, NULL);
+        assert_int_equal(sensor_source_read(&hw, &src, &v), t->error);
 
         assert_int_equal(f.calls, 1);
         assert_int_equal(f.bus, 3);
@@ -187,17 +187,45 @@ static void test_smbus_read(void **state) {
 static void test_smbus_target(void **state) {
         struct sensor_source_config src = parse("smbus:2147483647:0x77:0xff:word");
         struct fake_smbus f = { .answer = 1 };
+        struct sensor_source_hw hw = { .smbus = &fake_smbus_ops, .smbus_userdata = &f };
         double v = UNTOUCHED;
 
-        smbus_set_ops(&fake_smbus_ops, &f);
-        assert_int_equal(sensor_source_read(&src, &v), 0);
-        smbus_set_ops(NULL, NULL);
+        assert_int_equal(sensor_source_read(&hw, &src, &v), 0);
         assert_int_equal(f.bus, 2147483647);
         assert_int_equal(f.addr7, 0x77);
         assert_int_equal(f.reg, 0xFF);
         assert_true(f.word);
         assert_true(v == 1);
         sensor_source_config_clear(&src);
+}
+
+/* The seams belong to whoever reads, not to the process: two readers with their own fakes,
+ * interleaved, each reach only their own. */
+static void test_hw_per_reader(void **state) {
+        struct sensor_source_config smbus = parse("smbus:3:0x48:0x00");
+        struct sensor_source_config gpio = parse("gpio:gpiochip0:17");
+        struct fake_smbus sa = { .answer = 10 }, sb = { .answer = 20 };
+        struct fake_gpio ga = { .level = 1 }, gb = { .level = 0 };
+        struct sensor_source_hw a = { .gpio = &fake_gpio_ops, .gpio_userdata = &ga,
+                                      .smbus = &fake_smbus_ops, .smbus_userdata = &sa };
+        struct sensor_source_hw b = { .gpio = &fake_gpio_ops, .gpio_userdata = &gb,
+                                      .smbus = &fake_smbus_ops, .smbus_userdata = &sb };
+        double v = UNTOUCHED;
+
+        assert_int_equal(sensor_source_read(&a, &smbus, &v), 0);
+        assert_true(v == 10);
+        assert_int_equal(sensor_source_read(&b, &smbus, &v), 0);
+        assert_true(v == 20);
+        assert_int_equal(sensor_source_read(&a, &gpio, &v), 0);
+        assert_true(v == 1);
+        assert_int_equal(sensor_source_read(&b, &gpio, &v), 0);
+        assert_true(v == 0);
+        assert_int_equal(sa.calls, 1);
+        assert_int_equal(sb.calls, 1);
+        assert_int_equal(ga.calls, 1);
+        assert_int_equal(gb.calls, 1);
+        sensor_source_config_clear(&smbus);
+        sensor_source_config_clear(&gpio);
 }
 
 /* ---- files and none ---- */
@@ -228,14 +256,14 @@ static void test_file(void **state) {
                 close(fd);
                 assert_true(asprintf(&text, "file:%s:0.001", path) > 0);
                 src = parse(text);
-                assert_int_equal(sensor_source_read(&src, &v), cases[i].error);
+                assert_int_equal(sensor_source_read(NULL, &src, &v), cases[i].error);
                 if (cases[i].error == 0)
                         assert_true(fabs(v - cases[i].value) < 1e-12);
                 else
                         assert_true(v == UNTOUCHED);
                 /* Gone: the error of open(). */
                 unlink(path);
-                assert_int_equal(sensor_source_read(&src, &v), -ENOENT);
+                assert_int_equal(sensor_source_read(NULL, &src, &v), -ENOENT);
                 sensor_source_config_clear(&src);
                 free(text);
                 strcpy(path, "/tmp/test-sensor-source-XXXXXX");
@@ -247,7 +275,7 @@ static void test_none(void **state) {
         double v = UNTOUCHED;
 
         assert_int_equal(src.kind, SENSOR_SOURCE_NONE);
-        assert_int_equal(sensor_source_read(&src, &v), -EINVAL);
+        assert_int_equal(sensor_source_read(NULL, &src, &v), -EINVAL);
         assert_true(v == UNTOUCHED);
 }
 
@@ -341,6 +369,7 @@ int main(void) {
                 cmocka_unit_test(test_gpio_levels),
                 cmocka_unit_test(test_gpio_errors),
                 cmocka_unit_test(test_smbus_target),
+                cmocka_unit_test(test_hw_per_reader),
                 cmocka_unit_test(test_file),
                 cmocka_unit_test(test_none),
                 cmocka_unit_test(test_describe),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/state-dir.c against a real temporary directory, one trick per test: a symlinked
+ * common/state-dir.c against a real temporary directory, one trick per test: a symlinked
  * fru0.bin pointing outside, a FIFO as fru0.bin and as sensors.state (under a deadline: a
  * blocking open would hang here forever), a device node, a hard-linked fru0.bin and
  * fru0.bin.tmp whose target outside must stay untouched after a write (with O_TMPFILE and with
@@ -25,11 +25,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/log.h"
+#include "common/state-dir.h"
 #include "daemon/config.h"
 #include "daemon/fru-store.h"
-#include "daemon/log.h"
 #include "daemon/sensors.h"
-#include "daemon/state-dir.h"
 
 /* ---- O_TMPFILE on demand (the fallback path) ---- */
 
@@ -219,7 +219,7 @@ static int start_sensors(void) {
         assert_int_equal(sd_event_new(&event), 0);
         assert_int_equal(state_dir_open(dir, &d), 0);
         assert_int_equal(sensor_set_new(c, &s), 0);
-        r = sensor_set_start(s, event, d);
+        r = sensor_set_start(s, event, d, NULL);
         sensor_set_free(s);
         state_dir_free(d);
         sd_event_unref(event);

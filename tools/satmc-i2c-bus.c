@@ -9,7 +9,7 @@
  * An endpoint may instead be a Linux ipmb-dev-int device (IPMBDEV): from then on its
  * connection carries exactly what read() and write() on /dev/ipmb-N carry, judged by the
  * driver's rules (protocol/ipmb-dev-abi.h), so a program written for the kernel device runs on
- * the bus unchanged through tests/harness/ipmb-dev-shim.c.
+ * the bus unchanged through tools/ipmb-dev-shim.c.
  */
 #include <errno.h>
 #include <getopt.h>
