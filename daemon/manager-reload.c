@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config-fru.h"
 #include "config-sensor-source.h"
 #include "log.h"
 #include "macro.h"
@@ -99,23 +100,6 @@ static bool sensors_layout_changed(const struct satmc_config *o, const struct sa
         return false;
 }
 
-static int build_image(const struct fru_config *f, uint8_t **ret, size_t *ret_len) {
-        _cleanup_free_ uint8_t *buf = NULL;
-        struct fru_info info;
-        ssize_t n;
-
-        config_fru_info(f, &info);
-        buf = malloc(FRU_BUILD_MAX + info.multirecord_len);
-        if (!buf)
-                return -ENOMEM;
-        n = fru_build(&info, buf, FRU_BUILD_MAX + info.multirecord_len);
-        if (n < 0)
-                return (int) n;
-        *ret = TAKE_PTR(buf);
-        *ret_len = (size_t) n;
-        return 0;
-}
-
 /* Write [fru.id]'s new image if it differs from what the old section built: the operator
  * changed the inventory, so the configuration wins over writes made since (an operator action,
  * like satmcd --rebuild-fru; docs/durability.md). On disk before it is served, or not at all:
@@ -137,10 +121,10 @@ static int reload_fru(Manager *m, struct satmc_config *new, unsigned id) {
         if (!d)
                 return 0;
 
-        r = build_image(o, &old_image, &old_len);
+        r = config_fru_build_image(o, &old_image, &old_len);
         if (r < 0)
                 return log_error_errno(r, "fru%u: failed to build the running image: %m", id);
-        r = build_image(n, &new_image, &new_len);
+        r = config_fru_build_image(n, &new_image, &new_len);
         if (r < 0)
                 return log_error_errno(r, "fru%u: failed to build the new image: %m", id);
         if (old_len == new_len && memcmp(old_image, new_image, old_len) == 0)

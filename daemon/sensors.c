@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "config-sensor.h"
 #include "log.h"
 #include "macro.h"
 #include "sdr-repo.h"
@@ -498,15 +499,11 @@ static int sensor_set_save(struct sensor_set *s) {
 
 /* Whether thresholds (raw, bit order) with the bits in defined rise as they must. */
 static bool thresholds_ordered(const struct sensor *sn, uint8_t defined, const uint8_t raw[6]) {
-        static const unsigned order[_SENSOR_THR_MAX] = {
-                SENSOR_THR_LNR, SENSOR_THR_LCR, SENSOR_THR_LNC,
-                SENSOR_THR_UNC, SENSOR_THR_UCR, SENSOR_THR_UNR,
-        };
         bool have_prev = false;
         int prev = 0;
 
         for (unsigned o = 0; o < _SENSOR_THR_MAX; o++) {
-                unsigned t = order[o];
+                unsigned t = sensor_thresholds_rising[o].index;
                 int v;
 
                 if (!(defined & (1u << t)))
