@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "config-parse.h"
+#include "config-sensor-source.h"
 #include "log.h"
 #include "macro.h"
 
@@ -330,4 +331,56 @@ int config_parse_hex_digit(char c) {
         if (c >= 'A' && c <= 'F')
                 return c - 'A' + 10;
         return -1;
+}
+
+/* Parsers whose value is a char * (NULL for none): compared as strings, not as pointers. */
+static const config_parser string_parsers[] = {
+        config_parse_string, config_parse_socket_path, config_parse_tcp_address,
+        config_parse_absolute_path, config_parse_fru_text, config_parse_fru_file,
+        config_parse_sensor_name,
+};
+
+static bool streq_null(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+static bool custom_list_equal(const struct fru_custom_list *a, const struct fru_custom_list *b) {
+        if (a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (strcmp(a->items[i], b->items[i]) != 0)
+                        return false;
+        return true;
+}
+
+bool config_key_equal(const struct config_key *k, const void *a_base, const void *b_base) {
+        const uint8_t *a = (const uint8_t *) a_base + k->offset;
+        const uint8_t *b = (const uint8_t *) b_base + k->offset;
+
+        for (size_t i = 0; i < ELEMENTSOF(string_parsers); i++)
+                if (k->parse == string_parsers[i])
+                        return streq_null(*(char *const *) a, *(char *const *) b);
+        if (k->parse == config_parse_fru_custom)
+                return custom_list_equal((const void *) a, (const void *) b);
+        if (k->parse == config_parse_fru_multirecord) {
+                const struct fru_config *fa = a_base, *fb = b_base;
+
+                return fa->multirecord_len == fb->multirecord_len &&
+                        (fa->multirecord_len == 0 ||
+                         memcmp(fa->multirecord, fb->multirecord, fa->multirecord_len) == 0);
+        }
+        if (k->parse == config_parse_sensor_source)
+                return sensor_source_config_equal((const void *) a, (const void *) b);
+        if (k->parse == config_parse_gpio_lines) {
+                /* Only the first n offsets mean anything ("none" keeps the others). */
+                const struct satmc_config *ca = a_base, *cb = b_base;
+
+                return ca->hw_address_lines.n == cb->hw_address_lines.n &&
+                        memcmp(ca->hw_address_lines.offsets, cb->hw_address_lines.offsets,
+                               ca->hw_address_lines.n * sizeof(unsigned)) == 0;
+        }
+        /* Plain values without pointers or padding: numbers, enums, fixed structs of bytes. */
+        return memcmp(a, b, k->size) == 0;
 }

@@ -40,6 +40,7 @@ void config_dump_reference(FILE *f) {
                         config_sensor_keys[i].name, config_sensor_keys[i].default_value);
 }
 
+/* One list item per section: "- `[mc]` `log-level`, ..." for the keys of kind reload. */
 static void dump_reload_rows(FILE *f, const struct config_key *keys, size_t n,
                              enum config_reload reload) {
         const char *section = NULL;
@@ -50,7 +51,7 @@ static void dump_reload_rows(FILE *f, const struct config_key *keys, size_t n,
                 if (k->reload != reload)
                         continue;
                 if (!section || strcmp(section, k->section) != 0) {
-                        fprintf(f, "%s[%s] ", section ? "; " : "",
+                        fprintf(f, "%s- `[%s]` ", section ? "\n" : "",
                                 strcmp(k->section, "fru.0") == 0 ? "fru.N" :
                                 strcmp(k->section, "sensor.0") == 0 ? "sensor.N" : k->section);
                         section = k->section;
@@ -58,6 +59,8 @@ static void dump_reload_rows(FILE *f, const struct config_key *keys, size_t n,
                         fprintf(f, ", ");
                 fprintf(f, "`%s`", k->name);
         }
+        if (section)
+                fprintf(f, "\n");
 }
 
 void config_dump_reload(FILE *f) {
@@ -66,16 +69,14 @@ void config_dump_reload(FILE *f) {
                 const char *title;
         } kinds[] = {
                 { CONFIG_RELOAD_LIVE, "Applied by a reload" },
-                { CONFIG_RELOAD_RESTART, "Needs a restart (warned about; the running value stays)" },
+                { CONFIG_RELOAD_RESTART, "Need a restart (a warning names each; the running "
+                  "value stays)" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
-                fprintf(f, "- %s: ", kinds[i].title);
+                fprintf(f, "%s%s:\n\n", i ? "\n" : "", kinds[i].title);
                 dump_reload_rows(f, config_keys, config_keys_n, kinds[i].reload);
-                fprintf(f, "; ");
                 dump_reload_rows(f, config_fru_keys, config_fru_keys_n, kinds[i].reload);
-                fprintf(f, "; ");
                 dump_reload_rows(f, config_sensor_keys, config_sensor_keys_n, kinds[i].reload);
-                fprintf(f, ".\n");
         }
 }

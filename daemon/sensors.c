@@ -683,20 +683,18 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *st
 
 /* ---- changes by command ---- */
 
-int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
-                          const uint8_t raw[6]) {
-        uint8_t old[6], new[6], old_defined = sn->defined, defined = sn->defined | mask;
+/* Give sn the thresholds new[] with exactly the bits in defined; persisted or undone. */
+static int sensor_apply_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t defined,
+                                   const uint8_t new[6]) {
+        uint8_t old[6], old_defined = sn->defined;
+        uint16_t removed;
         int r;
 
-        memcpy(old, sn->thresholds, sizeof(old));
-        memcpy(new, old, sizeof(new));
-        for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
-                if (mask & (1u << t))
-                        new[t] = raw[t];
         if (!thresholds_ordered(sn, defined, new))
                 return -EINVAL;
 
-        memcpy(sn->thresholds, new, sizeof(new));
+        memcpy(old, sn->thresholds, sizeof(old));
+        memcpy(sn->thresholds, new, sizeof(old));
         sn->defined = defined;
         r = sensor_set_save(s);
         if (r < 0) {
@@ -708,11 +706,33 @@ int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
                                        state_dir_path(s->state));
         }
         sensor_enable_new_thresholds(sn, old_defined);
+        /* A threshold without a value generates no events: Get Sensor Event Enable and the
+         * SDR's masks must not claim one. */
+        removed = threshold_offsets((uint8_t) (old_defined & ~defined));
+        sn->assert_enable &= (uint16_t) ~removed;
+        sn->deassert_enable &= (uint16_t) ~removed;
         /* Judged afresh against the new set, without the old set's hysteresis memory. */
         sn->status = 0;
         sensor_update_status(sn);
         sensor_update_events(sn);
         return 0;
+}
+
+int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
+                          const uint8_t raw[6]) {
+        uint8_t new[6];
+
+        memcpy(new, sn->thresholds, sizeof(new));
+        for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
+                if (mask & (1u << t))
+                        new[t] = raw[t];
+        /* Set Sensor Thresholds gives values; it never takes one away. */
+        return sensor_apply_thresholds(s, sn, (uint8_t) (sn->defined | mask), new);
+}
+
+int sensor_replace_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t defined,
+                              const uint8_t raw[6]) {
+        return sensor_apply_thresholds(s, sn, defined, raw);
 }
 
 int sensor_set_hysteresis(struct sensor_set *s, struct sensor *sn, uint8_t pos, uint8_t neg) {
