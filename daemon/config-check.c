@@ -106,7 +106,8 @@ static void check_sensor(struct load_state *s, unsigned index) {
                 prev = v;
         }
         if (sc->hysteresis / sensor_linear_step(&l) > 255.5)
-                config_report(s, sensor_key_line(s, index, "hysteresis"), "hysteresis %g is more than "
+                config_report(s, sensor_key_line(s, index, "hysteresis"),
+                              "hysteresis %g is more than "
                        "255 raw steps of %g in [sensor.%u]", sc->hysteresis,
                        sensor_linear_step(&l), index);
 }
@@ -152,7 +153,8 @@ static void check_hw_address(struct load_state *s) {
                 return;
         }
         if (seen_line_of(s, "mc", "address"))
-                config_report(s, seen_line_of(s, "mc", "address"), "address cannot be combined with "
+                config_report(s, seen_line_of(s, "mc", "address"),
+                              "address cannot be combined with "
                        "hardware-address-lines (line %u): the address comes from one or the "
                        "other", lines);
         for (size_t i = 0; i < c->hw_address_lines.n; i++)

@@ -125,7 +125,8 @@ fail:
 int config_parse_fru_multirecord(const struct config_key *k, const char *value, void *dest,
                                  char *reason) {
         /* The row's destination is multirecord, followed by multirecord_len. */
-        struct fru_config *f = (void *) ((uint8_t *) dest - offsetof(struct fru_config, multirecord));
+        struct fru_config *f = (void *) ((uint8_t *) dest -
+                                         offsetof(struct fru_config, multirecord));
         uint8_t buf[FRU_MULTIRECORD_MAX], *rec = NULL;
         size_t len = 0;
         const char *p = value;
@@ -164,7 +165,8 @@ int config_parse_fru_multirecord(const struct config_key *k, const char *value, 
 
                         if (*h == ' ' || *h == '\t')
                                 continue;
-                        if (h + 1 >= end || (hi = config_parse_hex_digit(h[0])) < 0 || (lo = config_parse_hex_digit(h[1])) < 0)
+                        if (h + 1 >= end || (hi = config_parse_hex_digit(h[0])) < 0 ||
+                            (lo = config_parse_hex_digit(h[1])) < 0)
                                 goto bad;
                         if (len >= sizeof(buf) || n >= 255)
                                 goto too_big;
@@ -286,16 +288,19 @@ const struct config_key config_fru_keys[] = {
         { "fru.0", "chassis-type", config_parse_chassis_type, F(chassis_type), "none", 0, 255,
           "chassis info area: SMBIOS chassis type, e.g. 0x17 (rack mount chassis), or none",
           LIVE },
-        { "fru.0", "chassis-part-number", config_parse_fru_text, F(chassis_part_number), "none", 0, 0,
+        { "fru.0", "chassis-part-number", config_parse_fru_text,
+          F(chassis_part_number), "none", 0, 0,
           "chassis info area: part number",
           LIVE },
-        { "fru.0", "chassis-serial-number", config_parse_fru_text, F(chassis_serial_number), "none", 0,
+        { "fru.0", "chassis-serial-number", config_parse_fru_text,
+          F(chassis_serial_number), "none", 0,
           0, "chassis info area: serial number",
           LIVE },
         { "fru.0", "chassis-custom", config_parse_fru_custom, F(chassis_custom), "none", 0, 0,
           "chassis info area: custom fields, separated by commas",
           LIVE },
-        { "fru.0", "board-manufacturing-date", config_parse_mfg_date, F(board_mfg_minutes), "none", 0,
+        { "fru.0", "board-manufacturing-date", config_parse_mfg_date,
+          F(board_mfg_minutes), "none", 0,
           0, "board info area: manufacturing date and time, YYYY-MM-DD HH:MM in UTC",
           LIVE },
         { "fru.0", "board-manufacturer", config_parse_fru_text, F(board_manufacturer), "none", 0, 0,
@@ -304,7 +309,8 @@ const struct config_key config_fru_keys[] = {
         { "fru.0", "board-product-name", config_parse_fru_text, F(board_product_name), "none", 0, 0,
           "board info area: product name",
           LIVE },
-        { "fru.0", "board-serial-number", config_parse_fru_text, F(board_serial_number), "none", 0, 0,
+        { "fru.0", "board-serial-number", config_parse_fru_text,
+          F(board_serial_number), "none", 0, 0,
           "board info area: serial number",
           LIVE },
         { "fru.0", "board-part-number", config_parse_fru_text, F(board_part_number), "none", 0, 0,
@@ -316,19 +322,22 @@ const struct config_key config_fru_keys[] = {
         { "fru.0", "board-custom", config_parse_fru_custom, F(board_custom), "none", 0, 0,
           "board info area: custom fields, separated by commas",
           LIVE },
-        { "fru.0", "product-manufacturer", config_parse_fru_text, F(product_manufacturer), "none", 0, 0,
+        { "fru.0", "product-manufacturer", config_parse_fru_text,
+          F(product_manufacturer), "none", 0, 0,
           "product info area: manufacturer",
           LIVE },
         { "fru.0", "product-name", config_parse_fru_text, F(product_name), "none", 0, 0,
           "product info area: product name",
           LIVE },
-        { "fru.0", "product-part-number", config_parse_fru_text, F(product_part_number), "none", 0, 0,
+        { "fru.0", "product-part-number", config_parse_fru_text,
+          F(product_part_number), "none", 0, 0,
           "product info area: part/model number",
           LIVE },
         { "fru.0", "product-version", config_parse_fru_text, F(product_version), "none", 0, 0,
           "product info area: version",
           LIVE },
-        { "fru.0", "product-serial-number", config_parse_fru_text, F(product_serial_number), "none", 0,
+        { "fru.0", "product-serial-number", config_parse_fru_text,
+          F(product_serial_number), "none", 0,
           0, "product info area: serial number",
           LIVE },
         { "fru.0", "product-asset-tag", config_parse_fru_text, F(product_asset_tag), "none", 0, 0,
@@ -352,7 +361,8 @@ const struct config_key config_fru_keys[] = {
 #undef F
 
 const size_t config_fru_keys_n = ELEMENTSOF(config_fru_keys);
-_Static_assert(ELEMENTSOF(config_fru_keys) <= CONFIG_FRU_KEYS_MAX, "raise CONFIG_FRU_KEYS_MAX in config-check.h");
+_Static_assert(ELEMENTSOF(config_fru_keys) <= CONFIG_FRU_KEYS_MAX,
+               "raise CONFIG_FRU_KEYS_MAX in config-check.h");
 
 bool config_fru_key_is_field(const struct config_key *k) {
         return strncmp(k->name, "chassis-", 8) == 0 || strncmp(k->name, "board-", 6) == 0 ||
@@ -368,7 +378,8 @@ void config_fru_info(const struct fru_config *f, struct fru_info *ret) {
                         .n_custom = f->chassis_custom.n,
                 },
                 .board = {
-                        .mfg_minutes = f->board_mfg_minutes >= 0 ? (uint32_t) f->board_mfg_minutes : 0,
+                        .mfg_minutes = f->board_mfg_minutes >= 0 ? (uint32_t) f->board_mfg_minutes
+                                                                 : 0,
                         .manufacturer = f->board_manufacturer,
                         .product_name = f->board_product_name,
                         .serial_number = f->board_serial_number,

@@ -33,7 +33,8 @@ const struct config_key config_keys[] = {
           "a request repeated (same rqSA, netFn, cmd, seq) within this time is answered from the "
           "response cache, not executed again; 0 turns the cache off",
           LIVE },
-        { "mc", "event-receiver", config_parse_event_receiver, C(event_receiver), "0x20", 0x10, 0xEE,
+        { "mc", "event-receiver", config_parse_event_receiver,
+          C(event_receiver), "0x20", 0x10, 0xEE,
           "where Platform Event Messages go (8-bit IPMB address, 0x10..0xEE; Set Event Receiver "
           "changes it at run time), or none (0xFF) for no events",
           LIVE },
@@ -49,7 +50,8 @@ const struct config_key config_keys[] = {
         { "mc", "hardware-address-chip", config_parse_string, C(hw_address_chip), "gpiochip0", 0, 0,
           "GPIO chip of the hardware address pins (name, path, label or number)",
           RESTART },
-        { "mc", "hardware-address-lines", config_parse_gpio_lines, C(hw_address_lines), "none", 0, 65535,
+        { "mc", "hardware-address-lines", config_parse_gpio_lines,
+          C(hw_address_lines), "none", 0, 65535,
           "GPIO line offsets of hardware address bits HA0, HA1, ... (LSB first, up to 7); the "
           "address is then 2 x HA, read at start-up, instead of address; or none",
           RESTART },
@@ -57,7 +59,8 @@ const struct config_key config_keys[] = {
           "none", 0, 65535, "GPIO line offset of the odd parity bit (HA7) over the address "
           "lines, or none",
           RESTART },
-        { "mc", "hardware-address-active-low", config_parse_bool, C(hw_address_active_low), "no", 0, 0,
+        { "mc", "hardware-address-active-low", config_parse_bool,
+          C(hw_address_active_low), "no", 0, 0,
           "yes when a grounded hardware address pin means 1",
           RESTART },
 
@@ -67,7 +70,8 @@ const struct config_key config_keys[] = {
         { "transport", "device", config_parse_string, C(device), "/dev/ipmb-0", 0, 0,
           "the ipmb-dev-int character device, for type = chardev",
           RESTART },
-        { "transport", "bus-socket", config_parse_string, C(bus_socket), "/run/satmc/i2c-bus.sock", 0, 0,
+        { "transport", "bus-socket", config_parse_string,
+          C(bus_socket), "/run/satmc/i2c-bus.sock", 0, 0,
           "the emulated bus socket, for type = emulated",
           RESTART },
 
@@ -101,18 +105,21 @@ const struct config_key config_keys[] = {
           "default) never does: a BMC's kernel nbd-client may rightly sit idle for days",
           RESTART },
 
-        { "ipmitool", "socket", config_parse_socket_path, C(ipmitool_socket), "/run/satmc/ipmitool.sock",
+        { "ipmitool", "socket", config_parse_socket_path,
+          C(ipmitool_socket), "/run/satmc/ipmitool.sock",
           0, 0, "UNIX socket for local ipmitool (-I dummy, IPMI_DUMMY_SOCK), or none",
           RESTART },
         { "ipmitool", "max-clients", config_parse_u32, C(ipmitool_max_clients), "16", 1, 256,
           "ipmitool connections at once; a newcomer beyond that closes the one idle the "
           "longest, refused only while all are mid-request",
           RESTART },
-        { "ipmitool", "request-timeout-ms", config_parse_u32, C(ipmitool_request_timeout_ms), "5000",
+        { "ipmitool", "request-timeout-ms", config_parse_u32,
+          C(ipmitool_request_timeout_ms), "5000",
           100, 600000, "a request must be complete this long after its first byte arrived, or "
           "the connection is closed (ipmitool sends a request in one write)",
           RESTART },
-        { "ipmitool", "socket-mode", config_parse_socket_mode, C(ipmitool_socket_mode), "0660", 0, 0777,
+        { "ipmitool", "socket-mode", config_parse_socket_mode,
+          C(ipmitool_socket_mode), "0660", 0, 0777,
           "permission bits (octal) of the socket satmcd creates, whatever its umask; a socket "
           "passed by the service manager keeps its unit's SocketMode=",
           RESTART },
@@ -139,7 +146,8 @@ const struct config_key config_keys[] = {
         { "identity", "guid", config_parse_guid, I(guid), NULL, 0, 0,
           "Get Device GUID / Get System GUID, as 01234567-89ab-cdef-0123-456789abcdef",
           LIVE },
-        { "identity", "device-support", config_parse_device_support, I(device_support), "none", 0, 0,
+        { "identity", "device-support", config_parse_device_support,
+          I(device_support), "none", 0, 0,
           "Get Device ID: additional device support, names separated by spaces (sensor, "
           "sdr-repository, sel, fru-inventory, event-receiver, event-generator, bridge, chassis)",
           RESTART },
@@ -153,7 +161,8 @@ const struct config_key config_keys[] = {
           "7-bit addresses), separated by spaces; none allows nothing",
           LIVE },
 
-        { "storage", "state-directory", config_parse_absolute_path, C(state_directory), "/var/lib/satmc",
+        { "storage", "state-directory", config_parse_absolute_path,
+          C(state_directory), "/var/lib/satmc",
           0, 0, "directory for persistent state, owned by satmcd's user or root and writable by "
           "nobody else: the FRU backing files fru0.bin .. fru7.bin and sensors.state "
           "(thresholds set over IPMI)",
@@ -165,5 +174,6 @@ const struct config_key config_keys[] = {
 #undef IR
 
 const size_t config_keys_n = ELEMENTSOF(config_keys);
-_Static_assert(ELEMENTSOF(config_keys) <= CONFIG_KEYS_MAX, "raise CONFIG_KEYS_MAX in config-check.h");
+_Static_assert(ELEMENTSOF(config_keys) <= CONFIG_KEYS_MAX,
+               "raise CONFIG_KEYS_MAX in config-check.h");
 

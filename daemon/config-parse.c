@@ -186,7 +186,8 @@ int config_parse_tcp_address(const struct config_key *k, const char *value, void
         return config_parse_string(k, value, dest, reason);
 }
 
-int config_parse_log_level(const struct config_key *k, const char *value, void *dest, char *reason) {
+int config_parse_log_level(const struct config_key *k, const char *value, void *dest,
+                           char *reason) {
         int level = log_level_from_string(value);
 
         if (level < 0) {
@@ -198,7 +199,8 @@ int config_parse_log_level(const struct config_key *k, const char *value, void *
         return 0;
 }
 
-int config_parse_transport(const struct config_key *k, const char *value, void *dest, char *reason) {
+int config_parse_transport(const struct config_key *k, const char *value, void *dest,
+                           char *reason) {
         if (strcmp(value, "chardev") == 0)
                 *(enum transport_kind *) dest = TRANSPORT_KIND_CHARDEV;
         else if (strcmp(value, "emulated") == 0)

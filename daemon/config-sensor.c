@@ -242,7 +242,8 @@ const struct config_key config_sensor_keys[] = {
         { "sensor.0", "lower-critical", config_parse_threshold, S(thresholds[SENSOR_THR_LCR]),
           "none", 0, 0, "lower critical threshold, engineering units, or none",
           LIVE },
-        { "sensor.0", "lower-non-recoverable", config_parse_threshold, S(thresholds[SENSOR_THR_LNR]),
+        { "sensor.0", "lower-non-recoverable", config_parse_threshold,
+          S(thresholds[SENSOR_THR_LNR]),
           "none", 0, 0, "lower non-recoverable threshold, engineering units, or none",
           LIVE },
         { "sensor.0", "upper-non-critical", config_parse_threshold, S(thresholds[SENSOR_THR_UNC]),
@@ -251,7 +252,8 @@ const struct config_key config_sensor_keys[] = {
         { "sensor.0", "upper-critical", config_parse_threshold, S(thresholds[SENSOR_THR_UCR]),
           "none", 0, 0, "upper critical threshold, engineering units, or none",
           LIVE },
-        { "sensor.0", "upper-non-recoverable", config_parse_threshold, S(thresholds[SENSOR_THR_UNR]),
+        { "sensor.0", "upper-non-recoverable", config_parse_threshold,
+          S(thresholds[SENSOR_THR_UNR]),
           "none", 0, 0, "upper non-recoverable threshold, engineering units, or none",
           LIVE },
         { "sensor.0", "hysteresis", config_parse_hysteresis, S(hysteresis), "0", 0, 0,
@@ -269,4 +271,5 @@ const struct config_key config_sensor_keys[] = {
 #undef S
 
 const size_t config_sensor_keys_n = ELEMENTSOF(config_sensor_keys);
-_Static_assert(ELEMENTSOF(config_sensor_keys) <= CONFIG_SENSOR_KEYS_MAX, "raise CONFIG_SENSOR_KEYS_MAX in config-check.h");
+_Static_assert(ELEMENTSOF(config_sensor_keys) <= CONFIG_SENSOR_KEYS_MAX,
+               "raise CONFIG_SENSOR_KEYS_MAX in config-check.h");
