@@ -176,17 +176,22 @@ static int reload_sensor(Manager *m, struct satmc_config *new, struct sensor *sn
                 thr = thr || !double_same(o->thresholds[t], n->thresholds[t]);
 
         if (thr) {
-                uint8_t raw[6] = {}, mask = 0;
+                uint8_t raw[6], in_old = 0, in_new = 0, defined;
 
+                /* The file's thresholds take their new values, one the file no longer names is
+                 * removed; one set only over IPMI (never in the file) stays, as at a restart. */
+                memcpy(raw, sn->thresholds, sizeof(raw));
                 for (unsigned t = 0; t < _SENSOR_THR_MAX; t++) {
+                        if (!isnan(o->thresholds[t]))
+                                in_old |= (uint8_t) (1u << t);
                         if (isnan(n->thresholds[t]))
                                 continue;
                         /* Inside the range, which config_load() checked and is unchanged. */
                         (void) sensor_linear_to_raw(&sn->linear, n->thresholds[t], &raw[t]);
-                        mask |= (uint8_t) (1u << t);
+                        in_new |= (uint8_t) (1u << t);
                 }
-                /* The whole set: a threshold the file no longer names goes too. */
-                r = sensor_replace_thresholds(m->sensors, sn, mask, raw);
+                defined = (uint8_t) ((sn->defined & ~(in_old & ~in_new)) | in_new);
+                r = sensor_replace_thresholds(m->sensors, sn, defined, raw);
                 if (r < 0)
                         log_warning_errno(r, "%s: failed to apply the new thresholds, keeping the "
                                           "current ones: %m", sn->name);
