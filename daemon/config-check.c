@@ -167,8 +167,8 @@ static void check_hw_address(struct load_state *s) {
 /*
  * [mc] event-receiver equal to our own address: Set Event Receiver refuses that value, and the
  * events we sent would come back to us as requests from ourselves, dropped as a rejected
- * requester. Only a fixed address is known here; one from the hardware address pins is
- * checked at start-up, when the pins are read.
+ * requester. Only a fixed address is known here; one from the hardware address pins is read
+ * at start-up (hw-address.c), after the file, and is not checked against the receiver.
  */
 static void check_event_receiver(struct load_state *s) {
         const struct satmc_config *c = s->config;
