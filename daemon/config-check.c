@@ -79,9 +79,9 @@ static void check_sensor(struct load_state *s, unsigned index) {
                                               "sensor has states (present, absent), not "
                                               "thresholds", sensor_threshold_key(t), index);
                 if (sc->hysteresis != 0)
-                        config_report(s, sensor_key_line(s, index, "hysteresis"), "hysteresis does "
-                               "not apply to [sensor.%u]: a presence sensor has no thresholds",
-                               index);
+                        config_report(s, sensor_key_line(s, index, "hysteresis"),
+                                      "hysteresis does not apply to [sensor.%u]: a presence "
+                                      "sensor has no thresholds", index);
                 return;
         }
 
@@ -94,22 +94,22 @@ static void check_sensor(struct load_state *s, unsigned index) {
                         continue;
                 if (v < sc->range.lo || v > sc->range.hi) {
                         config_report(s, sensor_key_line(s, index, name), "%s %g is outside range "
-                               "%g..%g of [sensor.%u]", name, v, sc->range.lo, sc->range.hi,
-                               index);
+                                      "%g..%g of [sensor.%u]", name, v, sc->range.lo, sc->range.hi,
+                                      index);
                         continue;
                 }
                 if (prev_name && v < prev)
                         config_report(s, sensor_key_line(s, index, name), "%s %g is below %s %g: "
-                               "thresholds must not decrease from lower-non-recoverable to "
-                               "upper-non-recoverable", name, v, prev_name, prev);
+                                      "thresholds must not decrease from lower-non-recoverable to "
+                                      "upper-non-recoverable", name, v, prev_name, prev);
                 prev_name = name;
                 prev = v;
         }
         if (sc->hysteresis / sensor_linear_step(&l) > 255.5)
                 config_report(s, sensor_key_line(s, index, "hysteresis"),
                               "hysteresis %g is more than "
-                       "255 raw steps of %g in [sensor.%u]", sc->hysteresis,
-                       sensor_linear_step(&l), index);
+                              "255 raw steps of %g in [sensor.%u]", sc->hysteresis,
+                              sensor_linear_step(&l), index);
 }
 
 static const struct config_key *address_key(void) {
@@ -148,20 +148,20 @@ static void check_hw_address(struct load_state *s) {
 
                         if (l && needs_lines[i].changed)
                                 config_report(s, l, "%s needs hardware-address-lines",
-                                       needs_lines[i].name);
+                                              needs_lines[i].name);
                 }
                 return;
         }
         if (seen_line_of(s, "mc", "address"))
                 config_report(s, seen_line_of(s, "mc", "address"),
                               "address cannot be combined with "
-                       "hardware-address-lines (line %u): the address comes from one or the "
-                       "other", lines);
+                              "hardware-address-lines (line %u): the address comes from one or the "
+                              "other", lines);
         for (size_t i = 0; i < c->hw_address_lines.n; i++)
                 if (c->hw_address_parity_line == (int) c->hw_address_lines.offsets[i])
                         config_report(s, seen_line_of(s, "mc", "hardware-address-parity-line"),
-                               "hardware-address-parity-line %d is also an address line",
-                               c->hw_address_parity_line);
+                                      "hardware-address-parity-line %d is also an address line",
+                                      c->hw_address_parity_line);
 }
 
 /*

@@ -172,7 +172,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
         r = fru_section_index(section);
         if (r == -2) {
                 config_report(s, s->line, "unknown section [%s] (FRU devices are [fru.0] to [fru.%d])",
-                       section, CONFIG_FRU_MAX - 1);
+                              section, CONFIG_FRU_MAX - 1);
                 return 1;
         }
         if (r >= 0) {
@@ -182,7 +182,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
         r = sensor_section_index(section);
         if (r == -2) {
                 config_report(s, s->line, "unknown section [%s] (sensors are [sensor.0] to [sensor.%d])",
-                       section, CONFIG_SENSOR_MAX - 1);
+                              section, CONFIG_SENSOR_MAX - 1);
                 return 1;
         }
         if (r >= 0) {
