@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The value of a [sensor.N] `source` key: none, file:, gpio: or smbus: (the grammar is in
- * docs/configuration.md). Kept apart from config.c because three grammars with a precise message
- * for every malformed form would drown the key table.
+ * docs/configuration.md). Kept apart from config-sensor.c because three grammars with a precise
+ * message for every malformed form would drown the key table.
  */
 #pragma once
 

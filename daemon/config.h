@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * satmcd configuration: an INI file parsed with libinih through one table of
- * {section, key, parser, destination} (config.c), so the parser, the defaults and the reference
- * in docs/ cannot drift. Every error is reported as "file:line: reason"; all of them are
- * reported before the load fails.
+ * {section, key, parser, destination, default, reload} rows (config-parse.h: config-keys.c,
+ * config-fru.c, config-sensor.c), so the parser, the defaults, reload and the reference in docs/
+ * cannot drift. Loading is config-load.c, the checks across keys config-check.c. Every error is
+ * reported as "file:line: reason"; all of them are reported before the load fails.
  */
 #pragma once
 
@@ -207,21 +208,8 @@ static inline void config_freep(struct satmc_config **c) {
         config_free(*c);
 }
 
-/*
- * The builder's view of a [fru.N] section built from fields (f->file unset). The strings stay
- * owned by f. An area is present when any of its keys has a value.
- */
-void config_fru_info(const struct fru_config *f, struct fru_info *ret);
-
-/* Whether a sensor reports states (presence) rather than a value against thresholds. */
-bool config_sensor_is_discrete(const struct sensor_config *s);
-
-/* The base unit of a sensor: its unit key, or the usual one for its type. */
-uint8_t config_sensor_unit(const struct sensor_config *s);
-
-/* Print every known key with its default and one-line description (for docs and man pages). */
-void config_dump_reference(FILE *f);
-
-/* GUID text <-> IPMI wire order. Return 0 or -EINVAL. */
-int guid_from_string(const char *s, uint8_t wire[16]);
-void guid_to_string(const uint8_t wire[16], char buf[37]);
+/* The other public parts of the configuration module, each in a header of its own. */
+#include "config-fru.h"
+#include "config-reference.h"
+#include "config-sensor.h"
+#include "guid.h"

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-fru.h"
 #include "fru-store.h"
 #include "log.h"
 #include "macro.h"
@@ -250,19 +251,9 @@ static int config_image(const struct fru_config *f, const char *name, uint8_t **
                                                f->file);
                 }
         } else {
-                struct fru_info info;
-                ssize_t n;
-
-                config_fru_info(f, &info);
-                /* The areas fit FRU_BUILD_MAX; multirecord records come on top. */
-                buf = malloc(FRU_BUILD_MAX + info.multirecord_len);
-                if (!buf)
-                        return -ENOMEM;
-                n = fru_build(&info, buf, FRU_BUILD_MAX + info.multirecord_len);
-                if (n < 0)      /* config_load() built it once already */
-                        return log_error_errno((int) n, "%s: failed to build the FRU image: %m",
-                                               name);
-                len = (size_t) n;
+                r = config_fru_build_image(f, &buf, &len);
+                if (r < 0)      /* config_load() built it once already */
+                        return log_error_errno(r, "%s: failed to build the FRU image: %m", name);
         }
         *ret = TAKE_PTR(buf);
         *ret_len = len;

@@ -3,117 +3,112 @@
  * Configuration reload on SIGHUP. The bus, the sockets, the FRU store, the SDR repository and
  * the sensor set stay the same objects: the NBD exports and the sensor thread point into them,
  * and dropping the bus would be exactly what a reload exists to avoid. So the new file is only
- * read, compared with the running configuration, and the parts that can change in place are
- * copied into it; the rest waits for a restart, with a warning.
+ * read and compared with the running configuration key by key, as the key tables say
+ * (config-parse.h): a key marked live is taken into the running configuration, one marked
+ * restart is warned about and keeps its running value. [fru.N] and [sensor.N] are taken per
+ * device or sensor, and only when none of their restart keys changed, so nothing is half new.
+ * The service manager is told (RELOADING=1 ... READY=1, sd_notify(3)), as for Type=notify-reload.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
 
+#include "config-fru.h"
+#include "config-parse.h"
 #include "config-sensor-source.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "protocol/fru.h"
 
-static bool streq_null(const char *a, const char *b) {
-        if (!a || !b)
-                return a == b;
-        return strcmp(a, b) == 0;
-}
-
 /* NaN means "no threshold": two NaNs are the same setting. */
 static bool double_same(double a, double b) {
         return (isnan(a) && isnan(b)) || a == b;
 }
 
-static bool address_changed(const struct satmc_config *o, const struct satmc_config *n) {
-        /* With pins, the running address came from the slot, not from the file: compare the
-         * pin settings, which are what the file controls. */
-        if (o->hw_address_lines.n == 0 && n->hw_address_lines.n == 0)
-                return o->address != n->address;
-        return o->hw_address_lines.n != n->hw_address_lines.n ||
-                memcmp(o->hw_address_lines.offsets, n->hw_address_lines.offsets,
-                       o->hw_address_lines.n * sizeof(o->hw_address_lines.offsets[0])) != 0 ||
-                !streq_null(o->hw_address_chip, n->hw_address_chip) ||
-                o->hw_address_parity_line != n->hw_address_parity_line ||
-                o->hw_address_active_low != n->hw_address_active_low;
+/* With hardware address pins the running address came from the slot, not from the file: the
+ * pin keys are compared instead. */
+static bool address_from_pins(const struct config_key *k, const struct satmc_config *o,
+                              const struct satmc_config *n) {
+        return strcmp(k->section, "mc") == 0 && strcmp(k->name, "address") == 0 &&
+                (o->hw_address_lines.n > 0 || n->hw_address_lines.n > 0);
 }
 
-static bool transport_changed(const struct satmc_config *o, const struct satmc_config *n) {
-        return o->transport != n->transport || !streq_null(o->device, n->device) ||
-                !streq_null(o->bus_socket, n->bus_socket) || o->max_msg_len != n->max_msg_len;
-}
+static void swap_bytes(void *a, void *b, size_t n) {
+        uint8_t *x = a, *y = b;
 
-static bool sockets_changed(const struct satmc_config *o, const struct satmc_config *n) {
-        return !streq_null(o->ipmitool_socket, n->ipmitool_socket) ||
-                o->ipmitool_max_clients != n->ipmitool_max_clients ||
-                !streq_null(o->nbd_socket, n->nbd_socket) || !streq_null(o->nbd_tcp, n->nbd_tcp) ||
-                o->nbd_max_clients != n->nbd_max_clients ||
-                o->nbd_tcp_max_clients != n->nbd_tcp_max_clients ||
-                o->nbd_socket_mode != n->nbd_socket_mode ||
-                o->nbd_handshake_timeout_ms != n->nbd_handshake_timeout_ms ||
-                o->nbd_request_timeout_ms != n->nbd_request_timeout_ms ||
-                o->nbd_idle_timeout_ms != n->nbd_idle_timeout_ms ||
-                o->ipmitool_request_timeout_ms != n->ipmitool_request_timeout_ms ||
-                o->ipmitool_socket_mode != n->ipmitool_socket_mode;
-}
+        for (size_t i = 0; i < n; i++) {
+                uint8_t t = x[i];
 
-/* What the store was set up with: a device of another size, origin or policy is a new device. */
-static bool fru_layout_changed(const struct satmc_config *o, const struct satmc_config *n) {
-        for (unsigned i = 0; i < CONFIG_FRU_MAX; i++) {
-                const struct fru_config *a = &o->fru[i], *b = &n->fru[i];
-
-                if (a->present != b->present)
-                        return true;
-                if (!a->present)
-                        continue;
-                if (!streq_null(a->file, b->file) || a->size != b->size ||
-                    a->write_protect != b->write_protect || a->nbd_writable != b->nbd_writable)
-                        return true;
+                x[i] = y[i];
+                y[i] = t;
         }
-        return false;
 }
 
-/* What the sensor set and its SDRs were built from; only thresholds and hysteresis may change.
- * Which thresholds exist is part of that too: Set Sensor Thresholds can add one, never remove
- * one, and a reload should not be able to do what the command cannot. */
-static bool sensors_layout_changed(const struct satmc_config *o, const struct satmc_config *n) {
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++) {
-                const struct sensor_config *a = &o->sensor[i], *b = &n->sensor[i];
+/*
+ * The single sections [mc] .. [storage], key by key: a live key's new value is swapped into the
+ * running configuration (the old one is freed with new), a restart key is warned about and
+ * keeps its value. Returns how many keys were applied; their names go to applied[].
+ */
+static unsigned reload_single_keys(struct satmc_config *c, struct satmc_config *new,
+                                   char *applied, size_t applied_size) {
+        unsigned n = 0;
 
-                if (a->present != b->present)
-                        return true;
-                if (!a->present)
+        for (size_t i = 0; i < config_keys_n; i++) {
+                const struct config_key *k = &config_keys[i];
+
+                if (address_from_pins(k, c, new) || config_key_equal(k, c, new))
                         continue;
-                if (!streq_null(a->name, b->name) || a->sensor_type != b->sensor_type ||
-                    a->unit != b->unit || a->range.lo != b->range.lo ||
-                    a->range.hi != b->range.hi ||
-                    !sensor_source_config_equal(&a->source, &b->source) || a->poll_ms != b->poll_ms)
-                        return true;
-                for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
-                        if (isnan(a->thresholds[t]) != isnan(b->thresholds[t]))
-                                return true;
+                if (k->reload != CONFIG_RELOAD_LIVE) {
+                        log_warning("[%s] %s changed: needs a restart; keeping the running "
+                                    "value.", k->section, k->name);
+                        continue;
+                }
+                swap_bytes((uint8_t *) c + k->offset, (uint8_t *) new + k->offset, k->size);
+                size_t used = strlen(applied);
+                snprintf(applied + used, applied_size - used, "%s%s", n ? ", " : "", k->name);
+                n++;
         }
-        return false;
+        return n;
 }
 
-static int build_image(const struct fru_config *f, uint8_t **ret, size_t *ret_len) {
-        _cleanup_free_ uint8_t *buf = NULL;
-        struct fru_info info;
-        ssize_t n;
+/*
+ * Whether a numbered section ([fru.N] or [sensor.N]) changed in a way that needs a restart: it
+ * appeared or went, or one of its restart keys changed (each warned about).
+ */
+static bool section_needs_restart(const char *kind, unsigned index, bool o_present,
+                                  bool n_present, const struct config_key *keys, size_t n_keys,
+                                  const void *o, const void *n) {
+        bool restart = false;
 
-        config_fru_info(f, &info);
-        buf = malloc(FRU_BUILD_MAX + info.multirecord_len);
-        if (!buf)
-                return -ENOMEM;
-        n = fru_build(&info, buf, FRU_BUILD_MAX + info.multirecord_len);
-        if (n < 0)
-                return (int) n;
-        *ret = TAKE_PTR(buf);
-        *ret_len = (size_t) n;
-        return 0;
+        if (o_present != n_present) {
+                log_warning("[%s.%u] %s: needs a restart.", kind, index,
+                            n_present ? "added" : "removed");
+                return true;
+        }
+        if (!o_present)
+                return false;
+        for (size_t i = 0; i < n_keys; i++)
+                if (keys[i].reload != CONFIG_RELOAD_LIVE && !config_key_equal(&keys[i], o, n)) {
+                        log_warning("[%s.%u] %s changed: needs a restart.", kind, index,
+                                    keys[i].name);
+                        restart = true;
+                }
+        return restart;
+}
+
+/* Live keys of a numbered section that still differ after the reload: not in effect (their
+ * handler failed and said why, or none handles them); say so rather than pretend. */
+static void warn_not_applied(const char *kind, unsigned index, const struct config_key *keys,
+                             size_t n_keys, const void *o, const void *n) {
+        for (size_t i = 0; i < n_keys; i++)
+                if (keys[i].reload == CONFIG_RELOAD_LIVE && !config_key_equal(&keys[i], o, n))
+                        log_warning("[%s.%u] %s: the new value is not in effect; keeping the "
+                                    "running one.", kind, index, keys[i].name);
 }
 
 /* Write [fru.id]'s new image if it differs from what the old section built: the operator
@@ -137,14 +132,20 @@ static int reload_fru(Manager *m, struct satmc_config *new, unsigned id) {
         if (!d)
                 return 0;
 
-        r = build_image(o, &old_image, &old_len);
+        r = config_fru_build_image(o, &old_image, &old_len);
         if (r < 0)
                 return log_error_errno(r, "fru%u: failed to build the running image: %m", id);
-        r = build_image(n, &new_image, &new_len);
+        r = config_fru_build_image(n, &new_image, &new_len);
         if (r < 0)
                 return log_error_errno(r, "fru%u: failed to build the new image: %m", id);
-        if (old_len == new_len && memcmp(old_image, new_image, old_len) == 0)
+        if (old_len == new_len && memcmp(old_image, new_image, old_len) == 0) {
+                /* Other words for the same contents: the new section is the running one. */
+                struct fru_config same = *o;
+
+                *o = *n;
+                *n = same;
                 return 0;
+        }
 
         r = fru_store_replace_durable(d, new_image, new_len);
         if (r == -EFBIG) {
@@ -175,16 +176,22 @@ static int reload_sensor(Manager *m, struct satmc_config *new, struct sensor *sn
                 thr = thr || !double_same(o->thresholds[t], n->thresholds[t]);
 
         if (thr) {
-                uint8_t raw[6] = {}, mask = 0;
+                uint8_t raw[6], in_old = 0, in_new = 0, defined;
 
+                /* The file's thresholds take their new values, one the file no longer names is
+                 * removed; one set only over IPMI (never in the file) stays, as at a restart. */
+                memcpy(raw, sn->thresholds, sizeof(raw));
                 for (unsigned t = 0; t < _SENSOR_THR_MAX; t++) {
+                        if (!isnan(o->thresholds[t]))
+                                in_old |= (uint8_t) (1u << t);
                         if (isnan(n->thresholds[t]))
                                 continue;
                         /* Inside the range, which config_load() checked and is unchanged. */
                         (void) sensor_linear_to_raw(&sn->linear, n->thresholds[t], &raw[t]);
-                        mask |= (uint8_t) (1u << t);
+                        in_new |= (uint8_t) (1u << t);
                 }
-                r = sensor_set_thresholds(m->sensors, sn, mask, raw);
+                defined = (uint8_t) ((sn->defined & ~(in_old & ~in_new)) | in_new);
+                r = sensor_replace_thresholds(m->sensors, sn, defined, raw);
                 if (r < 0)
                         log_warning_errno(r, "%s: failed to apply the new thresholds, keeping the "
                                           "current ones: %m", sn->name);
@@ -218,29 +225,29 @@ static int reload_sensor(Manager *m, struct satmc_config *new, struct sensor *sn
         return changed;
 }
 
-/* [mc] event-receiver: a change in the file acts like Set Event Receiver. One set by the BMC
- * at run time stays while the file says what it said before. */
-static bool reload_event_receiver(Manager *m, const struct satmc_config *new) {
-        struct satmc_config *c = m->config;
+static void notify_reloading(void) {
+        struct timespec ts;
 
-        if (c->event_receiver == new->event_receiver &&
-            c->event_receiver_lun == new->event_receiver_lun)
-                return false;
-        c->event_receiver = new->event_receiver;
-        c->event_receiver_lun = new->event_receiver_lun;
-        event_sender_set_receiver(m->events, c->event_receiver, c->event_receiver_lun);
-        if (event_sender_enabled(m->events))
-                sensor_set_rearm_all(m->sensors);
-        return true;
+        /* systemd matches RELOADING=1 to the reload it asked for by this timestamp. */
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=Reloading",
+                          (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000);
+}
+
+static void notify_ready(const struct satmc_config *c) {
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Answering IPMB at 0x%02x", c->address);
 }
 
 int manager_reload(Manager *m) {
         _cleanup_(config_freep) struct satmc_config *new = NULL;
         struct satmc_config *c = m->config;
-        unsigned frus = 0, sensors = 0;
-        bool identity, i2c, level, window, receiver;
+        uint8_t receiver = c->event_receiver, receiver_lun = c->event_receiver_lun;
+        unsigned frus = 0, sensors = 0, keys;
+        bool fru_restart = false, sensor_restart = false;
+        char applied[512] = "";
         int r;
 
+        notify_reloading();
         log_info("Reloading %s.", c->path);
         /* A reload is an end of the running configuration: what NBD clients wrote and were told
          * is in memory goes to disk first, as at every end of the process (docs/durability.md).
@@ -254,83 +261,69 @@ int manager_reload(Manager *m) {
                 if (r != -EINVAL)
                         log_error_errno(r, "Failed to read %s: %m", c->path);
                 log_error("Reload of %s refused; the running configuration stays.", c->path);
+                notify_ready(c);
                 return r;
         }
 
-        /* What needs a restart: warned about, and the running values stay. */
-        if (address_changed(c, new))
-                log_warning("[mc] address/hardware-address changed: needs a restart; keeping "
-                            "0x%02x.", c->address);
-        if (transport_changed(c, new))
-                log_warning("[transport] or [mc] max-message-length changed: needs a restart; "
-                            "keeping the open bus.");
-        if (sockets_changed(c, new))
-                log_warning("[ipmitool] or [nbd] changed: needs a restart; keeping the current "
-                            "sockets.");
-        if (!streq_null(c->state_directory, new->state_directory))
-                log_warning("[storage] state-directory changed: needs a restart; keeping %s.",
-                            c->state_directory);
-        if (c->identity.device_support != new->identity.device_support)
-                log_warning("[identity] device-support changed: needs a restart (it is in the "
-                            "SDR repository); keeping 0x%02x.", c->identity.device_support);
-        bool fru_layout = fru_layout_changed(c, new);
-        if (fru_layout)
-                log_warning("[fru.N] sections, file, size, write-protect or nbd-writable "
-                            "changed: needs a restart; keeping the FRU devices and their "
-                            "contents.");
-        bool sensor_layout = sensors_layout_changed(c, new);
-        if (sensor_layout)
-                log_warning("[sensor.N] sections, names, types, units, ranges, sources, "
-                            "poll intervals or the set of thresholds changed: needs a restart; "
-                            "keeping the sensors and their thresholds.");
-
-        if (c->event_queue_length != new->event_queue_length)
-                log_warning("[mc] event-queue-length changed: needs a restart; keeping %u.",
-                            c->event_queue_length);
-
-        /* What applies now. */
-        level = c->log_level != new->log_level;
-        c->log_level = new->log_level;
+        /* [mc] .. [storage]: live keys are now in c, restart keys were warned about. */
+        keys = reload_single_keys(c, new, applied, sizeof(applied));
         log_set_max_level(c->log_level);
-
-        window = c->duplicate_window_ms != new->duplicate_window_ms;
-        c->duplicate_window_ms = new->duplicate_window_ms;
         /* Entries stored under the old window are judged by the new one: harmless either way,
          * a replay is only an answer the requester already had. */
         m->cache.window_usec = (uint64_t) c->duplicate_window_ms * 1000;
+        /* A change in the file acts like Set Event Receiver. One set by the BMC at run time
+         * stays while the file says what it said before. */
+        if (c->event_receiver != receiver || c->event_receiver_lun != receiver_lun) {
+                event_sender_set_receiver(m->events, c->event_receiver, c->event_receiver_lun);
+                if (event_sender_enabled(m->events))
+                        sensor_set_rearm_all(m->sensors);
+        }
 
-        new->identity.device_support = c->identity.device_support;
-        identity = memcmp(&c->identity, &new->identity, sizeof(c->identity)) != 0;
-        c->identity = new->identity;
-
-        i2c = memcmp(&c->i2c_allow, &new->i2c_allow, sizeof(c->i2c_allow)) != 0;
-        c->i2c_allow = new->i2c_allow;
-
-        /* Per device or sensor only as a whole: a layout change leaves all of them alone, so
-         * nothing is half new. */
-        if (!fru_layout)
+        /* Per device or sensor only as a whole, and none of them when any needs a restart. */
+        for (unsigned i = 0; i < CONFIG_FRU_MAX; i++)
+                fru_restart |= section_needs_restart("fru", i, c->fru[i].present,
+                                                     new->fru[i].present, config_fru_keys,
+                                                     config_fru_keys_n, &c->fru[i],
+                                                     &new->fru[i]);
+        if (fru_restart)
+                log_warning("[fru.N]: keeping the FRU devices and their contents until a "
+                            "restart.");
+        else
                 for (unsigned i = 0; i < CONFIG_FRU_MAX; i++) {
-                        r = reload_fru(m, new, i);
-                        if (r > 0)
+                        if (reload_fru(m, new, i) > 0)
                                 frus++;
-                }
-        if (!sensor_layout)
-                for (unsigned i = 0; i < sensor_set_count(m->sensors); i++) {
-                        r = reload_sensor(m, new, sensor_set_get(m->sensors, i));
-                        if (r > 0)
-                                sensors++;
+                        if (c->fru[i].present && !c->fru[i].file)
+                                warn_not_applied("fru", i, config_fru_keys, config_fru_keys_n,
+                                                 &c->fru[i], &new->fru[i]);
                 }
 
-        receiver = reload_event_receiver(m, new);
+        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
+                sensor_restart |= section_needs_restart("sensor", i, c->sensor[i].present,
+                                                        new->sensor[i].present,
+                                                        config_sensor_keys, config_sensor_keys_n,
+                                                        &c->sensor[i], &new->sensor[i]);
+        if (sensor_restart)
+                log_warning("[sensor.N]: keeping the sensors and their thresholds until a "
+                            "restart.");
+        else
+                for (unsigned i = 0; i < sensor_set_count(m->sensors); i++) {
+                        struct sensor *sn = sensor_set_get(m->sensors, i);
+
+                        if (reload_sensor(m, new, sn) > 0)
+                                sensors++;
+                        warn_not_applied("sensor", sn->index, config_sensor_keys,
+                                         config_sensor_keys_n, &c->sensor[sn->index],
+                                         &new->sensor[sn->index]);
+                }
 
         /* Whatever a requester reserved was read under the old configuration. */
         sdr_repository_changed(m->sdr);
 
-        log_info("Reloaded %s: identity %s, FRU devices rewritten %u, sensors with new "
-                 "thresholds or enables %u, log-level %s, duplicate-window %s, [i2c] %s, "
-                 "event receiver %s.", c->path,
-                 identity ? "changed" : "unchanged", frus, sensors,
-                 level ? "changed" : "unchanged", window ? "changed" : "unchanged",
-                 i2c ? "changed" : "unchanged", receiver ? "changed" : "unchanged");
+        log_info("Reloaded %s: keys applied %u%s%s%s, FRU devices rewritten %u, sensors with new "
+                 "thresholds or enables %u, event receiver %s.", c->path, keys,
+                 keys ? " (" : "", applied, keys ? ")" : "", frus, sensors,
+                 c->event_receiver != receiver || c->event_receiver_lun != receiver_lun ?
+                 "changed" : "unchanged");
+        notify_ready(c);
         return 0;
 }

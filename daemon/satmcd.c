@@ -33,6 +33,7 @@ struct arguments {
         bool check_config;
         bool list_commands;
         bool dump_config_reference;
+        bool dump_config_reload;
         const char *print_bmc_config;   /* "openbmc", or NULL */
 };
 
@@ -51,6 +52,8 @@ static void help(void) {
                "                           contents are lost) and exit; satmcd must be stopped\n"
                "     --list-commands       print the IPMI commands satmcd implements\n"
                "     --dump-config-reference  print every configuration key and its default\n"
+               "     --dump-config-reload  print which keys a reload applies (docs/\n"
+               "                           configuration.md carries it)\n"
                "     --print-bmc-config=openbmc  print the BMC's configuration for the\n"
                "                           configured sensors (OpenBMC: Entity-Manager JSON for\n"
                "                           IpmbSensor), notes on stderr, and exit\n"
@@ -72,6 +75,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 ARG_REBUILD_FRU,
                 ARG_LIST_COMMANDS,
                 ARG_DUMP_CONFIG_REFERENCE,
+                ARG_DUMP_CONFIG_RELOAD,
                 ARG_PRINT_BMC_CONFIG,
                 ARG_VERSION,
         };
@@ -87,6 +91,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 { "rebuild-fru",           required_argument, NULL, ARG_REBUILD_FRU },
                 { "list-commands",         no_argument,       NULL, ARG_LIST_COMMANDS },
                 { "dump-config-reference", no_argument,       NULL, ARG_DUMP_CONFIG_REFERENCE },
+                { "dump-config-reload",    no_argument,       NULL, ARG_DUMP_CONFIG_RELOAD },
                 { "print-bmc-config",      required_argument, NULL, ARG_PRINT_BMC_CONFIG },
                 { "help",                  no_argument,       NULL, 'h' },
                 { "version",               no_argument,       NULL, ARG_VERSION },
@@ -150,6 +155,9 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                         break;
                 case ARG_DUMP_CONFIG_REFERENCE:
                         a->dump_config_reference = true;
+                        break;
+                case ARG_DUMP_CONFIG_RELOAD:
+                        a->dump_config_reload = true;
                         break;
                 case ARG_PRINT_BMC_CONFIG:
                         if (strcmp(optarg, "openbmc") != 0) {
@@ -277,6 +285,10 @@ static int run(int argc, char **argv) {
         }
         if (a.dump_config_reference) {
                 config_dump_reference(stdout);
+                return 0;
+        }
+        if (a.dump_config_reload) {
+                config_dump_reload(stdout);
                 return 0;
         }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "config-sensor.h"
 #include "log.h"
 #include "macro.h"
 #include "sdr-repo.h"
@@ -510,15 +511,11 @@ unsigned sensor_set_state_lines_ignored(const struct sensor_set *s) {
 
 /* Whether thresholds (raw, bit order) with the bits in defined rise as they must. */
 static bool thresholds_ordered(const struct sensor *sn, uint8_t defined, const uint8_t raw[6]) {
-        static const unsigned order[_SENSOR_THR_MAX] = {
-                SENSOR_THR_LNR, SENSOR_THR_LCR, SENSOR_THR_LNC,
-                SENSOR_THR_UNC, SENSOR_THR_UCR, SENSOR_THR_UNR,
-        };
         bool have_prev = false;
         int prev = 0;
 
         for (unsigned o = 0; o < _SENSOR_THR_MAX; o++) {
-                unsigned t = order[o];
+                unsigned t = sensor_thresholds_rising[o].index;
                 int v;
 
                 if (!(defined & (1u << t)))
@@ -704,20 +701,18 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *st
 
 /* ---- changes by command ---- */
 
-int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
-                          const uint8_t raw[6]) {
-        uint8_t old[6], new[6], old_defined = sn->defined, defined = sn->defined | mask;
+/* Give sn the thresholds new[] with exactly the bits in defined; persisted or undone. */
+static int sensor_apply_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t defined,
+                                   const uint8_t new[6]) {
+        uint8_t old[6], old_defined = sn->defined;
+        uint16_t removed;
         int r;
 
-        memcpy(old, sn->thresholds, sizeof(old));
-        memcpy(new, old, sizeof(new));
-        for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
-                if (mask & (1u << t))
-                        new[t] = raw[t];
         if (!thresholds_ordered(sn, defined, new))
                 return -EINVAL;
 
-        memcpy(sn->thresholds, new, sizeof(new));
+        memcpy(old, sn->thresholds, sizeof(old));
+        memcpy(sn->thresholds, new, sizeof(old));
         sn->defined = defined;
         r = sensor_set_save(s);
         if (r < 0) {
@@ -729,11 +724,33 @@ int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
                                        state_dir_path(s->state));
         }
         sensor_enable_new_thresholds(sn, old_defined);
+        /* A threshold without a value generates no events: Get Sensor Event Enable and the
+         * SDR's masks must not claim one. */
+        removed = threshold_offsets((uint8_t) (old_defined & ~defined));
+        sn->assert_enable &= (uint16_t) ~removed;
+        sn->deassert_enable &= (uint16_t) ~removed;
         /* Judged afresh against the new set, without the old set's hysteresis memory. */
         sn->status = 0;
         sensor_update_status(sn);
         sensor_update_events(sn);
         return 0;
+}
+
+int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
+                          const uint8_t raw[6]) {
+        uint8_t new[6];
+
+        memcpy(new, sn->thresholds, sizeof(new));
+        for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
+                if (mask & (1u << t))
+                        new[t] = raw[t];
+        /* Set Sensor Thresholds gives values; it never takes one away. */
+        return sensor_apply_thresholds(s, sn, (uint8_t) (sn->defined | mask), new);
+}
+
+int sensor_replace_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t defined,
+                              const uint8_t raw[6]) {
+        return sensor_apply_thresholds(s, sn, defined, raw);
 }
 
 int sensor_set_hysteresis(struct sensor_set *s, struct sensor *sn, uint8_t pos, uint8_t neg) {

@@ -139,3 +139,11 @@ void sensor_set_rearm_all(struct sensor_set *s);
 int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
                           const uint8_t raw[6]);
 int sensor_set_hysteresis(struct sensor_set *s, struct sensor *sn, uint8_t pos, uint8_t neg);
+
+/*
+ * Replace the whole threshold set (a configuration reload): exactly the SDR_THR_* bits in
+ * defined have values afterwards, so a threshold the file no longer names is removed, its events
+ * disabled. Otherwise as sensor_set_thresholds().
+ */
+int sensor_replace_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t defined,
+                              const uint8_t raw[6]);

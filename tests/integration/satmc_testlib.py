@@ -66,8 +66,20 @@ class Rig:
 
     def start_satmcd(self):
         """(Re)start satmcd on the running bus and wait for its READY=1."""
+        self.drain_notify()
         self.spawn_satmcd()
         self.wait_notify("READY=1", 30 if SLOW else 10)
+
+    def drain_notify(self):
+        """Drop what an earlier satmcd sent (a reload's READY=1): not this start's."""
+        self.notify.setblocking(False)
+        try:
+            while True:
+                self.notify.recv(4096)
+        except BlockingIOError:
+            pass
+        finally:
+            self.notify.setblocking(True)
 
     def wait_notify(self, what, timeout=10):
         self.notify.settimeout(timeout)

@@ -4,8 +4,10 @@
 Changing [identity] device-id and [fru.0] board-serial-number and sending SIGHUP must show both
 in answers from the same process (the bus was never dropped); a broken file must be refused with
 file:line and leave the answers unchanged; a changed [mc] address must be warned about as
-needing a restart while the old address keeps answering."""
-import os, re, shutil, signal, sys, tempfile
+needing a restart while the old address keeps answering. satmcd tells its service manager
+RELOADING=1 with MONOTONIC_USEC= and then READY=1 (sd_notify(3)). A threshold removed from the
+file is removed by the reload (Get Sensor Thresholds no longer reads it, sensors.state agrees)."""
+import os, re, shutil, signal, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, finish, ipmitool, wait_for  # noqa: E402
@@ -24,6 +26,23 @@ def event_receiver(rig):
     return None if f is None or f[6] != 0 else (f[7], f[8])
 
 
+SENSOR = """
+[sensor.0]
+name = Board Temp
+type = temperature
+range = -40..125
+source = none
+upper-non-critical = 60
+upper-critical = 85
+"""
+
+
+def readable_thresholds(rig):
+    """Get Sensor Thresholds of sensor 1: the readable mask (SDR_THR_* bits), or None."""
+    f = rig.transact(SE, 0x27, bytes([1]))
+    return None if f is None or f[6] != 0 else f[7]
+
+
 def reload(rig, before):
     """SIGHUP, then wait for the reload's last line (summary or refusal) after before."""
     rig.satmcd.send_signal(signal.SIGHUP)
@@ -36,7 +55,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="satmc-reload-")
     cfg = os.path.join(tmp, "satmcd.conf")
     with open(os.path.join(HERE, "board-fru.ini")) as f:
-        text = f.read()
+        text = f.read() + SENSOR
     with open(cfg, "w") as f:
         f.write(text)
 
@@ -56,6 +75,11 @@ def main():
             f.write(text)
         out = reload(rig, len(rig.read_stderr()))
         check("Reloaded " in out, "the reload is logged (%r)" % out.strip())
+        msg = rig.wait_notify("RELOADING=1")
+        check(re.search(r"^MONOTONIC_USEC=\d+$", msg, flags=re.M) is not None,
+              "RELOADING=1 comes with MONOTONIC_USEC= (%r)" % msg)
+        rig.wait_notify("READY=1")
+        check(True, "READY=1 follows the reload")
         check("event receiver changed" in out, "the reload names the new event receiver")
         check(event_receiver(rig) == (0x24, 1), "Get Event Receiver: 0x24 LUN 1 after the reload")
         # Set by the BMC at run time: an unrelated reload leaves it alone.
@@ -70,6 +94,19 @@ def main():
         check("SN654321" in r.stdout and "SN123456" not in r.stdout,
               "fru print 0 shows the new serial SN654321 (%s)" % r.stderr.strip())
         check("LC100G Line Card" in r.stdout, "the other FRU fields are still there")
+
+        # A threshold removed from the file goes: UNC|UCR (0x18) before, UCR (0x10) after.
+        check(readable_thresholds(rig) == 0x18, "sensor 1 reads UNC and UCR before")
+        text = text.replace("upper-non-critical = 60\n", "")
+        with open(cfg, "w") as f:
+            f.write(text)
+        out = reload(rig, len(rig.read_stderr()))
+        check("needs a restart" not in out, "removing a threshold needs no restart (%r)" % out)
+        got = readable_thresholds(rig)
+        check(got == 0x10, "sensor 1 reads only UCR after the reload (mask %r)" % got)
+        state = open(os.path.join(tmp, "sensors.state")).read()
+        check(re.search(r"^0 none none none none \S+ none ", state, flags=re.M) is not None,
+              "sensors.state has no upper-non-critical either (%r)" % state)
 
         # A broken line: refused with file:line, nothing changes.
         broken = text + "this line is not an ini line\n"

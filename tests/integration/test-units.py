@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The systemd side: the shipped units pass `systemd-analyze verify` with no complaint and rate
 2.0 or better in `systemd-analyze security --offline=yes`; satmcd serves an ipmitool socket
-passed by socket activation (systemd-socket-activate), as satmcd-ipmitool@.socket does."""
+passed by socket activation (systemd-socket-activate), as satmcd-ipmitool@.socket does; the
+unit's ExecReload= (systemd 252 has no Type=notify-reload) reloads that satmcd in place."""
 import os, re, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -46,6 +47,14 @@ def main():
         complaints = (r.stdout + r.stderr).strip()
         check(r.returncode == 0 and complaints == "",
               "systemd-analyze verify %s is clean%s" % (unit, (": " + complaints) if complaints else ""))
+
+    # Reload: Type=notify with ExecReload= sending SIGHUP; satmcd itself sends RELOADING=1 and
+    # READY=1 around it (test-reload checks those).
+    service = open(os.path.join(BUILD_UNITS, "satmcd@.service")).read()
+    check(re.findall(r"^Type=(\S+)$", service, flags=re.M) == ["notify"], "Type=notify")
+    reloads = re.findall(r"^ExecReload=(.+)$", service, flags=re.M)
+    check(reloads == ["/bin/kill -HUP $MAINPID"],
+          "ExecReload=/bin/kill -HUP $MAINPID (%s)" % reloads)
 
     # Anyone who can connect can Cold Reset or write FRU: the sockets are owner and group only,
     # as satmcd makes its own ([ipmitool] / [nbd] socket-mode).
@@ -95,6 +104,14 @@ def main():
         check(text.count("socket passed by the service manager") == 2,
               "satmcd says it uses both passed sockets")
         check(not os.path.exists(os.path.join(tmp, "none")), "no socket of its own created")
+
+        # The unit's ExecReload= as systemd would run it, $MAINPID being satmcd (the activator
+        # execs it, so it is act's process).
+        argv = reloads[0].replace("$MAINPID", str(act.pid)).split()
+        check(subprocess.run(argv).returncode == 0, "ExecReload= ran: %s" % " ".join(argv))
+        wait_for(lambda: (log.flush(), "Reloaded " in open(log.name).read())[1],
+                 "satmcd to log the reload")
+        check(act.poll() is None, "satmcd still runs after the reload")
     finally:
         act.terminate()
         rc = act.wait(20)

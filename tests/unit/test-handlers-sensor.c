@@ -717,11 +717,44 @@ static void test_self_test_reports_ignored_state(void **state) {
         assert_memory_equal(out.data, ((uint8_t[]) { 0x55, 0x00 }), 2);
 }
 
+/* A reload replaces the set: UNC removed, UCR moved, LCR kept. The removed threshold is not
+ * readable, its events are off, and a reading above it asserts nothing of it. */
+static void test_replace_thresholds(void **state) {
+        Manager *m = *state;
+        struct sensor *sn = sensor_set_find(m->sensors, 1);
+        uint8_t raw[6] = { 0 }, lcr = raw_of(m, -10), ucr = raw_of(m, 90);
+        struct ipmi_msg_out out;
+
+        raw[SENSOR_THR_LCR] = lcr;
+        raw[SENSOR_THR_UCR] = ucr;
+        assert_int_equal(sensor_replace_thresholds(m->sensors, sn, SDR_THR_LCR | SDR_THR_UCR, raw),
+                         0);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_memory_equal(out.data, ((uint8_t[]) { SDR_THR_LCR | SDR_THR_UCR, 0, lcr, 0, 0xFF,
+                                                     ucr, 0xFF }), 7);
+        /* LCR going low (2) and UCR going high (9) only: UNC going high (7) is gone. */
+        out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x04, 0x02, 0x04, 0x02 }), 5);
+        sensor_set_reading(sn, true, raw_of(m, 70));
+        out = RUN(m, IPMI_CMD_GET_SENSOR_READING, 1);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_int_equal(out.data[2] & 0x3F, 0);
+
+        /* Out of order is refused and changes nothing. */
+        raw[SENSOR_THR_LCR] = raw_of(m, 100);
+        assert_int_equal(sensor_replace_thresholds(m->sensors, sn, SDR_THR_LCR | SDR_THR_UCR, raw),
+                         -EINVAL);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
+        assert_int_equal(out.data[2], lcr);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_records, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reading, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thresholds, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_replace_thresholds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hysteresis, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_events_generated, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_event_enables, setup, teardown),

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * [fru.0] .. [fru.7]: the FRU text and multirecord parsers and the [fru.N] key table. The image
+ * a section builds is config-fru-image.c's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config-check.h"
+#include "config-fru.h"
+#include "config-parse.h"
+#include "macro.h"
+#include "protocol/ipmb-frame.h"
+
+#define LIVE CONFIG_RELOAD_LIVE
+#define RESTART CONFIG_RELOAD_RESTART
+
+/* One FRU text field: 8-bit ASCII, 2..63 bytes (a single byte would read as the 0xC1 end
+ * marker), printable, so that what ipmitool prints is what the file says. */
+static int check_fru_text(const struct config_key *k, const char *value, char *reason) {
+        size_t n = strlen(value);
+
+        if (n > FRU_FIELD_MAX) {
+                snprintf(reason, REASON_MAX, "%s is %zu characters; a FRU field holds at most %d",
+                         k->name, n, FRU_FIELD_MAX);
+                return -EINVAL;
+        }
+        if (n == 1) {
+                snprintf(reason, REASON_MAX, "%s \"%s\" is one character; a FRU text field needs "
+                         "two or more (0xC1 would read as the end marker)", k->name, value);
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (value[i] < 0x20 || value[i] > 0x7E) {
+                        snprintf(reason, REASON_MAX, "%s must be printable ASCII", k->name);
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+/* A text field, or "none" for an empty one. */
+int config_parse_fru_text(const struct config_key *k, const char *value, void *dest, char *reason) {
+        char **s = dest;
+
+        if (strcmp(value, "none") == 0) {
+                free(*s);
+                *s = NULL;
+                return 0;
+        }
+        if (check_fru_text(k, value, reason) < 0)
+                return -EINVAL;
+        return config_parse_string(k, value, dest, reason);
+}
+
+void config_fru_custom_clear(struct fru_custom_list *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->items[i]);
+        *l = (struct fru_custom_list) { .n = 0 };
+}
+
+/* Custom fields: "a, b, c" (each trimmed, each a text field), or "none". */
+int config_parse_fru_custom(const struct config_key *k, const char *value, void *dest,
+                            char *reason) {
+        struct fru_custom_list *l = dest, new = { .n = 0 };
+        const char *p = value;
+
+        if (strcmp(value, "none") == 0) {
+                config_fru_custom_clear(l);
+                return 0;
+        }
+        for (;;) {
+                const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+                char item[REASON_MAX];
+                size_t n;
+
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+                        end--;
+                n = (size_t) (end - p);
+                if (n == 0 || n >= sizeof(item)) {
+                        snprintf(reason, REASON_MAX, "%s: %s custom field %zu", k->name,
+                                 n == 0 ? "empty" : "overlong", new.n + 1);
+                        goto fail;
+                }
+                if (new.n >= FRU_CUSTOM_MAX) {
+                        snprintf(reason, REASON_MAX, "%s: at most %d custom fields", k->name,
+                                 FRU_CUSTOM_MAX);
+                        goto fail;
+                }
+                memcpy(item, p, n);
+                item[n] = '\0';
+                if (check_fru_text(k, item, reason) < 0)
+                        goto fail;
+                new.items[new.n] = strdup(item);
+                if (!new.items[new.n]) {
+                        config_fru_custom_clear(&new);
+                        snprintf(reason, REASON_MAX, "out of memory");
+                        return -ENOMEM;
+                }
+                new.n++;
+                if (!comma)
+                        break;
+                p = comma + 1;
+        }
+        config_fru_custom_clear(l);
+        *l = new;
+        return 0;
+fail:
+        config_fru_custom_clear(&new);
+        return -EINVAL;
+}
+
+/* Multirecord bytes one [fru.N] may carry: far more than any board's MAC or power records. */
+
+/*
+ * Multirecord area records, "TYPE:HEXDATA, TYPE:HEXDATA" (e.g. "0xC0:5a31 0102"), or "none":
+ * the record data is given as raw bytes and the 5-byte record headers — type, format version
+ * 2 with end-of-list on the last, length, record checksum, header checksum — are built here,
+ * so a board file states what a person knows and not checksums.
+ */
+int config_parse_fru_multirecord(const struct config_key *k, const char *value, void *dest,
+                                 char *reason) {
+        /* The row's destination is multirecord, followed by multirecord_len. */
+        struct fru_config *f = (void *) ((uint8_t *) dest -
+                                         offsetof(struct fru_config, multirecord));
+        uint8_t buf[FRU_MULTIRECORD_MAX], *rec = NULL;
+        size_t len = 0;
+        const char *p = value;
+
+        if (strcmp(value, "none") == 0) {
+                free(f->multirecord);
+                f->multirecord = NULL;
+                f->multirecord_len = 0;
+                return 0;
+        }
+        for (;;) {
+                unsigned long type;
+                char typebuf[8];
+                const char *colon, *end;
+                size_t tl, n = 0;
+
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                colon = strchr(p, ':');
+                end = strchr(p, ',');
+                if (!end)
+                        end = p + strlen(p);
+                tl = colon ? (size_t) (colon - p) : 0;
+                if (!colon || colon > end || tl == 0 || tl >= sizeof(typebuf))
+                        goto bad;
+                memcpy(typebuf, p, tl);
+                typebuf[tl] = '\0';
+                if (config_parse_number(typebuf, &type) < 0 || type > 0xFF)
+                        goto bad;
+                if (len + 5 > sizeof(buf))
+                        goto too_big;
+                rec = buf + len;
+                len += 5;
+                for (const char *h = colon + 1; h < end; h++) {
+                        int hi, lo;
+
+                        if (*h == ' ' || *h == '\t')
+                                continue;
+                        if (h + 1 >= end || (hi = config_parse_hex_digit(h[0])) < 0 ||
+                            (lo = config_parse_hex_digit(h[1])) < 0)
+                                goto bad;
+                        if (len >= sizeof(buf) || n >= 255)
+                                goto too_big;
+                        buf[len++] = (uint8_t) (hi << 4 | lo);
+                        n++;
+                        h++;
+                }
+                rec[0] = (uint8_t) type;
+                rec[1] = 0x02;                          /* record format version 2 */
+                rec[2] = (uint8_t) n;
+                rec[3] = ipmb_checksum(rec + 5, n);     /* the FRU spec's zero checksum */
+                rec[4] = ipmb_checksum(rec, 4);
+                if (*end != ',')
+                        break;
+                p = end + 1;
+        }
+        if (rec) {
+                rec[1] |= 0x80;                         /* end of list */
+                rec[4] = ipmb_checksum(rec, 4);
+        }
+        free(f->multirecord);
+        f->multirecord = malloc(len);
+        if (!f->multirecord) {
+                f->multirecord_len = 0;
+                snprintf(reason, REASON_MAX, "out of memory");
+                return -ENOMEM;
+        }
+        memcpy(f->multirecord, buf, len);
+        f->multirecord_len = len;
+        return 0;
+bad:
+        snprintf(reason, REASON_MAX, "%s \"%s\" must be TYPE:HEXBYTES records separated by "
+                 "commas (e.g. 0xC0:5a3101), or none", k->name, value);
+        return -EINVAL;
+too_big:
+        snprintf(reason, REASON_MAX, "%s: records longer than %d bytes in all", k->name,
+                 FRU_MULTIRECORD_MAX);
+        return -EINVAL;
+}
+
+int config_parse_chassis_type(const struct config_key *k, const char *value, void *dest,
+                              char *reason) {
+        unsigned long v;
+
+        if (strcmp(value, "none") == 0) {
+                *(int *) dest = -1;
+                return 0;
+        }
+        if (config_parse_ranged(k, value, &v, reason) < 0)
+                return -EINVAL;
+        *(int *) dest = (int) v;
+        return 0;
+}
+
+int config_parse_mfg_date(const struct config_key *k, const char *value, void *dest, char *reason) {
+        uint32_t minutes;
+        int r;
+
+        if (strcmp(value, "none") == 0) {
+                *(int32_t *) dest = -1;
+                return 0;
+        }
+        r = fru_minutes_from_string(value, &minutes);
+        if (r == -ERANGE) {
+                snprintf(reason, REASON_MAX, "%s \"%s\" is outside 1996-01-01 00:00 .. "
+                         "2027-11-24 20:15 (3 bytes of minutes)", k->name, value);
+                return -EINVAL;
+        }
+        if (r < 0) {
+                snprintf(reason, REASON_MAX, "%s \"%s\" must be YYYY-MM-DD HH:MM (UTC), or none",
+                         k->name, value);
+                return -EINVAL;
+        }
+        *(int32_t *) dest = (int32_t) minutes;
+        return 0;
+}
+
+/* "auto" (0): the image rounded up to 512 bytes. */
+int config_parse_fru_size(const struct config_key *k, const char *value, void *dest, char *reason) {
+        if (strcmp(value, "auto") == 0) {
+                *(uint32_t *) dest = 0;
+                return 0;
+        }
+        return config_parse_u32(k, value, dest, reason);
+}
+
+int config_parse_fru_file(const struct config_key *k, const char *value, void *dest, char *reason) {
+        char **s = dest;
+
+        if (strcmp(value, "none") == 0) {
+                free(*s);
+                *s = NULL;
+                return 0;
+        }
+        return config_parse_string(k, value, dest, reason);
+}
+
+/*
+ * [fru.0] .. [fru.7]: the same key table shape, with offsets into struct fru_config. Keys
+ * starting with chassis-, board- or product- are "field" keys: they build the image, so they
+ * cannot be combined with file.
+ */
+#define F(field) offsetof(struct fru_config, field), sizeof(((struct fru_config *) 0)->field)
+
+const struct config_key config_fru_keys[] = {
+        { "fru.0", "file", config_parse_fru_file, F(file), "none", 0, 0,
+          "serve this binary FRU image instead of one built from the keys below; checked at "
+          "start-up, or none",
+          RESTART },
+        { "fru.0", "size", config_parse_fru_size, F(size), "auto", FRU_HEADER_LEN, 65535,
+          "FRU device size in bytes (at least the image), or auto: the image rounded up to 512",
+          RESTART },
+        { "fru.0", "write-protect", config_parse_bool, F(write_protect), "no", 0, 0,
+          "refuse writes (Write FRU Data answers 0x80, NBD writes fail)",
+          RESTART },
+        { "fru.0", "nbd-writable", config_parse_bool, F(nbd_writable), "no", 0, 0,
+          "let NBD clients write the device (IPMI writes only need write-protect = no)",
+          RESTART },
+        { "fru.0", "chassis-type", config_parse_chassis_type, F(chassis_type), "none", 0, 255,
+          "chassis info area: SMBIOS chassis type, e.g. 0x17 (rack mount chassis), or none",
+          LIVE },
+        { "fru.0", "chassis-part-number", config_parse_fru_text,
+          F(chassis_part_number), "none", 0, 0,
+          "chassis info area: part number",
+          LIVE },
+        { "fru.0", "chassis-serial-number", config_parse_fru_text,
+          F(chassis_serial_number), "none", 0,
+          0, "chassis info area: serial number",
+          LIVE },
+        { "fru.0", "chassis-custom", config_parse_fru_custom, F(chassis_custom), "none", 0, 0,
+          "chassis info area: custom fields, separated by commas",
+          LIVE },
+        { "fru.0", "board-manufacturing-date", config_parse_mfg_date,
+          F(board_mfg_minutes), "none", 0,
+          0, "board info area: manufacturing date and time, YYYY-MM-DD HH:MM in UTC",
+          LIVE },
+        { "fru.0", "board-manufacturer", config_parse_fru_text, F(board_manufacturer), "none", 0, 0,
+          "board info area: manufacturer",
+          LIVE },
+        { "fru.0", "board-product-name", config_parse_fru_text, F(board_product_name), "none", 0, 0,
+          "board info area: product name",
+          LIVE },
+        { "fru.0", "board-serial-number", config_parse_fru_text,
+          F(board_serial_number), "none", 0, 0,
+          "board info area: serial number",
+          LIVE },
+        { "fru.0", "board-part-number", config_parse_fru_text, F(board_part_number), "none", 0, 0,
+          "board info area: part number",
+          LIVE },
+        { "fru.0", "board-fru-file-id", config_parse_fru_text, F(board_file_id), "none", 0, 0,
+          "board info area: FRU file ID",
+          LIVE },
+        { "fru.0", "board-custom", config_parse_fru_custom, F(board_custom), "none", 0, 0,
+          "board info area: custom fields, separated by commas",
+          LIVE },
+        { "fru.0", "product-manufacturer", config_parse_fru_text,
+          F(product_manufacturer), "none", 0, 0,
+          "product info area: manufacturer",
+          LIVE },
+        { "fru.0", "product-name", config_parse_fru_text, F(product_name), "none", 0, 0,
+          "product info area: product name",
+          LIVE },
+        { "fru.0", "product-part-number", config_parse_fru_text,
+          F(product_part_number), "none", 0, 0,
+          "product info area: part/model number",
+          LIVE },
+        { "fru.0", "product-version", config_parse_fru_text, F(product_version), "none", 0, 0,
+          "product info area: version",
+          LIVE },
+        { "fru.0", "product-serial-number", config_parse_fru_text,
+          F(product_serial_number), "none", 0,
+          0, "product info area: serial number",
+          LIVE },
+        { "fru.0", "product-asset-tag", config_parse_fru_text, F(product_asset_tag), "none", 0, 0,
+          "product info area: asset tag",
+          LIVE },
+        { "fru.0", "product-fru-file-id", config_parse_fru_text, F(product_file_id), "none", 0, 0,
+          "product info area: FRU file ID",
+          LIVE },
+        { "fru.0", "product-custom", config_parse_fru_custom, F(product_custom), "none", 0, 0,
+          "product info area: custom fields, separated by commas",
+          LIVE },
+        { "fru.0", "multirecord", config_parse_fru_multirecord,
+          offsetof(struct fru_config, multirecord),
+          offsetof(struct fru_config, multirecord_len) + sizeof(size_t) -
+          offsetof(struct fru_config, multirecord), "none", 0, 0,
+          "multirecord area: TYPE:HEXBYTES records separated by commas (headers and checksums "
+          "are added), or none",
+          LIVE },
+};
+
+#undef F
+
+const size_t config_fru_keys_n = ELEMENTSOF(config_fru_keys);
+_Static_assert(ELEMENTSOF(config_fru_keys) <= CONFIG_FRU_KEYS_MAX,
+               "raise CONFIG_FRU_KEYS_MAX in config-check.h");
+
+bool config_fru_key_is_field(const struct config_key *k) {
+        return strncmp(k->name, "chassis-", 8) == 0 || strncmp(k->name, "board-", 6) == 0 ||
+               strncmp(k->name, "product-", 8) == 0 || strcmp(k->name, "multirecord") == 0;
+}

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loading: libinih splits the file; a line counting reader around it gives every error its
+ * line number, because Debian's libinih is built without INI_HANDLER_LINENO. Every key goes
+ * through its row in the key tables; what no single key can see is checked after (config-check.c).
+ */
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config-check.h"
+#include "config-parse.h"
+#include "config-sensor-source.h"
+#include "macro.h"
+
+void config_report(struct load_state *s, unsigned line, const char *fmt, ...) {
+        va_list ap;
+
+        if (line > 0)
+                fprintf(s->err, "%s:%u: ", s->name, line);
+        else
+                fprintf(s->err, "%s: ", s->name);
+        va_start(ap, fmt);
+        vfprintf(s->err, fmt, ap);
+        va_end(ap);
+        fputc('\n', s->err);
+        s->n_errors++;
+}
+
+const struct config_key *config_find_key(const char *section, const char *name, size_t *index) {
+        for (size_t i = 0; i < config_keys_n; i++)
+                if (strcmp(config_keys[i].section, section) == 0 &&
+                    strcmp(config_keys[i].name, name) == 0) {
+                        *index = i;
+                        return &config_keys[i];
+                }
+        return NULL;
+}
+
+static bool section_known(const char *section) {
+        for (size_t i = 0; i < config_keys_n; i++)
+                if (strcmp(config_keys[i].section, section) == 0)
+                        return true;
+        return false;
+}
+
+/* "fru.N" -> N; -1 for another section; -2 for a "fru." section with a bad index. */
+static int fru_section_index(const char *section) {
+        if (strncmp(section, "fru.", 4) != 0)
+                return -1;
+        if (section[4] < '0' || section[4] >= '0' + CONFIG_FRU_MAX || section[5] != '\0')
+                return -2;
+        return section[4] - '0';
+}
+
+/* "sensor.N" -> N; -1 for another section; -2 for a "sensor." section with a bad index. */
+static int sensor_section_index(const char *section) {
+        unsigned long v;
+
+        if (strncmp(section, "sensor.", 7) != 0)
+                return -1;
+        /* config_parse_number() would take "0x1"; a section is named in decimal only. */
+        if (section[7] < '0' || section[7] > '9' || (section[7] == '0' && section[8] != '\0') ||
+            config_parse_number(section + 7, &v) < 0 || v >= CONFIG_SENSOR_MAX)
+                return -2;
+        return (int) v;
+}
+
+/* Every key of a table that has a default gets it, through the same parser as the file's
+ * text. Returns 0 or -ENOMEM. */
+static int apply_key_defaults(const struct config_key *keys, size_t n_keys, void *base) {
+        for (size_t i = 0; i < n_keys; i++) {
+                const struct config_key *k = &keys[i];
+                char reason[REASON_MAX];
+
+                if (!k->default_value)
+                        continue;
+                if (k->parse(k, k->default_value, (uint8_t *) base + k->offset, reason) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* One numbered section's slot: its key table, its struct, and where its keys were seen. */
+struct indexed_section {
+        const struct config_key *keys;
+        size_t n_keys;
+        void *base;                     /* the struct fru_config / sensor_config */
+        bool *present;
+        unsigned *first_line;
+        unsigned *seen_line;            /* [n_keys] */
+};
+
+/* A key in [fru.N] or [sensor.N]: the slot comes to life with its defaults at its first key. */
+static void on_indexed_key(struct load_state *s, const struct indexed_section *x,
+                           const char *section, const char *name, const char *value) {
+        const struct config_key *k = NULL;
+        char reason[REASON_MAX] = "";
+        size_t i;
+        int r;
+
+        for (i = 0; i < x->n_keys; i++)
+                if (strcmp(x->keys[i].name, name) == 0) {
+                        k = &x->keys[i];
+                        break;
+                }
+        if (!k) {
+                config_report(s, s->line, "unknown key \"%s\" in [%s]", name, section);
+                return;
+        }
+        if (x->seen_line[i]) {
+                config_report(s, s->line, "%s is already set on line %u", name, x->seen_line[i]);
+                return;
+        }
+        x->seen_line[i] = s->line;
+        if (!*x->present) {
+                if (apply_key_defaults(x->keys, x->n_keys, x->base) < 0) {
+                        s->oom = true;
+                        return;
+                }
+                *x->present = true;
+                *x->first_line = s->line;
+        }
+        r = k->parse(k, value, (uint8_t *) x->base + k->offset, reason);
+        if (r == -ENOMEM)
+                s->oom = true;
+        if (r < 0)
+                config_report(s, s->line, "%s", reason);
+}
+
+static void on_fru_key(struct load_state *s, int index, const char *section, const char *name,
+                       const char *value) {
+        struct fru_config *f = &s->config->fru[index];
+
+        on_indexed_key(s, &(const struct indexed_section) {
+                .keys = config_fru_keys, .n_keys = config_fru_keys_n, .base = f,
+                .present = &f->present, .first_line = &f->line,
+                .seen_line = s->fru_seen_line[index],
+        }, section, name, value);
+}
+
+static void on_sensor_key(struct load_state *s, int index, const char *section, const char *name,
+                          const char *value) {
+        struct sensor_config *sc = &s->config->sensor[index];
+
+        on_indexed_key(s, &(const struct indexed_section) {
+                .keys = config_sensor_keys, .n_keys = config_sensor_keys_n, .base = sc,
+                .present = &sc->present, .first_line = &sc->line,
+                .seen_line = s->sensor_seen_line[index],
+        }, section, name, value);
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value) {
+        struct load_state *s = user;
+        const struct config_key *k;
+        char reason[REASON_MAX] = "";
+        size_t i;
+        int r;
+
+        /* A line inih could not make sense of was reported by the reader already. */
+        if (s->line == s->last_syntax_error_line)
+                return 1;
+
+        if (!name)
+                return 1;       /* a section header on its own: checked with its first key */
+        if (section[0] == '\0') {
+                config_report(s, s->line, "\"%s\" is outside any [section]", name);
+                return 1;
+        }
+        r = fru_section_index(section);
+        if (r == -2) {
+                config_report(s, s->line, "unknown section [%s] (FRU devices are [fru.0] to [fru.%d])",
+                              section, CONFIG_FRU_MAX - 1);
+                return 1;
+        }
+        if (r >= 0) {
+                on_fru_key(s, r, section, name, value);
+                return 1;
+        }
+        r = sensor_section_index(section);
+        if (r == -2) {
+                config_report(s, s->line, "unknown section [%s] (sensors are [sensor.0] to [sensor.%d])",
+                              section, CONFIG_SENSOR_MAX - 1);
+                return 1;
+        }
+        if (r >= 0) {
+                on_sensor_key(s, r, section, name, value);
+                return 1;
+        }
+        if (!section_known(section)) {
+                config_report(s, s->line, "unknown section [%s]", section);
+                return 1;
+        }
+        k = config_find_key(section, name, &i);
+        if (!k) {
+                config_report(s, s->line, "unknown key \"%s\" in [%s]", name, section);
+                return 1;
+        }
+        if (s->seen_line[i]) {
+                config_report(s, s->line, "%s is already set on line %u", name, s->seen_line[i]);
+                return 1;
+        }
+        s->seen_line[i] = s->line;
+
+        r = k->parse(k, value, (uint8_t *) s->config + k->offset, reason);
+        if (r == -ENOMEM)
+                s->oom = true;
+        if (r < 0)
+                config_report(s, s->line, "%s", reason);
+        return 1;       /* keep going: every error is reported, not just the first */
+}
+
+/*
+ * inih reads the file through this, one line per call, which is how we know which line a key
+ * came from. Lines inih would reject are reported here, all of them (inih returns only the
+ * first): anything not blank, not a comment, not a [section] and without '='.
+ */
+static char *read_line(char *str, int num, void *stream) {
+        struct load_state *s = stream;
+        const char *start, *p;
+
+        if (!fgets(str, num, s->in)) {
+                if (ferror(s->in))
+                        s->read_errno = errno > 0 ? errno : EIO;
+                return NULL;
+        }
+        s->line++;
+
+        if (!strchr(str, '\n') && !feof(s->in)) {
+                int c;
+
+                config_report(s, s->line, "line too long (at most %d characters)", num - 2);
+                while ((c = fgetc(s->in)) != EOF && c != '\n')
+                        ;
+                s->last_syntax_error_line = s->line;
+                str[0] = '\0';  /* hand inih an empty line instead */
+                return str;
+        }
+
+        /* inih skips a UTF-8 byte order mark at the start of the file, and so must we. */
+        start = str;
+        if (s->line == 1 && strncmp(start, "\xEF\xBB\xBF", 3) == 0)
+                start += 3;
+        for (p = start; *p == ' ' || *p == '\t' || *p == '\r'; p++)
+                ;
+        if (*p == '\0' || *p == '\n' || *p == ';' || *p == '#')
+                return str;
+        if (*p == '[') {
+                if (!strchr(p, ']')) {
+                        config_report(s, s->line, "section header without ']'");
+                        s->last_syntax_error_line = s->line;
+                        str[0] = '\0';
+                }
+                return str;
+        }
+        if (p != start || !strchr(p, '=')) {
+                /* Indented lines would be taken as continuations of the previous value. */
+                config_report(s, s->line, p != start ? "indented line (values do not continue over lines)"
+                                              : "expected \"key = value\" or \"[section]\"");
+                s->last_syntax_error_line = s->line;
+                str[0] = '\0';
+        }
+        return str;
+}
+
+static int apply_defaults(struct satmc_config *c) {
+        /* The defaults are in the table as text and go through the same parsers. */
+        return apply_key_defaults(config_keys, config_keys_n, c);
+}
+
+int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_config **ret) {
+        _cleanup_(config_freep) struct satmc_config *c = NULL;
+        struct load_state s = { .name = name, .err = err ? err : stderr, .in = in };
+        int r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->path = strdup(name);
+        if (!c->path)
+                return -ENOMEM;
+        r = apply_defaults(c);
+        if (r < 0)
+                return r;
+
+        s.config = c;
+        r = ini_parse_stream(read_line, &s, on_key, &s);
+        if (s.read_errno)
+                return -s.read_errno;   /* not a configuration error: no "required" noise */
+        if (r < 0)
+                return -ENOMEM;
+        if (s.oom)
+                return -ENOMEM;
+        if (r > 0 && s.n_errors == 0)
+                config_report(&s, (unsigned) r, "cannot parse this line");
+
+        config_check(&s);
+
+        if (s.n_errors > 0)
+                return -EINVAL;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load(const char *path, FILE *err, struct satmc_config **ret) {
+        FILE *f;
+        int r;
+
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        r = config_load_from_file(f, path, err, ret);
+        fclose(f);
+        return r;
+}
+
+struct satmc_config *config_free(struct satmc_config *c) {
+        if (!c)
+                return NULL;
+        free(c->path);
+        free(c->device);
+        free(c->bus_socket);
+        free(c->hw_address_chip);
+        free(c->ipmitool_socket);
+        free(c->nbd_socket);
+        free(c->nbd_tcp);
+        free(c->state_directory);
+        for (size_t i = 0; i < CONFIG_FRU_MAX; i++) {
+                struct fru_config *f = &c->fru[i];
+
+                free(f->file);
+                free(f->chassis_part_number);
+                free(f->chassis_serial_number);
+                config_fru_custom_clear(&f->chassis_custom);
+                free(f->multirecord);
+                free(f->board_manufacturer);
+                free(f->board_product_name);
+                free(f->board_serial_number);
+                free(f->board_part_number);
+                free(f->board_file_id);
+                config_fru_custom_clear(&f->board_custom);
+                free(f->product_manufacturer);
+                free(f->product_name);
+                free(f->product_part_number);
+                free(f->product_version);
+                free(f->product_serial_number);
+                free(f->product_asset_tag);
+                free(f->product_file_id);
+                config_fru_custom_clear(&f->product_custom);
+        }
+        for (size_t i = 0; i < CONFIG_SENSOR_MAX; i++) {
+                free(c->sensor[i].name);
+                sensor_source_config_clear(&c->sensor[i].source);
+        }
+        free(c);
+        return NULL;
+}
