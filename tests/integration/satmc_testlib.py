@@ -56,11 +56,17 @@ class Rig:
         that must fail); returns the Popen."""
         wrapper = shlex.split(os.environ.get("SATMCD_WRAPPER", ""))
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, **(self.env or {}))
+        # Never the default /var/lib/satmc: satmcd locks its state directory, so two rigs (or a
+        # test and an installed satmc) would refuse each other.
+        state = []
+        if "--state-directory" not in self.satmcd_args and \
+                "state-directory" not in open(self.config).read():
+            state = ["--state-directory", os.path.join(self.dir, "state")]
         self.satmcd = subprocess.Popen(wrapper + [os.environ["SATMCD"], "--config", self.config,
                                                   "--bus-socket", self.sock,
                                                   "--ipmitool-socket", self.ipmitool_sock,
                                                   "--nbd-socket", self.nbd_sock,
-                                                  *self.satmcd_args],
+                                                  *state, *self.satmcd_args],
                                        env=env, stderr=self.stderr, stdin=subprocess.DEVNULL)
         return self.satmcd
 
