@@ -182,7 +182,7 @@ static int run(const struct options *o) {
         struct timeval tv = { .tv_sec = 10 };
         uint8_t addrs7[64], frame[TRANSPORT_FRAME_MAX], reply[TRANSPORT_FRAME_MAX];
         uint64_t *lat = NULL, t0 = 0, t1, c0 = 0, c1, m0 = 0, m1;
-        Transport *t = NULL;
+        struct transport *t = NULL;
         pid_t bus, daemon;
         struct switches w0, w1;
         long rss, hwm, rss_idle, anon, pss, threads;

@@ -19,9 +19,9 @@
 /* Room for one whole request: the largest header any ABI gives, plus the IPMI maximum. */
 #define CLIENT_BUF_SIZE 512
 
-struct IpmitoolClient {
-        IpmitoolSocket *server;
-        IpmitoolClient *next;
+struct ipmitool_client {
+        struct ipmitool_socket *server;
+        struct ipmitool_client *next;
         sd_event_source *source;
         sd_event_source *timer;         /* armed while a request is half received */
         int fd;
@@ -34,7 +34,7 @@ struct IpmitoolClient {
         uint8_t buf[CLIENT_BUF_SIZE];
 };
 
-struct IpmitoolSocket {
+struct ipmitool_socket {
         sd_event_source *listen_source;
         sd_event_source *accept_pause;  /* see accept-pause.h */
         bool accept_warned;
@@ -44,7 +44,7 @@ struct IpmitoolSocket {
         unsigned max_clients, n_clients, next_id;
         uint64_t request_timeout_usec;
         uint64_t idle_clock;            /* the last idle_seq handed out */
-        IpmitoolClient *clients;
+        struct ipmitool_client *clients;
         const struct ipmitool_socket_ops *ops;
         void *userdata;
         struct ipmitool_socket_stats stats;
@@ -57,17 +57,17 @@ static uint64_t loop_now(sd_event_source *source) {
         return sd_event_now(sd_event_source_get_event(source), CLOCK_MONOTONIC, &now) < 0 ? 0 : now;
 }
 
-static void client_mark_idle(IpmitoolClient *c) {
+static void client_mark_idle(struct ipmitool_client *c) {
         c->idle_seq = ++c->server->idle_clock;
         c->idle_since = loop_now(c->source);
 }
 
-static void client_free(IpmitoolClient *c, bool notify) {
-        IpmitoolSocket *s = c->server;
+static void client_free(struct ipmitool_client *c, bool notify) {
+        struct ipmitool_socket *s = c->server;
 
         if (notify && s->ops->disconnect)
                 s->ops->disconnect(c, s->userdata);
-        for (IpmitoolClient **p = &s->clients; *p; p = &(*p)->next)
+        for (struct ipmitool_client **p = &s->clients; *p; p = &(*p)->next)
                 if (*p == c) {
                         *p = c->next;
                         break;
@@ -84,7 +84,7 @@ static void client_free(IpmitoolClient *c, bool notify) {
  * the request's first byte and is not pushed back by more bytes, so one byte a second does not
  * keep a connection (and its slot) for ever.
  */
-static void client_start_timer(IpmitoolClient *c) {
+static void client_start_timer(struct ipmitool_client *c) {
         int r;
 
         if (!c->timer || c->server->request_timeout_usec == 0)
@@ -99,14 +99,14 @@ static void client_start_timer(IpmitoolClient *c) {
                 log_warning_errno(r, "ipmitool client %u: cannot arm the request timer: %m", c->id);
 }
 
-static void client_stop_timer(IpmitoolClient *c) {
+static void client_stop_timer(struct ipmitool_client *c) {
         if (c->timer)
                 (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
 }
 
 static int on_request_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
-        IpmitoolClient *c = userdata;
-        IpmitoolSocket *s = c->server;
+        struct ipmitool_client *c = userdata;
+        struct ipmitool_socket *s = c->server;
 
         s->stats.timeouts++;
         log_warning("ipmitool client %u sent %zu bytes of a request and stalled for %llu ms, "
@@ -117,8 +117,8 @@ static int on_request_timeout(sd_event_source *source, uint64_t usec, void *user
 }
 
 /* Hand over the next complete request in the buffer, if any and if we are free to. */
-static void client_process(IpmitoolClient *c) {
-        IpmitoolSocket *s = c->server;
+static void client_process(struct ipmitool_client *c) {
+        struct ipmitool_socket *s = c->server;
         struct ipmi_dummy_request req;
         int n;
 
@@ -151,7 +151,7 @@ static void client_process(IpmitoolClient *c) {
         s->ops->request(c, &req, s->userdata);
 }
 
-int ipmitool_client_reply(IpmitoolClient *c, const struct ipmi_dummy_response *rsp) {
+int ipmitool_client_reply(struct ipmitool_client *c, const struct ipmi_dummy_response *rsp) {
         uint8_t out[CLIENT_BUF_SIZE];
         struct ipmi_dummy_request req;
         ssize_t sent;
@@ -192,7 +192,7 @@ int ipmitool_client_reply(IpmitoolClient *c, const struct ipmi_dummy_response *r
 }
 
 static int on_client(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        IpmitoolClient *c = userdata;
+        struct ipmitool_client *c = userdata;
         ssize_t n;
 
         if (c->fill == sizeof(c->buf)) {
@@ -226,7 +226,7 @@ static int on_client(sd_event_source *source, int fd, uint32_t revents, void *us
  * closing a connection it may be waiting on is never an option; between requests (and before
  * the first) it is harmless: its next write fails and it exits with an error.
  */
-static bool client_is_idle(const IpmitoolClient *c) {
+static bool client_is_idle(const struct ipmitool_client *c) {
         int queued;
 
         if (c->busy || c->fill > 0)
@@ -235,10 +235,10 @@ static bool client_is_idle(const IpmitoolClient *c) {
         return ioctl(c->fd, FIONREAD, &queued) == 0 && queued == 0;
 }
 
-static IpmitoolClient *find_longest_idle(IpmitoolSocket *s) {
-        IpmitoolClient *victim = NULL;
+static struct ipmitool_client *find_longest_idle(struct ipmitool_socket *s) {
+        struct ipmitool_client *victim = NULL;
 
-        for (IpmitoolClient *c = s->clients; c; c = c->next)
+        for (struct ipmitool_client *c = s->clients; c; c = c->next)
                 if ((!victim || c->idle_seq < victim->idle_seq) && client_is_idle(c))
                         victim = c;
         return victim;
@@ -250,8 +250,8 @@ static IpmitoolClient *find_longest_idle(IpmitoolSocket *s) {
  * process) must not lock every other local ipmitool out. Returns false when every client is
  * in the middle of a request: then the newcomer is the one refused.
  */
-static bool make_room(IpmitoolSocket *s) {
-        IpmitoolClient *victim = find_longest_idle(s);
+static bool make_room(struct ipmitool_socket *s) {
+        struct ipmitool_client *victim = find_longest_idle(s);
         uint64_t now, idle_ms;
 
         if (!victim)
@@ -266,8 +266,8 @@ static bool make_room(IpmitoolSocket *s) {
 }
 
 static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        IpmitoolSocket *s = userdata;
-        IpmitoolClient *c;
+        struct ipmitool_socket *s = userdata;
+        struct ipmitool_client *c;
         int cfd, r;
 
         cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -294,7 +294,7 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 close(cfd);
                 return 0;
         }
-        *c = (IpmitoolClient) { .server = s, .fd = cfd, .id = ++s->next_id };
+        *c = (struct ipmitool_client) { .server = s, .fd = cfd, .id = ++s->next_id };
         r = sd_event_add_io(sd_event_source_get_event(source), &c->source, cfd, EPOLLIN,
                             on_client, c);
         if (r < 0) {
@@ -337,8 +337,8 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
 int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd,
                         const struct ipmitool_socket_settings *settings,
                         const struct ipmitool_socket_ops *ops, void *userdata,
-                        IpmitoolSocket **ret) {
-        _cleanup_(ipmitool_socket_freep) IpmitoolSocket *s = NULL;
+                        struct ipmitool_socket **ret) {
+        _cleanup_(ipmitool_socket_freep) struct ipmitool_socket *s = NULL;
         _cleanup_close_ int owned_fd = listen_fd;       /* ours from here, on every path */
         int r;
 
@@ -349,7 +349,7 @@ int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd,
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        *s = (IpmitoolSocket) {
+        *s = (struct ipmitool_socket) {
                 .listen_fd = -EBADF,
                 .max_clients = settings->max_clients,
                 .request_timeout_usec = settings->request_timeout_usec,
@@ -390,7 +390,7 @@ int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd,
         return 0;
 }
 
-IpmitoolSocket *ipmitool_socket_free(IpmitoolSocket *s) {
+struct ipmitool_socket *ipmitool_socket_free(struct ipmitool_socket *s) {
         if (!s)
                 return NULL;
         while (s->clients)
@@ -405,6 +405,6 @@ IpmitoolSocket *ipmitool_socket_free(IpmitoolSocket *s) {
         return NULL;
 }
 
-const struct ipmitool_socket_stats *ipmitool_socket_get_stats(const IpmitoolSocket *s) {
+const struct ipmitool_socket_stats *ipmitool_socket_get_stats(const struct ipmitool_socket *s) {
         return &s->stats;
 }

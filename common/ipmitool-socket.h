@@ -21,15 +21,15 @@
 
 #include "protocol/ipmi-dummy.h"
 
-typedef struct IpmitoolSocket IpmitoolSocket;
-typedef struct IpmitoolClient IpmitoolClient;
+struct ipmitool_socket;
+struct ipmitool_client;
 
 struct ipmitool_socket_ops {
         /* A request arrived; answer it exactly once with ipmitool_client_reply(). */
-        void (*request)(IpmitoolClient *c, const struct ipmi_dummy_request *req, void *userdata);
+        void (*request)(struct ipmitool_client *c, const struct ipmi_dummy_request *req, void *userdata);
         /* The client is going away (hang-up, BYE, protocol error); forget any reference to it.
          * Optional. A pending request of this client must not be answered after this. */
-        void (*disconnect)(IpmitoolClient *c, void *userdata);
+        void (*disconnect)(struct ipmitool_client *c, void *userdata);
 };
 
 /* How many, how long, which permissions. */
@@ -55,18 +55,18 @@ struct ipmitool_socket_settings {
 int ipmitool_socket_new(sd_event *event, const char *path, int listen_fd,
                         const struct ipmitool_socket_settings *settings,
                         const struct ipmitool_socket_ops *ops, void *userdata,
-                        IpmitoolSocket **ret);
-IpmitoolSocket *ipmitool_socket_free(IpmitoolSocket *s);
-static inline void ipmitool_socket_freep(IpmitoolSocket **s) {
+                        struct ipmitool_socket **ret);
+struct ipmitool_socket *ipmitool_socket_free(struct ipmitool_socket *s);
+static inline void ipmitool_socket_freep(struct ipmitool_socket **s) {
         ipmitool_socket_free(*s);
 }
 
 /* Answer the client's current request. Returns 0, or -errno when the client was dropped
  * (it stopped reading, or hung up). */
-int ipmitool_client_reply(IpmitoolClient *c, const struct ipmi_dummy_response *rsp);
+int ipmitool_client_reply(struct ipmitool_client *c, const struct ipmi_dummy_response *rsp);
 
 /* Connection statistics, for counters. */
 struct ipmitool_socket_stats {
         unsigned long long accepted, refused, evicted, timeouts, requests, protocol_errors;
 };
-const struct ipmitool_socket_stats *ipmitool_socket_get_stats(const IpmitoolSocket *s);
+const struct ipmitool_socket_stats *ipmitool_socket_get_stats(const struct ipmitool_socket *s);

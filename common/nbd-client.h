@@ -23,13 +23,12 @@ enum client_state {
         STATE_TRANSMISSION,     /* an export is selected, requests flow */
 };
 
-typedef struct NbdClient NbdClient;
 struct listener;
 
-struct NbdClient {
-        NbdServer *server;
+struct nbd_client {
+        struct nbd_server *server;
         struct listener *listener;      /* accepted on; its limit counts this client */
-        NbdClient *next;
+        struct nbd_client *next;
         sd_event_source *source;
         sd_event_source *timer;         /* the next deadline, when there is one (nbd-server.c) */
         uint64_t deadline;              /* what timer is set to; 0 = off */
@@ -79,7 +78,7 @@ struct listener {
         struct nbd_listener_stats stats;
 };
 
-struct NbdServer {
+struct nbd_server {
         struct listener unix_listener, tcp_listener;
         char *path;                     /* unlinked at free if we created it */
         bool created;
@@ -88,16 +87,16 @@ struct NbdServer {
         unsigned n_clients, next_id;
         struct nbd_server_settings settings;
         uint64_t timer_accuracy_usec;   /* of the client timers; 0 = no timeouts at all */
-        NbdClient *clients;
+        struct nbd_client *clients;
         struct nbd_server_stats stats;
 };
 
 /* nbd-server.c: the output buffer. */
 
 /* Make room for n more bytes of output; returns a pointer to them or NULL (out of memory). */
-uint8_t *nbd_out_reserve(NbdClient *c, size_t n);
+uint8_t *nbd_out_reserve(struct nbd_client *c, size_t n);
 
-static inline int nbd_out_appended(NbdClient *c, int r) {
+static inline int nbd_out_appended(struct nbd_client *c, int r) {
         if (r > 0)
                 c->out_fill += (size_t) r;
         return r < 0 ? r : 0;
@@ -119,11 +118,11 @@ static inline int nbd_out_appended(NbdClient *c, int r) {
  */
 
 /* nbd-handshake.c */
-int nbd_handshake_start(NbdClient *c);  /* queue the greeting; 0 or -errno */
-int nbd_handshake_step(NbdClient *c, const uint8_t *p, size_t avail);
-int nbd_handshake_drained(NbdClient *c);        /* an oversized option was read off: refuse it */
+int nbd_handshake_start(struct nbd_client *c);  /* queue the greeting; 0 or -errno */
+int nbd_handshake_step(struct nbd_client *c, const uint8_t *p, size_t avail);
+int nbd_handshake_drained(struct nbd_client *c);        /* an oversized option was read off: refuse it */
 
 /* nbd-transmission.c */
-int nbd_transmission_step(NbdClient *c, const uint8_t *p, size_t avail);
-int nbd_transmission_drained(NbdClient *c);     /* a refused WRITE's payload was read off */
-void nbd_transmission_close(NbdClient *c);      /* the client goes: flush what it wrote */
+int nbd_transmission_step(struct nbd_client *c, const uint8_t *p, size_t avail);
+int nbd_transmission_drained(struct nbd_client *c);     /* a refused WRITE's payload was read off */
+void nbd_transmission_close(struct nbd_client *c);      /* the client goes: flush what it wrote */

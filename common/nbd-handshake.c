@@ -18,7 +18,7 @@
 #define BLOCK_PREFERRED         512
 #define BLOCK_MAX               (64 * 1024)     /* advertised */
 
-static const struct nbd_export *find_export(NbdServer *s, const uint8_t *name, size_t len) {
+static const struct nbd_export *find_export(struct nbd_server *s, const uint8_t *name, size_t len) {
         /* The empty name is the first export: what the kernel client asks for by default. */
         if (len == 0)
                 return &s->exports[0];
@@ -38,13 +38,13 @@ static uint16_t transmission_flags(const struct nbd_export *e) {
         return f;
 }
 
-static int reply_error(NbdClient *c, uint32_t option, uint32_t type, const char *message) {
+static int reply_error(struct nbd_client *c, uint32_t option, uint32_t type, const char *message) {
         return OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE + strlen(message),
                           nbd_encode_rep_error, option, type, message);
 }
 
-static int handle_list(NbdClient *c, size_t len) {
-        NbdServer *s = c->server;
+static int handle_list(struct nbd_client *c, size_t len) {
+        struct nbd_server *s = c->server;
         int r;
 
         if (len != 0)
@@ -62,13 +62,13 @@ static int handle_list(NbdClient *c, size_t len) {
         return OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE, nbd_encode_rep_ack, NBD_OPT_LIST);
 }
 
-static void select_export(NbdClient *c, const struct nbd_export *e) {
+static void select_export(struct nbd_client *c, const struct nbd_export *e) {
         c->export = e;
         c->size = e->ops->size(e->userdata);
         c->tflags = transmission_flags(e);
 }
 
-static int handle_go_info(NbdClient *c, uint32_t option, const uint8_t *data, size_t len) {
+static int handle_go_info(struct nbd_client *c, uint32_t option, const uint8_t *data, size_t len) {
         struct nbd_go_info gi;
         const struct nbd_export *e;
         uint64_t export_size;
@@ -126,7 +126,7 @@ static int handle_go_info(NbdClient *c, uint32_t option, const uint8_t *data, si
         return 0;
 }
 
-static int handle_export_name(NbdClient *c, const uint8_t *data, size_t len) {
+static int handle_export_name(struct nbd_client *c, const uint8_t *data, size_t len) {
         struct nbd_go_info gi;
         const struct nbd_export *e;
         int r;
@@ -150,7 +150,7 @@ static int handle_export_name(NbdClient *c, const uint8_t *data, size_t len) {
 
 /* One whole option. Returns 0 (answered; haggling goes on unless the state changed) or -errno
  * to hang up. */
-static int handle_option(NbdClient *c, uint32_t option, const uint8_t *data, size_t len) {
+static int handle_option(struct nbd_client *c, uint32_t option, const uint8_t *data, size_t len) {
         switch (option) {
         case NBD_OPT_EXPORT_NAME:
                 return handle_export_name(c, data, len);
@@ -177,8 +177,8 @@ static int handle_option(NbdClient *c, uint32_t option, const uint8_t *data, siz
 }
 
 /* The client's 32-bit flags, the answer to our greeting. */
-static int take_client_flags(NbdClient *c, const uint8_t *p, size_t avail) {
-        NbdServer *s = c->server;
+static int take_client_flags(struct nbd_client *c, const uint8_t *p, size_t avail) {
+        struct nbd_server *s = c->server;
         uint32_t flags;
         int r;
 
@@ -202,8 +202,8 @@ static int take_client_flags(NbdClient *c, const uint8_t *p, size_t avail) {
 }
 
 /* One option: header, then its data whole, or read off unbuffered if it is too long. */
-static int take_option(NbdClient *c, const uint8_t *p, size_t avail) {
-        NbdServer *s = c->server;
+static int take_option(struct nbd_client *c, const uint8_t *p, size_t avail) {
+        struct nbd_server *s = c->server;
         struct nbd_option_header h;
         int r;
 
@@ -244,18 +244,18 @@ static int take_option(NbdClient *c, const uint8_t *p, size_t avail) {
         return r < 0 ? r : 1;
 }
 
-int nbd_handshake_start(NbdClient *c) {
+int nbd_handshake_start(struct nbd_client *c) {
         return OUT_APPEND(c, NBD_GREETING_SIZE,
                           nbd_encode_greeting, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
 }
 
-int nbd_handshake_step(NbdClient *c, const uint8_t *p, size_t avail) {
+int nbd_handshake_step(struct nbd_client *c, const uint8_t *p, size_t avail) {
         if (c->state == STATE_CLIENT_FLAGS)
                 return take_client_flags(c, p, avail);
         return take_option(c, p, avail);
 }
 
-int nbd_handshake_drained(NbdClient *c) {
+int nbd_handshake_drained(struct nbd_client *c) {
         log_notice("nbd client %u: %s with more than %u bytes of data, refused.", c->id,
                    nbd_option_name(c->drain_option), MAX_OPTION_LEN);
         return reply_error(c, c->drain_option, NBD_REP_ERR_TOO_BIG, "option data too long");

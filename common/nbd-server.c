@@ -27,11 +27,11 @@
 /* Stop taking requests while this much is unsent: the client is not reading its replies. */
 #define OUT_HIGH_WATER          (256 * 1024)
 
-static void client_free(NbdClient *c) {
-        NbdServer *s = c->server;
+static void client_free(struct nbd_client *c) {
+        struct nbd_server *s = c->server;
 
         nbd_transmission_close(c);
-        for (NbdClient **p = &s->clients; *p; p = &(*p)->next)
+        for (struct nbd_client **p = &s->clients; *p; p = &(*p)->next)
                 if (*p == c) {
                         *p = c->next;
                         break;
@@ -47,7 +47,7 @@ static void client_free(NbdClient *c) {
         free(c);
 }
 
-uint8_t *nbd_out_reserve(NbdClient *c, size_t n) {
+uint8_t *nbd_out_reserve(struct nbd_client *c, size_t n) {
         if (c->out_sent > 0 && c->out_sent == c->out_fill)
                 c->out_sent = c->out_fill = 0;
         if (c->out_size - c->out_fill < n) {
@@ -67,7 +67,7 @@ uint8_t *nbd_out_reserve(NbdClient *c, size_t n) {
 }
 
 /* Send what is queued. Returns 0 when all went, 1 when some is left for EPOLLOUT, -errno. */
-static int client_send(NbdClient *c) {
+static int client_send(struct nbd_client *c) {
         while (c->out_sent < c->out_fill) {
                 ssize_t n = send(c->fd, c->out + c->out_sent, c->out_fill - c->out_sent,
                                  MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -91,7 +91,7 @@ static int client_send(NbdClient *c) {
 }
 
 /* Throw away drained bytes; when the drain ends, answer what was refused. */
-static int finish_drain(NbdClient *c) {
+static int finish_drain(struct nbd_client *c) {
         if (c->state == STATE_OPTIONS)
                 return nbd_handshake_drained(c);
         return nbd_transmission_drained(c);
@@ -102,7 +102,7 @@ static int finish_drain(NbdClient *c) {
  * input (c->in_need says how much), 1 when it stopped because the output backs up or the
  * client is closing, or -errno to hang up.
  */
-static int client_process(NbdClient *c) {
+static int client_process(struct nbd_client *c) {
         int r;
 
         for (;;) {
@@ -139,7 +139,7 @@ static int client_process(NbdClient *c) {
 
 /* Read what the socket has into the input buffer. Returns bytes read, 0 at EOF, -errno
  * (-EAGAIN when nothing was there). */
-static ssize_t client_recv(NbdClient *c) {
+static ssize_t client_recv(struct nbd_client *c) {
         size_t left = c->in_fill - c->in_off, want;
         ssize_t n;
 
@@ -166,7 +166,7 @@ static ssize_t client_recv(NbdClient *c) {
         return n;
 }
 
-static void client_close(NbdClient *c, int error, const char *what) {
+static void client_close(struct nbd_client *c, int error, const char *what) {
         if (error < 0 && error != -ECONNRESET && error != -EPIPE)
                 log_debug_errno(error, "nbd client %u: %s: %m", c->id, what);
         client_free(c);
@@ -176,7 +176,7 @@ static void client_close(NbdClient *c, int error, const char *what) {
 
 enum deadline_kind { DEADLINE_NONE, DEADLINE_HANDSHAKE, DEADLINE_REQUEST, DEADLINE_IDLE };
 
-static uint64_t loop_now(NbdClient *c) {
+static uint64_t loop_now(struct nbd_client *c) {
         uint64_t now = 0;
 
         (void) sd_event_now(sd_event_source_get_event(c->source), CLOCK_MONOTONIC, &now);
@@ -188,7 +188,7 @@ static uint64_t after(uint64_t since, uint64_t timeout) {
 }
 
 /* When the client must have made progress by, and what it is waiting for; 0 = never. */
-static uint64_t client_deadline(const NbdClient *c, enum deadline_kind *kind) {
+static uint64_t client_deadline(const struct nbd_client *c, enum deadline_kind *kind) {
         const struct nbd_server_settings *t = &c->server->settings;
         uint64_t d = 0;
 
@@ -224,7 +224,7 @@ static uint64_t client_deadline(const NbdClient *c, enum deadline_kind *kind) {
 }
 
 /* Bring the timer in line with client_deadline(); an idle connection leaves it off. */
-static int client_update_timer(NbdClient *c) {
+static int client_update_timer(struct nbd_client *c) {
         enum deadline_kind kind;
         uint64_t d = client_deadline(c, &kind);
         int r;
@@ -245,7 +245,7 @@ static int client_update_timer(NbdClient *c) {
 }
 
 static int on_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
-        NbdClient *c = userdata;
+        struct nbd_client *c = userdata;
         struct nbd_listener_stats *st = &c->listener->stats;
         const struct nbd_server_settings *t = &c->server->settings;
         const char *via = c->listener->tcp ? " (TCP)" : "";
@@ -284,7 +284,7 @@ static int on_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
 }
 
 /* After a round of I/O: which message is partial since when, whether replies back up. */
-static void client_note_progress(NbdClient *c, unsigned long long messages_before) {
+static void client_note_progress(struct nbd_client *c, unsigned long long messages_before) {
         bool partial = c->in_fill > c->in_off || c->drain > 0;
         uint64_t now = loop_now(c);
 
@@ -299,7 +299,7 @@ static void client_note_progress(NbdClient *c, unsigned long long messages_befor
 }
 
 static int on_client(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        NbdClient *c = userdata;
+        struct nbd_client *c = userdata;
         unsigned long long messages_before = c->messages;
         ssize_t n;
         int r;
@@ -371,10 +371,10 @@ static int on_client(sd_event_source *source, int fd, uint32_t revents, void *us
 }
 
 static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        NbdServer *s = userdata;
+        struct nbd_server *s = userdata;
         struct listener *l = fd == s->tcp_listener.fd ? &s->tcp_listener : &s->unix_listener;
         _cleanup_(closep) int cfd = -EBADF;
-        NbdClient *c;
+        struct nbd_client *c;
         int r;
 
         cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -409,7 +409,7 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         c = calloc(1, sizeof(*c));
         if (!c)
                 return 0;
-        *c = (NbdClient) {
+        *c = (struct nbd_client) {
                 .server = s,
                 .listener = l,
                 .fd = cfd,
@@ -526,7 +526,7 @@ static uint64_t timer_accuracy(const struct nbd_server_settings *t) {
         return shortest / 10 > 1000000 ? 1000000 : shortest / 10 ?: 1;
 }
 
-static int add_listener(NbdServer *s, sd_event *e, struct listener *l, const char *description) {
+static int add_listener(struct nbd_server *s, sd_event *e, struct listener *l, const char *description) {
         int r = sd_event_add_io(e, &l->source, l->fd, EPOLLIN, on_accept, s);
 
         if (r < 0)
@@ -537,8 +537,8 @@ static int add_listener(NbdServer *s, sd_event *e, struct listener *l, const cha
 
 int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char *tcp_address,
                    const struct nbd_export *exports, size_t n_exports,
-                   const struct nbd_server_settings *settings, NbdServer **ret) {
-        _cleanup_(nbd_server_freep) NbdServer *s = NULL;
+                   const struct nbd_server_settings *settings, struct nbd_server **ret) {
+        _cleanup_(nbd_server_freep) struct nbd_server *s = NULL;
         _cleanup_close_ int owned_fd = listen_fd;       /* ours from here, on every path */
         int r;
 
@@ -562,7 +562,7 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        *s = (NbdServer) {
+        *s = (struct nbd_server) {
                 .unix_listener = { .fd = -EBADF, .max_clients = settings->unix_max_clients },
                 .tcp_listener = { .fd = -EBADF, .tcp = true,
                                   .max_clients = settings->tcp_max_clients },
@@ -618,7 +618,7 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
         return 0;
 }
 
-NbdServer *nbd_server_free(NbdServer *s) {
+struct nbd_server *nbd_server_free(struct nbd_server *s) {
         if (!s)
                 return NULL;
         while (s->clients)
@@ -638,11 +638,11 @@ NbdServer *nbd_server_free(NbdServer *s) {
         return NULL;
 }
 
-const struct nbd_server_stats *nbd_server_get_stats(const NbdServer *s) {
+const struct nbd_server_stats *nbd_server_get_stats(const struct nbd_server *s) {
         return &s->stats;
 }
 
-const struct nbd_listener_stats *nbd_server_get_listener_stats(const NbdServer *s, bool tcp) {
+const struct nbd_listener_stats *nbd_server_get_listener_stats(const struct nbd_server *s, bool tcp) {
         const struct listener *l = tcp ? &s->tcp_listener : &s->unix_listener;
 
         return l->fd >= 0 ? &l->stats : NULL;

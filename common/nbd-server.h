@@ -37,7 +37,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-typedef struct NbdServer NbdServer;
+struct nbd_server;
 
 /*
  * What an export provides. All calls happen on the event loop thread and must not block for
@@ -94,10 +94,10 @@ struct nbd_server_settings {
  */
 int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char *tcp_address,
                    const struct nbd_export *exports, size_t n_exports,
-                   const struct nbd_server_settings *settings, NbdServer **ret);
+                   const struct nbd_server_settings *settings, struct nbd_server **ret);
 /* Closes every connection (flushing exports they wrote) and the listeners. NULL-safe. */
-NbdServer *nbd_server_free(NbdServer *s);
-static inline void nbd_server_freep(NbdServer **s) {
+struct nbd_server *nbd_server_free(struct nbd_server *s);
+static inline void nbd_server_freep(struct nbd_server **s) {
         nbd_server_free(*s);
 }
 
@@ -106,7 +106,7 @@ struct nbd_server_stats {
         unsigned long long accepted, refused, requests, request_errors, protocol_errors,
                 bytes_read, bytes_written, flushes;
 };
-const struct nbd_server_stats *nbd_server_get_stats(const NbdServer *s);
+const struct nbd_server_stats *nbd_server_get_stats(const struct nbd_server *s);
 
 /* Per listener: what each limit and timeout did. */
 struct nbd_listener_stats {
@@ -116,4 +116,4 @@ struct nbd_listener_stats {
 };
 /* The TCP listener's (tcp: [nbd] tcp) or else the UNIX or passed one's; NULL if there is no
  * such listener. */
-const struct nbd_listener_stats *nbd_server_get_listener_stats(const NbdServer *s, bool tcp);
+const struct nbd_listener_stats *nbd_server_get_listener_stats(const struct nbd_server *s, bool tcp);

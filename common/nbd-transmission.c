@@ -13,12 +13,12 @@
 
 #define MAX_PAYLOAD             (4 * 1024 * 1024) /* served, for clients that do not ask */
 
-static int export_flush(NbdServer *s, const struct nbd_export *e) {
+static int export_flush(struct nbd_server *s, const struct nbd_export *e) {
         s->stats.flushes++;
         return e->ops->flush ? e->ops->flush(e->userdata) : 0;
 }
 
-static void note_refusal(NbdClient *c, const struct nbd_request *req, uint32_t error) {
+static void note_refusal(struct nbd_client *c, const struct nbd_request *req, uint32_t error) {
         c->server->stats.request_errors++;
         /* One line per misbehaving client; the rest at debug level so a loop cannot flood. */
         (void) log_full_errno(c->logged_refusal ? LOG_DEBUG : LOG_NOTICE, 0,
@@ -30,11 +30,11 @@ static void note_refusal(NbdClient *c, const struct nbd_request *req, uint32_t e
         c->logged_refusal = true;
 }
 
-static int reply_simple(NbdClient *c, uint32_t error, uint64_t cookie) {
+static int reply_simple(struct nbd_client *c, uint32_t error, uint64_t cookie) {
         return OUT_APPEND(c, NBD_SIMPLE_REPLY_SIZE, nbd_encode_simple_reply, error, cookie);
 }
 
-static int do_flush(NbdClient *c) {
+static int do_flush(struct nbd_client *c) {
         int r = export_flush(c->server, c->export);
 
         if (r < 0)
@@ -43,7 +43,7 @@ static int do_flush(NbdClient *c) {
         return 0;
 }
 
-static int do_write_zeroes(NbdClient *c, uint64_t off, uint32_t len) {
+static int do_write_zeroes(struct nbd_client *c, uint64_t off, uint32_t len) {
         static const uint8_t zeroes[4096];
         const struct nbd_export *e = c->export;
 
@@ -60,8 +60,8 @@ static int do_write_zeroes(NbdClient *c, uint64_t off, uint32_t len) {
 }
 
 /* One valid-framed request (payload, if any, at data). Returns 0 or -errno to hang up. */
-static int handle_request(NbdClient *c, const struct nbd_request *req, const uint8_t *data) {
-        NbdServer *s = c->server;
+static int handle_request(struct nbd_client *c, const struct nbd_request *req, const uint8_t *data) {
+        struct nbd_server *s = c->server;
         const struct nbd_export *e = c->export;
         struct nbd_export_limits limits = {
                 .size = c->size,
@@ -147,8 +147,8 @@ static int handle_request(NbdClient *c, const struct nbd_request *req, const uin
 }
 
 /* One request: header, then a WRITE's payload whole, or read off unbuffered if refused. */
-int nbd_transmission_step(NbdClient *c, const uint8_t *p, size_t avail) {
-        NbdServer *s = c->server;
+int nbd_transmission_step(struct nbd_client *c, const uint8_t *p, size_t avail) {
+        struct nbd_server *s = c->server;
         struct nbd_request req;
         uint32_t payload, error;
         int r;
@@ -189,12 +189,12 @@ int nbd_transmission_step(NbdClient *c, const uint8_t *p, size_t avail) {
         return r < 0 ? r : 1;
 }
 
-int nbd_transmission_drained(NbdClient *c) {
+int nbd_transmission_drained(struct nbd_client *c) {
         note_refusal(c, &c->drain_req, c->drain_error);
         return reply_simple(c, c->drain_error, c->drain_req.cookie);
 }
 
-void nbd_transmission_close(NbdClient *c) {
+void nbd_transmission_close(struct nbd_client *c) {
         int r;
 
         /* Disconnect persists at the latest: a client that wrote must not lose data because

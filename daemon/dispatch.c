@@ -66,7 +66,7 @@ uint8_t ipmi_cc_from_errno(int r) {
         }
 }
 
-void dispatch_request(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         const struct ipmi_command *c;
         int r;
 

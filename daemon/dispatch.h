@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef struct Manager Manager;
+struct manager;
 
 struct ipmi_msg_in {
         uint8_t netfn;                  /* request netFn (even) */
@@ -38,7 +38,7 @@ struct ipmi_msg_out {
  * A handler fills out->data/out->len and returns a completion code (>= 0), or -errno, which the
  * dispatcher maps with ipmi_cc_from_errno(). It may assume in->len is within its table bounds.
  */
-typedef int (*ipmi_handler_t)(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out);
+typedef int (*ipmi_handler_t)(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out);
 
 struct ipmi_command {
         uint8_t netfn;
@@ -53,7 +53,7 @@ struct ipmi_command {
 const struct ipmi_command *dispatch_lookup(uint8_t netfn, uint8_t cmd);
 
 /* Run one request through the table. Always produces an answer in *out (cc, maybe data). */
-void dispatch_request(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out);
+void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out);
 
 /* The one mapping from internal -errno results to IPMI completion codes. */
 uint8_t ipmi_cc_from_errno(int r);

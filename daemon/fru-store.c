@@ -34,7 +34,7 @@ struct fru_device {
 
 struct fru_store {
         const struct satmc_config *config;
-        struct state_dir *dir;          /* borrowed from the Manager */
+        struct state_dir *dir;          /* borrowed from the struct manager */
         struct fru_device *devices[CONFIG_FRU_MAX];
         size_t count;
 };

@@ -16,7 +16,7 @@ static uint8_t bcd(uint8_t v) {
 /* Advertise device SDRs only when the Get Device SDR command is really in the table and there
  * is a record to read. The repository always holds the MC Device Locator, so in practice this
  * is always true; a shelf manager finds the controller through that record. */
-static bool provides_device_sdrs(Manager *m) {
+static bool provides_device_sdrs(struct manager *m) {
         return dispatch_lookup(IPMI_NETFN_SENSOR_EVENT, IPMI_CMD_GET_DEVICE_SDR) != NULL &&
                 m->sdr && sdr_repository_count(m->sdr) > 0;
 }
@@ -28,12 +28,12 @@ static bool provides_device_sdrs(Manager *m) {
  * warns about it; see docs/configuration.md, "FRU inventory". "Sensor device" (bit 0) comes
  * with device SDRs (sdr_device_support()); the MC Device Locator carries the same byte.
  */
-static uint8_t device_support(Manager *m) {
+static uint8_t device_support(struct manager *m) {
         return sdr_device_support(m->config, provides_device_sdrs(m));
 }
 
 /* IPMI v2.0 section 20.1, table 20-2. */
-static int handle_get_device_id(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+static int handle_get_device_id(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         const struct satmc_identity *id = &m->config->identity;
         size_t n = id->has_aux_fw_rev ? 15 : 11;
         uint8_t *d = out->data;
@@ -76,7 +76,7 @@ static int handle_get_device_id(Manager *m, const struct ipmi_msg_in *in, struct
  * back, so the records now carry the configured values instead of the stored ones. Clears
  * when thresholds are saved anew (the file then holds what is in effect).
  */
-static uint8_t self_test_faults(Manager *m) {
+static uint8_t self_test_faults(struct manager *m) {
         uint8_t faults = 0;
 
         for (unsigned id = 0; id < fru_store_count(m->fru); id++) {
@@ -90,7 +90,7 @@ static uint8_t self_test_faults(Manager *m) {
         return faults;
 }
 
-static int handle_get_self_test_results(Manager *m, const struct ipmi_msg_in *in,
+static int handle_get_self_test_results(struct manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
         uint8_t faults;
 
@@ -106,7 +106,7 @@ static int handle_get_self_test_results(Manager *m, const struct ipmi_msg_in *in
 /* Get Device GUID (20.8) and Get System GUID (22.14): the same configured GUID. A satellite
  * is its own "system" as far as a local ipmitool is concerned (`ipmitool mc guid` asks for
  * the system GUID). */
-static int handle_get_guid(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+static int handle_get_guid(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         if (out->cap < 16)
                 return -EMSGSIZE;
         memcpy(out->data, m->config->identity.guid, 16);
@@ -120,7 +120,7 @@ static int handle_get_guid(Manager *m, const struct ipmi_msg_in *in, struct ipmi
  * Warm Reset (20.3): answered first, then volatile protocol state (the replay cache and the SDR
  * reservation: manager_apply_reset()) is dropped; configuration and counters stay.
  */
-static int handle_cold_reset(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+static int handle_cold_reset(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         /* The new process reads the FRU devices from disk: what NBD clients wrote without a
          * FLUSH is persisted first. If that fails, nothing is reset and the data stays in
          * this process; 0xFF (not replayed) lets the requester try again. */
@@ -130,7 +130,7 @@ static int handle_cold_reset(Manager *m, const struct ipmi_msg_in *in, struct ip
         return IPMI_CC_OK;
 }
 
-static int handle_warm_reset(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+static int handle_warm_reset(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         if (m->pending_reset == MANAGER_RESET_NONE)
                 m->pending_reset = MANAGER_RESET_WARM;
         return IPMI_CC_OK;

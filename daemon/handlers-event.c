@@ -20,7 +20,7 @@
  * must be an IPMB node (ipmb_addr_is_node(): not odd, not 0x00 the general call, not in the
  * I2C reserved ranges), and events sent to our own address would come back to us as requests
  * nobody answers. */
-static int handle_set_event_receiver(Manager *m, const struct ipmi_msg_in *in,
+static int handle_set_event_receiver(struct manager *m, const struct ipmi_msg_in *in,
                                      struct ipmi_msg_out *out) {
         uint8_t sa = in->data[0], lun = in->data[1] & 0x03;
 
@@ -37,7 +37,7 @@ static int handle_set_event_receiver(Manager *m, const struct ipmi_msg_in *in,
 }
 
 /* 29.2: the same two bytes back. */
-static int handle_get_event_receiver(Manager *m, const struct ipmi_msg_in *in,
+static int handle_get_event_receiver(struct manager *m, const struct ipmi_msg_in *in,
                                      struct ipmi_msg_out *out) {
         uint8_t sa, lun;
 

@@ -51,7 +51,7 @@ static uint8_t mwr_cc_from_errno(int r) {
         }
 }
 
-static int handle_master_write_read(Manager *m, const struct ipmi_msg_in *in,
+static int handle_master_write_read(struct manager *m, const struct ipmi_msg_in *in,
                                     struct ipmi_msg_out *out) {
         const struct i2c_ops *ops = m->i2c_ops ?: &i2c_ops_linux;
         bool private_bus = in->data[0] & 0x01;

@@ -47,7 +47,7 @@ static void put_le32(uint8_t *p, uint32_t v) {
 
 /* 35.2: request byte 1 (optional) bit 0 selects SDR count over sensor count; response: the
  * count, flags (bit 7 = dynamic population, bits 3:0 = LUNs with sensors). */
-static int handle_get_device_sdr_info(Manager *m, const struct ipmi_msg_in *in,
+static int handle_get_device_sdr_info(struct manager *m, const struct ipmi_msg_in *in,
                                       struct ipmi_msg_out *out) {
         unsigned sensors = sdr_repository_sensor_count(m->sdr), n;
 
@@ -64,7 +64,7 @@ static int handle_get_device_sdr_info(Manager *m, const struct ipmi_msg_in *in,
 }
 
 /* 35.4 and 33.11: the reservation ID, LS byte first. */
-static int handle_reserve(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+static int handle_reserve(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         if (out->cap < 2)
                 return -EMSGSIZE;
         put_le16(out->data, sdr_repository_reserve(m->sdr));
@@ -74,7 +74,7 @@ static int handle_reserve(Manager *m, const struct ipmi_msg_in *in, struct ipmi_
 
 /* 35.3 and 33.12: reservation ID (2), record ID (2), offset, count; answers the next record
  * ID (2) and the bytes. */
-static int handle_get_sdr(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+static int handle_get_sdr(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         uint16_t reservation = (uint16_t) (in->data[0] | in->data[1] << 8);
         uint16_t record_id = (uint16_t) (in->data[2] | in->data[3] << 8), next;
         uint8_t offset = in->data[4], count = in->data[5];
@@ -98,7 +98,7 @@ static int handle_get_sdr(Manager *m, const struct ipmi_msg_in *in, struct ipmi_
 
 /* 33.9: version, record count, free space, last addition and erase timestamps, operation
  * support. */
-static int handle_get_sdr_repository_info(Manager *m, const struct ipmi_msg_in *in,
+static int handle_get_sdr_repository_info(struct manager *m, const struct ipmi_msg_in *in,
                                           struct ipmi_msg_out *out) {
         uint8_t *d = out->data;
 

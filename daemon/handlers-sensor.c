@@ -71,12 +71,12 @@ static uint16_t get_mask(const struct ipmi_msg_in *in, size_t at) {
 }
 
 
-static struct sensor *find(Manager *m, const struct ipmi_msg_in *in) {
+static struct sensor *find(struct manager *m, const struct ipmi_msg_in *in) {
         return sensor_set_find(m->sensors, in->data[0]);
 }
 
 /* The threshold and hysteresis commands: a discrete sensor has neither (0xCD). */
-static int find_threshold(Manager *m, const struct ipmi_msg_in *in, struct sensor **ret) {
+static int find_threshold(struct manager *m, const struct ipmi_msg_in *in, struct sensor **ret) {
         struct sensor *sn = find(m, in);
 
         if (!sn)
@@ -88,7 +88,7 @@ static int find_threshold(Manager *m, const struct ipmi_msg_in *in, struct senso
 }
 
 /* 35.14: raw reading, flags, threshold comparison status, and the optional fourth byte. */
-static int handle_get_sensor_reading(Manager *m, const struct ipmi_msg_in *in,
+static int handle_get_sensor_reading(struct manager *m, const struct ipmi_msg_in *in,
                                      struct ipmi_msg_out *out) {
         struct sensor *sn = find(m, in);
 
@@ -114,7 +114,7 @@ static int handle_get_sensor_reading(Manager *m, const struct ipmi_msg_in *in,
 }
 
 /* 35.9: readable mask, then LNC LCR LNR UNC UCR UNR. */
-static int handle_get_sensor_thresholds(Manager *m, const struct ipmi_msg_in *in,
+static int handle_get_sensor_thresholds(struct manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
         struct sensor *sn = NULL;
         int cc = find_threshold(m, in, &sn);
@@ -131,7 +131,7 @@ static int handle_get_sensor_thresholds(Manager *m, const struct ipmi_msg_in *in
 }
 
 /* 35.8: sensor number, mask of thresholds to set, then LNC LCR LNR UNC UCR UNR. */
-static int handle_set_sensor_thresholds(Manager *m, const struct ipmi_msg_in *in,
+static int handle_set_sensor_thresholds(struct manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
         struct sensor *sn = NULL;
         int cc = find_threshold(m, in, &sn);
@@ -152,7 +152,7 @@ static int handle_set_sensor_thresholds(Manager *m, const struct ipmi_msg_in *in
 }
 
 /* 35.7: sensor number, reserved (0xFF); answers positive- and negative-going hysteresis. */
-static int handle_get_sensor_hysteresis(Manager *m, const struct ipmi_msg_in *in,
+static int handle_get_sensor_hysteresis(struct manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
         struct sensor *sn = NULL;
         int cc = find_threshold(m, in, &sn);
@@ -168,7 +168,7 @@ static int handle_get_sensor_hysteresis(Manager *m, const struct ipmi_msg_in *in
 }
 
 /* 35.6: sensor number, reserved (0xFF), positive- and negative-going hysteresis. */
-static int handle_set_sensor_hysteresis(Manager *m, const struct ipmi_msg_in *in,
+static int handle_set_sensor_hysteresis(struct manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
         struct sensor *sn = NULL;
         int cc = find_threshold(m, in, &sn);
@@ -186,7 +186,7 @@ static int handle_set_sensor_hysteresis(Manager *m, const struct ipmi_msg_in *in
 /* 35.10: sensor number, flags (bit 7 event messages, bit 6 scanning, bits 5:4 what to do with
  * the masks that follow), then up to four mask bytes: assertion 7:0, 14:8, deassertion 7:0,
  * 14:8. */
-static int handle_set_sensor_event_enable(Manager *m, const struct ipmi_msg_in *in,
+static int handle_set_sensor_event_enable(struct manager *m, const struct ipmi_msg_in *in,
                                           struct ipmi_msg_out *out) {
         struct sensor *sn = find(m, in);
         uint8_t flags = in->data[1];
@@ -218,7 +218,7 @@ static int handle_set_sensor_event_enable(Manager *m, const struct ipmi_msg_in *
 }
 
 /* 35.11: flags (bit 7 event messages, bit 6 scanning), assertion and deassertion enables. */
-static int handle_get_sensor_event_enable(Manager *m, const struct ipmi_msg_in *in,
+static int handle_get_sensor_event_enable(struct manager *m, const struct ipmi_msg_in *in,
                                           struct ipmi_msg_out *out) {
         struct sensor *sn = find(m, in);
 
@@ -235,7 +235,7 @@ static int handle_get_sensor_event_enable(Manager *m, const struct ipmi_msg_in *
 
 /* 35.12: sensor number, bit 7 of byte 2 = re-arm only the events selected by the (optional)
  * masks that follow; else all of them. Only assertions can be re-armed here (see above). */
-static int handle_rearm_sensor_events(Manager *m, const struct ipmi_msg_in *in,
+static int handle_rearm_sensor_events(struct manager *m, const struct ipmi_msg_in *in,
                                       struct ipmi_msg_out *out) {
         struct sensor *sn = find(m, in);
         uint16_t mask = UINT16_MAX;
@@ -249,7 +249,7 @@ static int handle_rearm_sensor_events(Manager *m, const struct ipmi_msg_in *in,
 }
 
 /* 35.13: flags as in Get Sensor Reading, then the asserted offsets, then deassertions (none). */
-static int handle_get_sensor_event_status(Manager *m, const struct ipmi_msg_in *in,
+static int handle_get_sensor_event_status(struct manager *m, const struct ipmi_msg_in *in,
                                           struct ipmi_msg_out *out) {
         struct sensor *sn = find(m, in);
 

@@ -26,12 +26,12 @@
 #include "manager.h"
 #include "protocol/ipmi.h"
 
-static struct fru_device *lookup(Manager *m, const struct ipmi_msg_in *in) {
+static struct fru_device *lookup(struct manager *m, const struct ipmi_msg_in *in) {
         return fru_store_get(m->fru, in->data[0]);
 }
 
 /* 34.1: size (LS, MS) and access type (bit 0: 0 = by bytes, 1 = by words). */
-static int handle_get_fru_inventory_area_info(Manager *m, const struct ipmi_msg_in *in,
+static int handle_get_fru_inventory_area_info(struct manager *m, const struct ipmi_msg_in *in,
                                               struct ipmi_msg_out *out) {
         struct fru_device *d = lookup(m, in);
         uint64_t size;
@@ -49,7 +49,7 @@ static int handle_get_fru_inventory_area_info(Manager *m, const struct ipmi_msg_
 }
 
 /* 34.2: FRU device ID, offset (LS, MS), count; answers count returned and the bytes. */
-static int handle_read_fru_data(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+static int handle_read_fru_data(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         struct fru_device *d = lookup(m, in);
         uint64_t off = (uint64_t) in->data[1] | (uint64_t) in->data[2] << 8, size;
         size_t count = in->data[3];
@@ -76,7 +76,7 @@ static int handle_read_fru_data(Manager *m, const struct ipmi_msg_in *in, struct
 }
 
 /* 34.3: FRU device ID, offset (LS, MS), data; answers count written. */
-static int handle_write_fru_data(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+static int handle_write_fru_data(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         struct fru_device *d = lookup(m, in);
         uint64_t off = (uint64_t) in->data[1] | (uint64_t) in->data[2] << 8;
         size_t count = in->len - 3;

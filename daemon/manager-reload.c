@@ -118,7 +118,7 @@ static void warn_not_applied(const char *kind, unsigned index, const struct conf
  * the next reload tries again. Returns 1 if the device was rewritten. On success the new
  * section replaces the old one in the running configuration, so that the next reload compares
  * against what the device now holds. */
-static int reload_fru(Manager *m, struct satmc_config *new, unsigned id) {
+static int reload_fru(struct manager *m, struct satmc_config *new, unsigned id) {
         struct fru_config *o = &m->config->fru[id], *n = &new->fru[id];
         _cleanup_free_ uint8_t *old_image = NULL, *new_image = NULL;
         size_t old_len, new_len;
@@ -166,7 +166,7 @@ static int reload_fru(Manager *m, struct satmc_config *new, unsigned id) {
 
 /* Thresholds and hysteresis of one sensor from the new section, persisted like Set Sensor
  * Thresholds/Hysteresis. Returns 1 if anything changed. */
-static int reload_sensor(Manager *m, struct satmc_config *new, struct sensor *sn) {
+static int reload_sensor(struct manager *m, struct satmc_config *new, struct sensor *sn) {
         struct sensor_config *o = &m->config->sensor[sn->index];
         const struct sensor_config *n = &new->sensor[sn->index];
         bool thr = false;
@@ -238,7 +238,7 @@ static void notify_ready(const struct satmc_config *c) {
         (void) sd_notifyf(false, "READY=1\nSTATUS=Answering IPMB at 0x%02x", c->address);
 }
 
-int manager_reload(Manager *m) {
+int manager_reload(struct manager *m) {
         _cleanup_(config_freep) struct satmc_config *new = NULL;
         struct satmc_config *c = m->config;
         uint8_t receiver = c->event_receiver, receiver_lun = c->event_receiver_lun;

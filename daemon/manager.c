@@ -20,7 +20,7 @@
 
 /* The event sender's way onto the bus. Before manager_start() there is none (unit tests). */
 static int manager_send_request(void *userdata, const uint8_t *frame, size_t len) {
-        Manager *m = userdata;
+        struct manager *m = userdata;
 
         if (!m->transport)
                 return -ENOTCONN;
@@ -28,15 +28,15 @@ static int manager_send_request(void *userdata, const uint8_t *frame, size_t len
 }
 
 static void on_sensor_event(void *userdata, const struct platform_event *ev) {
-        Manager *m = userdata;
+        struct manager *m = userdata;
 
         log_debug("Sensor %u: %s offset %u", ev->sensor_number,
                   ev->deassertion ? "deassertion" : "assertion", ev->offset);
         (void) event_sender_queue(m->events, ev);
 }
 
-int manager_new(struct satmc_config *config, Manager **ret) {
-        _cleanup_(manager_freep) Manager *m = NULL;
+int manager_new(struct satmc_config *config, struct manager **ret) {
+        _cleanup_(manager_freep) struct manager *m = NULL;
         int r;
 
         m = calloc(1, sizeof(*m));
@@ -90,7 +90,7 @@ int manager_new(struct satmc_config *config, Manager **ret) {
         return 0;
 }
 
-void manager_sensor_changed(Manager *m, struct sensor *sn) {
+void manager_sensor_changed(struct manager *m, struct sensor *sn) {
         struct sdr_full_sensor rec;
         int r;
 
@@ -100,7 +100,7 @@ void manager_sensor_changed(Manager *m, struct sensor *sn) {
                 log_error_errno(r, "Sensor %u: cannot update its SDR: %m", sn->number);
 }
 
-Manager *manager_free(Manager *m) {
+struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
 
@@ -135,7 +135,7 @@ static enum counter counter_for_reject(int reason) {
         }
 }
 
-static void manager_send(Manager *m, const uint8_t *frame, size_t len) {
+static void manager_send(struct manager *m, const uint8_t *frame, size_t len) {
         int r;
 
         r = transport_send(m->transport, frame, len);
@@ -149,7 +149,7 @@ static void manager_send(Manager *m, const uint8_t *frame, size_t len) {
         counter_inc(&m->counters, COUNTER_RESPONSES_SENT);
 }
 
-void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len) {
+void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len) {
         const struct satmc_config *c = m->config;
         uint8_t data[IPMB_KERNEL_MAX_MSG_LEN], buf[IPMB_KERNEL_MAX_MSG_LEN];
         struct ipmb_request req;
@@ -259,14 +259,14 @@ void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len) {
                 (void) manager_apply_reset(m);
 }
 
-void manager_handle_local(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
+void manager_handle_local(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         counter_inc(&m->counters, COUNTER_LOCAL_REQUESTS);
         dispatch_request(m, in, out);
 }
 
-static void on_ipmitool_request(IpmitoolClient *c, const struct ipmi_dummy_request *req,
+static void on_ipmitool_request(struct ipmitool_client *c, const struct ipmi_dummy_request *req,
                                 void *userdata) {
-        Manager *m = userdata;
+        struct manager *m = userdata;
         uint8_t data[IPMI_MAX_DATA_LEN];
         struct ipmi_msg_in in = {
                 .netfn = req->netfn,
@@ -300,7 +300,7 @@ static const struct ipmitool_socket_ops ipmitool_ops = {
         .request = on_ipmitool_request,
 };
 
-int manager_apply_reset(Manager *m) {
+int manager_apply_reset(struct manager *m) {
         enum manager_reset what = m->pending_reset;
         int r;
 
@@ -340,7 +340,7 @@ int manager_apply_reset(Manager *m) {
 }
 
 static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Manager *m = userdata;
+        struct manager *m = userdata;
         uint8_t frame[TRANSPORT_FRAME_MAX];
 
         for (unsigned i = 0; i < MANAGER_RECV_BURST; i++) {
@@ -366,7 +366,7 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
         return 0;
 }
 
-static void print_nbd_listener(NbdServer *nbd, bool tcp) {
+static void print_nbd_listener(struct nbd_server *nbd, bool tcp) {
         const struct nbd_listener_stats *st = nbd_server_get_listener_stats(nbd, tcp);
 
         if (st)
@@ -377,7 +377,7 @@ static void print_nbd_listener(NbdServer *nbd, bool tcp) {
 }
 
 /* The counters line comes last: tools read the final line of satmcd's output. */
-static void manager_print_counters(Manager *m) {
+static void manager_print_counters(struct manager *m) {
         if (m->nbd) {
                 print_nbd_listener(m->nbd, false);
                 print_nbd_listener(m->nbd, true);
@@ -404,7 +404,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
-static int manager_open_transport(Manager *m) {
+static int manager_open_transport(struct manager *m) {
         const struct satmc_config *c = m->config;
         uint8_t addr7 = c->address >> 1;
 
@@ -424,7 +424,7 @@ static const char *transport_path(const struct satmc_config *c) {
 
 /* The FRU devices and the SDR repository as NBD exports, on the configured socket or the one
  * systemd passed. */
-static int manager_start_nbd(Manager *m) {
+static int manager_start_nbd(struct manager *m) {
         const struct satmc_config *c = m->config;
         int fd = listen_fds_take("nbd");
         size_t n = 0;
@@ -472,7 +472,7 @@ static int manager_start_nbd(Manager *m) {
  * file that is refused must stop satmcd before it is on the bus, where it would ACK frames it
  * never answers.
  */
-static int manager_open_state(Manager *m) {
+static int manager_open_state(struct manager *m) {
         bool sensors = sensor_set_count(m->sensors) > 0;
         int r;
 
@@ -511,7 +511,7 @@ static int manager_open_state(Manager *m) {
         return 0;
 }
 
-int manager_start(Manager *m, Transport *transport) {
+int manager_start(struct manager *m, struct transport *transport) {
         int r;
 
         if (transport)
@@ -590,7 +590,7 @@ int manager_start(Manager *m, Transport *transport) {
         return 0;
 }
 
-int manager_run(Manager *m) {
+int manager_run(struct manager *m) {
         int r, k;
 
         r = sd_event_loop(m->event);

@@ -31,7 +31,7 @@ enum manager_reset {
         MANAGER_RESET_COLD,             /* re-execute satmcd: a fresh process, config re-read */
 };
 
-struct Manager {
+struct manager {
         sd_event *event;
         sd_event_source *transport_source;
         sd_event_source *sigterm_source;
@@ -40,9 +40,9 @@ struct Manager {
         sd_event_source *sighup_source;
 
         struct satmc_config *config;
-        Transport *transport;
-        IpmitoolSocket *ipmitool;       /* local ipmitool -I dummy front end, or NULL */
-        NbdServer *nbd;                 /* FRU devices as NBD exports, or NULL */
+        struct transport *transport;
+        struct ipmitool_socket *ipmitool;       /* local ipmitool -I dummy front end, or NULL */
+        struct nbd_server *nbd;                 /* FRU devices as NBD exports, or NULL */
         struct nbd_export *nbd_exports;
         /* [storage] state-directory, opened once before the bus: the FRU store and the
          * sensors borrow it. NULL when neither keeps state. */
@@ -71,32 +71,30 @@ struct Manager {
         const void *overrides_userdata;
 };
 
-typedef struct Manager Manager;
-
 /* Takes ownership of config, also on failure. No I/O: safe for unit tests and fuzzers. */
-int manager_new(struct satmc_config *config, Manager **ret);
-Manager *manager_free(Manager *m);
-static inline void manager_freep(Manager **m) {
+int manager_new(struct satmc_config *config, struct manager **ret);
+struct manager *manager_free(struct manager *m);
+static inline void manager_freep(struct manager **m) {
         manager_free(*m);
 }
 
 /* Open the transport (or adopt the given one if non-NULL), hook everything into the loop. */
-int manager_start(Manager *m, Transport *transport);
+int manager_start(struct manager *m, struct transport *transport);
 
 /* Run until SIGTERM/SIGINT. Returns the loop's exit code (0 on a clean stop) or -errno. */
-int manager_run(Manager *m);
+int manager_run(struct manager *m);
 
 /*
  * Handle one received IPMB frame: decode, count, dispatch or replay, send. Exposed so tests and
  * fuzzers drive the same path the loop does.
  */
-void manager_handle_frame(Manager *m, const uint8_t *frame, size_t len);
+void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len);
 
 /*
  * Answer one request from a front end other than IPMB (the local ipmitool socket): the same
  * dispatcher, the same counters. out->cap bounds the answer.
  */
-void manager_handle_local(Manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out);
+void manager_handle_local(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out);
 
 /*
  * Re-read m->config->path (SIGHUP) and apply what can change without dropping the bus:
@@ -105,10 +103,10 @@ void manager_handle_local(Manager *m, const struct ipmi_msg_in *in, struct ipmi_
  * for a change. A file with errors is refused as a whole. Returns 0 if the new configuration was
  * taken, -errno if it was refused.
  */
-int manager_reload(Manager *m);
+int manager_reload(struct manager *m);
 
 /* A sensor's thresholds or hysteresis changed: rewrite its Full Sensor Record to match. */
-void manager_sensor_changed(Manager *m, struct sensor *sn);
+void manager_sensor_changed(struct manager *m, struct sensor *sn);
 
 /* Apply a requested Warm/Cold Reset. Cold Reset does not return on success. */
-int manager_apply_reset(Manager *m);
+int manager_apply_reset(struct manager *m);

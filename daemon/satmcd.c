@@ -271,7 +271,7 @@ static int rebuild_fru(const struct satmc_config *config, unsigned id) {
 
 static int run(int argc, char **argv) {
         _cleanup_(config_freep) struct satmc_config *config = NULL;
-        _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(manager_freep) struct manager *m = NULL;
         struct arguments a;
         int r;
 

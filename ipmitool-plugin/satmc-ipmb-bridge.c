@@ -45,7 +45,7 @@
 
 /* What an outstanding IPMB request is for: one per sequence number, like the requester's slots. */
 struct pending {
-        IpmitoolClient *client;         /* NULL when the slot is free */
+        struct ipmitool_client *client;         /* NULL when the slot is free */
         uint8_t target_sa;
         uint8_t netfn, cmd, lun;
 };
@@ -55,7 +55,7 @@ struct bridge;
 /* One ipmitool socket and the satellite its requests go to. */
 struct route {
         struct bridge *bridge;
-        IpmitoolSocket *socket;
+        struct ipmitool_socket *socket;
         const char *path;
         uint8_t target_sa;
 };
@@ -65,7 +65,7 @@ struct route {
 struct bridge {
         sd_event *event;
         sd_event_source *transport_source, *timer_source;
-        Transport *transport;
+        struct transport *transport;
         struct route routes[ROUTES_MAX];       /* [0]: --socket/--target; then --route */
         size_t n_routes;
         struct ipmb_requester requester;
@@ -105,7 +105,7 @@ static void send_frame(struct bridge *b, const uint8_t *frame, size_t len) {
         }
 }
 
-static void reply_cc(IpmitoolClient *c, const struct ipmi_dummy_request *req, uint8_t cc) {
+static void reply_cc(struct ipmitool_client *c, const struct ipmi_dummy_request *req, uint8_t cc) {
         struct ipmi_dummy_response rsp = {
                 .netfn = (uint8_t) (req->netfn | 1), .cmd = req->cmd, .lun = req->lun, .ccode = cc,
         };
@@ -113,7 +113,7 @@ static void reply_cc(IpmitoolClient *c, const struct ipmi_dummy_request *req, ui
         (void) ipmitool_client_reply(c, &rsp);
 }
 
-static void on_client_request(IpmitoolClient *c, const struct ipmi_dummy_request *req, void *userdata) {
+static void on_client_request(struct ipmitool_client *c, const struct ipmi_dummy_request *req, void *userdata) {
         struct route *route = userdata;
         struct bridge *b = route->bridge;
         struct pending *p = NULL;
@@ -151,7 +151,7 @@ static void on_client_request(IpmitoolClient *c, const struct ipmi_dummy_request
         rearm_timer(b);
 }
 
-static void on_client_disconnect(IpmitoolClient *c, void *userdata) {
+static void on_client_disconnect(struct ipmitool_client *c, void *userdata) {
         struct bridge *b = ((struct route *) userdata)->bridge;
         bool changed = false;
 

@@ -22,11 +22,11 @@
 #define CHARDEV_READ_MAX 512
 
 struct chardev {
-        Transport t;
+        struct transport t;
         int fd;
 };
 
-static int chardev_recv(Transport *t, uint8_t *buf, size_t size) {
+static int chardev_recv(struct transport *t, uint8_t *buf, size_t size) {
         struct chardev *c = (struct chardev *) t;
         uint8_t raw[CHARDEV_READ_MAX];
         ssize_t n;
@@ -48,7 +48,7 @@ static int chardev_recv(Transport *t, uint8_t *buf, size_t size) {
         return (int) len;
 }
 
-static int chardev_send(Transport *t, const uint8_t *frame, size_t len) {
+static int chardev_send(struct transport *t, const uint8_t *frame, size_t len) {
         struct chardev *c = (struct chardev *) t;
         uint8_t raw[1 + TRANSPORT_FRAME_MAX];
         ssize_t n;
@@ -66,11 +66,11 @@ static int chardev_send(Transport *t, const uint8_t *frame, size_t len) {
         return 0;
 }
 
-static int chardev_fd(Transport *t) {
+static int chardev_fd(struct transport *t) {
         return ((struct chardev *) t)->fd;
 }
 
-static void chardev_free(Transport *t) {
+static void chardev_free(struct transport *t) {
         struct chardev *c = (struct chardev *) t;
 
         if (c->fd >= 0)
@@ -86,7 +86,7 @@ static const struct transport_ops chardev_ops = {
         .free = chardev_free,
 };
 
-int transport_chardev_from_fd(int fd, Transport **ret) {
+int transport_chardev_from_fd(int fd, struct transport **ret) {
         struct chardev *c;
         int flags;
 
@@ -108,7 +108,7 @@ int transport_chardev_from_fd(int fd, Transport **ret) {
         return 0;
 }
 
-int transport_chardev_open(const char *path, Transport **ret) {
+int transport_chardev_open(const char *path, struct transport **ret) {
         int fd, r;
 
         fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);

@@ -24,7 +24,7 @@
 #define EMUBUS_ATTACH_TIMEOUT_MS 2000
 
 struct emubus {
-        Transport t;
+        struct transport t;
         int slave_fd;
         int master_fd;
         uint8_t next_tag;
@@ -74,7 +74,7 @@ static int await(int fd, uint8_t type, int tag, int timeout_ms, struct emubus_ms
         }
 }
 
-static int emubus_recv(Transport *t, uint8_t *buf, size_t size) {
+static int emubus_recv(struct transport *t, uint8_t *buf, size_t size) {
         struct emubus *e = (struct emubus *) t;
         uint8_t pkt[EMUBUS_PACKET_MAX];
         struct emubus_msg m;
@@ -98,7 +98,7 @@ static int emubus_recv(Transport *t, uint8_t *buf, size_t size) {
         return (int) (m.len + 1);
 }
 
-static int emubus_send(Transport *t, const uint8_t *frame, size_t len) {
+static int emubus_send(struct transport *t, const uint8_t *frame, size_t len) {
         struct emubus *e = (struct emubus *) t;
         uint8_t pkt[EMUBUS_PACKET_MAX];
         struct emubus_msg m = {
@@ -124,11 +124,11 @@ static int emubus_send(Transport *t, const uint8_t *frame, size_t len) {
         return m.status == EMUBUS_ACK ? 0 : -ENXIO;    /* what i2c adapters return for a NAK */
 }
 
-static int emubus_fd(Transport *t) {
+static int emubus_fd(struct transport *t) {
         return ((struct emubus *) t)->slave_fd;
 }
 
-static void emubus_free(Transport *t) {
+static void emubus_free(struct transport *t) {
         struct emubus *e = (struct emubus *) t;
 
         if (e->slave_fd >= 0)
@@ -147,7 +147,7 @@ static const struct transport_ops emubus_ops = {
 };
 
 int transport_emubus_open(const char *socket_path, const uint8_t *addrs7, size_t n_addrs,
-                          Transport **ret) {
+                          struct transport **ret) {
         uint8_t pkt[EMUBUS_PACKET_MAX];
         struct emubus_msg m = { .type = EMUBUS_ATTACH, .data = addrs7, .len = n_addrs };
         struct emubus *e;

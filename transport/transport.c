@@ -3,7 +3,7 @@
 
 #include "transport.h"
 
-Transport *transport_free(Transport *t) {
+struct transport *transport_free(struct transport *t) {
         if (t)
                 t->ops->free(t);
         return NULL;

@@ -17,7 +17,7 @@
 /* Bytes in the largest frame any backend moves: the kernel's 128 plus a broadcast prefix. */
 #define TRANSPORT_FRAME_MAX 129
 
-typedef struct Transport Transport;
+struct transport;
 
 struct transport_ops {
         const char *name;
@@ -26,37 +26,37 @@ struct transport_ops {
          * queued, -EMSGSIZE when a frame was consumed but did not fit (it is lost: count it),
          * -EPIPE when the peer went away, or another -errno.
          */
-        int (*recv)(Transport *t, uint8_t *buf, size_t size);
+        int (*recv)(struct transport *t, uint8_t *buf, size_t size);
         /*
          * Send one frame (frame[0] is the 8-bit destination). Returns 0 once the bus accepted
          * it (ACK), or -errno; see transport_error_is_retryable().
          */
-        int (*send)(Transport *t, const uint8_t *frame, size_t len);
+        int (*send)(struct transport *t, const uint8_t *frame, size_t len);
         /* The fd to poll for POLLIN; owned by the transport. */
-        int (*fd)(Transport *t);
-        void (*free)(Transport *t);
+        int (*fd)(struct transport *t);
+        void (*free)(struct transport *t);
 };
 
-struct Transport {
+struct transport {
         const struct transport_ops *ops;
 };
 
-static inline int transport_recv(Transport *t, uint8_t *buf, size_t size) {
+static inline int transport_recv(struct transport *t, uint8_t *buf, size_t size) {
         return t->ops->recv(t, buf, size);
 }
-static inline int transport_send(Transport *t, const uint8_t *frame, size_t len) {
+static inline int transport_send(struct transport *t, const uint8_t *frame, size_t len) {
         return t->ops->send(t, frame, len);
 }
-static inline int transport_fd(Transport *t) {
+static inline int transport_fd(struct transport *t) {
         return t->ops->fd(t);
 }
-static inline const char *transport_name(Transport *t) {
+static inline const char *transport_name(struct transport *t) {
         return t->ops->name;
 }
 
 /* NULL-safe; closes the fd. Returns NULL so callers can write t = transport_free(t). */
-Transport *transport_free(Transport *t);
-static inline void transport_freep(Transport **t) {
+struct transport *transport_free(struct transport *t);
+static inline void transport_freep(struct transport **t) {
         transport_free(*t);
 }
 
@@ -73,12 +73,12 @@ bool transport_error_is_retryable(int r);
  * transport then owns it). Tests hand it one end of a SOCK_SEQPACKET socketpair, which keeps
  * message boundaries exactly as the character device does.
  */
-int transport_chardev_open(const char *path, Transport **ret);
-int transport_chardev_from_fd(int fd, Transport **ret);
+int transport_chardev_open(const char *path, struct transport **ret);
+int transport_chardev_from_fd(int fd, struct transport **ret);
 
 /*
  * Client of the emulated I2C bus (docs/emulated-bus.md) at socket_path, answering the 7-bit
  * addresses in addrs7[0..n_addrs). Frames to 7-bit address 0 (general call) are delivered too.
  */
 int transport_emubus_open(const char *socket_path, const uint8_t *addrs7, size_t n_addrs,
-                          Transport **ret);
+                          struct transport **ret);

@@ -20,11 +20,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct check_transport {
-        Transport t;
+        struct transport t;
         size_t max_msg_len;
 };
 
-static int check_send(Transport *t, const uint8_t *frame, size_t len) {
+static int check_send(struct transport *t, const uint8_t *frame, size_t len) {
         struct check_transport *c = (struct check_transport *) t;
         struct ipmb_response rsp;
 
@@ -49,9 +49,9 @@ static int check_send(Transport *t, const uint8_t *frame, size_t len) {
         return 0;
 }
 
-static int check_recv(Transport *t, uint8_t *buf, size_t size) { return -EAGAIN; }
-static int check_fd(Transport *t) { return -EBADF; }
-static void check_free(Transport *t) { }
+static int check_recv(struct transport *t, uint8_t *buf, size_t size) { return -EAGAIN; }
+static int check_fd(struct transport *t) { return -EBADF; }
+static void check_free(struct transport *t) { }
 
 static const struct transport_ops check_ops = {
         .name = "fuzz",
@@ -72,9 +72,9 @@ static const char config_text[] =
         "upper-non-recoverable = 100\nhysteresis = 2\n"
         "[sensor.1]\nname = Fan\ntype = fan\nrange = 0..20000\nlower-critical = 1000\n";
 
-static Manager *fuzz_manager(size_t max_msg_len, struct check_transport *t) {
+static struct manager *fuzz_manager(size_t max_msg_len, struct check_transport *t) {
         struct satmc_config *c = NULL;
-        Manager *m = NULL;
+        struct manager *m = NULL;
         FILE *in;
 
         in = fmemopen((void *) config_text, sizeof(config_text) - 1, "r");
@@ -92,7 +92,7 @@ static Manager *fuzz_manager(size_t max_msg_len, struct check_transport *t) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static struct check_transport t32, t128;
-        static Manager *m32, *m128;
+        static struct manager *m32, *m128;
 
         if (!m32) {
                 log_set_max_level(LOG_ERR);
@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (size < 1)
                 return 0;
-        Manager *m = data[0] & 1 ? m128 : m32;
+        struct manager *m = data[0] & 1 ? m128 : m32;
         size_t skip = 1;
 
         if ((data[0] & 2) && size >= 2) {

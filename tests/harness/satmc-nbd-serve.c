@@ -178,7 +178,7 @@ int main(int argc, char **argv) {
         struct file_export files[MAX_EXPORTS] = {};
         struct nbd_export exports[MAX_EXPORTS] = {};
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
-        NbdServer *server = NULL;
+        struct nbd_server *server = NULL;
         const char *socket_path = NULL, *tcp = NULL;
         unsigned max_clients = 64, n = 0;
         int c, r, ret = EXIT_FAILURE;

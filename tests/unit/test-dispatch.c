@@ -37,7 +37,7 @@ static struct satmc_config *test_config(void) {
 }
 
 static int setup(void **state) {
-        Manager *m = NULL;
+        struct manager *m = NULL;
         assert_int_equal(manager_new(test_config(), &m), 0);
         *state = m;
         return 0;
@@ -50,7 +50,7 @@ static int teardown(void **state) {
 
 static uint8_t buf[IPMI_MAX_DATA_LEN];
 
-static struct ipmi_msg_out run(Manager *m, uint8_t netfn, uint8_t cmd, uint8_t lun,
+static struct ipmi_msg_out run(struct manager *m, uint8_t netfn, uint8_t cmd, uint8_t lun,
                                const uint8_t *data, size_t len, size_t cap) {
         struct ipmi_msg_in in = { .netfn = netfn, .cmd = cmd, .lun = lun, .data = data, .len = len };
         struct ipmi_msg_out out = { .data = buf, .cap = cap, .cc = 0x42, .len = 99 };
@@ -61,7 +61,7 @@ static struct ipmi_msg_out run(Manager *m, uint8_t netfn, uint8_t cmd, uint8_t l
 }
 
 static void test_unknown_command(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         static const struct { uint8_t netfn, cmd; } unknown[] = {
                 { IPMI_NETFN_APP, 0x55 },
                 { IPMI_NETFN_APP, 0xFF },
@@ -78,7 +78,7 @@ static void test_unknown_command(void **state) {
 }
 
 static void test_wrong_length_for_every_command(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         static const uint8_t zeros[IPMI_MAX_DATA_LEN + 1];
         const uint8_t netfns[] = { IPMI_NETFN_APP, IPMI_NETFN_SENSOR_EVENT, IPMI_NETFN_STORAGE };
         unsigned expected = 0;
@@ -108,7 +108,7 @@ static void test_wrong_length_for_every_command(void **state) {
 }
 
 static void test_nonzero_lun(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         for (uint8_t lun = 1; lun < 4; lun++) {
                 struct ipmi_msg_out out = run(m, IPMI_NETFN_APP, IPMI_CMD_GET_DEVICE_ID, lun, NULL, 0, 24);
                 assert_int_equal(out.cc, IPMI_CC_INVALID_FOR_LUN);
@@ -117,7 +117,7 @@ static void test_nonzero_lun(void **state) {
 }
 
 static void test_get_device_id_bytes(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         /* Revision bit 7 and device support bit 0: the MC Device Locator is always there. */
         static const uint8_t expected[] = {
                 0x23, 0x81, 0x01, 0x42, 0x02, 0x09, 0xD9, 0x7E, 0x00, 0x91, 0x12,
@@ -130,7 +130,7 @@ static void test_get_device_id_bytes(void **state) {
 }
 
 static void test_get_device_id_aux_and_small_buffer(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct satmc_identity *id = &m->config->identity;
 
         id->has_aux_fw_rev = true;
@@ -148,7 +148,7 @@ static void test_get_device_id_aux_and_small_buffer(void **state) {
 }
 
 static void test_self_test_and_guids(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out;
 
         out = run(m, IPMI_NETFN_APP, IPMI_CMD_GET_SELF_TEST_RESULTS, 0, NULL, 0, 24);
@@ -166,7 +166,7 @@ static void test_self_test_and_guids(void **state) {
 }
 
 static void test_resets_are_deferred(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out;
 
         out = run(m, IPMI_NETFN_APP, IPMI_CMD_WARM_RESET, 0, NULL, 0, 24);

@@ -37,9 +37,9 @@ static char dir[64];
         "[sensor.4]\nname = Fan 1\ntype = fan\nrange = 0..20000\n" \
         "[sensor.7]\nname = PSU Present\ntype = presence\n"
 
-static Manager *new_manager(void) {
+static struct manager *new_manager(void) {
         struct satmc_config *c = NULL;
-        Manager *m = NULL;
+        struct manager *m = NULL;
         char *text = NULL;
         FILE *in;
 
@@ -72,7 +72,7 @@ static int teardown(void **state) {
 
 static uint8_t buf[IPMI_MAX_DATA_LEN];
 
-static struct ipmi_msg_out run(Manager *m, uint8_t cmd, const uint8_t *data, size_t len) {
+static struct ipmi_msg_out run(struct manager *m, uint8_t cmd, const uint8_t *data, size_t len) {
         struct ipmi_msg_in in = { .netfn = IPMI_NETFN_SENSOR_EVENT, .cmd = cmd, .data = data,
                                   .len = len };
         struct ipmi_msg_out out = { .data = buf, .cap = 24, .cc = 0x42, .len = 99 };
@@ -85,7 +85,7 @@ static struct ipmi_msg_out run(Manager *m, uint8_t cmd, const uint8_t *data, siz
 #define RUN(m, cmd, ...) \
         run(m, cmd, (const uint8_t[]) { __VA_ARGS__ }, sizeof((const uint8_t[]) { __VA_ARGS__ }))
 
-static uint8_t raw_of(Manager *m, double v) {
+static uint8_t raw_of(struct manager *m, double v) {
         uint8_t raw;
 
         assert_int_equal(sensor_linear_to_raw(&sensor_set_find(m->sensors, 1)->linear, v, &raw), 0);
@@ -96,7 +96,7 @@ static uint8_t raw_of(Manager *m, double v) {
 #define EV_CONFIGURED 0x0284
 
 static void test_records(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct sdr_repo repo = sdr_repository_records(m->sdr);
         struct sdr_full_sensor s;
         struct sdr_header h;
@@ -150,7 +150,7 @@ static void test_records(void **state) {
 }
 
 static void test_reading(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct sensor *sn = sensor_set_find(m->sensors, 1);
         struct ipmi_msg_out out;
 
@@ -205,7 +205,7 @@ static void test_reading(void **state) {
 }
 
 static void test_thresholds(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out;
         uint8_t unc = raw_of(m, 60), ucr = raw_of(m, 85), lcr = raw_of(m, -10);
 
@@ -246,7 +246,7 @@ static void test_thresholds(void **state) {
 }
 
 static void test_hysteresis(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out;
 
         out = RUN(m, IPMI_CMD_GET_SENSOR_HYSTERESIS, 1, 0xFF);
@@ -289,7 +289,7 @@ static void expect_event(size_t i, bool deassertion, uint8_t offset, uint8_t rea
 }
 
 static void test_events_generated(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct sensor *sn = sensor_set_find(m->sensors, 1);
         uint8_t unc = raw_of(m, 60), ucr = raw_of(m, 85), hot = raw_of(m, 90);
         struct ipmi_msg_out out;
@@ -335,7 +335,7 @@ static void test_events_generated(void **state) {
 }
 
 static void test_event_enables(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct sensor *sn = sensor_set_find(m->sensors, 1);
         uint8_t hot = raw_of(m, 90);
         struct ipmi_msg_out out;
@@ -428,7 +428,7 @@ static void test_event_enables(void **state) {
 
 /* Set/Get Event Receiver; a new receiver is sent the states asserted now. */
 static void test_event_receiver(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct sensor *sn = sensor_set_find(m->sensors, 1);
         struct ipmi_msg_out out;
 
@@ -479,7 +479,7 @@ static void test_event_receiver(void **state) {
 
 /* A presence sensor: states instead of a value, events with the offset alone. */
 static void test_presence(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct sensor *sn = sensor_set_find(m->sensors, 8);
         struct sdr_repo repo = sdr_repository_records(m->sdr);
         uint8_t rec[SDR_FULL_SENSOR_MAX];
@@ -537,7 +537,7 @@ static void test_presence(void **state) {
 
 /* Set Sensor Thresholds rewrites the sensor's SDR: Get Device SDR sees the new value. */
 static void test_thresholds_update_sdr(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         uint8_t unc = raw_of(m, 50), rec[SDR_FULL_SENSOR_MAX];
         uint32_t generation = sdr_repository_generation(m->sdr);
         struct sdr_full_sensor s;
@@ -582,7 +582,7 @@ static void test_thresholds_update_sdr(void **state) {
 
 /* With a state directory, a change is on disk before the answer and read back at start. */
 static void test_persisted(void **state) {
-        Manager *m = *state, *m2;
+        struct manager *m = *state, *m2;
         struct ipmi_msg_out out;
         uint8_t unc = raw_of(m, 70);
 
@@ -609,7 +609,7 @@ static void test_persisted(void **state) {
 /* A Set Sensor Thresholds/Hysteresis that cannot be persisted answers 0xFF and changes nothing:
  * not the values, not the SDR, not what a restart would load. */
 static void test_save_fails_nothing_changes(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out;
         uint8_t before[7];
         _cleanup_free_ uint8_t *sdr_before = NULL;
@@ -660,7 +660,7 @@ static void test_save_fails_nothing_changes(void **state) {
         assert_int_equal(rmdir(sub), 0);
 }
 
-static struct ipmi_msg_out self_test(Manager *m) {
+static struct ipmi_msg_out self_test(struct manager *m) {
         struct ipmi_msg_in in = { .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_SELF_TEST_RESULTS };
         struct ipmi_msg_out out = { .data = buf, .cap = 24, .cc = 0x42, .len = 99 };
 
@@ -685,7 +685,7 @@ static void write_sensors_state(const char *text) {
  * now) are reported by Get Self Test Results, 0x57 bit 6, until the thresholds are saved anew;
  * the valid lines are applied. A comment or a sensor no longer configured is not a problem. */
 static void test_self_test_reports_ignored_state(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out;
 
         write_sensors_state("# a comment\n"
@@ -720,7 +720,7 @@ static void test_self_test_reports_ignored_state(void **state) {
 /* A reload replaces the set: UNC removed, UCR moved, LCR kept. The removed threshold is not
  * readable, its events are off, and a reading above it asserts nothing of it. */
 static void test_replace_thresholds(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct sensor *sn = sensor_set_find(m->sensors, 1);
         uint8_t raw[6] = { 0 }, lcr = raw_of(m, -10), ucr = raw_of(m, 90);
         struct ipmi_msg_out out;

@@ -48,9 +48,9 @@ int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char 
 
 static char dir[64];
 
-static Manager *new_manager(const char *extra, bool open) {
+static struct manager *new_manager(const char *extra, bool open) {
         struct satmc_config *c = NULL;
-        Manager *m = NULL;
+        struct manager *m = NULL;
         char *text = NULL;
         FILE *in;
 
@@ -90,7 +90,7 @@ static int teardown(void **state) {
 
 static uint8_t buf[IPMI_MAX_DATA_LEN];
 
-static struct ipmi_msg_out run(Manager *m, uint8_t cmd, const uint8_t *data, size_t len,
+static struct ipmi_msg_out run(struct manager *m, uint8_t cmd, const uint8_t *data, size_t len,
                                size_t cap) {
         struct ipmi_msg_in in = { .netfn = IPMI_NETFN_STORAGE, .cmd = cmd, .data = data,
                                   .len = len };
@@ -109,7 +109,7 @@ static void test_ipmb_cap_is_24(void **state) {
 }
 
 static void test_area_info(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out;
 
         out = RUN(m, IPMI_CMD_GET_FRU_INVENTORY_AREA_INFO, IPMB_CAP, 0);
@@ -134,7 +134,7 @@ static void test_area_info(void **state) {
 }
 
 static void test_read(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct fru_device *d = fru_store_get(m->fru, 0);
         uint8_t image[512];
         struct ipmi_msg_out out;
@@ -188,7 +188,7 @@ static void test_read(void **state) {
 }
 
 static void test_write(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct fru_device *d = fru_store_get(m->fru, 0);
         uint8_t got[512], before[512];
         struct ipmi_msg_out out;
@@ -247,7 +247,7 @@ static void read_backing(uint8_t *got) {
 /* Bug: a Write FRU Data that could not be persisted (0xFF) still changed the image in memory,
  * served at once and persisted by the next flush. */
 static void test_write_fails_memory_unchanged(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct fru_device *d = fru_store_get(m->fru, 0);
         uint8_t before[512], got[512];
         struct ipmi_msg_out out;
@@ -272,7 +272,7 @@ static void test_write_fails_memory_unchanged(void **state) {
 }
 
 /* One Write FRU Data frame over the IPMB path (chardev transport on a socketpair). */
-static uint8_t ipmb_write(Manager *m, int kernel, uint8_t seq, const char *bytes) {
+static uint8_t ipmb_write(struct manager *m, int kernel, uint8_t seq, const char *bytes) {
         uint8_t data[32] = { 0, 0x2C, 0x01 }, frame[64], raw[256];
         size_t len = 3 + strlen(bytes);
         struct ipmb_request req = {
@@ -294,9 +294,9 @@ static uint8_t ipmb_write(Manager *m, int kernel, uint8_t seq, const char *bytes
 /* Bug: the 0xFF answer was stored in the replay cache, so the requester's retry (same bytes,
  * same seq) was told 0xFF again without a new attempt, even once the disk had room. */
 static void test_failed_write_retry_executed(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct fru_device *d = fru_store_get(m->fru, 0);
-        Transport *t = NULL;
+        struct transport *t = NULL;
         uint8_t got[8];
         int sv[2];
 
@@ -320,7 +320,7 @@ static void test_failed_write_retry_executed(void **state) {
         close(sv[1]);
 }
 
-static struct ipmi_msg_out run_app(Manager *m, uint8_t cmd) {
+static struct ipmi_msg_out run_app(struct manager *m, uint8_t cmd) {
         struct ipmi_msg_in in = { .netfn = IPMI_NETFN_APP, .cmd = cmd };
         struct ipmi_msg_out out = { .data = buf, .cap = IPMB_CAP };
 
@@ -330,7 +330,7 @@ static struct ipmi_msg_out run_app(Manager *m, uint8_t cmd) {
 
 /* A FRU device whose bytes do not parse is served as stored and reported: 0x57, bit 5. */
 static void test_self_test_reports_bad_fru(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out;
         uint8_t header;
 
@@ -354,7 +354,7 @@ static void test_self_test_reports_bad_fru(void **state) {
 
 /* Bug: Cold Reset re-executed satmcd without persisting what NBD clients wrote without FLUSH. */
 static void test_cold_reset_persists_first(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct fru_device *d = fru_store_get(m->fru, 0);
         struct ipmi_msg_out out;
         uint8_t got[512];
@@ -379,7 +379,7 @@ static void test_cold_reset_persists_first(void **state) {
 /* Bit 3 follows [fru.0]; a claim without one is passed on as configured. Bit 0 (sensor device)
  * is always there: device SDRs are served. */
 static void test_device_id_fru_bit(void **state) {
-        Manager *m = *state, *m2;
+        struct manager *m = *state, *m2;
         struct ipmi_msg_in in = { .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_DEVICE_ID };
         struct ipmi_msg_out out = { .data = buf, .cap = IPMB_CAP };
 
@@ -398,7 +398,7 @@ static void test_device_id_fru_bit(void **state) {
 
 /* Without any [fru.N]: every FRU command answers "not present", nothing crashes. */
 static void test_no_fru(void **state) {
-        Manager *m = new_manager("", false);
+        struct manager *m = new_manager("", false);
         struct ipmi_msg_out out;
 
         assert_null(m->fru);

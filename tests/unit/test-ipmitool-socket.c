@@ -38,13 +38,13 @@
 struct fixture {
         char dir[64], path[96];
         sd_event *event;
-        IpmitoolSocket *server;
+        struct ipmitool_socket *server;
         bool hold;                      /* keep requests unanswered, as the bridge does */
-        IpmitoolClient *held;
+        struct ipmitool_client *held;
         unsigned requests;
 };
 
-static void on_request(IpmitoolClient *c, const struct ipmi_dummy_request *req, void *userdata) {
+static void on_request(struct ipmitool_client *c, const struct ipmi_dummy_request *req, void *userdata) {
         struct fixture *f = userdata;
         struct ipmi_dummy_response rsp = { .netfn = req->netfn | 1, .cmd = req->cmd };
 
@@ -56,7 +56,7 @@ static void on_request(IpmitoolClient *c, const struct ipmi_dummy_request *req, 
         (void) ipmitool_client_reply(c, &rsp);
 }
 
-static void on_disconnect(IpmitoolClient *c, void *userdata) {
+static void on_disconnect(struct ipmitool_client *c, void *userdata) {
         struct fixture *f = userdata;
 
         if (f->held == c)

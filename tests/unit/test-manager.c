@@ -22,14 +22,14 @@
 #include "protocol/ipmi.h"
 
 struct fixture {
-        Manager *m;
+        struct manager *m;
         int kernel;     /* our end of the socketpair: what the driver would see */
 };
 
 static int setup(void **state) {
         struct fixture *f = calloc(1, sizeof(*f));
         struct satmc_config *c = calloc(1, sizeof(*c));
-        Transport *t = NULL;
+        struct transport *t = NULL;
         int sv[2];
 
         assert_non_null(f);

@@ -55,7 +55,7 @@ static int fake_transfer(void *userdata, unsigned bus, uint8_t addr7, const uint
 static const struct i2c_ops fake_ops = { .transfer = fake_transfer };
 
 struct fixture {
-        Manager *m;
+        struct manager *m;
         struct fake_bus bus;
 };
 

@@ -43,7 +43,7 @@ struct fixture {
         char dir[64], path[96], tcp[32];
         uint16_t port;
         sd_event *event;
-        NbdServer *server;
+        struct nbd_server *server;
         uint8_t *data;
 };
 

@@ -28,9 +28,9 @@
 #define SE IPMI_NETFN_SENSOR_EVENT
 #define ST IPMI_NETFN_STORAGE
 
-static Manager *new_manager(const char *extra) {
+static struct manager *new_manager(const char *extra) {
         struct satmc_config *c = NULL;
-        Manager *m = NULL;
+        struct manager *m = NULL;
         char *text = NULL;
         FILE *in;
 
@@ -65,7 +65,7 @@ static int teardown(void **state) {
 
 static uint8_t buf[IPMI_MAX_DATA_LEN];
 
-static struct ipmi_msg_out run(Manager *m, uint8_t netfn, uint8_t cmd, const uint8_t *data,
+static struct ipmi_msg_out run(struct manager *m, uint8_t netfn, uint8_t cmd, const uint8_t *data,
                                size_t len, size_t cap) {
         struct ipmi_msg_in in = { .netfn = netfn, .cmd = cmd, .data = data, .len = len };
         struct ipmi_msg_out out = { .data = buf, .cap = cap, .cc = 0x42, .len = 99 };
@@ -80,14 +80,14 @@ static struct ipmi_msg_out run(Manager *m, uint8_t netfn, uint8_t cmd, const uin
             sizeof((const uint8_t[]) { __VA_ARGS__ }), cap)
 #define RUN0(m, netfn, cmd, cap) run(m, netfn, cmd, NULL, 0, cap)
 
-static struct ipmi_msg_out get_sdr(Manager *m, uint8_t netfn, size_t cap, uint16_t reservation,
+static struct ipmi_msg_out get_sdr(struct manager *m, uint8_t netfn, size_t cap, uint16_t reservation,
                                    uint16_t id, uint8_t offset, uint8_t count) {
         return RUN(m, netfn, netfn == SE ? IPMI_CMD_GET_DEVICE_SDR : IPMI_CMD_GET_SDR, cap,
                    (uint8_t) reservation, (uint8_t) (reservation >> 8), (uint8_t) id,
                    (uint8_t) (id >> 8), offset, count);
 }
 
-static uint16_t reserve(Manager *m, uint8_t netfn) {
+static uint16_t reserve(struct manager *m, uint8_t netfn) {
         struct ipmi_msg_out out = RUN0(m, netfn, netfn == SE ? IPMI_CMD_RESERVE_DEVICE_SDR_REPO :
                                        IPMI_CMD_RESERVE_SDR_REPOSITORY, IPMB_CAP);
 
@@ -97,7 +97,7 @@ static uint16_t reserve(Manager *m, uint8_t netfn) {
 }
 
 static void test_records_from_config(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct sdr_repo repo = sdr_repository_records(m->sdr);
         const uint8_t *p = repo.buf;
 
@@ -133,7 +133,7 @@ static void test_records_from_config(void **state) {
 }
 
 static void test_records_without_fru(void **state) {
-        Manager *m = new_manager("");
+        struct manager *m = new_manager("");
         struct sdr_repo repo = sdr_repository_records(m->sdr);
 
         assert_int_equal(sdr_repo_check(&repo), 1);
@@ -146,7 +146,7 @@ static void test_records_without_fru(void **state) {
 
 /* A long name is cut to the 16 bytes an ID string holds, not refused. */
 static void test_long_names_are_cut(void **state) {
-        Manager *m = new_manager("[fru.0]\nboard-product-name = A Very Long Board Product Name\n");
+        struct manager *m = new_manager("[fru.0]\nboard-product-name = A Very Long Board Product Name\n");
         struct sdr_repo repo = sdr_repository_records(m->sdr);
 
         assert_int_equal(sdr_repo_check(&repo), 2);
@@ -156,7 +156,7 @@ static void test_long_names_are_cut(void **state) {
 }
 
 static void test_reservation_ids(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         uint16_t first = reserve(m, SE), prev = first;
 
         assert_int_not_equal(first, 0);
@@ -183,7 +183,7 @@ static void test_reservation_ids(void **state) {
 }
 
 static void test_lengths(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         static const struct { uint8_t netfn, cmd, min, max; } cmds[] = {
                 { SE, IPMI_CMD_GET_DEVICE_SDR_INFO, 0, 1 },
                 { SE, IPMI_CMD_GET_DEVICE_SDR, 6, 6 },
@@ -209,7 +209,7 @@ static void test_lengths(void **state) {
 }
 
 static void test_device_sdr_info(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         size_t caps[] = { IPMB_CAP, LOCAL_CAP };
 
         for (size_t i = 0; i < 2; i++) {
@@ -229,7 +229,7 @@ static void test_device_sdr_info(void **state) {
 }
 
 static void test_sdr_repository_info(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out = RUN0(m, ST, IPMI_CMD_GET_SDR_REPOSITORY_INFO, IPMB_CAP);
         uint32_t t = sdr_repository_add_time(m->sdr);
 
@@ -242,7 +242,7 @@ static void test_sdr_repository_info(void **state) {
 
 /* Walk the repository like OpenBMC: header, then 16-byte chunks at any offset, following the
  * next record IDs from 0 to 0xFFFF. The bytes must be the repository's. */
-static void walk(Manager *m, uint8_t netfn, size_t cap, uint8_t chunk) {
+static void walk(struct manager *m, uint8_t netfn, size_t cap, uint8_t chunk) {
         struct sdr_repo repo = sdr_repository_records(m->sdr);
         uint8_t got[512];
         size_t pos = 0;
@@ -282,7 +282,7 @@ static void walk(Manager *m, uint8_t netfn, size_t cap, uint8_t chunk) {
 }
 
 static void test_partial_reads(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
 
         for (int i = 0; i < 2; i++) {
                 uint8_t netfn = i ? ST : SE;
@@ -297,7 +297,7 @@ static void test_partial_reads(void **state) {
 
 /* 16-byte reads at any offset, not only after the header. */
 static void test_reads_at_any_offset(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct sdr_repo repo = sdr_repository_records(m->sdr);
         uint16_t res = reserve(m, ST);
 
@@ -316,7 +316,7 @@ static void test_reads_at_any_offset(void **state) {
 }
 
 static void test_reservation_checks(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out;
         uint16_t old, cur;
 
@@ -353,7 +353,7 @@ static void test_reservation_checks(void **state) {
 }
 
 static void test_error_codes(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out;
         uint16_t res = reserve(m, SE);
 
@@ -378,7 +378,7 @@ static void test_error_codes(void **state) {
                 out = get_sdr(m, netfn, IPMB_CAP, 0, 2, 0, 23 + 0);
                 assert_int_equal(out.cc, IPMI_CC_CANT_RETURN_REQ_BYTES);
                 {
-                        Manager *big = new_manager("[fru.0]\nboard-product-name = Sixteen Bytes Id\n");
+                        struct manager *big = new_manager("[fru.0]\nboard-product-name = Sixteen Bytes Id\n");
 
                         out = get_sdr(big, netfn, IPMB_CAP, 0, 2, 0, 0xFF);    /* 32 bytes */
                         assert_int_equal(out.cc, IPMI_CC_CANT_RETURN_REQ_BYTES);
@@ -409,7 +409,7 @@ static void test_error_codes(void **state) {
 }
 
 static void test_device_id_bits(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct ipmi_msg_out out = RUN0(m, IPMI_NETFN_APP, IPMI_CMD_GET_DEVICE_ID, IPMB_CAP);
 
         assert_int_equal(out.cc, IPMI_CC_OK);
@@ -421,7 +421,7 @@ static void test_device_id_bits(void **state) {
 }
 
 static void test_nbd_export(void **state) {
-        Manager *m = *state;
+        struct manager *m = *state;
         struct sdr_repo repo = sdr_repository_records(m->sdr);
         uint8_t data[512];
 

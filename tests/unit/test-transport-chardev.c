@@ -24,7 +24,7 @@
 #define SENTINEL 0xA5
 
 struct fixture {
-        Transport *t;
+        struct transport *t;
         int fd;         /* the transport's end */
         int kernel;     /* ours */
 };
@@ -348,14 +348,14 @@ static void test_free_closes_fd(void **state) {
         /* NULL-safe, both ways in. */
         assert_null(transport_free(NULL));
         {
-                Transport *none = NULL;
+                struct transport *none = NULL;
                 transport_freep(&none);
         }
 }
 
 /* An fd that is already non-blocking is adopted as it is. */
 static void test_from_fd_already_nonblocking(void **state) {
-        Transport *t = NULL;
+        struct transport *t = NULL;
         int sv[2];
 
         assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
@@ -367,12 +367,12 @@ static void test_from_fd_already_nonblocking(void **state) {
 }
 
 static void test_from_fd_invalid(void **state) {
-        Transport *t = (Transport *) (uintptr_t) 0x1;   /* must stay untouched on failure */
+        struct transport *t = (struct transport *) (uintptr_t) 0x1;   /* must stay untouched on failure */
         int sv[2];
 
         assert_int_equal(transport_chardev_from_fd(-1, &t), -EINVAL);
         assert_int_equal(transport_chardev_from_fd(-42, &t), -EINVAL);
-        assert_ptr_equal(t, (Transport *) (uintptr_t) 0x1);
+        assert_ptr_equal(t, (struct transport *) (uintptr_t) 0x1);
 
         assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
         assert_int_equal(transport_chardev_from_fd(sv[0], NULL), -EINVAL);
@@ -381,7 +381,7 @@ static void test_from_fd_invalid(void **state) {
 
         /* A closed descriptor. */
         assert_int_equal(transport_chardev_from_fd(sv[0], &t), -EBADF);
-        assert_ptr_equal(t, (Transport *) (uintptr_t) 0x1);
+        assert_ptr_equal(t, (struct transport *) (uintptr_t) 0x1);
 }
 
 static void test_open_errors(void **state) {
@@ -391,7 +391,7 @@ static void test_open_errors(void **state) {
                 { "", -ENOENT },
                 { "/", -EISDIR },
         };
-        Transport *t = NULL;
+        struct transport *t = NULL;
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 int r = transport_chardev_open(cases[i].path, &t);
