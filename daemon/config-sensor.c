@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * [sensor.0] .. [sensor.63]: the sensor parsers, the sensor types and units, the [sensor.N] key
- * table and the threshold table (config-sensor.h) that the load-time check and the sensor set
+ * table and the threshold table (config-sensor.h) that the load-time check and the sensor table
  * both follow.
  */
 #include <errno.h>

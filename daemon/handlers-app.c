@@ -85,7 +85,7 @@ static uint8_t self_test_faults(struct manager *m) {
                 if (d && !fru_device_image_valid(d))
                         faults |= IPMI_SELFTEST_FRU_INACCESSIBLE;
         }
-        if (sensor_set_state_lines_ignored(m->sensors) > 0)
+        if (sensor_table_state_lines_ignored(m->sensors) > 0)
                 faults |= IPMI_SELFTEST_SDR_INACCESSIBLE;
         return faults;
 }

@@ -32,7 +32,7 @@ static int handle_set_event_receiver(struct manager *m, const struct ipmi_msg_in
                 return IPMI_CC_OK;
         }
         log_info("Event receiver set to 0x%02x LUN %u; re-sending asserted states.", sa, lun);
-        sensor_set_rearm_all(m->sensors);
+        sensor_table_rearm_all(m->sensors);
         return IPMI_CC_OK;
 }
 

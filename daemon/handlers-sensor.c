@@ -72,7 +72,7 @@ static uint16_t get_mask(const struct ipmi_msg_in *in, size_t at) {
 
 
 static struct sensor *find(struct manager *m, const struct ipmi_msg_in *in) {
-        return sensor_set_find(m->sensors, in->data[0]);
+        return sensor_table_find(m->sensors, in->data[0]);
 }
 
 /* The threshold and hysteresis commands: a discrete sensor has neither (0xCD). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Configuration reload on SIGHUP. The bus, the sockets, the FRU store, the SDR repository and
- * the sensor set stay the same objects: the NBD exports and the sensor thread point into them,
+ * the sensor table stay the same objects: the NBD exports and the sensor thread point into them,
  * and dropping the bus would be exactly what a reload exists to avoid. So the new file is only
  * read and compared with the running configuration key by key, as the key tables say
  * (config-parse.h): a key marked live is taken into the running configuration, one marked
@@ -276,7 +276,7 @@ int manager_reload(struct manager *m) {
         if (c->event_receiver != receiver || c->event_receiver_lun != receiver_lun) {
                 event_sender_set_receiver(m->events, c->event_receiver, c->event_receiver_lun);
                 if (event_sender_enabled(m->events))
-                        sensor_set_rearm_all(m->sensors);
+                        sensor_table_rearm_all(m->sensors);
         }
 
         /* Per device or sensor only as a whole, and none of them when any needs a restart. */
@@ -306,8 +306,8 @@ int manager_reload(struct manager *m) {
                 log_warning("[sensor.N]: keeping the sensors and their thresholds until a "
                             "restart.");
         else
-                for (unsigned i = 0; i < sensor_set_count(m->sensors); i++) {
-                        struct sensor *sn = sensor_set_get(m->sensors, i);
+                for (unsigned i = 0; i < sensor_table_count(m->sensors); i++) {
+                        struct sensor *sn = sensor_table_get(m->sensors, i);
 
                         if (reload_sensor(m, new, sn) > 0)
                                 sensors++;

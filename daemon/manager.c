@@ -61,13 +61,13 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
                 return r;
 
         /* One Full Sensor Record per sensor after the locators, numbered like the sections. */
-        r = sensor_set_new(config, &m->sensors);
+        r = sensor_table_new(config, &m->sensors);
         if (r < 0)
                 return r;
-        for (unsigned i = 0; i < sensor_set_count(m->sensors); i++) {
+        for (unsigned i = 0; i < sensor_table_count(m->sensors); i++) {
                 struct sdr_full_sensor rec;
 
-                sensor_sdr_record(sensor_set_get(m->sensors, i), config->address, &rec);
+                sensor_sdr_record(sensor_table_get(m->sensors, i), config->address, &rec);
                 r = sdr_repository_add_full_sensor(m->sdr, &rec);
                 if (r < 0)
                         return r;
@@ -83,7 +83,7 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         r = event_sender_new(m->event, &ec, manager_send_request, m, &m->counters, &m->events);
         if (r < 0)
                 return r;
-        sensor_set_on_event(m->sensors, on_sensor_event, m);
+        sensor_table_on_event(m->sensors, on_sensor_event, m);
 
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         *ret = TAKE_PTR(m);
@@ -112,7 +112,7 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sigusr1_source);
         sd_event_source_disable_unref(m->sighup_source);
-        sensor_set_free(m->sensors);    /* stops its thread; drops its sources in the loop */
+        sensor_table_free(m->sensors);    /* stops its thread; drops its sources in the loop */
         event_sender_free(m->events);
         sd_event_unref(m->event);
         transport_free(m->transport);
@@ -473,7 +473,7 @@ static int manager_start_nbd(struct manager *m) {
  * never answers.
  */
 static int manager_open_state(struct manager *m) {
-        bool sensors = sensor_set_count(m->sensors) > 0;
+        bool sensors = sensor_table_count(m->sensors) > 0;
         int r;
 
         if (m->fru || sensors) {
@@ -505,7 +505,7 @@ static int manager_open_state(struct manager *m) {
 
         /* Persisted thresholds are read here, the sensor files themselves by the sensor
          * thread. */
-        r = sensor_set_start(m->sensors, m->event, sensors ? m->state : NULL, &m->sensor_hw);
+        r = sensor_table_start(m->sensors, m->event, sensors ? m->state : NULL, &m->sensor_hw);
         if (r < 0)
                 return log_error_errno(r, "Failed to start sensors: %m");
         return 0;

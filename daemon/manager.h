@@ -49,7 +49,7 @@ struct manager {
         struct state_dir *state;
         struct fru_store *fru;          /* FRU devices; NULL when none is configured */
         struct sdr_repository *sdr;     /* device SDRs; never NULL after manager_new() */
-        struct sensor_set *sensors;     /* [sensor.N]; never NULL after manager_new() */
+        struct sensor_table *sensors;     /* [sensor.N]; never NULL after manager_new() */
         struct event_sender *events;    /* Platform Event Messages; never NULL either */
         /* Master Write-Read's private buses: NULL = i2c_ops_linux; tests set a fake. */
         const struct i2c_ops *i2c_ops;

@@ -18,7 +18,7 @@
 #include "sensors.h"
 #include "state-dir.h"
 
-/* The most a poll may come late so that it fires together with others (see sensor_set_start). */
+/* The most a poll may come late so that it fires together with others (see sensor_table_start). */
 #define SENSOR_POLL_SLACK_MAX_USEC (100 * 1000ULL)
 #define SENSORS_STATE_FILE      "sensors.state"
 #define SENSORS_STATE_TMP       "sensors.state.tmp"
@@ -30,7 +30,7 @@
 /* How precisely the reader's watchdog fires; its deadlines are heuristics. */
 #define SENSOR_WATCHDOG_ACCURACY_USEC (10 * 1000ULL)
 
-struct sensor_set {
+struct sensor_table {
         struct sensor *sensors;
         unsigned n;
         sensor_event_fn on_event;
@@ -50,8 +50,8 @@ static int raw_int(const struct sensor *sn, uint8_t raw) {
         return sn->linear.is_signed ? (int) (int8_t) raw : (int) raw;
 }
 
-int sensor_set_new(const struct satmc_config *config, struct sensor_set **ret) {
-        _cleanup_(sensor_set_freep) struct sensor_set *s = NULL;
+int sensor_table_new(const struct satmc_config *config, struct sensor_table **ret) {
+        _cleanup_(sensor_table_freep) struct sensor_table *s = NULL;
 
         s = calloc(1, sizeof(*s));
         if (!s)
@@ -102,7 +102,7 @@ int sensor_set_new(const struct satmc_config *config, struct sensor_set **ret) {
         return 0;
 }
 
-struct sensor_set *sensor_set_free(struct sensor_set *s) {
+struct sensor_table *sensor_table_free(struct sensor_table *s) {
         if (!s)
                 return NULL;
 
@@ -117,15 +117,15 @@ struct sensor_set *sensor_set_free(struct sensor_set *s) {
         return NULL;
 }
 
-unsigned sensor_set_count(const struct sensor_set *s) {
+unsigned sensor_table_count(const struct sensor_table *s) {
         return s->n;
 }
 
-struct sensor *sensor_set_get(struct sensor_set *s, unsigned i) {
+struct sensor *sensor_table_get(struct sensor_table *s, unsigned i) {
         return i < s->n ? &s->sensors[i] : NULL;
 }
 
-struct sensor *sensor_set_find(struct sensor_set *s, uint8_t number) {
+struct sensor *sensor_table_find(struct sensor_table *s, uint8_t number) {
         for (unsigned i = 0; i < s->n; i++)
                 if (s->sensors[i].number == number)
                         return &s->sensors[i];
@@ -258,13 +258,13 @@ uint8_t sensor_threshold_raw(const struct sensor *sn, unsigned t) {
         return upper ? 0xFF : 0x00;
 }
 
-void sensor_set_on_event(struct sensor_set *s, sensor_event_fn fn, void *userdata) {
+void sensor_table_on_event(struct sensor_table *s, sensor_event_fn fn, void *userdata) {
         s->on_event = fn;
         s->on_event_userdata = userdata;
 }
 
 static void sensor_emit(struct sensor *sn, unsigned offset, bool deassertion) {
-        struct sensor_set *s = sn->set;
+        struct sensor_table *s = sn->set;
         uint16_t enable = deassertion ? sn->deassert_enable : sn->assert_enable;
         /* Offset 2i or 2i + 1 belongs to threshold i. */
         unsigned t = offset / 2;
@@ -316,7 +316,7 @@ void sensor_rearm(struct sensor *sn, uint16_t mask) {
                         sensor_emit(sn, o, false);
 }
 
-void sensor_set_rearm_all(struct sensor_set *s) {
+void sensor_table_rearm_all(struct sensor_table *s) {
         for (unsigned i = 0; i < s->n; i++)
                 sensor_rearm(&s->sensors[i], UINT16_MAX);
 }
@@ -380,7 +380,7 @@ static void sensor_apply_result(struct sensor *sn, const struct sensor_reading *
  * (logged once) and is tried again after SENSOR_HUNG_RETRY_USEC, once the abandoned read has
  * returned. Runs whenever reads were queued or finished, and at the reader's next deadline.
  */
-static void sensor_set_watchdog(struct sensor_set *s) {
+static void sensor_table_watchdog(struct sensor_table *s) {
         unsigned hung[CONFIG_SENSOR_MAX], n;
         uint64_t next;
         int r;
@@ -407,12 +407,12 @@ static void sensor_set_watchdog(struct sensor_set *s) {
 }
 
 static int on_watchdog(sd_event_source *source, uint64_t usec, void *userdata) {
-        sensor_set_watchdog(userdata);
+        sensor_table_watchdog(userdata);
         return 0;
 }
 
 static int on_results(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        struct sensor_set *s = userdata;
+        struct sensor_table *s = userdata;
         struct sensor_reading batch[CONFIG_SENSOR_MAX];
         unsigned n;
 
@@ -420,14 +420,14 @@ static int on_results(sd_event_source *source, int fd, uint32_t revents, void *u
         for (unsigned i = 0; i < n; i++)
                 sensor_apply_result(&s->sensors[batch[i].slot], &batch[i]);
         /* Nothing outstanding any more turns the watchdog off before it wakes the loop. */
-        sensor_set_watchdog(s);
+        sensor_table_watchdog(s);
         return 0;
 }
 
 /* Queue sn's read unless one is still in flight (a slow or hung source is not queued twice:
  * its answer, when it comes, is the reading). */
 static void sensor_poll(struct sensor *sn) {
-        struct sensor_set *s = sn->set;
+        struct sensor_table *s = sn->set;
         uint64_t now = monotonic_usec();
         int r;
 
@@ -445,7 +445,7 @@ static void sensor_poll(struct sensor *sn) {
                 return;
         }
         sn->in_flight = true;
-        sensor_set_watchdog(s);
+        sensor_table_watchdog(s);
 }
 
 static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
@@ -470,7 +470,7 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
  * negative hysteresis, in engineering units ("none" for an unset threshold). Engineering units
  * rather than raw codes, so that a changed range in the configuration re-converts them.
  */
-static int sensor_set_save(struct sensor_set *s) {
+static int sensor_table_save(struct sensor_table *s) {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         FILE *f;
@@ -505,7 +505,7 @@ static int sensor_set_save(struct sensor_set *s) {
         return 0;
 }
 
-unsigned sensor_set_state_lines_ignored(const struct sensor_set *s) {
+unsigned sensor_table_state_lines_ignored(const struct sensor_table *s) {
         return s->state_lines_ignored;
 }
 
@@ -533,8 +533,8 @@ static bool thresholds_ordered(const struct sensor *sn, uint8_t defined, const u
  * configuration, is dropped with a warning, and the configured values stay: false. A comment, a
  * blank line or one of a sensor no longer configured (nothing configured is lost) count as
  * read: true. */
-static bool sensor_set_load_line(struct sensor_set *s, const char *path, unsigned lineno,
-                                 char *line) {
+static bool sensor_table_load_line(struct sensor_table *s, const char *path, unsigned lineno,
+                                   char *line) {
         char *save = NULL, *w;
         uint8_t raw[6] = { 0 }, defined = 0;
         double hyst[2];
@@ -591,7 +591,7 @@ bad:
 }
 
 /* Read through the state directory (state-dir.h): never by path, never a FIFO or a symlink. */
-static int sensor_set_load(struct sensor_set *s) {
+static int sensor_table_load(struct sensor_table *s) {
         _cleanup_free_ char *path = NULL, *line = NULL;
         _cleanup_free_ uint8_t *text = NULL;
         size_t cap = 0, len = 0;
@@ -622,15 +622,15 @@ static int sensor_set_load(struct sensor_set *s) {
         if (!f)
                 return log_error_errno(errno, "Failed to read %s: %m", path);
         while (getline(&line, &cap, f) >= 0)
-                if (!sensor_set_load_line(s, path, ++lineno, line))
+                if (!sensor_table_load_line(s, path, ++lineno, line))
                         s->state_lines_ignored++;
         fclose(f);
         return 0;
 }
 
 /* The reader, its results on the loop and its watchdog timer (armed when reads are queued). */
-static int sensor_set_start_reader(struct sensor_set *s, sd_event *event,
-                                   const struct sensor_source_hw *hw) {
+static int sensor_table_start_reader(struct sensor_table *s, sd_event *event,
+                                     const struct sensor_source_hw *hw) {
         const struct sensor_source_config *sources[CONFIG_SENSOR_MAX];
         int r;
 
@@ -652,8 +652,8 @@ static int sensor_set_start_reader(struct sensor_set *s, sd_event *event,
         return sd_event_source_set_enabled(s->watchdog, SD_EVENT_OFF);
 }
 
-int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *state,
-                     const struct sensor_source_hw *hw) {
+int sensor_table_start(struct sensor_table *s, sd_event *event, struct state_dir *state,
+                       const struct sensor_source_hw *hw) {
         unsigned polled = 0;
         int r;
 
@@ -663,7 +663,7 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *st
                 s->state = state;
                 for (unsigned i = 0; i < s->n; i++)
                         defined[i] = s->sensors[i].defined;
-                r = sensor_set_load(s);
+                r = sensor_table_load(s);
                 if (r < 0)
                         return r;
                 for (unsigned i = 0; i < s->n; i++)
@@ -674,7 +674,7 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *st
         if (polled == 0)
                 return 0;       /* nothing to read: no thread */
 
-        r = sensor_set_start_reader(s, event, hw);
+        r = sensor_table_start_reader(s, event, hw);
         if (r < 0)
                 return r;
 
@@ -702,7 +702,7 @@ int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *st
 /* ---- changes by command ---- */
 
 /* Give sn the thresholds new[] with exactly the bits in defined; persisted or undone. */
-static int sensor_apply_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t defined,
+static int sensor_apply_thresholds(struct sensor_table *s, struct sensor *sn, uint8_t defined,
                                    const uint8_t new[6]) {
         uint8_t old[6], old_defined = sn->defined;
         uint16_t removed;
@@ -714,7 +714,7 @@ static int sensor_apply_thresholds(struct sensor_set *s, struct sensor *sn, uint
         memcpy(old, sn->thresholds, sizeof(old));
         memcpy(sn->thresholds, new, sizeof(old));
         sn->defined = defined;
-        r = sensor_set_save(s);
+        r = sensor_table_save(s);
         if (r < 0) {
                 /* Not on disk, so not in effect either: the requester sees a failure and the
                  * state after a restart is the state now. */
@@ -736,7 +736,7 @@ static int sensor_apply_thresholds(struct sensor_set *s, struct sensor *sn, uint
         return 0;
 }
 
-int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
+int sensor_set_thresholds(struct sensor_table *s, struct sensor *sn, uint8_t mask,
                           const uint8_t raw[6]) {
         uint8_t new[6];
 
@@ -748,18 +748,18 @@ int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
         return sensor_apply_thresholds(s, sn, (uint8_t) (sn->defined | mask), new);
 }
 
-int sensor_replace_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t defined,
+int sensor_replace_thresholds(struct sensor_table *s, struct sensor *sn, uint8_t defined,
                               const uint8_t raw[6]) {
         return sensor_apply_thresholds(s, sn, defined, raw);
 }
 
-int sensor_set_hysteresis(struct sensor_set *s, struct sensor *sn, uint8_t pos, uint8_t neg) {
+int sensor_set_hysteresis(struct sensor_table *s, struct sensor *sn, uint8_t pos, uint8_t neg) {
         uint8_t old_pos = sn->hysteresis_pos, old_neg = sn->hysteresis_neg;
         int r;
 
         sn->hysteresis_pos = pos;
         sn->hysteresis_neg = neg;
-        r = sensor_set_save(s);
+        r = sensor_table_save(s);
         if (r < 0) {
                 sn->hysteresis_pos = old_pos;
                 sn->hysteresis_neg = old_neg;

@@ -14,7 +14,7 @@
  * or whose abandoned read has not returned yet, is not queued again.
  *
  * Events: each reading is turned into the set of event offsets asserted now; the difference
- * from the previous set is reported through the callback given to sensor_set_on_event() (the
+ * from the previous set is reported through the callback given to sensor_table_on_event() (the
  * manager queues them as Platform Event Messages, daemon/event-sender.c).
  *
  * Set Sensor Thresholds / Hysteresis persist the whole set to <state-directory>/sensors.state
@@ -32,7 +32,7 @@
 #include "protocol/sensor-linear.h"
 #include "sensor-source.h"
 
-struct sensor_set;
+struct sensor_table;
 struct sensor;
 struct state_dir;
 
@@ -40,7 +40,7 @@ struct state_dir;
 typedef void (*sensor_event_fn)(void *userdata, const struct platform_event *ev);
 
 struct sensor {
-        struct sensor_set *set;
+        struct sensor_table *set;
         const struct sensor_config *config;
         unsigned index;                 /* [sensor.N] */
         uint8_t number;                 /* index + 1 */
@@ -69,16 +69,16 @@ struct sensor {
 };
 
 /* From the configuration alone (no I/O, no thread). Sensors are in section order. */
-int sensor_set_new(const struct satmc_config *config, struct sensor_set **ret);
-struct sensor_set *sensor_set_free(struct sensor_set *s);
-static inline void sensor_set_freep(struct sensor_set **s) {
-        sensor_set_free(*s);
+int sensor_table_new(const struct satmc_config *config, struct sensor_table **ret);
+struct sensor_table *sensor_table_free(struct sensor_table *s);
+static inline void sensor_table_freep(struct sensor_table **s) {
+        sensor_table_free(*s);
 }
 
-unsigned sensor_set_count(const struct sensor_set *s);
-struct sensor *sensor_set_get(struct sensor_set *s, unsigned i);
+unsigned sensor_table_count(const struct sensor_table *s);
+struct sensor *sensor_table_get(struct sensor_table *s, unsigned i);
 /* By IPMI sensor number; NULL if there is none. */
-struct sensor *sensor_set_find(struct sensor_set *s, uint8_t number);
+struct sensor *sensor_table_find(struct sensor_table *s, uint8_t number);
 
 /* The Full Sensor Record for sensor i, owned by address on LUN 0. */
 void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full_sensor *ret);
@@ -90,17 +90,17 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
  * something that is not a file of ours sits at sensors.state or sensors.state.tmp (logged). A
  * sensor without a source stays "reading unavailable".
  */
-int sensor_set_start(struct sensor_set *s, sd_event *event, struct state_dir *state,
-                     const struct sensor_source_hw *hw);
+int sensor_table_start(struct sensor_table *s, sd_event *event, struct state_dir *state,
+                       const struct sensor_source_hw *hw);
 
-/* How many lines of sensors.state sensor_set_start() dropped (they did not parse, or a
+/* How many lines of sensors.state sensor_table_start() dropped (they did not parse, or a
  * threshold no longer fits its sensor's range): the configured values are served instead of
  * what was stored. 0 again once the thresholds are saved anew (the file then holds what is in
  * effect). Get Self Test Results reports it. */
-unsigned sensor_set_state_lines_ignored(const struct sensor_set *s);
+unsigned sensor_table_state_lines_ignored(const struct sensor_table *s);
 
 /* Where generated events go; NULL = nowhere. */
-void sensor_set_on_event(struct sensor_set *s, sensor_event_fn fn, void *userdata);
+void sensor_table_on_event(struct sensor_table *s, sensor_event_fn fn, void *userdata);
 
 /*
  * A new reading (tests, and the worker's results): raw or unavailable; updates the status and
@@ -128,22 +128,22 @@ uint8_t sensor_threshold_raw(const struct sensor *sn, unsigned t);
 /* Generate the assertion events again for the offsets in mask that are asserted now (Re-arm
  * Sensor Events; a new event receiver). Enables apply. */
 void sensor_rearm(struct sensor *sn, uint16_t mask);
-void sensor_set_rearm_all(struct sensor_set *s);
+void sensor_table_rearm_all(struct sensor_table *s);
 
 /*
  * Change thresholds (mask of SDR_THR_* bits, values raw in bit order) or hysteresis. -EINVAL
  * when the result would not be ordered LNR <= LCR <= LNC <= UNC <= UCR <= UNR. Persisted when a
- * state directory was given to sensor_set_start(); -errno if that write fails (the change is
+ * state directory was given to sensor_table_start(); -errno if that write fails (the change is
  * then undone).
  */
-int sensor_set_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t mask,
+int sensor_set_thresholds(struct sensor_table *s, struct sensor *sn, uint8_t mask,
                           const uint8_t raw[6]);
-int sensor_set_hysteresis(struct sensor_set *s, struct sensor *sn, uint8_t pos, uint8_t neg);
+int sensor_set_hysteresis(struct sensor_table *s, struct sensor *sn, uint8_t pos, uint8_t neg);
 
 /*
  * Replace the whole threshold set (a configuration reload): exactly the SDR_THR_* bits in
  * defined have values afterwards, so a threshold the file no longer names is removed, its events
  * disabled. Otherwise as sensor_set_thresholds().
  */
-int sensor_replace_thresholds(struct sensor_set *s, struct sensor *sn, uint8_t defined,
+int sensor_replace_thresholds(struct sensor_table *s, struct sensor *sn, uint8_t defined,
                               const uint8_t raw[6]);

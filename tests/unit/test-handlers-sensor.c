@@ -88,7 +88,7 @@ static struct ipmi_msg_out run(struct manager *m, uint8_t cmd, const uint8_t *da
 static uint8_t raw_of(struct manager *m, double v) {
         uint8_t raw;
 
-        assert_int_equal(sensor_linear_to_raw(&sensor_set_find(m->sensors, 1)->linear, v, &raw), 0);
+        assert_int_equal(sensor_linear_to_raw(&sensor_table_find(m->sensors, 1)->linear, v, &raw), 0);
         return raw;
 }
 
@@ -151,7 +151,7 @@ static void test_records(void **state) {
 
 static void test_reading(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_set_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 1);
         struct ipmi_msg_out out;
 
         /* Never read: unavailable, events and scanning enabled, no status. */
@@ -290,12 +290,12 @@ static void expect_event(size_t i, bool deassertion, uint8_t offset, uint8_t rea
 
 static void test_events_generated(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_set_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 1);
         uint8_t unc = raw_of(m, 60), ucr = raw_of(m, 85), hot = raw_of(m, 90);
         struct ipmi_msg_out out;
 
         n_events = 0;
-        sensor_set_on_event(m->sensors, capture_event, NULL);
+        sensor_table_on_event(m->sensors, capture_event, NULL);
 
         /* Normal, then a jump past UNC and UCR: two assertions, less severe first. */
         sensor_set_reading(sn, true, raw_of(m, 25));
@@ -336,12 +336,12 @@ static void test_events_generated(void **state) {
 
 static void test_event_enables(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_set_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 1);
         uint8_t hot = raw_of(m, 90);
         struct ipmi_msg_out out;
 
         n_events = 0;
-        sensor_set_on_event(m->sensors, capture_event, NULL);
+        sensor_table_on_event(m->sensors, capture_event, NULL);
 
         /* The offsets of the thresholds with a value, both ways; no others. */
         out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
@@ -429,11 +429,11 @@ static void test_event_enables(void **state) {
 /* Set/Get Event Receiver; a new receiver is sent the states asserted now. */
 static void test_event_receiver(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_set_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 1);
         struct ipmi_msg_out out;
 
         n_events = 0;
-        sensor_set_on_event(m->sensors, capture_event, NULL);
+        sensor_table_on_event(m->sensors, capture_event, NULL);
         out = run(m, IPMI_CMD_GET_EVENT_RECEIVER, NULL, 0);
         assert_int_equal(out.cc, IPMI_CC_OK);
         assert_memory_equal(out.data, ((uint8_t[]) { 0x20, 0x00 }), 2);
@@ -480,7 +480,7 @@ static void test_event_receiver(void **state) {
 /* A presence sensor: states instead of a value, events with the offset alone. */
 static void test_presence(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_set_find(m->sensors, 8);
+        struct sensor *sn = sensor_table_find(m->sensors, 8);
         struct sdr_repo repo = sdr_repository_records(m->sdr);
         uint8_t rec[SDR_FULL_SENSOR_MAX];
         struct sdr_full_sensor s;
@@ -501,7 +501,7 @@ static void test_presence(void **state) {
         assert_int_equal(s.capabilities & 0x3C, 0);     /* no thresholds, no hysteresis */
 
         n_events = 0;
-        sensor_set_on_event(m->sensors, capture_event, NULL);
+        sensor_table_on_event(m->sensors, capture_event, NULL);
         sensor_set_reading(sn, true, 1);
         assert_int_equal(n_events, 1);
         assert_int_equal(events[0].event_type, EVENT_TYPE_SENSOR_SPECIFIC);
@@ -587,7 +587,7 @@ static void test_persisted(void **state) {
         uint8_t unc = raw_of(m, 70);
 
         assert_int_equal(state_dir_open(dir, &m->state), 0);
-        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
+        assert_int_equal(sensor_table_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
         out = RUN(m, IPMI_CMD_SET_SENSOR_THRESHOLDS, 1, SDR_THR_UNC, 0, 0, 0, unc, 0, 0);
         assert_int_equal(out.cc, IPMI_CC_OK);
         out = RUN(m, IPMI_CMD_SET_SENSOR_HYSTERESIS, 5, 0xFF, 7, 1);
@@ -597,7 +597,7 @@ static void test_persisted(void **state) {
         out = RUN(m2, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
         assert_int_equal(out.data[4], raw_of(m, 60));   /* not started: the configured value */
         assert_int_equal(state_dir_open(dir, &m2->state), 0);
-        assert_int_equal(sensor_set_start(m2->sensors, m2->event, m2->state, &m2->sensor_hw), 0);
+        assert_int_equal(sensor_table_start(m2->sensors, m2->event, m2->state, &m2->sensor_hw), 0);
         out = RUN(m2, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
         assert_int_equal(out.data[0], SDR_THR_LCR | SDR_THR_UNC | SDR_THR_UCR);
         assert_int_equal(out.data[4], unc);
@@ -619,7 +619,7 @@ static void test_save_fails_nothing_changes(void **state) {
 
         snprintf(sub, sizeof(sub), "%s/state", dir);
         assert_int_equal(state_dir_open(sub, &m->state), 0);
-        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
+        assert_int_equal(sensor_table_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
         out = RUN(m, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
         memcpy(before, out.data, 7);
         recs = sdr_repository_records(m->sdr);
@@ -692,8 +692,8 @@ static void test_self_test_reports_ignored_state(void **state) {
                             "0 none -10 none 70 85 none 1.3 1.3\n"
                             "9 none none none none none none 0 0\n");
         assert_int_equal(state_dir_open(dir, &m->state), 0);
-        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
-        assert_int_equal(sensor_set_state_lines_ignored(m->sensors), 0);
+        assert_int_equal(sensor_table_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
+        assert_int_equal(sensor_table_state_lines_ignored(m->sensors), 0);
         out = self_test(m);
         assert_memory_equal(out.data, ((uint8_t[]) { 0x55, 0x00 }), 2);
         manager_free(m);
@@ -703,8 +703,8 @@ static void test_self_test_reports_ignored_state(void **state) {
                             "4 none none none 500000 none none 0 0\n");
         *state = m = new_manager();
         assert_int_equal(state_dir_open(dir, &m->state), 0);
-        assert_int_equal(sensor_set_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
-        assert_int_equal(sensor_set_state_lines_ignored(m->sensors), 2);
+        assert_int_equal(sensor_table_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
+        assert_int_equal(sensor_table_state_lines_ignored(m->sensors), 2);
         out = self_test(m);
         assert_memory_equal(out.data, ((uint8_t[]) { 0x57, IPMI_SELFTEST_SDR_INACCESSIBLE }), 2);
         out = RUN(m, IPMI_CMD_GET_SENSOR_THRESHOLDS, 1);
@@ -721,7 +721,7 @@ static void test_self_test_reports_ignored_state(void **state) {
  * readable, its events are off, and a reading above it asserts nothing of it. */
 static void test_replace_thresholds(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_set_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 1);
         uint8_t raw[6] = { 0 }, lcr = raw_of(m, -10), ucr = raw_of(m, 90);
         struct ipmi_msg_out out;
 

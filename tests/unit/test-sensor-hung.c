@@ -5,7 +5,7 @@
  * stall the event loop: a real sd_event loop polls it every 100 ms next to a normal SMBus
  * sensor, and the test measures every loop iteration's own work, the other sensor's updates,
  * when the hung one turns unavailable, what happens to the stale result once the read is let
- * go, and how long sensor_set_free() takes with a read still stuck and after.
+ * go, and how long sensor_table_free() takes with a read still stuck and after.
  */
 #include <errno.h>
 #include <math.h>
@@ -133,7 +133,7 @@ static const struct sensor_source_hw rig_hw = { .gpio = &blocking_gpio_ops,
 struct rig {
         struct satmc_config *config;
         sd_event *event;
-        struct sensor_set *set;
+        struct sensor_table *set;
         struct sensor *hung, *normal;
         uint64_t max_work;              /* longest loop iteration's own work, usec */
         uint64_t max_gap;               /* longest time between the normal sensor's updates */
@@ -169,10 +169,10 @@ static void rig_start(struct rig *rig) {
         add_sensor(rig->config, 1, "Normal", "smbus:1:0x48:0x00");
 
         assert_int_equal(sd_event_new(&rig->event), 0);
-        assert_int_equal(sensor_set_new(rig->config, &rig->set), 0);
-        assert_int_equal(sensor_set_start(rig->set, rig->event, NULL, &rig_hw), 0);
-        rig->hung = sensor_set_find(rig->set, 1);
-        rig->normal = sensor_set_find(rig->set, 2);
+        assert_int_equal(sensor_table_new(rig->config, &rig->set), 0);
+        assert_int_equal(sensor_table_start(rig->set, rig->event, NULL, &rig_hw), 0);
+        rig->hung = sensor_table_find(rig->set, 1);
+        rig->normal = sensor_table_find(rig->set, 2);
         assert_non_null(rig->hung);
         assert_non_null(rig->normal);
 }
@@ -185,11 +185,11 @@ static void rig_free_config(struct rig *rig) {
         free(rig->config);
 }
 
-/* sensor_set_free(), timed: it must not wait for a stuck read. */
+/* sensor_table_free(), timed: it must not wait for a stuck read. */
 static uint64_t rig_free_set(struct rig *rig) {
         uint64_t start = now_usec();
 
-        rig->set = sensor_set_free(rig->set);
+        rig->set = sensor_table_free(rig->set);
         return now_usec() - start;
 }
 
@@ -317,7 +317,7 @@ static void test_hung_read_does_not_block_loop(void **state) {
         assert_true(rig.normal->available);
 
         t = rig_free_set(&rig);
-        print_message("# sensor_set_free() after the read returned: %.2f ms\n", t / 1000.0);
+        print_message("# sensor_table_free() after the read returned: %.2f ms\n", t / 1000.0);
         assert_true(t < slack(50 * MSEC));
         wait_threads(0, slack(1000 * MSEC));
         rig_stop(&rig);
@@ -331,7 +331,7 @@ static void test_free_while_stuck(void **state) {
         (void) rig_read_then_hang(&rig);
         /* Stuck in the current worker, not yet given up: freeing must not wait for it. */
         t = rig_free_set(&rig);
-        print_message("# sensor_set_free() with a read stuck: %.2f ms\n", t / 1000.0);
+        print_message("# sensor_table_free() with a read stuck: %.2f ms\n", t / 1000.0);
         assert_true(t < slack(300 * MSEC));
         assert_int_equal(sensor_reader_threads(), 1);
         sd_event_unref(rig.event);
@@ -354,7 +354,7 @@ static void test_free_while_abandoned(void **state) {
         rig_run_until(&rig, !rig.hung->available, SENSOR_READ_HUNG_USEC + slack(1000 * MSEC));
         assert_int_equal(sensor_reader_threads(), 2);
         t = rig_free_set(&rig);
-        print_message("# sensor_set_free() with an abandoned read: %.2f ms\n", t / 1000.0);
+        print_message("# sensor_table_free() with an abandoned read: %.2f ms\n", t / 1000.0);
         assert_true(t < slack(50 * MSEC));
         /* The current worker was idle and is gone; the abandoned one holds on. */
         assert_int_equal(sensor_reader_threads(), 1);

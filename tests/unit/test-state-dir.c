@@ -208,19 +208,19 @@ static int open_fru_store(void) {
         return r;
 }
 
-/* sensor_set_start() on dir: its result. */
+/* sensor_table_start() on dir: its result. */
 static int start_sensors(void) {
         struct satmc_config *c = load(SENSOR0);
-        struct sensor_set *s = NULL;
+        struct sensor_table *s = NULL;
         struct state_dir *d = NULL;
         sd_event *event = NULL;
         int r;
 
         assert_int_equal(sd_event_new(&event), 0);
         assert_int_equal(state_dir_open(dir, &d), 0);
-        assert_int_equal(sensor_set_new(c, &s), 0);
-        r = sensor_set_start(s, event, d, NULL);
-        sensor_set_free(s);
+        assert_int_equal(sensor_table_new(c, &s), 0);
+        r = sensor_table_start(s, event, d, NULL);
+        sensor_table_free(s);
         state_dir_free(d);
         sd_event_unref(event);
         config_free(c);
