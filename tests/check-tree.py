@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Keeps two kinds of rot out of the tree, as TAP points (tests/integration/satmc_tap.py):
+"""Keeps three kinds of rot out of the tree, as TAP points (tests/integration/satmc_tap.py):
 
 - Functions nobody calls that the compiler cannot flag: a `static inline` function in a header
   (-Wunused-function stays silent about those), and a function declared in a header whose name
   appears nowhere but in its declaration and its definition.
 - Comments that promise work instead of describing the code: TODO, FIXME, XXX, "(later)".
+- A typedef for a struct or union: every type is `struct snake_case` (docs/architecture.md,
+  "Naming"); typedefs of function pointers stay.
 
 Reads the files git tracks under SATMC_SOURCE_ROOT (or this script's ../), so it sees exactly
 what is committed plus local edits, never build output. Plain text matching, no compiler: the
@@ -27,6 +29,7 @@ WORD = re.compile(r"\b[A-Za-z_]\w*\b")
 # with whitespace, '#', '}', 'typedef', 'struct x {' or a comment are not declarations.
 HEADER_DECL = re.compile(r"^(?!static\b|typedef\b|extern\s+\"C\")(?:[A-Za-z_][\w\s]*?[\s*]+)"
                          r"([a-z_]\w*)\s*\(", re.M)
+TYPEDEF_STRUCT = re.compile(r"\btypedef\s+(?:struct|union)\b")
 HEADER_INLINE = re.compile(r"^static\s+inline\s+[^(;{]*?\b([A-Za-z_]\w*)\s*\(", re.M)
 
 
@@ -62,6 +65,17 @@ def main():
         for u in unused:
             note("%s: %s" % (h, u))
         check(not unused, "%s: every function it offers is used" % h)
+
+    typedefs = 0
+    for f in sorted(sources):
+        # Comments blanked but their newlines kept, so that the line numbers are the file's.
+        lines = C_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n") + " ", read(f))
+        for n, line in enumerate(C_STRING.sub('""', lines).splitlines(), 1):
+            if TYPEDEF_STRUCT.search(line):
+                note("%s:%d: %s" % (f, n, line.strip()))
+                typedefs += 1
+    check(typedefs == 0, "no typedef of a struct or union: types are struct snake_case (%d found)"
+          % typedefs)
 
     texts = tracked("*.c", "*.h", "*.py", "*.sh", "meson.build", "*.ini", "*.md")
     me = os.path.relpath(os.path.abspath(__file__), os.path.abspath(ROOT))
