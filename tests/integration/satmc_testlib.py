@@ -220,3 +220,20 @@ def wait_for(pred, what, timeout=10):
             return
         time.sleep(0.01)
     raise SystemExit("timed out waiting for " + what)
+
+
+def fru_valid(img):
+    """Header and every info area checksum: what makes an image "not a FRU image" in satmcd's
+    eyes for certain (its parser checks more), and what a torn write would break."""
+    if len(img) < 8 or img[0] != 1 or sum(img[:8]) & 0xFF:
+        return False
+    for i in (2, 3, 4):
+        off = img[i] * 8
+        if off == 0:
+            continue
+        if off + 2 > len(img) or img[off] != 1:
+            return False
+        alen = img[off + 1] * 8
+        if alen == 0 or off + alen > len(img) or sum(img[off:off + alen]) & 0xFF:
+            return False
+    return True

@@ -15,24 +15,12 @@ import json, os, shutil, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import (Rig, board_from_template, check, finish, results, skip_all,  # noqa: E402
                            wait_for)
+from board_clients import READINGS, THRESHOLDS, write_value  # noqa: E402
 
 SE, STORAGE = 0x04, 0x0A
 DECODE = os.environ.get("SATMC_FREEIPMI_DECODE")
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 
-# What the sensor files hold and what board-clients.ini configures, by SDR ID string.
-READINGS = {"Board Temp": 42.5, "12V Rail": 12.03, "Fan 1": 5200, "Inlet Temp": -12.5,
-            "PSU Current": 7.3}
-FILES = {"Board Temp": ("temp1_input", 1000), "12V Rail": ("in1_input", 1000),
-         "Fan 1": ("fan1_input", 1), "Inlet Temp": ("temp2_input", 1000),
-         "PSU Current": ("curr1_input", 1000)}
-THRESHOLDS = {
-    "Board Temp": {"lcr": -10, "unc": 60, "ucr": 85, "unr": 100},
-    "12V Rail": {"lcr": 11.5, "lnc": 11.7, "unc": 12.3, "ucr": 12.5},
-    "Fan 1": {"lcr": 1000, "lnc": 2000},
-    "Inlet Temp": {"lnr": -50, "lcr": -40, "lnc": -30, "unc": 30},
-    "PSU Current": {"ucr": 14},
-}
 NAMES = ("lnc", "lcr", "lnr", "unc", "ucr", "unr")
 SENSOR_TYPES = {"Board Temp": 0x01, "12V Rail": 0x02, "Fan 1": 0x04, "Inlet Temp": 0x01,
                 "PSU Current": 0x03, "PSU Present": 0x25}
@@ -170,12 +158,6 @@ class Decoder:
 
 def step(d):
     return abs(d["m"]) * 10 ** d["rexp"]
-
-
-def write_value(tmp, name, value):
-    fname, scale = FILES[name]
-    with open(os.path.join(tmp, fname), "w") as f:
-        f.write("%d\n" % round(value * scale))
 
 
 def main():

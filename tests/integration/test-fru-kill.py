@@ -18,7 +18,7 @@
 import os, random, shutil, signal, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, wait_for, skip  # noqa: E402
+from satmc_testlib import Rig, check, finish, fru_valid, wait_for, skip  # noqa: E402
 import emubus  # noqa: E402  (satmc_testlib put the harness on sys.path)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -65,23 +65,6 @@ def read_device(rig):
             return None
         out += f[8:8 + n]
     return bytes(out)
-
-
-def fru_valid(img):
-    """Header and info area checksums: what makes an image "not a FRU image" in the daemon's
-    eyes for certain (its parser checks more)."""
-    if len(img) < 8 or img[0] != 1 or sum(img[:8]) & 0xFF:
-        return False
-    for i in (2, 3, 4):
-        off = img[i] * 8
-        if off == 0:
-            continue
-        if off + 2 > len(img) or img[off] != 1:
-            return False
-        alen = img[off + 1] * 8
-        if alen == 0 or off + alen > len(img) or sum(img[off:off + alen]) & 0xFF:
-            return False
-    return True
 
 
 def self_test(rig):

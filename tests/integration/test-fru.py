@@ -12,27 +12,11 @@ tests/integration/test-fru-kill.py."""
 import os, shlex, shutil, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, ipmitool, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, finish, fru_valid, ipmitool, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-fru.ini")
 STORAGE = 0x0A
-
-
-def fru_valid(img):
-    """The checks that matter for "not torn": header and every info area checksum."""
-    if len(img) < 8 or img[0] != 1 or sum(img[:8]) & 0xFF:
-        return False
-    for i in (2, 3, 4):
-        off = img[i] * 8
-        if off == 0:
-            continue
-        if off + 2 > len(img) or img[off] != 1:
-            return False
-        alen = img[off + 1] * 8
-        if alen == 0 or off + alen > len(img) or sum(img[off:off + alen]) & 0xFF:
-            return False
-    return True
 
 
 def read(path):

@@ -19,6 +19,7 @@ from array import array
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from satmc_testlib import Rig, board_from_template, check, finish, results, wait_for  # noqa: E402
+from board_clients import READINGS, THRESHOLDS, write_value  # noqa: E402
 # The stand-in pyaardvark lives in the harness directory, which satmc_testlib put first on
 # sys.path; it must win over any real pyaardvark installed on the machine.
 sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness")))
@@ -42,20 +43,6 @@ SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 SAT, BMC = 0x72, 0x20
 CMD_PLATFORM_EVENT = 0x02
 
-# What the sensor files hold (engineering units) and the thresholds board-clients.ini sets,
-# by SDR ID string.
-READINGS = {"Board Temp": 42.5, "12V Rail": 12.03, "Fan 1": 5200, "Inlet Temp": -12.5,
-            "PSU Current": 7.3}
-FILES = {"Board Temp": ("temp1_input", 1000), "12V Rail": ("in1_input", 1000),
-         "Fan 1": ("fan1_input", 1), "Inlet Temp": ("temp2_input", 1000),
-         "PSU Current": ("curr1_input", 1000)}
-THRESHOLDS = {
-    "Board Temp": {"lcr": -10, "unc": 60, "ucr": 85, "unr": 100},
-    "12V Rail": {"lcr": 11.5, "lnc": 11.7, "unc": 12.3, "ucr": 12.5},
-    "Fan 1": {"lcr": 1000, "lnc": 2000},
-    "Inlet Temp": {"lnr": -50, "lcr": -40, "lnc": -30, "unc": 30},
-    "PSU Current": {"ucr": 14},
-}
 TYPES = {"Board Temp": 0x01, "12V Rail": 0x02, "Fan 1": 0x04, "Inlet Temp": 0x01,
          "PSU Current": 0x03, "PSU Present": 0x25}
 HYSTERESIS = {"Board Temp": 2}      # engineering units, both ways
@@ -95,12 +82,6 @@ def raw_for(record, value):
     value. (python-ipmi's convert_sensor_value_to_raw() refuses negative values of signed
     sensors and divides only the M term by M, so it is wrong whenever B is not 0.)"""
     return min(range(256), key=lambda raw: abs(record.convert_sensor_raw_to_value(raw) - value))
-
-
-def write_value(tmp, name, value):
-    fname, scale = FILES[name]
-    with open(os.path.join(tmp, fname), "w") as f:
-        f.write("%d\n" % round(value * scale))
 
 
 def read_events(intf, want, timeout):
