@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "temp-dir.h"
+#include "test-config-text.h"
 
 #include "common/log.h"
 #include "common/state-dir.h"
@@ -63,21 +64,7 @@ static char dir[64];
 static char path0[128], tmp0[128];
 
 static struct satmc_config *load(const char *extra) {
-        struct satmc_config *c = NULL;
-        char *text = NULL;
-        FILE *in;
-
-        assert_true(asprintf(&text,
-                             "[mc]\naddress = 0x72\n"
-                             "[identity]\nfirmware-version = 1.00\nmanufacturer-id = 1\n"
-                             "product-id = 2\nguid = 01234567-89ab-cdef-0011-223344556677\n"
-                             "[storage]\nstate-directory = %s\n%s", dir, extra) > 0);
-        in = fmemopen(text, strlen(text), "r");
-        assert_non_null(in);
-        assert_int_equal(config_load_from_file(in, "mem.ini", NULL, &c), 0);
-        fclose(in);
-        free(text);
-        return c;
+        return test_config_load(dir, extra);
 }
 
 static const char fru_sections[] =

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "temp-dir.h"
+#include "test-config-text.h"
 
 #include "common/macro.h"
 #include "daemon/dispatch.h"
@@ -38,21 +39,9 @@ static char dir[64];
         "[sensor.7]\nname = PSU Present\ntype = presence\n"
 
 static struct manager *new_manager(void) {
-        struct satmc_config *c = NULL;
+        struct satmc_config *c = test_config_load(dir, SENSORS);
         struct manager *m = NULL;
-        char *text = NULL;
-        FILE *in;
 
-        assert_true(asprintf(&text,
-                             "[mc]\naddress = 0x72\n"
-                             "[identity]\nfirmware-version = 1.00\nmanufacturer-id = 1\n"
-                             "product-id = 2\nguid = 01234567-89ab-cdef-0011-223344556677\n"
-                             "[storage]\nstate-directory = %s\n" SENSORS, dir) > 0);
-        in = fmemopen(text, strlen(text), "r");
-        assert_non_null(in);
-        assert_int_equal(config_load_from_file(in, "mem.ini", NULL, &c), 0);
-        fclose(in);
-        free(text);
         assert_int_equal(manager_new(c, &m), 0);
         return m;
 }

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "temp-dir.h"
+#include "test-config-text.h"
 
 #include "common/log.h"
 #include "daemon/dispatch.h"
@@ -49,21 +50,9 @@ int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char 
 static char dir[64];
 
 static struct manager *new_manager(const char *extra, bool open) {
-        struct satmc_config *c = NULL;
+        struct satmc_config *c = test_config_load(dir, extra);
         struct manager *m = NULL;
-        char *text = NULL;
-        FILE *in;
 
-        assert_true(asprintf(&text,
-                             "[mc]\naddress = 0x72\n"
-                             "[identity]\nfirmware-version = 1.00\nmanufacturer-id = 1\n"
-                             "product-id = 2\nguid = 01234567-89ab-cdef-0011-223344556677\n"
-                             "[storage]\nstate-directory = %s\n%s", dir, extra) > 0);
-        in = fmemopen(text, strlen(text), "r");
-        assert_non_null(in);
-        assert_int_equal(config_load_from_file(in, "mem.ini", NULL, &c), 0);
-        fclose(in);
-        free(text);
         assert_int_equal(manager_new(c, &m), 0);
         if (open) {
                 assert_int_equal(state_dir_open(dir, &m->state), 0);

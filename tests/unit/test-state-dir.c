@@ -30,6 +30,7 @@
 #include "daemon/config.h"
 #include "daemon/fru-store.h"
 #include "daemon/sensors.h"
+#include "test-config-text.h"
 
 /* ---- O_TMPFILE on demand (the fallback path) ---- */
 
@@ -171,21 +172,7 @@ static int teardown(void **state) {
 }
 
 static struct satmc_config *load(const char *extra) {
-        struct satmc_config *c = NULL;
-        char *text = NULL;
-        FILE *in;
-
-        assert_true(asprintf(&text,
-                             "[mc]\naddress = 0x72\n"
-                             "[identity]\nfirmware-version = 1.00\nmanufacturer-id = 1\n"
-                             "product-id = 2\nguid = 01234567-89ab-cdef-0011-223344556677\n"
-                             "[storage]\nstate-directory = %s\n%s", dir, extra) > 0);
-        in = fmemopen(text, strlen(text), "r");
-        assert_non_null(in);
-        assert_int_equal(config_load_from_file(in, "mem.ini", NULL, &c), 0);
-        fclose(in);
-        free(text);
-        return c;
+        return test_config_load(dir, extra);
 }
 
 #define FRU0 "[fru.0]\nboard-manufacturer = Acme\nboard-product-name = Widget\n"
