@@ -465,6 +465,19 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
 
 /* ---- persistence ---- */
 
+/* v as the shortest %.Ng (N = 1..17) that strtod() reads back as exactly v: a person reads
+ * 60.1, not 60.100000000000001; 17 digits always round-trip, so the loop always ends. */
+static void fprint_shortest_double(FILE *f, double v) {
+        char text[32];
+
+        for (int digits = 1; digits <= 17; digits++) {
+                snprintf(text, sizeof(text), "%.*g", digits, v);
+                if (strtod(text, NULL) == v)
+                        break;
+        }
+        fprintf(f, " %s", text);
+}
+
 /*
  * One line per sensor: the section index, then LNC LCR LNR UNC UCR UNR and the positive and
  * negative hysteresis, in engineering units ("none" for an unset threshold). Engineering units
@@ -489,11 +502,13 @@ static int sensor_table_save(struct sensor_table *s) {
                 fprintf(f, "%u", sn->index);
                 for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
                         if (sn->defined & (1u << t))
-                                fprintf(f, " %.17g", sensor_linear_to_value(&sn->linear,
-                                                                            sn->thresholds[t]));
+                                fprint_shortest_double(f, sensor_linear_to_value(&sn->linear,
+                                                                                 sn->thresholds[t]));
                         else
                                 fprintf(f, " none");
-                fprintf(f, " %.17g %.17g\n", sn->hysteresis_pos * step, sn->hysteresis_neg * step);
+                fprint_shortest_double(f, sn->hysteresis_pos * step);
+                fprint_shortest_double(f, sn->hysteresis_neg * step);
+                fputc('\n', f);
         }
         if (fclose(f) != 0)
                 return -ENOMEM;

@@ -595,6 +595,44 @@ static void test_persisted(void **state) {
         manager_free(m2);
 }
 
+/* sensors.state holds each value as the shortest decimal that reads back as the same double:
+ * 60.1, not 60.100000000000001 (%.17g), and the file still loads back to the same raw values. */
+static void test_saved_values_shortest(void **state) {
+        struct manager *m = *state;
+        struct ipmi_msg_out out;
+        char path[128];
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        assert_int_equal(state_dir_open(dir, &m->state), 0);
+        assert_int_equal(sensor_table_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
+        out = RUN(m, IPMI_CMD_SET_SENSOR_HYSTERESIS, 1, 0xFF, 7, 2);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+
+        snprintf(path, sizeof(path), "%s/sensors.state", dir);
+        f = fopen(path, "re");
+        assert_non_null(f);
+        assert_int_not_equal(getdelim(&text, &len, '\0', f), -1);
+        fclose(f);
+        /* LCR raw 46 = -40 + 46 * 0.65 (-10.1 in double arithmetic, shortest "-10.1" would be
+         * wrong if it did not read back: it is checked below by the reload). */
+        assert_string_equal(text, "# satmcd sensor thresholds: N LNC LCR LNR UNC UCR UNR HYST+ HYST-\n"
+                                  "0 none -10.1 none 60.1 84.8 none 4.55 1.3\n"
+                                  "4 none none none none none none 0 0\n"
+                                  "7 none none none none none none 0 0\n");
+
+        /* What was written loads back to the same raw values. */
+        manager_free(m);
+        *state = m = new_manager();
+        assert_int_equal(state_dir_open(dir, &m->state), 0);
+        assert_int_equal(sensor_table_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
+        assert_int_equal(sensor_table_state_lines_ignored(m->sensors), 0);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_HYSTERESIS, 1, 0xFF);
+        assert_memory_equal(out.data, ((uint8_t[]) { 7, 2 }), 2);
+        assert_int_equal(unlink(path), 0);
+}
+
 /* A Set Sensor Thresholds/Hysteresis that cannot be persisted answers 0xFF and changes nothing:
  * not the values, not the SDR, not what a restart would load. */
 static void test_save_fails_nothing_changes(void **state) {
@@ -751,6 +789,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thresholds_update_sdr, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_presence, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_persisted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_saved_values_shortest, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_save_fails_nothing_changes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_self_test_reports_ignored_state, setup, teardown),
         };
