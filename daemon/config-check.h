@@ -28,6 +28,8 @@ struct load_state {
         unsigned fru_seen_line[CONFIG_FRU_MAX][CONFIG_FRU_KEYS_MAX];
         unsigned sensor_seen_line[CONFIG_SENSOR_MAX][CONFIG_SENSOR_KEYS_MAX];
         unsigned last_syntax_error_line;
+        unsigned section_line;                  /* of the [section] header now in effect */
+        unsigned unknown_section_line;          /* of the last unknown section reported */
         int read_errno;                         /* fgets() failed, e.g. EISDIR */
         bool oom;
 };

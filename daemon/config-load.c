@@ -39,6 +39,32 @@ const struct config_key *config_find_key(const char *section, const char *name, 
         return NULL;
 }
 
+/* "unknown key" with the closest key of the section as a hint, if one is close. */
+static void report_unknown_key(struct load_state *s, const struct config_key *keys, size_t n_keys,
+                               const char *table_section, const char *section, const char *name) {
+        const char *hint = config_suggest_key(keys, n_keys, table_section, name);
+
+        if (hint)
+                config_report(s, s->line, "unknown key \"%s\" in [%s] (did you mean \"%s\"?)",
+                              name, section, hint);
+        else
+                config_report(s, s->line, "unknown key \"%s\" in [%s]", name, section);
+}
+
+/* An unknown section is one error, at its header, not one per key in it. The range of a
+ * numbered section is named when the name has the prefix of one (last = -1: no range). */
+static void report_unknown_section(struct load_state *s, const char *section, const char *prefix,
+                                   const char *what, int last) {
+        if (s->unknown_section_line == s->section_line)
+                return;
+        s->unknown_section_line = s->section_line;
+        if (last < 0)
+                config_report(s, s->section_line, "unknown section [%s]", section);
+        else
+                config_report(s, s->section_line, "unknown section [%s] (%s are [%s.0] to [%s.%d])",
+                              section, what, prefix, prefix, last);
+}
+
 static bool section_known(const char *section) {
         for (size_t i = 0; i < config_keys_n; i++)
                 if (strcmp(config_keys[i].section, section) == 0)
@@ -107,7 +133,7 @@ static void on_indexed_key(struct load_state *s, const struct indexed_section *x
                         break;
                 }
         if (!k) {
-                config_report(s, s->line, "unknown key \"%s\" in [%s]", name, section);
+                report_unknown_key(s, x->keys, x->n_keys, NULL, section, name);
                 return;
         }
         if (x->seen_line[i]) {
@@ -171,8 +197,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
         }
         r = fru_section_index(section);
         if (r == -2) {
-                config_report(s, s->line, "unknown section [%s] (FRU devices are [fru.0] to [fru.%d])",
-                              section, CONFIG_FRU_MAX - 1);
+                report_unknown_section(s, section, "fru", "FRU devices", CONFIG_FRU_MAX - 1);
                 return 1;
         }
         if (r >= 0) {
@@ -181,8 +206,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
         }
         r = sensor_section_index(section);
         if (r == -2) {
-                config_report(s, s->line, "unknown section [%s] (sensors are [sensor.0] to [sensor.%d])",
-                              section, CONFIG_SENSOR_MAX - 1);
+                report_unknown_section(s, section, "sensor", "sensors", CONFIG_SENSOR_MAX - 1);
                 return 1;
         }
         if (r >= 0) {
@@ -190,12 +214,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
                 return 1;
         }
         if (!section_known(section)) {
-                config_report(s, s->line, "unknown section [%s]", section);
+                report_unknown_section(s, section, NULL, NULL, -1);
                 return 1;
         }
         k = config_find_key(section, name, &i);
         if (!k) {
-                config_report(s, s->line, "unknown key \"%s\" in [%s]", name, section);
+                report_unknown_key(s, config_keys, config_keys_n, section, section, name);
                 return 1;
         }
         if (s->seen_line[i]) {
@@ -252,7 +276,8 @@ static char *read_line(char *str, int num, void *stream) {
                         config_report(s, s->line, "section header without ']'");
                         s->last_syntax_error_line = s->line;
                         str[0] = '\0';
-                }
+                } else
+                        s->section_line = s->line;
                 return str;
         }
         if (p != start || !strchr(p, '=')) {

@@ -51,6 +51,11 @@ extern const size_t config_fru_keys_n;
 extern const struct config_key config_sensor_keys[];
 extern const size_t config_sensor_keys_n;
 
+/* The name in keys (of section, or any section for NULL) closest to a misspelt name, or NULL
+ * when none is close enough to be a likely typo (config-suggest.c). */
+const char *config_suggest_key(const struct config_key *keys, size_t n_keys, const char *section,
+                               const char *name);
+
 /* Whether two configurations hold the same value for k (base = the struct k's offset is in). */
 bool config_key_equal(const struct config_key *k, const void *a_base, const void *b_base);
 
