@@ -61,13 +61,94 @@ static unsigned sensor_key_line(const struct load_state *s, unsigned index, cons
         return s->config->sensor[index].line;
 }
 
+static size_t sensor_key_index(const char *name) {
+        for (size_t i = 0; i < config_sensor_keys_n; i++)
+                if (strcmp(config_sensor_keys[i].name, name) == 0)
+                        return i;
+        abort();        /* only called with names of the table */
+}
+
+/* Bit o set: rising position o is in the set; later positions count less, so that of two
+ * equally large sets the one keeping the earlier thresholds wins. */
+static unsigned order_preference(unsigned set) {
+        unsigned p = 0;
+
+        for (unsigned o = 0; o < _SENSOR_THR_MAX; o++)
+                if (set & (1u << o))
+                        p |= 1u << (_SENSOR_THR_MAX - 1 - o);
+        return p;
+}
+
+static bool rising(const struct sensor_config *sc, unsigned set) {
+        double prev = -INFINITY;
+
+        for (unsigned o = 0; o < _SENSOR_THR_MAX; o++) {
+                double v = sc->thresholds[sensor_thresholds_rising[o].index];
+
+                if (!(set & (1u << o)))
+                        continue;
+                if (v < prev)
+                        return false;
+                prev = v;
+        }
+        return true;
+}
+
+/*
+ * Thresholds must not decrease from LNR to UNR. The ones in error are those outside the largest
+ * non-decreasing subset (at most 2^6 subsets): one value out of place is one error, whatever
+ * its neighbours, and it is named beside the kept neighbour it contradicts.
+ */
+static void check_threshold_order(struct load_state *s, unsigned index, unsigned present) {
+        const struct sensor_config *sc = &s->config->sensor[index];
+        unsigned keep = 0;
+
+        for (unsigned set = present; ; set = (set - 1) & present) {
+                if (rising(sc, set) &&
+                    (__builtin_popcount(set) > __builtin_popcount(keep) ||
+                     (__builtin_popcount(set) == __builtin_popcount(keep) &&
+                      order_preference(set) > order_preference(keep))))
+                        keep = set;
+                if (set == 0)
+                        break;
+        }
+        for (unsigned o = 0; o < _SENSOR_THR_MAX; o++) {
+                const char *name = sensor_thresholds_rising[o].key;
+                double v = sc->thresholds[sensor_thresholds_rising[o].index];
+                int before = -1, after = -1;
+
+                if (!(present & (1u << o)) || (keep & (1u << o)))
+                        continue;
+                for (int b = (int) o - 1; b >= 0 && before < 0; b--)
+                        if (keep & (1u << b))
+                                before = b;
+                for (unsigned a = o + 1; a < _SENSOR_THR_MAX && after < 0; a++)
+                        if (keep & (1u << a))
+                                after = (int) a;
+                if (before >= 0 && v < sc->thresholds[sensor_thresholds_rising[before].index])
+                        config_report(s, sensor_key_line(s, index, name), "%s %g is below %s %g: "
+                                      "thresholds must not decrease from lower-non-recoverable to "
+                                      "upper-non-recoverable", name, v,
+                                      sensor_thresholds_rising[before].key,
+                                      sc->thresholds[sensor_thresholds_rising[before].index]);
+                else if (after >= 0)
+                        config_report(s, sensor_key_line(s, index, name), "%s %g is above %s %g: "
+                                      "thresholds must not decrease from lower-non-recoverable to "
+                                      "upper-non-recoverable", name, v,
+                                      sensor_thresholds_rising[after].key,
+                                      sc->thresholds[sensor_thresholds_rising[after].index]);
+        }
+}
+
 /* After parsing: thresholds inside the range and in order, hysteresis within a raw byte. */
 static void check_sensor(struct load_state *s, unsigned index) {
         const struct sensor_config *sc = &s->config->sensor[index];
-        const char *prev_name = NULL;
         struct sensor_linear l;
-        double prev = 0;
+        unsigned in_range = 0;         /* bit o: rising threshold o is set and inside the range */
 
+        /* A refused range left the default in place: checking against it would only cascade. */
+        if (s->sensor_failed[index][sensor_key_index("range")])
+                return;
         if (sensor_linear_solve(sc->range.lo, sc->range.hi, &l) < 0)
                 return;         /* the range key reported it */
 
@@ -98,13 +179,9 @@ static void check_sensor(struct load_state *s, unsigned index) {
                                       index);
                         continue;
                 }
-                if (prev_name && v < prev)
-                        config_report(s, sensor_key_line(s, index, name), "%s %g is below %s %g: "
-                                      "thresholds must not decrease from lower-non-recoverable to "
-                                      "upper-non-recoverable", name, v, prev_name, prev);
-                prev_name = name;
-                prev = v;
+                in_range |= 1u << o;
         }
+        check_threshold_order(s, index, in_range);
         if (sc->hysteresis / sensor_linear_step(&l) > 255.5)
                 config_report(s, sensor_key_line(s, index, "hysteresis"),
                               "hysteresis %g is more than "

@@ -27,6 +27,7 @@ struct load_state {
         unsigned seen_line[CONFIG_KEYS_MAX];    /* 0 = not set in the file */
         unsigned fru_seen_line[CONFIG_FRU_MAX][CONFIG_FRU_KEYS_MAX];
         unsigned sensor_seen_line[CONFIG_SENSOR_MAX][CONFIG_SENSOR_KEYS_MAX];
+        bool sensor_failed[CONFIG_SENSOR_MAX][CONFIG_SENSOR_KEYS_MAX];  /* its value was refused */
         unsigned last_syntax_error_line;
         unsigned section_line;                  /* of the [section] header now in effect */
         unsigned unknown_section_line;          /* of the last unknown section reported */

@@ -117,6 +117,7 @@ struct indexed_section {
         bool *present;
         unsigned *first_line;
         unsigned *seen_line;            /* [n_keys] */
+        bool *failed;                   /* [n_keys], or NULL: whose value was refused */
 };
 
 /* A key in [fru.N] or [sensor.N]: the slot comes to life with its defaults at its first key. */
@@ -152,8 +153,11 @@ static void on_indexed_key(struct load_state *s, const struct indexed_section *x
         r = k->parse(k, value, (uint8_t *) x->base + k->offset, reason);
         if (r == -ENOMEM)
                 s->oom = true;
-        if (r < 0)
+        if (r < 0) {
                 config_report(s, s->line, "%s", reason);
+                if (x->failed)
+                        x->failed[i] = true;
+        }
 }
 
 static void on_fru_key(struct load_state *s, int index, const char *section, const char *name,
@@ -174,7 +178,7 @@ static void on_sensor_key(struct load_state *s, int index, const char *section, 
         on_indexed_key(s, &(const struct indexed_section) {
                 .keys = config_sensor_keys, .n_keys = config_sensor_keys_n, .base = sc,
                 .present = &sc->present, .first_line = &sc->line,
-                .seen_line = s->sensor_seen_line[index],
+                .seen_line = s->sensor_seen_line[index], .failed = s->sensor_failed[index],
         }, section, name, value);
 }
 

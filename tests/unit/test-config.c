@@ -356,6 +356,7 @@ static const char *const bad_cases[] = {
         "bad-sensor",
         "bad-sensor-source",
         "bad-presence",
+        "bad-no-cascade",
 };
 
 static void test_bad(void **state) {
