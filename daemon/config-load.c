@@ -39,6 +39,20 @@ const struct config_key *config_find_key(const char *section, const char *name, 
         return NULL;
 }
 
+/*
+ * Debian's libinih is built with INI_INLINE_COMMENT_PREFIXES ";" (ini.h): ';' after a space
+ * starts a comment and inih has cut it off already, but '#' does so only at the start of a line,
+ * and "path # note" would silently become the path "path # note". A '#' after a space in a value
+ * is therefore an error. The key counts as set, so that no "required" error follows.
+ */
+static bool report_inline_hash(struct load_state *s, const char *name, const char *value) {
+        if (!strstr(value, " #") && !strstr(value, "\t#"))
+                return false;
+        config_report(s, s->line, "'#' after a space in the value of %s: a comment is a line of "
+                      "its own starting with '#' or ';', or follows a value after \" ;\"", name);
+        return true;
+}
+
 /* "unknown key" with the closest key of the section as a hint, if one is close. */
 static void report_unknown_key(struct load_state *s, const struct config_key *keys, size_t n_keys,
                                const char *table_section, const char *section, const char *name) {
@@ -150,6 +164,8 @@ static void on_indexed_key(struct load_state *s, const struct indexed_section *x
                 *x->present = true;
                 *x->first_line = s->line;
         }
+        if (report_inline_hash(s, name, value))
+                return;
         r = k->parse(k, value, (uint8_t *) x->base + k->offset, reason);
         if (r == -ENOMEM)
                 s->oom = true;
@@ -231,6 +247,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
                 return 1;
         }
         s->seen_line[i] = s->line;
+        if (report_inline_hash(s, name, value))
+                return 1;
 
         r = k->parse(k, value, (uint8_t *) s->config + k->offset, reason);
         if (r == -ENOMEM)
