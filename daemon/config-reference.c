@@ -10,6 +10,16 @@
 #include "config-reference.h"
 #include "macro.h"
 
+/* "# description", and for a plain integer key the limits its parser enforces, from the row
+ * itself, so that no text has to repeat (and drift from) the numbers. */
+static void print_description(FILE *f, const struct config_key *k) {
+        fprintf(f, "# %s", k->description);
+        if ((k->parse == config_parse_u8 || k->parse == config_parse_u16 ||
+             k->parse == config_parse_u32) && k->max > 0)
+                fprintf(f, " (%lu..%lu)", k->min, k->max);
+        fputc('\n', f);
+}
+
 void config_dump_reference(FILE *f) {
         const char *section = NULL;
 
@@ -20,7 +30,7 @@ void config_dump_reference(FILE *f) {
                         fprintf(f, "%s[%s]\n", section ? "\n" : "", k->section);
                         section = k->section;
                 }
-                fprintf(f, "# %s\n", k->description);
+                print_description(f, k);
                 if (k->default_value)
                         fprintf(f, "%s = %s\n", k->name, k->default_value);
                 else
@@ -29,15 +39,18 @@ void config_dump_reference(FILE *f) {
 
         /* One FRU device's keys; [fru.1] .. [fru.7] take the same. */
         fprintf(f, "\n[fru.0]\n");
-        for (size_t i = 0; i < config_fru_keys_n; i++)
-                fprintf(f, "# %s\n%s = %s\n", config_fru_keys[i].description,
-                        config_fru_keys[i].name, config_fru_keys[i].default_value);
+        for (size_t i = 0; i < config_fru_keys_n; i++) {
+                print_description(f, &config_fru_keys[i]);
+                fprintf(f, "%s = %s\n", config_fru_keys[i].name, config_fru_keys[i].default_value);
+        }
 
         /* One sensor's keys; [sensor.1] .. [sensor.63] take the same. */
         fprintf(f, "\n[sensor.0]\n");
-        for (size_t i = 0; i < config_sensor_keys_n; i++)
-                fprintf(f, "# %s\n%s = %s\n", config_sensor_keys[i].description,
-                        config_sensor_keys[i].name, config_sensor_keys[i].default_value);
+        for (size_t i = 0; i < config_sensor_keys_n; i++) {
+                print_description(f, &config_sensor_keys[i]);
+                fprintf(f, "%s = %s\n", config_sensor_keys[i].name,
+                        config_sensor_keys[i].default_value);
+        }
 }
 
 /* One list item per section: "- `[mc]` `log-level`, ..." for the keys of kind reload. */

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "daemon/config-parse.h"
+#include "daemon/config-reference.h"
 
 static const char base_text[] =
         "[mc]\n"
@@ -190,6 +191,26 @@ static void test_docs_carry_the_reload_list(void **state) {
         free(doc);
 }
 
+/* The reference (and so satmcd.conf(5) and docs/configuration.md) states an integer key's limits
+ * from its row, not from hand-written text that could drift: poll-ms is 100..60000. */
+static void test_reference_names_limits(void **state) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        (void) state;
+        f = open_memstream(&text, &len);
+        assert_non_null(f);
+        config_dump_reference(f);
+        fclose(f);
+        assert_non_null(strstr(text, "\n# how often the source is read, in milliseconds "
+                                     "(100..60000)\npoll-ms = 1000\n"));
+        assert_non_null(strstr(text, "(2..4096)\nevent-queue-length = 64\n"));
+        /* Not for a key whose parser is not a plain integer. */
+        assert_null(strstr(text, "(0..0)"));
+        free(text);
+}
+
 /* Our own address as the event receiver: refused at the key that made them equal. */
 static void test_event_receiver_own_address(void **state) {
         struct satmc_config *c = NULL;
@@ -229,6 +250,7 @@ int main(void) {
                 cmocka_unit_test(test_changed_key_differs),
                 cmocka_unit_test(test_docs_carry_the_reload_list),
                 cmocka_unit_test(test_event_receiver_own_address),
+                cmocka_unit_test(test_reference_names_limits),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
