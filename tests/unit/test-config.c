@@ -29,6 +29,9 @@
 #include <cmocka.h>
 
 #include "daemon/config.h"
+#include "daemon/config-parse.h"
+#include "daemon/config-sensor-source.h"
+#include "macro.h"
 #include "protocol/ipmi.h"
 
 #define CONFIG_DIR "tests/unit/config"
@@ -1359,6 +1362,59 @@ static void test_full_sets_every_key(void **state) {
 }
 
 /*
+ * docs/configuration.md and docs/sensors.md each carry the table of hwmon attribute units
+ * (Documentation/hwmon/sysfs-interface), and the scale given for each is one the source parser
+ * takes as file:PATH:SCALE and the one its unit needs: milli 0.001, micro 0.000001, RPM 1.
+ */
+static void test_docs_hwmon_scales(void **state) {
+        static const struct {
+                const char *attribute, *unit;
+                double scale;
+        } rows[] = {
+                { "in*_input", "millivolts", 1e-3 },
+                { "temp*_input", "millidegrees Celsius", 1e-3 },
+                { "curr*_input", "milliamps", 1e-3 },
+                { "power*_input", "microwatts", 1e-6 },
+                { "fan*_input", "RPM", 1 },
+        };
+        static const char *const docs[] = { "docs/configuration.md", "docs/sensors.md" };
+
+        (void) state;
+        for (size_t d = 0; d < ELEMENTSOF(docs); d++) {
+                char *path = source_path(docs[d]);
+                char *doc = read_file(path, NULL);
+
+                for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                        _cleanup_free_ char *start = NULL, *value = NULL;
+                        struct sensor_source_config src = { .kind = SENSOR_SOURCE_NONE };
+                        char reason[REASON_MAX], scale[32];
+                        const char *row, *cell;
+
+                        assert_true(asprintf(&start, "\n| %s | `%s` |", rows[i].unit,
+                                             rows[i].attribute) > 0);
+                        row = strstr(doc, start);
+                        if (!row)
+                                fail_msg("%s has no hwmon row%s", docs[d], start);
+                        /* The scale is the first `number` cell after the unit. */
+                        cell = strstr(row + strlen(start) - 1, "| `");
+                        while (cell && !(cell[3] >= '0' && cell[3] <= '9'))
+                                cell = strstr(cell + 3, "| `");
+                        assert_non_null(cell);
+                        assert_true(sscanf(cell, "| `%31[0-9.]`", scale) == 1);
+                        assert_true(asprintf(&value, "file:/sys/class/hwmon/hwmon0/x:%s", scale) > 0);
+                        assert_int_equal(sensor_source_parse(value, &src, reason, sizeof(reason)), 0);
+                        assert_int_equal(src.kind, SENSOR_SOURCE_FILE);
+                        if (fabs(src.file.scale - rows[i].scale) > 1e-12 * rows[i].scale)
+                                fail_msg("%s: %s scale %s reads as %g, not %g", docs[d],
+                                         rows[i].attribute, scale, src.file.scale, rows[i].scale);
+                        sensor_source_config_clear(&src);
+                }
+                free(doc);
+                free(path);
+        }
+}
+
+/*
  * docs/configuration.md has, under a "### `[section]`" heading, a table row
  * "| `key` | `default` | description |" (or "| `key` | required | ... |") for every key in the
  * dump, word for word, and no row for a key the dump does not have.
@@ -1436,6 +1492,7 @@ int main(void) {
                 cmocka_unit_test(test_dump_round_trip),
                 cmocka_unit_test(test_full_sets_every_key),
                 cmocka_unit_test(test_docs_match_reference),
+                cmocka_unit_test(test_docs_hwmon_scales),
         };
         size_t n_tests = N(fixed) + N(good_cases) + N(bad_cases) + N(value_cases), n = 0;
         struct CMUnitTest *tests = calloc(n_tests, sizeof(*tests));
