@@ -214,14 +214,16 @@ static void handle_request(struct bridge *b, const struct ipmb_request *req) {
         if (req->netfn == IPMI_NETFN_SENSOR_EVENT && req->cmd == IPMI_CMD_PLATFORM_EVENT) {
                 rsp.cc = IPMI_CC_INVALID_DATA_FIELD;
                 if (platform_event_decode(req->data, req->data_len, &ev) == 0) {
-                        char data[8] = "";
+                        char data[8] = "", decoded[160];
 
                         if (ev.data2_kind || ev.data3_kind)
                                 snprintf(data, sizeof(data), " %02x %02x", ev.data2, ev.data3);
+                        /* The raw fields for a script, then the names for a person. */
+                        platform_event_describe(&ev, decoded, sizeof(decoded));
                         fprintf(stderr, "event from 0x%02x: sensor %u (type 0x%02x), %s, event "
-                                "type 0x%02x offset %u%s%s\n", req->rq_sa, ev.sensor_number,
+                                "type 0x%02x offset %u%s%s: %s\n", req->rq_sa, ev.sensor_number,
                                 ev.sensor_type, ev.deassertion ? "deassertion" : "assertion",
-                                ev.event_type, ev.offset, data[0] ? ", data" : "", data);
+                                ev.event_type, ev.offset, data[0] ? ", data" : "", data, decoded);
                         b->stats.events++;
                         rsp.cc = IPMI_CC_OK;
                 }

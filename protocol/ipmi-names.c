@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Human-readable names for netFns and completion codes, for logs and tools. */
+#include <stddef.h>
+
 #include "protocol/ipmi.h"
 
 const char *ipmi_netfn_name(uint8_t netfn) {
@@ -48,4 +50,59 @@ const char *ipmi_cc_name(uint8_t cc) {
         case IPMI_CC_UNSPECIFIED:               return "unspecified";
         default:                                return "unknown";
         }
+}
+
+/* IPMI v2.0 table 42-3: the sensor types a satellite's power, cooling and presence use. */
+const char *ipmi_sensor_type_name(uint8_t type) {
+        switch (type) {
+        case 0x01: return "temperature";
+        case 0x02: return "voltage";
+        case 0x03: return "current";
+        case 0x04: return "fan";
+        case 0x05: return "physical security";
+        case 0x07: return "processor";
+        case 0x08: return "power supply";
+        case 0x09: return "power unit";
+        case 0x0A: return "cooling device";
+        case 0x0B: return "other units-based sensor";
+        case 0x0C: return "memory";
+        case 0x10: return "event logging disabled";
+        case 0x12: return "system event";
+        case 0x21: return "slot/connector";
+        case 0x25: return "entity presence";
+        default:   return NULL;
+        }
+}
+
+/* Table 42-2 (threshold, event type 0x01) and table 42-3's sensor-specific offsets (event type
+ * 0x6F) of the types above that have them; NULL for an offset without a name here. */
+const char *ipmi_event_offset_name(uint8_t event_type, uint8_t sensor_type, uint8_t offset) {
+        static const char *const threshold[] = {
+                "lower non-critical going low", "lower non-critical going high",
+                "lower critical going low", "lower critical going high",
+                "lower non-recoverable going low", "lower non-recoverable going high",
+                "upper non-critical going low", "upper non-critical going high",
+                "upper critical going low", "upper critical going high",
+                "upper non-recoverable going low", "upper non-recoverable going high",
+        };
+        static const char *const power_supply[] = {
+                "presence detected", "power supply failure detected", "predictive failure",
+                "input lost (AC/DC)", "input lost or out of range", "input out of range, present",
+                "configuration error", "inactive (standby)",
+        };
+        static const char *const entity_presence[] = {
+                "entity present", "entity absent", "entity disabled",
+        };
+
+        if (event_type == 0x01)
+                return offset < sizeof(threshold) / sizeof(threshold[0]) ? threshold[offset] : NULL;
+        if (event_type != 0x6F)
+                return NULL;
+        if (sensor_type == 0x08)
+                return offset < sizeof(power_supply) / sizeof(power_supply[0]) ?
+                        power_supply[offset] : NULL;
+        if (sensor_type == 0x25)
+                return offset < sizeof(entity_presence) / sizeof(entity_presence[0]) ?
+                        entity_presence[offset] : NULL;
+        return NULL;
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 
+#include "protocol/ipmi.h"
 #include "protocol/platform-event.h"
 
 void platform_event_threshold(uint8_t sensor_type, uint8_t sensor_number, unsigned threshold,
@@ -69,4 +72,53 @@ int platform_event_decode(const uint8_t *buf, size_t len, struct platform_event 
                 ev.data3 = buf[6];
         *ret = ev;
         return 0;
+}
+
+/* Append to buf[cap] at *len; once it is full, nothing more (snprintf cut it). */
+__attribute__((format(printf, 4, 5)))
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
+        va_list ap;
+        int n;
+
+        if (*len + 1 >= cap)
+                return;
+        va_start(ap, fmt);
+        n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        *len = (size_t) n >= cap - *len ? cap - 1 : *len + (size_t) n;
+}
+
+static void append_data(char *buf, size_t cap, size_t *len, const struct platform_event *ev,
+                        enum platform_event_data kind, uint8_t value, const char *trigger_name,
+                        unsigned byte) {
+        if (kind == PLATFORM_EVENT_DATA_UNSPECIFIED)
+                return;
+        if (kind == PLATFORM_EVENT_DATA_TRIGGER && ev->event_type == EVENT_TYPE_THRESHOLD)
+                append(buf, cap, len, ", %s 0x%02x", trigger_name, value);
+        else
+                append(buf, cap, len, ", event data %u 0x%02x", byte, value);
+}
+
+void platform_event_describe(const struct platform_event *ev, char *buf, size_t cap) {
+        const char *type = ipmi_sensor_type_name(ev->sensor_type);
+        const char *offset = ipmi_event_offset_name(ev->event_type, ev->sensor_type, ev->offset);
+        size_t len = 0;
+
+        if (cap == 0)
+                return;
+        buf[0] = '\0';
+        if (type)
+                append(buf, cap, &len, "%s", type);
+        else
+                append(buf, cap, &len, "sensor type 0x%02x%s", ev->sensor_type,
+                       ev->sensor_type >= 0xC0 ? " (OEM)" : "");
+        if (offset)
+                append(buf, cap, &len, ", %s", offset);
+        else
+                append(buf, cap, &len, ", event type 0x%02x offset %u", ev->event_type, ev->offset);
+        append(buf, cap, &len, " %s", ev->deassertion ? "deasserted" : "asserted");
+        append_data(buf, cap, &len, ev, ev->data2_kind, ev->data2, "reading", 2);
+        append_data(buf, cap, &len, ev, ev->data3_kind, ev->data3, "threshold", 3);
 }

@@ -73,3 +73,10 @@ int platform_event_decode(const uint8_t *buf, size_t len, struct platform_event 
  * out of range (event type > 0x7F, offset > 14, a data kind > 3), -EMSGSIZE if cap is short.
  */
 int platform_event_encode(const struct platform_event *ev, uint8_t *buf, size_t cap);
+
+/*
+ * One line for a person (an event receiver's log): "temperature, upper non-critical going high
+ * asserted, reading 0x5a, threshold 0x50". Names from ipmi-names.c, hex for what has none; the
+ * reading and threshold when event data 2 / 3 carry the trigger values. Cut to cap - 1 bytes.
+ */
+void platform_event_describe(const struct platform_event *ev, char *buf, size_t cap);

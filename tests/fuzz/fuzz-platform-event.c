@@ -3,7 +3,7 @@
  * Platform Event Message bodies as an event receiver (satmc-ipmb-bridge) gets them, any bytes.
  * A body that decodes re-encodes: the encoder accepts every event the decoder produces, the
  * result is no longer than the input (unspecified bytes may be dropped), and it decodes back to
- * the same event.
+ * the same event. Its description for a person is always a terminated string within its buffer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +15,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct platform_event ev, back;
         uint8_t buf[PLATFORM_EVENT_MAX_LEN];
+        char text[48];
         int n;
 
         if (platform_event_decode(data, size, &ev) < 0)
                 return 0;
+        platform_event_describe(&ev, text, sizeof(text));
+        if (strnlen(text, sizeof(text)) >= sizeof(text))
+                abort();
         n = platform_event_encode(&ev, buf, sizeof(buf));
         if (n < 5 || (size_t) n > size)
                 abort();

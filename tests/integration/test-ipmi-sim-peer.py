@@ -453,7 +453,8 @@ def main():
         wait_for(lambda: "event from 0x72: sensor 1 " in bridge.read_stderr(), "event at the bridge")
         ev = [l for l in bridge.read_stderr().splitlines() if l.startswith("event from 0x72: sensor 1 ")]
         # Upper non-critical going high: threshold event type 0x01, offset 7.
-        check(ev and "assertion, event type 0x01 offset 7" in ev[0],
+        check(ev and "assertion, event type 0x01 offset 7" in ev[0] and
+              ": temperature, upper non-critical going high asserted, reading 0x" in ev[0],
               "satmcd's threshold event reached the bridge: %s" % ev[:1])
         r = ipmitool(peer_sock, "mc", "info")
         check(r.returncode == 0, "ipmi_sim still answers after the event")

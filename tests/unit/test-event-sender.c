@@ -218,6 +218,39 @@ static void test_decode(void **state) {
                          -EBADMSG);
 }
 
+/* What a BMC-side receiver (satmc-ipmb-bridge) prints: names for the sensor type and offset,
+ * and the reading and threshold when event data carries them. */
+static void test_describe(void **state) {
+        struct platform_event ev;
+        char text[160];
+
+        (void) state;
+        /* Temperature, UNC (threshold 3) going high, reading 0x5a against threshold 0x50. */
+        platform_event_threshold(0x01, 1, 3, false, 0x5a, 0x50, &ev);
+        platform_event_describe(&ev, text, sizeof(text));
+        assert_string_equal(text, "temperature, upper non-critical going high asserted, "
+                                  "reading 0x5a, threshold 0x50");
+        ev.deassertion = true;
+        ev.offset = 0;
+        ev.sensor_type = 0x02;
+        ev.data3_kind = PLATFORM_EVENT_DATA_UNSPECIFIED;
+        platform_event_describe(&ev, text, sizeof(text));
+        assert_string_equal(text, "voltage, lower non-critical going low deasserted, reading 0x5a");
+
+        /* Sensor-specific presence (entity presence 0x25): offset 1 is absent. */
+        ev = (struct platform_event) { .sensor_type = 0x25, .event_type = EVENT_TYPE_SENSOR_SPECIFIC,
+                                       .offset = 1 };
+        platform_event_describe(&ev, text, sizeof(text));
+        assert_string_equal(text, "entity presence, entity absent asserted");
+
+        /* What has no name is still said, in hex, and a short buffer is cut, not overrun. */
+        ev = (struct platform_event) { .sensor_type = 0xC3, .event_type = 0x70, .offset = 14 };
+        platform_event_describe(&ev, text, sizeof(text));
+        assert_string_equal(text, "sensor type 0xc3 (OEM), event type 0x70 offset 14 asserted");
+        platform_event_describe(&ev, text, 8);
+        assert_string_equal(text, "sensor ");
+}
+
 static void test_delivery(void **state) {
         struct fixture *f = *state;
         struct platform_event ev = event_of(3, false);
@@ -390,6 +423,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_encode),
                 cmocka_unit_test(test_decode),
+                cmocka_unit_test(test_describe),
                 cmocka_unit_test_setup_teardown(test_delivery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_in_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_silent_receiver, setup, teardown),
