@@ -13,22 +13,27 @@ void response_cache_clear(struct response_cache *c) {
 }
 
 /*
- * Hash of what tells requests apart: the length and the header bytes (rsSA, netFn/LUN, rqSA,
- * seq/LUN, cmd; behind the broadcast byte if there is one). A retry is byte-identical, so it
- * hashes alike; the exact-bytes comparison below still decides.
+ * Hash of what tells requests apart, in two loads: the length, the first four bytes (rsSA,
+ * netFn/LUN, header checksum, rqSA; or the broadcast byte first) and the last four, whose
+ * checksum covers rqSA, seq, cmd and data, so that a new seq changes them. A retry is
+ * byte-identical, so it hashes alike; the exact-bytes comparison below still decides.
  */
 static uint32_t response_cache_hash(const uint8_t *req, size_t req_len) {
-        uint64_t k = req_len;
-        size_t n = req_len < 7 ? req_len : 7;
+        uint32_t head = 0, tail = 0;
 
-        for (size_t i = 0; i < n; i++)
-                k = (k << 8) | req[i];
-        /* Fibonacci hashing: the high bits of the product mix every input byte. */
-        return (uint32_t) ((k * UINT64_C(0x9E3779B97F4A7C15)) >> 32);
+        if (req_len >= sizeof(head)) {
+                memcpy(&head, req, sizeof(head));
+                memcpy(&tail, req + req_len - sizeof(tail), sizeof(tail));
+        } else
+                memcpy(&head, req, req_len);
+        /* Fibonacci hashing: the high bits of the product depend on every input bit. */
+        return (uint32_t) (((((uint64_t) head << 32) | tail) ^ req_len) *
+                           UINT64_C(0x9E3779B97F4A7C15) >> 32);
 }
 
 static unsigned bucket_of(uint32_t hash) {
-        return hash % RESPONSE_CACHE_BUCKETS;
+        _Static_assert(RESPONSE_CACHE_BUCKETS == 64, "bucket_of() takes the top 6 bits");
+        return hash >> 26;
 }
 
 /*
