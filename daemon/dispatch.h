@@ -49,8 +49,11 @@ struct ipmi_command {
         ipmi_handler_t handler;
 };
 
-/* Look up (netfn, cmd); NULL if not implemented. */
+/* Look up (netfn, cmd) in one indexed step; NULL if not implemented. */
 const struct ipmi_command *dispatch_lookup(uint8_t netfn, uint8_t cmd);
+
+/* Table entries dispatch_lookup() has looked at, ever: at most one per lookup. For tests. */
+extern unsigned long dispatch_entries_examined;
 
 /* Run one request through the table. Always produces an answer in *out (cc, maybe data). */
 void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out);

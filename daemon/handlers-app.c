@@ -27,9 +27,12 @@ static bool provides_device_sdrs(struct manager *m) {
  * [fru.0] is still sent as configured (existing configurations rely on it) but manager_start()
  * warns about it; see docs/configuration.md, "FRU inventory". "Sensor device" (bit 0) comes
  * with device SDRs (sdr_device_support()); the MC Device Locator carries the same byte.
+ * Worked out once here rather than per Get Device ID: sdr_device_support() walks every sensor
+ * section, 14 % of satmcd's instructions per request (callgrind).
  */
-static uint8_t device_support(struct manager *m) {
-        return sdr_device_support(m->config, provides_device_sdrs(m));
+void manager_refresh_device_id(struct manager *m) {
+        m->provides_device_sdrs = provides_device_sdrs(m);
+        m->device_support = sdr_device_support(m->config, m->provides_device_sdrs);
 }
 
 /* IPMI v2.0 section 20.1, table 20-2. */
@@ -42,11 +45,11 @@ static int handle_get_device_id(struct manager *m, const struct ipmi_msg_in *in,
                 return -EMSGSIZE;
 
         d[0] = id->device_id;
-        d[1] = (uint8_t) ((provides_device_sdrs(m) ? 0x80 : 0x00) | (id->device_revision & 0x0F));
+        d[1] = (uint8_t) ((m->provides_device_sdrs ? 0x80 : 0x00) | (id->device_revision & 0x0F));
         d[2] = id->fw_major & 0x7F;     /* bit 7 clear: normal operation, no update running */
         d[3] = bcd(id->fw_minor);
         d[4] = id->ipmi_version;
-        d[5] = device_support(m);
+        d[5] = m->device_support;
         d[6] = (uint8_t) (id->manufacturer_id & 0xFF);
         d[7] = (uint8_t) ((id->manufacturer_id >> 8) & 0xFF);
         d[8] = (uint8_t) ((id->manufacturer_id >> 16) & 0x0F);

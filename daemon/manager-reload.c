@@ -318,6 +318,7 @@ int manager_reload(struct manager *m) {
 
         /* Whatever a requester reserved was read under the old configuration. */
         sdr_repository_changed(m->sdr);
+        manager_refresh_device_id(m);
 
         log_info("Reloaded %s: keys applied %u%s%s%s, FRU devices rewritten %u, sensors with new "
                  "thresholds or enables %u, event receiver %s.", c->path, keys,

@@ -86,6 +86,7 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         sensor_table_on_event(m->sensors, on_sensor_event, m);
 
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
+        manager_refresh_device_id(m);
         *ret = TAKE_PTR(m);
         return 0;
 }

@@ -61,6 +61,11 @@ struct manager {
         struct counters counters;
         struct response_cache cache;
 
+        /* Get Device ID's answers that follow from the configuration and the SDR repository,
+         * kept up to date by manager_refresh_device_id(). */
+        bool provides_device_sdrs;
+        uint8_t device_support;
+
         /* Set by Cold/Warm Reset handlers, carried out after the response has been sent. */
         enum manager_reset pending_reset;
         /* argv to re-execute on Cold Reset; borrowed from main(). */
@@ -74,6 +79,9 @@ struct manager {
 /* Takes ownership of config, also on failure. No I/O: safe for unit tests and fuzzers. */
 int manager_new(struct satmc_config *config, struct manager **ret);
 struct manager *manager_free(struct manager *m);
+/* Recompute provides_device_sdrs and device_support: after manager_new() built the SDR
+ * repository and after every reload. In handlers-app.c, next to Get Device ID. */
+void manager_refresh_device_id(struct manager *m);
 static inline void manager_freep(struct manager **m) {
         manager_free(*m);
 }

@@ -13,21 +13,51 @@ void response_cache_clear(struct response_cache *c) {
 }
 
 /*
+ * Hash of what tells requests apart, in two loads: the length, the first four bytes (rsSA,
+ * netFn/LUN, header checksum, rqSA; or the broadcast byte first) and the last four, whose
+ * checksum covers rqSA, seq, cmd and data, so that a new seq changes them. A retry is
+ * byte-identical, so it hashes alike; the exact-bytes comparison below still decides.
+ */
+static uint32_t response_cache_hash(const uint8_t *req, size_t req_len) {
+        uint32_t head = 0, tail = 0;
+
+        if (req_len >= sizeof(head)) {
+                memcpy(&head, req, sizeof(head));
+                memcpy(&tail, req + req_len - sizeof(tail), sizeof(tail));
+        } else
+                memcpy(&head, req, req_len);
+        /* Fibonacci hashing: the high bits of the product depend on every input bit. */
+        return (uint32_t) (((((uint64_t) head << 32) | tail) ^ req_len) *
+                           UINT64_C(0x9E3779B97F4A7C15) >> 32);
+}
+
+static unsigned bucket_of(uint32_t hash) {
+        _Static_assert(RESPONSE_CACHE_BUCKETS == 64, "bucket_of() takes the top 6 bits");
+        return hash >> 26;
+}
+
+/*
  * The whole request frame is the key. A genuine retry is byte-identical (same rqSA, netFn, LUNs,
  * seq, cmd and data); a requester whose 6-bit seq wrapped around and who now asks something
  * different must be executed, not answered from the cache.
  */
-size_t response_cache_lookup(const struct response_cache *c, const uint8_t *req, size_t req_len,
+size_t response_cache_lookup(struct response_cache *c, const uint8_t *req, size_t req_len,
                              uint64_t now_usec, const uint8_t **rsp) {
+        uint32_t hash;
+
+        c->compared = 0;
         if (c->window_usec == 0 || req_len > RESPONSE_CACHE_FRAME_MAX)
                 return 0;
 
-        for (unsigned i = 0; i < RESPONSE_CACHE_SLOTS; i++) {
-                const struct response_cache_entry *e = &c->e[i];
+        hash = response_cache_hash(req, req_len);
+        for (unsigned s = c->bucket[bucket_of(hash)]; s != 0; s = c->e[s - 1].chain) {
+                const struct response_cache_entry *e = &c->e[s - 1];
 
-                if (e->stamp_usec == 0 || now_usec - e->stamp_usec > c->window_usec)
+                if (e->hash != hash || e->req_len != req_len ||
+                    now_usec - e->stamp_usec > c->window_usec)
                         continue;
-                if (e->req_len != req_len || memcmp(e->req, req, req_len) != 0)
+                c->compared++;
+                if (memcmp(e->req, req, req_len) != 0)
                         continue;
                 *rsp = e->rsp;
                 return e->rsp_len;
@@ -51,9 +81,21 @@ bool response_cache_keeps(uint8_t cc) {
         }
 }
 
+/* Take slot s (0-based) out of its bucket's chain. */
+static void unlink_slot(struct response_cache *c, unsigned s) {
+        uint8_t *link = &c->bucket[bucket_of(c->e[s].hash)];
+
+        while (*link != 0 && *link != s + 1)
+                link = &c->e[*link - 1].chain;
+        if (*link != 0)
+                *link = c->e[s].chain;
+        c->e[s].chain = 0;
+}
+
 void response_cache_store(struct response_cache *c, const uint8_t *req, size_t req_len,
                           const uint8_t *rsp, size_t rsp_len, uint64_t now_usec) {
         struct response_cache_entry *e;
+        unsigned s, b;
 
         if (c->window_usec == 0 || req_len > RESPONSE_CACHE_FRAME_MAX ||
             rsp_len > RESPONSE_CACHE_FRAME_MAX || now_usec == 0)
@@ -61,12 +103,21 @@ void response_cache_store(struct response_cache *c, const uint8_t *req, size_t r
 
         /* Round robin overwrites the oldest entry: with 16 slots and one request at a time
          * from a BMC, an entry lives far longer than any requester's retry schedule. */
-        e = &c->e[c->next];
+        s = c->next;
         c->next = (c->next + 1) % RESPONSE_CACHE_SLOTS;
+        e = &c->e[s];
+        if (e->stamp_usec != 0)
+                unlink_slot(c, s);
 
         e->stamp_usec = now_usec;
+        e->hash = response_cache_hash(req, req_len);
         e->req_len = (uint8_t) req_len;
         e->rsp_len = (uint8_t) rsp_len;
         memcpy(e->req, req, req_len);
         memcpy(e->rsp, rsp, rsp_len);
+
+        /* Newest first: a retry asks soon after its original. */
+        b = bucket_of(e->hash);
+        e->chain = c->bucket[b];
+        c->bucket[b] = (uint8_t) (s + 1);
 }

@@ -13,9 +13,14 @@
 
 #define RESPONSE_CACHE_SLOTS 16
 #define RESPONSE_CACHE_FRAME_MAX 129
+/* Hash buckets over the slots: a lookup compares the bytes of the entries whose header hash
+ * matches (normally none on a miss, one on a hit), never all 16 (the benchmark's hot spot). */
+#define RESPONSE_CACHE_BUCKETS 64
 
 struct response_cache_entry {
         uint64_t stamp_usec;            /* when the response was sent; 0 = empty slot */
+        uint32_t hash;                  /* response_cache_hash() of req */
+        uint8_t chain;                  /* next slot + 1 in the same bucket; 0 = end */
         uint8_t req_len;
         uint8_t rsp_len;
         uint8_t req[RESPONSE_CACHE_FRAME_MAX];
@@ -25,6 +30,8 @@ struct response_cache_entry {
 struct response_cache {
         uint64_t window_usec;           /* 0 disables the cache */
         unsigned next;                  /* slot to overwrite next (oldest first) */
+        uint8_t bucket[RESPONSE_CACHE_BUCKETS];  /* first slot + 1 of each chain; 0 = empty */
+        unsigned compared;              /* entries whose bytes the last lookup compared (tests) */
         struct response_cache_entry e[RESPONSE_CACHE_SLOTS];
 };
 
@@ -35,7 +42,7 @@ void response_cache_clear(struct response_cache *c);
  * Look for a stored response to a request frame identical to req[0..req_len) seen at most
  * window_usec before now. Returns the response length and sets *rsp, or 0 if none.
  */
-size_t response_cache_lookup(const struct response_cache *c, const uint8_t *req, size_t req_len,
+size_t response_cache_lookup(struct response_cache *c, const uint8_t *req, size_t req_len,
                              uint64_t now_usec, const uint8_t **rsp);
 
 /*

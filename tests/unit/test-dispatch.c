@@ -220,8 +220,44 @@ static void test_table_is_sane(void **state) {
                         assert_null(dispatch_lookup((uint8_t) netfn, (uint8_t) cmd));
 }
 
+/*
+ * Every command of every group table is found as that very entry, everything else (odd and
+ * out-of-range netFns included) is NULL, and each lookup looks at no more than one entry: the
+ * linear scan it replaces looked at up to every entry of every table.
+ */
+static void test_lookup_is_one_indexed_step(void **state) {
+        static const struct { const struct ipmi_command *t; const size_t *n; } groups[] = {
+                { app_commands, &app_commands_count },
+                { storage_commands, &storage_commands_count },
+                { i2c_commands, &i2c_commands_count },
+                { sdr_commands, &sdr_commands_count },
+                { event_commands, &event_commands_count },
+                { sensor_commands, &sensor_commands_count },
+        };
+        unsigned found = 0, total = 0;
+
+        for (unsigned netfn = 0; netfn < 256; netfn++)
+                for (unsigned cmd = 0; cmd < 256; cmd++) {
+                        const struct ipmi_command *want = NULL, *got;
+                        unsigned long before = dispatch_entries_examined;
+
+                        for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]) && !want; g++)
+                                for (size_t i = 0; i < *groups[g].n && !want; i++)
+                                        if (groups[g].t[i].netfn == netfn && groups[g].t[i].cmd == cmd)
+                                                want = &groups[g].t[i];
+                        got = dispatch_lookup((uint8_t) netfn, (uint8_t) cmd);
+                        assert_ptr_equal(got, want);
+                        assert_true(dispatch_entries_examined - before <= 1);
+                        found += got != NULL;
+                }
+        for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+                total += (unsigned) *groups[g].n;
+        assert_int_equal(found, total);         /* no two entries share (netFn, cmd) */
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_lookup_is_one_indexed_step),
                 cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_wrong_length_for_every_command, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nonzero_lun, setup, teardown),

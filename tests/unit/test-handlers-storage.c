@@ -380,6 +380,7 @@ static void test_device_id_fru_bit(void **state) {
         dispatch_request(m2, &in, &out);
         assert_int_equal(out.data[5], IPMI_DEVSUP_SENSOR);      /* device 1 is not the inventory device */
         m2->config->identity.device_support = IPMI_DEVSUP_FRU_INVENTORY | IPMI_DEVSUP_SENSOR;
+        manager_refresh_device_id(m2);          /* as manager_reload() does */
         dispatch_request(m2, &in, &out);
         assert_int_equal(out.data[5], IPMI_DEVSUP_FRU_INVENTORY | IPMI_DEVSUP_SENSOR);
         manager_free(m2);

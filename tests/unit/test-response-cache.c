@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -113,6 +114,39 @@ static void test_transient_failures_not_kept(void **state) {
         assert_true(response_cache_keeps(0x80));
 }
 
+/*
+ * A full cache answers a retry after comparing one stored request, not all of them, and a new
+ * request (other seq) after comparing none: the linear scan over every slot was a third of
+ * satmcd's instructions per request. Also after the ring has wrapped, so that evicted entries
+ * have left their hash chains.
+ */
+static void test_lookup_compares_one_entry(void **state) {
+        struct response_cache c;
+        const uint8_t *rsp = NULL;
+        uint8_t req[sizeof(req_a)];
+
+        response_cache_init(&c, WINDOW);
+        for (unsigned i = 0; i < 3 * RESPONSE_CACHE_SLOTS; i++) {
+                memcpy(req, req_a, sizeof(req));
+                req[4] = (uint8_t) (i << 2);
+                response_cache_store(&c, req, sizeof(req), rsp_a, sizeof(rsp_a), 1000 + i);
+        }
+        for (unsigned i = 0; i < 64; i++) {
+                bool stored = i >= 2 * RESPONSE_CACHE_SLOTS && i < 3 * RESPONSE_CACHE_SLOTS;
+
+                memcpy(req, req_a, sizeof(req));
+                req[4] = (uint8_t) (i << 2);
+                assert_int_equal(response_cache_lookup(&c, req, sizeof(req), 2000, &rsp),
+                                 stored ? sizeof(rsp_a) : 0);
+                assert_int_equal(c.compared, stored ? 1 : 0);
+        }
+        /* A stored header with another last byte is still a miss. */
+        memcpy(req, req_a, sizeof(req));
+        req[4] = (uint8_t) (2 * RESPONSE_CACHE_SLOTS) << 2;
+        req[6] ^= 0xFF;
+        assert_int_equal(response_cache_lookup(&c, req, sizeof(req), 2000, &rsp), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hit_within_window),
@@ -122,6 +156,7 @@ int main(void) {
                 cmocka_unit_test(test_oldest_evicted),
                 cmocka_unit_test(test_clear_and_oversize),
                 cmocka_unit_test(test_transient_failures_not_kept),
+                cmocka_unit_test(test_lookup_compares_one_entry),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
