@@ -206,20 +206,6 @@ too_big:
         return -EINVAL;
 }
 
-int config_parse_chassis_type(const struct config_key *k, const char *value, void *dest,
-                              char *reason) {
-        unsigned long v;
-
-        if (strcmp(value, "none") == 0) {
-                *(int *) dest = -1;
-                return 0;
-        }
-        if (config_parse_ranged(k, value, &v, reason) < 0)
-                return -EINVAL;
-        *(int *) dest = (int) v;
-        return 0;
-}
-
 int config_parse_mfg_date(const struct config_key *k, const char *value, void *dest, char *reason) {
         uint32_t minutes;
         int r;
@@ -284,7 +270,7 @@ const struct config_key config_fru_keys[] = {
         { "fru.0", "nbd-writable", config_parse_bool, F(nbd_writable), "no", 0, 0,
           "let NBD clients write the device (IPMI writes only need write-protect = no)",
           RESTART },
-        { "fru.0", "chassis-type", config_parse_chassis_type, F(chassis_type), "none", 0, 255,
+        { "fru.0", "chassis-type", config_parse_int_or_none, F(chassis_type), "none", 0, 255,
           "chassis info area: SMBIOS chassis type, e.g. 0x17 (rack mount chassis), or none",
           LIVE },
         { "fru.0", "chassis-part-number", config_parse_fru_text,

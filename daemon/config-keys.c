@@ -55,8 +55,8 @@ const struct config_key config_keys[] = {
           "GPIO line offsets of hardware address bits HA0, HA1, ... (LSB first, up to 7); the "
           "address is then 2 x HA, read at start-up, instead of address; or none",
           RESTART },
-        { "mc", "hardware-address-parity-line", config_parse_gpio_line, C(hw_address_parity_line),
-          "none", 0, 65535, "GPIO line offset of the odd parity bit (HA7) over the address "
+        { "mc", "hardware-address-parity-line", config_parse_int_or_none,
+          C(hw_address_parity_line), "none", 0, 65535, "GPIO line offset of the odd parity bit (HA7) over the address "
           "lines, or none",
           RESTART },
         { "mc", "hardware-address-active-low", config_parse_bool,

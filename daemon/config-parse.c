@@ -282,9 +282,9 @@ int config_parse_gpio_lines(const struct config_key *k, const char *value, void 
         return 0;
 }
 
-/* One GPIO line offset, or none (-1). */
-int config_parse_gpio_line(const struct config_key *k, const char *value, void *dest,
-                           char *reason) {
+/* An integer within the key's range, or none (-1): a GPIO line offset, an SMBIOS chassis type. */
+int config_parse_int_or_none(const struct config_key *k, const char *value, void *dest,
+                             char *reason) {
         unsigned long v;
 
         if (strcmp(value, "none") == 0) {

@@ -92,8 +92,8 @@ int config_parse_absolute_path(const struct config_key *k, const char *value, vo
                                char *reason);
 int config_parse_gpio_lines(const struct config_key *k, const char *value, void *dest,
                             char *reason);
-int config_parse_gpio_line(const struct config_key *k, const char *value, void *dest,
-                           char *reason);
+int config_parse_int_or_none(const struct config_key *k, const char *value, void *dest,
+                             char *reason);
 int config_parse_i2c_allow(const struct config_key *k, const char *value, void *dest,
                            char *reason);
 
@@ -115,8 +115,6 @@ int config_parse_fru_custom(const struct config_key *k, const char *value, void 
                             char *reason);
 int config_parse_fru_multirecord(const struct config_key *k, const char *value, void *dest,
                                  char *reason);
-int config_parse_chassis_type(const struct config_key *k, const char *value, void *dest,
-                              char *reason);
 int config_parse_mfg_date(const struct config_key *k, const char *value, void *dest,
                           char *reason);
 int config_parse_fru_size(const struct config_key *k, const char *value, void *dest,
