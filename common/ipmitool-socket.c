@@ -408,3 +408,12 @@ struct ipmitool_socket *ipmitool_socket_free(struct ipmitool_socket *s) {
 const struct ipmitool_socket_stats *ipmitool_socket_get_stats(const struct ipmitool_socket *s) {
         return &s->stats;
 }
+
+void ipmitool_socket_print_stats(const struct ipmitool_socket *s, const char *label, FILE *f) {
+        const struct ipmitool_socket_stats *st = &s->stats;
+
+        fprintf(f, "ipmitool-socket%s%s: accepted=%llu refused=%llu evicted=%llu timeouts=%llu "
+                "requests=%llu protocol-errors=%llu\n", label ? " " : "", label ?: "",
+                st->accepted, st->refused, st->evicted, st->timeouts, st->requests,
+                st->protocol_errors);
+}

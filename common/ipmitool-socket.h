@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
@@ -70,3 +71,6 @@ struct ipmitool_socket_stats {
         unsigned long long accepted, refused, evicted, timeouts, requests, protocol_errors;
 };
 const struct ipmitool_socket_stats *ipmitool_socket_get_stats(const struct ipmitool_socket *s);
+/* The statistics as one line, "ipmitool-socket[ LABEL]: accepted=N refused=N ...", the form
+ * satmcd and the bridge print on SIGUSR1 and at exit (and tests parse). label may be NULL. */
+void ipmitool_socket_print_stats(const struct ipmitool_socket *s, const char *label, FILE *f);

@@ -383,14 +383,8 @@ static void manager_print_counters(struct manager *m) {
                 print_nbd_listener(m->nbd, false);
                 print_nbd_listener(m->nbd, true);
         }
-        if (m->ipmitool) {
-                const struct ipmitool_socket_stats *st = ipmitool_socket_get_stats(m->ipmitool);
-
-                fprintf(stderr, "ipmitool-socket: accepted=%llu refused=%llu evicted=%llu "
-                        "timeouts=%llu requests=%llu protocol-errors=%llu\n", st->accepted,
-                        st->refused, st->evicted, st->timeouts, st->requests,
-                        st->protocol_errors);
-        }
+        if (m->ipmitool)
+                ipmitool_socket_print_stats(m->ipmitool, NULL, stderr);
         counters_print(&m->counters, stderr);
 }
 

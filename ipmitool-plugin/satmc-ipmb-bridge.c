@@ -286,18 +286,12 @@ static void print_stats(const struct bridge *b) {
         /* One line per ipmitool socket; a --route's line names its satellite. */
         for (size_t i = 0; i < b->n_routes; i++) {
                 const struct route *route = &b->routes[i];
-                const struct ipmitool_socket_stats *st;
-                char who[32] = "";
+                char who[8];
 
                 if (!route->socket)
                         continue;
-                st = ipmitool_socket_get_stats(route->socket);
-                if (i > 0)
-                        snprintf(who, sizeof(who), " 0x%02x", route->target_sa);
-                fprintf(stderr, "ipmitool-socket%s: accepted=%llu refused=%llu evicted=%llu "
-                        "timeouts=%llu requests=%llu protocol-errors=%llu\n", who, st->accepted,
-                        st->refused, st->evicted, st->timeouts, st->requests,
-                        st->protocol_errors);
+                snprintf(who, sizeof(who), "0x%02x", route->target_sa);
+                ipmitool_socket_print_stats(route->socket, i > 0 ? who : NULL, stderr);
         }
         fprintf(stderr, "bridge: requests=%llu answered=%llu retries=%llu timeouts=%llu "
                 "send-failed=%llu stray-frames=%llu busy=%llu events=%llu\n", b->stats.requests,
