@@ -156,12 +156,11 @@ static void check_sensor(struct load_state *s, unsigned index) {
                 for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
                         if (!isnan(sc->thresholds[t]))
                                 config_report(s, sensor_key_line(s, index, sensor_threshold_key(t)),
-                                              "%s does not apply to [sensor.%u]: a presence "
-                                              "sensor has states (present, absent), not "
-                                              "thresholds", sensor_threshold_key(t), index);
+                                              "%s does not apply to [sensor.%u]: a discrete "
+                                              "sensor has states, not thresholds", sensor_threshold_key(t), index);
                 if (sc->hysteresis != 0)
                         config_report(s, sensor_key_line(s, index, "hysteresis"),
-                                      "hysteresis does not apply to [sensor.%u]: a presence "
+                                      "hysteresis does not apply to [sensor.%u]: a discrete "
                                       "sensor has no thresholds", index);
                 return;
         }
@@ -278,6 +277,8 @@ void config_check(struct load_state *s) {
                 if (c->fru[i].present)
                         check_fru(s, i);
         for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
-                if (c->sensor[i].present)
+                if (c->sensor[i].present) {
                         check_sensor(s, i);
+                        config_check_sensor_states(s, i);
+                }
 }

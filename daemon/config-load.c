@@ -134,10 +134,28 @@ struct indexed_section {
         bool *failed;                   /* [n_keys], or NULL: whose value was refused */
 };
 
+/* A pattern row ("state.*") matching name ("state.failure"): a copy in *copy, its index in
+ * *index; NULL if none matches. */
+static const struct config_key *pattern_row(const struct indexed_section *x, const char *name,
+                                            size_t *index, struct config_key *copy) {
+        for (size_t i = 0; i < x->n_keys; i++) {
+                size_t n = strlen(x->keys[i].name);
+
+                if (n < 2 || strcmp(x->keys[i].name + n - 2, ".*") != 0 ||
+                    strncmp(name, x->keys[i].name, n - 1) != 0 || name[n - 1] == '\0')
+                        continue;
+                *copy = x->keys[i];
+                *index = i;
+                return copy;
+        }
+        return NULL;
+}
+
 /* A key in [fru.N] or [sensor.N]: the slot comes to life with its defaults at its first key. */
 static void on_indexed_key(struct load_state *s, const struct indexed_section *x,
                            const char *section, const char *name, const char *value) {
         const struct config_key *k = NULL;
+        struct config_key pattern;
         char reason[REASON_MAX] = "";
         size_t i;
         int r;
@@ -147,11 +165,20 @@ static void on_indexed_key(struct load_state *s, const struct indexed_section *x
                         k = &x->keys[i];
                         break;
                 }
+        if (!k)
+                k = pattern_row(x, name, &i, &pattern);
         if (!k) {
                 report_unknown_key(s, x->keys, x->n_keys, NULL, section, name);
                 return;
         }
-        if (x->seen_line[i]) {
+        if (k == &pattern) {
+                /* Many keys of one row: the parser sees each key's name and line (min) and
+                 * refuses a repeated one itself. */
+                pattern.name = name;
+                pattern.min = s->line;
+                if (!x->seen_line[i])
+                        x->seen_line[i] = s->line;
+        } else if (x->seen_line[i]) {
                 config_report(s, s->line, "%s is already set on line %u", name, x->seen_line[i]);
                 return;
         }
@@ -400,6 +427,9 @@ struct satmc_config *config_free(struct satmc_config *c) {
         for (size_t i = 0; i < CONFIG_SENSOR_MAX; i++) {
                 free(c->sensor[i].name);
                 sensor_source_config_clear(&c->sensor[i].source);
+                sensor_states_config_free(c->sensor[i].states);
+                free(c->sensor[i].assertions);
+                free(c->sensor[i].deassertions);
         }
         free(c);
         return NULL;

@@ -339,7 +339,7 @@ int config_parse_hex_digit(char c) {
 static const config_parser string_parsers[] = {
         config_parse_string, config_parse_socket_path, config_parse_tcp_address,
         config_parse_absolute_path, config_parse_fru_text, config_parse_fru_file,
-        config_parse_sensor_name,
+        config_parse_sensor_name, config_parse_state_list,
 };
 
 static bool streq_null(const char *a, const char *b) {
@@ -375,6 +375,9 @@ bool config_key_equal(const struct config_key *k, const void *a_base, const void
         }
         if (k->parse == config_parse_sensor_source)
                 return sensor_source_config_equal((const void *) a, (const void *) b);
+        if (k->parse == config_parse_sensor_state)
+                return sensor_states_config_equal(*(struct sensor_states_config *const *) a,
+                                                  *(struct sensor_states_config *const *) b);
         if (k->parse == config_parse_gpio_lines) {
                 /* Only the first n offsets mean anything ("none" keeps the others). */
                 const struct satmc_config *ca = a_base, *cb = b_base;

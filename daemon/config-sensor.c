@@ -13,6 +13,7 @@
 #include "config-check.h"
 #include "config-parse.h"
 #include "config-sensor.h"
+#include "config-sensor-discrete.h"
 #include "config-sensor-source.h"
 #include "macro.h"
 #include "protocol/sensor-linear.h"
@@ -65,21 +66,27 @@ int config_parse_sensor_name(const struct config_key *k, const char *value, void
  * IPMI v2.0 table 42-3. power is "Other Units-based Sensor" (0x0B), not "Power Supply"
  * (0x08): that type carries discrete power-supply states, and a board's power reading is
  * often not a power supply at all. presence is "Entity Presence" (0x25), a discrete sensor
- * whose source reads non-zero when the entity (a module, a cable, a fan) is there.
+ * whose source reads non-zero when the entity (a module, a cable, a fan) is there. Whether a
+ * sensor is discrete follows from its reading type (config_sensor_reading_type()).
  */
 static const struct {
         const char *name;
         uint8_t code;
         uint8_t unit;                   /* the usual base unit, table 43-15 */
-        bool discrete;                  /* states, not a value against thresholds */
 } sensor_types[] = {
-        { "temperature", 0x01, 0x01, false },
-        { "voltage",     0x02, 0x04, false },
-        { "current",     0x03, 0x05, false },
-        { "fan",         0x04, 0x12, false },
-        { "power",       0x0B, 0x06, false },
-        { "other",       0x0B, 0x00, false },
-        { "presence",    0x25, 0x00, true },
+        { "temperature",    0x01, 0x01 },
+        { "voltage",        0x02, 0x04 },
+        { "current",        0x03, 0x05 },
+        { "fan",            0x04, 0x12 },
+        { "power",          0x0B, 0x06 },
+        { "other",          0x0B, 0x00 },
+        { "presence",       0x25, 0x00 },
+        /* Discrete types (states; no unit). */
+        { "power-supply",   0x08, 0x00 },
+        { "power-unit",     0x09, 0x00 },
+        { "cooling-device", 0x0A, 0x00 },
+        { "module-board",   0x15, 0x00 },
+        { "slot-connector", 0x21, 0x00 },
 };
 
 static const struct {
@@ -98,13 +105,21 @@ static const struct {
 
 int config_parse_sensor_type(const struct config_key *k, const char *value, void *dest,
                              char *reason) {
+        unsigned long v;
+
         for (size_t i = 0; i < ELEMENTSOF(sensor_types); i++)
                 if (strcmp(value, sensor_types[i].name) == 0) {
                         *(uint8_t *) dest = sensor_types[i].code;
                         return 0;
                 }
-        snprintf(reason, REASON_MAX, "unknown sensor type \"%s\" (temperature, voltage, current, "
-                 "fan, power, other, presence)", value);
+        /* Any code of table 42-3 (0xC0..0xFF are OEM), for a type without a name here. */
+        if (config_parse_number(value, &v) == 0 && v >= 0x01 && v <= 0xFF) {
+                *(uint8_t *) dest = (uint8_t) v;
+                return 0;
+        }
+        snprintf(reason, REASON_MAX, "unknown sensor type \"%.16s\" (temperature, voltage, "
+                 "current, fan, power, other, presence, power-supply, power-unit, "
+                 "module-board, ..., or 0x01..0xff)", value);
         return -EINVAL;
 }
 
@@ -125,10 +140,7 @@ int config_parse_sensor_unit(const struct config_key *k, const char *value, void
 }
 
 bool config_sensor_is_discrete(const struct sensor_config *s) {
-        for (size_t i = 0; i < ELEMENTSOF(sensor_types); i++)
-                if (sensor_types[i].code == s->sensor_type)
-                        return sensor_types[i].discrete;
-        return false;
+        return config_sensor_reading_type(s) != IPMI_READING_THRESHOLD;
 }
 
 uint8_t config_sensor_unit(const struct sensor_config *s) {
@@ -220,8 +232,9 @@ const struct config_key config_sensor_keys[] = {
           "SDR ID string, at most 16 characters; auto: Sensor N",
           RESTART },
         { "sensor.0", "type", config_parse_sensor_type, S(sensor_type), "other", 0, 0,
-          "temperature (0x01), voltage (0x02), current (0x03), fan (0x04), power or other "
-          "(0x0B, other units-based), or presence (0x25, discrete: present/absent)",
+          "temperature, voltage, current, fan, power or other (0x0B), presence (0x25), "
+          "power-supply (0x08), power-unit, cooling-device, module-board, slot-connector, or "
+          "a code",
           RESTART },
         { "sensor.0", "unit", config_parse_sensor_unit, S(unit), "auto", 0, 0,
           "unspecified, degrees-c, degrees-f, kelvin, volts, amps, watts or rpm; auto: the "
@@ -266,6 +279,23 @@ const struct config_key config_sensor_keys[] = {
           "send Platform Event Messages for threshold crossings (Set Sensor Event Enable "
           "changes it at run time)",
           LIVE },
+        /* Discrete sensors (config-sensor-discrete.c). */
+        { "sensor.0", "reading-type", config_parse_reading_type, S(reading_type), "auto", 0, 0,
+          "threshold, sensor-specific, digital, severity, presence, availability, redundancy, "
+          "... (table 42-2); auto: sensor-specific for types with such states, else threshold",
+          RESTART },
+        { "sensor.0", "state.*", config_parse_sensor_state, S(states), "none", 0, 0,
+          "state.NAME = SOURCE: discrete state NAME (state.failure, state.input-lost, ...: "
+          "tables 42-2/42-3) is asserted while SOURCE (as for source) reads non-zero",
+          RESTART },
+        { "sensor.0", "assertions", config_parse_state_list, S(assertions), "all", 0, 0,
+          "discrete states that send an assertion event: all, none, or names separated by "
+          "commas",
+          RESTART },
+        { "sensor.0", "deassertions", config_parse_state_list, S(deassertions), "all", 0, 0,
+          "discrete states that send a deassertion event: all, none, or names separated by "
+          "commas",
+          RESTART },
 };
 
 #undef S

@@ -135,6 +135,11 @@ struct sensor_config {
         double hysteresis;              /* engineering units, >= 0 */
         uint32_t poll_ms;
         bool events;                    /* event messages enabled at start */
+
+        /* Discrete sensors (config-sensor-discrete.h). */
+        uint8_t reading_type;           /* event/reading type, table 42-1; 0 = from the type */
+        struct sensor_states_config *states;    /* the state.NAME keys; NULL: none */
+        char *assertions, *deassertions;        /* state names, all or none; NULL = all */
 };
 
 struct satmc_config {
@@ -212,4 +217,5 @@ static inline void config_freep(struct satmc_config **c) {
 #include "config-fru.h"
 #include "config-reference.h"
 #include "config-sensor.h"
+#include "config-sensor-discrete.h"
 #include "guid.h"
