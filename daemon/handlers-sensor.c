@@ -21,10 +21,13 @@
  *    persisted: a restart starts from the configuration, as the SDR's init flags say.
  *  - The sensors re-arm automatically (SDR "auto re-arm"), so Re-arm Sensor Events means: report
  *    the selected states that are asserted now again, as fresh assertion events.
- *  - Get Sensor Event Status reports the offsets asserted now; the deassertion bytes are 0
- *    (with auto re-arm nothing stays latched after it deasserted).
- *  - A presence sensor answers Get Sensor Reading with its state bits (offset 0 present,
- *    1 absent) and the threshold and hysteresis commands with 0xCD.
+ *  - Get Sensor Event Status reports the offsets asserted now. Its deassertion bytes are 0 for
+ *    a threshold sensor (with auto re-arm nothing stays latched after it deasserted); for a
+ *    discrete sensor they hold the states that went away since they were last asserted or
+ *    re-armed, so that a BMC polling it sees a PSU failure that came and went.
+ *  - A discrete sensor (presence, power supply, ...: sensor-discrete.h) answers Get Sensor
+ *    Reading with its state bits (bytes 3 and 4) and the threshold and hysteresis commands
+ *    with 0xCD.
  */
 #include <errno.h>
 
@@ -259,7 +262,7 @@ static int handle_get_sensor_event_status(struct manager *m, const struct ipmi_m
                 return -EMSGSIZE;
         out->data[0] = reading_flags(sn);
         put_mask(out->data + 1, sn->event_state);
-        put_mask(out->data + 3, 0);
+        put_mask(out->data + 3, sn->deasserted);
         out->len = 5;
         return IPMI_CC_OK;
 }

@@ -14,6 +14,7 @@
 #include "manager.h"
 #include "protocol/ipmb-frame.h"
 #include "protocol/ipmi.h"
+#include "sensor-discrete.h"
 
 /* Frames handled per wake-up before yielding to other event sources (signals, watchdog). */
 #define MANAGER_RECV_BURST 32
@@ -65,10 +66,18 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         if (r < 0)
                 return r;
         for (unsigned i = 0; i < sensor_table_count(m->sensors); i++) {
+                struct sensor *sn = sensor_table_get(m->sensors, i);
                 struct sdr_full_sensor rec;
+                struct sdr_compact_sensor compact;
 
-                sensor_sdr_record(sensor_table_get(m->sensors, i), config->address, &rec);
-                r = sdr_repository_add_full_sensor(m->sdr, &rec);
+                if (sn->compact) {
+                        /* A discrete sensor with its states: no linearisation to publish. */
+                        sensor_compact_record(sn, config->address, &compact);
+                        r = sdr_repository_add_compact_sensor(m->sdr, &compact);
+                } else {
+                        sensor_sdr_record(sn, config->address, &rec);
+                        r = sdr_repository_add_full_sensor(m->sdr, &rec);
+                }
                 if (r < 0)
                         return r;
         }

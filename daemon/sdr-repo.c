@@ -111,6 +111,23 @@ int sdr_repository_update_full_sensor(struct sdr_repository *r, const struct sdr
         return -ENOENT;
 }
 
+static int encode_compact(uint16_t id, const void *rec, uint8_t *buf, size_t cap) {
+        return sdr_encode_compact_sensor(id, rec, buf, cap);
+}
+
+int sdr_repository_add_compact_sensor(struct sdr_repository *r,
+                                      const struct sdr_compact_sensor *s) {
+        int n;
+
+        n = append(r, encode_compact, s);
+        if (n < 0)
+                return n;
+        if (s->owner_lun == 0)
+                r->sensors++;
+        sdr_repository_changed(r);
+        return 0;
+}
+
 static int encode_fru(uint16_t id, const void *rec, uint8_t *buf, size_t cap) {
         return sdr_encode_fru_locator(id, rec, buf, cap);
 }

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "nbd-server.h"
 #include "protocol/sdr.h"
+#include "protocol/sdr-compact.h"
 
 #define SDR_ENTITY_SYSTEM_BOARD 0x07
 
@@ -46,6 +47,10 @@ static inline void sdr_repository_freep(struct sdr_repository **r) {
  * reservation like any change. -EINVAL if it cannot be encoded.
  */
 int sdr_repository_add_full_sensor(struct sdr_repository *r, const struct sdr_full_sensor *s);
+
+/* The same for a Compact Sensor Record (a discrete sensor, sensor-discrete.h). */
+int sdr_repository_add_compact_sensor(struct sdr_repository *r,
+                                      const struct sdr_compact_sensor *s);
 
 /*
  * Re-encode the Full Sensor Record of the same owner and sensor number in place (thresholds or

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "log.h"
 #include "macro.h"
+#include "sensor-discrete.h"
 #include "sensor-reader.h"
 #include "sensor-source.h"
 
@@ -34,6 +35,7 @@ struct slot {
         /* A copy, immutable after sensor_reader_new(): an abandoned worker may outlive the
          * configuration it came from. */
         struct sensor_source_config source;
+        struct sensor_states_config *states;    /* a discrete sensor's sources; or NULL */
         enum slot_state state;
         uint64_t since;                 /* SLOT_READING: CLOCK_MONOTONIC usec the read began */
 };
@@ -77,8 +79,10 @@ unsigned sensor_reader_threads(void) {
 
 static void sensor_reader_free(struct sensor_reader *r) {
         if (r->slots)
-                for (unsigned i = 0; i < r->n; i++)
+                for (unsigned i = 0; i < r->n; i++) {
                         sensor_source_config_clear(&r->slots[i].source);
+                        sensor_states_config_free(r->slots[i].states);
+                }
         safe_close(r->eventfd);
         pthread_mutex_destroy(&r->lock);
         pthread_cond_destroy(&r->wake);
@@ -155,7 +159,12 @@ static void *worker(void *userdata) {
 
                 /* The source is immutable, so it is read without the lock: this may take
                  * forever, and the loop must always get the lock at once. */
-                res.error = sensor_source_read(&r->hw, &r->slots[res.slot].source, &res.value);
+                if (r->slots[res.slot].states)
+                        res.error = sensor_states_read(&r->hw, r->slots[res.slot].states,
+                                                       &res.states, &res.failed_state);
+                else
+                        res.error = sensor_source_read(&r->hw, &r->slots[res.slot].source,
+                                                       &res.value);
 
                 pthread_mutex_lock(&r->lock);
                 if (r->generation == generation)
@@ -219,7 +228,8 @@ static int replace_worker(struct sensor_reader *r) {
 
 /* ---- the loop's side ---- */
 
-int sensor_reader_new(const struct sensor_source_config *const *sources, unsigned n,
+int sensor_reader_new(const struct sensor_source_config *const *sources,
+                      const struct sensor_states_config *const *states, unsigned n,
                       const struct sensor_source_hw *hw, struct sensor_reader **ret) {
         _cleanup_(sensor_reader_unrefp) struct sensor_reader *r = NULL;
         int e;
@@ -243,6 +253,11 @@ int sensor_reader_new(const struct sensor_source_config *const *sources, unsigne
         if (!r->slots || !r->queue || !r->results)
                 return -ENOMEM;
         for (unsigned i = 0; i < n; i++) {
+                if (states && states[i]) {
+                        e = sensor_states_config_copy(states[i], &r->slots[i].states);
+                        if (e < 0)
+                                return e;
+                }
                 if (!sources[i])
                         continue;
                 e = sensor_source_config_copy(&r->slots[i].source, sources[i]);
@@ -291,7 +306,8 @@ struct sensor_reader *sensor_reader_stop(struct sensor_reader *r) {
 int sensor_reader_queue(struct sensor_reader *r, unsigned slot) {
         int e = 0;
 
-        if (slot >= r->n || r->slots[slot].source.kind == SENSOR_SOURCE_NONE)
+        if (slot >= r->n ||
+            (r->slots[slot].source.kind == SENSOR_SOURCE_NONE && !r->slots[slot].states))
                 return -EINVAL;
         pthread_mutex_lock(&r->lock);
         if (r->slots[slot].state != SLOT_IDLE)

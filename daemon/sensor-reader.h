@@ -38,12 +38,19 @@ struct sensor_reading {
         unsigned slot;
         int error;                      /* 0 or -errno from sensor_source_read() */
         double value;                   /* already scaled */
+        /* A slot with states (a discrete sensor): the offsets whose source read non-zero, and
+         * on error the index in its sensor_states_config of the source that failed. */
+        uint16_t states;
+        unsigned failed_state;
 };
 
 /* Slot i reads a copy of *sources[i] (NULL or SENSOR_SOURCE_NONE: never queued) through a
  * copy of *hw (NULL: the real hardware), whose userdata must outlive every worker, hung ones
- * included. Creates the eventfd and starts the first worker. Returns 0 or -errno. */
-int sensor_reader_new(const struct sensor_source_config *const *sources, unsigned n,
+ * included; or, where states (NULL: none) has states[i], every source of a copy of those
+ * states in one job (sensor_states_read()). Creates the eventfd and starts the first worker.
+ * Returns 0 or -errno. */
+int sensor_reader_new(const struct sensor_source_config *const *sources,
+                      const struct sensor_states_config *const *states, unsigned n,
                       const struct sensor_source_hw *hw, struct sensor_reader **ret);
 
 /*

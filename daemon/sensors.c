@@ -2,6 +2,7 @@
 /* Threshold sensors: polling through the sensor reader (sensor-reader.c), thresholds,
  * persistence. See sensors.h for why the reads are not on the loop. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "macro.h"
 #include "sdr-repo.h"
+#include "sensor-discrete.h"
 #include "sensor-reader.h"
 #include "sensor-source.h"
 #include "sensors.h"
@@ -95,7 +97,10 @@ int sensor_table_new(const struct satmc_config *config, struct sensor_table **re
                         (uint8_t) fmin(255, round(c->hysteresis / step));
                 sn->events_enabled = c->events;
                 sn->scanning = true;
+                sn->event_type = IPMI_READING_THRESHOLD;
                 sn->assert_enable = sn->deassert_enable = sensor_supported_events(sn);
+                if (sn->discrete)
+                        sensor_discrete_init(sn);
         }
 
         *ret = TAKE_PTR(s);
@@ -164,11 +169,12 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
         if (sn->discrete) {
                 /* States instead of a value: no thresholds, no hysteresis, no unit. Full
                  * record all the same, so that every sensor has the same kind of record. */
-                rec.event_type = EVENT_TYPE_SENSOR_SPECIFIC;
+                rec.event_type = sn->event_type;
                 rec.capabilities = SDR_CAP_EVENTS_PER_THRESHOLD | SDR_CAP_AUTO_REARM;
                 rec.base_unit = 0;
-                rec.assert_mask = rec.deassert_mask = rec.reading_mask =
-                        sensor_supported_events(sn);
+                rec.assert_mask = sn->assert_mask;
+                rec.deassert_mask = sn->deassert_mask;
+                rec.reading_mask = sensor_supported_events(sn);
                 snprintf(rec.id, sizeof(rec.id), "%s", sn->name);
                 *ret = rec;
                 return;
@@ -226,13 +232,9 @@ static uint16_t threshold_offsets(uint8_t status) {
         return mask;
 }
 
-/* Entity Presence (table 42-3, type 0x25): offset 0 "present", 1 "absent". */
-#define PRESENCE_PRESENT        0
-#define PRESENCE_ABSENT         1
-
 uint16_t sensor_supported_events(const struct sensor *sn) {
         if (sn->discrete)
-                return 1u << PRESENCE_PRESENT | 1u << PRESENCE_ABSENT;
+                return sn->states_supported;
         return threshold_offsets(sn->defined);
 }
 
@@ -277,7 +279,7 @@ static void sensor_emit(struct sensor *sn, unsigned offset, bool deassertion) {
                 ev = (struct platform_event) {
                         .sensor_type = sn->config->sensor_type,
                         .sensor_number = sn->number,
-                        .event_type = EVENT_TYPE_SENSOR_SPECIFIC,
+                        .event_type = sn->event_type,
                         .deassertion = deassertion,
                         .offset = (uint8_t) offset,
                 };
@@ -292,16 +294,14 @@ static void sensor_emit(struct sensor *sn, unsigned offset, bool deassertion) {
  * rising offset order (for each side that is rising severity: non-critical, critical,
  * non-recoverable), deassertions the other way round, as a reading moving back passes them.
  */
-static void sensor_update_events(struct sensor *sn) {
-        uint16_t now, old = sn->event_state;
+static void sensor_change_events(struct sensor *sn, uint16_t now) {
+        uint16_t old = sn->event_state;
 
-        if (!sn->available)
-                return;
-        if (sn->discrete)
-                now = (uint16_t) (1u << (sn->raw ? PRESENCE_PRESENT : PRESENCE_ABSENT));
-        else
-                now = threshold_offsets(sn->status);
         sn->event_state = now;
+        /* Get Sensor Event Status of a discrete sensor: a state that went away stays reported
+         * as deasserted until it is asserted again or re-armed. */
+        if (sn->discrete)
+                sn->deasserted = (uint16_t) ((sn->deasserted | (old & ~now)) & ~now);
         for (unsigned o = PLATFORM_EVENT_OFFSET_MAX + 1; o-- > 0;)
                 if ((old & ~now) & (1u << o))
                         sensor_emit(sn, o, true);
@@ -310,7 +310,14 @@ static void sensor_update_events(struct sensor *sn) {
                         sensor_emit(sn, o, false);
 }
 
+static void sensor_update_events(struct sensor *sn) {
+        if (!sn->available || sn->discrete)
+                return;         /* discrete: sensor_set_states() */
+        sensor_change_events(sn, threshold_offsets(sn->status));
+}
+
 void sensor_rearm(struct sensor *sn, uint16_t mask) {
+        sn->deasserted &= (uint16_t) ~mask;
         for (unsigned o = 0; o <= PLATFORM_EVENT_OFFSET_MAX; o++)
                 if (sn->event_state & mask & (1u << o))
                         sensor_emit(sn, o, false);
@@ -330,7 +337,20 @@ void sensor_set_scanning(struct sensor *sn, bool on) {
                 sensor_set_reading(sn, false, 0);
 }
 
+void sensor_set_states(struct sensor *sn, bool available, uint16_t read) {
+        sn->available = available;
+        sn->raw = 0;
+        sn->status = 0;
+        /* Unavailable changes no event state: whether a state holds is unknown, not over. */
+        if (available)
+                sensor_change_events(sn, sensor_discrete_states(sn, read));
+}
+
 void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw) {
+        if (sn->discrete) {
+                sensor_set_states(sn, available, raw ? sn->states_read : 0);
+                return;
+        }
         sn->available = available;
         sn->raw = available ? raw : 0;
         sensor_update_status(sn);
@@ -339,8 +359,27 @@ void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw) {
 
 /* ---- polling through the reader ---- */
 
+/* What a result was read from, for messages: the source, or the state whose source failed
+ * (failed_state beyond the states: all of them, a read given up as hung). */
+static const char *sensor_describe_result(const struct sensor *sn, const struct sensor_reading *res,
+                                          char *buf, size_t size) {
+        const struct sensor_states_config *st = sn->config->states;
+        char source[128];
+
+        if (!st)
+                return sensor_source_describe(&sn->config->source, buf, size);
+        if (res->failed_state >= st->n) {
+                snprintf(buf, size, "its state sources");
+                return buf;
+        }
+        snprintf(buf, size, "state.%s (%s)", st->state[res->failed_state].name,
+                 sensor_source_describe(&st->state[res->failed_state].source, source,
+                                        sizeof(source)));
+        return buf;
+}
+
 static void sensor_apply_result(struct sensor *sn, const struct sensor_reading *res) {
-        char what[160];                 /* the source, for messages: a path, a line, a register */
+        char what[200];                 /* the source, for messages: a path, a line, a register */
         uint8_t raw;
 
         sn->in_flight = false;
@@ -348,7 +387,7 @@ static void sensor_apply_result(struct sensor *sn, const struct sensor_reading *
                 return;         /* read before scanning was turned off: stale by now */
         if (res->error < 0) {
                 /* Once per failure, not per poll: a missing file would flood the log. */
-                (void) sensor_source_describe(&sn->config->source, what, sizeof(what));
+                (void) sensor_describe_result(sn, res, what, sizeof(what));
                 if (!sn->failed && res->error == -EBADMSG)
                         log_warning("Sensor %u \"%s\": %s does not hold a number; reading "
                                     "unavailable until it does.", sn->number, sn->name, what);
@@ -362,8 +401,13 @@ static void sensor_apply_result(struct sensor *sn, const struct sensor_reading *
         }
         if (sn->failed)
                 log_info("Sensor %u \"%s\": %s readable again.", sn->number, sn->name,
+                         sn->config->states ? "its state sources are" :
                          sensor_source_describe(&sn->config->source, what, sizeof(what)));
         sn->failed = false;
+        if (sn->config->states) {
+                sensor_set_states(sn, true, res->states);
+                return;
+        }
         /* A value outside the range reads as the end code: the sensor is pinned, not absent.
          * A presence source reads non-zero for "present". */
         if (sn->discrete)
@@ -388,7 +432,8 @@ static void sensor_table_watchdog(struct sensor_table *s) {
         n = sensor_reader_watchdog(s->reader, hung, ELEMENTSOF(hung), &next);
         for (unsigned i = 0; i < n; i++) {
                 struct sensor *sn = &s->sensors[hung[i]];
-                const struct sensor_reading res = { .slot = hung[i], .error = -ETIMEDOUT };
+                const struct sensor_reading res = { .slot = hung[i], .error = -ETIMEDOUT,
+                                                    .failed_state = UINT_MAX };
 
                 sensor_apply_result(sn, &res);
                 sn->retry_after = monotonic_usec() + SENSOR_HUNG_RETRY_USEC;
@@ -647,11 +692,14 @@ static int sensor_table_load(struct sensor_table *s) {
 static int sensor_table_start_reader(struct sensor_table *s, sd_event *event,
                                      const struct sensor_source_hw *hw) {
         const struct sensor_source_config *sources[CONFIG_SENSOR_MAX];
+        const struct sensor_states_config *states[CONFIG_SENSOR_MAX];
         int r;
 
-        for (unsigned i = 0; i < s->n; i++)
+        for (unsigned i = 0; i < s->n; i++) {
                 sources[i] = &s->sensors[i].config->source;
-        r = sensor_reader_new(sources, s->n, hw, &s->reader);
+                states[i] = s->sensors[i].config->states;
+        }
+        r = sensor_reader_new(sources, states, s->n, hw, &s->reader);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the sensor reader: %m");
         r = sd_event_add_io(event, &s->results_source, sensor_reader_fd(s->reader), EPOLLIN,
@@ -665,6 +713,11 @@ static int sensor_table_start_reader(struct sensor_table *s, sd_event *event,
                 return log_error_errno(r, "Failed to add the sensor watchdog: %m");
         (void) sd_event_source_set_description(s->watchdog, "sensor-watchdog");
         return sd_event_source_set_enabled(s->watchdog, SD_EVENT_OFF);
+}
+
+/* Whether sn has anything to read: a source, or states with theirs. */
+static bool sensor_polled(const struct sensor *sn) {
+        return sn->config->source.kind != SENSOR_SOURCE_NONE || sn->config->states;
 }
 
 int sensor_table_start(struct sensor_table *s, sd_event *event, struct state_dir *state,
@@ -685,7 +738,7 @@ int sensor_table_start(struct sensor_table *s, sd_event *event, struct state_dir
                         sensor_enable_new_thresholds(&s->sensors[i], defined[i]);
         }
         for (unsigned i = 0; i < s->n; i++)
-                polled += s->sensors[i].config->source.kind != SENSOR_SOURCE_NONE;
+                polled += sensor_polled(&s->sensors[i]);
         if (polled == 0)
                 return 0;       /* nothing to read: no thread */
 
@@ -696,7 +749,7 @@ int sensor_table_start(struct sensor_table *s, sd_event *event, struct state_dir
         for (unsigned i = 0; i < s->n; i++) {
                 struct sensor *sn = &s->sensors[i];
 
-                if (sn->config->source.kind == SENSOR_SOURCE_NONE)
+                if (!sensor_polled(sn))
                         continue;       /* no source: reading unavailable, nothing to poll */
                 /* First reading at once. A poll may come up to a tenth of its period (at most
                  * 100 ms) late, so that sd-event fires the timers of sensors polled alike

@@ -44,7 +44,7 @@ struct sensor {
         const struct sensor_config *config;
         unsigned index;                 /* [sensor.N] */
         uint8_t number;                 /* index + 1 */
-        bool discrete;                  /* presence: raw 1 = present, 0 = absent */
+        bool discrete;                  /* states (event_type below), not a value */
         char name[SDR_ID_STRING_MAX + 1];
         struct sensor_linear linear;
         uint8_t thresholds[6];          /* raw, SDR_THR_* bit order */
@@ -62,6 +62,15 @@ struct sensor {
         bool scanning;                  /* polled; off: the reading stays as it was */
         uint16_t assert_enable, deassert_enable;
         uint16_t event_state;           /* offsets asserted at the last available reading */
+
+        /* Discrete sensors (sensor-discrete.c): states instead of a value. */
+        uint8_t event_type;             /* event/reading type: 0x01 threshold, else discrete */
+        uint16_t states_read;           /* offsets read from a source of their own */
+        uint16_t states_supported;      /* those, and the opposite of a paired one */
+        uint16_t assert_mask, deassert_mask;    /* configured events (the SDR's masks) */
+        uint16_t deasserted;            /* offsets deasserted since their last assertion or
+                                         * re-arm: Get Sensor Event Status */
+        bool compact;                   /* published as a Compact Sensor Record */
 
         bool in_flight;                 /* queued for or being read by the worker */
         uint64_t retry_after;           /* CLOCK_MONOTONIC usec; a hung read backs off */
@@ -109,6 +118,13 @@ void sensor_table_on_event(struct sensor_table *s, sensor_event_fn fn, void *use
  * threshold is crossed is unknown then, not over.
  */
 void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw);
+
+/*
+ * A new reading of a discrete sensor: the offsets whose sources read non-zero (a subset of
+ * states_read), or unavailable. Events as sensor_set_reading(). For a discrete sensor,
+ * sensor_set_reading() takes raw != 0 as "the one state read is asserted" (presence).
+ */
+void sensor_set_states(struct sensor *sn, bool available, uint16_t read);
 
 /* Sensor scanning on or off (Set Sensor Event Enable): off stops polling, and so events, and
  * the reading is unavailable until a poll after scanning is back on. */

@@ -510,8 +510,9 @@ static void test_presence(void **state) {
         assert_int_equal(events[1].offset, 0);
         assert_false(events[2].deassertion);
         assert_int_equal(events[2].offset, 1);
+        /* Asserted now: absent; deasserted since: present. */
         out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_STATUS, 8);
-        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x02, 0x00, 0x00, 0x00 }), 5);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x02, 0x00, 0x01, 0x00 }), 5);
 
         /* No thresholds or hysteresis to get or set. */
         out = RUN(m, IPMI_CMD_GET_SENSOR_THRESHOLDS, 8);
