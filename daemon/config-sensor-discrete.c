@@ -81,8 +81,19 @@ int config_sensor_state_mask(const struct sensor_config *s, const char *text, ui
                 int o = ipmi_state_offset(rt, s->sensor_type, w);
 
                 if (o < 0 || !(supported & (1u << o))) {
-                        snprintf(reason, reason_size, "\"%s\" is not a state this sensor reports "
-                                 "(it has a source, or is the opposite of one that has)", w);
+                        char names[256] = "";
+                        size_t used = 0;
+
+                        for (unsigned b = 0; b < IPMI_STATES_MAX && used < sizeof(names); b++)
+                                if (supported & (1u << b))
+                                        used += (size_t) snprintf(names + used,
+                                                                  sizeof(names) - used, "%s%s",
+                                                                  used ? ", " : "",
+                                                                  ipmi_state_name(rt,
+                                                                                  s->sensor_type,
+                                                                                  b));
+                        snprintf(reason, reason_size, "\"%s\" is not one of the states this "
+                                 "sensor reports (%s)", w, used ? names : "none");
                         return -EINVAL;
                 }
                 mask |= (uint16_t) (1u << o);

@@ -359,6 +359,7 @@ static const char *const bad_cases[] = {
         "bad-sensor",
         "bad-sensor-source",
         "bad-presence",
+        "bad-discrete",
         "bad-no-cascade",
 };
 
