@@ -149,6 +149,19 @@ static void do_sdr(ipmi_sdr_ctx_t ctx, const char *hex) {
         if (type == IPMI_SDR_FORMAT_FULL_SENSOR_RECORD) {
                 if (full_sensor(ctx, rec, (unsigned) len) < 0)
                         return end_with_error("full sensor record", ipmi_sdr_ctx_errormsg(ctx));
+        } else if (type == IPMI_SDR_FORMAT_COMPACT_SENSOR_RECORD) {
+                /* A discrete sensor: its types, ID and number; no linearisation to decode. */
+                uint8_t number, sensor_type, ev_type;
+                char name[IPMI_SDR_MAX_ID_STRING_LENGTH + 1] = "";
+
+                if (ipmi_sdr_parse_sensor_number(ctx, rec, (unsigned) len, &number) < 0 ||
+                    ipmi_sdr_parse_sensor_type(ctx, rec, (unsigned) len, &sensor_type) < 0 ||
+                    ipmi_sdr_parse_event_reading_type_code(ctx, rec, (unsigned) len, &ev_type) < 0 ||
+                    ipmi_sdr_parse_id_string(ctx, rec, (unsigned) len, name, sizeof(name) - 1) < 0)
+                        return end_with_error("compact sensor record", ipmi_sdr_ctx_errormsg(ctx));
+                printf(", \"number\": %u, \"sensor_type\": %u, \"event_reading_type\": %u", number,
+                       sensor_type, ev_type);
+                print_string("id", name);
         } else if (type == IPMI_SDR_FORMAT_FRU_DEVICE_LOCATOR_RECORD) {
                 uint8_t addr, fru_id, bus, lun, logical, channel;
                 char name[IPMI_SDR_MAX_DEVICE_ID_STRING_LENGTH + 1] = "";

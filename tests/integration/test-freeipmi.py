@@ -274,8 +274,8 @@ def sdr_tests(rig, tmp):
     check(nbd_read("nbd+unix:///sdr?socket=" + rig.nbd_sock, blob_path), "nbdcopy the sdr export")
     over_nbd = split_records(open(blob_path, "rb").read())
     over_ipmb = get_sdr_ipmb(rig)
-    check(over_ipmb is not None and over_ipmb == over_nbd and len(over_nbd) == 9,
-          "the sdr export and Get SDR give the same 9 records (%d, %s)"
+    check(over_ipmb is not None and over_ipmb == over_nbd and len(over_nbd) == 10,
+          "the sdr export and Get SDR give the same 10 records (%d, %s)"
           % (len(over_nbd), None if over_ipmb is None else len(over_ipmb)))
 
     dec = Decoder()
@@ -296,6 +296,11 @@ def sdr_tests(rig, tmp):
               "FRU locators: logical FRU 0 and 1 %s" % frus)
         sensors = {p["id"]: p for p in parsed if p.get("record_type") == 0x01}
         check(sorted(sensors) == sorted(SENSOR_TYPES), "full sensor records %s" % sorted(sensors))
+        compact = [(p["id"], p["number"], p["sensor_type"], p["event_reading_type"])
+                   for p in parsed if p.get("record_type") == 0x02]
+        check(compact == [("PSU Status", 7, 0x08, 0x6F)],
+              "compact sensor record: PSU Status, number 7, power supply, sensor-specific %s"
+              % compact)
         for name, p in sensors.items():
             check(p["sensor_type"] == SENSOR_TYPES[name] and p["linearization"] == 0 and
                   (name not in UNITS or p["base_unit"] == UNITS[name]),

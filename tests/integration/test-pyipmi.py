@@ -172,17 +172,17 @@ def run(rig, ipmi, intf, tmp):
 
     # The device SDR repository (Get Device SDR) and the same records through Get SDR.
     info = ipmi.send_message_with_name("GetDeviceSdrInfo")
-    check(info.number_of_sensors == len(TYPES) and info.flags.lun0_has_sensors and
+    check(info.number_of_sensors == len(TYPES) + 1 and info.flags.lun0_has_sensors and
           not info.flags.lun1_has_sensors and not info.flags.dynamic_population,
           "Get Device SDR Info: %d sensors, all on LUN 0, static" % info.number_of_sensors)
     repo_info = ipmi.get_sdr_repository_info()
-    check(repo_info.record_count == 9 and repo_info.sdr_version == 0x51,
-          "Get SDR Repository Info: 9 records, SDR version 51h (%d, %02xh)"
+    check(repo_info.record_count == 10 and repo_info.sdr_version == 0x51,
+          "Get SDR Repository Info: 10 records, SDR version 51h (%d, %02xh)"
           % (repo_info.record_count, repo_info.sdr_version))
     device = list(ipmi.device_sdr_entries())
     repo = list(ipmi.sdr_repository_entries())
-    check([bytes(r.data) for r in device] == [bytes(r.data) for r in repo] and len(device) == 9,
-          "Get Device SDR and Get SDR: the same 9 records (%d, %d)" % (len(device), len(repo)))
+    check([bytes(r.data) for r in device] == [bytes(r.data) for r in repo] and len(device) == 10,
+          "Get Device SDR and Get SDR: the same 10 records (%d, %d)" % (len(device), len(repo)))
     by_type = {}
     for r in device:
         by_type.setdefault(r.type, []).append(r)
@@ -192,6 +192,10 @@ def run(rig, ipmi, intf, tmp):
     frus = sorted((r.fru_device_id, name_of(r)) for r in by_type.get(0x11, []))
     check(frus == [(0, "LC100G Line Card"), (1, "Fan Tray")],
           "FRU device locators: %s" % frus)
+    compact = [(name_of(r), r.number, r.sensor_type_code, r.event_reading_type_code)
+               for r in by_type.get(0x02, [])]
+    check(compact == [("PSU Status", 7, 0x08, 0x6F)],
+          "compact sensor record (discrete): %s" % compact)
     sensors = {name_of(r): r for r in by_type.get(0x01, [])}
     check(sorted(sensors) == sorted(TYPES), "full sensor records: %s" % sorted(sensors))
     for name, r in sensors.items():
