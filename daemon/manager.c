@@ -102,10 +102,16 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
 
 void manager_sensor_changed(struct manager *m, struct sensor *sn) {
         struct sdr_full_sensor rec;
+        struct sdr_compact_sensor compact;
         int r;
 
-        sensor_sdr_record(sn, m->config->address, &rec);
-        r = sdr_repository_update_full_sensor(m->sdr, &rec);
+        if (sn->compact) {
+                sensor_compact_record(sn, m->config->address, &compact);
+                r = sdr_repository_update_compact_sensor(m->sdr, &compact);
+        } else {
+                sensor_sdr_record(sn, m->config->address, &rec);
+                r = sdr_repository_update_full_sensor(m->sdr, &rec);
+        }
         if (r < 0)
                 log_error_errno(r, "Sensor %u: cannot update its SDR: %m", sn->number);
 }

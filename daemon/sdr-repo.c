@@ -111,6 +111,33 @@ int sdr_repository_update_full_sensor(struct sdr_repository *r, const struct sdr
         return -ENOENT;
 }
 
+int sdr_repository_update_compact_sensor(struct sdr_repository *r,
+                                         const struct sdr_compact_sensor *s) {
+        uint8_t rec[SDR_COMPACT_SENSOR_MAX];
+
+        /* As sdr_repository_update_full_sensor(): the body starts with owner ID, owner LUN,
+         * sensor number in both record types. */
+        for (size_t off = 0; off + SDR_HEADER_LEN <= r->len;
+             off += SDR_HEADER_LEN + r->buf[off + 4]) {
+                uint8_t *p = r->buf + off;
+                size_t len = SDR_HEADER_LEN + p[4];
+                int n;
+
+                if (p[3] != SDR_TYPE_COMPACT_SENSOR || len < 8 || p[5] != s->owner_id ||
+                    (p[6] & 0x03) != s->owner_lun || p[7] != s->number)
+                        continue;
+                n = sdr_encode_compact_sensor((uint16_t) (p[0] | p[1] << 8), s, rec, sizeof(rec));
+                if (n < 0)
+                        return n;
+                if ((size_t) n != len)
+                        return -EINVAL;
+                memcpy(p, rec, len);
+                sdr_repository_changed(r);
+                return 0;
+        }
+        return -ENOENT;
+}
+
 static int encode_compact(uint16_t id, const void *rec, uint8_t *buf, size_t cap) {
         return sdr_encode_compact_sensor(id, rec, buf, cap);
 }

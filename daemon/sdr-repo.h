@@ -51,6 +51,9 @@ int sdr_repository_add_full_sensor(struct sdr_repository *r, const struct sdr_fu
 /* The same for a Compact Sensor Record (a discrete sensor, sensor-discrete.h). */
 int sdr_repository_add_compact_sensor(struct sdr_repository *r,
                                       const struct sdr_compact_sensor *s);
+/* And re-encode one in place (its init flags changed on reload), as the Full one below. */
+int sdr_repository_update_compact_sensor(struct sdr_repository *r,
+                                         const struct sdr_compact_sensor *s);
 
 /*
  * Re-encode the Full Sensor Record of the same owner and sensor number in place (thresholds or

@@ -318,6 +318,19 @@ static void test_states_read(void **state) {
         assert_int_equal(failed, 4);
 }
 
+/* events = no by reload: the Compact record's init flags follow (manager_sensor_changed()). */
+static void test_record_follows_events_enable(void **state) {
+        struct manager *m = *state;
+        struct sensor *sn = sensor_table_find(m->sensors, 1);
+        struct sdr_compact_sensor s;
+
+        m->config->sensor[sn->index].events = false;
+        manager_sensor_changed(m, sn);
+        get_compact(m, 2, &s);
+        assert_int_equal(s.init, 0x01);                 /* scanning only */
+        assert_string_equal(s.id, "PSU1 Status");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_records, setup, teardown),
@@ -325,6 +338,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_enables_per_state, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_digital_opposite, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_states_read, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_record_follows_events_enable, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
