@@ -68,6 +68,7 @@ const char *ipmi_sensor_type_name(uint8_t type) {
         case 0x0C: return "memory";
         case 0x10: return "event logging disabled";
         case 0x12: return "system event";
+        case 0x15: return "module/board";
         case 0x21: return "slot/connector";
         case 0x25: return "entity presence";
         default:   return NULL;
@@ -93,14 +94,54 @@ const char *ipmi_event_offset_name(uint8_t event_type, uint8_t sensor_type, uint
         static const char *const entity_presence[] = {
                 "entity present", "entity absent", "entity disabled",
         };
+        static const char *const power_unit[] = {
+                "power off/down", "power cycle", "240VA power down", "interlock power down",
+                "AC lost", "soft power control failure", "power unit failure detected",
+                "predictive failure",
+        };
+        /* Table 42-2, the generic discrete types 02h..0Ch (satmcd's discrete sensors). */
+        static const char *const generic[][9] = {
+                [0x02] = { "transition to idle", "transition to active", "transition to busy" },
+                [0x03] = { "state deasserted", "state asserted" },
+                [0x04] = { "predictive failure deasserted", "predictive failure asserted" },
+                [0x05] = { "limit not exceeded", "limit exceeded" },
+                [0x06] = { "performance met", "performance lags" },
+                [0x07] = { "transition to OK", "transition to non-critical from OK",
+                           "transition to critical from less severe",
+                           "transition to non-recoverable from less severe",
+                           "transition to non-critical from more severe",
+                           "transition to critical from non-recoverable",
+                           "transition to non-recoverable", "monitor", "informational" },
+                [0x08] = { "device absent", "device present" },
+                [0x09] = { "device disabled", "device enabled" },
+                [0x0A] = { "transition to running", "transition to in test",
+                           "transition to power off", "transition to on line",
+                           "transition to off line", "transition to off duty",
+                           "transition to degraded", "transition to power save",
+                           "install error" },
+                [0x0B] = { "fully redundant", "redundancy lost", "redundancy degraded",
+                           "non-redundant: sufficient resources from redundant",
+                           "non-redundant: sufficient resources from insufficient",
+                           "non-redundant: insufficient resources",
+                           "redundancy degraded from fully redundant",
+                           "redundancy degraded from non-redundant" },
+                [0x0C] = { "D0 power state", "D1 power state", "D2 power state",
+                           "D3 power state" },
+        };
 
         if (event_type == 0x01)
                 return offset < sizeof(threshold) / sizeof(threshold[0]) ? threshold[offset] : NULL;
+        if (event_type < sizeof(generic) / sizeof(generic[0]))
+                return offset < sizeof(generic[0]) / sizeof(generic[0][0]) ?
+                        generic[event_type][offset] : NULL;
         if (event_type != 0x6F)
                 return NULL;
         if (sensor_type == 0x08)
                 return offset < sizeof(power_supply) / sizeof(power_supply[0]) ?
                         power_supply[offset] : NULL;
+        if (sensor_type == 0x09)
+                return offset < sizeof(power_unit) / sizeof(power_unit[0]) ?
+                        power_unit[offset] : NULL;
         if (sensor_type == 0x25)
                 return offset < sizeof(entity_presence) / sizeof(entity_presence[0]) ?
                         entity_presence[offset] : NULL;

@@ -132,6 +132,6 @@ const char *ipmi_netfn_name(uint8_t netfn);
 const char *ipmi_cc_name(uint8_t cc);
 /* The name of a sensor type (table 42-3), or NULL if it has none here. */
 const char *ipmi_sensor_type_name(uint8_t type);
-/* The name of an event offset of event type (0x01 threshold, 0x6F sensor-specific with
- * sensor_type), or NULL if it has none here. */
+/* The name of an event offset of event type (0x01 threshold, 0x02..0x0C generic discrete,
+ * 0x6F sensor-specific with sensor_type), or NULL if it has none here. */
 const char *ipmi_event_offset_name(uint8_t event_type, uint8_t sensor_type, uint8_t offset);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "protocol/ipmi-states.h"
+#include "protocol/platform-event.h"
 #include "protocol/sdr-compact.h"
 
 static const struct sdr_compact_sensor psu = {
@@ -139,12 +140,40 @@ static void test_state_names(void **state) {
         assert_string_equal(ipmi_reading_type_name(0x6F), "sensor-specific");
 }
 
+/* The bridge prints discrete events by name (platform_event_describe()). */
+static void test_describe_discrete(void **state) {
+        struct platform_event ev = { .sensor_type = 0x08, .event_type = 0x6F, .offset = 3 };
+        char text[160];
+
+        (void) state;
+        platform_event_describe(&ev, text, sizeof(text));
+        assert_string_equal(text, "power supply, input lost (AC/DC) asserted");
+        ev = (struct platform_event) { .sensor_type = 0x09, .event_type = 0x6F, .offset = 4,
+                                       .deassertion = true };
+        platform_event_describe(&ev, text, sizeof(text));
+        assert_string_equal(text, "power unit, AC lost deasserted");
+        ev = (struct platform_event) { .sensor_type = 0x04, .event_type = 0x03, .offset = 1 };
+        platform_event_describe(&ev, text, sizeof(text));
+        assert_string_equal(text, "fan, state asserted asserted");
+        ev = (struct platform_event) { .sensor_type = 0x15, .event_type = 0x07, .offset = 6 };
+        platform_event_describe(&ev, text, sizeof(text));
+        assert_string_equal(text, "module/board, transition to non-recoverable asserted");
+        /* Past the names of a type: in hex. */
+        ev = (struct platform_event) { .sensor_type = 0x04, .event_type = 0x03, .offset = 2 };
+        platform_event_describe(&ev, text, sizeof(text));
+        assert_string_equal(text, "fan, event type 0x03 offset 2 asserted");
+        ev = (struct platform_event) { .sensor_type = 0x04, .event_type = 0x07, .offset = 14 };
+        platform_event_describe(&ev, text, sizeof(text));
+        assert_string_equal(text, "fan, event type 0x07 offset 14 asserted");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_encode_layout),
                 cmocka_unit_test(test_encode_refuses),
                 cmocka_unit_test(test_parse_round_trip_and_hostile),
                 cmocka_unit_test(test_state_names),
+                cmocka_unit_test(test_describe_discrete),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
