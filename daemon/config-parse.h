@@ -31,6 +31,9 @@ struct config_key;
 typedef int (*config_parser)(const struct config_key *k, const char *value, void *dest,
                              char *reason);
 
+/* A row whose name ends in ".*" (state.*) is a pattern: it takes every key with that prefix
+ * (state.failure), and its parser gets a copy of the row with the key's own name and, in min,
+ * the key's line (on_indexed_key(), config-load.c). */
 struct config_key {
         const char *section;
         const char *name;

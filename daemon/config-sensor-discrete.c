@@ -170,8 +170,8 @@ int config_parse_reading_type(const struct config_key *k, const char *value, voi
                 return 0;
         }
         r = ipmi_reading_type_lookup(value);
-        if (r < 0 && config_parse_number(value, &v) == 0 && ipmi_reading_type_name((uint8_t) v) &&
-            v <= 0xFF)
+        if (r < 0 && config_parse_number(value, &v) == 0 && v <= 0xFF &&
+            ipmi_reading_type_name((uint8_t) v))
                 r = (int) v;
         if (r < 0) {
                 snprintf(reason, REASON_MAX, "unknown reading-type \"%.16s\" (auto, threshold, "
@@ -200,9 +200,14 @@ int config_parse_sensor_state(const struct config_key *k, const char *value, voi
         char *copy;
         int r;
 
-        /* The row's own default: no states. */
-        if (strcmp(k->name, STATE_PATTERN) == 0)
-                return 0;
+        /* The row's own default (and the reference's line): no states. */
+        if (strcmp(k->name, STATE_PATTERN) == 0) {
+                if (strcmp(value, "none") == 0)
+                        return 0;
+                snprintf(reason, REASON_MAX, "state.* stands for one key per state: write "
+                         "state.NAME = SOURCE, e.g. state.failure = %.40s", value);
+                return -EINVAL;
+        }
         name = k->name + strlen(STATE_PREFIX);
         if (!state_name_valid(name)) {
                 snprintf(reason, REASON_MAX, "%s: a state is named in lower case letters, digits "
