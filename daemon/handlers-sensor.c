@@ -201,8 +201,10 @@ static int handle_set_sensor_event_enable(struct manager *m, const struct ipmi_m
                 return IPMI_CC_INVALID_DATA_FIELD;      /* 11b is reserved */
 
         supported = sensor_supported_events(sn);
-        assert_mask = get_mask(in, 2) & supported;
-        deassert_mask = get_mask(in, 4) & supported;
+        /* A discrete sensor's events are those of its record's masks (assertions and
+         * deassertions in [sensor.N]): an enable never goes beyond what the SDR announces. */
+        assert_mask = get_mask(in, 2) & (sn->discrete ? sn->assert_mask : supported);
+        deassert_mask = get_mask(in, 4) & (sn->discrete ? sn->deassert_mask : supported);
         switch (flags & EVENT_ENABLE_ACTION_MASK) {
         case EVENT_ENABLE_SELECTED:
                 sn->assert_enable |= assert_mask;

@@ -225,13 +225,19 @@ static void test_enables_per_state(void **state) {
         out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
         assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x4F, 0x00, 0x0F, 0x00 }), 5);
 
-        /* Disable failure assertions; enable offsets nobody has (ignored). */
+        /* Disable failure assertions; enable offsets nobody has, and the configuration
+         * error's deassertion that the record does not announce (both ignored). */
         out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xE0, 0x02, 0x00);
         assert_int_equal(out.cc, IPMI_CC_OK);
         out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xD0, 0x30, 0x00, 0x40, 0x00);
         assert_int_equal(out.cc, IPMI_CC_OK);
         out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
-        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x4D, 0x00, 0x4F, 0x00 }), 5);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x4D, 0x00, 0x0F, 0x00 }), 5);
+        /* Enabled again as it was. */
+        out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xD0, 0x02, 0x00);
+        out = RUN(m, IPMI_CMD_GET_SENSOR_EVENT_ENABLE, 1);
+        assert_memory_equal(out.data, ((uint8_t[]) { 0xC0, 0x4F, 0x00, 0x0F, 0x00 }), 5);
+        out = RUN(m, IPMI_CMD_SET_SENSOR_EVENT_ENABLE, 1, 0xE0, 0x02, 0x00);
 
         sensor_set_states(sn, true, PSU_PRESENCE | PSU_FAILURE);
         assert_int_equal(n_events, 1);
