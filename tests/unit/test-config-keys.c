@@ -161,6 +161,53 @@ static void test_changed_key_differs(void **state) {
         check_only_changed("upper-critical = 85\n", "", 2, "upper-critical");
 }
 
+/* A discrete sensor's keys: a changed state source, a state gone, a mask, the reading type
+ * each differ alone (reload then asks for a restart), and two loads of it are equal. */
+static void test_discrete_keys_differ(void **state) {
+        static const char discrete[] =
+                "[mc]\naddress = 0x72\n[identity]\nfirmware-version = 1.05\n"
+                "manufacturer-id = 1\nproduct-id = 2\n"
+                "guid = 01234567-89ab-cdef-0011-223344556677\n"
+                "[sensor.0]\nname = PSU\ntype = power-supply\nstate.presence = file:/a\n"
+                "state.failure = file:/b\nassertions = presence\n";
+        static const struct {
+                const char *from, *to, *key;
+        } cases[] = {
+                { "file:/b", "file:/c", "state.*" },
+                { "state.failure = file:/b\n", "", "state.*" },
+                { "state.failure = file:/b\n", "state.failure = file:/b\nstate.inactive = file:/b\n",
+                  "state.*" },
+                { "assertions = presence", "assertions = presence, failure", "assertions" },
+                { "type = power-supply\n", "type = power-supply\nreading-type = sensor-specific\n",
+                  "reading-type" },
+        };
+
+        (void) state;
+        for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+                const char *at = strstr(discrete, cases[c].from);
+                struct satmc_config *a = load_ok(discrete), *b, *same = load_ok(discrete);
+                char text[1024];
+
+                assert_non_null(at);
+                snprintf(text, sizeof(text), "%.*s%s%s", (int) (at - discrete), discrete,
+                         cases[c].to, at + strlen(cases[c].from));
+                b = load_ok(text);
+                for (size_t i = 0; i < config_sensor_keys_n; i++) {
+                        const struct config_key *k = &config_sensor_keys[i];
+                        bool eq = config_key_equal(k, &a->sensor[0], &b->sensor[0]);
+
+                        if (!config_key_equal(k, &a->sensor[0], &same->sensor[0]))
+                                fail_msg("[sensor.0] %s differs between two loads", k->name);
+                        if (strcmp(k->name, cases[c].key) == 0 ? eq : !eq)
+                                fail_msg("after \"%s\" -> \"%s\": %s %s", cases[c].from,
+                                         cases[c].to, k->name, eq ? "compares equal" : "differs");
+                }
+                config_free(a);
+                config_free(b);
+                config_free(same);
+        }
+}
+
 static void test_docs_carry_the_reload_list(void **state) {
         const char *root = getenv("SATMC_SOURCE_ROOT");
         char *list = NULL, *doc = NULL, path[4096];
@@ -248,6 +295,7 @@ int main(void) {
                 cmocka_unit_test(test_unset_is_zero),
                 cmocka_unit_test(test_equal_on_same_file),
                 cmocka_unit_test(test_changed_key_differs),
+                cmocka_unit_test(test_discrete_keys_differ),
                 cmocka_unit_test(test_docs_carry_the_reload_list),
                 cmocka_unit_test(test_event_receiver_own_address),
                 cmocka_unit_test(test_reference_names_limits),
