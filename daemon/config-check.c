@@ -274,9 +274,11 @@ void config_check(struct load_state *s) {
                         config_report(s, 0, "[%s] %s is required (%s)", config_keys[i].section,
                                       config_keys[i].name, config_keys[i].description);
         check_event_receiver(s);
-        for (unsigned i = 0; i < CONFIG_FRU_MAX; i++)
+        for (unsigned i = 0; i < CONFIG_FRU_MAX; i++) {
                 if (c->fru[i].present)
                         check_fru(s, i);
+                config_fru_records_check(s, i);
+        }
         for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
                 if (c->sensor[i].present)
                         check_sensor(s, i);

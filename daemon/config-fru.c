@@ -113,21 +113,20 @@ fail:
         return -EINVAL;
 }
 
-/* Multirecord bytes one [fru.N] may carry: far more than any board's MAC or power records. */
-
 /*
  * Multirecord area records, "TYPE:HEXDATA, TYPE:HEXDATA" (e.g. "0xC0:5a31 0102"), or "none":
- * the record data is given as raw bytes and the 5-byte record headers — type, format version
- * 2 with end-of-list on the last, length, record checksum, header checksum — are built here,
- * so a board file states what a person knows and not checksums.
+ * the record data as raw bytes, stored as type, length, data one after the other; the 5-byte
+ * record headers (checksums, end-of-list) are protocol/fru.c's. A record of a type the spec
+ * lays out (0x00..0x03) is held to that layout here, so a short Power Supply record is an
+ * error with its line, not an image ipmitool decodes as nonsense.
  */
 int config_parse_fru_multirecord(const struct config_key *k, const char *value, void *dest,
                                  char *reason) {
         /* The row's destination is multirecord, followed by multirecord_len. */
         struct fru_config *f = (void *) ((uint8_t *) dest -
                                          offsetof(struct fru_config, multirecord));
-        uint8_t buf[FRU_MULTIRECORD_MAX], *rec = NULL;
-        size_t len = 0;
+        uint8_t buf[FRU_MULTIRECORD_MAX];
+        size_t len = 0, n_records = 0;
         const char *p = value;
 
         if (strcmp(value, "none") == 0) {
@@ -138,9 +137,9 @@ int config_parse_fru_multirecord(const struct config_key *k, const char *value, 
         }
         for (;;) {
                 unsigned long type;
-                char typebuf[8];
+                char typebuf[8], why[REASON_MAX - 40];
                 const char *colon, *end;
-                size_t tl, n = 0;
+                size_t tl, n = 0, rec;
 
                 while (*p == ' ' || *p == '\t')
                         p++;
@@ -155,10 +154,10 @@ int config_parse_fru_multirecord(const struct config_key *k, const char *value, 
                 typebuf[tl] = '\0';
                 if (config_parse_number(typebuf, &type) < 0 || type > 0xFF)
                         goto bad;
-                if (len + 5 > sizeof(buf))
+                if (len + 2 > sizeof(buf))
                         goto too_big;
-                rec = buf + len;
-                len += 5;
+                rec = len;
+                len += 2;
                 for (const char *h = colon + 1; h < end; h++) {
                         int hi, lo;
 
@@ -167,24 +166,23 @@ int config_parse_fru_multirecord(const struct config_key *k, const char *value, 
                         if (h + 1 >= end || (hi = config_parse_hex_digit(h[0])) < 0 ||
                             (lo = config_parse_hex_digit(h[1])) < 0)
                                 goto bad;
-                        if (len >= sizeof(buf) || n >= 255)
+                        if (len >= sizeof(buf) || n >= FRU_RECORD_DATA_MAX)
                                 goto too_big;
                         buf[len++] = (uint8_t) (hi << 4 | lo);
                         n++;
                         h++;
                 }
-                rec[0] = (uint8_t) type;
-                rec[1] = 0x02;                          /* record format version 2 */
-                rec[2] = (uint8_t) n;
-                rec[3] = ipmb_checksum(rec + 5, n);     /* the FRU spec's zero checksum */
-                rec[4] = ipmb_checksum(rec, 4);
+                buf[rec] = (uint8_t) type;
+                buf[rec + 1] = (uint8_t) n;
+                n_records++;
+                if (fru_record_check(buf[rec], buf + rec + 2, n, why, sizeof(why)) < 0) {
+                        snprintf(reason, REASON_MAX, "%s record %zu: %s", k->name, n_records,
+                                 why);
+                        return -EINVAL;
+                }
                 if (*end != ',')
                         break;
                 p = end + 1;
-        }
-        if (rec) {
-                rec[1] |= 0x80;                         /* end of list */
-                rec[4] = ipmb_checksum(rec, 4);
         }
         free(f->multirecord);
         f->multirecord = malloc(len);
@@ -201,8 +199,8 @@ bad:
                  "commas (e.g. 0xC0:5a3101), or none", k->name, value);
         return -EINVAL;
 too_big:
-        snprintf(reason, REASON_MAX, "%s: records longer than %d bytes in all", k->name,
-                 FRU_MULTIRECORD_MAX);
+        snprintf(reason, REASON_MAX, "%s: a record holds at most %d bytes, and the records at "
+                 "most %d in all", k->name, FRU_RECORD_DATA_MAX, FRU_MULTIRECORD_MAX);
         return -EINVAL;
 }
 
@@ -339,7 +337,7 @@ const struct config_key config_fru_keys[] = {
           offsetof(struct fru_config, multirecord_len) + sizeof(size_t) -
           offsetof(struct fru_config, multirecord), "none", 0, 0,
           "multirecord area: TYPE:HEXBYTES records separated by commas (headers and checksums "
-          "are added), or none",
+          "are added; types 0x00..0x03 must have their layout), or none",
           LIVE },
 };
 

@@ -529,17 +529,16 @@ static uint64_t get_state_directory_is_x(const struct satmc_config *c) {
 static uint64_t get_fru0_mfg(const struct satmc_config *c) {
         return (uint64_t) c->fru[0].board_mfg_minutes;
 }
-/* fru.0's multirecord area: up to 8 bytes as a big-endian number; longer, its length << 8
- * with bit 0 / bit 1 telling whether the first / second record carries end-of-list. */
+/* fru.0's multirecord records as stored (type, length, data, ...): up to 8 bytes as a
+ * big-endian number; longer, its length << 8 | the number of records. */
 static uint64_t get_fru0_multirecord(const struct satmc_config *c) {
         const struct fru_config *f = &c->fru[0];
-        uint64_t v = 0;
+        uint64_t v = 0, n = 0;
 
         if (f->multirecord_len > 8) {
-                size_t second = 5 + f->multirecord[2];
-
-                return (uint64_t) f->multirecord_len << 8 | (f->multirecord[1] >> 7) |
-                       (second + 1 < f->multirecord_len ? (f->multirecord[second + 1] >> 7) << 1 : 0);
+                for (size_t p = 0; p + 2 <= f->multirecord_len; p += 2 + f->multirecord[p + 1])
+                        n++;
+                return (uint64_t) f->multirecord_len << 8 | n;
         }
         for (size_t i = 0; i < f->multirecord_len; i++)
                 v = v << 8 | f->multirecord[i];
@@ -835,10 +834,19 @@ static const struct value_case value_cases[] = {
             "board-manufacturing-date \"2024-1-05 10:00\" must be YYYY-MM-DD HH:MM (UTC), or none"),
         OK("fru.0", "board-manufacturing-date", "2024-02-29 23:59", get_fru0_mfg, 14813279),
         OK("fru.0", "size", "auto", get_fru0_size, 0),
-        /* Two records: header (type, 0x02 | end-of-list on the last, length, data checksum,
-         * header checksum) then the data. */
-        OK("fru.0", "multirecord", "0xC0:5a31 01", get_fru0_multirecord, 0xc0820374475a3101),
-        OK("fru.0", "multirecord", "0xC0:5a31, 0x01:00", get_fru0_multirecord, 0xd02),
+        /* Type, length, data; protocol/fru.c writes the headers. */
+        OK("fru.0", "multirecord", "0xC0:5a31 01", get_fru0_multirecord, 0xc0035a3101),
+        OK("fru.0", "multirecord", "0xC0:5a31, 0xC1:00, 0x04:", get_fru0_multirecord, 0x0903),
+        /* Types the spec lays out are held to their layout (a 23-byte power supply record). */
+        OK("fru.0", "multirecord", "0x01:01 b004 c4ff 3c00 7800 0000 a00f", get_fru0_multirecord,
+           0x0f01),
+        BAD("fru.0", "multirecord", "0x00:" "0000000000000000000000000000000000000000000000",
+            "multirecord record 1: power supply record (type 0x00) is 23 bytes, the spec's "
+            "layout is 24"),
+        BAD("fru.0", "multirecord", "0xC0:00, 0x01:00", "multirecord record 2: DC output record "
+            "(type 0x01) is 1 bytes, the spec's layout is 13"),
+        BAD("fru.0", "multirecord", "0x03:08 6c6f6e67", "multirecord record 1: management "
+            "access record: sub-record type 0x08, must be 0x01..0x07"),
         OK("fru.0", "multirecord", "none", get_fru0_multirecord, 0),
         BAD("fru.0", "multirecord", "5a31", "multirecord \"5a31\" must be TYPE:HEXBYTES records "
             "separated by commas (e.g. 0xC0:5a3101), or none"),
