@@ -42,6 +42,8 @@ static void check_fru(struct load_state *s, unsigned index) {
                 s->oom = true;
                 return;
         }
+        if (r == -EINVAL)
+                return;         /* a record refused: config_fru_records_check() says which */
         if (r < 0) {
                 /* The keys were checked one by one, so only the total can be too large. */
                 config_report(s, f->line, "[fru.%u]: the FRU image would be too large (%s)",
