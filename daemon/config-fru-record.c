@@ -755,16 +755,6 @@ void config_fru_records_check(struct load_state *s, unsigned n) {
                 check_record(s, n, &record_kinds[3], 0, f->management.line, f);
 }
 
-bool config_fru_has_records(const struct fru_config *f) {
-        for (unsigned m = 0; m < CONFIG_FRU_POWER_SUPPLY_MAX; m++)
-                if (f->power_supply[m].present)
-                        return true;
-        for (unsigned m = 0; m < CONFIG_FRU_DC_MAX; m++)
-                if (f->dc_output[m].present || f->dc_load[m].present)
-                        return true;
-        return f->management.present || f->multirecord_len > 0;
-}
-
 /* ---- the records of the image ---- */
 
 static uint8_t *next_data(struct config_fru_records *out, uint8_t type, size_t len,

@@ -37,6 +37,3 @@ struct config_fru_records {
 
 /* 0, -EINVAL (a typed field wider than its bits: config_load() refuses it first) or -E2BIG. */
 int config_fru_records(const struct fru_config *f, struct config_fru_records *out);
-
-/* Any record section of [fru.N], or multirecord set. */
-bool config_fru_has_records(const struct fru_config *f);
