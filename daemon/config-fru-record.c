@@ -439,9 +439,8 @@ const struct config_key config_fru_power_supply_keys[] = {
           PS(ps.dropout_tolerance_ms), "0 ms", 0, 255,
           "how long an AC dropout the output rides through, in ms", LIVE },
         { "fru.0.power-supply.0", "predictive-fail", parse_predictive_fail, PS(predictive_fail),
-          "none", 0, 0, "the predictive fail signal: none, pin-assertion or pin-deassertion (a "
-          "pass/fail pin, failure when asserted / de-asserted), tachometer-1-pulse or "
-          "tachometer-2-pulses (a fan tachometer output, pulses per rotation)", LIVE },
+          "none", 0, 0, "predictive fail signal: none, pin-assertion or pin-deassertion (a "
+          "pass/fail pin), tachometer-1-pulse or tachometer-2-pulses (a tachometer)", LIVE },
         { "fru.0.power-supply.0", "tachometer-lower-threshold", parse_rps, PS(ps.tach_lower_rps),
           "0 RPS", 0, 255, "with a tachometer predictive fail signal: the speed below which the "
           "supply is failing, in RPS (rotations per second)", LIVE },
@@ -671,7 +670,8 @@ static void check_record(struct load_state *s, unsigned n, const struct record_k
         kind_section(kind, n, m, section, sizeof(section));
         for (size_t i = 0; i < *kind->n_keys; i++)
                 if (!kind->keys[i].default_value && !seen[i]) {
-                        config_report(s, line, "[%s] needs %s", section, kind->keys[i].name);
+                        config_report(s, line, "[%s] %s is required (%s)", section,
+                                      kind->keys[i].name, kind->keys[i].description);
                         missing = true;
                 }
         if (f->file)

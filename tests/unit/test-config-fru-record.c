@@ -159,7 +159,7 @@ static void test_errors(void **state) {
         expect_error("[fru.0.power-supply.0]\ncapacity = 550 W\ninput-voltage-1 = 90..700 V\n", 3,
                      "input-voltage-1 \"90..700 V\" is outside 0.01 V..655.35 V");
         expect_error("[fru.0.power-supply.0]\ncapacity = 550 W\n", 2,
-                     "[fru.0.power-supply.0] needs input-voltage-1");
+                     "[fru.0.power-supply.0] input-voltage-1 is required (first input voltage range");
         expect_error("[fru.0.power-supply.0]\ncapacity = 550 W\ninput-voltage-1 = 90..264 V\n"
                      "predictive-fail = tachometer-1-pulse\n", 4,
                      "[fru.0.power-supply.0]: tachometer-lower-threshold is 0");
@@ -179,7 +179,7 @@ static void test_errors(void **state) {
                      "min-current = 2 A\n", 2,
                      "[fru.0.dc-output.0]: DC output record: minimum current 2000 mA is above");
         expect_error("[fru.0.dc-output.0]\nnominal-voltage = 12 V\n", 2,
-                     "[fru.0.dc-output.0] needs max-current");
+                     "[fru.0.dc-output.0] max-current is required (maximum current draw");
         expect_error("[fru.0.dc-output.16]\nnominal-voltage = 12 V\n", 1,
                      "unknown section [fru.0.dc-output.16] (FRU records are");
         expect_error("[fru.0.dc-outputs.1]\nnominal-voltage = 12 V\n", 1,
