@@ -823,15 +823,20 @@ int config_fru_records(const struct fru_config *f, struct config_fru_records *ou
                         memcpy(d + 1, src, len);
                 }
         }
-        /* The multirecord key's records, as they are: type, length, data. */
-        for (size_t p = 0; p + 2 <= f->multirecord_len; p += 2 + f->multirecord[p + 1]) {
-                if (out->n >= ELEMENTSOF(out->records))
-                        return -E2BIG;
-                out->records[out->n] = (struct fru_record) {
-                        .type = f->multirecord[p], .len = f->multirecord[p + 1],
-                        .data = f->multirecord + p + 2,
-                };
-                out->origin[out->n++] = CONFIG_FRU_RECORD_SLOTS;
+        /* The multirecord key's records, then multirecord-file's, as they are: type,
+         * length, data. */
+        for (unsigned src = 0; src < 2; src++) {
+                const uint8_t *b = src == 0 ? f->multirecord : f->file_records;
+                size_t len = src == 0 ? f->multirecord_len : f->file_records_len;
+
+                for (size_t p = 0; p + 2 <= len; p += 2 + b[p + 1]) {
+                        if (out->n >= ELEMENTSOF(out->records))
+                                return -E2BIG;
+                        out->records[out->n] = (struct fru_record) {
+                                .type = b[p], .len = b[p + 1], .data = b + p + 2,
+                        };
+                        out->origin[out->n++] = CONFIG_FRU_RECORD_SLOTS;
+                }
         }
         return 0;
 }

@@ -4,6 +4,7 @@
  * a section builds is config-fru-image.c's.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,158 @@ too_big:
         return -EINVAL;
 }
 
+/* Bytes of a multirecord-file: a few times the 1024 bytes of records it can hold, in hex. */
+#define MULTIRECORD_FILE_MAX 16384
+
+/* The record starting at buf[rec] (type, length, data) is complete: check its layout. */
+static int finish_file_record(const struct config_key *k, const char *path, const uint8_t *buf,
+                              size_t rec, unsigned line, char *reason) {
+        char why[REASON_MAX - 64];
+
+        if (fru_record_check(buf[rec], buf + rec + 2, buf[rec + 1], why, sizeof(why)) < 0) {
+                snprintf(reason, REASON_MAX, "%s %s:%u: %s", k->name, path, line, why);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/*
+ * A text file of multirecord records, for areas longer than a configuration line allows:
+ * a record starts with "TYPE:" and its data in hex follows on that line and on any lines
+ * after it, up to the next "TYPE:"; spaces are ignored and '#' starts a comment. Stored like
+ * the multirecord key's records, and written after them. Read at load, so --check-config and a
+ * reload see the file as it is.
+ */
+int config_parse_fru_multirecord_file(const struct config_key *k, const char *value, void *dest,
+                                      char *reason) {
+        struct fru_config *f = (void *) ((uint8_t *) dest -
+                                         offsetof(struct fru_config, multirecord_file));
+        _cleanup_free_ char *text = NULL;
+        uint8_t buf[FRU_MULTIRECORD_MAX];
+        size_t len = 0, rec = SIZE_MAX, n;
+        unsigned line = 0, rec_line = 0;
+        FILE *in;
+        char *p;
+
+        if (strcmp(value, "none") == 0) {
+                free(f->multirecord_file);
+                f->multirecord_file = NULL;
+                free(f->file_records);
+                f->file_records = NULL;
+                f->file_records_len = 0;
+                return 0;
+        }
+        text = malloc(MULTIRECORD_FILE_MAX + 1);
+        if (!text) {
+                snprintf(reason, REASON_MAX, "out of memory");
+                return -ENOMEM;
+        }
+        in = fopen(value, "re");
+        if (!in) {
+                snprintf(reason, REASON_MAX, "%s %s: %s", k->name, value, strerror(errno));
+                return -EINVAL;
+        }
+        n = fread(text, 1, MULTIRECORD_FILE_MAX + 1, in);
+        if (ferror(in) || n > MULTIRECORD_FILE_MAX) {
+                snprintf(reason, REASON_MAX, "%s %s: %s", k->name, value,
+                         ferror(in) ? "read error" : "larger than 16384 bytes");
+                fclose(in);
+                return -EINVAL;
+        }
+        fclose(in);
+        text[n] = '\0';
+        if (strlen(text) != n) {
+                snprintf(reason, REASON_MAX, "%s %s: not a text file", k->name, value);
+                return -EINVAL;
+        }
+
+        for (char *l = text; l; l = p) {
+                char *colon, *hash, *h;
+
+                p = strchr(l, '\n');
+                if (p)
+                        *p++ = '\0';
+                line++;
+                hash = strchr(l, '#');
+                if (hash)
+                        *hash = '\0';
+                h = l;
+                colon = strchr(l, ':');
+                if (colon) {
+                        unsigned long type;
+
+                        *colon = '\0';
+                        while (*h == ' ' || *h == '\t')
+                                h++;
+                        if (config_parse_number(h, &type) < 0 || type > 0xFF) {
+                                snprintf(reason, REASON_MAX, "%s %s:%u: \"%s\" is not a record "
+                                         "type (0x00..0xFF)", k->name, value, line, h);
+                                return -EINVAL;
+                        }
+                        if (rec != SIZE_MAX &&
+                            finish_file_record(k, value, buf, rec, rec_line, reason) < 0)
+                                return -EINVAL;
+                        if (len + 2 > sizeof(buf))
+                                goto too_big;
+                        rec = len;
+                        rec_line = line;
+                        buf[len++] = (uint8_t) type;
+                        buf[len++] = 0;
+                        h = colon + 1;
+                }
+                for (; *h; h++) {
+                        int hi, lo;
+
+                        if (*h == ' ' || *h == '\t' || *h == '\r')
+                                continue;
+                        if (rec == SIZE_MAX) {
+                                snprintf(reason, REASON_MAX, "%s %s:%u: data before the first "
+                                         "\"TYPE:\"", k->name, value, line);
+                                return -EINVAL;
+                        }
+                        if ((hi = config_parse_hex_digit(h[0])) < 0 ||
+                            (lo = config_parse_hex_digit(h[1])) < 0) {
+                                snprintf(reason, REASON_MAX, "%s %s:%u: \"%.8s\" is not hex "
+                                         "bytes", k->name, value, line, h);
+                                return -EINVAL;
+                        }
+                        if (buf[rec + 1] == FRU_RECORD_DATA_MAX) {
+                                snprintf(reason, REASON_MAX, "%s %s:%u: the record of line %u "
+                                         "holds more than %d bytes", k->name, value, line,
+                                         rec_line, FRU_RECORD_DATA_MAX);
+                                return -EINVAL;
+                        }
+                        if (len >= sizeof(buf))
+                                goto too_big;
+                        buf[len++] = (uint8_t) (hi << 4 | lo);
+                        buf[rec + 1]++;
+                        h++;
+                }
+        }
+        if (rec == SIZE_MAX) {
+                snprintf(reason, REASON_MAX, "%s %s: no records (\"TYPE: HEX...\")", k->name,
+                         value);
+                return -EINVAL;
+        }
+        if (finish_file_record(k, value, buf, rec, rec_line, reason) < 0)
+                return -EINVAL;
+        if (config_parse_string(k, value, dest, reason) < 0)
+                return -ENOMEM;
+        free(f->file_records);
+        f->file_records = malloc(len);
+        f->file_records_len = f->file_records ? len : 0;
+        if (!f->file_records) {
+                snprintf(reason, REASON_MAX, "out of memory");
+                return -ENOMEM;
+        }
+        memcpy(f->file_records, buf, len);
+        return 0;
+too_big:
+        snprintf(reason, REASON_MAX, "%s %s:%u: records longer than %d bytes in all", k->name,
+                 value, line, FRU_MULTIRECORD_MAX);
+        return -EINVAL;
+}
+
 int config_parse_mfg_date(const struct config_key *k, const char *value, void *dest, char *reason) {
         uint32_t minutes;
         int r;
@@ -339,6 +492,10 @@ const struct config_key config_fru_keys[] = {
           "multirecord area: TYPE:HEXBYTES records separated by commas (headers and checksums "
           "are added; types 0x00..0x03 must have their layout), or none",
           LIVE },
+        { "fru.0", "multirecord-file", config_parse_fru_multirecord_file, F(multirecord_file),
+          "none", 0, 0, "more multirecord records from a text file, \"TYPE: HEX...\" over as "
+          "many lines as they need (after multirecord's), or none",
+          LIVE },
 };
 
 #undef F
@@ -349,5 +506,5 @@ _Static_assert(ELEMENTSOF(config_fru_keys) <= CONFIG_FRU_KEYS_MAX,
 
 bool config_fru_key_is_field(const struct config_key *k) {
         return strncmp(k->name, "chassis-", 8) == 0 || strncmp(k->name, "board-", 6) == 0 ||
-               strncmp(k->name, "product-", 8) == 0 || strcmp(k->name, "multirecord") == 0;
+               strncmp(k->name, "product-", 8) == 0 || strncmp(k->name, "multirecord", 11) == 0;
 }

@@ -22,15 +22,15 @@ int config_fru_build_image(const struct fru_config *f, uint8_t **ret, size_t *re
 /*
  * The multirecord area of a section built from fields, in the order it is written: the
  * [fru.N.power-supply.M] records by M, [fru.N.dc-output.M], [fru.N.dc-load.M], the
- * [fru.N.management-access] records by sub-record type, then the multirecord key's records.
- * Typed records are encoded into data[]; the key's point into f->multirecord.
+ * [fru.N.management-access] records by sub-record type, then the multirecord key's records
+ * and multirecord-file's. Typed records are encoded into data[]; the others point into f.
  */
 #define CONFIG_FRU_TYPED_RECORDS_MAX \
         (CONFIG_FRU_POWER_SUPPLY_MAX + 2 * CONFIG_FRU_DC_MAX + _FRU_MGMT_MAX)
 
 struct config_fru_records {
-        struct fru_record records[CONFIG_FRU_TYPED_RECORDS_MAX + FRU_MULTIRECORD_MAX / 2];
-        unsigned origin[CONFIG_FRU_TYPED_RECORDS_MAX + FRU_MULTIRECORD_MAX / 2]; /* seen slot */
+        struct fru_record records[CONFIG_FRU_TYPED_RECORDS_MAX + FRU_MULTIRECORD_MAX];
+        unsigned origin[CONFIG_FRU_TYPED_RECORDS_MAX + FRU_MULTIRECORD_MAX]; /* seen slot */
         uint8_t data[CONFIG_FRU_TYPED_RECORDS_MAX][FRU_RECORD_DATA_MAX];
         size_t n, n_typed;
 };

@@ -381,6 +381,8 @@ struct satmc_config *config_free(struct satmc_config *c) {
                 free(f->chassis_serial_number);
                 config_fru_custom_clear(&f->chassis_custom);
                 free(f->multirecord);
+                free(f->multirecord_file);
+                free(f->file_records);
                 free(f->board_manufacturer);
                 free(f->board_product_name);
                 free(f->board_serial_number);

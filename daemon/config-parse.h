@@ -121,6 +121,8 @@ int config_parse_fru_custom(const struct config_key *k, const char *value, void 
                             char *reason);
 int config_parse_fru_multirecord(const struct config_key *k, const char *value, void *dest,
                                  char *reason);
+int config_parse_fru_multirecord_file(const struct config_key *k, const char *value, void *dest,
+                                      char *reason);
 int config_parse_mfg_date(const struct config_key *k, const char *value, void *dest,
                           char *reason);
 int config_parse_fru_size(const struct config_key *k, const char *value, void *dest,

@@ -125,6 +125,10 @@ struct fru_config {
          * other (protocol/fru.c writes the headers). They follow the typed records below. */
         uint8_t *multirecord;
         size_t multirecord_len;
+        /* multirecord-file: its path, and its records stored the same way (after the key's). */
+        char *multirecord_file;
+        uint8_t *file_records;
+        size_t file_records_len;
 
         struct fru_power_supply_config power_supply[CONFIG_FRU_POWER_SUPPLY_MAX];
         struct fru_dc_output_config dc_output[CONFIG_FRU_DC_MAX];

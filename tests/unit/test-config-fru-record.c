@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "daemon/config-fru.h"
@@ -195,11 +196,87 @@ static void test_errors(void **state) {
                      "FRU records of device 1, but no [fru.1] section with its keys");
 }
 
+/* A text file of records: a 200-byte OEM record over many lines, more than a configuration
+ * line could hold, lands whole after the multirecord key's record. */
+static char *write_records(const char *text) {
+        char *path = strdup("/tmp/satmc-records-XXXXXX");
+        int fd = mkstemp(path);
+        FILE *f;
+
+        assert_true(fd >= 0);
+        f = fdopen(fd, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        assert_int_equal(fclose(f), 0);
+        return path;
+}
+
+static void test_multirecord_file(void **state) {
+        char *body = NULL, *path, *config = NULL;
+        uint8_t area[512];
+        size_t n, len = 0;
+        FILE *f = open_memstream(&body, &len);
+
+        (void) state;
+        assert_non_null(f);
+        fprintf(f, "# an OEM record too long for one line\n0xC0: 7ed900   # IANA\n");
+        for (unsigned i = 3; i < 200; i++)
+                fprintf(f, "%02x%s", i & 0xFF, i % 16 == 15 ? "\n" : " ");
+        fprintf(f, "\n\n0x01:01 b004 c4ff 3c00\n 7800 0000 a00f\n");
+        assert_int_equal(fclose(f), 0);
+        path = write_records(body);
+        assert_true(asprintf(&config, BASE "[fru.0]\nboard-manufacturer = Acme\n"
+                             "multirecord = 0xC1:0102\nmultirecord-file = %s\n", path) > 0);
+        n = area_of(config, area, sizeof(area));
+        assert_int_equal(n, 5 + 2 + 5 + 200 + 5 + 13);
+        assert_int_equal(area[0], 0xC1);
+        assert_int_equal(area[7], 0xC0);
+        assert_int_equal(area[9], 200);
+        assert_int_equal(area[12], 0x7E);
+        assert_int_equal(area[12 + 199], 199);
+        assert_int_equal(area[212], 0x01);
+        assert_int_equal(area[213], 0x82);      /* the last: end of list */
+        unlink(path);
+        free(path);
+        free(config);
+        free(body);
+
+        /* Errors name the record file's line, and the configuration's. */
+        static const struct {
+                const char *file, *want;
+        } bad[] = {
+                { "0xC0: 01\n\n0x00: 0102\n", ":3: power supply record (type 0x00) is 2 bytes" },
+                { "0102\n", ":1: data before the first \"TYPE:\"" },
+                { "0xC0: 01\n 0x02\n", ":2: \"0x02\" is not hex bytes" },
+                { "0x1C0: 01\n", ":1: \"0x1C0\" is not a record type" },
+                { "# nothing\n", ": no records" },
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct satmc_config *c = NULL;
+                char *err = NULL, *want = NULL;
+
+                path = write_records(bad[i].file);
+                assert_true(asprintf(&config, BASE "[fru.0]\nboard-manufacturer = Acme\n"
+                                     "multirecord-file = %s\n", path) > 0);
+                assert_true(asprintf(&want, "mem.ini:%u: multirecord-file %s%s", BASE_LINES + 3,
+                                     path, bad[i].want) > 0);
+                assert_int_equal(load(config, &c, &err), -EINVAL);
+                if (strncmp(err, want, strlen(want)) != 0)
+                        fail_msg("wanted \"%s...\", got \"%s\"", want, err);
+                unlink(path);
+                free(path);
+                free(config);
+                free(want);
+                free(err);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_power_supply_encoded),
                 cmocka_unit_test(test_order_and_several),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_multirecord_file),
         };
 
         return cmocka_run_group_tests_name("config-fru-record", tests, NULL, NULL);
