@@ -5,7 +5,7 @@ hwmon paths pointed at files this test writes, and stock ipmitool through satmc-
 reads back `mc info`, `fru print -v` (the typed multirecords included) and `sdr elist`, and
 FreeIPMI's ipmi-fru decodes the stored FRU image. Every expected value is computed from the
 example's own text (configparser), so the examples can change and the test follows them."""
-import configparser, os, re, shutil, socket, subprocess, sys, time
+import configparser, os, re, shutil, signal, socket, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, finish, ipmitool, skip, wait_for  # noqa: E402
@@ -255,6 +255,32 @@ def run_example(name):
                       (name, field, value, "" if value in got else " (got %r)" % got))
         else:
             skip("%s: ipmi-fru decodes the records" % name, "FreeIPMI's ipmi-fru is not installed")
+
+        # A typed record is applied by a reload, like the other FRU fields: a second DC output
+        # and a new capacity, then SIGHUP, and ipmitool reads the new record area.
+        ps = sections(cp, "fru.0.power-supply")
+        if ps:
+            with open(config) as f:
+                text = f.read()
+            cap = int(quantity(cp[ps[0]]["capacity"], {"W": 1}))
+            text = re.sub(r"(?m)^capacity = .*$", "capacity = %d W" % (cap + 50), text)
+            text += "\n[fru.0.dc-output.7]\nnominal-voltage = -12 V\nmax-current = 300 mA\n"
+            with open(config, "w") as f:
+                f.write(text)
+            before = len(rig.read_stderr())
+            rig.satmcd.send_signal(signal.SIGHUP)
+            wait_for(lambda: re.search(r"Reloaded |Reload of .* refused", rig.read_stderr()[before:]),
+                     "reload to finish", 30)
+            r = ipmitool(bridge.sock, "-v", "fru", "print", "0")
+            blocks = ipmitool_sections(r.stdout)
+            psr = [b for t, b in blocks if t == "Power Supply Record"]
+            dco = [b for t, b in blocks if t == "DC Output Record"]
+            check(psr and psr[0].get("Capacity") == "%d W" % (cap + 50) and dco and
+                  dco[-1].get("Output Number") == "7" and
+                  dco[-1].get("Nominal voltage") == "-12.00 V" and
+                  dco[-1].get("Maximum current draw") == "0.300 A",
+                  "%s: after SIGHUP, fru print -v shows capacity %d W and DC output 7 at -12.00 V, "
+                  "0.300 A%s" % (name, cap + 50, "" if psr and dco else "\n" + r.stdout))
 
         # Sensors: every configured one is listed with the reading written to its file.
         def elist():
