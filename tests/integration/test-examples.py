@@ -114,6 +114,16 @@ def freeipmi_expect(cp):
             want += [("%s Nominal Voltage" % label, "%d mV" % round(quantity(s["nominal-voltage"], VOLTS) * 1000)),
                      ("%s Maximum Current %s" % (label, "Draw" if kind == "dc-output" else "Load"),
                       "%d mA" % round(quantity(s["max-current"], AMPS) * 1000))]
+    # ipmitool 1.8.19 does not decode Management Access records; FreeIPMI does.
+    labels = {"system-url": "System Management URL", "system-name": "System Name",
+              "system-ping-address": "System Ping Address",
+              "component-url": "Component Management URL",
+              "component-name": "Component Name",
+              "component-ping-address": "Component Ping Address"}
+    for sec in sections(cp, "fru.0.management-access"):
+        for key, value in cp[sec].items():
+            if key in labels and value != "none":
+                want.append(("FRU Management Access %s" % labels[key], value))
     return want
 
 
