@@ -112,6 +112,8 @@ static int parse_quantity(const char *s, const char **end, const struct quantity
         if (total % (1000LL * q->step_milli) != 0)
                 return -EDOM;
         total /= 1000LL * q->step_milli;
+        if (total > 0x7FFFFFFFLL)
+                return -ERANGE;         /* beyond every field, and beyond a 32-bit long */
         *ret = negative ? -(long) total : (long) total;
         *end = s;
         return 0;

@@ -151,6 +151,12 @@ static void test_errors(void **state) {
                      "multirecord record 1: power supply record (type 0x00) is 23 bytes");
         expect_error("[fru.0.power-supply.0]\ncapacity = 5000 W\ninput-voltage-1 = 90..264 V\n", 2,
                      "capacity \"5000 W\" is outside 1 W..4095 W");
+        expect_error("[fru.0.power-supply.0]\ncapacity = 99999999999 W\n"
+                     "input-voltage-1 = 90..264 V\n", 2,
+                     "capacity \"99999999999 W\" is outside 1 W..4095 W");
+        expect_error("[fru.0.power-supply.0]\ncapacity = 4294967846 W\n"
+                     "input-voltage-1 = 90..264 V\n", 2,
+                     "capacity \"4294967846 W\" is outside 1 W..4095 W");
         expect_error("[fru.0.power-supply.0]\ncapacity = 550\ninput-voltage-1 = 90..264 V\n", 2,
                      "capacity \"550\" must be a number and its unit (W)");
         expect_error("[fru.0.power-supply.0]\ncapacity = 550 V\ninput-voltage-1 = 90..264 V\n", 2,
