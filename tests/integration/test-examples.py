@@ -136,13 +136,20 @@ def sample_value(sc):
 
 
 def write_hwmon(cp, tmp):
-    """Every file source gets a value in its hwmon unit; returns {sensor name: (value, step)}."""
+    """Every file source gets a value in its hwmon unit; returns {sensor name: (value, step)}
+    of the threshold sensors (a range), whose readings sdr elist must show."""
     values = {}
     for sec in sections(cp, "sensor."):
         sc = cp[sec]
         src = sc["source"]
         m = re.fullmatch(r"file:(/sys/class/hwmon/(hwmon[0-9]+)/([a-z0-9_]+))(?::([0-9.e-]+))?", src)
         if not m:
+            continue
+        if "range" not in sc:
+            # A discrete sensor (presence, a state bit): its file reads 1, present/asserted.
+            os.makedirs(os.path.join(tmp, m.group(2)), exist_ok=True)
+            with open(os.path.join(tmp, m.group(2), m.group(3)), "w") as f:
+                f.write("1\n")
             continue
         scale = float(m.group(4) or 1)
         v = sample_value(sc)
