@@ -182,8 +182,9 @@ int fru_record_check(uint8_t type, const uint8_t *data, size_t len, char *reason
                 return refuse(reason, reason_len, "record type 0x%02x: %zu data bytes, at most "
                               "%d", type, len, FRU_RECORD_DATA_MAX);
         if (type < sizeof(fixed) / sizeof(fixed[0]) && len != fixed[type])
-                return refuse(reason, reason_len, "%s record (type 0x%02x) is %zu bytes, the "
-                              "spec's layout is %zu", names[type], type, len, fixed[type]);
+                return refuse(reason, reason_len, "%s record (type 0x%02x) is %zu byte%s, the "
+                              "spec's layout is %zu", names[type], type, len, len == 1 ? "" : "s",
+                              fixed[type]);
         switch (type) {
         case FRU_RECORD_POWER_SUPPLY:
                 return check_power_supply(data, reason, reason_len);

@@ -859,7 +859,7 @@ static const struct value_case value_cases[] = {
             "multirecord record 1: power supply record (type 0x00) is 23 bytes, the spec's "
             "layout is 24"),
         BAD("fru.0", "multirecord", "0xC0:00, 0x01:00", "multirecord record 2: DC output record "
-            "(type 0x01) is 1 bytes, the spec's layout is 13"),
+            "(type 0x01) is 1 byte, the spec's layout is 13"),
         BAD("fru.0", "multirecord", "0x03:08 6c6f6e67", "multirecord record 1: management "
             "access record: sub-record type 0x08, must be 0x01..0x07"),
         OK("fru.0", "multirecord", "none", get_fru0_multirecord, 0),
