@@ -42,6 +42,8 @@ static void check_fru(struct load_state *s, unsigned index) {
                 s->oom = true;
                 return;
         }
+        if (r == -EINVAL)
+                return;         /* a record refused: config_fru_records_check() says which */
         if (r < 0) {
                 /* The keys were checked one by one, so only the total can be too large. */
                 config_report(s, f->line, "[fru.%u]: the FRU image would be too large (%s)",
@@ -273,9 +275,11 @@ void config_check(struct load_state *s) {
                         config_report(s, 0, "[%s] %s is required (%s)", config_keys[i].section,
                                       config_keys[i].name, config_keys[i].description);
         check_event_receiver(s);
-        for (unsigned i = 0; i < CONFIG_FRU_MAX; i++)
+        for (unsigned i = 0; i < CONFIG_FRU_MAX; i++) {
                 if (c->fru[i].present)
                         check_fru(s, i);
+                config_fru_records_check(s, i);
+        }
         for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
                 if (c->sensor[i].present) {
                         check_sensor(s, i);

@@ -16,6 +16,9 @@
 #define CONFIG_KEYS_MAX 64
 #define CONFIG_FRU_KEYS_MAX 32
 #define CONFIG_SENSOR_KEYS_MAX 32
+#define CONFIG_FRU_RECORD_KEYS_MAX 20
+/* Record sections per FRU device: power supplies, DC outputs, DC loads, management access. */
+#define CONFIG_FRU_RECORD_SLOTS 37
 
 struct load_state {
         struct satmc_config *config;
@@ -27,6 +30,8 @@ struct load_state {
         unsigned seen_line[CONFIG_KEYS_MAX];    /* 0 = not set in the file */
         unsigned fru_seen_line[CONFIG_FRU_MAX][CONFIG_FRU_KEYS_MAX];
         unsigned sensor_seen_line[CONFIG_SENSOR_MAX][CONFIG_SENSOR_KEYS_MAX];
+        unsigned fru_record_seen_line[CONFIG_FRU_MAX][CONFIG_FRU_RECORD_SLOTS]
+                                     [CONFIG_FRU_RECORD_KEYS_MAX];
         bool sensor_failed[CONFIG_SENSOR_MAX][CONFIG_SENSOR_KEYS_MAX];  /* its value was refused */
         unsigned last_syntax_error_line;
         unsigned section_line;                  /* of the [section] header now in effect */
@@ -44,3 +49,31 @@ const struct config_key *config_find_key(const char *section, const char *name, 
 
 /* After parsing: required keys, [mc] address sources, event receiver, FRU images, sensors. */
 void config_check(struct load_state *s);
+
+/* One numbered section's slot: its key table, its struct, and where its keys were seen. */
+struct indexed_section {
+        const struct config_key *keys;
+        size_t n_keys;
+        void *base;                     /* the struct fru_config / sensor_config / ... */
+        bool *present;
+        unsigned *first_line;
+        unsigned *seen_line;            /* [n_keys] */
+        bool *failed;                   /* [n_keys], or NULL: whose value was refused */
+};
+
+/* A key of a numbered section: the slot comes to life with its defaults at its first key. */
+void config_on_indexed_key(struct load_state *s, const struct indexed_section *x,
+                           const char *section, const char *name, const char *value);
+
+/* "unknown section [section] (what)", once per section header. */
+void config_report_unknown_section_text(struct load_state *s, const char *section,
+                                        const char *what);
+
+/* A key in [fru.N.<record>...] (config-fru-record.c): 0 if the section is one of those or
+ * looks like one (then reported as unknown), -1 if it is not. */
+int config_fru_record_key(struct load_state *s, const char *section, const char *name,
+                          const char *value);
+
+/* The record sections of [fru.N]: required keys, keys that go together, the bytes against
+ * the spec's layout, and none without [fru.N] itself or with its file. */
+void config_fru_records_check(struct load_state *s, unsigned n);

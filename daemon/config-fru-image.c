@@ -10,7 +10,10 @@
 #include "config-fru.h"
 #include "macro.h"
 
-void config_fru_info(const struct fru_config *f, struct fru_info *ret) {
+/* The builder's view of a section built from fields (f->file unset): the strings stay owned
+ * by f, the records by recs. An area is present when any of its keys has a value. */
+static void config_fru_info(const struct fru_config *f, const struct config_fru_records *recs,
+                            struct fru_info *ret) {
         struct fru_info info = {
                 .chassis = {
                         .type = f->chassis_type >= 0 ? (uint8_t) f->chassis_type : 0x02,
@@ -56,22 +59,32 @@ void config_fru_info(const struct fru_config *f, struct fru_info *ret) {
                                f->product_part_number || f->product_version ||
                                f->product_serial_number || f->product_asset_tag ||
                                f->product_file_id || f->product_custom.n > 0;
-        info.multirecord = f->multirecord;
-        info.multirecord_len = f->multirecord_len;
+        info.records = recs->records;
+        info.n_records = recs->n;
         *ret = info;
 }
 
 int config_fru_build_image(const struct fru_config *f, uint8_t **ret, size_t *ret_len) {
+        _cleanup_free_ struct config_fru_records *recs = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
         struct fru_info info;
+        size_t cap;
         ssize_t n;
+        int r;
 
-        config_fru_info(f, &info);
+        recs = malloc(sizeof(*recs));
+        if (!recs)
+                return -ENOMEM;
+        r = config_fru_records(f, recs);
+        if (r < 0)
+                return r;
+        config_fru_info(f, recs, &info);
         /* The areas fit FRU_BUILD_MAX; multirecord records come on top. */
-        buf = malloc(FRU_BUILD_MAX + info.multirecord_len);
+        cap = FRU_BUILD_MAX + fru_multirecord_size(recs->records, recs->n);
+        buf = malloc(cap);
         if (!buf)
                 return -ENOMEM;
-        n = fru_build(&info, buf, FRU_BUILD_MAX + info.multirecord_len);
+        n = fru_build(&info, buf, cap);
         if (n < 0)
                 return (int) n;
         *ret = TAKE_PTR(buf);

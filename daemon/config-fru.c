@@ -4,6 +4,7 @@
  * a section builds is config-fru-image.c's.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,21 +114,20 @@ fail:
         return -EINVAL;
 }
 
-/* Multirecord bytes one [fru.N] may carry: far more than any board's MAC or power records. */
-
 /*
  * Multirecord area records, "TYPE:HEXDATA, TYPE:HEXDATA" (e.g. "0xC0:5a31 0102"), or "none":
- * the record data is given as raw bytes and the 5-byte record headers — type, format version
- * 2 with end-of-list on the last, length, record checksum, header checksum — are built here,
- * so a board file states what a person knows and not checksums.
+ * the record data as raw bytes, stored as type, length, data one after the other; the 5-byte
+ * record headers (checksums, end-of-list) are protocol/fru.c's. A record of a type the spec
+ * lays out (0x00..0x03) is held to that layout here, so a short Power Supply record is an
+ * error with its line, not an image ipmitool decodes as nonsense.
  */
 int config_parse_fru_multirecord(const struct config_key *k, const char *value, void *dest,
                                  char *reason) {
         /* The row's destination is multirecord, followed by multirecord_len. */
         struct fru_config *f = (void *) ((uint8_t *) dest -
                                          offsetof(struct fru_config, multirecord));
-        uint8_t buf[FRU_MULTIRECORD_MAX], *rec = NULL;
-        size_t len = 0;
+        uint8_t buf[FRU_MULTIRECORD_MAX];
+        size_t len = 0, n_records = 0;
         const char *p = value;
 
         if (strcmp(value, "none") == 0) {
@@ -138,9 +138,9 @@ int config_parse_fru_multirecord(const struct config_key *k, const char *value, 
         }
         for (;;) {
                 unsigned long type;
-                char typebuf[8];
+                char typebuf[8], why[REASON_MAX - 40];
                 const char *colon, *end;
-                size_t tl, n = 0;
+                size_t tl, n = 0, rec;
 
                 while (*p == ' ' || *p == '\t')
                         p++;
@@ -155,10 +155,10 @@ int config_parse_fru_multirecord(const struct config_key *k, const char *value, 
                 typebuf[tl] = '\0';
                 if (config_parse_number(typebuf, &type) < 0 || type > 0xFF)
                         goto bad;
-                if (len + 5 > sizeof(buf))
+                if (len + 2 > sizeof(buf))
                         goto too_big;
-                rec = buf + len;
-                len += 5;
+                rec = len;
+                len += 2;
                 for (const char *h = colon + 1; h < end; h++) {
                         int hi, lo;
 
@@ -167,24 +167,23 @@ int config_parse_fru_multirecord(const struct config_key *k, const char *value, 
                         if (h + 1 >= end || (hi = config_parse_hex_digit(h[0])) < 0 ||
                             (lo = config_parse_hex_digit(h[1])) < 0)
                                 goto bad;
-                        if (len >= sizeof(buf) || n >= 255)
+                        if (len >= sizeof(buf) || n >= FRU_RECORD_DATA_MAX)
                                 goto too_big;
                         buf[len++] = (uint8_t) (hi << 4 | lo);
                         n++;
                         h++;
                 }
-                rec[0] = (uint8_t) type;
-                rec[1] = 0x02;                          /* record format version 2 */
-                rec[2] = (uint8_t) n;
-                rec[3] = ipmb_checksum(rec + 5, n);     /* the FRU spec's zero checksum */
-                rec[4] = ipmb_checksum(rec, 4);
+                buf[rec] = (uint8_t) type;
+                buf[rec + 1] = (uint8_t) n;
+                n_records++;
+                if (fru_record_check(buf[rec], buf + rec + 2, n, why, sizeof(why)) < 0) {
+                        snprintf(reason, REASON_MAX, "%s record %zu: %s", k->name, n_records,
+                                 why);
+                        return -EINVAL;
+                }
                 if (*end != ',')
                         break;
                 p = end + 1;
-        }
-        if (rec) {
-                rec[1] |= 0x80;                         /* end of list */
-                rec[4] = ipmb_checksum(rec, 4);
         }
         free(f->multirecord);
         f->multirecord = malloc(len);
@@ -201,8 +200,160 @@ bad:
                  "commas (e.g. 0xC0:5a3101), or none", k->name, value);
         return -EINVAL;
 too_big:
-        snprintf(reason, REASON_MAX, "%s: records longer than %d bytes in all", k->name,
-                 FRU_MULTIRECORD_MAX);
+        snprintf(reason, REASON_MAX, "%s: a record holds at most %d bytes, and the records at "
+                 "most %d in all", k->name, FRU_RECORD_DATA_MAX, FRU_MULTIRECORD_MAX);
+        return -EINVAL;
+}
+
+/* Bytes of a multirecord-file: a few times the 1024 bytes of records it can hold, in hex. */
+#define MULTIRECORD_FILE_MAX 16384
+
+/* The record starting at buf[rec] (type, length, data) is complete: check its layout. */
+static int finish_file_record(const struct config_key *k, const char *path, const uint8_t *buf,
+                              size_t rec, unsigned line, char *reason) {
+        char why[REASON_MAX - 64];
+
+        if (fru_record_check(buf[rec], buf + rec + 2, buf[rec + 1], why, sizeof(why)) < 0) {
+                snprintf(reason, REASON_MAX, "%s %s:%u: %s", k->name, path, line, why);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/*
+ * A text file of multirecord records, for areas longer than a configuration line allows:
+ * a record starts with "TYPE:" and its data in hex follows on that line and on any lines
+ * after it, up to the next "TYPE:"; spaces are ignored and '#' starts a comment. Stored like
+ * the multirecord key's records, and written after them. Read at load, so --check-config and a
+ * reload see the file as it is.
+ */
+int config_parse_fru_multirecord_file(const struct config_key *k, const char *value, void *dest,
+                                      char *reason) {
+        struct fru_config *f = (void *) ((uint8_t *) dest -
+                                         offsetof(struct fru_config, multirecord_file));
+        _cleanup_free_ char *text = NULL;
+        uint8_t buf[FRU_MULTIRECORD_MAX];
+        size_t len = 0, rec = SIZE_MAX, n;
+        unsigned line = 0, rec_line = 0;
+        FILE *in;
+        char *p;
+
+        if (strcmp(value, "none") == 0) {
+                free(f->multirecord_file);
+                f->multirecord_file = NULL;
+                free(f->file_records);
+                f->file_records = NULL;
+                f->file_records_len = 0;
+                return 0;
+        }
+        text = malloc(MULTIRECORD_FILE_MAX + 1);
+        if (!text) {
+                snprintf(reason, REASON_MAX, "out of memory");
+                return -ENOMEM;
+        }
+        in = fopen(value, "re");
+        if (!in) {
+                snprintf(reason, REASON_MAX, "%s %s: %s", k->name, value, strerror(errno));
+                return -EINVAL;
+        }
+        n = fread(text, 1, MULTIRECORD_FILE_MAX + 1, in);
+        if (ferror(in) || n > MULTIRECORD_FILE_MAX) {
+                snprintf(reason, REASON_MAX, "%s %s: %s", k->name, value,
+                         ferror(in) ? "read error" : "larger than 16384 bytes");
+                fclose(in);
+                return -EINVAL;
+        }
+        fclose(in);
+        text[n] = '\0';
+        if (strlen(text) != n) {
+                snprintf(reason, REASON_MAX, "%s %s: not a text file", k->name, value);
+                return -EINVAL;
+        }
+
+        for (char *l = text; l; l = p) {
+                char *colon, *hash, *h;
+
+                p = strchr(l, '\n');
+                if (p)
+                        *p++ = '\0';
+                line++;
+                hash = strchr(l, '#');
+                if (hash)
+                        *hash = '\0';
+                h = l;
+                colon = strchr(l, ':');
+                if (colon) {
+                        unsigned long type;
+
+                        *colon = '\0';
+                        while (*h == ' ' || *h == '\t')
+                                h++;
+                        if (config_parse_number(h, &type) < 0 || type > 0xFF) {
+                                snprintf(reason, REASON_MAX, "%s %s:%u: \"%s\" is not a record "
+                                         "type (0x00..0xFF)", k->name, value, line, h);
+                                return -EINVAL;
+                        }
+                        if (rec != SIZE_MAX &&
+                            finish_file_record(k, value, buf, rec, rec_line, reason) < 0)
+                                return -EINVAL;
+                        if (len + 2 > sizeof(buf))
+                                goto too_big;
+                        rec = len;
+                        rec_line = line;
+                        buf[len++] = (uint8_t) type;
+                        buf[len++] = 0;
+                        h = colon + 1;
+                }
+                for (; *h; h++) {
+                        int hi, lo;
+
+                        if (*h == ' ' || *h == '\t' || *h == '\r')
+                                continue;
+                        if (rec == SIZE_MAX) {
+                                snprintf(reason, REASON_MAX, "%s %s:%u: data before the first "
+                                         "\"TYPE:\"", k->name, value, line);
+                                return -EINVAL;
+                        }
+                        if ((hi = config_parse_hex_digit(h[0])) < 0 ||
+                            (lo = config_parse_hex_digit(h[1])) < 0) {
+                                snprintf(reason, REASON_MAX, "%s %s:%u: \"%.8s\" is not hex "
+                                         "bytes", k->name, value, line, h);
+                                return -EINVAL;
+                        }
+                        if (buf[rec + 1] == FRU_RECORD_DATA_MAX) {
+                                snprintf(reason, REASON_MAX, "%s %s:%u: the record of line %u "
+                                         "holds more than %d bytes", k->name, value, line,
+                                         rec_line, FRU_RECORD_DATA_MAX);
+                                return -EINVAL;
+                        }
+                        if (len >= sizeof(buf))
+                                goto too_big;
+                        buf[len++] = (uint8_t) (hi << 4 | lo);
+                        buf[rec + 1]++;
+                        h++;
+                }
+        }
+        if (rec == SIZE_MAX) {
+                snprintf(reason, REASON_MAX, "%s %s: no records (\"TYPE: HEX...\")", k->name,
+                         value);
+                return -EINVAL;
+        }
+        if (finish_file_record(k, value, buf, rec, rec_line, reason) < 0)
+                return -EINVAL;
+        if (config_parse_string(k, value, dest, reason) < 0)
+                return -ENOMEM;
+        free(f->file_records);
+        f->file_records = malloc(len);
+        f->file_records_len = f->file_records ? len : 0;
+        if (!f->file_records) {
+                snprintf(reason, REASON_MAX, "out of memory");
+                return -ENOMEM;
+        }
+        memcpy(f->file_records, buf, len);
+        return 0;
+too_big:
+        snprintf(reason, REASON_MAX, "%s %s:%u: records longer than %d bytes in all", k->name,
+                 value, line, FRU_MULTIRECORD_MAX);
         return -EINVAL;
 }
 
@@ -339,7 +490,11 @@ const struct config_key config_fru_keys[] = {
           offsetof(struct fru_config, multirecord_len) + sizeof(size_t) -
           offsetof(struct fru_config, multirecord), "none", 0, 0,
           "multirecord area: TYPE:HEXBYTES records separated by commas (headers and checksums "
-          "are added), or none",
+          "are added; types 0x00..0x03 must have their layout), or none",
+          LIVE },
+        { "fru.0", "multirecord-file", config_parse_fru_multirecord_file, F(multirecord_file),
+          "none", 0, 0, "more multirecord records from a text file, \"TYPE: HEX...\" over as "
+          "many lines as they need (after multirecord's), or none",
           LIVE },
 };
 
@@ -351,5 +506,5 @@ _Static_assert(ELEMENTSOF(config_fru_keys) <= CONFIG_FRU_KEYS_MAX,
 
 bool config_fru_key_is_field(const struct config_key *k) {
         return strncmp(k->name, "chassis-", 8) == 0 || strncmp(k->name, "board-", 6) == 0 ||
-               strncmp(k->name, "product-", 8) == 0 || strcmp(k->name, "multirecord") == 0;
+               strncmp(k->name, "product-", 8) == 0 || strncmp(k->name, "multirecord", 11) == 0;
 }

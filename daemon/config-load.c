@@ -79,6 +79,14 @@ static void report_unknown_section(struct load_state *s, const char *section, co
                               section, what, prefix, prefix, last);
 }
 
+void config_report_unknown_section_text(struct load_state *s, const char *section,
+                                        const char *what) {
+        if (s->unknown_section_line == s->section_line)
+                return;
+        s->unknown_section_line = s->section_line;
+        config_report(s, s->section_line, "unknown section [%s] (%s)", section, what);
+}
+
 static bool section_known(const char *section) {
         for (size_t i = 0; i < config_keys_n; i++)
                 if (strcmp(config_keys[i].section, section) == 0)
@@ -123,17 +131,6 @@ static int apply_key_defaults(const struct config_key *keys, size_t n_keys, void
         return 0;
 }
 
-/* One numbered section's slot: its key table, its struct, and where its keys were seen. */
-struct indexed_section {
-        const struct config_key *keys;
-        size_t n_keys;
-        void *base;                     /* the struct fru_config / sensor_config */
-        bool *present;
-        unsigned *first_line;
-        unsigned *seen_line;            /* [n_keys] */
-        bool *failed;                   /* [n_keys], or NULL: whose value was refused */
-};
-
 /* A pattern row ("state.*") matching name ("state.failure"): a copy in *copy, its index in
  * *index; NULL if none matches. */
 static const struct config_key *pattern_row(const struct indexed_section *x, const char *name,
@@ -152,7 +149,7 @@ static const struct config_key *pattern_row(const struct indexed_section *x, con
 }
 
 /* A key in [fru.N] or [sensor.N]: the slot comes to life with its defaults at its first key. */
-static void on_indexed_key(struct load_state *s, const struct indexed_section *x,
+void config_on_indexed_key(struct load_state *s, const struct indexed_section *x,
                            const char *section, const char *name, const char *value) {
         const struct config_key *k = NULL;
         struct config_key pattern;
@@ -207,7 +204,7 @@ static void on_fru_key(struct load_state *s, int index, const char *section, con
                        const char *value) {
         struct fru_config *f = &s->config->fru[index];
 
-        on_indexed_key(s, &(const struct indexed_section) {
+        config_on_indexed_key(s, &(const struct indexed_section) {
                 .keys = config_fru_keys, .n_keys = config_fru_keys_n, .base = f,
                 .present = &f->present, .first_line = &f->line,
                 .seen_line = s->fru_seen_line[index],
@@ -218,7 +215,7 @@ static void on_sensor_key(struct load_state *s, int index, const char *section, 
                           const char *value) {
         struct sensor_config *sc = &s->config->sensor[index];
 
-        on_indexed_key(s, &(const struct indexed_section) {
+        config_on_indexed_key(s, &(const struct indexed_section) {
                 .keys = config_sensor_keys, .n_keys = config_sensor_keys_n, .base = sc,
                 .present = &sc->present, .first_line = &sc->line,
                 .seen_line = s->sensor_seen_line[index], .failed = s->sensor_failed[index],
@@ -242,6 +239,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
                 config_report(s, s->line, "\"%s\" is outside any [section]", name);
                 return 1;
         }
+        if (config_fru_record_key(s, section, name, value) == 0)
+                return 1;
         r = fru_section_index(section);
         if (r == -2) {
                 report_unknown_section(s, section, "fru", "FRU devices", CONFIG_FRU_MAX - 1);
@@ -409,6 +408,8 @@ struct satmc_config *config_free(struct satmc_config *c) {
                 free(f->chassis_serial_number);
                 config_fru_custom_clear(&f->chassis_custom);
                 free(f->multirecord);
+                free(f->multirecord_file);
+                free(f->file_records);
                 free(f->board_manufacturer);
                 free(f->board_product_name);
                 free(f->board_serial_number);
@@ -423,6 +424,8 @@ struct satmc_config *config_free(struct satmc_config *c) {
                 free(f->product_asset_tag);
                 free(f->product_file_id);
                 config_fru_custom_clear(&f->product_custom);
+                for (size_t t = 0; t < ELEMENTSOF(f->management.text); t++)
+                        free(f->management.text[t]);
         }
         for (size_t i = 0; i < CONFIG_SENSOR_MAX; i++) {
                 free(c->sensor[i].name);

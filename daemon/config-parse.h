@@ -14,9 +14,6 @@
 
 #define REASON_MAX 160
 
-/* Multirecord bytes one [fru.N] may carry: far more than any board's MAC or power records. */
-#define FRU_MULTIRECORD_MAX 1024
-
 /*
  * What a reload (SIGHUP, daemon/manager-reload.c) does when a key's value changed. Every row
  * must say: 0 is not a valid value, and tests/unit/test-config-reload.c checks every table.
@@ -51,6 +48,15 @@ extern const struct config_key config_keys[];
 extern const size_t config_keys_n;
 extern const struct config_key config_fru_keys[];
 extern const size_t config_fru_keys_n;
+/* The record sections of a FRU device (config-fru-record.c): one of each kind. */
+extern const struct config_key config_fru_power_supply_keys[];
+extern const size_t config_fru_power_supply_keys_n;
+extern const struct config_key config_fru_dc_output_keys[];
+extern const size_t config_fru_dc_output_keys_n;
+extern const struct config_key config_fru_dc_load_keys[];
+extern const size_t config_fru_dc_load_keys_n;
+extern const struct config_key config_fru_management_keys[];
+extern const size_t config_fru_management_keys_n;
 extern const struct config_key config_sensor_keys[];
 extern const size_t config_sensor_keys_n;
 
@@ -118,6 +124,8 @@ int config_parse_fru_custom(const struct config_key *k, const char *value, void 
                             char *reason);
 int config_parse_fru_multirecord(const struct config_key *k, const char *value, void *dest,
                                  char *reason);
+int config_parse_fru_multirecord_file(const struct config_key *k, const char *value, void *dest,
+                                      char *reason);
 int config_parse_mfg_date(const struct config_key *k, const char *value, void *dest,
                           char *reason);
 int config_parse_fru_size(const struct config_key *k, const char *value, void *dest,

@@ -20,6 +20,34 @@ static void print_description(FILE *f, const struct config_key *k) {
         fputc('\n', f);
 }
 
+/* The typed multirecord sections of a FRU device (config-fru-record.c). */
+static const struct {
+        const struct config_key *keys;
+        const size_t *n;
+} fru_record_tables[] = {
+        { config_fru_power_supply_keys, &config_fru_power_supply_keys_n },
+        { config_fru_dc_output_keys, &config_fru_dc_output_keys_n },
+        { config_fru_dc_load_keys, &config_fru_dc_load_keys_n },
+        { config_fru_management_keys, &config_fru_management_keys_n },
+};
+
+/* A numbered section as the docs name all of them: fru.0 -> fru.N, fru.0.dc-load.0 ->
+ * fru.N.dc-load.M, sensor.0 -> sensor.N. */
+static void print_section_pattern(FILE *f, const char *section) {
+        size_t n = strlen(section);
+
+        if (strncmp(section, "fru.0", 5) == 0) {
+                fprintf(f, "fru.N");
+                if (n > 5 && strcmp(section + n - 2, ".0") == 0)
+                        fprintf(f, "%.*s.M", (int) (n - 7), section + 5);
+                else
+                        fprintf(f, "%s", section + 5);
+        } else if (strcmp(section, "sensor.0") == 0)
+                fprintf(f, "sensor.N");
+        else
+                fprintf(f, "%s", section);
+}
+
 void config_dump_reference(FILE *f) {
         const char *section = NULL;
 
@@ -44,6 +72,20 @@ void config_dump_reference(FILE *f) {
                 fprintf(f, "%s = %s\n", config_fru_keys[i].name, config_fru_keys[i].default_value);
         }
 
+        /* One record section of each kind: [fru.N.power-supply.M] etc. take the same. */
+        for (size_t t = 0; t < ELEMENTSOF(fru_record_tables); t++) {
+                const struct config_key *keys = fru_record_tables[t].keys;
+
+                fprintf(f, "\n[%s]\n", keys[0].section);
+                for (size_t i = 0; i < *fru_record_tables[t].n; i++) {
+                        print_description(f, &keys[i]);
+                        if (keys[i].default_value)
+                                fprintf(f, "%s = %s\n", keys[i].name, keys[i].default_value);
+                        else
+                                fprintf(f, "#%s =   (required)\n", keys[i].name);
+                }
+        }
+
         /* One sensor's keys; [sensor.1] .. [sensor.63] take the same. */
         fprintf(f, "\n[sensor.0]\n");
         for (size_t i = 0; i < config_sensor_keys_n; i++) {
@@ -64,9 +106,9 @@ static void dump_reload_rows(FILE *f, const struct config_key *keys, size_t n,
                 if (k->reload != reload)
                         continue;
                 if (!section || strcmp(section, k->section) != 0) {
-                        fprintf(f, "%s- `[%s]` ", section ? "\n" : "",
-                                strcmp(k->section, "fru.0") == 0 ? "fru.N" :
-                                strcmp(k->section, "sensor.0") == 0 ? "sensor.N" : k->section);
+                        fprintf(f, "%s- `[", section ? "\n" : "");
+                        print_section_pattern(f, k->section);
+                        fprintf(f, "]` ");
                         section = k->section;
                 } else
                         fprintf(f, ", ");
@@ -90,6 +132,9 @@ void config_dump_reload(FILE *f) {
                 fprintf(f, "%s%s:\n\n", i ? "\n" : "", kinds[i].title);
                 dump_reload_rows(f, config_keys, config_keys_n, kinds[i].reload);
                 dump_reload_rows(f, config_fru_keys, config_fru_keys_n, kinds[i].reload);
+                for (size_t t = 0; t < ELEMENTSOF(fru_record_tables); t++)
+                        dump_reload_rows(f, fru_record_tables[t].keys, *fru_record_tables[t].n,
+                                         kinds[i].reload);
                 dump_reload_rows(f, config_sensor_keys, config_sensor_keys_n, kinds[i].reload);
         }
 }

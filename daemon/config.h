@@ -57,6 +57,48 @@ struct fru_custom_list {
         size_t n;
 };
 
+/* Typed multirecords of a [fru.N]: sections [fru.N.power-supply.M], [fru.N.dc-output.M],
+ * [fru.N.dc-load.M] and [fru.N.management-access] (config-fru-record.c). */
+#define CONFIG_FRU_POWER_SUPPLY_MAX 4
+#define CONFIG_FRU_DC_MAX 16            /* output numbers 0..15 */
+
+enum fru_predictive_fail {
+        FRU_PREDICTIVE_FAIL_NONE,
+        FRU_PREDICTIVE_FAIL_PIN_ASSERTION,      /* a pass/fail pin: asserted = failure */
+        FRU_PREDICTIVE_FAIL_PIN_DEASSERTION,
+        FRU_PREDICTIVE_FAIL_TACH_1_PULSE,       /* a tachometer output, pulses per rotation */
+        FRU_PREDICTIVE_FAIL_TACH_2_PULSES,
+};
+
+struct fru_power_supply_config {
+        bool present;
+        unsigned line;                  /* of its first key */
+        struct fru_power_supply ps;     /* its flag bits 0 and 4 come from predictive_fail */
+        uint8_t predictive_fail;        /* enum fru_predictive_fail */
+        bool has_combined;              /* combined-voltages given */
+};
+
+struct fru_dc_output_config {
+        bool present;
+        unsigned line;
+        struct fru_dc_output dc;        /* dc.number is the section's M */
+};
+
+struct fru_dc_load_config {
+        bool present;
+        unsigned line;
+        struct fru_dc_load dl;
+};
+
+/* One record per key set: the strings by sub-record type, the system unique ID apart. */
+struct fru_management_config {
+        bool present;
+        unsigned line;
+        char *text[_FRU_MGMT_MAX];      /* [FRU_MGMT_SYSTEM_URL .. COMPONENT_PING_ADDRESS] */
+        bool has_unique_id;
+        uint8_t unique_id[16];          /* wire order, as [identity] guid */
+};
+
 /* One [fru.N] section: a FRU device, built from fields or loaded from file. */
 struct fru_config {
         bool present;                   /* the section has at least one key */
@@ -79,9 +121,19 @@ struct fru_config {
         char *product_serial_number, *product_asset_tag, *product_file_id;
         struct fru_custom_list product_custom;
 
-        /* Multirecord area: whole records (headers with checksums built by the parser). */
+        /* Multirecord area, the multirecord key's records: type, length, data, one after the
+         * other (protocol/fru.c writes the headers). They follow the typed records below. */
         uint8_t *multirecord;
         size_t multirecord_len;
+        /* multirecord-file: its path, and its records stored the same way (after the key's). */
+        char *multirecord_file;
+        uint8_t *file_records;
+        size_t file_records_len;
+
+        struct fru_power_supply_config power_supply[CONFIG_FRU_POWER_SUPPLY_MAX];
+        struct fru_dc_output_config dc_output[CONFIG_FRU_DC_MAX];
+        struct fru_dc_load_config dc_load[CONFIG_FRU_DC_MAX];
+        struct fru_management_config management;
 };
 
 /* Where a sensor's reading comes from (source = ..., daemon/config-sensor-source.c). */

@@ -169,12 +169,25 @@ ssize_t fru_build(const struct fru_info *info, uint8_t *buf, size_t cap) {
                         return r;
                 header[4] = (uint8_t) r;
         }
-        if (info->multirecord_len > 0) {
+        if (info->n_records > 0) {
+                size_t need = fru_multirecord_size(info->records, info->n_records);
+                ssize_t n;
+
                 if (w.pos / 8 > 255)
                         return -E2BIG;
                 header[5] = (uint8_t) (w.pos / 8);
-                for (size_t i = 0; i < info->multirecord_len; i++)
-                        put(&w, info->multirecord[i]);
+                if (w.pos + need <= cap) {
+                        n = fru_multirecord_build(info->records, info->n_records, buf + w.pos,
+                                                  cap - w.pos);
+                        if (n < 0)
+                                return n;
+                } else
+                        for (size_t i = 0; i < info->n_records; i++)
+                                if (fru_record_check(info->records[i].type,
+                                                     info->records[i].data,
+                                                     info->records[i].len, NULL, 0) < 0)
+                                        return -EINVAL;
+                w.pos += need;
                 while (w.pos % 8 != 0)
                         put(&w, 0);
         }
@@ -331,6 +344,7 @@ static void parse_info_area(struct parse_ctx *c, enum fru_area_kind kind, size_t
 static void parse_multirecord(struct parse_ctx *c, size_t off, struct fru_parsed_area *a) {
         const uint8_t *img = c->img;
         size_t before = c->n_problems, p = off;
+        char reason[FRU_MESSAGE_MAX];
 
         /* Every record moves p on by at least 5, so this ends within len / 5 rounds. */
         for (;;) {
@@ -361,6 +375,8 @@ static void parse_multirecord(struct parse_ctx *c, size_t off, struct fru_parsed
                         problem(c, p + 3, "multirecord record %zu: data checksum 0x%02x, "
                                 "expected 0x%02x", a->n_records + 1, img[p + 3],
                                 fru_checksum(img + p + 5, rlen));
+                if (fru_record_check(img[p], img + p + 5, rlen, reason, sizeof(reason)) < 0)
+                        problem(c, p + 5, "multirecord record %zu: %s", a->n_records + 1, reason);
                 a->n_records++;
                 p += 5 + rlen;
                 if (img[p - 5 - rlen + 1] & 0x80)

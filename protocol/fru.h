@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fru-multirecord.h"
+
 #define FRU_FORMAT_VERSION      0x01
 #define FRU_HEADER_LEN          8
 #define FRU_FIELD_MAX           63      /* 6-bit length in the type/length byte */
@@ -71,20 +73,21 @@ struct fru_info {
         struct fru_chassis chassis;
         struct fru_board board;
         struct fru_product product;
-        /* Complete multirecord records (5-byte headers included, the last with end-of-list
-         * set), copied as they are; NULL/0 for no multirecord area. */
-        const uint8_t *multirecord;
-        size_t multirecord_len;
+        /* Multirecord area records, data only: the builder writes their headers, checksums
+         * and the end-of-list bit. NULL/0 for no multirecord area. */
+        const struct fru_record *records;
+        size_t n_records;
 };
 
 /*
  * Build the image into buf. Returns its length (a multiple of 8), or
  *   -EINVAL  a field longer than 63 bytes, exactly 1 byte long (0xC1 would read as the end
  *            marker; the spec requires two or more bytes of 8-bit ASCII), more than
- *            FRU_CUSTOM_MAX custom fields, or mfg_minutes above 0xFFFFFF;
+ *            FRU_CUSTOM_MAX custom fields, mfg_minutes above 0xFFFFFF, or a record that
+ *            fru_record_check() refuses;
  *   -E2BIG   an area longer than 2040 bytes, or an area starting beyond offset 2040;
  *   -ENOBUFS cap too small (buf untouched beyond cap; call with cap FRU_BUILD_MAX +
- *            multirecord_len to be sure).
+ *            fru_multirecord_size() to be sure).
  */
 ssize_t fru_build(const struct fru_info *info, uint8_t *buf, size_t cap);
 
@@ -144,7 +147,8 @@ struct fru_parsed {
 };
 
 /*
- * Walk the image: common header, every area it points at, every field and multirecord record.
+ * Walk the image: common header, every area it points at, every field and multirecord record
+ * (a record of a known type is held to its layout, fru_record_check()).
  * Every problem found goes into *report (if non-NULL) with its offset; parsing goes on where
  * it safely can, so one pass reports them all. *out (if non-NULL) receives what could be read.
  * Returns the number of problems (0 = a valid image). Never fails otherwise.

@@ -4,8 +4,11 @@
  * count it returns is what the report holds plus what it dropped, every offset lies inside the
  * image (or just past it, for "missing" things), every message is terminated, parsed fields
  * are no longer than a field can be, and a report of zero problems means the parsed areas are
- * all marked valid.
+ * all marked valid. The same bytes are also taken as one multirecord record of each known type
+ * (fru_record_check(), whose reason must be terminated), and a record it accepts must build
+ * into a multirecord area that fru_parse() walks back to the same record.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,5 +41,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* The validator-only entry point agrees with the full one. */
         if (fru_image_valid(data, size) != (n == 0))
                 abort();
+
+        /* The first byte as a record type, the rest as its data. */
+        if (size >= 1 && size - 1 <= FRU_RECORD_DATA_MAX) {
+                struct fru_record rec = { .type = data[0] & 0x03, .len = (uint8_t) (size - 1),
+                                          .data = data + 1 };
+                uint8_t img[FRU_HEADER_LEN + FRU_RECORD_HEADER_LEN + FRU_RECORD_DATA_MAX + 8];
+                struct fru_info info = { .records = &rec, .n_records = 1 };
+                char reason[FRU_MESSAGE_MAX];
+                ssize_t len;
+
+                memset(reason, 'x', sizeof(reason));
+                if (fru_record_check(rec.type, rec.data, rec.len, reason, sizeof(reason)) < 0) {
+                        if (!memchr(reason, '\0', sizeof(reason)))
+                                abort();
+                        if (fru_build(&info, img, sizeof(img)) != -EINVAL)
+                                abort();
+                } else {
+                        len = fru_build(&info, img, sizeof(img));
+                        if (len < 0 || fru_parse(img, (size_t) len, &p, NULL) != 0 ||
+                            p.areas[FRU_AREA_MULTIRECORD].n_records != 1 ||
+                            memcmp(img + p.areas[FRU_AREA_MULTIRECORD].offset + 5, rec.data,
+                                   rec.len) != 0)
+                                abort();
+                }
+        }
         return 0;
 }

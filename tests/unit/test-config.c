@@ -166,6 +166,21 @@ static const struct {
         { "identity", "guid",             "01234567-89ab-cdef-0011-223344556677" },
 };
 
+/* The required keys of the FRU record sections the reference lists, one of each kind
+ * (config-fru-record.c): only a file with that section needs them. */
+static const struct {
+        const char *section, *key, *value;
+} record_required_values[] = {
+        { "fru.0.power-supply.0", "capacity",        "550 W" },
+        { "fru.0.power-supply.0", "input-voltage-1", "90..264 V" },
+        { "fru.0.dc-output.0",    "nominal-voltage", "12 V" },
+        { "fru.0.dc-output.0",    "max-current",     "45.8 A" },
+        { "fru.0.dc-load.0",      "nominal-voltage", "12 V" },
+        { "fru.0.dc-load.0",      "min-voltage",     "11.4 V" },
+        { "fru.0.dc-load.0",      "max-voltage",     "12.6 V" },
+        { "fru.0.dc-load.0",      "max-current",     "10 A" },
+};
+
 static const struct expect_config minimal_expect = {
         .address = 0x72,
         .max_msg_len = 32,
@@ -530,17 +545,16 @@ static uint64_t get_state_directory_is_x(const struct satmc_config *c) {
 static uint64_t get_fru0_mfg(const struct satmc_config *c) {
         return (uint64_t) c->fru[0].board_mfg_minutes;
 }
-/* fru.0's multirecord area: up to 8 bytes as a big-endian number; longer, its length << 8
- * with bit 0 / bit 1 telling whether the first / second record carries end-of-list. */
+/* fru.0's multirecord records as stored (type, length, data, ...): up to 8 bytes as a
+ * big-endian number; longer, its length << 8 | the number of records. */
 static uint64_t get_fru0_multirecord(const struct satmc_config *c) {
         const struct fru_config *f = &c->fru[0];
-        uint64_t v = 0;
+        uint64_t v = 0, n = 0;
 
         if (f->multirecord_len > 8) {
-                size_t second = 5 + f->multirecord[2];
-
-                return (uint64_t) f->multirecord_len << 8 | (f->multirecord[1] >> 7) |
-                       (second + 1 < f->multirecord_len ? (f->multirecord[second + 1] >> 7) << 1 : 0);
+                for (size_t p = 0; p + 2 <= f->multirecord_len; p += 2 + f->multirecord[p + 1])
+                        n++;
+                return (uint64_t) f->multirecord_len << 8 | n;
         }
         for (size_t i = 0; i < f->multirecord_len; i++)
                 v = v << 8 | f->multirecord[i];
@@ -836,10 +850,19 @@ static const struct value_case value_cases[] = {
             "board-manufacturing-date \"2024-1-05 10:00\" must be YYYY-MM-DD HH:MM (UTC), or none"),
         OK("fru.0", "board-manufacturing-date", "2024-02-29 23:59", get_fru0_mfg, 14813279),
         OK("fru.0", "size", "auto", get_fru0_size, 0),
-        /* Two records: header (type, 0x02 | end-of-list on the last, length, data checksum,
-         * header checksum) then the data. */
-        OK("fru.0", "multirecord", "0xC0:5a31 01", get_fru0_multirecord, 0xc0820374475a3101),
-        OK("fru.0", "multirecord", "0xC0:5a31, 0x01:00", get_fru0_multirecord, 0xd02),
+        /* Type, length, data; protocol/fru.c writes the headers. */
+        OK("fru.0", "multirecord", "0xC0:5a31 01", get_fru0_multirecord, 0xc0035a3101),
+        OK("fru.0", "multirecord", "0xC0:5a31, 0xC1:00, 0x04:", get_fru0_multirecord, 0x0903),
+        /* Types the spec lays out are held to their layout (a 23-byte power supply record). */
+        OK("fru.0", "multirecord", "0x01:01 b004 c4ff 3c00 7800 0000 a00f", get_fru0_multirecord,
+           0x0f01),
+        BAD("fru.0", "multirecord", "0x00:" "0000000000000000000000000000000000000000000000",
+            "multirecord record 1: power supply record (type 0x00) is 23 bytes, the spec's "
+            "layout is 24"),
+        BAD("fru.0", "multirecord", "0xC0:00, 0x01:00", "multirecord record 2: DC output record "
+            "(type 0x01) is 1 byte, the spec's layout is 13"),
+        BAD("fru.0", "multirecord", "0x03:08 6c6f6e67", "multirecord record 1: management "
+            "access record: sub-record type 0x08, must be 0x01..0x07"),
         OK("fru.0", "multirecord", "none", get_fru0_multirecord, 0),
         BAD("fru.0", "multirecord", "5a31", "multirecord \"5a31\" must be TYPE:HEXBYTES records "
             "separated by commas (e.g. 0xC0:5a3101), or none"),
@@ -1266,7 +1289,8 @@ static void test_dump_format(void **state) {
                 n_required += keys[i].required;
         }
         /* The required keys are exactly those this test knows values for. */
-        assert_int_equal(n_required, sizeof(required_values) / sizeof(required_values[0]));
+        assert_int_equal(n_required, sizeof(required_values) / sizeof(required_values[0]) +
+                         sizeof(record_required_values) / sizeof(record_required_values[0]));
         free(text);
 }
 
@@ -1275,6 +1299,10 @@ static const char *required_value(const char *section, const char *key) {
                 if (strcmp(required_values[i].section, section) == 0 &&
                     strcmp(required_values[i].key, key) == 0)
                         return required_values[i].value;
+        for (size_t i = 0; i < ELEMENTSOF(record_required_values); i++)
+                if (strcmp(record_required_values[i].section, section) == 0 &&
+                    strcmp(record_required_values[i].key, key) == 0)
+                        return record_required_values[i].value;
         fail_msg("required key [%s] %s has no value in required_values[]", section, key);
         return NULL;
 }
@@ -1320,7 +1348,8 @@ static void test_dump_round_trip(void **state) {
         for (size_t i = 0; i < n; i++) {
                 char *want = NULL;
 
-                assert_true(asprintf(&want, "reference.ini: [%s] %s is required (",
+                /* A record section's required key is reported at its section's line. */
+                assert_true(asprintf(&want, "[%s] %s is required (",
                                      keys[i].section, keys[i].name) > 0);
                 assert_int_equal(strstr(cap.buf, want) != NULL, keys[i].required);
                 free(want);
@@ -1337,6 +1366,8 @@ static void test_dump_round_trip(void **state) {
  */
 static const char *const full_exempt[] = {
         "address",      /* good-full.ini uses hardware-address-lines; naming both is an error */
+        "multirecord-file",     /* good-full.ini uses multirecord, which it excludes; read in
+                                 * test-config-fru-record.c */
 };
 
 /* good-full.ini really sets every key the reference lists. */

@@ -176,13 +176,20 @@ static void test_build_refuses(void **state) {
                 info.chassis.custom[i] = info.board.custom[i] = info.product.custom[i] = long64 + 1;
         info.chassis.n_custom = info.board.n_custom = info.product.n_custom = FRU_CUSTOM_MAX;
         assert_true(fru_build(&info, buf, sizeof(buf)) > 0);
-        info.multirecord = (const uint8_t *) "\x00\x82\x00\x00\x7c";
-        info.multirecord_len = 5;
+        info.records = &(const struct fru_record) { .type = 0xC0, .len = 0 };
+        info.n_records = 1;
         assert_int_equal(fru_build(&info, buf, sizeof(buf)), -E2BIG);
+
+        /* A record of a known type that does not have its layout is not built. */
+        info = golden_info();
+        info.records = &(const struct fru_record) { .type = FRU_RECORD_POWER_SUPPLY, .len = 23,
+                                                    .data = (const uint8_t *) long64 };
+        info.n_records = 1;
+        assert_int_equal(fru_build(&info, buf, sizeof(buf)), -EINVAL);
 }
 
 /* Build, parse, and find every field again, for a spread of shapes. */
-static void check_round_trip(const struct fru_info *info) {
+static void check_round_trip(const struct fru_info *info, const uint8_t *mr, size_t mr_len) {
         uint8_t buf[FRU_BUILD_MAX + 64];
         struct fru_parsed p;
         struct fru_report rep;
@@ -231,30 +238,34 @@ static void check_round_trip(const struct fru_info *info) {
                 assert_int_equal(p.areas[FRU_AREA_BOARD].mfg_minutes, info->board.mfg_minutes);
         if (info->chassis.present)
                 assert_int_equal(p.areas[FRU_AREA_CHASSIS].type_or_language, info->chassis.type);
-        assert_int_equal(p.areas[FRU_AREA_MULTIRECORD].present, info->multirecord_len > 0);
-        if (info->multirecord_len > 0) {
-                assert_int_equal(p.areas[FRU_AREA_MULTIRECORD].length, info->multirecord_len);
-                assert_memory_equal(buf + p.areas[FRU_AREA_MULTIRECORD].offset, info->multirecord,
-                                    info->multirecord_len);
+        assert_int_equal(p.areas[FRU_AREA_MULTIRECORD].present, mr_len > 0);
+        if (mr_len > 0) {
+                assert_int_equal(p.areas[FRU_AREA_MULTIRECORD].length, mr_len);
+                assert_int_equal(p.areas[FRU_AREA_MULTIRECORD].n_records, info->n_records);
+                assert_memory_equal(buf + p.areas[FRU_AREA_MULTIRECORD].offset, mr, mr_len);
         }
 }
 
 static void test_round_trip(void **state) {
         /* Two records: a 3-byte one, then an empty one with end-of-list set. Each header is
-         * type, end/version, length, data checksum, header checksum. */
+         * type, end/version, length, data checksum, header checksum: written by the builder. */
         static const uint8_t mr[] = {
                 0xC0, 0x02, 0x03, 0xFA, 0x41, 0x01, 0x02, 0x03,
                 0xC1, 0x82, 0x00, 0x00, 0xBD,
         };
-        struct fru_info info = { .multirecord = NULL };
+        static const struct fru_record records[] = {
+                { .type = 0xC0, .len = 3, .data = (const uint8_t *) "\x01\x02\x03" },
+                { .type = 0xC1, .len = 0, .data = NULL },
+        };
+        struct fru_info info = { .records = NULL };
 
-        check_round_trip(&info);                /* header only */
+        check_round_trip(&info, NULL, 0);       /* header only */
 
         info = golden_info();
-        check_round_trip(&info);
+        check_round_trip(&info, NULL, 0);
 
         info = (struct fru_info) { .board = { .present = true, .mfg_minutes = FRU_MINUTES_MAX } };
-        check_round_trip(&info);                /* every field empty */
+        check_round_trip(&info, NULL, 0);       /* every field empty */
 
         info = golden_info();
         info.chassis.present = false;
@@ -263,9 +274,9 @@ static void test_round_trip(void **state) {
         info.product.n_custom = 3;
         info.board.custom[0] = "HW rev B";
         info.board.n_custom = 1;
-        info.multirecord = mr;
-        info.multirecord_len = sizeof(mr);
-        check_round_trip(&info);
+        info.records = records;
+        info.n_records = sizeof(records) / sizeof(records[0]);
+        check_round_trip(&info, mr, sizeof(mr));
 }
 
 /* ---- every problem the validator reports ---- */
@@ -431,7 +442,7 @@ static void test_many_problems(void **state) {
         assert_int_equal(rep.problems[2].offset, 14);   /* chassis field */
         assert_int_equal(rep.problems[3].offset, 103);  /* product checksum */
 
-        /* 40 empty records with a wrong data checksum each (0x01 for no data). */
+        /* 40 empty OEM records with a wrong data checksum each (0x01 for no data). */
         memset(big, 0, sizeof(big));
         big[0] = 0x01;
         big[5] = 0x01;
@@ -439,6 +450,7 @@ static void test_many_problems(void **state) {
         for (size_t i = 0; i < 40; i++) {
                 uint8_t *h = big + 8 + i * 5;
 
+                h[0] = 0xC0;
                 h[1] = (uint8_t) (i == 39 ? 0x82 : 0x02);
                 h[3] = 0x01;
                 h[4] = fru_checksum(h, 4);
