@@ -179,7 +179,7 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
         /* What Get Sensor Thresholds and Get Sensor Event Enable answer: readable are the
          * thresholds with a value, and only they generate events; any may be set (Set Sensor
          * Thresholds gives an unset one a value, and this record is rewritten). */
-        sdr_threshold_masks(sn->defined, SDR_THR_ALL, sn->defined, &rec);
+        sdr_threshold_masks(sn->defined, SDR_THR_ALL, sn->defined, sn->defined, &rec);
         snprintf(rec.id, sizeof(rec.id), "%s", sn->name);
         *ret = rec;
 }
