@@ -124,7 +124,8 @@ static struct json_object *expose_of(const struct sensor_config *c, unsigned ind
         snprintf(name, sizeof(name), "%s", c->name ? c->name : "");
         if (!c->name)
                 snprintf(name, sizeof(name), "Sensor %u", index);
-        if (add(e, "Address", json_object_new_int((int) index + 1)) < 0 ||
+        /* The sensor number (config_load() resolved auto to index + 1). */
+        if (add(e, "Address", json_object_new_int(c->number)) < 0 ||
             add(e, "Class", json_object_new_string("MESensor")) < 0 ||
             add(e, "Name", json_object_new_string(name)) < 0 ||
             add(e, "OffsetValue", number(offset)) < 0 ||
@@ -174,6 +175,14 @@ int bmc_config_print_openbmc(const struct satmc_config *config, FILE *out, FILE 
 
                 if (!c->present)
                         continue;
+                if (c->lun != 0) {
+                        /* IpmbSensor sends Get Sensor Reading to LUN 0 only. */
+                        if (notes)
+                                fprintf(notes, "[sensor.%u] %s: left out, IpmbSensor reads "
+                                        "sensors on LUN 0 only (this one is on LUN %u).\n", i,
+                                        c->name ? c->name : "(unnamed)", c->lun);
+                        continue;
+                }
                 sensor_type = subtype_of(c);
                 if (!sensor_type) {
                         if (notes)

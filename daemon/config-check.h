@@ -44,3 +44,7 @@ const struct config_key *config_find_key(const char *section, const char *name, 
 
 /* After parsing: required keys, [mc] address sources, event receiver, FRU images, sensors. */
 void config_check(struct load_state *s);
+
+/* Sensor numbers (auto resolved to index + 1, then unique per LUN), nominal and normal
+ * readings (config-sensor-sdr.c). */
+void config_check_sensor_sdr(struct load_state *s);

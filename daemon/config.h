@@ -18,7 +18,12 @@
 #include "protocol/i2c-allow.h"
 
 #define CONFIG_FRU_MAX 8                /* [fru.0] .. [fru.7] */
-#define CONFIG_SENSOR_MAX 64            /* [sensor.0] .. [sensor.63]: sensor numbers 1..64 */
+/* [sensor.0] .. [sensor.254]. One per sensor number a LUN can hold (0xFF is reserved): enough
+ * for any satellite, and the arrays sized by it (struct satmc_config, the load state) stay tens
+ * of KiB. Beyond 254 sensor numbers a board needs LUNs 1 and 3 (the number key). */
+#define CONFIG_SENSOR_MAX 255
+#define CONFIG_SENSOR_NUMBER_AUTO (-1)  /* number = section index + 1 */
+#define CONFIG_ENTITY_INSTANCE_AUTO (-1)
 #define CONFIG_SENSOR_NAME_MAX 16       /* an SDR ID string */
 
 /* Thresholds in the order of SDR_THR_* bits (protocol/sdr.h): LNC, LCR, LNR, UNC, UCR, UNR. */
@@ -82,6 +87,10 @@ struct fru_config {
         /* Multirecord area: whole records (headers with checksums built by the parser). */
         uint8_t *multirecord;
         size_t multirecord_len;
+
+        /* The FRU Device Locator's entity (IPMI table 43-13); instance -1: the FRU device ID. */
+        uint8_t entity_id;
+        int entity_instance;
 };
 
 /* Where a sensor's reading comes from (source = ..., daemon/config-sensor-source.c). */
@@ -135,6 +144,16 @@ struct sensor_config {
         double hysteresis;              /* engineering units, >= 0 */
         uint32_t poll_ms;
         bool events;                    /* event messages enabled at start */
+
+        /* SDR control (config-sensor-sdr.c). Threshold sets are SENSOR_THR_* bits. */
+        int number;                     /* 0..254, unique per LUN; AUTO until config_check() */
+        uint8_t lun;                    /* owner LUN: 0, 1 or 3 */
+        uint8_t entity_id;              /* IPMI table 43-13 */
+        uint8_t entity_instance;        /* 0..127; bit 7 (logical container) stays clear */
+        double nominal, normal_min, normal_max;         /* engineering units; NaN = none */
+        uint8_t assertion_events;       /* thresholds whose crossing is an assertion event */
+        uint8_t deassertion_events;     /* ... whose return is a deassertion event */
+        uint8_t settable_thresholds;    /* thresholds Set Sensor Thresholds may change */
 };
 
 struct satmc_config {
@@ -156,6 +175,8 @@ struct satmc_config {
         } hw_address_lines;
         int hw_address_parity_line;     /* -1 = none */
         bool hw_address_active_low;
+        uint8_t entity_id;              /* of the MC Device Locator (IPMI table 43-13) */
+        uint8_t entity_instance;
 
         /* [transport] */
         enum transport_kind transport;
@@ -189,7 +210,7 @@ struct satmc_config {
         /* [fru.0] .. [fru.7], indexed by FRU device ID */
         struct fru_config fru[CONFIG_FRU_MAX];
 
-        /* [sensor.0] .. [sensor.63]; sensor number = index + 1 */
+        /* [sensor.0] .. [sensor.254], by section index; their number and LUN are keys */
         struct sensor_config sensor[CONFIG_SENSOR_MAX];
 };
 

@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t skip = 1;
 
         if ((data[0] & 2) && size >= 2) {
-                sensor_set_reading(sensor_table_find(m->sensors, 1), true, data[1]);
+                sensor_set_reading(sensor_table_find(m->sensors, 0, 1), true, data[1]);
                 skip = 2;
         }
         manager_handle_frame(m, data + skip, size - skip);

@@ -156,6 +156,8 @@ static void add_sensor(struct satmc_config *c, unsigned i, const char *name, con
         for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
                 s->thresholds[t] = NAN;
         s->poll_ms = 100;
+        s->number = (int) i + 1;        /* what config_load() makes of number = auto */
+        s->assertion_events = s->deassertion_events = s->settable_thresholds = 0x3F;
         sensor_source_config_clear(&s->source);
         if (sensor_source_parse(src, &s->source, reason, sizeof(reason)) < 0)
                 fail_msg("%s: %s", src, reason);
@@ -171,8 +173,8 @@ static void rig_start(struct rig *rig) {
         assert_int_equal(sd_event_new(&rig->event), 0);
         assert_int_equal(sensor_table_new(rig->config, &rig->set), 0);
         assert_int_equal(sensor_table_start(rig->set, rig->event, NULL, &rig_hw), 0);
-        rig->hung = sensor_table_find(rig->set, 1);
-        rig->normal = sensor_table_find(rig->set, 2);
+        rig->hung = sensor_table_find(rig->set, 0, 1);
+        rig->normal = sensor_table_find(rig->set, 0, 2);
         assert_non_null(rig->hung);
         assert_non_null(rig->normal);
 }
