@@ -112,7 +112,9 @@ static struct json_object *thresholds_of(const struct sensor_config *c) {
 static struct json_object *expose_of(const struct sensor_config *c, unsigned index,
                                      const char *sensor_type, const struct sensor_linear *l) {
         _cleanup_(json_putp) struct json_object *e = json_object_new_object();
-        char name[SDR_ID_STRING_MAX + 1];
+        /* An ID string, or "Sensor N" (at most "Sensor 254"; the compiler cannot see that N is a
+         * section index, so room for any unsigned). */
+        char name[MAX(SDR_ID_STRING_MAX + 1, sizeof("Sensor 4294967295"))];
         /* value = raw * M * 10^Rexp + B * 10^(Bexp + Rexp): IpmbSensor's byte0 reading times
          * ScaleValue plus OffsetValue (ipmbRequestCompletionCb()). M is positive. */
         double scale = sensor_linear_step(l);
@@ -168,7 +170,7 @@ int bmc_config_print_openbmc(const struct satmc_config *config, FILE *out, FILE 
 
         if (!root || !exposes)
                 return -ENOMEM;
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++) {
+        for (unsigned i = 0; i < config->sensor_end; i++) {
                 const struct sensor_config *c = &config->sensor[i];
                 const char *sensor_type;
                 struct sensor_linear l;

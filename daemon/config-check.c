@@ -277,7 +277,7 @@ void config_check(struct load_state *s) {
         for (unsigned i = 0; i < CONFIG_FRU_MAX; i++)
                 if (c->fru[i].present)
                         check_fru(s, i);
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
+        for (unsigned i = 0; i < c->sensor_end; i++)
                 if (c->sensor[i].present)
                         check_sensor(s, i);
         config_check_sensor_sdr(s);

@@ -26,8 +26,12 @@ struct load_state {
         unsigned n_errors;
         unsigned seen_line[CONFIG_KEYS_MAX];    /* 0 = not set in the file */
         unsigned fru_seen_line[CONFIG_FRU_MAX][CONFIG_FRU_KEYS_MAX];
-        unsigned sensor_seen_line[CONFIG_SENSOR_MAX][CONFIG_SENSOR_KEYS_MAX];
-        bool sensor_failed[CONFIG_SENSOR_MAX][CONFIG_SENSOR_KEYS_MAX];  /* its value was refused */
+        /* Per [sensor.N] key, allocated at the section's first key (NULL before: 255 sections
+         * of them would be 40 KiB of stack): the line it was set on, and whether its value was
+         * refused. Indexed as arrays, [N][key]. */
+        unsigned *sensor_seen_line[CONFIG_SENSOR_MAX];
+        bool *sensor_failed[CONFIG_SENSOR_MAX];
+        unsigned sensor_end;                    /* 1 + the highest [sensor.N] seen */
         unsigned last_syntax_error_line;
         unsigned section_line;                  /* of the [section] header now in effect */
         unsigned unknown_section_line;          /* of the last unknown section reported */

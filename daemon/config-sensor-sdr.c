@@ -210,7 +210,7 @@ void config_check_sensor_sdr(struct load_state *s) {
         /* Which section has (LUN, number): index + 1, 0 = free. */
         uint16_t owner[4][255] = {};
 
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++) {
+        for (unsigned i = 0; i < c->sensor_end; i++) {
                 struct sensor_config *sc = &c->sensor[i];
                 bool is_auto = sc->number == CONFIG_SENSOR_NUMBER_AUTO;
                 uint16_t *slot;

@@ -210,9 +210,18 @@ struct satmc_config {
         /* [fru.0] .. [fru.7], indexed by FRU device ID */
         struct fru_config fru[CONFIG_FRU_MAX];
 
-        /* [sensor.0] .. [sensor.254], by section index; their number and LUN are keys */
-        struct sensor_config sensor[CONFIG_SENSOR_MAX];
+        /* [sensor.0] .. [sensor.254], by section index (their number and LUN are keys):
+         * CONFIG_SENSOR_MAX entries, allocated apart (config_new()) so that the sections a
+         * board does not use cost no resident memory. */
+        struct sensor_config *sensor;
+        /* 1 + the highest N of a [sensor.N] in the file: the slots worth looking at (all of
+         * them, CONFIG_SENSOR_MAX, in a configuration built by hand from config_new()). */
+        unsigned sensor_end;
 };
+
+/* An empty configuration, every field zero and no default applied, with room for every
+ * section; NULL when out of memory. Free it with config_free(). */
+struct satmc_config *config_new(void);
 
 /*
  * Load and validate path. Errors go to err (stderr if NULL) as "path:line: reason", one per

@@ -32,7 +32,7 @@ uint8_t sdr_device_support(const struct satmc_config *config, bool provides_devi
         if (provides_device_sdrs)
                 bits |= IPMI_DEVSUP_SENSOR;
         /* Sensors send Platform Event Messages (while a receiver is set). */
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
+        for (unsigned i = 0; i < config->sensor_end; i++)
                 if (config->sensor[i].present) {
                         bits |= IPMI_DEVSUP_IPMB_EVENT_GENERATOR;
                         break;

@@ -59,13 +59,13 @@ int sensor_table_new(const struct satmc_config *config, struct sensor_table **re
         if (!s)
                 return -ENOMEM;
         /* As many as are configured: up to 255 sections, most boards have a handful. */
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
+        for (unsigned i = 0; i < config->sensor_end; i++)
                 n += config->sensor[i].present;
         s->sensors = calloc(n > 0 ? n : 1, sizeof(*s->sensors));
         if (!s->sensors)
                 return -ENOMEM;
 
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++) {
+        for (unsigned i = 0; i < config->sensor_end; i++) {
                 const struct sensor_config *c = &config->sensor[i];
                 struct sensor *sn;
                 double step;
@@ -84,7 +84,8 @@ int sensor_table_new(const struct satmc_config *config, struct sensor_table **re
                 if (c->name)
                         snprintf(sn->name, sizeof(sn->name), "%s", c->name);
                 else
-                        snprintf(sn->name, sizeof(sn->name), "Sensor %u", i);
+                        /* i < CONFIG_SENSOR_MAX (255): the cast tells the compiler so. */
+                        snprintf(sn->name, sizeof(sn->name), "Sensor %u", (uint8_t) i);
                 /* config_load() solved the same range already; failing here is a bug. */
                 r = sensor_linear_solve(c->range.lo, c->range.hi, &sn->linear);
                 if (r < 0)

@@ -165,7 +165,7 @@ static void add_sensor(struct satmc_config *c, unsigned i, const char *name, con
 
 static void rig_start(struct rig *rig) {
         *rig = (struct rig) { 0 };
-        rig->config = calloc(1, sizeof(*rig->config));
+        rig->config = config_new();
         assert_non_null(rig->config);
         add_sensor(rig->config, 0, "Hung", "gpio:gpiochip0:3");
         add_sensor(rig->config, 1, "Normal", "smbus:1:0x48:0x00");
@@ -180,11 +180,7 @@ static void rig_start(struct rig *rig) {
 }
 
 static void rig_free_config(struct rig *rig) {
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++) {
-                free(rig->config->sensor[i].name);
-                sensor_source_config_clear(&rig->config->sensor[i].source);
-        }
-        free(rig->config);
+        config_free(rig->config);
 }
 
 /* sensor_table_free(), timed: it must not wait for a stuck read. */
