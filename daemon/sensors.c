@@ -52,7 +52,6 @@ static int raw_int(const struct sensor *sn, uint8_t raw) {
 
 int sensor_table_new(const struct satmc_config *config, struct sensor_table **ret) {
         _cleanup_(sensor_table_freep) struct sensor_table *s = NULL;
-
         unsigned n = 0;
 
         s = calloc(1, sizeof(*s));
@@ -641,6 +640,16 @@ static bool sensor_table_load_line(struct sensor_table *s, const char *path, uns
                         return false;
                 }
                 defined |= (uint8_t) (1u << t);
+        }
+        /* A threshold the configuration now makes read-only has its configured value: only a
+         * settable one can have been changed for a reason satmcd must remember. */
+        for (unsigned t = 0; t < _SENSOR_THR_MAX; t++) {
+                uint8_t bit = (uint8_t) (1u << t);
+
+                if (sensor_settable_thresholds(sn) & bit)
+                        continue;
+                raw[t] = sn->thresholds[t];
+                defined = (uint8_t) ((defined & ~bit) | (sn->defined & bit));
         }
         if (!thresholds_ordered(sn, defined, raw) || hyst[0] < 0 || hyst[1] < 0)
                 goto bad;

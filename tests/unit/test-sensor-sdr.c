@@ -355,6 +355,34 @@ static void test_persisted_across_renumbering(void **state) {
         manager_free(m2);
 }
 
+/* A threshold set over IPMI and saved, then made read-only in the configuration: the configured
+ * value is what is served, not the saved one; the settable ones keep theirs. */
+static void test_read_only_wins_over_saved(void **state) {
+        struct manager *m = *state, *m2;
+        struct sensor *temp = find(m, 0, 1);
+        uint8_t unc = raw_of(temp, 50), ucr = raw_of(temp, 80);
+        struct ipmi_msg_out out;
+
+        assert_int_equal(state_dir_open(dir, &m->state), 0);
+        assert_int_equal(sensor_table_start(m->sensors, m->event, m->state, &m->sensor_hw), 0);
+        out = SE(m, 0, IPMI_CMD_SET_SENSOR_THRESHOLDS, 1, SDR_THR_UNC, 0, 0, 0, unc, 0, 0);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+
+        m2 = new_manager("[sensor.0]\nname = PSU Temp\ntype = temperature\nrange = -40..125\n"
+                         "number = 0x10\nupper-non-critical = 60\nupper-critical = 80\n"
+                         "settable-thresholds = ucr\n");
+        assert_int_equal(state_dir_open(dir, &m2->state), 0);
+        assert_int_equal(sensor_table_start(m2->sensors, m2->event, m2->state, &m2->sensor_hw), 0);
+        out = SE(m2, 0, IPMI_CMD_GET_SENSOR_THRESHOLDS, 0x10);
+        assert_int_equal(out.cc, IPMI_CC_OK);
+        assert_int_equal(out.data[0], SDR_THR_UNC | SDR_THR_UCR);
+        assert_int_equal(out.data[4], raw_of(temp, 60));        /* configured, not 50 */
+        /* UCR was saved as PSU's 85 and is settable here: the saved value holds. */
+        assert_int_equal(out.data[5], raw_of(temp, 85));
+        assert_int_not_equal(out.data[5], ucr);
+        manager_free(m2);
+}
+
 /* 255 sensors: 254 numbers on LUN 0, the last section on LUN 1. */
 static void test_255_sensors(void **state) {
         char *text = NULL;
@@ -399,6 +427,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_event_generator_lun, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_persisted_across_renumbering, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_read_only_wins_over_saved, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_255_sensors, setup, teardown),
         };
 
