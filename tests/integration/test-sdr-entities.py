@@ -154,6 +154,11 @@ def over_ipmb(rig, tmp):
         body = bytes([frame[0], frame[4] & 0xFC | (frame[1] & 3), frame[5], 0x00])
         rig.bmc.write(frame[3] >> 1, head[1:] + bytes([emubus.checksum(head)]) + body +
                       bytes([emubus.checksum(body)]))
+        # The answer goes back to rqLUN 1; satmcd matches it all the same (LUNs are not part
+        # of the match) and counts the event delivered.
+        wait_for(lambda: rig.counters()["events-sent"] >= 1, "the event counted as sent",
+                 timeout=10 if SLOW else 5)
+        check(rig.counters()["events-sent"] == 1, "the answer to LUN 1 delivers the event")
 
 
 class TostringArray(array):
