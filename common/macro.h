@@ -8,6 +8,7 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Hand ownership of *p to the caller and leave NULL behind, so a cleanup attribute skips it. */
 #define TAKE_PTR(p)                             \

@@ -112,7 +112,9 @@ static struct json_object *thresholds_of(const struct sensor_config *c) {
 static struct json_object *expose_of(const struct sensor_config *c, unsigned index,
                                      const char *sensor_type, const struct sensor_linear *l) {
         _cleanup_(json_putp) struct json_object *e = json_object_new_object();
-        char name[SDR_ID_STRING_MAX + 1];
+        /* An ID string, or "Sensor N" (at most "Sensor 254"; the compiler cannot see that N is a
+         * section index, so room for any unsigned). */
+        char name[MAX(SDR_ID_STRING_MAX + 1, sizeof("Sensor 4294967295"))];
         /* value = raw * M * 10^Rexp + B * 10^(Bexp + Rexp): IpmbSensor's byte0 reading times
          * ScaleValue plus OffsetValue (ipmbRequestCompletionCb()). M is positive. */
         double scale = sensor_linear_step(l);
@@ -124,7 +126,8 @@ static struct json_object *expose_of(const struct sensor_config *c, unsigned ind
         snprintf(name, sizeof(name), "%s", c->name ? c->name : "");
         if (!c->name)
                 snprintf(name, sizeof(name), "Sensor %u", index);
-        if (add(e, "Address", json_object_new_int((int) index + 1)) < 0 ||
+        /* The sensor number (config_load() resolved auto to index + 1). */
+        if (add(e, "Address", json_object_new_int(c->number)) < 0 ||
             add(e, "Class", json_object_new_string("MESensor")) < 0 ||
             add(e, "Name", json_object_new_string(name)) < 0 ||
             add(e, "OffsetValue", number(offset)) < 0 ||
@@ -167,13 +170,21 @@ int bmc_config_print_openbmc(const struct satmc_config *config, FILE *out, FILE 
 
         if (!root || !exposes)
                 return -ENOMEM;
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++) {
+        for (unsigned i = 0; i < config->sensor_end; i++) {
                 const struct sensor_config *c = &config->sensor[i];
                 const char *sensor_type;
                 struct sensor_linear l;
 
                 if (!c->present)
                         continue;
+                if (c->lun != 0) {
+                        /* IpmbSensor sends Get Sensor Reading to LUN 0 only. */
+                        if (notes)
+                                fprintf(notes, "[sensor.%u] %s: left out, IpmbSensor reads "
+                                        "sensors on LUN 0 only (this one is on LUN %u).\n", i,
+                                        c->name ? c->name : "(unnamed)", c->lun);
+                        continue;
+                }
                 sensor_type = subtype_of(c);
                 if (!sensor_type) {
                         if (notes)

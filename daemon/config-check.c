@@ -280,9 +280,10 @@ void config_check(struct load_state *s) {
                         check_fru(s, i);
                 config_fru_records_check(s, i);
         }
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
+        for (unsigned i = 0; i < c->sensor_end; i++)
                 if (c->sensor[i].present) {
                         check_sensor(s, i);
                         config_check_sensor_states(s, i);
                 }
+        config_check_sensor_sdr(s);
 }

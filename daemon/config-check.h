@@ -29,10 +29,14 @@ struct load_state {
         unsigned n_errors;
         unsigned seen_line[CONFIG_KEYS_MAX];    /* 0 = not set in the file */
         unsigned fru_seen_line[CONFIG_FRU_MAX][CONFIG_FRU_KEYS_MAX];
-        unsigned sensor_seen_line[CONFIG_SENSOR_MAX][CONFIG_SENSOR_KEYS_MAX];
         unsigned fru_record_seen_line[CONFIG_FRU_MAX][CONFIG_FRU_RECORD_SLOTS]
                                      [CONFIG_FRU_RECORD_KEYS_MAX];
-        bool sensor_failed[CONFIG_SENSOR_MAX][CONFIG_SENSOR_KEYS_MAX];  /* its value was refused */
+        /* Per [sensor.N] key, allocated at the section's first key (NULL before: 255 sections
+         * of them would be 40 KiB of stack): the line it was set on, and whether its value was
+         * refused. Indexed as arrays, [N][key]. */
+        unsigned *sensor_seen_line[CONFIG_SENSOR_MAX];
+        bool *sensor_failed[CONFIG_SENSOR_MAX];
+        unsigned sensor_end;                    /* 1 + the highest [sensor.N] seen */
         unsigned last_syntax_error_line;
         unsigned section_line;                  /* of the [section] header now in effect */
         unsigned unknown_section_line;          /* of the last unknown section reported */
@@ -77,3 +81,7 @@ int config_fru_record_key(struct load_state *s, const char *section, const char 
 /* The record sections of [fru.N]: required keys, keys that go together, the bytes against
  * the spec's layout, and none without [fru.N] itself or with its file. */
 void config_fru_records_check(struct load_state *s, unsigned n);
+
+/* Sensor numbers (auto resolved to index + 1, then unique per LUN), nominal and normal
+ * readings (config-sensor-sdr.c). */
+void config_check_sensor_sdr(struct load_state *s);

@@ -421,6 +421,14 @@ const struct config_key config_fru_keys[] = {
         { "fru.0", "nbd-writable", config_parse_bool, F(nbd_writable), "no", 0, 0,
           "let NBD clients write the device (IPMI writes only need write-protect = no)",
           RESTART },
+        /* The FRU Device Locator's entity: config-sensor-sdr.c parses it. */
+        { "fru.0", "entity", config_parse_entity, F(entity_id), "system-board", 0, 0,
+          "entity the FRU describes: a name of IPMI's entity table (power-supply, "
+          "fan-cooling-device, ...) or a number",
+          RESTART },
+        { "fru.0", "entity-instance", config_parse_entity_instance_or_auto, F(entity_instance),
+          "auto", 0, 0, "instance of the entity, 0..127; auto: the FRU device ID",
+          RESTART },
         { "fru.0", "chassis-type", config_parse_int_or_none, F(chassis_type), "none", 0, 255,
           "chassis info area: SMBIOS chassis type, e.g. 0x17 (rack mount chassis), or none",
           LIVE },

@@ -63,6 +63,14 @@ const struct config_key config_keys[] = {
           C(hw_address_active_low), "no", 0, 0,
           "yes when a grounded hardware address pin means 1",
           RESTART },
+        /* The MC Device Locator's entity: config-sensor-sdr.c parses it. */
+        { "mc", "entity", config_parse_entity, C(entity_id), "system-board", 0, 0,
+          "entity the controller belongs to: a name of IPMI's entity table (power-supply, "
+          "fan-cooling-device, ...) or a number",
+          RESTART },
+        { "mc", "entity-instance", config_parse_entity_instance, C(entity_instance), "0", 0, 0,
+          "instance of the entity, 0..127 (96..127: device-relative)",
+          RESTART },
 
         { "transport", "type", config_parse_transport, C(transport), "chardev", 0, 0,
           "chardev (Linux ipmb-dev-int, /dev/ipmb-N) or emulated (satmc-i2c-bus)",

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "config-check.h"
 #include "config-parse.h"
@@ -215,6 +216,19 @@ static void on_sensor_key(struct load_state *s, int index, const char *section, 
                           const char *value) {
         struct sensor_config *sc = &s->config->sensor[index];
 
+        if ((unsigned) index >= s->sensor_end)
+                s->sensor_end = (unsigned) index + 1;
+        if (!s->sensor_seen_line[index]) {
+                s->sensor_seen_line[index] = calloc(CONFIG_SENSOR_KEYS_MAX,
+                                                    sizeof(*s->sensor_seen_line[index]));
+                s->sensor_failed[index] = calloc(CONFIG_SENSOR_KEYS_MAX,
+                                                 sizeof(*s->sensor_failed[index]));
+                if (!s->sensor_seen_line[index] || !s->sensor_failed[index]) {
+                        s->oom = true;
+                        return;
+                }
+        }
+
         config_on_indexed_key(s, &(const struct indexed_section) {
                 .keys = config_sensor_keys, .n_keys = config_sensor_keys_n, .base = sc,
                 .present = &sc->present, .first_line = &sc->line,
@@ -343,12 +357,21 @@ static int apply_defaults(struct satmc_config *c) {
         return apply_key_defaults(config_keys, config_keys_n, c);
 }
 
+static void load_state_clear(struct load_state *s) {
+        for (size_t i = 0; i < CONFIG_SENSOR_MAX; i++) {
+                free(s->sensor_seen_line[i]);
+                free(s->sensor_failed[i]);
+        }
+}
+
 int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_config **ret) {
         _cleanup_(config_freep) struct satmc_config *c = NULL;
-        struct load_state s = { .name = name, .err = err ? err : stderr, .in = in };
+        _cleanup_(load_state_clear) struct load_state s = {
+                .name = name, .err = err ? err : stderr, .in = in,
+        };
         int r;
 
-        c = calloc(1, sizeof(*c));
+        c = config_new();
         if (!c)
                 return -ENOMEM;
         c->path = strdup(name);
@@ -368,6 +391,7 @@ int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_co
                 return -ENOMEM;
         if (r > 0 && s.n_errors == 0)
                 config_report(&s, (unsigned) r, "cannot parse this line");
+        c->sensor_end = s.sensor_end;
 
         config_check(&s);
 
@@ -387,6 +411,28 @@ int config_load(const char *path, FILE *err, struct satmc_config **ret) {
         r = config_load_from_file(f, path, err, ret);
         fclose(f);
         return r;
+}
+
+/* The [sensor.N] slots: 255 of them are about 50 KiB, which calloc() would clear and so make
+ * resident; anonymous pages are zero already and become resident only where a section is
+ * written (a board with 64 sensors touches a quarter of them). */
+#define SENSOR_SLOTS_SIZE (CONFIG_SENSOR_MAX * sizeof(struct sensor_config))
+
+struct satmc_config *config_new(void) {
+        struct satmc_config *c = calloc(1, sizeof(*c));
+        void *slots;
+
+        if (!c)
+                return NULL;
+        slots = mmap(NULL, SENSOR_SLOTS_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+        if (slots == MAP_FAILED) {
+                free(c);
+                return NULL;
+        }
+        c->sensor = slots;
+        c->sensor_end = CONFIG_SENSOR_MAX;
+        return c;
 }
 
 struct satmc_config *config_free(struct satmc_config *c) {
@@ -427,13 +473,15 @@ struct satmc_config *config_free(struct satmc_config *c) {
                 for (size_t t = 0; t < ELEMENTSOF(f->management.text); t++)
                         free(f->management.text[t]);
         }
-        for (size_t i = 0; i < CONFIG_SENSOR_MAX; i++) {
+        for (size_t i = 0; c->sensor && i < c->sensor_end; i++) {
                 free(c->sensor[i].name);
                 sensor_source_config_clear(&c->sensor[i].source);
                 sensor_states_config_free(c->sensor[i].states);
                 free(c->sensor[i].assertions);
                 free(c->sensor[i].deassertions);
         }
+        if (c->sensor)
+                (void) munmap(c->sensor, SENSOR_SLOTS_SIZE);
         free(c);
         return NULL;
 }

@@ -148,3 +148,16 @@ int config_parse_threshold(const struct config_key *k, const char *value, void *
                            char *reason);
 int config_parse_hysteresis(const struct config_key *k, const char *value, void *dest,
                             char *reason);
+
+/* Entities, sensor numbers, LUNs and threshold sets (config-sensor-sdr.c) */
+int config_parse_entity(const struct config_key *k, const char *value, void *dest, char *reason);
+int config_parse_entity_instance(const struct config_key *k, const char *value, void *dest,
+                                 char *reason);
+int config_parse_entity_instance_or_auto(const struct config_key *k, const char *value,
+                                         void *dest, char *reason);
+int config_parse_sensor_number(const struct config_key *k, const char *value, void *dest,
+                               char *reason);
+int config_parse_sensor_lun(const struct config_key *k, const char *value, void *dest,
+                            char *reason);
+int config_parse_threshold_set(const struct config_key *k, const char *value, void *dest,
+                               char *reason);

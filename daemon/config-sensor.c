@@ -296,6 +296,41 @@ const struct config_key config_sensor_keys[] = {
           "discrete states that send a deassertion event: all, none, or names separated by "
           "commas",
           RESTART },
+        /* SDR control: config-sensor-sdr.c */
+        { "sensor.0", "number", config_parse_sensor_number, S(number), "auto", 0, 0,
+          "sensor number 0..254, unique per LUN; auto: the section index + 1",
+          RESTART },
+        { "sensor.0", "lun", config_parse_sensor_lun, S(lun), "0", 0, 0,
+          "sensor owner LUN, 0, 1 or 3: the sensor commands reach it on that LUN (more than 254 "
+          "sensors need more than one)",
+          RESTART },
+        { "sensor.0", "entity", config_parse_entity, S(entity_id), "system-board", 0, 0,
+          "entity the sensor belongs to: a name of IPMI's entity table (power-supply, "
+          "fan-cooling-device, ...) or a number",
+          RESTART },
+        { "sensor.0", "entity-instance", config_parse_entity_instance, S(entity_instance), "0",
+          0, 0, "instance of the entity, 0..127 (96..127: device-relative)",
+          RESTART },
+        { "sensor.0", "nominal", config_parse_threshold, S(nominal), "none", 0, 0,
+          "nominal reading, engineering units, or none",
+          RESTART },
+        { "sensor.0", "normal-min", config_parse_threshold, S(normal_min), "none", 0, 0,
+          "lower end of the normal readings, engineering units, or none",
+          RESTART },
+        { "sensor.0", "normal-max", config_parse_threshold, S(normal_max), "none", 0, 0,
+          "upper end of the normal readings, engineering units, or none",
+          RESTART },
+        { "sensor.0", "assertion-events", config_parse_threshold_set, S(assertion_events), "all",
+          0, 0, "thresholds whose crossing can be an assertion event: all, none, or a list "
+          "(lower-critical, upper-critical, ... or lcr, ucr, ...)",
+          RESTART },
+        { "sensor.0", "deassertion-events", config_parse_threshold_set, S(deassertion_events),
+          "all", 0, 0, "thresholds whose return can be a deassertion event: all, none, or a list",
+          RESTART },
+        { "sensor.0", "settable-thresholds", config_parse_threshold_set, S(settable_thresholds),
+          "all", 0, 0, "thresholds Set Sensor Thresholds may change: all, none (read-only), or "
+          "a list",
+          RESTART },
 };
 
 #undef S

@@ -18,7 +18,12 @@
 #include "protocol/i2c-allow.h"
 
 #define CONFIG_FRU_MAX 8                /* [fru.0] .. [fru.7] */
-#define CONFIG_SENSOR_MAX 64            /* [sensor.0] .. [sensor.63]: sensor numbers 1..64 */
+/* [sensor.0] .. [sensor.254]. One per sensor number a LUN can hold (0xFF is reserved): enough
+ * for any satellite, and the arrays sized by it (struct satmc_config, the load state) stay tens
+ * of KiB. Beyond 254 sensor numbers a board needs LUNs 1 and 3 (the number key). */
+#define CONFIG_SENSOR_MAX 255
+#define CONFIG_SENSOR_NUMBER_AUTO (-1)  /* number = section index + 1 */
+#define CONFIG_ENTITY_INSTANCE_AUTO (-1)
 #define CONFIG_SENSOR_NAME_MAX 16       /* an SDR ID string */
 
 /* Thresholds in the order of SDR_THR_* bits (protocol/sdr.h): LNC, LCR, LNR, UNC, UCR, UNR. */
@@ -134,6 +139,10 @@ struct fru_config {
         struct fru_dc_output_config dc_output[CONFIG_FRU_DC_MAX];
         struct fru_dc_load_config dc_load[CONFIG_FRU_DC_MAX];
         struct fru_management_config management;
+
+        /* The FRU Device Locator's entity (IPMI table 43-13); instance -1: the FRU device ID. */
+        uint8_t entity_id;
+        int entity_instance;
 };
 
 /* Where a sensor's reading comes from (source = ..., daemon/config-sensor-source.c). */
@@ -192,6 +201,16 @@ struct sensor_config {
         uint8_t reading_type;           /* event/reading type, table 42-1; 0 = from the type */
         struct sensor_states_config *states;    /* the state.NAME keys; NULL: none */
         char *assertions, *deassertions;        /* state names, all or none; NULL = all */
+
+        /* SDR control (config-sensor-sdr.c). Threshold sets are SENSOR_THR_* bits. */
+        int number;                     /* 0..254, unique per LUN; AUTO until config_check() */
+        uint8_t lun;                    /* owner LUN: 0, 1 or 3 */
+        uint8_t entity_id;              /* IPMI table 43-13 */
+        uint8_t entity_instance;        /* 0..127; bit 7 (logical container) stays clear */
+        double nominal, normal_min, normal_max;         /* engineering units; NaN = none */
+        uint8_t assertion_events;       /* thresholds whose crossing is an assertion event */
+        uint8_t deassertion_events;     /* ... whose return is a deassertion event */
+        uint8_t settable_thresholds;    /* thresholds Set Sensor Thresholds may change */
 };
 
 struct satmc_config {
@@ -213,6 +232,8 @@ struct satmc_config {
         } hw_address_lines;
         int hw_address_parity_line;     /* -1 = none */
         bool hw_address_active_low;
+        uint8_t entity_id;              /* of the MC Device Locator (IPMI table 43-13) */
+        uint8_t entity_instance;
 
         /* [transport] */
         enum transport_kind transport;
@@ -246,9 +267,18 @@ struct satmc_config {
         /* [fru.0] .. [fru.7], indexed by FRU device ID */
         struct fru_config fru[CONFIG_FRU_MAX];
 
-        /* [sensor.0] .. [sensor.63]; sensor number = index + 1 */
-        struct sensor_config sensor[CONFIG_SENSOR_MAX];
+        /* [sensor.0] .. [sensor.254], by section index (their number and LUN are keys):
+         * CONFIG_SENSOR_MAX entries, allocated apart (config_new()) so that the sections a
+         * board does not use cost no resident memory. */
+        struct sensor_config *sensor;
+        /* 1 + the highest N of a [sensor.N] in the file: the slots worth looking at (all of
+         * them, CONFIG_SENSOR_MAX, in a configuration built by hand from config_new()). */
+        unsigned sensor_end;
 };
+
+/* An empty configuration, every field zero and no default applied, with room for every
+ * section; NULL when out of memory. Free it with config_free(). */
+struct satmc_config *config_new(void);
 
 /*
  * Load and validate path. Errors go to err (stderr if NULL) as "path:line: reason", one per

@@ -7,6 +7,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "protocol/ipmi.h"
+#include "sdr-repo.h"
 
 /* Every command group's table, in the order --list-commands prints them. */
 static const struct {
@@ -106,16 +107,24 @@ uint8_t ipmi_cc_from_errno(int r) {
         }
 }
 
+/* A Sensor/Event command on a LUN that owns sensors (Get Device SDR Info counts that LUN's). */
+static bool dispatch_lun_has_sensors(struct manager *m, const struct ipmi_msg_in *in) {
+        return in->netfn == IPMI_NETFN_SENSOR_EVENT &&
+               (sdr_repository_sensor_luns(m->sdr) & (1u << (in->lun & 3)));
+}
+
 void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         const struct ipmi_command *c;
         int r;
 
         out->len = 0;
 
-        /* Everything satmcd implements lives on LUN 0; the other LUNs are reserved for OEM
-         * use and a requester addressing them must learn that, not get LUN 0's answer. */
+        /* Everything satmcd implements lives on LUN 0, except that sensors may be owned by
+         * LUNs 1 and 3 (the lun key): there the Sensor/Event commands answer. Any other LUN
+         * is reserved for OEM use and a requester addressing it must learn that, not get
+         * LUN 0's answer. */
         c = dispatch_lookup(in->netfn, in->cmd);
-        if (c && in->lun != 0) {
+        if (c && in->lun != 0 && !dispatch_lun_has_sensors(m, in)) {
                 counter_inc(&m->counters, COUNTER_CC_INVALID_COMMAND);
                 out->cc = IPMI_CC_INVALID_FOR_LUN;
                 return;

@@ -151,10 +151,11 @@ static void kick(struct event_sender *es) {
                 }
                 n = platform_event_encode(&es->queue[es->head], body, sizeof(body));
                 if (n >= 0)
-                        seq = ipmb_requester_start(&es->requester, es->cfg.receiver_sa,
-                                                   IPMI_NETFN_SENSOR_EVENT, es->cfg.receiver_lun,
-                                                   IPMI_CMD_PLATFORM_EVENT, body, (size_t) n, now,
-                                                   NULL, &frame, &frame_len);
+                        seq = ipmb_requester_start_from_lun(
+                                &es->requester, es->cfg.receiver_sa, IPMI_NETFN_SENSOR_EVENT,
+                                es->cfg.receiver_lun, es->queue[es->head].generator_lun,
+                                IPMI_CMD_PLATFORM_EVENT, body, (size_t) n, now, NULL, &frame,
+                                &frame_len);
                 else
                         seq = n;
                 if (seq < 0) {

@@ -46,19 +46,21 @@ static void put_le32(uint8_t *p, uint32_t v) {
 }
 
 /* 35.2: request byte 1 (optional) bit 0 selects SDR count over sensor count; response: the
- * count, flags (bit 7 = dynamic population, bits 3:0 = LUNs with sensors). */
+ * count, flags (bit 7 = dynamic population, bits 3:0 = LUNs with sensors). The sensor count
+ * is that of the LUN the request was addressed to (dispatch lets it through on the LUNs with
+ * sensors); the SDR count is the whole repository's, whatever the LUN. */
 static int handle_get_device_sdr_info(struct manager *m, const struct ipmi_msg_in *in,
                                       struct ipmi_msg_out *out) {
-        unsigned sensors = sdr_repository_sensor_count(m->sdr), n;
+        unsigned n;
 
         if (out->cap < 2)
                 return -EMSGSIZE;
         if (in->len >= 1 && (in->data[0] & SDR_INFO_GET_SDR_COUNT))
                 n = sdr_repository_count(m->sdr);
         else
-                n = sensors;
+                n = sdr_repository_sensor_count(m->sdr, in->lun);
         out->data[0] = (uint8_t) (n > 0xFF ? 0xFF : n);
-        out->data[1] = sensors > 0 ? 0x01 : 0x00;       /* static; LUN 0 has sensors */
+        out->data[1] = sdr_repository_sensor_luns(m->sdr);      /* static population */
         out->len = 2;
         return IPMI_CC_OK;
 }

@@ -12,6 +12,11 @@
  *    events: the SDR's event masks are Get Sensor Event Enable's until enables change.
  *  - Scanning disabled (Set Sensor Event Enable) also marks the reading unavailable: byte 0
  *    would be stale, and some BMCs (OpenBMC's IpmbSensor) look at nothing but bit 5.
+ *  - Set Sensor Thresholds on a threshold that settable-thresholds leaves out (the SDR's
+ *    settable mask does not have it) answers 0xCC, invalid data field, and changes nothing:
+ *    the request's mask byte names what this sensor refuses, as it does with a reserved bit;
+ *    the spec names no code of its own, and 0xCD (illegal for this sensor) would tell a
+ *    requester that no threshold command works here, which Get Sensor Thresholds does.
  *  - Set Sensor Thresholds checks the thresholds it would leave behind: they must rise from
  *    LNR to UNR (equal is allowed), else 0xCC and nothing changes. The new set is on disk
  *    before the answer; if it cannot be written the answer is 0xFF and nothing changes. The
@@ -74,8 +79,9 @@ static uint16_t get_mask(const struct ipmi_msg_in *in, size_t at) {
 }
 
 
+/* A sensor is addressed by the LUN the request was sent to and the number in byte 1. */
 static struct sensor *find(struct manager *m, const struct ipmi_msg_in *in) {
-        return sensor_table_find(m->sensors, in->data[0]);
+        return sensor_table_find(m->sensors, in->lun, in->data[0]);
 }
 
 /* The threshold and hysteresis commands: a discrete sensor has neither (0xCD). */
@@ -146,7 +152,7 @@ static int handle_set_sensor_thresholds(struct manager *m, const struct ipmi_msg
         if (mask & ~SDR_THR_ALL)
                 return IPMI_CC_INVALID_DATA_FIELD;
         r = sensor_set_thresholds(m->sensors, sn, mask, in->data + 2);
-        if (r == -EINVAL)
+        if (r == -EINVAL || r == -EPERM)
                 return IPMI_CC_INVALID_DATA_FIELD;
         if (r < 0)
                 return IPMI_CC_UNSPECIFIED;
@@ -193,18 +199,17 @@ static int handle_set_sensor_event_enable(struct manager *m, const struct ipmi_m
                                           struct ipmi_msg_out *out) {
         struct sensor *sn = find(m, in);
         uint8_t flags = in->data[1];
-        uint16_t supported, assert_mask, deassert_mask;
+        uint16_t assert_mask, deassert_mask;
 
         if (!sn)
                 return IPMI_CC_NOT_PRESENT;
         if ((flags & EVENT_ENABLE_ACTION_MASK) == EVENT_ENABLE_ACTION_MASK)
                 return IPMI_CC_INVALID_DATA_FIELD;      /* 11b is reserved */
 
-        supported = sensor_supported_events(sn);
-        /* A discrete sensor's events are those of its record's masks (assertions and
-         * deassertions in [sensor.N]): an enable never goes beyond what the SDR announces. */
-        assert_mask = get_mask(in, 2) & (sn->discrete ? sn->assert_mask : supported);
-        deassert_mask = get_mask(in, 4) & (sn->discrete ? sn->deassert_mask : supported);
+        /* An enable never goes beyond what the SDR announces (its assertion/deassertion
+         * masks: the event keys of [sensor.N]). */
+        assert_mask = get_mask(in, 2) & sensor_supported_assertions(sn);
+        deassert_mask = get_mask(in, 4) & sensor_supported_deassertions(sn);
         switch (flags & EVENT_ENABLE_ACTION_MASK) {
         case EVENT_ENABLE_SELECTED:
                 sn->assert_enable |= assert_mask;

@@ -297,7 +297,7 @@ int manager_reload(struct manager *m) {
                                                  &c->fru[i], &new->fru[i]);
                 }
 
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
+        for (unsigned i = 0; i < MAX(c->sensor_end, new->sensor_end); i++)
                 sensor_restart |= section_needs_restart("sensor", i, c->sensor[i].present,
                                                         new->sensor[i].present,
                                                         config_sensor_keys, config_sensor_keys_n,

@@ -16,7 +16,7 @@ struct sdr_repository {
         uint8_t *buf;
         size_t len;
         unsigned count;
-        unsigned sensors;
+        unsigned sensors[4];            /* by owner LUN */
         uint16_t reservation;           /* last one handed out; 0 = none yet */
         bool reserved;                  /* reservation still in force */
         uint32_t generation;
@@ -32,7 +32,7 @@ uint8_t sdr_device_support(const struct satmc_config *config, bool provides_devi
         if (provides_device_sdrs)
                 bits |= IPMI_DEVSUP_SENSOR;
         /* Sensors send Platform Event Messages (while a receiver is set). */
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
+        for (unsigned i = 0; i < config->sensor_end; i++)
                 if (config->sensor[i].present) {
                         bits |= IPMI_DEVSUP_IPMB_EVENT_GENERATOR;
                         break;
@@ -77,8 +77,7 @@ int sdr_repository_add_full_sensor(struct sdr_repository *r, const struct sdr_fu
         n = append(r, encode_full, s);
         if (n < 0)
                 return n;
-        if (s->owner_lun == 0)
-                r->sensors++;
+        r->sensors[s->owner_lun]++;     /* the encoder refused a LUN above 3 */
         sdr_repository_changed(r);
         return 0;
 }
@@ -149,8 +148,7 @@ int sdr_repository_add_compact_sensor(struct sdr_repository *r,
         n = append(r, encode_compact, s);
         if (n < 0)
                 return n;
-        if (s->owner_lun == 0)
-                r->sensors++;
+        r->sensors[s->owner_lun]++;     /* the encoder refused a LUN above 3 */
         sdr_repository_changed(r);
         return 0;
 }
@@ -186,7 +184,8 @@ int sdr_repository_new(const struct satmc_config *config, uint32_t now,
                 .power_state_notification = 0,  /* no ACPI notifications needed */
                 .global_init = 0,               /* event generation enabled, no init-agent logging */
                 .capabilities = sdr_device_support(config, true),
-                .entity_id = SDR_ENTITY_SYSTEM_BOARD,
+                .entity_id = config->entity_id,
+                .entity_instance = config->entity_instance,
         };
         set_id(mc.id, mc_name(config));
         n = append(r, encode_mc, &mc);
@@ -203,8 +202,10 @@ int sdr_repository_new(const struct satmc_config *config, uint32_t now,
                         .fru_device_id = (uint8_t) i,
                         .logical = true,        /* Read FRU Data on this controller */
                         .device_type = SDR_DEVICE_TYPE_FRU_INVENTORY,
-                        .entity_id = SDR_ENTITY_SYSTEM_BOARD,
-                        .entity_instance = (uint8_t) i,
+                        .entity_id = f->entity_id,
+                        /* By default the FRU device ID, as before the key existed. */
+                        .entity_instance = f->entity_instance == CONFIG_ENTITY_INSTANCE_AUTO ?
+                                           (uint8_t) i : (uint8_t) f->entity_instance,
                 };
                 if (f->board_product_name && f->board_product_name[0])
                         set_id(fru.id, f->board_product_name);
@@ -241,8 +242,17 @@ unsigned sdr_repository_count(const struct sdr_repository *r) {
         return r->count;
 }
 
-unsigned sdr_repository_sensor_count(const struct sdr_repository *r) {
-        return r->sensors;
+unsigned sdr_repository_sensor_count(const struct sdr_repository *r, uint8_t lun) {
+        return lun < ELEMENTSOF(r->sensors) ? r->sensors[lun] : 0;
+}
+
+uint8_t sdr_repository_sensor_luns(const struct sdr_repository *r) {
+        uint8_t luns = 0;
+
+        for (unsigned lun = 0; lun < ELEMENTSOF(r->sensors); lun++)
+                if (r->sensors[lun])
+                        luns |= (uint8_t) (1u << lun);
+        return luns;
 }
 
 uint32_t sdr_repository_add_time(const struct sdr_repository *r) {

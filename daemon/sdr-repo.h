@@ -27,8 +27,6 @@
 #include "protocol/sdr.h"
 #include "protocol/sdr-compact.h"
 
-#define SDR_ENTITY_SYSTEM_BOARD 0x07
-
 struct sdr_repository;
 
 /*
@@ -65,8 +63,11 @@ int sdr_repository_update_full_sensor(struct sdr_repository *r, const struct sdr
 /* The encoded records back to back, for sdr_repo_get() and the NBD export. */
 struct sdr_repo sdr_repository_records(const struct sdr_repository *r);
 unsigned sdr_repository_count(const struct sdr_repository *r);
-/* Sensor records (Full/Compact) owned by LUN 0: Get Device SDR Info's sensor count. */
-unsigned sdr_repository_sensor_count(const struct sdr_repository *r);
+/* Sensor records (Full/Compact) owned by LUN lun (0..3): Get Device SDR Info's sensor count
+ * on the LUN it was addressed to. */
+unsigned sdr_repository_sensor_count(const struct sdr_repository *r, uint8_t lun);
+/* The LUNs that own sensor records, as bits (bit n: LUN n): Get Device SDR Info's flags. */
+uint8_t sdr_repository_sensor_luns(const struct sdr_repository *r);
 uint32_t sdr_repository_add_time(const struct sdr_repository *r);
 uint32_t sdr_repository_erase_time(const struct sdr_repository *r);
 /* Bumped by sdr_repository_changed(): a cheap way to see that the records were replaced. */

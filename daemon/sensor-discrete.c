@@ -64,10 +64,10 @@ void sensor_compact_record(const struct sensor *sn, uint8_t address,
         const struct sensor_config *c = sn->config;
         struct sdr_compact_sensor rec = {
                 .owner_id = address,
-                .owner_lun = 0,
+                .owner_lun = sn->lun,
                 .number = sn->number,
-                .entity_id = SDR_ENTITY_SYSTEM_BOARD,
-                .entity_instance = 0,
+                .entity_id = c->entity_id,
+                .entity_instance = c->entity_instance,
                 .init = SDR_INIT_SCANNING_ENABLED | (c->events ? SDR_INIT_EVENTS_ENABLED : 0),
                 /* Each state's events can be enabled on its own (Set Sensor Event Enable). */
                 .capabilities = SDR_CAP_EVENTS_PER_THRESHOLD | SDR_CAP_AUTO_REARM,

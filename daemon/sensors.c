@@ -54,15 +54,19 @@ static int raw_int(const struct sensor *sn, uint8_t raw) {
 
 int sensor_table_new(const struct satmc_config *config, struct sensor_table **ret) {
         _cleanup_(sensor_table_freep) struct sensor_table *s = NULL;
+        unsigned n = 0;
 
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        s->sensors = calloc(CONFIG_SENSOR_MAX, sizeof(*s->sensors));
+        /* As many as are configured: up to 255 sections, most boards have a handful. */
+        for (unsigned i = 0; i < config->sensor_end; i++)
+                n += config->sensor[i].present;
+        s->sensors = calloc(n > 0 ? n : 1, sizeof(*s->sensors));
         if (!s->sensors)
                 return -ENOMEM;
 
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++) {
+        for (unsigned i = 0; i < config->sensor_end; i++) {
                 const struct sensor_config *c = &config->sensor[i];
                 struct sensor *sn;
                 double step;
@@ -74,12 +78,15 @@ int sensor_table_new(const struct satmc_config *config, struct sensor_table **re
                 sn->set = s;
                 sn->config = c;
                 sn->index = i;
-                sn->number = (uint8_t) (i + 1);
+                /* Resolved (auto = index + 1) and checked unique by config_load(). */
+                sn->number = (uint8_t) c->number;
+                sn->lun = c->lun;
                 sn->discrete = config_sensor_is_discrete(c);
                 if (c->name)
                         snprintf(sn->name, sizeof(sn->name), "%s", c->name);
                 else
-                        snprintf(sn->name, sizeof(sn->name), "Sensor %u", i);
+                        /* i < CONFIG_SENSOR_MAX (255): the cast tells the compiler so. */
+                        snprintf(sn->name, sizeof(sn->name), "Sensor %u", (uint8_t) i);
                 /* config_load() solved the same range already; failing here is a bug. */
                 r = sensor_linear_solve(c->range.lo, c->range.hi, &sn->linear);
                 if (r < 0)
@@ -97,10 +104,12 @@ int sensor_table_new(const struct satmc_config *config, struct sensor_table **re
                         (uint8_t) fmin(255, round(c->hysteresis / step));
                 sn->events_enabled = c->events;
                 sn->scanning = true;
-                sn->event_type = IPMI_READING_THRESHOLD;
-                sn->assert_enable = sn->deassert_enable = sensor_supported_events(sn);
-                if (sn->discrete)
+                if (sn->discrete) {
                         sensor_discrete_init(sn);
+                } else {
+                        sn->assert_enable = sensor_supported_assertions(sn);
+                        sn->deassert_enable = sensor_supported_deassertions(sn);
+                }
         }
 
         *ret = TAKE_PTR(s);
@@ -130,26 +139,44 @@ struct sensor *sensor_table_get(struct sensor_table *s, unsigned i) {
         return i < s->n ? &s->sensors[i] : NULL;
 }
 
-struct sensor *sensor_table_find(struct sensor_table *s, uint8_t number) {
+struct sensor *sensor_table_find(struct sensor_table *s, uint8_t lun, uint8_t number) {
         for (unsigned i = 0; i < s->n; i++)
-                if (s->sensors[i].number == number)
+                if (s->sensors[i].number == number && s->sensors[i].lun == lun)
                         return &s->sensors[i];
         return NULL;
+}
+
+/* An engineering value as the SDR's raw byte, with its "specified" flag if it has one. */
+static void sdr_reading(const struct sensor *sn, double v, uint8_t flag, uint8_t *ret,
+                        uint8_t *flags) {
+        if (isnan(v))
+                return;
+        /* Inside the range (checked by config_load()), so within the codes. */
+        (void) sensor_linear_to_raw(&sn->linear, v, ret);
+        *flags |= flag;
+}
+
+/* Threshold access (SDR byte 12, bits 3:2): settable if any threshold is, else readable if
+ * any has a value, else none. */
+static enum sdr_access sensor_threshold_access(const struct sensor *sn) {
+        if (sensor_settable_thresholds(sn))
+                return SDR_ACCESS_SETTABLE;
+        return sn->defined ? SDR_ACCESS_READABLE : SDR_ACCESS_NONE;
 }
 
 void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full_sensor *ret) {
         const struct sensor_config *c = sn->config;
         struct sdr_full_sensor rec = {
                 .owner_id = address,
-                .owner_lun = 0,
+                .owner_lun = sn->lun,
                 .channel = 0,
                 .number = sn->number,
-                .entity_id = SDR_ENTITY_SYSTEM_BOARD,
-                .entity_instance = 0,
+                .entity_id = c->entity_id,
+                .entity_instance = c->entity_instance,
                 .init = SDR_INIT_SCANNING_ENABLED | (c->events ? SDR_INIT_EVENTS_ENABLED : 0),
                 /* Each event offset can be enabled on its own (Set Sensor Event Enable). */
                 .capabilities = SDR_CAP_EVENTS_PER_THRESHOLD |
-                                SDR_CAP_THRESHOLDS(SDR_ACCESS_SETTABLE) |
+                                SDR_CAP_THRESHOLDS(sensor_threshold_access(sn)) |
                                 SDR_CAP_HYSTERESIS(SDR_ACCESS_SETTABLE) | SDR_CAP_AUTO_REARM,
                 .sensor_type = c->sensor_type,
                 .event_type = SDR_EVENT_TYPE_THRESHOLD,
@@ -182,10 +209,15 @@ void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full
 
         (void) sensor_linear_to_raw(&sn->linear, c->range.hi, &rec.sensor_max);
         (void) sensor_linear_to_raw(&sn->linear, c->range.lo, &rec.sensor_min);
+        sdr_reading(sn, c->nominal, SDR_ANALOG_NOMINAL, &rec.nominal, &rec.analog_flags);
+        sdr_reading(sn, c->normal_max, SDR_ANALOG_NORMAL_MAX, &rec.normal_max, &rec.analog_flags);
+        sdr_reading(sn, c->normal_min, SDR_ANALOG_NORMAL_MIN, &rec.normal_min, &rec.analog_flags);
         /* What Get Sensor Thresholds and Get Sensor Event Enable answer: readable are the
-         * thresholds with a value, and only they generate events; any may be set (Set Sensor
-         * Thresholds gives an unset one a value, and this record is rewritten). */
-        sdr_threshold_masks(sn->defined, SDR_THR_ALL, sn->defined, &rec);
+         * thresholds with a value, and only they generate events, those of the event keys;
+         * the settable ones may be set (Set Sensor Thresholds gives an unset one a value, and
+         * this record is rewritten). */
+        sdr_threshold_masks(sn->defined, sensor_settable_thresholds(sn),
+                            sn->config->assertion_events, sn->config->deassertion_events, &rec);
         snprintf(rec.id, sizeof(rec.id), "%s", sn->name);
         *ret = rec;
 }
@@ -238,14 +270,30 @@ uint16_t sensor_supported_events(const struct sensor *sn) {
         return threshold_offsets(sn->defined);
 }
 
+uint16_t sensor_supported_assertions(const struct sensor *sn) {
+        if (sn->discrete)
+                return sn->assert_mask;
+        return threshold_offsets(sn->defined & sn->config->assertion_events);
+}
+
+uint16_t sensor_supported_deassertions(const struct sensor *sn) {
+        if (sn->discrete)
+                return sn->deassert_mask;
+        return threshold_offsets(sn->defined & sn->config->deassertion_events);
+}
+
+uint8_t sensor_settable_thresholds(const struct sensor *sn) {
+        return sn->discrete ? 0 : sn->config->settable_thresholds;
+}
+
 /* Thresholds were given values (Set Sensor Thresholds, the state file): their events start
  * enabled, as those of the configured thresholds did, so that Get Sensor Event Enable and the
  * SDR's event masks still agree until someone changes the enables. */
 static void sensor_enable_new_thresholds(struct sensor *sn, uint8_t old_defined) {
-        uint16_t added = threshold_offsets((uint8_t) (sn->defined & ~old_defined));
+        uint8_t added = (uint8_t) (sn->defined & ~old_defined);
 
-        sn->assert_enable |= added;
-        sn->deassert_enable |= added;
+        sn->assert_enable |= threshold_offsets(added & sn->config->assertion_events);
+        sn->deassert_enable |= threshold_offsets(added & sn->config->deassertion_events);
 }
 
 uint8_t sensor_threshold_raw(const struct sensor *sn, unsigned t) {
@@ -286,6 +334,7 @@ static void sensor_emit(struct sensor *sn, unsigned offset, bool deassertion) {
         else
                 platform_event_threshold(sn->config->sensor_type, sn->number, t, deassertion,
                                          sn->raw, sn->thresholds[t], &ev);
+        ev.generator_lun = sn->lun;
         s->on_event(s->on_event_userdata, &ev);
 }
 
@@ -638,6 +687,16 @@ static bool sensor_table_load_line(struct sensor_table *s, const char *path, uns
                 }
                 defined |= (uint8_t) (1u << t);
         }
+        /* A threshold the configuration now makes read-only has its configured value: only a
+         * settable one can have been changed for a reason satmcd must remember. */
+        for (unsigned t = 0; t < _SENSOR_THR_MAX; t++) {
+                uint8_t bit = (uint8_t) (1u << t);
+
+                if (sensor_settable_thresholds(sn) & bit)
+                        continue;
+                raw[t] = sn->thresholds[t];
+                defined = (uint8_t) ((defined & ~bit) | (sn->defined & bit));
+        }
         if (!thresholds_ordered(sn, defined, raw) || hyst[0] < 0 || hyst[1] < 0)
                 goto bad;
         memcpy(sn->thresholds, raw, sizeof(raw));
@@ -808,6 +867,8 @@ int sensor_set_thresholds(struct sensor_table *s, struct sensor *sn, uint8_t mas
                           const uint8_t raw[6]) {
         uint8_t new[6];
 
+        if (mask & ~sensor_settable_thresholds(sn))
+                return -EPERM;
         memcpy(new, sn->thresholds, sizeof(new));
         for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
                 if (mask & (1u << t))

@@ -43,7 +43,10 @@ struct sensor {
         struct sensor_table *set;
         const struct sensor_config *config;
         unsigned index;                 /* [sensor.N] */
-        uint8_t number;                 /* index + 1 */
+        /* Its address: the sensor commands find it by (LUN, number), its SDR and its events
+         * carry both (number and lun keys; number defaults to index + 1 on LUN 0). */
+        uint8_t number;
+        uint8_t lun;
         bool discrete;                  /* states (event_type below), not a value */
         char name[SDR_ID_STRING_MAX + 1];
         struct sensor_linear linear;
@@ -86,10 +89,10 @@ static inline void sensor_table_freep(struct sensor_table **s) {
 
 unsigned sensor_table_count(const struct sensor_table *s);
 struct sensor *sensor_table_get(struct sensor_table *s, unsigned i);
-/* By IPMI sensor number; NULL if there is none. */
-struct sensor *sensor_table_find(struct sensor_table *s, uint8_t number);
+/* By owner LUN and IPMI sensor number; NULL if there is none. */
+struct sensor *sensor_table_find(struct sensor_table *s, uint8_t lun, uint8_t number);
 
-/* The Full Sensor Record for sensor i, owned by address on LUN 0. */
+/* The Full Sensor Record for sensor i, owned by address on the sensor's LUN. */
 void sensor_sdr_record(const struct sensor *sn, uint8_t address, struct sdr_full_sensor *ret);
 
 /*
@@ -134,6 +137,15 @@ void sensor_set_scanning(struct sensor *sn, bool on);
  * (a threshold given one later adds its offsets, enabled). */
 uint16_t sensor_supported_events(const struct sensor *sn);
 
+/* The same, as assertions and as deassertions: a threshold sensor's assertion-events and
+ * deassertion-events keys narrow them (the SDR's event masks, where Set Sensor Event Enable
+ * starts from and which it cannot go beyond). */
+uint16_t sensor_supported_assertions(const struct sensor *sn);
+uint16_t sensor_supported_deassertions(const struct sensor *sn);
+
+/* The thresholds (SDR_THR_* bits) Set Sensor Thresholds may change (settable-thresholds). */
+uint8_t sensor_settable_thresholds(const struct sensor *sn);
+
 /*
  * Threshold t's byte in Get Sensor Thresholds and in the Full Sensor Record: its raw value if
  * it has one, else the far end of the codes on its side (0x00/0xFF unsigned, 0x80/0x7F
@@ -148,7 +160,8 @@ void sensor_table_rearm_all(struct sensor_table *s);
 
 /*
  * Change thresholds (mask of SDR_THR_* bits, values raw in bit order) or hysteresis. -EINVAL
- * when the result would not be ordered LNR <= LCR <= LNC <= UNC <= UCR <= UNR. Persisted when a
+ * when the result would not be ordered LNR <= LCR <= LNC <= UNC <= UCR <= UNR, -EPERM when
+ * mask names a threshold that is not settable (nothing changes then). Persisted when a
  * state directory was given to sensor_table_start(); -errno if that write fails (the change is
  * then undone).
  */

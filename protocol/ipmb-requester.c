@@ -36,6 +36,14 @@ int ipmb_requester_init(struct ipmb_requester *r, const struct ipmb_requester_co
 int ipmb_requester_start(struct ipmb_requester *r, uint8_t rs_sa, uint8_t netfn, uint8_t rs_lun,
                          uint8_t cmd, const uint8_t *data, size_t data_len, uint64_t now_ms,
                          void *userdata, const uint8_t **frame, size_t *frame_len) {
+        return ipmb_requester_start_from_lun(r, rs_sa, netfn, rs_lun, 0, cmd, data, data_len,
+                                             now_ms, userdata, frame, frame_len);
+}
+
+int ipmb_requester_start_from_lun(struct ipmb_requester *r, uint8_t rs_sa, uint8_t netfn,
+                                  uint8_t rs_lun, uint8_t rq_lun, uint8_t cmd,
+                                  const uint8_t *data, size_t data_len, uint64_t now_ms,
+                                  void *userdata, const uint8_t **frame, size_t *frame_len) {
         struct ipmb_pending *p = NULL;
         uint8_t seq = 0;
         int n;
@@ -65,7 +73,7 @@ int ipmb_requester_start(struct ipmb_requester *r, uint8_t rs_sa, uint8_t netfn,
                                         .rs_lun = rs_lun,
                                         .rq_sa = r->cfg.own_sa,
                                         .seq = seq,
-                                        .rq_lun = 0,
+                                        .rq_lun = rq_lun,
                                         .cmd = cmd,
                                         .data = data,
                                         .data_len = data_len,

@@ -82,6 +82,14 @@ int ipmb_requester_start(struct ipmb_requester *r, uint8_t rs_sa, uint8_t netfn,
                          uint8_t cmd, const uint8_t *data, size_t data_len, uint64_t now_ms,
                          void *userdata, const uint8_t **frame, size_t *frame_len);
 
+/* The same from our LUN rq_lun (0..3, else -EINVAL) instead of 0: a Platform Event Message's
+ * generator ID is its rqSA and rqLUN, so a sensor on LUN 1 sends its events from LUN 1
+ * (IPMI v2.0 table 29-5). The answer comes back to that LUN; matching ignores LUNs. */
+int ipmb_requester_start_from_lun(struct ipmb_requester *r, uint8_t rs_sa, uint8_t netfn,
+                                  uint8_t rs_lun, uint8_t rq_lun, uint8_t cmd,
+                                  const uint8_t *data, size_t data_len, uint64_t now_ms,
+                                  void *userdata, const uint8_t **frame, size_t *frame_len);
+
 /*
  * Match a response decoded by ipmb_decode_response(): the outstanding request with
  * seq == rsp->seq, rs_sa == rsp->rs_sa, netfn + 1 == rsp->netfn, cmd == rsp->cmd, and

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Human-readable names for netFns and completion codes, for logs and tools. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "protocol/ipmi.h"
 
@@ -146,4 +149,86 @@ const char *ipmi_event_offset_name(uint8_t event_type, uint8_t sensor_type, uint
                 return offset < sizeof(entity_presence) / sizeof(entity_presence[0]) ?
                         entity_presence[offset] : NULL;
         return NULL;
+}
+
+/* Table 43-13, by ID. 0x05 and 0x1B are both "peripheral bay" in the table, 0x37 and 0x40 both
+ * "air inlet", 0x03 and 0x41 both "processor": the second of each pair gets a name of its own
+ * (0x40..0x42 are the IDs DCMI asks for). 0x36 and 0x38..0x3F are reserved. */
+static const char *const entity_names[] = {
+        [0x00] = "unspecified",
+        [0x01] = "other",
+        [0x02] = "unknown",
+        [0x03] = "processor",
+        [0x04] = "disk-or-disk-bay",
+        [0x05] = "peripheral-bay",
+        [0x06] = "system-management-module",
+        [0x07] = "system-board",
+        [0x08] = "memory-module",
+        [0x09] = "processor-module",
+        [0x0A] = "power-supply",
+        [0x0B] = "add-in-card",
+        [0x0C] = "front-panel-board",
+        [0x0D] = "back-panel-board",
+        [0x0E] = "power-system-board",
+        [0x0F] = "drive-backplane",
+        [0x10] = "system-internal-expansion-board",
+        [0x11] = "other-system-board",
+        [0x12] = "processor-board",
+        [0x13] = "power-unit",
+        [0x14] = "power-module",
+        [0x15] = "power-management",
+        [0x16] = "chassis-back-panel-board",
+        [0x17] = "system-chassis",
+        [0x18] = "sub-chassis",
+        [0x19] = "other-chassis-board",
+        [0x1A] = "disk-drive-bay",
+        [0x1B] = "peripheral-bay-2",
+        [0x1C] = "device-bay",
+        [0x1D] = "fan-cooling-device",
+        [0x1E] = "cooling-unit",
+        [0x1F] = "cable-interconnect",
+        [0x20] = "memory-device",
+        [0x21] = "system-management-software",
+        [0x22] = "system-firmware",
+        [0x23] = "operating-system",
+        [0x24] = "system-bus",
+        [0x25] = "group",
+        [0x26] = "remote-management-communication-device",
+        [0x27] = "external-environment",
+        [0x28] = "battery",
+        [0x29] = "processing-blade",
+        [0x2A] = "connectivity-switch",
+        [0x2B] = "processor-memory-module",
+        [0x2C] = "io-module",
+        [0x2D] = "processor-io-module",
+        [0x2E] = "management-controller-firmware",
+        [0x2F] = "ipmi-channel",
+        [0x30] = "pci-bus",
+        [0x31] = "pci-express-bus",
+        [0x32] = "scsi-bus",
+        [0x33] = "sata-sas-bus",
+        [0x34] = "processor-front-side-bus",
+        [0x35] = "real-time-clock",
+        [0x37] = "air-inlet",
+        [0x40] = "dcmi-air-inlet",
+        [0x41] = "dcmi-processor",
+        [0x42] = "dcmi-baseboard",
+};
+
+#define ENTITY_NAMED_MAX 0x42
+#define ENTITY_FREE_FIRST 0x90          /* chassis-specific, board-set specific, OEM */
+
+const char *ipmi_entity_name(uint8_t id) {
+        return id <= ENTITY_NAMED_MAX ? entity_names[id] : NULL;
+}
+
+int ipmi_entity_from_name(const char *name) {
+        for (unsigned id = 0; id <= ENTITY_NAMED_MAX; id++)
+                if (entity_names[id] && strcmp(entity_names[id], name) == 0)
+                        return (int) id;
+        return -EINVAL;
+}
+
+bool ipmi_entity_is_reserved(uint8_t id) {
+        return id < ENTITY_FREE_FIRST && !ipmi_entity_name(id);
 }

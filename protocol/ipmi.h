@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Network functions. Requests are even; a response carries netFn + 1. */
@@ -135,3 +136,16 @@ const char *ipmi_sensor_type_name(uint8_t type);
 /* The name of an event offset of event type (0x01 threshold, 0x02..0x0C generic discrete,
  * 0x6F sensor-specific with sensor_type), or NULL if it has none here. */
 const char *ipmi_event_offset_name(uint8_t event_type, uint8_t sensor_type, uint8_t offset);
+
+/*
+ * Entity IDs (IPMI v2.0 table 43-13): what a sensor or FRU belongs to (a power supply 0x0A, a
+ * fan 0x1D, the system board 0x07). ipmi_entity_name() is the configuration's name of id
+ * ("power-supply"), or NULL for an ID without one (reserved, or in the chassis-, board-set- or
+ * OEM-defined ranges); ipmi_entity_from_name() the ID of such a name, or -EINVAL.
+ * ipmi_entity_is_reserved(): an ID the table reserves (0x36, 0x38..0x3F, 0x43..0x8F); IDs
+ * 0x90..0xAF (chassis-specific), 0xB0..0xCF (board-set specific) and 0xD0..0xFF (OEM) are not.
+ */
+#define IPMI_ENTITY_SYSTEM_BOARD        0x07
+const char *ipmi_entity_name(uint8_t id);
+int ipmi_entity_from_name(const char *name);
+bool ipmi_entity_is_reserved(uint8_t id);

@@ -43,6 +43,9 @@ struct platform_event {
         uint8_t offset;                 /* 0..14 */
         enum platform_event_data data2_kind, data3_kind;
         uint8_t data2, data3;
+        /* The sensor owner's LUN (0..3): not in the body, but half of the generator ID, so
+         * the request is sent from it (rqLUN). Ignored by encode; decode leaves it 0. */
+        uint8_t generator_lun;
 };
 
 /*

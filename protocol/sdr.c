@@ -84,22 +84,28 @@ int sdr_encode_fru_locator(uint16_t record_id, const struct sdr_fru_locator *fru
         return (int) total;
 }
 
-void sdr_threshold_masks(uint8_t readable, uint8_t settable, uint8_t events,
-                         struct sdr_full_sensor *s) {
+/* Event bit 2i is "threshold i going low", 2i+1 "going high"; a lower threshold is crossed
+ * going low, an upper one going high. */
+static uint16_t threshold_event_bits(uint8_t thresholds) {
         uint16_t ev = 0;
+
+        for (unsigned i = 0; i < 6; i++)
+                if (thresholds & (1u << i))
+                        ev |= (uint16_t) (1u << (2 * i + (i >= 3)));
+        return ev;
+}
+
+void sdr_threshold_masks(uint8_t readable, uint8_t settable, uint8_t assert_events,
+                         uint8_t deassert_events, struct sdr_full_sensor *s) {
+        uint16_t assert_ev, deassert_ev;
 
         readable &= SDR_THR_ALL;
         settable &= SDR_THR_ALL;
-        events &= readable;
+        assert_ev = threshold_event_bits(assert_events & readable);
+        deassert_ev = threshold_event_bits(deassert_events & readable);
 
-        /* Event bit 2i is "threshold i going low", 2i+1 "going high"; a lower threshold is
-         * crossed going low, an upper one going high. */
-        for (unsigned i = 0; i < 6; i++)
-                if (events & (1u << i))
-                        ev |= (uint16_t) (1u << (2 * i + (i >= 3)));
-
-        s->assert_mask = (uint16_t) (ev | (readable & SDR_THR_LOWER) << 12);
-        s->deassert_mask = (uint16_t) (ev | (readable & SDR_THR_UPPER) >> 3 << 12);
+        s->assert_mask = (uint16_t) (assert_ev | (readable & SDR_THR_LOWER) << 12);
+        s->deassert_mask = (uint16_t) (deassert_ev | (readable & SDR_THR_UPPER) >> 3 << 12);
         s->reading_mask = (uint16_t) (readable | settable << 8);
 }
 

@@ -190,13 +190,13 @@ int sdr_encode_full_sensor(uint16_t record_id, const struct sdr_full_sensor *s,
                            uint8_t *buf, size_t cap);
 
 /*
- * Masks of a threshold sensor from three SDR_THR_* sets: the thresholds it compares against
+ * Masks of a threshold sensor from four SDR_THR_* sets: the thresholds it compares against
  * (readable), those Set Sensor Thresholds may change (settable), and those that generate
- * events - going low for lower thresholds, going high for upper ones, assertion and
- * deassertion alike. Sets assert_mask, deassert_mask and reading_mask.
+ * assertion and deassertion events - going low for lower thresholds, going high for upper
+ * ones (only readable ones do). Sets assert_mask, deassert_mask and reading_mask.
  */
-void sdr_threshold_masks(uint8_t readable, uint8_t settable, uint8_t events,
-                         struct sdr_full_sensor *s);
+void sdr_threshold_masks(uint8_t readable, uint8_t settable, uint8_t assert_events,
+                         uint8_t deassert_events, struct sdr_full_sensor *s);
 
 /*
  * The header at buf. Returns the record's total length (header included), or

@@ -146,10 +146,31 @@ static void test_notes(void **state) {
         config_free(c);
 }
 
+/* Address is the sensor number (the number key), and IpmbSensor, which reads LUN 0 only, is
+ * not given a sensor of another LUN. */
+static void test_numbers_and_luns(void **state) {
+        struct satmc_config *c = load(
+                "[sensor.0]\nname = PSU Temp\ntype = temperature\nnumber = 0x40\n"
+                "[sensor.1]\nname = PSU Vin\ntype = voltage\nnumber = 0x40\nlun = 1\n");
+        char *notes = NULL;
+        struct json_object *j = print(c, &notes), *exposes = get(j, "Exposes");
+
+        assert_int_equal(json_object_array_length(exposes), 1);
+        assert_int_equal(json_object_get_int(get(json_object_array_get_idx(exposes, 0), "Address")),
+                         0x40);
+        assert_non_null(strstr(notes, "[sensor.1] PSU Vin: left out, IpmbSensor reads sensors on "
+                                      "LUN 0 only (this one is on LUN 1)."));
+
+        json_object_put(j);
+        free(notes);
+        config_free(c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_exposes),
                 cmocka_unit_test(test_notes),
+                cmocka_unit_test(test_numbers_and_luns),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

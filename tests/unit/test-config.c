@@ -373,6 +373,7 @@ static const char *const bad_cases[] = {
         "bad-fru",
         "bad-sensor",
         "bad-sensor-source",
+        "bad-sensor-sdr",
         "bad-presence",
         "bad-discrete",
         "bad-no-cascade",
@@ -630,6 +631,33 @@ static uint64_t get_s0_name_len(const struct satmc_config *c) {
 }
 static uint64_t get_s63_poll(const struct satmc_config *c) {
         return c->sensor[63].present ? c->sensor[63].poll_ms : 0;
+}
+static uint64_t get_s0_entity(const struct satmc_config *c) {
+        return (uint64_t) c->sensor[0].entity_id << 8 | c->sensor[0].entity_instance;
+}
+/* LUN << 8 | number, after config_load() resolved auto. */
+static uint64_t get_s0_address(const struct satmc_config *c) {
+        return (uint64_t) c->sensor[0].lun << 8 | (uint64_t) c->sensor[0].number;
+}
+static uint64_t get_s254_number(const struct satmc_config *c) {
+        return c->sensor[254].present ? (uint64_t) c->sensor[254].number : 0;
+}
+static uint64_t get_s0_nominal(const struct satmc_config *c) {
+        return isnan(c->sensor[0].nominal) ? UINT64_MAX : (uint64_t) c->sensor[0].nominal;
+}
+/* assertion << 16 | deassertion << 8 | settable, SENSOR_THR_* bits. */
+static uint64_t get_s0_threshold_sets(const struct satmc_config *c) {
+        const struct sensor_config *s = &c->sensor[0];
+
+        return (uint64_t) s->assertion_events << 16 | (uint64_t) s->deassertion_events << 8 |
+               s->settable_thresholds;
+}
+static uint64_t get_mc_entity(const struct satmc_config *c) {
+        return (uint64_t) c->entity_id << 8 | c->entity_instance;
+}
+/* entity << 8 | instance + 1 (0: auto). */
+static uint64_t get_fru0_entity(const struct satmc_config *c) {
+        return (uint64_t) c->fru[0].entity_id << 8 | (uint64_t) (c->fru[0].entity_instance + 1);
 }
 
 struct value_case {
@@ -1039,6 +1067,70 @@ static const struct value_case value_cases[] = {
             "characters; an SDR ID string holds at most 16"),
         OK("sensor.63", "poll-ms", "60000", get_s63_poll, 60000),
         RANGE("sensor.63", "poll-ms", "99", "100", "60000 (0x64..0xea60)"),
+
+        /* Entities: names of IPMI's table, numbers, reserved numbers refused. */
+        OK("sensor.0", "entity", "power-supply", get_s0_entity, 0x0A00),
+        OK("sensor.0", "entity", "fan-cooling-device", get_s0_entity, 0x1D00),
+        OK("sensor.0", "entity", "0x1d", get_s0_entity, 0x1D00),
+        OK("sensor.0", "entity", "208", get_s0_entity, 0xD000),
+        OK("sensor.0", "entity", "dcmi-baseboard", get_s0_entity, 0x4200),
+        BAD("sensor.0", "entity", "0x36", "entity 0x36 is reserved: IPMI's entity table defines "
+            "0x00..0x35, 0x37, 0x40..0x42 and leaves 0x90..0xFF to chassis, board-set and OEM use"),
+        BAD("sensor.0", "entity", "256", "entity 256 is above 255: IPMI's entity table defines "
+            "0x00..0x35, 0x37, 0x40..0x42 and leaves 0x90..0xFF to chassis, board-set and OEM use"),
+        BAD("sensor.0", "entity", "Power-Supply", "unknown entity \"Power-Supply\": a name of "
+            "IPMI's entity table (system-board, power-supply, fan-cooling-device, ...; "
+            "docs/configuration.md) or a number 0..255"),
+        BAD("sensor.0", "entity", "-1", "unknown entity \"-1\": a name of IPMI's entity table "
+            "(system-board, power-supply, fan-cooling-device, ...; docs/configuration.md) or a "
+            "number 0..255"),
+        OK("sensor.0", "entity-instance", "127", get_s0_entity, 0x077F),
+        BAD("sensor.0", "entity-instance", "128", "entity-instance \"128\" must be 0..127 (0..95 "
+            "system-relative, 96..127 device-relative)"),
+        BAD("sensor.0", "entity-instance", "auto", "entity-instance \"auto\" must be 0..127 "
+            "(0..95 system-relative, 96..127 device-relative)"),
+        OK("mc", "entity", "power-unit", get_mc_entity, 0x1300),
+        OK("mc", "entity-instance", "96", get_mc_entity, 0x0760),
+        OK("fru.0", "entity", "power-supply", get_fru0_entity, 0x0A00),
+        OK("fru.0", "entity-instance", "auto", get_fru0_entity, 0x0700),
+        OK("fru.0", "entity-instance", "5", get_fru0_entity, 0x0706),
+        BAD("fru.0", "entity-instance", "-1", "entity-instance \"-1\" must be 0..127 or auto "
+            "(0..95 system-relative, 96..127 device-relative)"),
+
+        /* Sensor numbers and LUNs. */
+        OK("sensor.0", "number", "auto", get_s0_address, 1),
+        OK("sensor.0", "number", "0", get_s0_address, 0),
+        OK("sensor.0", "number", "254", get_s0_address, 254),
+        BAD("sensor.0", "number", "255", "number \"255\" must be 0..254 (0xFF is reserved) or auto"),
+        BAD("sensor.0", "number", "0x1ff", "number \"0x1ff\" must be 0..254 (0xFF is reserved) "
+            "or auto"),
+        OK("sensor.0", "lun", "1", get_s0_address, 0x101),
+        OK("sensor.0", "lun", "3", get_s0_address, 0x301),
+        BAD("sensor.0", "lun", "2", "lun \"2\" must be 0, 1 or 3 (LUN 2 is the SMS message LUN)"),
+        BAD("sensor.0", "lun", "4", "lun \"4\" must be 0, 1 or 3 (LUN 2 is the SMS message LUN)"),
+        /* The last section exists; its default number would be 255, so it needs one. */
+        OK("sensor.254", "number", "7", get_s254_number, 7),
+        BAD("sensor.254", "type", "fan", "[sensor.254] needs a number: the default, index + 1 = "
+            "255, is past 254"),
+
+        /* Nominal and normal readings. */
+        OK("sensor.0", "nominal", "25", get_s0_nominal, 25),
+        OK("sensor.0", "nominal", "none", get_s0_nominal, UINT64_MAX),
+        BAD("sensor.0", "nominal", "256", "nominal 256 is outside range 0..255 of [sensor.0]"),
+        BAD("sensor.0", "normal-max", "warm", "normal-max \"warm\" must be a number in the "
+            "sensor's units, or none"),
+
+        /* Threshold sets. */
+        OK("sensor.0", "assertion-events", "none", get_s0_threshold_sets, 0x003F3F),
+        OK("sensor.0", "assertion-events", "lcr,upper-critical", get_s0_threshold_sets, 0x123F3F),
+        OK("sensor.0", "deassertion-events", " unr , lnc ", get_s0_threshold_sets, 0x3F213F),
+        OK("sensor.0", "settable-thresholds", "ucr", get_s0_threshold_sets, 0x3F3F10),
+        BAD("sensor.0", "settable-thresholds", "ucr,", "settable-thresholds \"ucr,\" must be all, "
+            "none, or thresholds separated by commas (lower-critical or lcr, ...)"),
+        BAD("sensor.0", "assertion-events", "ucr,,lcr", "assertion-events \"ucr,,lcr\" must be "
+            "all, none, or thresholds separated by commas (lower-critical or lcr, ...)"),
+        BAD("sensor.0", "assertion-events", "hot", "assertion-events \"hot\" must be all, none, "
+            "or thresholds separated by commas (lower-critical or lcr, ...)"),
 };
 
 static void test_value(void **state) {
@@ -1151,7 +1243,7 @@ struct dump_key {
         char description[256];
 };
 
-#define MAX_DUMP_KEYS 128
+#define MAX_DUMP_KEYS 256
 
 static bool is_name(const char *s, size_t n) {
         if (n == 0 || s[0] == '-')

@@ -15,7 +15,7 @@
 #include "protocol/ipmi.h"
 
 static struct satmc_config *test_config(void) {
-        struct satmc_config *c = calloc(1, sizeof(*c));
+        struct satmc_config *c = config_new();
         assert_non_null(c);
         c->address = 0x72;
         c->max_msg_len = 32;

@@ -77,7 +77,7 @@ static struct ipmi_msg_out run(struct manager *m, uint8_t cmd, const uint8_t *da
 static uint8_t raw_of(struct manager *m, double v) {
         uint8_t raw;
 
-        assert_int_equal(sensor_linear_to_raw(&sensor_table_find(m->sensors, 1)->linear, v, &raw), 0);
+        assert_int_equal(sensor_linear_to_raw(&sensor_table_find(m->sensors, 0, 1)->linear, v, &raw), 0);
         return raw;
 }
 
@@ -95,7 +95,7 @@ static void test_records(void **state) {
 
         /* MC locator, then the three sensors as records 2, 3 and 4. */
         assert_int_equal(sdr_repository_count(m->sdr), 4);
-        assert_int_equal(sdr_repository_sensor_count(m->sdr), 3);
+        assert_int_equal(sdr_repository_sensor_count(m->sdr, 0), 3);
         n = sdr_repo_get(&repo, 2, 0, SDR_READ_WHOLE, rec, sizeof(rec), &next);
         assert_true(n > 0);
         assert_int_equal(next, 3);
@@ -140,7 +140,7 @@ static void test_records(void **state) {
 
 static void test_reading(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_table_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 0, 1);
         struct ipmi_msg_out out;
 
         /* Never read: unavailable, events and scanning enabled, no status. */
@@ -279,7 +279,7 @@ static void expect_event(size_t i, bool deassertion, uint8_t offset, uint8_t rea
 
 static void test_events_generated(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_table_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 0, 1);
         uint8_t unc = raw_of(m, 60), ucr = raw_of(m, 85), hot = raw_of(m, 90);
         struct ipmi_msg_out out;
 
@@ -325,7 +325,7 @@ static void test_events_generated(void **state) {
 
 static void test_event_enables(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_table_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 0, 1);
         uint8_t hot = raw_of(m, 90);
         struct ipmi_msg_out out;
 
@@ -418,7 +418,7 @@ static void test_event_enables(void **state) {
 /* Set/Get Event Receiver; a new receiver is sent the states asserted now. */
 static void test_event_receiver(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_table_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 0, 1);
         struct ipmi_msg_out out;
 
         n_events = 0;
@@ -469,7 +469,7 @@ static void test_event_receiver(void **state) {
 /* A presence sensor: states instead of a value, events with the offset alone. */
 static void test_presence(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_table_find(m->sensors, 8);
+        struct sensor *sn = sensor_table_find(m->sensors, 0, 8);
         struct sdr_repo repo = sdr_repository_records(m->sdr);
         uint8_t rec[SDR_FULL_SENSOR_MAX];
         struct sdr_full_sensor s;
@@ -749,7 +749,7 @@ static void test_self_test_reports_ignored_state(void **state) {
  * readable, its events are off, and a reading above it asserts nothing of it. */
 static void test_replace_thresholds(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_table_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 0, 1);
         uint8_t raw[6] = { 0 }, lcr = raw_of(m, -10), ucr = raw_of(m, 90);
         struct ipmi_msg_out out;
 

@@ -223,6 +223,22 @@ static void test_start_frame_bytes(void **state) {
                         IPMI_CMD_READ_FRU_DATA, pem_data, 4);
         assert_int_equal(len, n);
         assert_memory_equal(frame, expect, n);
+
+        /* From LUN 1 (a sensor's events): rqLUN in the seq/LUN byte, under the second
+         * checksum; the decoder reads it back. LUN 4 does not exist. */
+        struct ipmb_request back;
+        seq = ipmb_requester_start_from_lun(&r, 0x20, IPMI_NETFN_SENSOR_EVENT, 0, 1,
+                                            IPMI_CMD_PLATFORM_EVENT, pem_data, sizeof(pem_data),
+                                            T0, NULL, &frame, &len);
+        assert_int_equal(seq, 7);
+        assert_int_equal(frame[4], 7 << 2 | 1);
+        assert_int_equal(ipmb_decode_request(frame, len, 0x20, IPMB_DEFAULT_MAX_MSG_LEN, &back), 0);
+        assert_int_equal(back.rq_lun, 1);
+        assert_int_equal(back.rq_sa, SAT_SA);
+        assert_int_equal(ipmb_requester_start_from_lun(&r, 0x20, IPMI_NETFN_SENSOR_EVENT, 0, 4,
+                                                       IPMI_CMD_PLATFORM_EVENT, pem_data,
+                                                       sizeof(pem_data), T0, NULL, &frame, &len),
+                         -EINVAL);
 }
 
 /* The largest request the configured limit allows is accepted; one more byte is not. */

@@ -28,7 +28,7 @@ struct fixture {
 
 static int setup(void **state) {
         struct fixture *f = calloc(1, sizeof(*f));
-        struct satmc_config *c = calloc(1, sizeof(*c));
+        struct satmc_config *c = config_new();
         struct transport *t = NULL;
         int sv[2];
 

@@ -61,7 +61,7 @@ struct fixture {
 
 static int setup(void **state) {
         struct fixture *fx = calloc(1, sizeof(*fx));
-        struct satmc_config *c = calloc(1, sizeof(*c));
+        struct satmc_config *c = config_new();
         char reason[160];
 
         assert_non_null(fx);

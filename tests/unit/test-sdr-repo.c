@@ -103,7 +103,7 @@ static void test_records_from_config(void **state) {
 
         assert_int_equal(sdr_repo_check(&repo), 3);
         assert_int_equal(sdr_repository_count(m->sdr), 3);
-        assert_int_equal(sdr_repository_sensor_count(m->sdr), 0);
+        assert_int_equal(sdr_repository_sensor_count(m->sdr, 0), 0);
 
         /* 1: MC Device Locator, "Gadget" (product name wins over board product name). */
         assert_memory_equal(p, ((uint8_t[]) { 0x01, 0x00, 0x51, 0x12, 11 + 6 }), 5);
@@ -111,7 +111,7 @@ static void test_records_from_config(void **state) {
         assert_int_equal(p[6], 0x00);                   /* channel 0 */
         assert_int_equal(p[7], 0x00);
         assert_int_equal(p[8], IPMI_DEVSUP_SENSOR | IPMI_DEVSUP_FRU_INVENTORY);
-        assert_int_equal(p[12], SDR_ENTITY_SYSTEM_BOARD);
+        assert_int_equal(p[12], IPMI_ENTITY_SYSTEM_BOARD);
         assert_int_equal(p[15], 0xC0 | 6);
         assert_memory_equal(p + 16, "Gadget", 6);
         p += 22;

@@ -146,7 +146,7 @@ static struct sdr_full_sensor board_temp(void) {
         s.linear = (struct sensor_linear) { .m = 65, .b = 43, .b_exp = 2, .r_exp = -2,
                                             .is_signed = true };
         sdr_threshold_masks(SDR_THR_ALL, SDR_THR_LNC | SDR_THR_LCR | SDR_THR_UNC | SDR_THR_UCR,
-                            SDR_THR_LCR | SDR_THR_UCR, &s);
+                            SDR_THR_LCR | SDR_THR_UCR, SDR_THR_LCR | SDR_THR_UCR, &s);
         s.nominal = raw_of(&s.linear, 25);
         s.normal_max = raw_of(&s.linear, 85);
         s.normal_min = raw_of(&s.linear, 0);
@@ -220,21 +220,63 @@ static void test_golden_sensor_values(void **state) {
 static void test_threshold_masks(void **state) {
         struct sdr_full_sensor s = {};
 
-        sdr_threshold_masks(0, 0, SDR_THR_ALL, &s);     /* events only for readable ones */
+        sdr_threshold_masks(0, 0, SDR_THR_ALL, SDR_THR_ALL, &s);    /* events: readable ones */
         assert_int_equal(s.assert_mask, 0);
         assert_int_equal(s.deassert_mask, 0);
         assert_int_equal(s.reading_mask, 0);
 
-        sdr_threshold_masks(SDR_THR_ALL, SDR_THR_ALL, SDR_THR_ALL, &s);
+        sdr_threshold_masks(SDR_THR_ALL, SDR_THR_ALL, SDR_THR_ALL, SDR_THR_ALL, &s);
         /* going low: bits 0, 2, 4; going high: 7, 9, 11 */
         assert_int_equal(s.assert_mask, 0x7000 | 0x0A95);
         assert_int_equal(s.deassert_mask, 0x7000 | 0x0A95);
         assert_int_equal(s.reading_mask, 0x3F3F);
 
-        sdr_threshold_masks(SDR_THR_UPPER, SDR_THR_UCR, SDR_THR_UNR, &s);
+        sdr_threshold_masks(SDR_THR_UPPER, SDR_THR_UCR, SDR_THR_UNR, SDR_THR_UNR, &s);
         assert_int_equal(s.assert_mask, 0x0800);
         assert_int_equal(s.deassert_mask, 0x7800);
         assert_int_equal(s.reading_mask, 0x1038);
+
+        /* Assertion and deassertion events apart: LCR going low asserts only, UCR going high
+         * deasserts only; the reading masks (bits 14:12) do not follow the event sets. */
+        sdr_threshold_masks(SDR_THR_LCR | SDR_THR_UCR, SDR_THR_UCR, SDR_THR_LCR, SDR_THR_UCR, &s);
+        assert_int_equal(s.assert_mask, 0x2000 | 0x0004);
+        assert_int_equal(s.deassert_mask, 0x2000 | 0x0200);
+        assert_int_equal(s.reading_mask, 0x1012);
+}
+
+/* IPMI's entity table (43-13): names and IDs both ways, reserved IDs without a name. */
+static void test_entity_names(void **state) {
+        static const struct {
+                uint8_t id;
+                const char *name;
+        } anchors[] = {
+                { 0x00, "unspecified" }, { 0x07, "system-board" }, { 0x0A, "power-supply" },
+                { 0x13, "power-unit" }, { 0x1D, "fan-cooling-device" }, { 0x1E, "cooling-unit" },
+                { 0x35, "real-time-clock" }, { 0x37, "air-inlet" }, { 0x42, "dcmi-baseboard" },
+        };
+        unsigned named = 0;
+
+        for (size_t i = 0; i < sizeof(anchors) / sizeof(anchors[0]); i++) {
+                assert_string_equal(ipmi_entity_name(anchors[i].id), anchors[i].name);
+                assert_int_equal(ipmi_entity_from_name(anchors[i].name), anchors[i].id);
+        }
+        for (unsigned id = 0; id <= 0xFF; id++) {
+                const char *name = ipmi_entity_name((uint8_t) id);
+                bool in_table = id <= 0x35 || id == 0x37 || (id >= 0x40 && id <= 0x42);
+
+                assert_int_equal(name != NULL, in_table);
+                /* Reserved: neither named nor left to chassis, board-set or OEM use. */
+                assert_int_equal(ipmi_entity_is_reserved((uint8_t) id), !in_table && id < 0x90);
+                if (!name)
+                        continue;
+                named++;
+                /* Each name leads back to its own ID: no two IDs share one. */
+                assert_int_equal(ipmi_entity_from_name(name), (int) id);
+        }
+        assert_int_equal(named, 0x36 + 1 + 3);
+        assert_int_equal(ipmi_entity_from_name("Power-Supply"), -EINVAL);
+        assert_int_equal(ipmi_entity_from_name(""), -EINVAL);
+        assert_int_equal(ipmi_entity_from_name("10"), -EINVAL);         /* numbers: the caller's */
 }
 
 /* Encode -> parse -> encode gives the same bytes, for the golden sensor and corner values. */
@@ -664,6 +706,7 @@ int main(void) {
                 cmocka_unit_test(test_golden_sensor),
                 cmocka_unit_test(test_golden_sensor_values),
                 cmocka_unit_test(test_threshold_masks),
+                cmocka_unit_test(test_entity_names),
                 cmocka_unit_test(test_parse_round_trip),
                 cmocka_unit_test(test_encode_refusals),
                 cmocka_unit_test(test_encode_cap),

@@ -119,7 +119,7 @@ static void test_records(void **state) {
 
         /* MC locator, then three Compact records and the threshold sensor's Full one. */
         assert_int_equal(sdr_repository_count(m->sdr), 5);
-        assert_int_equal(sdr_repository_sensor_count(m->sdr), 4);
+        assert_int_equal(sdr_repository_sensor_count(m->sdr, 0), 4);
         get_compact(m, 2, &s);
         assert_int_equal(s.owner_id, 0x72);
         assert_int_equal(s.number, 1);
@@ -153,7 +153,7 @@ static void test_records(void **state) {
 
 static void test_psu_events(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_table_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 0, 1);
         struct ipmi_msg_out out;
 
         n_events = 0;
@@ -215,7 +215,7 @@ static void test_psu_events(void **state) {
 
 static void test_enables_per_state(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_table_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 0, 1);
         struct ipmi_msg_out out;
 
         n_events = 0;
@@ -258,7 +258,7 @@ static void test_enables_per_state(void **state) {
 
 static void test_digital_opposite(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_table_find(m->sensors, 2);
+        struct sensor *sn = sensor_table_find(m->sensors, 0, 2);
         struct ipmi_msg_out out;
 
         n_events = 0;
@@ -297,7 +297,7 @@ static void write_file(const char *name, const char *text) {
 /* The worker's job: every state source of the sensor, in one call. */
 static void test_states_read(void **state) {
         struct manager *m = *state;
-        const struct sensor *sn = sensor_table_find(m->sensors, 1);
+        const struct sensor *sn = sensor_table_find(m->sensors, 0, 1);
         const struct sensor_states_config *st = sn->config->states;
         uint16_t states = 0xFFFF;
         unsigned failed = 99;
@@ -327,7 +327,7 @@ static void test_states_read(void **state) {
 /* events = no by reload: the Compact record's init flags follow (manager_sensor_changed()). */
 static void test_record_follows_events_enable(void **state) {
         struct manager *m = *state;
-        struct sensor *sn = sensor_table_find(m->sensors, 1);
+        struct sensor *sn = sensor_table_find(m->sensors, 0, 1);
         struct sdr_compact_sensor s;
 
         m->config->sensor[sn->index].events = false;

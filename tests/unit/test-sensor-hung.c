@@ -156,6 +156,8 @@ static void add_sensor(struct satmc_config *c, unsigned i, const char *name, con
         for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
                 s->thresholds[t] = NAN;
         s->poll_ms = 100;
+        s->number = (int) i + 1;        /* what config_load() makes of number = auto */
+        s->assertion_events = s->deassertion_events = s->settable_thresholds = 0x3F;
         sensor_source_config_clear(&s->source);
         if (sensor_source_parse(src, &s->source, reason, sizeof(reason)) < 0)
                 fail_msg("%s: %s", src, reason);
@@ -163,7 +165,7 @@ static void add_sensor(struct satmc_config *c, unsigned i, const char *name, con
 
 static void rig_start(struct rig *rig) {
         *rig = (struct rig) { 0 };
-        rig->config = calloc(1, sizeof(*rig->config));
+        rig->config = config_new();
         assert_non_null(rig->config);
         add_sensor(rig->config, 0, "Hung", "gpio:gpiochip0:3");
         add_sensor(rig->config, 1, "Normal", "smbus:1:0x48:0x00");
@@ -171,18 +173,14 @@ static void rig_start(struct rig *rig) {
         assert_int_equal(sd_event_new(&rig->event), 0);
         assert_int_equal(sensor_table_new(rig->config, &rig->set), 0);
         assert_int_equal(sensor_table_start(rig->set, rig->event, NULL, &rig_hw), 0);
-        rig->hung = sensor_table_find(rig->set, 1);
-        rig->normal = sensor_table_find(rig->set, 2);
+        rig->hung = sensor_table_find(rig->set, 0, 1);
+        rig->normal = sensor_table_find(rig->set, 0, 2);
         assert_non_null(rig->hung);
         assert_non_null(rig->normal);
 }
 
 static void rig_free_config(struct rig *rig) {
-        for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++) {
-                free(rig->config->sensor[i].name);
-                sensor_source_config_clear(&rig->config->sensor[i].source);
-        }
-        free(rig->config);
+        config_free(rig->config);
 }
 
 /* sensor_table_free(), timed: it must not wait for a stuck read. */
