@@ -44,6 +44,8 @@ struct fake_pmbus {
         unsigned fail_at;               /* transaction number (1-based) that fails ... */
         int fail_error;                 /* ... with this */
         bool rendezvous;
+        bool hold;                      /* reads wait until the test clears it (a hung read) */
+        unsigned held;                  /* reads waiting in hold now */
         unsigned transactions, page_writes;
         struct fake_pmbus_transaction log[FAKE_PMBUS_LOG];
         unsigned nlog;
@@ -86,7 +88,8 @@ static inline int fake_pmbus_begin(struct fake_pmbus *f, unsigned bus, uint8_t a
                 t->op = op;
                 t->reg = reg;
                 t->len = len;
-                memcpy(t->data, data, len < 3 ? len : 3);
+                if (len)
+                        memcpy(t->data, data, len < 3 ? len : 3);
         }
         if (f->nak)
                 return f->nak;
@@ -102,6 +105,13 @@ static inline int32_t fake_pmbus_read(void *userdata, unsigned bus, uint8_t addr
 
         pthread_mutex_lock(&f->lock);
         r = fake_pmbus_begin(f, bus, addr7, 'r', reg, NULL, 0);
+        if (f->hold) {
+                f->held++;
+                pthread_cond_broadcast(&f->page_written);
+                while (f->hold)
+                        pthread_cond_wait(&f->page_written, &f->lock);
+                f->held--;
+        }
         if (r == 0)
                 r = word ? f->regs[f->page][reg] : f->regs[f->page][reg] & 0xFF;
         pthread_mutex_unlock(&f->lock);
@@ -181,3 +191,13 @@ static const struct smbus_ops fake_pmbus_ops = {
         .write = fake_pmbus_write,
         .read_block = fake_pmbus_read_block,
 };
+
+/* Hold (or let go) every read: fake_pmbus_hold(f, true) returns once a read is waiting. */
+static inline void fake_pmbus_hold(struct fake_pmbus *f, bool hold) {
+        pthread_mutex_lock(&f->lock);
+        f->hold = hold;
+        pthread_cond_broadcast(&f->page_written);
+        while (hold && f->held == 0)
+                pthread_cond_wait(&f->page_written, &f->lock);
+        pthread_mutex_unlock(&f->lock);
+}

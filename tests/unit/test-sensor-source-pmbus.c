@@ -493,6 +493,52 @@ static void test_pages_do_not_interleave(void **state) {
         assert_int_equal(f.page_writes, 2 * ROUNDS);
 }
 
+/* A read that hangs in the kernel holds its device: another read of that device gives up
+ * with -EBUSY after PMBUS_DEVICE_WAIT_USEC without touching the bus, while a device on
+ * another lock reads on. */
+struct held_read {
+        struct fake_pmbus *device;
+        int r;
+};
+
+static void *read_held(void *userdata) {
+        struct held_read *h = userdata;
+        double v = UNTOUCHED;
+
+        h->r = read_src(h->device, "pmbus:3:0x58:READ_VIN:page=0", &v);
+        return NULL;
+}
+
+static void test_hung_device(void **state) {
+        struct fake_pmbus hung, other;
+        struct held_read h;
+        pthread_t t;
+        double v = UNTOUCHED;
+        unsigned before;
+
+        psu(&hung);
+        psu(&other);
+        other.addr7 = 0x59;                     /* bus 3: 0x58 and 0x59 use different locks */
+        other.regs[0][PMBUS_READ_VIN] = 0xD280;
+        h = (struct held_read) { &hung, 1 };
+        hung.hold = true;                       /* set before the thread can read */
+        assert_int_equal(pthread_create(&t, NULL, read_held, &h), 0);
+        fake_pmbus_hold(&hung, true);           /* its READ_VIN, after PAGE, now hangs */
+
+        before = hung.transactions;
+        assert_int_equal(read_src(&hung, "pmbus:3:0x58:READ_VOUT:page=1", &v), -EBUSY);
+        assert_true(v == UNTOUCHED);
+        assert_int_equal(hung.transactions, before);
+        assert_int_equal(read_src(&other, "pmbus:3:0x59:READ_VIN:page=0", &v), 0);
+        assert_true(v == 10.0);
+
+        fake_pmbus_hold(&hung, false);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        assert_int_equal(h.r, 0);
+        assert_int_equal(read_src(&hung, "pmbus:3:0x58:READ_VOUT:page=1", &v), 0);
+        assert_true(v == 12.0);
+}
+
 /* ---- descriptions and equality ---- */
 
 static void test_describe_equal(void **state) {
@@ -557,6 +603,7 @@ int main(void) {
                 cmocka_unit_test(test_nak_and_bus_errors),
                 cmocka_unit_test(test_ops_without_writes),
                 cmocka_unit_test(test_pages_do_not_interleave),
+                cmocka_unit_test(test_hung_device),
                 cmocka_unit_test(test_describe_equal),
         };
 
