@@ -245,9 +245,10 @@ const struct config_key config_sensor_keys[] = {
           "for it)",
           RESTART },
         { "sensor.0", "source", config_parse_sensor_source, S(source), "none", 0, 0,
-          "file:/PATH[:SCALE] (a number in the file, times SCALE), gpio:CHIP:LINE[:active-low] "
-          "(level 0 or 1), smbus:BUS:ADDR:REG[:WIDTH][:signed][:SCALE] (WIDTH byte, word or "
-          "word-be), or none",
+          "file:/PATH[:SCALE], gpio:CHIP:LINE[:active-low], "
+          "smbus:BUS:ADDR:REG[:WIDTH][:BIT][:signed][:SCALE], "
+          "pmbus:BUS:ADDR:COMMAND[:page=N][:FORMAT][:pec][:BIT][:SCALE] or none; BIT is bit=N or "
+          "mask=M",
           RESTART },
         { "sensor.0", "lower-non-critical", config_parse_threshold, S(thresholds[SENSOR_THR_LNC]),
           "none", 0, 0, "lower non-critical threshold, engineering units, or none",

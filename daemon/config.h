@@ -16,6 +16,7 @@
 #include "protocol/fru.h"
 #include "protocol/hw-address.h"
 #include "protocol/i2c-allow.h"
+#include "protocol/pmbus.h"
 
 #define CONFIG_FRU_MAX 8                /* [fru.0] .. [fru.7] */
 /* [sensor.0] .. [sensor.254]. One per sensor number a LUN can hold (0xFF is reserved): enough
@@ -151,6 +152,7 @@ enum sensor_source_kind {
         SENSOR_SOURCE_FILE,             /* a number in a file (sysfs hwmon) */
         SENSOR_SOURCE_GPIO,             /* one GPIO line's logical level, 0 or 1 */
         SENSOR_SOURCE_SMBUS,            /* an SMBus register: Read Byte/Word Data */
+        SENSOR_SOURCE_PMBUS,            /* a PMBus command: PAGE, then a read, decoded */
 };
 
 enum smbus_width {
@@ -179,6 +181,19 @@ struct sensor_source_config {
                 bool is_signed;         /* two's complement of the width */
                 double scale;           /* value = register * scale */
         } smbus;
+        struct {
+                unsigned bus;           /* /dev/i2c-BUS */
+                uint8_t address;        /* 7-bit, 0x08..0x77 */
+                int page;               /* written to PAGE before each read; -1 = none */
+                uint8_t command;
+                enum pmbus_format format;
+                struct pmbus_direct direct;     /* when format is PMBUS_FORMAT_DIRECT */
+                bool pec;               /* every transaction carries a PEC byte */
+                double scale;           /* value = decoded value * scale */
+        } pmbus;
+        /* smbus: and pmbus: (byte and word): not 0 turns the source into a status bit,
+         * value = (register & mask) != 0, for discrete sensor offsets. */
+        uint16_t mask;
 };
 
 /* One [sensor.N] section: a threshold sensor read from a source. */

@@ -9,6 +9,7 @@
 #include "i2c-smbus.h"
 #include "macro.h"
 #include "sensor-source.h"
+#include "sensor-source-pmbus.h"
 
 #define SENSOR_READ_MAX         64      /* a number in a sysfs file is far shorter */
 
@@ -74,6 +75,11 @@ static int read_smbus(const struct sensor_source_hw *hw, const struct sensor_sou
         /* SMBus sends a word low byte first; LM75-style chips put the high byte first. */
         if (src->smbus.width == SMBUS_WIDTH_WORD_BE)
                 v = bswap_16(v);
+        /* A status bit (bit=, mask=): 0 or 1, for a discrete sensor's offset. */
+        if (src->mask) {
+                *ret = (v & src->mask) != 0;
+                return 0;
+        }
         if (!src->smbus.is_signed)
                 n = v;
         else if (word)
@@ -97,6 +103,8 @@ int sensor_source_read(const struct sensor_source_hw *hw, const struct sensor_so
                 return read_gpio(hw, src, ret);
         case SENSOR_SOURCE_SMBUS:
                 return read_smbus(hw, src, ret);
+        case SENSOR_SOURCE_PMBUS:
+                return sensor_source_read_pmbus(hw->smbus, hw->smbus_userdata, src, ret);
         case SENSOR_SOURCE_NONE:
         default:
                 return -EINVAL;
@@ -111,6 +119,13 @@ const char *sensor_source_describe(const struct sensor_source_config *src, char 
                 [SMBUS_WIDTH_WORD_BE] = "word-be",
         };
 
+        const struct pmbus_command *command;
+        char select[24] = "", page[24] = "", code[32];
+
+        if (src->mask & (src->mask - 1))
+                (void) snprintf(select, sizeof(select), " mask 0x%x", src->mask);
+        else if (src->mask)
+                (void) snprintf(select, sizeof(select), " bit %d", __builtin_ctz(src->mask));
         switch (src->kind) {
         case SENSOR_SOURCE_FILE:
                 (void) snprintf(buf, size, "%s", src->file.path);
@@ -120,11 +135,26 @@ const char *sensor_source_describe(const struct sensor_source_config *src, char 
                                 src->gpio.active_low ? " (active-low)" : "");
                 break;
         case SENSOR_SOURCE_SMBUS:
-                (void) snprintf(buf, size, "smbus bus %u 0x%02x reg 0x%02x %s%s", src->smbus.bus,
+                (void) snprintf(buf, size, "smbus bus %u 0x%02x reg 0x%02x %s%s%s", src->smbus.bus,
                                 src->smbus.address, src->smbus.reg,
                                 src->smbus.width < ELEMENTSOF(widths) ?
                                 widths[src->smbus.width] : "?",
-                                src->smbus.is_signed ? " signed" : "");
+                                src->smbus.is_signed ? " signed" : "", select);
+                break;
+        case SENSOR_SOURCE_PMBUS:
+                /* "pmbus bus 3 0x58 page 1 READ_VOUT linear16 pec", "pmbus bus 3 0x58 0xd0
+                 * direct" */
+                command = pmbus_command_by_code(src->pmbus.command);
+                if (command)
+                        (void) snprintf(code, sizeof(code), "%s", command->name);
+                else
+                        (void) snprintf(code, sizeof(code), "0x%02x", src->pmbus.command);
+                if (src->pmbus.page >= 0)
+                        (void) snprintf(page, sizeof(page), " page %d", src->pmbus.page);
+                (void) snprintf(buf, size, "pmbus bus %u 0x%02x%s %s %s%s%s", src->pmbus.bus,
+                                src->pmbus.address, page, code,
+                                pmbus_format_name(src->pmbus.format),
+                                src->pmbus.pec ? " pec" : "", select);
                 break;
         case SENSOR_SOURCE_NONE:
         default:

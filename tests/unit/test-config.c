@@ -693,10 +693,13 @@ struct value_case {
 #define GPIO_FORM(v)            SRC_BAD(v, "source \"" v "\" must be gpio:CHIP:LINE[:active-low]")
 #define GPIO_END(v, last)       SRC_BAD(v, "source \"" v "\" must end in :LINE or " \
                                         ":LINE:active-low, not \":" last "\"")
-#define SMBUS_GRAMMAR           "smbus:BUS:ADDR:REG[:byte|word|word-be][:signed][:SCALE]"
+#define SMBUS_GRAMMAR           "smbus:BUS:ADDR:REG[:byte|word|word-be][:bit=N|:mask=M][:signed][:SCALE]"
 #define SMBUS_FORM(v)           SRC_BAD(v, "source \"" v "\" must be " SMBUS_GRAMMAR)
 #define SMBUS_ORDER(v, field)   SRC_BAD(v, "smbus field \"" field "\" repeated or out of " \
                                         "order: " SMBUS_GRAMMAR)
+#define SMBUS_FIELD(field)      SRC_BAD("smbus:3:0x48:0:" field, "smbus field \"" field "\" is " \
+                                        "not byte, word, word-be, bit=, mask=, signed or a " \
+                                        "scale")
 #define SMBUS_V(bus, addr, reg, width, sign) \
         ((uint64_t) (bus) << 32 | (uint64_t) (addr) << 24 | (uint64_t) (reg) << 16 | \
          (uint64_t) (width) << 8 | (sign))
@@ -934,9 +937,10 @@ static const struct value_case value_cases[] = {
             "file:/ABSOLUTE/PATH[:SCALE] or none"),
         OK("sensor.0", "source", "file:/x", get_s0_kind, SENSOR_SOURCE_FILE),
         OK("sensor.0", "source", "none", get_s0_kind, SENSOR_SOURCE_NONE),
-        SRC_BAD("hwmon:temp1", "unknown source \"hwmon:temp1\" (file:, gpio:, smbus: or none)"),
-        SRC_BAD("gpio", "unknown source \"gpio\" (file:, gpio:, smbus: or none)"),
-        SRC_BAD("GPIO:gpiochip0:1", "unknown source \"GPIO:gpiochip0:1\" (file:, gpio:, smbus: "
+        SRC_BAD("hwmon:temp1", "unknown source \"hwmon:temp1\" (file:, gpio:, smbus:, pmbus: or "
+                "none)"),
+        SRC_BAD("gpio", "unknown source \"gpio\" (file:, gpio:, smbus:, pmbus: or none)"),
+        SRC_BAD("GPIO:gpiochip0:1", "unknown source \"GPIO:gpiochip0:1\" (file:, gpio:, smbus:, pmbus: "
                 "or none)"),
 
         /* gpio:CHIP:LINE[:active-low] */
@@ -1004,8 +1008,8 @@ static const struct value_case value_cases[] = {
                 SMBUS_GRAMMAR),
         SRC_BAD("smbus:3:0x48:0::word", "source \"smbus:3:0x48:0::word\" has an empty field: "
                 SMBUS_GRAMMAR),
-        SRC_BAD("smbus:3:0x48:0:word:signed:1:x", "source \"smbus:3:0x48:0:word:signed:1:x\" has "
-                "too many fields: " SMBUS_GRAMMAR),
+        SRC_BAD("smbus:3:0x48:0:word:bit=1:signed:1:x", "source "
+                "\"smbus:3:0x48:0:word:bit=1:signed:1:x\" has too many fields: " SMBUS_GRAMMAR),
         SRC_BAD("smbus:-1:0x48:0", "smbus bus \"-1\" is not a number"),
         SRC_BAD("smbus:i2c-3:0x48:0", "smbus bus \"i2c-3\" is not a number"),
         SRC_BAD("smbus:2147483648:0x48:0", "smbus bus 2147483648 outside 0..2147483647"),
@@ -1026,16 +1030,11 @@ static const struct value_case value_cases[] = {
         SRC_BAD("smbus:3:0x48:256", "smbus register 256 outside 0x00..0xff"),
         SRC_BAD("smbus:3:0x48:0x100", "smbus register 0x100 outside 0x00..0xff"),
         SRC_BAD("smbus:3:0x48:r0", "smbus register \"r0\" is not a number"),
-        SRC_BAD("smbus:3:0x48:0:dword", "smbus field \"dword\" is not byte, word, word-be, signed "
-                "or a scale"),
-        SRC_BAD("smbus:3:0x48:0:Word", "smbus field \"Word\" is not byte, word, word-be, signed "
-                "or a scale"),
-        SRC_BAD("smbus:3:0x48:0:nan", "smbus field \"nan\" is not byte, word, word-be, signed or "
-                "a scale"),
-        SRC_BAD("smbus:3:0x48:0:inf", "smbus field \"inf\" is not byte, word, word-be, signed or "
-                "a scale"),
-        SRC_BAD("smbus:3:0x48:0:1e999", "smbus field \"1e999\" is not byte, word, word-be, "
-                "signed or a scale"),
+        SMBUS_FIELD("dword"),
+        SMBUS_FIELD("Word"),
+        SMBUS_FIELD("nan"),
+        SMBUS_FIELD("inf"),
+        SMBUS_FIELD("1e999"),
         SRC_BAD("smbus:3:0x48:0:0", "smbus scale must not be 0"),
         SRC_BAD("smbus:3:0x48:0:word:-0.0", "smbus scale must not be 0"),
         SMBUS_ORDER("smbus:3:0x48:0:signed:word", "word"),
