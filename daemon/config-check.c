@@ -280,4 +280,5 @@ void config_check(struct load_state *s) {
         for (unsigned i = 0; i < CONFIG_SENSOR_MAX; i++)
                 if (c->sensor[i].present)
                         check_sensor(s, i);
+        config_check_actuators(s);
 }

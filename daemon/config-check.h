@@ -16,6 +16,8 @@
 #define CONFIG_KEYS_MAX 64
 #define CONFIG_FRU_KEYS_MAX 32
 #define CONFIG_SENSOR_KEYS_MAX 32
+#define CONFIG_FAN_KEYS_MAX 16
+#define CONFIG_OEM_KEYS_MAX 16
 
 struct load_state {
         struct satmc_config *config;
@@ -28,6 +30,8 @@ struct load_state {
         unsigned fru_seen_line[CONFIG_FRU_MAX][CONFIG_FRU_KEYS_MAX];
         unsigned sensor_seen_line[CONFIG_SENSOR_MAX][CONFIG_SENSOR_KEYS_MAX];
         bool sensor_failed[CONFIG_SENSOR_MAX][CONFIG_SENSOR_KEYS_MAX];  /* its value was refused */
+        unsigned fan_seen_line[CONFIG_FAN_MAX][CONFIG_FAN_KEYS_MAX];
+        unsigned oem_seen_line[CONFIG_OEM_MAX][CONFIG_OEM_KEYS_MAX];
         unsigned last_syntax_error_line;
         unsigned section_line;                  /* of the [section] header now in effect */
         unsigned unknown_section_line;          /* of the last unknown section reported */
@@ -44,3 +48,6 @@ const struct config_key *config_find_key(const char *section, const char *name, 
 
 /* After parsing: required keys, [mc] address sources, event receiver, FRU images, sensors. */
 void config_check(struct load_state *s);
+
+/* [fan.N] and [oem.N] (config-check-actuators.c); sets each fan's follow_index. */
+void config_check_actuators(struct load_state *s);

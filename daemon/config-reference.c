@@ -20,6 +20,16 @@ static void print_description(FILE *f, const struct config_key *k) {
         fputc('\n', f);
 }
 
+static void print_numbered_keys(FILE *f, const struct config_key *keys, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                print_description(f, &keys[i]);
+                if (keys[i].default_value)
+                        fprintf(f, "%s = %s\n", keys[i].name, keys[i].default_value);
+                else
+                        fprintf(f, "#%s =   (required)\n", keys[i].name);
+        }
+}
+
 void config_dump_reference(FILE *f) {
         const char *section = NULL;
 
@@ -51,6 +61,13 @@ void config_dump_reference(FILE *f) {
                 fprintf(f, "%s = %s\n", config_sensor_keys[i].name,
                         config_sensor_keys[i].default_value);
         }
+
+        /* One fan output and one OEM command (docs/actuators.md); keys without a default are
+         * required or optional as their description says. */
+        fprintf(f, "\n[fan.0]\n");
+        print_numbered_keys(f, config_fan_keys, config_fan_keys_n);
+        fprintf(f, "\n[oem.0]\n");
+        print_numbered_keys(f, config_oem_keys, config_oem_keys_n);
 }
 
 /* One list item per section: "- `[mc]` `log-level`, ..." for the keys of kind reload. */
@@ -66,7 +83,9 @@ static void dump_reload_rows(FILE *f, const struct config_key *keys, size_t n,
                 if (!section || strcmp(section, k->section) != 0) {
                         fprintf(f, "%s- `[%s]` ", section ? "\n" : "",
                                 strcmp(k->section, "fru.0") == 0 ? "fru.N" :
-                                strcmp(k->section, "sensor.0") == 0 ? "sensor.N" : k->section);
+                                strcmp(k->section, "sensor.0") == 0 ? "sensor.N" :
+                                strcmp(k->section, "fan.0") == 0 ? "fan.N" :
+                                strcmp(k->section, "oem.0") == 0 ? "oem.N" : k->section);
                         section = k->section;
                 } else
                         fprintf(f, ", ");
@@ -91,5 +110,7 @@ void config_dump_reload(FILE *f) {
                 dump_reload_rows(f, config_keys, config_keys_n, kinds[i].reload);
                 dump_reload_rows(f, config_fru_keys, config_fru_keys_n, kinds[i].reload);
                 dump_reload_rows(f, config_sensor_keys, config_sensor_keys_n, kinds[i].reload);
+                dump_reload_rows(f, config_fan_keys, config_fan_keys_n, kinds[i].reload);
+                dump_reload_rows(f, config_oem_keys, config_oem_keys_n, kinds[i].reload);
         }
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config-actuators.h"
 #include "protocol/fru.h"
 #include "protocol/hw-address.h"
 #include "protocol/i2c-allow.h"
@@ -191,6 +192,10 @@ struct satmc_config {
 
         /* [sensor.0] .. [sensor.63]; sensor number = index + 1 */
         struct sensor_config sensor[CONFIG_SENSOR_MAX];
+
+        /* [fan.0] .. [fan.7] and [oem.0] .. [oem.15] (config-actuators.h) */
+        struct fan_config fan[CONFIG_FAN_MAX];
+        struct oem_config oem[CONFIG_OEM_MAX];
 };
 
 /*
