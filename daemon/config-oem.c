@@ -76,9 +76,9 @@ const struct config_key config_oem_keys[] = {
           "fixed arguments after the path, separated by blanks (no quoting, no expansion), or "
           "none",
           RESTART },
-        { "oem.0", "timeout-ms", config_parse_u32, O(timeout_ms), "2000", 10, 60000,
+        { "oem.0", "timeout-ms", config_parse_u32, O(timeout_ms), "1000", 10, 60000,
           "the program is killed (with its process group) after this long and the request "
-          "answered 0xC3 (timeout)",
+          "answered 0xC3 (timeout); keep it below what the requester waits in all",
           RESTART },
 };
 
