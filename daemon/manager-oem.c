@@ -160,6 +160,18 @@ bool manager_oem_local(struct manager *m, struct ipmitool_client *c,
         return true;
 }
 
+void manager_oem_free(struct manager *m) {
+        struct oem_pending *p;
+
+        if (!m->oem)
+                return;
+        /* Requests still running are not answered: the program is killed at exit. */
+        for (unsigned i = 0; i < oem_table_count(m->oem); i++)
+                if (oem_table_busy(m->oem, (int) i, (void **) &p))
+                        free(p);
+        m->oem = oem_table_free(m->oem);
+}
+
 void manager_oem_disconnect(struct manager *m, struct ipmitool_client *c) {
         struct oem_pending *p;
 

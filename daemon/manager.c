@@ -131,7 +131,7 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_disable_unref(m->sigusr1_source);
         sd_event_source_disable_unref(m->sighup_source);
         sensor_table_free(m->sensors);    /* stops its thread; drops its sources in the loop */
-        oem_table_free(m->oem);         /* kills what still runs: no answers after this */
+        manager_oem_free(m);            /* kills what still runs: no answers after this */
         fan_table_free(m->fans);        /* full speed, then the pwm modes saved at start */
         event_sender_free(m->events);
         sd_event_unref(m->event);

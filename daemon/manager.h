@@ -145,6 +145,8 @@ bool manager_oem_frame(struct manager *m, const struct ipmb_request *req, const 
                        size_t len);
 bool manager_oem_local(struct manager *m, struct ipmitool_client *c,
                        const struct ipmi_dummy_request *req);
+/* Kill what still runs and drop its requests unanswered (manager_free()). */
+void manager_oem_free(struct manager *m);
 /* A local client went away: the answer to its OEM request, if one runs, is dropped. */
 void manager_oem_disconnect(struct manager *m, struct ipmitool_client *c);
 

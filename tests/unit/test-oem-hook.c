@@ -267,10 +267,13 @@ static void test_timeout(void **state) {
         struct rig g;
 
         (void) state;
-        rig_setup(&g, "[oem.0]\nnetfn = 0x30\ncmd = 0x01\nexec = @/slow\ntimeout-ms = 50\n");
+        rig_setup(&g, "[oem.0]\nnetfn = 0x30\ncmd = 0x01\nexec = @/slow\ntimeout-ms = 200\n");
         snprintf(pidfile, sizeof(pidfile), "%s/sleep.pid", g.dir);
-        write_script(&g, "slow", "sleep 600 & echo $! > \"$0.pid\"; wait");
-        /* "$0.pid" is <dir>/slow.pid: the sleep, a grandchild in the same process group. */
+        /* "$0.pid" is <dir>/slow.pid: the sleep, a grandchild in the same process group,
+         * written whole (renamed into place); no stderr of ours, so that a failed test does
+         * not leave it holding the test runner's pipe. */
+        write_script(&g, "slow", "sleep 60 2>/dev/null & echo $! > \"$0.tmp\"; "
+                     "mv \"$0.tmp\" \"$0.pid\"; wait");
         snprintf(pidfile, sizeof(pidfile), "%s/slow.pid", g.dir);
         assert_int_equal(run(&g, 0, 0x30, 0x01, NULL, 0, 64, &a), 0);
         assert_int_equal(run(&g, 0, 0x30, 0x01, NULL, 0, 64, &b), -EBUSY);
@@ -280,7 +283,7 @@ static void test_timeout(void **state) {
         assert_int_equal(b.calls, 0);
         /* The grandchild went with the group (give the kernel its moment to reap it: it is
          * init's child now). */
-        for (int i = 0; i < 1000 && pid_alive(pidfile); i++)
+        for (int i = 0; i < 10000 && pid_alive(pidfile); i++)
                 usleep(1000);
         assert_false(pid_alive(pidfile));
         rig_teardown(&g);
@@ -293,7 +296,8 @@ static void test_free_kills(void **state) {
 
         (void) state;
         rig_setup(&g, "[oem.0]\nnetfn = 0x30\ncmd = 0x01\nexec = @/slow\ntimeout-ms = 60000\n");
-        write_script(&g, "slow", "echo $$ > \"$0.pid\"; exec sleep 600");
+        write_script(&g, "slow", "echo $$ > \"$0.tmp\"; mv \"$0.tmp\" \"$0.pid\"; "
+                     "exec sleep 60 2>/dev/null");
         snprintf(pidfile, sizeof(pidfile), "%s/slow.pid", g.dir);
         assert_int_equal(run(&g, 0, 0x30, 0x01, NULL, 0, 64, &a), 0);
         for (int i = 0; i < 10000 && access(pidfile, F_OK) < 0; i++)
