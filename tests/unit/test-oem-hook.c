@@ -213,7 +213,7 @@ static uint8_t answer_of(const char *body, size_t cap) {
         struct answer a = { 0 };
         struct rig g;
 
-        rig_setup(&g, "[oem.0]\nnetfn = 0x30\ncmd = 0x01\nexec = @/p\ntimeout-ms = 100\n");
+        rig_setup(&g, "[oem.0]\nnetfn = 0x30\ncmd = 0x01\nexec = @/p\ntimeout-ms = 60000\n");
         write_script(&g, "p", body);
         assert_int_equal(run(&g, 0, 0x30, 0x01, NULL, 0, cap, &a), 0);
         wait_answer(&g, &a);
