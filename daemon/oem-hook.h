@@ -8,7 +8,8 @@
  * the arguments are fixed in the configuration, the request reaches the program only as hex on
  * its stdin and in SATMC_REQUEST_DATA. The program runs in a process group of its own with a
  * clean environment; its stdout (hex) is the response data, its exit status the completion
- * code. The loop never waits for it: its exit is watched through a pidfd, its stdout through a
+ * code. The loop never waits for it: its exit is watched through a pidfd (polled every 10 ms
+ * where there is none: Linux < 5.3, valgrind < 3.20), its stdout through a
  * non-blocking pipe, and a timer kills its process group at timeout-ms and answers 0xC3
  * (IPMI v2.0 table 5-2, "timeout while processing command").
  *
