@@ -49,6 +49,7 @@ struct fan_config {
         struct fan_output_config output;
         uint8_t min_level, max_level;
         struct fan_pwm_range pwm;
+        int pwm_enable_at_exit;         /* pwmN_enable written at exit; -1 = what was saved */
         char follow[32];                /* "sensor.N" or a sensor's name; "" = no policy */
         int follow_index;               /* the [sensor.N] it names (config-check.c); -1 = none */
         struct fan_curve curve;

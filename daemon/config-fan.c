@@ -98,6 +98,22 @@ int config_parse_fan_pwm_range(const struct config_key *k, const char *value, vo
         return 0;
 }
 
+/* "saved" (-1) or the number pwmN_enable gets at exit, 0..255. */
+int config_parse_fan_enable_at_exit(const struct config_key *k, const char *value, void *dest,
+                                    char *reason) {
+        unsigned long v;
+
+        if (strcmp(value, "saved") == 0) {
+                *(int *) dest = -1;
+                return 0;
+        }
+        if (config_parse_number(value, &v) < 0 || v > 255)
+                return fail(reason, "%s \"%.40s\" must be saved or a number 0..255", k->name,
+                            value);
+        *(int *) dest = (int) v;
+        return 0;
+}
+
 /* "none", "sensor.N" or a sensor's name; which sensor it is, config-check.c decides. */
 int config_parse_fan_follow(const struct config_key *k, const char *value, void *dest,
                             char *reason) {
@@ -181,6 +197,11 @@ const struct config_key config_fan_keys[] = {
           RESTART },
         { "fan.0", "pwm-range", config_parse_fan_pwm_range, F(pwm), "0..255", 0, 0,
           "LO..HI: the pwm value at level 0 and at max-level, linear between",
+          RESTART },
+        { "fan.0", "pwm-enable-at-exit", config_parse_fan_enable_at_exit, F(pwm_enable_at_exit),
+          "saved", 0, 0,
+          "what pwmN_enable gets at exit: saved (what it was at start) or a number, e.g. 2 "
+          "(the driver's automatic control) even when a restart after a crash saved 1",
           RESTART },
         { "fan.0", "follow", config_parse_fan_follow, F(follow), "none", 0, 0,
           "the sensor the local policy follows, sensor.N or its name; none: the level is only "

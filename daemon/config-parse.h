@@ -148,6 +148,8 @@ int config_parse_fan_output(const struct config_key *k, const char *value, void 
                             char *reason);
 int config_parse_fan_pwm_range(const struct config_key *k, const char *value, void *dest,
                                char *reason);
+int config_parse_fan_enable_at_exit(const struct config_key *k, const char *value, void *dest,
+                                    char *reason);
 int config_parse_fan_follow(const struct config_key *k, const char *value, void *dest,
                             char *reason);
 int config_parse_fan_curve(const struct config_key *k, const char *value, void *dest,

@@ -250,7 +250,7 @@ int fan_table_start(struct fan_table *t, const struct gpio_output_ops *gpio, voi
 static void fan_stop(struct fan *f) {
         const struct fan_output_config *o = &f->config->output;
         char path[FAN_OUTPUT_PATH_MAX + 8];
-        int r;
+        int r, enable;
 
         /* Full speed first: whoever has the fan next starts from the safe side. */
         f->override_level = f->config->max_level;
@@ -267,11 +267,13 @@ static void fan_stop(struct fan *f) {
                 fan_apply(f);
         if (f->saved_enable < 0)
                 return;
+        enable = f->config->pwm_enable_at_exit >= 0 ? f->config->pwm_enable_at_exit
+                                                    : f->saved_enable;
         enable_path(f, path, sizeof(path));
-        r = write_number(path, f->saved_enable);
+        r = write_number(path, enable);
         if (r < 0)
                 log_warning_errno(r, "Fan %u: cannot restore %s to %d: %m", f->index, path,
-                                  f->saved_enable);
+                                  enable);
         f->saved_enable = -1;
 }
 

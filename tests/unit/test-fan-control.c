@@ -113,6 +113,21 @@ static void test_mode_saved_set_and_restored(void **state) {
         rig_teardown(&g);
 }
 
+/* After a crash the file says 1 (satmcd's own manual mode): pwm-enable-at-exit = 2 hands the
+ * fan to the driver anyway. */
+static void test_enable_at_exit(void **state) {
+        struct rig g;
+
+        (void) state;
+        rig_setup(&g, "pwm-enable-at-exit = 2\n", true);
+        write_text(g.enable, "1\n");
+        assert_int_equal(fan_table_start(g.fans, NULL, NULL), 0);
+        assert_int_equal(read_int(g.enable), 1);
+        g.fans = fan_table_free(g.fans);
+        assert_int_equal(read_int(g.enable), 2);
+        rig_teardown(&g);
+}
+
 static void test_no_enable_file(void **state) {
         struct rig g;
 
@@ -371,6 +386,7 @@ static void test_sensor_reading_hook(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_mode_saved_set_and_restored),
+                cmocka_unit_test(test_enable_at_exit),
                 cmocka_unit_test(test_no_enable_file),
                 cmocka_unit_test(test_unwritable_output_refuses_start),
                 cmocka_unit_test(test_curve),
