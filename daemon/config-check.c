@@ -286,4 +286,5 @@ void config_check(struct load_state *s) {
                         config_check_sensor_states(s, i);
                 }
         config_check_sensor_sdr(s);
+        config_check_actuators(s);
 }

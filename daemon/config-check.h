@@ -19,6 +19,8 @@
 #define CONFIG_FRU_RECORD_KEYS_MAX 20
 /* Record sections per FRU device: power supplies, DC outputs, DC loads, management access. */
 #define CONFIG_FRU_RECORD_SLOTS 37
+#define CONFIG_FAN_KEYS_MAX 16
+#define CONFIG_OEM_KEYS_MAX 16
 
 struct load_state {
         struct satmc_config *config;
@@ -37,6 +39,8 @@ struct load_state {
         unsigned *sensor_seen_line[CONFIG_SENSOR_MAX];
         bool *sensor_failed[CONFIG_SENSOR_MAX];
         unsigned sensor_end;                    /* 1 + the highest [sensor.N] seen */
+        unsigned fan_seen_line[CONFIG_FAN_MAX][CONFIG_FAN_KEYS_MAX];
+        unsigned oem_seen_line[CONFIG_OEM_MAX][CONFIG_OEM_KEYS_MAX];
         unsigned last_syntax_error_line;
         unsigned section_line;                  /* of the [section] header now in effect */
         unsigned unknown_section_line;          /* of the last unknown section reported */
@@ -85,3 +89,6 @@ void config_fru_records_check(struct load_state *s, unsigned n);
 /* Sensor numbers (auto resolved to index + 1, then unique per LUN), nominal and normal
  * readings (config-sensor-sdr.c). */
 void config_check_sensor_sdr(struct load_state *s);
+
+/* [fan.N] and [oem.N] (config-check-actuators.c); sets each fan's follow_index. */
+void config_check_actuators(struct load_state *s);

@@ -117,6 +117,20 @@ static int sensor_section_index(const char *section) {
         return (int) v;
 }
 
+/* "PREFIX.N" -> N (decimal, below max); -1 for another section; -2 for a bad index. */
+static int numbered_section_index(const char *section, const char *prefix, unsigned max) {
+        size_t n = strlen(prefix);
+        const char *d = section + n;
+        unsigned long v;
+
+        if (strncmp(section, prefix, n) != 0)
+                return -1;
+        if (d[0] < '0' || d[0] > '9' || (d[0] == '0' && d[1] != '\0') ||
+            config_parse_number(d, &v) < 0 || v >= max)
+                return -2;
+        return (int) v;
+}
+
 /* Every key of a table that has a default gets it, through the same parser as the file's
  * text. Returns 0 or -ENOMEM. */
 static int apply_key_defaults(const struct config_key *keys, size_t n_keys, void *base) {
@@ -236,6 +250,48 @@ static void on_sensor_key(struct load_state *s, int index, const char *section, 
         }, section, name, value);
 }
 
+static void on_fan_key(struct load_state *s, int index, const char *section, const char *name,
+                       const char *value) {
+        struct fan_config *f = &s->config->fan[index];
+
+        config_on_indexed_key(s, &(const struct indexed_section) {
+                .keys = config_fan_keys, .n_keys = config_fan_keys_n, .base = f,
+                .present = &f->present, .first_line = &f->line,
+                .seen_line = s->fan_seen_line[index],
+        }, section, name, value);
+}
+
+static void on_oem_key(struct load_state *s, int index, const char *section, const char *name,
+                       const char *value) {
+        struct oem_config *o = &s->config->oem[index];
+
+        config_on_indexed_key(s, &(const struct indexed_section) {
+                .keys = config_oem_keys, .n_keys = config_oem_keys_n, .base = o,
+                .present = &o->present, .first_line = &o->line,
+                .seen_line = s->oem_seen_line[index],
+        }, section, name, value);
+}
+
+/* [fan.N] and [oem.N] (config-actuators.h): true when section is one of them (handled). */
+static bool on_actuator_key(struct load_state *s, const char *section, const char *name,
+                            const char *value) {
+        int r;
+
+        r = numbered_section_index(section, "fan.", CONFIG_FAN_MAX);
+        if (r == -2)
+                report_unknown_section(s, section, "fan", "fans", CONFIG_FAN_MAX - 1);
+        else if (r >= 0)
+                on_fan_key(s, r, section, name, value);
+        if (r != -1)
+                return true;
+        r = numbered_section_index(section, "oem.", CONFIG_OEM_MAX);
+        if (r == -2)
+                report_unknown_section(s, section, "oem", "OEM commands", CONFIG_OEM_MAX - 1);
+        else if (r >= 0)
+                on_oem_key(s, r, section, name, value);
+        return r != -1;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value) {
         struct load_state *s = user;
         const struct config_key *k;
@@ -273,6 +329,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
                 on_sensor_key(s, r, section, name, value);
                 return 1;
         }
+        if (on_actuator_key(s, section, name, value))
+                return 1;
         if (!section_known(section)) {
                 report_unknown_section(s, section, NULL, NULL, -1);
                 return 1;
@@ -482,6 +540,9 @@ struct satmc_config *config_free(struct satmc_config *c) {
         }
         if (c->sensor)
                 (void) munmap(c->sensor, SENSOR_SLOTS_SIZE);
+        for (size_t i = 0; i < CONFIG_OEM_MAX; i++) {
+                free(c->oem[i].exec);
+        }
         free(c);
         return NULL;
 }

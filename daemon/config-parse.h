@@ -59,6 +59,11 @@ extern const struct config_key config_fru_management_keys[];
 extern const size_t config_fru_management_keys_n;
 extern const struct config_key config_sensor_keys[];
 extern const size_t config_sensor_keys_n;
+/* [fan.N] (config-fan.c) and [oem.N] (config-oem.c) */
+extern const struct config_key config_fan_keys[];
+extern const size_t config_fan_keys_n;
+extern const struct config_key config_oem_keys[];
+extern const size_t config_oem_keys_n;
 
 /* The name in keys (of section, or any section for NULL) closest to a misspelt name, or NULL
  * when none is close enough to be a likely typo (config-suggest.c). */
@@ -161,3 +166,21 @@ int config_parse_sensor_lun(const struct config_key *k, const char *value, void 
                             char *reason);
 int config_parse_threshold_set(const struct config_key *k, const char *value, void *dest,
                                char *reason);
+
+/* [fan.N] (config-fan.c) */
+int config_parse_fan_output(const struct config_key *k, const char *value, void *dest,
+                            char *reason);
+int config_parse_fan_pwm_range(const struct config_key *k, const char *value, void *dest,
+                               char *reason);
+int config_parse_fan_enable_at_exit(const struct config_key *k, const char *value, void *dest,
+                                    char *reason);
+int config_parse_fan_follow(const struct config_key *k, const char *value, void *dest,
+                            char *reason);
+int config_parse_fan_curve(const struct config_key *k, const char *value, void *dest,
+                           char *reason);
+
+/* [oem.N] (config-oem.c) */
+int config_parse_oem_netfn(const struct config_key *k, const char *value, void *dest,
+                           char *reason);
+int config_parse_oem_args(const struct config_key *k, const char *value, void *dest,
+                          char *reason);

@@ -48,6 +48,16 @@ static void print_section_pattern(FILE *f, const char *section) {
                 fprintf(f, "%s", section);
 }
 
+static void print_numbered_keys(FILE *f, const struct config_key *keys, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                print_description(f, &keys[i]);
+                if (keys[i].default_value)
+                        fprintf(f, "%s = %s\n", keys[i].name, keys[i].default_value);
+                else
+                        fprintf(f, "#%s =   (required)\n", keys[i].name);
+        }
+}
+
 void config_dump_reference(FILE *f) {
         const char *section = NULL;
 
@@ -93,6 +103,13 @@ void config_dump_reference(FILE *f) {
                 fprintf(f, "%s = %s\n", config_sensor_keys[i].name,
                         config_sensor_keys[i].default_value);
         }
+
+        /* One fan output and one OEM command (docs/actuators.md); keys without a default are
+         * required or optional as their description says. */
+        fprintf(f, "\n[fan.0]\n");
+        print_numbered_keys(f, config_fan_keys, config_fan_keys_n);
+        fprintf(f, "\n[oem.0]\n");
+        print_numbered_keys(f, config_oem_keys, config_oem_keys_n);
 }
 
 /* One list item per section: "- `[mc]` `log-level`, ..." for the keys of kind reload. */
@@ -136,5 +153,7 @@ void config_dump_reload(FILE *f) {
                         dump_reload_rows(f, fru_record_tables[t].keys, *fru_record_tables[t].n,
                                          kinds[i].reload);
                 dump_reload_rows(f, config_sensor_keys, config_sensor_keys_n, kinds[i].reload);
+                dump_reload_rows(f, config_fan_keys, config_fan_keys_n, kinds[i].reload);
+                dump_reload_rows(f, config_oem_keys, config_oem_keys_n, kinds[i].reload);
         }
 }

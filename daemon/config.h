@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config-actuators.h"
 #include "protocol/fru.h"
 #include "protocol/hw-address.h"
 #include "protocol/i2c-allow.h"
@@ -289,6 +290,10 @@ struct satmc_config {
         /* 1 + the highest N of a [sensor.N] in the file: the slots worth looking at (all of
          * them, CONFIG_SENSOR_MAX, in a configuration built by hand from config_new()). */
         unsigned sensor_end;
+
+        /* [fan.0] .. [fan.7] and [oem.0] .. [oem.15] (config-actuators.h) */
+        struct fan_config fan[CONFIG_FAN_MAX];
+        struct oem_config oem[CONFIG_OEM_MAX];
 };
 
 /* An empty configuration, every field zero and no default applied, with room for every

@@ -316,6 +316,16 @@ int manager_reload(struct manager *m) {
                                          &new->sensor[sn->index]);
                 }
 
+        /* Fan outputs and OEM commands are set up at start only (docs/actuators.md). */
+        for (unsigned i = 0; i < CONFIG_FAN_MAX; i++)
+                (void) section_needs_restart("fan", i, c->fan[i].present, new->fan[i].present,
+                                             config_fan_keys, config_fan_keys_n, &c->fan[i],
+                                             &new->fan[i]);
+        for (unsigned i = 0; i < CONFIG_OEM_MAX; i++)
+                (void) section_needs_restart("oem", i, c->oem[i].present, new->oem[i].present,
+                                             config_oem_keys, config_oem_keys_n, &c->oem[i],
+                                             &new->oem[i]);
+
         /* Whatever a requester reserved was read under the old configuration. */
         sdr_repository_changed(m->sdr);
         manager_refresh_device_id(m);

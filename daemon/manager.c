@@ -36,6 +36,14 @@ static void on_sensor_event(void *userdata, const struct platform_event *ev) {
         (void) event_sender_queue(m->events, ev);
 }
 
+/* The fan policy follows readings in the sensor's units, as the SDR converts them. */
+static void on_sensor_reading(void *userdata, const struct sensor *sn) {
+        struct manager *m = userdata;
+
+        fan_table_on_reading(m->fans, sn->index, sn->available && !sn->discrete,
+                             sensor_linear_to_value(&sn->linear, sn->raw));
+}
+
 int manager_new(struct satmc_config *config, struct manager **ret) {
         _cleanup_(manager_freep) struct manager *m = NULL;
         int r;
@@ -94,6 +102,15 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
                 return r;
         sensor_table_on_event(m->sensors, on_sensor_event, m);
 
+        r = fan_table_new(config, &m->fans);
+        if (r < 0)
+                return r;
+        if (fan_table_count(m->fans) > 0)
+                sensor_table_on_reading(m->sensors, on_sensor_reading, m);
+        r = oem_table_new(m->event, config, &m->oem);
+        if (r < 0)
+                return r;
+
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         manager_refresh_device_id(m);
         *ret = TAKE_PTR(m);
@@ -129,6 +146,8 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_disable_unref(m->sigusr1_source);
         sd_event_source_disable_unref(m->sighup_source);
         sensor_table_free(m->sensors);    /* stops its thread; drops its sources in the loop */
+        manager_oem_free(m);            /* kills what still runs: no answers after this */
+        fan_table_free(m->fans);        /* full speed, then the pwm modes saved at start */
         event_sender_free(m->events);
         sd_event_unref(m->event);
         transport_free(m->transport);
@@ -151,7 +170,7 @@ static enum counter counter_for_reject(int reason) {
         }
 }
 
-static void manager_send(struct manager *m, const uint8_t *frame, size_t len) {
+void manager_send(struct manager *m, const uint8_t *frame, size_t len) {
         int r;
 
         r = transport_send(m->transport, frame, len);
@@ -231,6 +250,10 @@ void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len) {
                 return;
         }
 
+        /* Configured OEM commands are answered when their program ends (manager-oem.c). */
+        if (m->oem && manager_oem_frame(m, &req, frame, len))
+                return;
+
         counter_inc(&m->counters, COUNTER_REQUESTS_HANDLED);
 
         struct ipmi_msg_in in = {
@@ -296,6 +319,8 @@ static void on_ipmitool_request(struct ipmitool_client *c, const struct ipmi_dum
 
         log_debug("ipmitool: netfn 0x%02x cmd 0x%02x, %zu bytes", req->netfn, req->cmd,
                   req->data_len);
+        if (m->oem && manager_oem_local(m, c, req))
+                return;
         manager_handle_local(m, &in, &out);
 
         struct ipmi_dummy_response rsp = {
@@ -312,8 +337,13 @@ static void on_ipmitool_request(struct ipmitool_client *c, const struct ipmi_dum
                 (void) manager_apply_reset(m);
 }
 
+static void on_ipmitool_disconnect(struct ipmitool_client *c, void *userdata) {
+        manager_oem_disconnect(userdata, c);
+}
+
 static const struct ipmitool_socket_ops ipmitool_ops = {
         .request = on_ipmitool_request,
+        .disconnect = on_ipmitool_disconnect,
 };
 
 int manager_apply_reset(struct manager *m) {
@@ -518,7 +548,8 @@ static int manager_open_state(struct manager *m) {
         r = sensor_table_start(m->sensors, m->event, sensors ? m->state : NULL, &m->sensor_hw);
         if (r < 0)
                 return log_error_errno(r, "Failed to start sensors: %m");
-        return 0;
+        /* Before the transport too: a fan that cannot be driven stops satmcd (logged). */
+        return fan_table_start(m->fans, m->gpio_output, m->gpio_output_userdata);
 }
 
 int manager_start(struct manager *m, struct transport *transport) {

@@ -14,16 +14,20 @@
 #include "dispatch.h"
 #include "counters.h"
 #include "event-sender.h"
+#include "fan-control.h"
 #include "fru-store.h"
 #include "i2c-dev.h"
 #include "ipmitool-socket.h"
 #include "nbd-server.h"
+#include "oem-hook.h"
 #include "response-cache.h"
 #include "sdr-repo.h"
 #include "sensors.h"
 #include "sensor-source.h"
 #include "state-dir.h"
 #include "transport/transport.h"
+
+struct ipmb_request;
 
 enum manager_reset {
         MANAGER_RESET_NONE,
@@ -57,6 +61,13 @@ struct manager {
         /* What the sensors' GPIO and SMBus sources are read through: all NULL = the real
          * hardware; tests set fakes before manager_start(). */
         struct sensor_source_hw sensor_hw;
+        /* [fan.N] outputs (NULL-safe when none) and [oem.N] commands (NULL when none: nothing
+         * is routed). Fan GPIO lines through gpio_output (NULL = libgpiod; tests set a fake
+         * before manager_start()). */
+        struct fan_table *fans;
+        struct oem_table *oem;
+        const struct gpio_output_ops *gpio_output;
+        void *gpio_output_userdata;
 
         struct counters counters;
         struct response_cache cache;
@@ -118,3 +129,24 @@ void manager_sensor_changed(struct manager *m, struct sensor *sn);
 
 /* Apply a requested Warm/Cold Reset. Cold Reset does not return on success. */
 int manager_apply_reset(struct manager *m);
+
+/* Send one encoded response frame on the transport, counted (a failure is not retried: the
+ * requester's retry is answered from the replay cache). */
+void manager_send(struct manager *m, const uint8_t *frame, size_t len);
+
+/*
+ * [oem.N] routing (manager-oem.c), asked only when m->oem is set. A request that a section
+ * routes is taken (true) and answered when its program ends: over IPMB, from the stored frame
+ * (and kept in the replay cache as any answer); a retry of it while the program runs is dropped
+ * (the answer follows); another request for a busy section is answered 0xC0. false: not an
+ * OEM command of ours, dispatch it.
+ */
+bool manager_oem_frame(struct manager *m, const struct ipmb_request *req, const uint8_t *frame,
+                       size_t len);
+bool manager_oem_local(struct manager *m, struct ipmitool_client *c,
+                       const struct ipmi_dummy_request *req);
+/* Kill what still runs and drop its requests unanswered (manager_free()). */
+void manager_oem_free(struct manager *m);
+/* A local client went away: the answer to its OEM request, if one runs, is dropped. */
+void manager_oem_disconnect(struct manager *m, struct ipmitool_client *c);
+

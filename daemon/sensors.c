@@ -37,6 +37,8 @@ struct sensor_table {
         unsigned n;
         sensor_event_fn on_event;
         void *on_event_userdata;
+        sensor_reading_fn on_reading;
+        void *on_reading_userdata;
         struct state_dir *state;        /* borrowed; NULL: thresholds are not persisted */
         /* Lines of sensors.state dropped at start: what was stored there is not in effect. */
         unsigned state_lines_ignored;
@@ -313,6 +315,11 @@ void sensor_table_on_event(struct sensor_table *s, sensor_event_fn fn, void *use
         s->on_event_userdata = userdata;
 }
 
+void sensor_table_on_reading(struct sensor_table *s, sensor_reading_fn fn, void *userdata) {
+        s->on_reading = fn;
+        s->on_reading_userdata = userdata;
+}
+
 static void sensor_emit(struct sensor *sn, unsigned offset, bool deassertion) {
         struct sensor_table *s = sn->set;
         uint16_t enable = deassertion ? sn->deassert_enable : sn->assert_enable;
@@ -404,6 +411,8 @@ void sensor_set_reading(struct sensor *sn, bool available, uint8_t raw) {
         sn->raw = available ? raw : 0;
         sensor_update_status(sn);
         sensor_update_events(sn);
+        if (sn->set->on_reading)
+                sn->set->on_reading(sn->set->on_reading_userdata, sn);
 }
 
 /* ---- polling through the reader ---- */

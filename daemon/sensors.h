@@ -114,6 +114,11 @@ unsigned sensor_table_state_lines_ignored(const struct sensor_table *s);
 /* Where generated events go; NULL = nowhere. */
 void sensor_table_on_event(struct sensor_table *s, sensor_event_fn fn, void *userdata);
 
+/* Called on the loop thread after every sensor_set_reading(), available or not (the fan
+ * policy, daemon/fan-control.h); NULL = nobody. */
+typedef void (*sensor_reading_fn)(void *userdata, const struct sensor *sn);
+void sensor_table_on_reading(struct sensor_table *s, sensor_reading_fn fn, void *userdata);
+
 /*
  * A new reading (tests, and the worker's results): raw or unavailable; updates the status and
  * generates an assertion event for each offset that became asserted and a deassertion event for

@@ -38,7 +38,16 @@ static const char base_text[] =
         "type = temperature\n"
         "range = -40..125\n"
         "source = file:/sys/x:0.001\n"
-        "upper-critical = 85\n";
+        "upper-critical = 85\n"
+        "[fan.0]\n"
+        "output = pwm:/sys/class/hwmon/hwmon3/pwm1\n"
+        "follow = Temp\n"
+        "curve = 30:4 50:8 70:15\n"
+        "[oem.0]\n"
+        "netfn = 0x30\n"
+        "cmd = 0x01\n"
+        "exec = /usr/lib/satmc/oem-fan-test\n"
+        "args = --quiet\n";
 
 /* Load text; err gets what config_load() printed (caller frees). */
 static int load(const char *text, struct satmc_config **ret, char **err) {
@@ -73,6 +82,8 @@ static const struct {
         { config_keys, &config_keys_n },
         { config_fru_keys, &config_fru_keys_n },
         { config_sensor_keys, &config_sensor_keys_n },
+        { config_fan_keys, &config_fan_keys_n },
+        { config_oem_keys, &config_oem_keys_n },
 };
 
 static void test_every_row_says_how_reload_treats_it(void **state) {
@@ -106,15 +117,20 @@ static void test_unset_is_zero(void **state) {
 }
 
 static const void *base_of(const struct satmc_config *c, size_t table) {
-        return table == 0 ? (const void *) c : table == 1 ? (const void *) &c->fru[0]
-                                                          : (const void *) &c->sensor[0];
+        switch (table) {
+        case 0: return c;
+        case 1: return &c->fru[0];
+        case 2: return &c->sensor[0];
+        case 3: return &c->fan[0];
+        default: return &c->oem[0];
+        }
 }
 
 static void test_equal_on_same_file(void **state) {
         struct satmc_config *a = load_ok(base_text), *b = load_ok(base_text);
 
         (void) state;
-        for (size_t t = 0; t < 3; t++)
+        for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
                 for (size_t i = 0; i < *tables[t].n; i++)
                         if (!config_key_equal(&tables[t].keys[i], base_of(a, t), base_of(b, t)))
                                 fail_msg("[%s] %s differs between two loads of one file",
@@ -159,6 +175,12 @@ static void test_changed_key_differs(void **state) {
         check_only_changed("x:0.001", "y:0.001", 2, "source");
         check_only_changed("upper-critical = 85", "upper-critical = 86", 2, "upper-critical");
         check_only_changed("upper-critical = 85\n", "", 2, "upper-critical");
+        check_only_changed("hwmon3/pwm1", "hwmon3/pwm2", 3, "output");
+        check_only_changed("30:4 50:8", "30:5 50:8", 3, "curve");
+        check_only_changed("follow = Temp", "follow = sensor.0", 3, "follow");
+        check_only_changed("oem-fan-test", "oem-fan-set", 4, "exec");
+        check_only_changed("--quiet", "--verbose", 4, "args");
+        check_only_changed("cmd = 0x01", "cmd = 0x02", 4, "cmd");
 }
 
 /* A discrete sensor's keys: a changed state source, a state gone, a mask, the reading type

@@ -164,6 +164,10 @@ static const struct {
         { "identity", "manufacturer-id",  "0x007ED9" },
         { "identity", "product-id",       "0x1291" },
         { "identity", "guid",             "01234567-89ab-cdef-0011-223344556677" },
+        { "fan.0",    "output",           "pwm:/sys/class/hwmon/hwmon0/pwm1" },
+        { "oem.0",    "netfn",            "0x30" },
+        { "oem.0",    "cmd",              "0x01" },
+        { "oem.0",    "exec",             "/usr/lib/satmc/oem-test" },
 };
 
 /* The required keys of the FRU record sections the reference lists, one of each kind
@@ -371,6 +375,8 @@ static const char *const bad_cases[] = {
         "bad-empty",
         "bad-only-comments",
         "bad-fru",
+        "bad-fan",
+        "bad-oem",
         "bad-sensor",
         "bad-sensor-source",
         "bad-sensor-sdr",

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Actuators end to end (docs/actuators.md): satmcd on the emulated bus with [fan.0] following a
+temperature file and writing a pwm file in a temporary directory that stands in for a hwmon
+device, and [oem.N] commands running small programs. The pwm follows the temperature file
+(through the curve, to full speed when the file goes away), pwm1_enable is manual while satmcd
+runs and restored at exit; `ipmitool raw` through satmc-ipmb-bridge over the emulated IPMB runs an
+OEM program and gets its answer, a command not configured gets 0xC1, a program past its timeout
+0xC3, and one slower than the bridge's retry interval runs once for all the bridge's tries; the
+0x2E OEM/Group form carries its IANA number, on the local ipmitool socket too."""
+import os, shutil, signal, socket, stat, subprocess, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from satmc_testlib import (IPMITOOL_TIMEOUT, SLOW, Rig, board_from_template, check,  # noqa: E402
+                           finish, ipmitool, skip_all, wait_for)
+
+SCRIPTS = {
+    "oem-echo": 'read line; echo "$line 5a"',
+    "oem-slow": "exec sleep 600",
+    # Slower than one try of the bridge (250 ms), well inside its six.
+    "oem-count": 'echo run >> "$1"; sleep 0.6; echo 01',
+}
+
+
+def read_int(path):
+    """The number in path; None while satmcd is between truncating and writing it (a sysfs
+    attribute has no such moment; a plain file standing in for one does)."""
+    with open(path) as f:
+        words = f.read().split()
+    return int(words[0]) if words else None
+
+
+def write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)        # the sensor thread never sees half a number
+
+
+def pwm_at(level):
+    return (255 * level + 7) // 15
+
+
+class Bridge:
+    """satmc-ipmb-bridge on the rig's bus, serving ipmitool on its own socket."""
+
+    def __init__(self, rig):
+        self.sock = os.path.join(rig.dir, "bridge.sock")
+        self.stderr = open(os.path.join(rig.dir, "bridge.stderr"), "w+")
+        notify_path = os.path.join(rig.dir, "bridge.notify")
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(notify_path)
+        self.proc = subprocess.Popen([os.environ["SATMC_IPMB_BRIDGE"], "--socket", self.sock,
+                                      "--target", "0x72", "--own", "0x22",
+                                      "--bus-socket", rig.sock],
+                                     env=dict(os.environ, NOTIFY_SOCKET=notify_path),
+                                     stderr=self.stderr, stdin=subprocess.DEVNULL)
+        notify.settimeout(30 if SLOW else 10)
+        try:
+            while "READY=1" not in notify.recv(4096).decode().split("\n"):
+                pass
+        except socket.timeout:
+            self.proc.kill()
+            raise SystemExit("the bridge never sent READY=1")
+        finally:
+            notify.close()
+
+    def stats(self):
+        def lines():
+            self.stderr.flush()
+            with open(self.stderr.name) as f:
+                return [l for l in f.read().splitlines() if l.startswith("bridge:")]
+        before = len(lines())
+        self.proc.send_signal(signal.SIGUSR1)
+        wait_for(lambda: len(lines()) > before, "bridge stats line")
+        return {k: int(v) for k, v in (kv.split("=") for kv in lines()[-1].split()[1:])}
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def raw(sock, *args):
+    return ipmitool(sock, "raw", *args, timeout=IPMITOOL_TIMEOUT)
+
+
+def rsp_code(r):
+    """The completion code ipmitool names for a failed raw command, or None."""
+    text = r.stderr
+    at = text.find("rsp=0x")
+    return int(text[at + 4:at + 8], 16) if at >= 0 else None
+
+
+def main():
+    if not shutil.which("ipmitool"):
+        skip_all("ipmitool not installed")
+    tmp, config = board_from_template("board-actuators.ini", "satmc-actuators-")
+    for name, body in SCRIPTS.items():
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n" + body + "\n")
+        os.chmod(path, stat.S_IRWXU)
+    temp, pwm, enable = (os.path.join(tmp, n) for n in ("temp1_input", "pwm1", "pwm1_enable"))
+    write(temp, "20000\n")
+    write(pwm, "0\n")
+    write(enable, "2\n")
+
+    rig = Rig(config)
+    bridge = None
+    try:
+        # ---- the fan follows the temperature ----
+        check(read_int(enable) == 1, "pwm1_enable is 1 (manual) while satmcd runs")
+        wait_for(lambda: read_int(pwm) == pwm_at(4), "pwm at level 4 (20 C)")
+        check(True, "20 C: pwm %d (level 4 of 15)" % read_int(pwm))
+        write(temp, "60000\n")
+        wait_for(lambda: read_int(pwm) == pwm_at(12), "pwm at level 12 (60 C)")
+        check(True, "60 C: pwm %d (level 12: 11.5 rounded up)" % read_int(pwm))
+        write(temp, "59000\n")      # 11.1 -> 12; within the hysteresis anyway
+        time.sleep(0.5)             # several polls: nothing may change
+        check(read_int(pwm) == pwm_at(12), "59 C: still level 12 (hysteresis 2)")
+        os.unlink(temp)
+        wait_for(lambda: read_int(pwm) == 255, "full speed without a reading")
+        check(True, "temperature file gone: pwm 255 (the safe level)")
+        write(temp, "40000\n")
+        wait_for(lambda: read_int(pwm) == pwm_at(6), "pwm at level 6 (40 C)")
+        check(True, "40 C again: pwm %d (level 6)" % read_int(pwm))
+
+        # ---- OEM commands through the bridge, over IPMB ----
+        bridge = Bridge(rig)
+        r = raw(bridge.sock, "0x30", "0x01", "0x11", "0x22")
+        print(r.stdout, r.stderr)
+        check(r.returncode == 0 and r.stdout.split() == ["11", "22", "5a"],
+              "ipmitool raw 0x30 0x01 via the bridge: the program's answer 11 22 5a")
+        r = raw(bridge.sock, "0x30", "0x04")
+        check(r.returncode != 0 and rsp_code(r) == 0xC1,
+              "netfn 0x30 cmd 0x04 (not configured): 0xC1 (%s)" % r.stderr.strip())
+        r = raw(bridge.sock, "0x32", "0x01")
+        check(r.returncode != 0 and rsp_code(r) == 0xC1, "netfn 0x32 cmd 0x01: 0xC1")
+        before = rig.counters()
+        start = time.monotonic()
+        r = raw(bridge.sock, "0x30", "0x02")
+        took = time.monotonic() - start
+        check(r.returncode != 0 and rsp_code(r) == 0xC3,
+              "program past its 300 ms timeout: 0xC3 (%s, %.2f s)" % (r.stderr.strip(), took))
+        check("oem-slow still running after 300 ms" in rig.read_stderr(),
+              "satmcd logged the kill")
+
+        runs = os.path.join(tmp, "runs")
+        bs = bridge.stats()
+        r = raw(bridge.sock, "0x30", "0x03")
+        check(r.returncode == 0 and r.stdout.split() == ["01"], "a 600 ms program answers 01")
+        bs2 = bridge.stats()
+        after = rig.counters()
+        with open(runs) as f:
+            n_runs = len(f.read().splitlines())
+        check(bs2["retries"] > bs["retries"],
+              "the bridge retried while the program ran (%d retries)" % (bs2["retries"] - bs["retries"]))
+        check(n_runs == 1, "the program ran once for all of them (%d runs)" % n_runs)
+        check(after["responses-replayed"] > before["responses-replayed"],
+              "satmcd counted the retries as replayed, not run (%d)"
+              % (after["responses-replayed"] - before["responses-replayed"]))
+
+        # ---- 0x2E OEM/Group, over IPMB and on the local socket ----
+        r = raw(bridge.sock, "0x2e", "0x01", "0xd9", "0x7e", "0x00", "0x33")
+        check(r.returncode == 0 and r.stdout.split() == ["d9", "7e", "00", "33", "5a"],
+              "0x2E with our IANA: IANA first, then the program's answer (%s)" % r.stdout.strip())
+        r = raw(bridge.sock, "0x2e", "0x01", "0xd9", "0x7e", "0x01", "0x33")
+        check(r.returncode != 0 and rsp_code(r) == 0xC1, "0x2E with another IANA: 0xC1")
+        r = raw(rig.ipmitool_sock, "0x2e", "0x01", "0xd9", "0x7e", "0x00", "0x44")
+        check(r.returncode == 0 and r.stdout.split() == ["d9", "7e", "00", "44", "5a"],
+              "local ipmitool socket: 0x2E answered the same way")
+        r = raw(rig.ipmitool_sock, "0x30", "0x02")
+        check(r.returncode != 0 and rsp_code(r) == 0xC3, "local ipmitool socket: timeout 0xC3")
+    finally:
+        if bridge:
+            bridge.stop()
+        rc = rig.stop()
+    check(rc == 0, "satmcd exits 0 on SIGTERM")
+    check(read_int(pwm) == 255, "at exit: full speed")
+    check(read_int(enable) == 2, "at exit: pwm1_enable restored to 2 (automatic)")
+    finish()
+
+
+if __name__ == "__main__":
+    main()
