@@ -37,6 +37,9 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "nbd-tls.h"
+#include "protocol/nbd-tls-policy.h"
+
 struct nbd_server;
 
 /*
@@ -57,6 +60,7 @@ struct nbd_export {
         const char *name;               /* non-empty, unique, at most 4096 bytes */
         const char *description;        /* NULL: none */
         bool writable;                  /* false: READ_ONLY, writes refused with EPERM */
+        bool tls_public;                /* on a tls = on listener, served without TLS too */
         const struct nbd_export_ops *ops;
         void *userdata;                 /* passed to every op */
 };
@@ -75,6 +79,11 @@ struct nbd_server_settings {
         uint64_t request_timeout_usec;
         /* In transmission, with nothing under way: 0 (the default) never closes. */
         uint64_t idle_timeout_usec;
+        /* TLS per listener (protocol/nbd-tls-policy.h says what each mode lets a client do);
+         * a passed socket takes tcp_tls when it is TCP. Any mode but off needs tls_creds,
+         * which the server references (nbd_server_set_tls_creds() swaps them). */
+        enum nbd_tls_mode unix_tls, tcp_tls;
+        struct nbd_tls_creds *tls_creds;
 };
 
 /*
@@ -95,6 +104,9 @@ struct nbd_server_settings {
 int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char *tcp_address,
                    const struct nbd_export *exports, size_t n_exports,
                    const struct nbd_server_settings *settings, struct nbd_server **ret);
+/* New credentials (a reload): new TLS sessions use them, running ones keep theirs. */
+void nbd_server_set_tls_creds(struct nbd_server *s, struct nbd_tls_creds *creds);
+
 /* Closes every connection (flushing exports they wrote) and the listeners. NULL-safe. */
 struct nbd_server *nbd_server_free(struct nbd_server *s);
 static inline void nbd_server_freep(struct nbd_server **s) {
@@ -113,6 +125,9 @@ struct nbd_listener_stats {
         unsigned clients;               /* connected now */
         unsigned long long accepted, refused, handshake_timeouts, request_timeouts,
                 idle_timeouts;
+        /* TLS upgrades completed, failed (bad key, certificate, garbage), and options refused
+         * with NBD_REP_ERR_TLS_REQD (or hung up on) for want of TLS. */
+        unsigned long long tls_sessions, tls_failures, tls_required;
 };
 /* The TCP listener's (tcp: [nbd] tcp) or else the UNIX or passed one's; NULL if there is no
  * such listener. */
