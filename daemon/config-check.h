@@ -44,3 +44,5 @@ const struct config_key *config_find_key(const char *section, const char *name, 
 
 /* After parsing: required keys, [mc] address sources, event receiver, FRU images, sensors. */
 void config_check(struct load_state *s);
+/* [nbd] TLS: files present and private, the modes' needs, secure by default (config-nbd-tls.c). */
+void config_check_nbd_tls(struct load_state *s);
