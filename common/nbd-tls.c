@@ -364,8 +364,13 @@ int nbd_tls_handshake(struct nbd_tls_session *t) {
                 return -EAGAIN;
         }
         set_error(t, r);
-        return r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PUSH_ERROR ||
-               r == GNUTLS_E_PULL_ERROR ? -ECONNRESET : -EPROTO;
+        if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PUSH_ERROR ||
+            r == GNUTLS_E_PULL_ERROR)
+                return -ECONNRESET;
+        /* Tell the client why (a bad record MAC, an unknown CA...), so that its error says
+         * more than "connection closed"; best effort on a non-blocking socket. */
+        (void) gnutls_alert_send_appropriate(t->session, r);
+        return -EPROTO;
 }
 
 bool nbd_tls_wants_write(const struct nbd_tls_session *t) {
