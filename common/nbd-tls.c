@@ -37,6 +37,8 @@ struct nbd_tls_session {
         gnutls_session_t session;
         struct nbd_tls_creds *creds;
         int last_error;                 /* GnuTLS error code of the last failure */
+        char psk_user[PSK_USERNAME_MAX + 1];    /* the identity the client named, if known */
+        bool psk_user_unknown;
         char error[256];
         char peer[320];
 };
@@ -94,6 +96,8 @@ static int psk_lookup(gnutls_session_t session, const char *username, gnutls_dat
         struct nbd_tls_session *t = gnutls_session_get_ptr(session);
         const struct nbd_tls_creds *c = t->creds;
 
+        /* Names are not secrets: they make a failed handshake's log line useful. */
+        snprintf(t->psk_user, sizeof(t->psk_user), "%s", username);
         for (size_t i = 0; i < c->n_psk; i++)
                 if (strcmp(c->psk[i].username, username) == 0) {
                         key->data = gnutls_malloc(c->psk[i].key_len);
@@ -103,6 +107,7 @@ static int psk_lookup(gnutls_session_t session, const char *username, gnutls_dat
                         key->size = (unsigned) c->psk[i].key_len;
                         return 0;
                 }
+        t->psk_user_unknown = true;
         return -1;      /* unknown identity: the handshake fails as with a wrong key */
 }
 
@@ -314,9 +319,14 @@ static void set_error(struct nbd_tls_session *t, int r) {
                         return;
                 }
         }
-        if (r == GNUTLS_E_ERROR_IN_FINISHED_PACKET || r == GNUTLS_E_DECRYPTION_FAILED)
-                snprintf(t->error, sizeof(t->error), "%s (a wrong pre-shared key?)",
-                         gnutls_strerror(r));
+        if (t->psk_user[0] && t->psk_user_unknown)
+                snprintf(t->error, sizeof(t->error), "unknown PSK identity \"%s\"", t->psk_user);
+        else if (t->psk_user[0] && (r == GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER ||
+                                    r == GNUTLS_E_ERROR_IN_FINISHED_PACKET ||
+                                    r == GNUTLS_E_DECRYPTION_FAILED))
+                /* TLS 1.3 finds a wrong key at the PSK binder, 1.2 at Finished. */
+                snprintf(t->error, sizeof(t->error), "%s (a wrong pre-shared key for \"%s\"?)",
+                         gnutls_strerror(r), t->psk_user);
         else
                 snprintf(t->error, sizeof(t->error), "%s", gnutls_strerror(r));
 }
