@@ -375,9 +375,11 @@ static void print_nbd_listener(struct nbd_server *nbd, bool tcp) {
 
         if (st)
                 fprintf(stderr, "nbd-%s: clients=%u accepted=%llu refused=%llu "
-                        "handshake-timeouts=%llu request-timeouts=%llu idle-timeouts=%llu\n",
+                        "handshake-timeouts=%llu request-timeouts=%llu idle-timeouts=%llu "
+                        "tls-sessions=%llu tls-failures=%llu tls-required=%llu\n",
                         tcp ? "tcp" : "unix", st->clients, st->accepted, st->refused,
-                        st->handshake_timeouts, st->request_timeouts, st->idle_timeouts);
+                        st->handshake_timeouts, st->request_timeouts, st->idle_timeouts,
+                        st->tls_sessions, st->tls_failures, st->tls_required);
 }
 
 /* The counters line comes last: tools read the final line of satmcd's output. */

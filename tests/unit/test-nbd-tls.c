@@ -324,7 +324,7 @@ static int starttls(struct conn *c, const char *key_hex, const char *priority) {
                 return -EPROTO;
         if (gnutls_psk_allocate_client_credentials(&c->psk) < 0 ||
             gnutls_psk_set_client_credentials(c->psk, "alice", &key, GNUTLS_PSK_KEY_HEX) < 0 ||
-            gnutls_init(&c->tls, GNUTLS_CLIENT) < 0 ||
+            gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL) < 0 ||
             gnutls_priority_set_direct(c->tls, priority, NULL) < 0 ||
             gnutls_credentials_set(c->tls, GNUTLS_CRD_PSK, c->psk) < 0)
                 return -ENOMEM;
