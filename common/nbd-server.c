@@ -173,9 +173,19 @@ static ssize_t client_recv(struct nbd_client *c) {
                 c->in_size = want;
         }
 
-        if (c->tls)
+        if (c->tls) {
                 n = nbd_tls_recv(c->tls, c->in + c->in_fill, c->in_size - c->in_fill);
-        else {
+                /* A record per request: take every one already read, then answer them all
+                 * with one send, as a single recv() does on a plain socket. */
+                while (n > 0 && c->in_fill + (size_t) n < c->in_size &&
+                       nbd_tls_pending(c->tls) > 0) {
+                        ssize_t k = nbd_tls_recv(c->tls, c->in + c->in_fill + n,
+                                                 c->in_size - c->in_fill - (size_t) n);
+                        if (k <= 0)
+                                break;  /* -EAGAIN: a partial record; an error: next time */
+                        n += k;
+                }
+        } else {
                 n = recv(c->fd, c->in + c->in_fill, c->in_size - c->in_fill, MSG_DONTWAIT);
                 if (n < 0)
                         return -errno;
@@ -381,7 +391,7 @@ static void client_note_progress(struct nbd_client *c, unsigned long long messag
 static int on_client(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         struct nbd_client *c = userdata;
         unsigned long long messages_before = c->messages;
-        bool readable;
+        bool readable, tls_just_up = false;
         ssize_t n;
         int r;
 
@@ -449,7 +459,12 @@ static int on_client(sd_event_source *source, int fd, uint32_t revents, void *us
                                         client_close(c, r, "cannot start TLS");
                                         return 0;
                                 }
-                                goto timer;     /* the handshake has the socket now */
+                                if (r > 0)
+                                        goto timer;     /* the handshake has the socket now */
+                                /* Done at the first try (a quick client): what it sent behind
+                                 * its Finished is read ahead already, epoll will not say so. */
+                                tls_just_up = true;
+                                break;
                         }
                         /* All sent: carry on if processing stopped only because the output
                          * was full. */
@@ -457,7 +472,9 @@ static int on_client(sd_event_source *source, int fd, uint32_t revents, void *us
                                 continue;
                         break;
                 }
-                readable = r == 0 && c->tls && nbd_tls_pending(c->tls) > 0;
+                readable = r == 0 && c->tls &&
+                           (tls_just_up || nbd_tls_pending(c->tls) > 0);
+                tls_just_up = false;
         } while (readable);
 
         /* Switch between reading and waiting for the client to read its replies; an

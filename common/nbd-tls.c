@@ -7,10 +7,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <gnutls/gnutls.h>
@@ -22,6 +24,10 @@
 
 #define PSK_FILE_MAX            (1024 * 1024)   /* a key file larger than this is not one */
 #define PRIORITY_PSK            "NORMAL:+ECDHE-PSK:+DHE-PSK:+PSK"
+/* Read-ahead: GnuTLS asks for a record's 5-byte header, then its body, one recv() each. A
+ * pipelining client sends a record per request; reading what the socket has in one go turns
+ * 2 system calls per request into one per wake-up. Two full records' worth. */
+#define READ_AHEAD              (2 * (16 * 1024 + 2048 + 5))
 
 struct nbd_tls_creds {
         unsigned n_ref;
@@ -41,6 +47,9 @@ struct nbd_tls_session {
         bool psk_user_unknown;
         char error[256];
         char peer[320];
+        int fd;
+        uint8_t *rbuf;                  /* READ_AHEAD bytes; unread ones are [roff, rlen) */
+        size_t roff, rlen;
 };
 
 static void wipe_psk(struct nbd_tls_creds *c) {
@@ -258,14 +267,62 @@ int nbd_tls_creds_load(const struct nbd_tls_config *cfg, struct nbd_tls_creds **
         return 0;
 }
 
+/* GnuTLS's transport: the socket, through the read-ahead buffer. */
+static ssize_t pull(gnutls_transport_ptr_t userdata, void *data, size_t size) {
+        struct nbd_tls_session *t = userdata;
+        size_t n;
+
+        if (t->roff == t->rlen) {
+                ssize_t k = recv(t->fd, t->rbuf, READ_AHEAD, MSG_DONTWAIT);
+
+                if (k <= 0) {
+                        if (k < 0)
+                                gnutls_transport_set_errno(t->session, errno);
+                        return k;
+                }
+                t->roff = 0;
+                t->rlen = (size_t) k;
+        }
+        n = MIN(size, t->rlen - t->roff);
+        memcpy(data, t->rbuf + t->roff, n);
+        t->roff += n;
+        return (ssize_t) n;
+}
+
+static int pull_timeout(gnutls_transport_ptr_t userdata, unsigned ms) {
+        struct nbd_tls_session *t = userdata;
+        struct pollfd p = { .fd = t->fd, .events = POLLIN };
+
+        if (t->roff < t->rlen)
+                return 1;
+        /* Never wait: the event loop does. */
+        return poll(&p, 1, 0);
+}
+
+static ssize_t push(gnutls_transport_ptr_t userdata, const void *data, size_t size) {
+        struct nbd_tls_session *t = userdata;
+        ssize_t k = send(t->fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        if (k < 0)
+                gnutls_transport_set_errno(t->session, errno);
+        return k;
+}
+
 int nbd_tls_session_new(struct nbd_tls_creds *creds, int fd, struct nbd_tls_session **ret) {
         struct nbd_tls_session *t = calloc(1, sizeof(*t));
         int r;
 
         if (!t)
                 return -ENOMEM;
+        t->fd = fd;
+        t->rbuf = malloc(READ_AHEAD);
+        if (!t->rbuf) {
+                free(t);
+                return -ENOMEM;
+        }
         r = gnutls_init(&t->session, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
         if (r < 0) {
+                free(t->rbuf);
                 free(t);
                 return -ENOMEM;
         }
@@ -288,7 +345,10 @@ int nbd_tls_session_new(struct nbd_tls_creds *creds, int fd, struct nbd_tls_sess
         }
         /* Our own handshake timeout (the NBD one, from the connection) governs. */
         gnutls_handshake_set_timeout(t->session, 0);
-        gnutls_transport_set_int(t->session, fd);
+        gnutls_transport_set_ptr(t->session, t);
+        gnutls_transport_set_pull_function(t->session, pull);
+        gnutls_transport_set_pull_timeout_function(t->session, pull_timeout);
+        gnutls_transport_set_push_function(t->session, push);
         *ret = t;
         return 0;
 }
@@ -302,6 +362,7 @@ void nbd_tls_session_free(struct nbd_tls_session *t) {
                 gnutls_deinit(t->session);
         }
         nbd_tls_creds_unref(t->creds);
+        free(t->rbuf);
         free(t);
 }
 
@@ -412,7 +473,9 @@ ssize_t nbd_tls_send(struct nbd_tls_session *t, const void *buf, size_t len) {
 }
 
 size_t nbd_tls_pending(const struct nbd_tls_session *t) {
-        return gnutls_record_check_pending(t->session);
+        /* Bytes read ahead are not decrypted yet, and perhaps not a whole record: what
+         * nbd_tls_recv() turns them into may be nothing (-EAGAIN), never a wait. */
+        return gnutls_record_check_pending(t->session) + (t->rlen - t->roff);
 }
 
 const char *nbd_tls_error(const struct nbd_tls_session *t) {
