@@ -10,7 +10,10 @@
  * Handshake: fixed newstyle with NO_ZEROES. NBD_OPT_GO, NBD_OPT_INFO (export, name,
  * description, block sizes 1/512/64 KiB), NBD_OPT_LIST, NBD_OPT_EXPORT_NAME and NBD_OPT_ABORT
  * (ACK, then close) are served; every other option gets NBD_REP_ERR_UNSUP and haggling goes
- * on. The empty export name selects the first export (the kernel's nbd-client asks for "" by
+ * on. NBD_OPT_STARTTLS, and what is answered before it, follow the listener's TLS mode
+ * (protocol/nbd-tls-policy.h; the TLS mechanics are nbd-tls.c's): after the ACK the TLS
+ * handshake runs on the loop without blocking, under the handshake timeout, and plain bytes
+ * sent behind STARTTLS end the connection. The empty export name selects the first export (the kernel's nbd-client asks for "" by
  * default, so satmcd's first FRU device is what a bare `nbd-client host dev` gets).
  * A client may send at most 32 options; an option longer than 4 KiB is read off and refused
  * with NBD_REP_ERR_TOO_BIG, one longer than 64 KiB closes the connection.
