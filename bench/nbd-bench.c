@@ -91,12 +91,15 @@ static void write_exact(struct conn *c, const void *buf, size_t n) {
 
 static void load_psk(const char *path) {
         FILE *f = fopen(path, "re");
-        char line[600], *colon;
+        char line[600], *colon = NULL;
         gnutls_datum_t key;
 
-        if (!f || !fgets(line, sizeof(line), f) || !(colon = strchr(line, ':')))
+        if (f && fgets(line, sizeof(line), f))
+                colon = strchr(line, ':');
+        if (f)
+                fclose(f);
+        if (!colon)
                 die("NBD_BENCH_PSK: cannot read username:hexkey");
-        fclose(f);
         *colon = '\0';
         line[strcspn(colon + 1, "\r\n") + (size_t) (colon + 1 - line)] = '\0';
         snprintf(psk_user, sizeof(psk_user), "%s", line);
