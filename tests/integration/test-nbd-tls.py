@@ -33,6 +33,15 @@ def nbdsh(uri, code, timeout=30):
             "-c", "h.connect_uri(%r)" % uri, "-c", code]
 
 
+def connects(port):
+    """Whether something accepts on 127.0.0.1:port (the connection is then dropped)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -250,6 +259,24 @@ def main():
         check(r.returncode == 0, "after a reload the new PSK works")
         r = run(["nbdinfo", "--size", "nbds://bmc@%s/fru0?tls-psk-file=%s" % (tcp, old_psk)])
         check(r.returncode != 0, "... and the old one does not")
+
+        # --- a TCP socket from the service manager is held to the same rule ---
+        if shutil.which("systemd-socket-activate"):
+            sa_port = free_port()
+            sa_cfg = os.path.join(tmp, "activated.conf")
+            open(sa_cfg, "w").write(base.replace("address = 0x72", "address = 0x74"))
+            sa_state = os.path.join(tmp, "sa-state")
+            os.makedirs(sa_state)
+            act = subprocess.Popen(
+                ["timeout", "30", "systemd-socket-activate", "-l", "127.0.0.1:%d" % sa_port,
+                 "--fdname=nbd", "--", satmcd, "--config", sa_cfg, "--bus-socket", rig.sock,
+                 "--state-directory", sa_state, "--ipmitool-socket", "none", "--nbd-socket", "none"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            wait_for(lambda: connects(sa_port), "systemd-socket-activate to listen", 10)
+            out, _ = act.communicate(timeout=30)
+            check(act.returncode != 0 and "passed a TCP socket and exports are nbd-writable" in out,
+                  "a passed TCP socket with writable exports and no TLS refuses to start (%s)"
+                  % out.strip().splitlines()[-1] if out.strip() else "no output")
 
         # --- no key material in the log ---
         log = rig.read_stderr()
