@@ -9,6 +9,10 @@
  *   nbd-bench SOCKET read QD SECONDS    4 KiB random-read IOPS at queue depth QD
  *   nbd-bench SOCKET count QD N         exactly N reads at depth QD (for strace -c)
  *
+ * With NBD_BENCH_PSK=FILE in the environment (a psktool file; its first line's identity is
+ * used) every connection upgrades with NBD_OPT_STARTTLS and a GnuTLS PSK handshake before
+ * NBD_OPT_GO, as libnbd's tls-psk-file= does: the handshake figure then includes TLS.
+ *
  * Prints one line "key=value ..." so a script can pick figures out of it.
  */
 #include <errno.h>
@@ -20,10 +24,21 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <gnutls/gnutls.h>
 
 #include "protocol/nbd-wire.h"
 
 #define BLOCK 4096
+#define TLS_PRIORITY "NORMAL:+ECDHE-PSK:+DHE-PSK:+PSK"
+
+struct conn {
+        int fd;
+        gnutls_session_t tls;           /* NULL: plain */
+};
+
+/* NBD_BENCH_PSK, read once: the identity and hex key of its first line. */
+static char psk_user[600], psk_key[600];
+static gnutls_psk_client_credentials_t psk_creds;
 
 static double now(void) {
         struct timespec ts;
@@ -32,16 +47,24 @@ static double now(void) {
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+static uint32_t be32(const uint8_t *p) {
+        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const uint8_t *p) {
+        return (uint64_t) be32(p) << 32 | be32(p + 4);
+}
+
 static void die(const char *what) {
         fprintf(stderr, "nbd-bench: %s: %s\n", what, strerror(errno));
         exit(EXIT_FAILURE);
 }
 
-static void read_exact(int fd, void *buf, size_t n) {
+static void read_exact(struct conn *c, void *buf, size_t n) {
         uint8_t *p = buf;
 
         while (n > 0) {
-                ssize_t k = read(fd, p, n);
+                ssize_t k = c->tls ? gnutls_record_recv(c->tls, p, n) : read(c->fd, p, n);
 
                 if (k <= 0) {
                         if (k == 0)
@@ -53,54 +76,108 @@ static void read_exact(int fd, void *buf, size_t n) {
         }
 }
 
-static void write_exact(int fd, const void *buf, size_t n) {
-        if (write(fd, buf, n) != (ssize_t) n)
-                die("write");
+static void write_exact(struct conn *c, const void *buf, size_t n) {
+        const uint8_t *p = buf;
+
+        while (n > 0) {
+                ssize_t k = c->tls ? gnutls_record_send(c->tls, p, n) : write(c->fd, p, n);
+
+                if (k <= 0)
+                        die("write");
+                p += k;
+                n -= (size_t) k;
+        }
 }
 
-static uint32_t be32(const uint8_t *p) {
-        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+static void load_psk(const char *path) {
+        FILE *f = fopen(path, "re");
+        char line[600], *colon = NULL;
+        gnutls_datum_t key;
+
+        if (f && fgets(line, sizeof(line), f))
+                colon = strchr(line, ':');
+        if (f)
+                fclose(f);
+        if (!colon)
+                die("NBD_BENCH_PSK: cannot read username:hexkey");
+        *colon = '\0';
+        line[strcspn(colon + 1, "\r\n") + (size_t) (colon + 1 - line)] = '\0';
+        snprintf(psk_user, sizeof(psk_user), "%s", line);
+        snprintf(psk_key, sizeof(psk_key), "%s", colon + 1);
+        key = (gnutls_datum_t) { .data = (unsigned char *) psk_key, .size = strlen(psk_key) };
+        if (gnutls_psk_allocate_client_credentials(&psk_creds) < 0 ||
+            gnutls_psk_set_client_credentials(psk_creds, psk_user, &key, GNUTLS_PSK_KEY_HEX) < 0)
+                die("PSK credentials");
 }
 
-static uint64_t be64(const uint8_t *p) {
-        return (uint64_t) be32(p) << 32 | be32(p + 4);
+/* STARTTLS (its ACK read), then the PSK handshake on the connection. */
+static void start_tls(struct conn *c) {
+        uint8_t reply[NBD_OPTION_REPLY_HEADER_SIZE];
+        int r;
+
+        read_exact(c, reply, sizeof(reply));
+        if (be32(reply + 12) != NBD_REP_ACK || be32(reply + 16) != 0) {
+                errno = EPROTO;
+                die("STARTTLS refused");
+        }
+        if (gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL) < 0 ||
+            gnutls_priority_set_direct(c->tls, TLS_PRIORITY, NULL) < 0 ||
+            gnutls_credentials_set(c->tls, GNUTLS_CRD_PSK, psk_creds) < 0)
+                die("gnutls session");
+        gnutls_transport_set_int(c->tls, c->fd);
+        do
+                r = gnutls_handshake(c->tls);
+        while (r < 0 && !gnutls_error_is_fatal(r));
+        if (r < 0) {
+                fprintf(stderr, "nbd-bench: TLS handshake: %s\n", gnutls_strerror(r));
+                exit(EXIT_FAILURE);
+        }
 }
 
-/* Connect and negotiate the empty export name with OPT_GO. Returns the fd, export size in *size. */
-static int connect_go(const char *path, uint64_t *size) {
+/* Connect, upgrade to TLS if NBD_BENCH_PSK says so, and negotiate the empty export name with
+ * OPT_GO. Returns the connection, export size in *size. */
+static struct conn connect_go(const char *path, uint64_t *size) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         uint8_t buf[256], flags[4] = { 0, 0, 0, 3 };
         uint8_t go[NBD_OPTION_HEADER_SIZE + 6];
-        int fd;
+        struct conn conn = { .fd = -1 }, *c = &conn;
 
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
+        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (c->fd < 0)
                 die("socket");
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+        if (connect(c->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 die("connect");
-        read_exact(fd, buf, NBD_GREETING_SIZE);
+        read_exact(c, buf, NBD_GREETING_SIZE);
         if (be64(buf) != NBD_MAGIC || be64(buf + 8) != NBD_IHAVEOPT)
                 die("greeting");
-        /* Flags and GO in one write, as libnbd does. */
         (void) nbd_encode_option_header(go, sizeof(go), NBD_OPT_GO, 6);
         memset(go + NBD_OPTION_HEADER_SIZE, 0, 6);
         memcpy(buf, flags, 4);
-        memcpy(buf + 4, go, sizeof(go));
-        write_exact(fd, buf, 4 + sizeof(go));
+        if (psk_creds) {
+                /* Flags and STARTTLS in one write, then GO inside TLS. */
+                (void) nbd_encode_option_header(buf + 4, NBD_OPTION_HEADER_SIZE, NBD_OPT_STARTTLS, 0);
+                write_exact(c, buf, 4 + NBD_OPTION_HEADER_SIZE);
+                start_tls(c);
+                write_exact(c, go, sizeof(go));
+        } else {
+                /* Flags and GO in one write, as libnbd does. */
+                memcpy(buf + 4, go, sizeof(go));
+                write_exact(c, buf, 4 + sizeof(go));
+        }
         for (;;) {
                 uint32_t type, len;
 
-                read_exact(fd, buf, NBD_OPTION_REPLY_HEADER_SIZE);
+                read_exact(c, buf, NBD_OPTION_REPLY_HEADER_SIZE);
                 type = be32(buf + 12);
                 len = be32(buf + 16);
                 if (len > sizeof(buf)) {
                         errno = EMSGSIZE;
                         die("option reply");
                 }
-                read_exact(fd, buf, len);
+                read_exact(c, buf, len);
                 if (type == NBD_REP_ACK)
-                        return fd;
+                        return conn;
                 if (type & NBD_REP_FLAG_ERROR) {
                         errno = EPROTO;
                         die("OPT_GO refused");
@@ -110,13 +187,17 @@ static int connect_go(const char *path, uint64_t *size) {
         }
 }
 
-static void disconnect(int fd) {
+static void disconnect(struct conn *c) {
         struct nbd_request req = { .type = NBD_CMD_DISC };
         uint8_t buf[NBD_REQUEST_SIZE];
 
         (void) nbd_encode_request(buf, sizeof(buf), &req);
-        write_exact(fd, buf, sizeof(buf));
-        close(fd);
+        write_exact(c, buf, sizeof(buf));
+        if (c->tls) {
+                (void) gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+                gnutls_deinit(c->tls);
+        }
+        close(c->fd);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -133,10 +214,10 @@ static void bench_handshake(const char *path, unsigned n) {
                 die("calloc");
         for (unsigned i = 0; i < n; i++) {
                 double t0 = now();
-                int fd = connect_go(path, &size);
+                struct conn c = connect_go(path, &size);
 
                 t[i] = (now() - t0) * 1000;
-                disconnect(fd);
+                disconnect(&c);
         }
         qsort(t, n, sizeof(double), cmp_double);
         printf("handshake_ms_median=%.4f handshake_ms_p90=%.4f n=%u\n", t[n / 2], t[n * 9 / 10], n);
@@ -152,7 +233,7 @@ static uint64_t next_rand(void) {
         return rng;
 }
 
-static void send_read(int fd, uint64_t blocks, uint64_t cookie) {
+static void send_read(struct conn *c, uint64_t blocks, uint64_t cookie) {
         struct nbd_request req = {
                 .type = NBD_CMD_READ,
                 .cookie = cookie,
@@ -162,7 +243,7 @@ static void send_read(int fd, uint64_t blocks, uint64_t cookie) {
         uint8_t buf[NBD_REQUEST_SIZE];
 
         (void) nbd_encode_request(buf, sizeof(buf), &req);
-        write_exact(fd, buf, sizeof(buf));
+        write_exact(c, buf, sizeof(buf));
 }
 
 /* Reads at depth qd until seconds pass (or count replies when count > 0). */
@@ -170,7 +251,7 @@ static void bench_read(const char *path, unsigned qd, double seconds, unsigned l
         static uint8_t data[NBD_SIMPLE_REPLY_SIZE + BLOCK];
         uint64_t size = 0, blocks, done = 0, sent = 0;
         double t0, end, elapsed;
-        int fd = connect_go(path, &size);
+        struct conn c = connect_go(path, &size);
 
         blocks = size / BLOCK;
         if (blocks == 0) {
@@ -180,16 +261,16 @@ static void bench_read(const char *path, unsigned qd, double seconds, unsigned l
         t0 = now();
         end = t0 + seconds;
         for (; sent < qd && (count == 0 || sent < count); sent++)
-                send_read(fd, blocks, sent);
+                send_read(&c, blocks, sent);
         for (;;) {
-                read_exact(fd, data, sizeof(data));
+                read_exact(&c, data, sizeof(data));
                 if (be32(data) != NBD_SIMPLE_REPLY_MAGIC || be32(data + 4) != 0) {
                         errno = EIO;
                         die("read reply");
                 }
                 done++;
                 if (count > 0 ? sent < count : (done % 64 != 0 || now() < end)) {
-                        send_read(fd, blocks, sent++);
+                        send_read(&c, blocks, sent++);
                         continue;
                 }
                 if (done == sent)
@@ -198,10 +279,12 @@ static void bench_read(const char *path, unsigned qd, double seconds, unsigned l
         elapsed = now() - t0;
         printf("qd=%u reads=%llu seconds=%.3f iops=%.0f\n", qd, (unsigned long long) done, elapsed,
                (double) done / elapsed);
-        disconnect(fd);
+        disconnect(&c);
 }
 
 int main(int argc, char **argv) {
+        if (getenv("NBD_BENCH_PSK"))
+                load_psk(getenv("NBD_BENCH_PSK"));
         if (argc == 4 && strcmp(argv[2], "handshake") == 0)
                 bench_handshake(argv[1], (unsigned) strtoul(argv[3], NULL, 10) ?: 1);
         else if (argc == 5 && strcmp(argv[2], "read") == 0)

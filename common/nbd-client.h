@@ -45,6 +45,11 @@ struct nbd_client {
         bool closing;                           /* hang up once the output is sent */
         bool logged_refusal;                    /* one notice per client, then debug */
 
+        /* TLS (nbd-tls.h): STARTTLS was accepted and its ACK is queued; then the handshake
+         * runs (tls set, tls_handshaking) and then every byte goes through tls. */
+        bool tls_starting, tls_handshaking;
+        struct nbd_tls_session *tls;
+
         /* Bytes still to be read off and thrown away: an oversized option or the payload of
          * a refused WRITE. Then answer drain_option (options) or drain_req (transmission). */
         uint64_t drain;
@@ -74,6 +79,7 @@ struct listener {
         bool full_warned;               /* one warning per run of refusals */
         int fd;
         bool tcp;
+        enum nbd_tls_mode tls_mode;
         unsigned max_clients;
         struct nbd_listener_stats stats;
 };
@@ -85,7 +91,7 @@ struct nbd_server {
         struct nbd_export *exports;
         size_t n_exports;
         unsigned n_clients, next_id;
-        struct nbd_server_settings settings;
+        struct nbd_server_settings settings;   /* tls_creds: referenced, the current ones */
         uint64_t timer_accuracy_usec;   /* of the client timers; 0 = no timeouts at all */
         struct nbd_client *clients;
         struct nbd_server_stats stats;
@@ -116,6 +122,11 @@ static inline int nbd_out_appended(struct nbd_client *c, int r) {
  * most one message by advancing c->in_off, or starts a drain. It returns 1 to be called again,
  * 0 when it needs more input (c->in_need says how much), or -errno to hang up.
  */
+
+/* Whether TLS is up on this connection (options then see every export). */
+static inline bool nbd_client_tls_active(const struct nbd_client *c) {
+        return c->tls && !c->tls_handshaking;
+}
 
 /* nbd-handshake.c */
 int nbd_handshake_start(struct nbd_client *c);  /* queue the greeting; 0 or -errno */

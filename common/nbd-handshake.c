@@ -18,14 +18,30 @@
 #define BLOCK_PREFERRED         512
 #define BLOCK_MAX               (64 * 1024)     /* advertised */
 
-static const struct nbd_export *find_export(struct nbd_server *s, const uint8_t *name, size_t len) {
+static bool visible(const struct nbd_client *c, const struct nbd_export *e) {
+        return nbd_tls_export_visible(c->listener->tls_mode, nbd_client_tls_active(c),
+                                      e->tls_public);
+}
+
+/* The export a name selects, if this client may see it: in plain on a tls = on listener only
+ * the public ones exist. */
+static const struct nbd_export *find_export(struct nbd_client *c, const uint8_t *name, size_t len) {
+        struct nbd_server *s = c->server;
+        const struct nbd_export *e = NULL;
+
         /* The empty name is the first export: what the kernel client asks for by default. */
         if (len == 0)
-                return &s->exports[0];
-        for (size_t i = 0; i < s->n_exports; i++)
+                e = &s->exports[0];
+        for (size_t i = 0; !e && i < s->n_exports; i++)
                 if (strlen(s->exports[i].name) == len && memcmp(s->exports[i].name, name, len) == 0)
-                        return &s->exports[i];
-        return NULL;
+                        e = &s->exports[i];
+        return e && visible(c, e) ? e : NULL;
+}
+
+/* A name not found: if TLS would show more, say so, whether or not the name exists, so that
+ * a plain client cannot tell the private names from nonsense. */
+static bool tls_would_show_more(const struct nbd_client *c) {
+        return c->listener->tls_mode != NBD_TLS_OFF && !nbd_client_tls_active(c);
 }
 
 static uint16_t transmission_flags(const struct nbd_export *e) {
@@ -55,6 +71,8 @@ static int handle_list(struct nbd_client *c, size_t len) {
                 size_t n = NBD_OPTION_REPLY_HEADER_SIZE + 4 + strlen(e->name) +
                            (e->description ? strlen(e->description) : 0);
 
+                if (!visible(c, e))
+                        continue;
                 r = OUT_APPEND(c, n, nbd_encode_rep_server, e->name, e->description);
                 if (r < 0)
                         return r;
@@ -83,7 +101,14 @@ static int handle_go_info(struct nbd_client *c, uint32_t option, const uint8_t *
                                    r == -ENAMETOOLONG ? "export name too long" :
                                                         "malformed option data");
         }
-        e = find_export(c->server, gi.name, gi.name_len);
+        e = find_export(c, gi.name, gi.name_len);
+        if (!e && tls_would_show_more(c)) {
+                c->listener->stats.tls_required++;
+                log_notice("nbd client %u: %s without TLS for an export that needs it (or none), "
+                           "refused.", c->id, nbd_option_name(option));
+                return reply_error(c, option, NBD_REP_ERR_TLS_REQD,
+                                   "TLS is required for this export (NBD_OPT_STARTTLS first)");
+        }
         if (!e) {
                 log_notice("nbd client %u: %s for an unknown export (%zu bytes of name).", c->id,
                            nbd_option_name(option), gi.name_len);
@@ -133,9 +158,11 @@ static int handle_export_name(struct nbd_client *c, const uint8_t *data, size_t 
 
         /* No error reply exists for NBD_OPT_EXPORT_NAME: the only refusal is hanging up. */
         if (nbd_parse_export_name(data, len, &gi) < 0 ||
-            !(e = find_export(c->server, gi.name, gi.name_len))) {
-                log_notice("nbd client %u: NBD_OPT_EXPORT_NAME for an unknown export, closing it.",
-                           c->id);
+            !(e = find_export(c, gi.name, gi.name_len))) {
+                if (tls_would_show_more(c))
+                        c->listener->stats.tls_required++;
+                log_notice("nbd client %u: NBD_OPT_EXPORT_NAME for an unknown export%s, closing it.",
+                           c->id, tls_would_show_more(c) ? " or one that needs TLS" : "");
                 return -ENOENT;
         }
         select_export(c, e);
@@ -148,9 +175,59 @@ static int handle_export_name(struct nbd_client *c, const uint8_t *data, size_t 
         return 0;
 }
 
+/* What the listener's TLS mode says about an option before it is served: 1 to serve it, 0
+ * when it was answered here, -errno to hang up. */
+static int tls_gate(struct nbd_client *c, uint32_t option, size_t len) {
+        struct nbd_listener_stats *st = &c->listener->stats;
+        const char *via = c->listener->tcp ? " (TCP)" : "";
+
+        switch (nbd_tls_option_verdict(c->listener->tls_mode, nbd_client_tls_active(c), option,
+                                       (uint32_t) len)) {
+        case NBD_TLS_SERVE:
+                return 1;
+        case NBD_TLS_START:
+                c->tls_starting = true; /* nbd-server.c: once the ACK is out */
+                log_debug("nbd client %u: STARTTLS.", c->id);
+                return OUT_APPEND(c, NBD_OPTION_REPLY_HEADER_SIZE,
+                                  nbd_encode_rep_ack, NBD_OPT_STARTTLS);
+        case NBD_TLS_REFUSE_UNSUP:
+                log_notice("nbd client %u%s: asked for TLS, which this listener does not offer "
+                           "([nbd] tls = off), refused.", c->id, via);
+                return reply_error(c, option, NBD_REP_ERR_UNSUP,
+                                   "TLS is not enabled on this listener");
+        case NBD_TLS_REFUSE_INVALID:
+                log_notice("nbd client %u: %s, refused.", c->id,
+                           nbd_client_tls_active(c) ? "STARTTLS with TLS already up" :
+                                                      "STARTTLS with data");
+                return reply_error(c, option, NBD_REP_ERR_INVALID,
+                                   nbd_client_tls_active(c) ? "TLS is already active" :
+                                                              "NBD_OPT_STARTTLS takes no data");
+        case NBD_TLS_HANG_UP:
+                st->tls_required++;
+                log_notice("nbd client %u%s: NBD_OPT_EXPORT_NAME without TLS on a listener that "
+                           "requires it, closing it.", c->id, via);
+                return -EACCES;
+        case NBD_TLS_REFUSE_REQD:
+        default:
+                st->tls_required++;
+                /* One notice per client: a plaintext client may try every option. */
+                (void) log_full_errno(c->logged_refusal ? LOG_DEBUG : LOG_NOTICE, 0,
+                                      "nbd client %u%s: %s without TLS on a listener that "
+                                      "requires it, refused (NBD_REP_ERR_TLS_REQD).", c->id, via,
+                                      nbd_option_name(option));
+                c->logged_refusal = true;
+                return reply_error(c, option, NBD_REP_ERR_TLS_REQD,
+                                   "TLS is required (NBD_OPT_STARTTLS first)");
+        }
+}
+
 /* One whole option. Returns 0 (answered; haggling goes on unless the state changed) or -errno
  * to hang up. */
 static int handle_option(struct nbd_client *c, uint32_t option, const uint8_t *data, size_t len) {
+        int r = tls_gate(c, option, len);
+
+        if (r <= 0)
+                return r;
         switch (option) {
         case NBD_OPT_EXPORT_NAME:
                 return handle_export_name(c, data, len);

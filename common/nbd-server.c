@@ -41,6 +41,7 @@ static void client_free(struct nbd_client *c) {
         c->listener->full_warned = false;
         sd_event_source_disable_unref(c->timer);
         sd_event_source_disable_unref(c->source);
+        nbd_tls_session_free(c->tls);   /* before the fd: it may send close_notify on it */
         safe_close(c->fd);
         free(c->in);
         free(c->out);
@@ -69,8 +70,21 @@ uint8_t *nbd_out_reserve(struct nbd_client *c, size_t n) {
 /* Send what is queued. Returns 0 when all went, 1 when some is left for EPOLLOUT, -errno. */
 static int client_send(struct nbd_client *c) {
         while (c->out_sent < c->out_fill) {
-                ssize_t n = send(c->fd, c->out + c->out_sent, c->out_fill - c->out_sent,
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                ssize_t n;
+
+                if (c->tls) {
+                        /* After an EAGAIN GnuTLS wants the same bytes again: they are still
+                         * at out_sent, with perhaps more behind them. */
+                        n = nbd_tls_send(c->tls, c->out + c->out_sent, c->out_fill - c->out_sent);
+                        if (n == -EAGAIN)
+                                return 1;
+                        if (n < 0)
+                                return (int) n;
+                        c->out_sent += (size_t) n;
+                        continue;
+                }
+                n = send(c->fd, c->out + c->out_sent, c->out_fill - c->out_sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -110,7 +124,7 @@ static int client_process(struct nbd_client *c) {
                 size_t avail = c->in_fill - c->in_off;
 
                 c->in_need = 0;
-                if (c->closing || c->out_fill - c->out_sent >= OUT_HIGH_WATER)
+                if (c->closing || c->tls_starting || c->out_fill - c->out_sent >= OUT_HIGH_WATER)
                         return 1;
 
                 if (c->drain > 0) {
@@ -159,17 +173,93 @@ static ssize_t client_recv(struct nbd_client *c) {
                 c->in_size = want;
         }
 
-        n = recv(c->fd, c->in + c->in_fill, c->in_size - c->in_fill, MSG_DONTWAIT);
+        if (c->tls) {
+                n = nbd_tls_recv(c->tls, c->in + c->in_fill, c->in_size - c->in_fill);
+                /* A record per request: take every one already read, then answer them all
+                 * with one send, as a single recv() does on a plain socket. */
+                while (n > 0 && c->in_fill + (size_t) n < c->in_size &&
+                       nbd_tls_pending(c->tls) > 0) {
+                        ssize_t k = nbd_tls_recv(c->tls, c->in + c->in_fill + n,
+                                                 c->in_size - c->in_fill - (size_t) n);
+                        if (k <= 0)
+                                break;  /* -EAGAIN: a partial record; an error: next time */
+                        n += k;
+                }
+        } else {
+                n = recv(c->fd, c->in + c->in_fill, c->in_size - c->in_fill, MSG_DONTWAIT);
+                if (n < 0)
+                        return -errno;
+        }
         if (n < 0)
-                return -errno;
+                return n;
         c->in_fill += (size_t) n;
         return n;
 }
 
 static void client_close(struct nbd_client *c, int error, const char *what) {
-        if (error < 0 && error != -ECONNRESET && error != -EPIPE)
+        if (c->tls && error == -EPROTO) {
+                /* Garbage records, a renegotiation, a failed MAC: worth a notice, with
+                 * GnuTLS's reason (never key material: it has none to give). */
+                c->listener->stats.tls_failures++;
+                log_notice("nbd client %u: TLS: %s, closing it.", c->id, nbd_tls_error(c->tls));
+        } else if (error < 0 && error != -ECONNRESET && error != -EPIPE)
                 log_debug_errno(error, "nbd client %u: %s: %m", c->id, what);
         client_free(c);
+}
+
+/* ---- TLS: the upgrade after STARTTLS's ACK, and the handshake without blocking ---- */
+
+static int client_set_events(struct nbd_client *c, uint32_t events) {
+        return sd_event_source_set_io_events(c->source, events);
+}
+
+/* Drive the handshake. 1: under way (waiting for the socket), 0: done, -errno: failed (said). */
+static int client_tls_handshake(struct nbd_client *c) {
+        const char *via = c->listener->tcp ? " (TCP)" : "";
+        int r = nbd_tls_handshake(c->tls);
+
+        if (r == -EAGAIN) {
+                r = client_set_events(c, nbd_tls_wants_write(c->tls) ? EPOLLOUT : EPOLLIN);
+                return r < 0 ? r : 1;
+        }
+        if (r < 0) {
+                c->listener->stats.tls_failures++;
+                if (r == -ECONNRESET)
+                        log_notice("nbd client %u%s: hung up in the TLS handshake (%s).", c->id,
+                                   via, nbd_tls_error(c->tls));
+                else
+                        log_notice("nbd client %u%s: TLS handshake failed: %s, closing it.",
+                                   c->id, via, nbd_tls_error(c->tls));
+                return -ECONNABORTED;   /* said: client_close() adds nothing */
+        }
+        c->tls_handshaking = false;
+        c->out_blocked = false;
+        c->listener->stats.tls_sessions++;
+        log_info("nbd client %u%s: TLS up: %s.", c->id, via, nbd_tls_peer(c->tls));
+        r = client_set_events(c, EPOLLIN);
+        return r < 0 ? r : 0;
+}
+
+/* The ACK to STARTTLS is out: begin TLS. The client must send nothing in plain after
+ * STARTTLS; bytes that came anyway would be answered as if they had been protected (the
+ * STARTTLS injection of CVE-2021-3716 in nbdkit), so such a client is hung up on. */
+static int client_tls_start(struct nbd_client *c) {
+        int r;
+
+        c->tls_starting = false;
+        if (c->in_fill > c->in_off) {
+                c->listener->stats.tls_failures++;
+                log_notice("nbd client %u: %zu bytes in plain after STARTTLS, closing it.",
+                           c->id, c->in_fill - c->in_off);
+                return -ECONNABORTED;
+        }
+        if (!c->server->settings.tls_creds)
+                return -ENOKEY;
+        r = nbd_tls_session_new(c->server->settings.tls_creds, c->fd, &c->tls);
+        if (r < 0)
+                return r;
+        c->tls_handshaking = true;
+        return client_tls_handshake(c);
 }
 
 /* ---- timeouts: one timer per client, armed only while something is due ---- */
@@ -301,8 +391,21 @@ static void client_note_progress(struct nbd_client *c, unsigned long long messag
 static int on_client(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         struct nbd_client *c = userdata;
         unsigned long long messages_before = c->messages;
+        bool readable, tls_just_up = false;
         ssize_t n;
         int r;
+
+        if (c->tls_handshaking) {
+                r = client_tls_handshake(c);
+                if (r < 0) {
+                        client_close(c, r, "TLS handshake");
+                        return 0;
+                }
+                if (r > 0)
+                        goto timer;
+                /* Done: what the client sent right behind its Finished may wait. */
+                revents = EPOLLIN;
+        }
 
         if (revents & EPOLLOUT) {
                 r = client_send(c);
@@ -313,50 +416,72 @@ static int on_client(sd_event_source *source, int fd, uint32_t revents, void *us
         }
 
         /* One recv per wake-up: epoll is level-triggered, so what is left wakes us again,
-         * and a second recv that only returns EAGAIN would be a wasted system call. */
-        if (!c->out_blocked && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-                n = client_recv(c);
-                if (n == 0 || (n < 0 && n != -EAGAIN && n != -EINTR)) {
-                        if (n == 0 && (c->in_fill > c->in_off || c->drain > 0))
-                                log_notice("nbd client %u hung up in the middle of a message.",
-                                           c->id);
-                        client_close(c, (int) n, "receive failed");
-                        return 0;
+         * and a second recv that only returns EAGAIN would be a wasted system call. GnuTLS
+         * may hold decrypted bytes the socket no longer signals: those are taken at once. */
+        readable = !c->out_blocked && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR));
+        do {
+                if (readable) {
+                        n = client_recv(c);
+                        if (n == 0 || (n < 0 && n != -EAGAIN && n != -EINTR)) {
+                                if (n == 0 && (c->in_fill > c->in_off || c->drain > 0))
+                                        log_notice("nbd client %u hung up in the middle of a "
+                                                   "message.", c->id);
+                                client_close(c, (int) n, "receive failed");
+                                return 0;
+                        }
+                        if (n > 0)
+                                c->active_at = loop_now(c);
                 }
-                if (n > 0)
-                        c->active_at = loop_now(c);
-        }
 
-        for (;;) {
-                r = client_process(c);
-                if (r < 0) {
-                        /* Answers to what came before the offence still go out (best effort). */
-                        (void) client_send(c);
-                        client_close(c, r, "protocol error");
-                        return 0;
+                for (;;) {
+                        r = client_process(c);
+                        if (r < 0) {
+                                /* Answers to what came before the offence still go out (best
+                                 * effort). */
+                                (void) client_send(c);
+                                client_close(c, r, "protocol error");
+                                return 0;
+                        }
+                        r = client_send(c);
+                        if (r < 0) {
+                                client_close(c, r, "send failed");
+                                return 0;
+                        }
+                        if (r > 0)
+                                break;          /* output backs up: wait for EPOLLOUT */
+                        if (c->closing) {
+                                client_free(c);
+                                return 0;
+                        }
+                        if (c->tls_starting) {
+                                r = client_tls_start(c);
+                                if (r < 0) {
+                                        client_close(c, r, "cannot start TLS");
+                                        return 0;
+                                }
+                                if (r > 0)
+                                        goto timer;     /* the handshake has the socket now */
+                                /* Done at the first try (a quick client): what it sent behind
+                                 * its Finished is read ahead already, epoll will not say so. */
+                                tls_just_up = true;
+                                break;
+                        }
+                        /* All sent: carry on if processing stopped only because the output
+                         * was full. */
+                        if (c->in_need == 0 && c->drain == 0 && c->in_fill > c->in_off)
+                                continue;
+                        break;
                 }
-                r = client_send(c);
-                if (r < 0) {
-                        client_close(c, r, "send failed");
-                        return 0;
-                }
-                if (r > 0)
-                        break;          /* output backs up: wait for EPOLLOUT */
-                if (c->closing) {
-                        client_free(c);
-                        return 0;
-                }
-                /* All sent: carry on if processing stopped only because the output was full. */
-                if (c->in_need == 0 && c->drain == 0 && c->in_fill > c->in_off)
-                        continue;
-                break;
-        }
+                readable = r == 0 && c->tls &&
+                           (tls_just_up || nbd_tls_pending(c->tls) > 0);
+                tls_just_up = false;
+        } while (readable);
 
         /* Switch between reading and waiting for the client to read its replies; an
          * epoll_ctl only when the direction changes. */
         if ((r > 0) != c->out_blocked) {
                 c->out_blocked = r > 0;
-                r = sd_event_source_set_io_events(c->source, c->out_blocked ? EPOLLOUT : EPOLLIN);
+                r = client_set_events(c, c->out_blocked ? EPOLLOUT : EPOLLIN);
                 if (r < 0) {
                         client_close(c, r, "cannot change event mask");
                         return 0;
@@ -364,6 +489,7 @@ static int on_client(sd_event_source *source, int fd, uint32_t revents, void *us
         }
 
         client_note_progress(c, messages_before);
+timer:
         r = client_update_timer(c);
         if (r < 0)
                 client_close(c, r, "cannot set its timer");
@@ -547,6 +673,9 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
                 return -EINVAL;
         if (!unix_path && listen_fd < 0 && !tcp_address)
                 return -EINVAL;
+        if (!settings->tls_creds && (settings->tcp_tls != NBD_TLS_OFF ||
+                                     settings->unix_tls != NBD_TLS_OFF))
+                return -ENOKEY;
         for (size_t i = 0; i < n_exports; i++) {
                 const struct nbd_export *x = &exports[i];
 
@@ -563,12 +692,14 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
         if (!s)
                 return -ENOMEM;
         *s = (struct nbd_server) {
-                .unix_listener = { .fd = -EBADF, .max_clients = settings->unix_max_clients },
-                .tcp_listener = { .fd = -EBADF, .tcp = true,
+                .unix_listener = { .fd = -EBADF, .max_clients = settings->unix_max_clients,
+                                   .tls_mode = settings->unix_tls },
+                .tcp_listener = { .fd = -EBADF, .tcp = true, .tls_mode = settings->tcp_tls,
                                   .max_clients = settings->tcp_max_clients },
                 .settings = *settings,
                 .timer_accuracy_usec = timer_accuracy(settings),
         };
+        nbd_tls_creds_ref(s->settings.tls_creds);
         s->exports = calloc(n_exports, sizeof(*exports));
         if (!s->exports)
                 return -ENOMEM;
@@ -583,9 +714,11 @@ int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char
                 /* An activated socket may be TCP too; it needs TCP_NODELAY on its clients. */
                 if (getsockname(listen_fd, (struct sockaddr *) &ss, &sl) == 0)
                         s->unix_listener.tcp = ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
-                /* ... and then TCP's limit: it is the one a flood from the network meets. */
-                if (s->unix_listener.tcp)
+                /* ... and then TCP's limit and TLS: it is the one the network meets. */
+                if (s->unix_listener.tcp) {
                         s->unix_listener.max_clients = settings->tcp_max_clients;
+                        s->unix_listener.tls_mode = settings->tcp_tls;
+                }
         } else if (unix_path) {
                 s->path = strdup(unix_path);
                 if (!s->path)
@@ -634,8 +767,17 @@ struct nbd_server *nbd_server_free(struct nbd_server *s) {
                 (void) unlink(s->path);
         free(s->path);
         free(s->exports);
+        nbd_tls_creds_unref(s->settings.tls_creds);
         free(s);
         return NULL;
+}
+
+void nbd_server_set_tls_creds(struct nbd_server *s, struct nbd_tls_creds *creds) {
+        if (!creds)
+                return;         /* a listener with TLS on must keep some */
+        nbd_tls_creds_ref(creds);
+        nbd_tls_creds_unref(s->settings.tls_creds);
+        s->settings.tls_creds = creds;
 }
 
 const struct nbd_server_stats *nbd_server_get_stats(const struct nbd_server *s) {

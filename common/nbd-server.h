@@ -10,7 +10,10 @@
  * Handshake: fixed newstyle with NO_ZEROES. NBD_OPT_GO, NBD_OPT_INFO (export, name,
  * description, block sizes 1/512/64 KiB), NBD_OPT_LIST, NBD_OPT_EXPORT_NAME and NBD_OPT_ABORT
  * (ACK, then close) are served; every other option gets NBD_REP_ERR_UNSUP and haggling goes
- * on. The empty export name selects the first export (the kernel's nbd-client asks for "" by
+ * on. NBD_OPT_STARTTLS, and what is answered before it, follow the listener's TLS mode
+ * (protocol/nbd-tls-policy.h; the TLS mechanics are nbd-tls.c's): after the ACK the TLS
+ * handshake runs on the loop without blocking, under the handshake timeout, and plain bytes
+ * sent behind STARTTLS end the connection. The empty export name selects the first export (the kernel's nbd-client asks for "" by
  * default, so satmcd's first FRU device is what a bare `nbd-client host dev` gets).
  * A client may send at most 32 options; an option longer than 4 KiB is read off and refused
  * with NBD_REP_ERR_TOO_BIG, one longer than 64 KiB closes the connection.
@@ -37,6 +40,9 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "nbd-tls.h"
+#include "protocol/nbd-tls-policy.h"
+
 struct nbd_server;
 
 /*
@@ -57,6 +63,7 @@ struct nbd_export {
         const char *name;               /* non-empty, unique, at most 4096 bytes */
         const char *description;        /* NULL: none */
         bool writable;                  /* false: READ_ONLY, writes refused with EPERM */
+        bool tls_public;                /* on a tls = on listener, served without TLS too */
         const struct nbd_export_ops *ops;
         void *userdata;                 /* passed to every op */
 };
@@ -75,6 +82,11 @@ struct nbd_server_settings {
         uint64_t request_timeout_usec;
         /* In transmission, with nothing under way: 0 (the default) never closes. */
         uint64_t idle_timeout_usec;
+        /* TLS per listener (protocol/nbd-tls-policy.h says what each mode lets a client do);
+         * a passed socket takes tcp_tls when it is TCP. Any mode but off needs tls_creds,
+         * which the server references (nbd_server_set_tls_creds() swaps them). */
+        enum nbd_tls_mode unix_tls, tcp_tls;
+        struct nbd_tls_creds *tls_creds;
 };
 
 /*
@@ -95,6 +107,9 @@ struct nbd_server_settings {
 int nbd_server_new(sd_event *e, const char *unix_path, int listen_fd, const char *tcp_address,
                    const struct nbd_export *exports, size_t n_exports,
                    const struct nbd_server_settings *settings, struct nbd_server **ret);
+/* New credentials (a reload): new TLS sessions use them, running ones keep theirs. */
+void nbd_server_set_tls_creds(struct nbd_server *s, struct nbd_tls_creds *creds);
+
 /* Closes every connection (flushing exports they wrote) and the listeners. NULL-safe. */
 struct nbd_server *nbd_server_free(struct nbd_server *s);
 static inline void nbd_server_freep(struct nbd_server **s) {
@@ -113,6 +128,9 @@ struct nbd_listener_stats {
         unsigned clients;               /* connected now */
         unsigned long long accepted, refused, handshake_timeouts, request_timeouts,
                 idle_timeouts;
+        /* TLS upgrades completed, failed (bad key, certificate, garbage), and options refused
+         * with NBD_REP_ERR_TLS_REQD (or hung up on) for want of TLS. */
+        unsigned long long tls_sessions, tls_failures, tls_required;
 };
 /* The TCP listener's (tcp: [nbd] tcp) or else the UNIX or passed one's; NULL if there is no
  * such listener. */

@@ -92,3 +92,6 @@ void config_check_sensor_sdr(struct load_state *s);
 
 /* [fan.N] and [oem.N] (config-check-actuators.c); sets each fan's follow_index. */
 void config_check_actuators(struct load_state *s);
+
+/* [nbd] TLS: files present and private, the modes' needs, secure by default (config-nbd-tls.c). */
+void config_check_nbd_tls(struct load_state *s);

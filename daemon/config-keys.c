@@ -112,6 +112,39 @@ const struct config_key config_keys[] = {
           "close a connection in transmission after this long with no request; 0 (the "
           "default) never does: a BMC's kernel nbd-client may rightly sit idle for days",
           RESTART },
+        { "nbd", "tls", config_parse_nbd_tls_mode, C(nbd_tls), "off", 0, 0,
+          "TLS on TCP (and a passed TCP socket): off, on (plain clients see only "
+          "tls-public-exports) or require (STARTTLS first). Writable exports on TCP need "
+          "require or insecure-tcp-writable",
+          RESTART },
+        { "nbd", "socket-tls", config_parse_nbd_tls_mode, C(nbd_socket_tls), "off", 0, 0,
+          "TLS on the UNIX socket, as tls; its file mode is usually boundary enough",
+          RESTART },
+        { "nbd", "tls-psk-file", config_parse_path_or_none, C(nbd_tls_psk_file), "none", 0, 0,
+          "pre-shared keys, username:hexkey lines as psktool writes them (nbdkit's and "
+          "libnbd's tls-psk-file); must be readable by its owner only. Read at start and reload",
+          LIVE },
+        { "nbd", "tls-certificate", config_parse_path_or_none, C(nbd_tls_certificate), "none", 0,
+          0, "PEM X.509 server certificate (chain), with tls-key; read at start and reload",
+          LIVE },
+        { "nbd", "tls-key", config_parse_path_or_none, C(nbd_tls_key), "none", 0, 0,
+          "PEM private key of tls-certificate; must be readable by its owner only",
+          LIVE },
+        { "nbd", "tls-ca", config_parse_path_or_none, C(nbd_tls_ca), "none", 0, 0,
+          "PEM CA certificates that client certificates must chain to (tls-verify-peer)",
+          LIVE },
+        { "nbd", "tls-verify-peer", config_parse_bool, C(nbd_tls_verify_peer), "no", 0, 0,
+          "X.509: accept only clients with a certificate signed by tls-ca (PSK clients are "
+          "authenticated by their key anyway)",
+          LIVE },
+        { "nbd", "tls-public-exports", config_parse_string_or_none, C(nbd_tls_public_exports),
+          "none", 0, 0, "exports (e.g. sdr fru1) that a tls = on listener also serves without "
+          "TLS; read-only ones only",
+          RESTART },
+        { "nbd", "insecure-tcp-writable", config_parse_bool, C(nbd_insecure_tcp_writable), "no",
+          0, 0, "INSECURE: let the TCP listener serve writable exports (nbd-writable) without "
+          "tls = require, to anyone on the network",
+          RESTART },
 
         { "ipmitool", "socket", config_parse_socket_path,
           C(ipmitool_socket), "/run/satmc/ipmitool.sock",

@@ -503,6 +503,11 @@ struct satmc_config *config_free(struct satmc_config *c) {
         free(c->ipmitool_socket);
         free(c->nbd_socket);
         free(c->nbd_tcp);
+        free(c->nbd_tls_psk_file);
+        free(c->nbd_tls_certificate);
+        free(c->nbd_tls_key);
+        free(c->nbd_tls_ca);
+        free(c->nbd_tls_public_exports);
         free(c->state_directory);
         for (size_t i = 0; i < CONFIG_FRU_MAX; i++) {
                 struct fru_config *f = &c->fru[i];

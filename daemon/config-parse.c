@@ -340,7 +340,8 @@ static const config_parser string_parsers[] = {
         config_parse_string, config_parse_socket_path, config_parse_tcp_address,
         config_parse_absolute_path, config_parse_fru_text, config_parse_fru_file,
         config_parse_fru_multirecord_file,
-        config_parse_sensor_name, config_parse_state_list,
+        config_parse_sensor_name, config_parse_state_list, config_parse_path_or_none,
+        config_parse_string_or_none,
 };
 
 static bool streq_null(const char *a, const char *b) {

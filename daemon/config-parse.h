@@ -102,6 +102,13 @@ int config_parse_log_level(const struct config_key *k, const char *value, void *
 int config_parse_transport(const struct config_key *k, const char *value, void *dest,
                            char *reason);
 int config_parse_bool(const struct config_key *k, const char *value, void *dest, char *reason);
+/* config-nbd-tls.c */
+int config_parse_nbd_tls_mode(const struct config_key *k, const char *value, void *dest,
+                              char *reason);
+int config_parse_path_or_none(const struct config_key *k, const char *value, void *dest,
+                              char *reason);
+int config_parse_string_or_none(const struct config_key *k, const char *value, void *dest,
+                                char *reason);
 int config_parse_absolute_path(const struct config_key *k, const char *value, void *dest,
                                char *reason);
 int config_parse_gpio_lines(const struct config_key *k, const char *value, void *dest,

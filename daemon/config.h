@@ -18,6 +18,7 @@
 #include "protocol/hw-address.h"
 #include "protocol/i2c-allow.h"
 #include "protocol/pmbus.h"
+#include "protocol/nbd-tls-policy.h"
 
 #define CONFIG_FRU_MAX 8                /* [fru.0] .. [fru.7] */
 /* [sensor.0] .. [sensor.254]. One per sensor number a LUN can hold (0xFF is reserved): enough
@@ -264,6 +265,14 @@ struct satmc_config {
         uint32_t nbd_socket_mode;       /* permission bits of the socket created */
         uint32_t nbd_handshake_timeout_ms, nbd_request_timeout_ms;
         uint32_t nbd_idle_timeout_ms;   /* 0 = never */
+        /* TLS (config-nbd-tls.c): per listener, the files (NULL = none), and the one way to
+         * serve writable exports on TCP without TLS. */
+        enum nbd_tls_mode nbd_tls;              /* the TCP listener (or a passed TCP socket) */
+        enum nbd_tls_mode nbd_socket_tls;       /* the UNIX socket */
+        char *nbd_tls_psk_file, *nbd_tls_certificate, *nbd_tls_key, *nbd_tls_ca;
+        bool nbd_tls_verify_peer;
+        char *nbd_tls_public_exports;           /* names, space or comma separated; NULL = none */
+        bool nbd_insecure_tcp_writable;
 
         /* [ipmitool] */
         char *ipmitool_socket;          /* local ipmitool -I dummy socket; NULL = none */

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "nbd-tls-setup.h"
 #include "protocol/fru.h"
 
 /* NaN means "no threshold": two NaNs are the same setting. */
@@ -267,6 +268,9 @@ int manager_reload(struct manager *m) {
 
         /* [mc] .. [storage]: live keys are now in c, restart keys were warned about. */
         keys = reload_single_keys(c, new, applied, sizeof(applied));
+        /* Keys and certificates are read anew even when their paths stayed: that is how a
+         * rotated key takes effect. */
+        nbd_tls_setup_reload(m->nbd, c);
         log_set_max_level(c->log_level);
         /* Entries stored under the old window are judged by the new one: harmless either way,
          * a replay is only an answer the requester already had. */

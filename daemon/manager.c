@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <systemd/sd-daemon.h>
 
 #include "clock.h"
@@ -12,6 +14,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "nbd-tls-setup.h"
 #include "protocol/ipmb-frame.h"
 #include "protocol/ipmi.h"
 #include "sensor-discrete.h"
@@ -417,9 +420,11 @@ static void print_nbd_listener(struct nbd_server *nbd, bool tcp) {
 
         if (st)
                 fprintf(stderr, "nbd-%s: clients=%u accepted=%llu refused=%llu "
-                        "handshake-timeouts=%llu request-timeouts=%llu idle-timeouts=%llu\n",
+                        "handshake-timeouts=%llu request-timeouts=%llu idle-timeouts=%llu "
+                        "tls-sessions=%llu tls-failures=%llu tls-required=%llu\n",
                         tcp ? "tcp" : "unix", st->clients, st->accepted, st->refused,
-                        st->handshake_timeouts, st->request_timeouts, st->idle_timeouts);
+                        st->handshake_timeouts, st->request_timeouts, st->idle_timeouts,
+                        st->tls_sessions, st->tls_failures, st->tls_required);
 }
 
 /* The counters line comes last: tools read the final line of satmcd's output. */
@@ -462,11 +467,21 @@ static const char *transport_path(const struct satmc_config *c) {
         return c->transport == TRANSPORT_KIND_CHARDEV ? c->device : c->bus_socket;
 }
 
+static bool socket_is_tcp(int fd) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+
+        return getsockname(fd, (struct sockaddr *) &ss, &sl) == 0 &&
+               (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+}
+
 /* The FRU devices and the SDR repository as NBD exports, on the configured socket or the one
  * systemd passed. */
 static int manager_start_nbd(struct manager *m) {
         const struct satmc_config *c = m->config;
+        _cleanup_(nbd_tls_creds_unrefp) struct nbd_tls_creds *creds = NULL;
         int fd = listen_fds_take("nbd");
+        bool writable = false;
         size_t n = 0;
         int r;
 
@@ -486,6 +501,28 @@ static int manager_start_nbd(struct manager *m) {
                 .ops = &sdr_export_ops,
                 .userdata = m->sdr,
         };
+        nbd_tls_setup_public(c, m->nbd_exports, n);
+        for (size_t i = 0; i < n; i++)
+                writable |= m->nbd_exports[i].writable;
+        /* config-nbd-tls.c held [nbd] tcp to the rule; a TCP socket from the service manager
+         * is held to it here, where it is known. */
+        if (fd >= 0 && writable && c->nbd_tls != NBD_TLS_REQUIRE && !c->nbd_insecure_tcp_writable &&
+            socket_is_tcp(fd)) {
+                safe_close(fd);
+                log_error("NBD: the service manager passed a TCP socket and exports are "
+                          "nbd-writable: set [nbd] tls = require, or insecure-tcp-writable = yes.");
+                return -EACCES;
+        }
+        if (writable && c->nbd_insecure_tcp_writable && c->nbd_tls != NBD_TLS_REQUIRE &&
+            (c->nbd_tcp || (fd >= 0 && socket_is_tcp(fd))))
+                log_warning("NBD: INSECURE: writable exports on TCP without TLS "
+                            "(insecure-tcp-writable = yes): anyone who reaches the port can "
+                            "rewrite the FRU inventory.");
+        r = nbd_tls_setup_creds(c, &creds);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
 
         r = nbd_server_new(m->event, c->nbd_socket ?: "(socket activation)", fd, c->nbd_tcp,
                            m->nbd_exports, n, &(struct nbd_server_settings) {
@@ -495,6 +532,9 @@ static int manager_start_nbd(struct manager *m) {
                                    .handshake_timeout_usec = c->nbd_handshake_timeout_ms * 1000ULL,
                                    .request_timeout_usec = c->nbd_request_timeout_ms * 1000ULL,
                                    .idle_timeout_usec = c->nbd_idle_timeout_ms * 1000ULL,
+                                   .tcp_tls = c->nbd_tls,
+                                   .unix_tls = c->nbd_socket_tls,
+                                   .tls_creds = creds,
                            }, &m->nbd);
         if (r < 0)
                 return log_error_errno(r, "Failed to serve NBD on %s: %m",

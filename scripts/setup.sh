@@ -7,10 +7,12 @@ set -euo pipefail
 packages=(
         # build
         meson ninja-build pkg-config gcc clang libclang-rt-14-dev
-        libsystemd-dev libinih-dev libgpiod-dev libi2c-dev libcmocka-dev libjson-c-dev
+        libsystemd-dev libinih-dev libgpiod-dev libi2c-dev libcmocka-dev libjson-c-dev libgnutls28-dev
         # tests and demo: real clients and peers
         python3 ipmitool tshark valgrind openipmi gpiod systemd strace man-db
         libnbd-bin python3-libnbd nbdkit qemu-utils fuse3
+        # NBD TLS keys and certificates in the tests (psktool, certtool)
+        gnutls-bin
         # BMC-side software written by others: python-ipmi (test-pyipmi), FreeIPMI (test-freeipmi)
         python3-pyipmi freeipmi-tools libfreeipmi-dev
         # the Debian package and its test (tests/package/test-deb.sh)

@@ -5,11 +5,12 @@
  * option's own length. Byte 0 picks the flags we claim to support. Properties checked beyond
  * "does not crash": a parsed option header encodes back to the same bytes, a parsed name lies
  * inside the option's data and within the string limit, and the request count matches the
- * length exactly.
+ * length exactly, and every TLS mode's verdict on each option keeps its promises.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol/nbd-tls-policy.h"
 #include "protocol/nbd-wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,6 +23,30 @@ static void check_go_info(const uint8_t *p, size_t len) {
         if (gi.name_len > NBD_MAX_STRING || (gi.name_len > 0 && (gi.name != p + 4)) ||
             4 + gi.name_len + 2 + 2 * (size_t) gi.n_requests != len)
                 abort();
+}
+
+/* What each TLS mode does with the option (protocol/nbd-tls-policy.h), before and after the
+ * upgrade: before it under require, nothing but STARTTLS (without data) and ABORT gets through;
+ * STARTTLS starts TLS only where it is offered, once, without data; off never refuses for TLS. */
+static void check_tls_verdicts(uint32_t option, uint32_t length) {
+        for (int m = NBD_TLS_OFF; m <= NBD_TLS_REQUIRE; m++)
+                for (int active = 0; active <= 1; active++) {
+                        enum nbd_tls_verdict v = nbd_tls_option_verdict(m, active, option, length);
+                        bool start = option == NBD_OPT_STARTTLS && length == 0 &&
+                                     m != NBD_TLS_OFF && !active;
+
+                        if ((v == NBD_TLS_START) != start)
+                                abort();
+                        if (m == NBD_TLS_REQUIRE && !active && v == NBD_TLS_SERVE &&
+                            option != NBD_OPT_ABORT)
+                                abort();
+                        if ((v == NBD_TLS_REFUSE_REQD || v == NBD_TLS_HANG_UP) &&
+                            (m != NBD_TLS_REQUIRE || active))
+                                abort();
+                        if (nbd_tls_export_visible(m, active, false) &&
+                            m != NBD_TLS_OFF && !active)
+                                abort();
+                }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -52,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     memcmp(again, data + off, (size_t) r) != 0)
                         abort();
                 off += (size_t) r;
+                check_tls_verdicts(h.option, h.length);
                 if (h.length > size - off)
                         return 0;
                 switch (h.option) {

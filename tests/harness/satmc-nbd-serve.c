@@ -5,7 +5,12 @@
  * benchmarked against nbdkit and qemu-nbd before the FRU store feeds it.
  *
  *   satmc-nbd-serve [--socket PATH] [--tcp HOST:PORT] [--max-clients N] [--debug]
- *                   --export NAME=FILE[:rw][:desc=TEXT] ...
+ *                   [--tls off|on|require] [--tls-psk FILE] [--tls-cert FILE --tls-key FILE]
+ *                   [--tls-ca FILE] [--tls-verify-peer]
+ *                   --export NAME=FILE[:rw][:public][:desc=TEXT] ...
+ *
+ * --tls applies to both listeners (satmcd sets them apart); :public marks an export that a
+ * tls = on listener serves without TLS too.
  *
  * Each file is read into memory at start. Writes change the memory copy; a flush (NBD_CMD_FLUSH,
  * FUA, a disconnect after writes, or exit) writes the whole file anew: a temporary beside it,
@@ -35,7 +40,7 @@
 
 struct file_export {
         char *name, *path, *description;
-        bool writable, dirty;
+        bool writable, dirty, tls_public;
         uint8_t *data;
         size_t size;
 };
@@ -130,7 +135,7 @@ static int load_file(struct file_export *f) {
         return 0;
 }
 
-/* NAME=FILE[:rw][:desc=TEXT]; desc= takes the rest of the argument, colons and all. */
+/* NAME=FILE[:rw][:public][:desc=TEXT]; desc= takes the rest of the argument, colons and all. */
 static int parse_export(const char *arg, struct file_export *f) {
         _cleanup_free_ char *copy = strdup(arg);
         char *eq, *p, *desc;
@@ -149,6 +154,10 @@ static int parse_export(const char *arg, struct file_export *f) {
                 if (!f->description)
                         return -ENOMEM;
         }
+        if (strlen(p) > 7 && strcmp(p + strlen(p) - 7, ":public") == 0) {
+                p[strlen(p) - 7] = '\0';
+                f->tls_public = true;
+        }
         if (strlen(p) > 3 && strcmp(p + strlen(p) - 3, ":rw") == 0) {
                 p[strlen(p) - 3] = '\0';
                 f->writable = true;
@@ -162,7 +171,9 @@ static int parse_export(const char *arg, struct file_export *f) {
 
 static void help(void) {
         printf("Usage: satmc-nbd-serve [--socket PATH] [--tcp HOST:PORT] [--max-clients N] [--debug]\n"
-               "                       --export NAME=FILE[:rw][:desc=TEXT] ...\n");
+               "                       [--tls off|on|require] [--tls-psk FILE]\n"
+               "                       [--tls-cert FILE --tls-key FILE] [--tls-ca FILE] [--tls-verify-peer]\n"
+               "                       --export NAME=FILE[:rw][:public][:desc=TEXT] ...\n");
 }
 
 int main(int argc, char **argv) {
@@ -172,6 +183,12 @@ int main(int argc, char **argv) {
                 { "export", required_argument, NULL, 'e' },
                 { "max-clients", required_argument, NULL, 'm' },
                 { "debug", no_argument, NULL, 'd' },
+                { "tls", required_argument, NULL, 'T' },
+                { "tls-psk", required_argument, NULL, 'P' },
+                { "tls-cert", required_argument, NULL, 'C' },
+                { "tls-key", required_argument, NULL, 'K' },
+                { "tls-ca", required_argument, NULL, 'A' },
+                { "tls-verify-peer", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
@@ -180,6 +197,9 @@ int main(int argc, char **argv) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         struct nbd_server *server = NULL;
         const char *socket_path = NULL, *tcp = NULL;
+        _cleanup_(nbd_tls_creds_unrefp) struct nbd_tls_creds *creds = NULL;
+        struct nbd_tls_config tls = {};
+        enum nbd_tls_mode tls_mode = NBD_TLS_OFF;
         unsigned max_clients = 64, n = 0;
         int c, r, ret = EXIT_FAILURE;
 
@@ -209,6 +229,27 @@ int main(int argc, char **argv) {
                 case 'd':
                         log_set_max_level(LOG_DEBUG);
                         break;
+                case 'T':
+                        if (nbd_tls_mode_from_name(optarg, &tls_mode) < 0) {
+                                log_error("Bad --tls %s: off, on or require.", optarg);
+                                goto out;
+                        }
+                        break;
+                case 'P':
+                        tls.psk_file = optarg;
+                        break;
+                case 'C':
+                        tls.cert_file = optarg;
+                        break;
+                case 'K':
+                        tls.key_file = optarg;
+                        break;
+                case 'A':
+                        tls.ca_file = optarg;
+                        break;
+                case 'V':
+                        tls.verify_peer = true;
+                        break;
                 case 'h':
                         help();
                         return EXIT_SUCCESS;
@@ -227,9 +268,20 @@ int main(int argc, char **argv) {
                         .name = files[i].name,
                         .description = files[i].description,
                         .writable = files[i].writable,
+                        .tls_public = files[i].tls_public,
                         .ops = &file_ops,
                         .userdata = &files[i],
                 };
+        }
+
+        if (tls_mode != NBD_TLS_OFF) {
+                char error[512];
+
+                r = nbd_tls_creds_load(&tls, &creds, error, sizeof(error));
+                if (r < 0) {
+                        log_error("TLS: %s", r == -ENOMEM ? "out of memory" : error);
+                        goto out;
+                }
         }
 
         r = sd_event_default(&e);
@@ -249,6 +301,9 @@ int main(int argc, char **argv) {
                                    .socket_mode = 0660,
                                    .handshake_timeout_usec = 10 * 1000000ULL,
                                    .request_timeout_usec = 30 * 1000000ULL,
+                                   .unix_tls = tls_mode,
+                                   .tcp_tls = tls_mode,
+                                   .tls_creds = creds,
                            }, &server);
         if (r < 0) {
                 log_error_errno(r, "Cannot start the NBD server: %m");
@@ -268,6 +323,15 @@ int main(int argc, char **argv) {
                          "%llu protocol errors, %llu bytes read, %llu written, %llu flushes",
                          st->accepted, st->refused, st->requests, st->request_errors,
                          st->protocol_errors, st->bytes_read, st->bytes_written, st->flushes);
+                for (int tcp_listener = 0; tcp_listener <= 1; tcp_listener++) {
+                        const struct nbd_listener_stats *l =
+                                nbd_server_get_listener_stats(server, tcp_listener);
+
+                        if (l)
+                                log_info("nbd %s: %llu TLS sessions, %llu TLS failures, %llu "
+                                         "refused for want of TLS", tcp_listener ? "TCP" : "UNIX",
+                                         l->tls_sessions, l->tls_failures, l->tls_required);
+                }
         }
 out:
         /* Freeing the server flushes what connected clients wrote; then persist the rest. */
