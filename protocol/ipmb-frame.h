@@ -73,7 +73,11 @@ struct ipmb_response {
  * 0x00 is the general call: a frame written to it reaches every device on the bus.
  * A fact about the address only; whether to drop a frame for it is the caller's policy.
  */
-bool ipmb_addr_is_node(uint8_t sa);
+#define IPMB_NODE_ADDR_MIN   0x10    /* 7-bit 0x08: the first after the I2C reserved 0x00-0x07 */
+#define IPMB_NODE_ADDR_MAX   0xEE    /* 7-bit 0x77: the last before the reserved 0x78-0x7F */
+static inline bool ipmb_addr_is_node(uint8_t sa) {
+        return (sa & 1) == 0 && sa >= IPMB_NODE_ADDR_MIN && sa <= IPMB_NODE_ADDR_MAX;
+}
 
 /* Two's-complement checksum: the byte that makes the sum of buf[0..len) plus itself zero. */
 uint8_t ipmb_checksum(const uint8_t *buf, size_t len);
