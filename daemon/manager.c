@@ -188,12 +188,16 @@ void manager_send(struct manager *m, const uint8_t *frame, size_t len) {
 }
 
 void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len) {
+        manager_handle_frame_at(m, frame, len, loop_now_usec(m->event));
+}
+
+void manager_handle_frame_at(struct manager *m, const uint8_t *frame, size_t len, uint64_t now) {
         const struct satmc_config *c = m->config;
-        uint8_t data[IPMB_KERNEL_MAX_MSG_LEN], buf[IPMB_KERNEL_MAX_MSG_LEN];
         struct ipmb_request req;
         struct ipmb_response rsp;
         const uint8_t *cached;
-        uint64_t now;
+        uint8_t *buf;
+        uint32_t hash;
         size_t n;
         int r;
 
@@ -242,8 +246,9 @@ void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len) {
                 return;
         }
 
-        now = loop_now_usec(m->event);
-        n = response_cache_lookup(&m->cache, frame, len, now, &cached);
+        /* Hashed once: the same key finds a retry now and stores the answer below. */
+        hash = response_cache_hash(frame, len);
+        n = response_cache_find(&m->cache, hash, frame, len, now, &cached);
         if (n > 0) {
                 counter_inc(&m->counters, COUNTER_RESPONSES_REPLAYED);
                 log_frame_debug(req.netfn, req.cmd, "replayed",
@@ -268,8 +273,13 @@ void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len) {
                 .data = req.data,
                 .len = req.data_len,
         };
+        /* The handler writes its answer where it goes: in the frame that is sent, which is the
+         * cache's next entry. Nothing is copied after it. */
+        buf = response_cache_next_response(&m->cache);
+        _Static_assert(RESPONSE_CACHE_FRAME_MAX >= IPMB_KERNEL_MAX_MSG_LEN,
+                       "a cache slot holds any response");
         struct ipmi_msg_out out = {
-                .data = data,
+                .data = buf + IPMB_RESPONSE_DATA_OFFSET,
                 .cap = ipmb_response_data_max(c->max_msg_len),
         };
         dispatch_request(m, &in, &out);
@@ -277,12 +287,8 @@ void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len) {
                         "0x%02x seq %u: netfn 0x%02x cmd 0x%02x -> cc 0x%02x, %zu bytes",
                         req.rq_sa, req.seq, req.netfn, req.cmd, out.cc, out.len);
 
-        ipmb_response_init(&rsp, &req);
-        rsp.cc = out.cc;
-        rsp.data = out.data;
-        rsp.data_len = out.len;
-
-        r = ipmb_encode_response(&rsp, buf, sizeof(buf), c->max_msg_len);
+        r = ipmb_encode_reply(&req, out.cc, out.len, buf, RESPONSE_CACHE_FRAME_MAX,
+                              c->max_msg_len);
         if (r < 0) {
                 /* dispatch_request() keeps out.len within out.cap, so this is a bug. */
                 counter_inc(&m->counters, COUNTER_SEND_FAILED);
@@ -295,7 +301,7 @@ void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len) {
         /* A failure that may pass (0xFF: not persisted, 0xC0 busy, ...) changed nothing: its
          * retry must run again, not be told the same failure. */
         if (response_cache_keeps(out.cc))
-                response_cache_store(&m->cache, frame, len, buf, (size_t) r, now);
+                response_cache_commit(&m->cache, hash, frame, len, (size_t) r, now);
 
         if (m->pending_reset != MANAGER_RESET_NONE)
                 (void) manager_apply_reset(m);
@@ -391,6 +397,8 @@ int manager_apply_reset(struct manager *m) {
 static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct manager *m = userdata;
         uint8_t frame[TRANSPORT_FRAME_MAX];
+        /* The loop's time of this wake-up, the same for every frame of the burst. */
+        uint64_t now = loop_now_usec(m->event);
 
         for (unsigned i = 0; i < MANAGER_RECV_BURST; i++) {
                 int r = transport_recv(m->transport, frame, sizeof(frame));
@@ -410,7 +418,7 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
                         log_debug_errno(r, "Failed to receive frame: %m");
                         continue;
                 }
-                manager_handle_frame(m, frame, (size_t) r);
+                manager_handle_frame_at(m, frame, (size_t) r, now);
         }
         return 0;
 }

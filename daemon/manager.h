@@ -76,6 +76,10 @@ struct manager {
          * kept up to date by manager_refresh_device_id(). */
         bool provides_device_sdrs;
         uint8_t device_support;
+        /* Get Device ID's whole answer, built by manager_refresh_device_id(): a request copies
+         * it. */
+        uint8_t device_id[15];
+        uint8_t device_id_len;
 
         /* Set by Cold/Warm Reset handlers, carried out after the response has been sent. */
         enum manager_reset pending_reset;
@@ -90,7 +94,7 @@ struct manager {
 /* Takes ownership of config, also on failure. No I/O: safe for unit tests and fuzzers. */
 int manager_new(struct satmc_config *config, struct manager **ret);
 struct manager *manager_free(struct manager *m);
-/* Recompute provides_device_sdrs and device_support: after manager_new() built the SDR
+/* Recompute provides_device_sdrs, device_support and device_id[]: after manager_new() built the SDR
  * repository and after every reload. In handlers-app.c, next to Get Device ID. */
 void manager_refresh_device_id(struct manager *m);
 static inline void manager_freep(struct manager **m) {
@@ -108,6 +112,9 @@ int manager_run(struct manager *m);
  * fuzzers drive the same path the loop does.
  */
 void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len);
+/* The same, with the event loop's time of this wake-up already read (the receive loop reads it
+ * once for all the frames it takes in one wake-up). */
+void manager_handle_frame_at(struct manager *m, const uint8_t *frame, size_t len, uint64_t now);
 
 /*
  * Answer one request from a front end other than IPMB (the local ipmitool socket): the same

@@ -5,7 +5,9 @@
 #include "response-cache.h"
 
 void response_cache_init(struct response_cache *c, uint64_t window_usec) {
-        *c = (struct response_cache) { .window_usec = window_usec };
+        *c = (struct response_cache) { .window_usec = window_usec, .spare = RESPONSE_CACHE_SLOTS };
+        for (unsigned s = 0; s < RESPONSE_CACHE_SLOTS; s++)
+                c->age[s] = (uint8_t) s;
 }
 
 void response_cache_clear(struct response_cache *c) {
@@ -18,7 +20,7 @@ void response_cache_clear(struct response_cache *c) {
  * checksum covers rqSA, seq, cmd and data, so that a new seq changes them. A retry is
  * byte-identical, so it hashes alike; the exact-bytes comparison below still decides.
  */
-static uint32_t response_cache_hash(const uint8_t *req, size_t req_len) {
+uint32_t response_cache_hash(const uint8_t *req, size_t req_len) {
         uint32_t head = 0, tail = 0;
 
         if (req_len >= sizeof(head)) {
@@ -41,15 +43,12 @@ static unsigned bucket_of(uint32_t hash) {
  * seq, cmd and data); a requester whose 6-bit seq wrapped around and who now asks something
  * different must be executed, not answered from the cache.
  */
-size_t response_cache_lookup(struct response_cache *c, const uint8_t *req, size_t req_len,
-                             uint64_t now_usec, const uint8_t **rsp) {
-        uint32_t hash;
-
+size_t response_cache_find(struct response_cache *c, uint32_t hash, const uint8_t *req,
+                           size_t req_len, uint64_t now_usec, const uint8_t **rsp) {
         c->compared = 0;
         if (c->window_usec == 0 || req_len > RESPONSE_CACHE_FRAME_MAX)
                 return 0;
 
-        hash = response_cache_hash(req, req_len);
         for (unsigned s = c->bucket[bucket_of(hash)]; s != 0; s = c->e[s - 1].chain) {
                 const struct response_cache_entry *e = &c->e[s - 1];
 
@@ -63,6 +62,12 @@ size_t response_cache_lookup(struct response_cache *c, const uint8_t *req, size_
                 return e->rsp_len;
         }
         return 0;
+}
+
+size_t response_cache_lookup(struct response_cache *c, const uint8_t *req, size_t req_len,
+                             uint64_t now_usec, const uint8_t **rsp) {
+        return response_cache_find(c, response_cache_hash(req, req_len), req, req_len, now_usec,
+                                   rsp);
 }
 
 bool response_cache_keeps(uint8_t cc) {
@@ -92,32 +97,49 @@ static void unlink_slot(struct response_cache *c, unsigned s) {
         c->e[s].chain = 0;
 }
 
-void response_cache_store(struct response_cache *c, const uint8_t *req, size_t req_len,
-                          const uint8_t *rsp, size_t rsp_len, uint64_t now_usec) {
+void response_cache_commit(struct response_cache *c, uint32_t hash, const uint8_t *req,
+                           size_t req_len, size_t rsp_len, uint64_t now_usec) {
         struct response_cache_entry *e;
-        unsigned s, b;
+        unsigned s, victim, b;
 
         if (c->window_usec == 0 || req_len > RESPONSE_CACHE_FRAME_MAX ||
             rsp_len > RESPONSE_CACHE_FRAME_MAX || now_usec == 0)
                 return;
 
         /* Round robin overwrites the oldest entry: with 16 slots and one request at a time
-         * from a BMC, an entry lives far longer than any requester's retry schedule. */
-        s = c->next;
+         * from a BMC, an entry lives far longer than any requester's retry schedule. The spare
+         * holding the new response takes the oldest's place; the oldest becomes the spare. */
+        s = c->spare;
+        victim = c->age[c->next];
+        if (c->e[victim].stamp_usec != 0) {
+                unlink_slot(c, victim);
+                c->e[victim].stamp_usec = 0;
+        }
+        c->age[c->next] = (uint8_t) s;
+        c->spare = (uint8_t) victim;
         c->next = (c->next + 1) % RESPONSE_CACHE_SLOTS;
-        e = &c->e[s];
-        if (e->stamp_usec != 0)
-                unlink_slot(c, s);
 
+        e = &c->e[s];
         e->stamp_usec = now_usec;
-        e->hash = response_cache_hash(req, req_len);
+        e->hash = hash;
         e->req_len = (uint8_t) req_len;
         e->rsp_len = (uint8_t) rsp_len;
         memcpy(e->req, req, req_len);
-        memcpy(e->rsp, rsp, rsp_len);
 
         /* Newest first: a retry asks soon after its original. */
-        b = bucket_of(e->hash);
+        b = bucket_of(hash);
         e->chain = c->bucket[b];
         c->bucket[b] = (uint8_t) (s + 1);
+}
+
+void response_cache_store(struct response_cache *c, const uint8_t *req, size_t req_len,
+                          const uint8_t *rsp, size_t rsp_len, uint64_t now_usec) {
+        uint8_t *slot = response_cache_next_response(c);
+
+        if (rsp_len > RESPONSE_CACHE_FRAME_MAX)
+                return;
+        if (rsp != slot)
+                memcpy(slot, rsp, rsp_len);
+        response_cache_commit(c, response_cache_hash(req, req_len), req, req_len, rsp_len,
+                              now_usec);
 }

@@ -27,16 +27,42 @@ struct response_cache_entry {
         uint8_t rsp[RESPONSE_CACHE_FRAME_MAX];
 };
 
+/*
+ * One slot more than the cache holds: the spare, where the frame path builds its next response
+ * in place (response_cache_next_response()). Storing it makes it the newest entry and the
+ * oldest entry the new spare, so a response is never copied into the cache.
+ */
 struct response_cache {
         uint64_t window_usec;           /* 0 disables the cache */
-        unsigned next;                  /* slot to overwrite next (oldest first) */
+        unsigned next;                  /* age[] position to overwrite next (oldest first) */
+        uint8_t spare;                  /* the slot outside age[] */
+        uint8_t age[RESPONSE_CACHE_SLOTS];       /* slots, oldest at next */
         uint8_t bucket[RESPONSE_CACHE_BUCKETS];  /* first slot + 1 of each chain; 0 = empty */
         unsigned compared;              /* entries whose bytes the last lookup compared (tests) */
-        struct response_cache_entry e[RESPONSE_CACHE_SLOTS];
+        struct response_cache_entry e[RESPONSE_CACHE_SLOTS + 1];
 };
 
 void response_cache_init(struct response_cache *c, uint64_t window_usec);
 void response_cache_clear(struct response_cache *c);
+
+/* The key of a request frame for response_cache_find() and response_cache_commit(): computed
+ * once per frame by the caller. */
+uint32_t response_cache_hash(const uint8_t *req, size_t req_len);
+
+/* response_cache_lookup() with the hash already computed. */
+size_t response_cache_find(struct response_cache *c, uint32_t hash, const uint8_t *req,
+                           size_t req_len, uint64_t now_usec, const uint8_t **rsp);
+
+/* Where to build the next response (RESPONSE_CACHE_FRAME_MAX bytes): valid until the next
+ * commit, store, clear or init. */
+static inline uint8_t *response_cache_next_response(struct response_cache *c) {
+        return c->e[c->spare].rsp;
+}
+
+/* Keep the rsp_len bytes built at response_cache_next_response() as the response to req
+ * (hash = response_cache_hash(req)): response_cache_store() without the copy. */
+void response_cache_commit(struct response_cache *c, uint32_t hash, const uint8_t *req,
+                           size_t req_len, size_t rsp_len, uint64_t now_usec);
 
 /*
  * Look for a stored response to a request frame identical to req[0..req_len) seen at most

@@ -5,8 +5,6 @@
 #include "protocol/ipmb-frame.h"
 
 #define IPMI_NETFN_MAX_VALUE 0x3F
-#define IPMB_NODE_ADDR_MIN   0x10    /* 7-bit 0x08: the first after the I2C reserved 0x00-0x07 */
-#define IPMB_NODE_ADDR_MAX   0xEE    /* 7-bit 0x77: the last before the reserved 0x78-0x7F */
 
 /* netFn lives in the top six bits of the netFn/LUN byte; requests are even. */
 static bool ipmi_netfn_is_request_byte(uint8_t netfn_lun) {
@@ -24,16 +22,44 @@ enum {
         OFF_BODY        = 6,    /* request data, or a response's completion code */
 };
 
-uint8_t ipmb_checksum(const uint8_t *buf, size_t len) {
-        uint8_t sum = 0;
+/*
+ * Sum of buf[0..len) modulo 256, eight bytes per step: the even and the odd bytes of a word are
+ * added in four 16-bit lanes, which are then folded into one; only the low 8 bits of the result
+ * count, so no carry between lanes can matter. A byte loop was the largest single cost on the
+ * frame path (callgrind). The tail is read in 4-, 2- and 1-byte loads, never past len.
+ * Inlined: the lengths on the frame path are short and known at the call.
+ */
+static inline __attribute__((always_inline)) uint8_t byte_sum(const uint8_t *buf, size_t len) {
+        const uint64_t even = UINT64_C(0x00FF00FF00FF00FF);
+        uint64_t sum = 0;
 
-        for (size_t i = 0; i < len; i++)
-                sum += buf[i];
-        return (uint8_t) -sum;
+        for (; len >= 8; len -= 8, buf += 8) {
+                uint64_t w;
+
+                memcpy(&w, buf, sizeof(w));
+                w = (w & even) + ((w >> 8) & even);
+                w += w >> 32;
+                sum += w + (w >> 16);
+        }
+        if (len & 4) {
+                uint32_t w;
+
+                memcpy(&w, buf, sizeof(w));
+                w = (w & 0x00FF00FFu) + ((w >> 8) & 0x00FF00FFu);
+                sum += w + (w >> 16);
+                buf += 4;
+        }
+        if (len & 2) {
+                sum += (uint32_t) buf[0] + buf[1];
+                buf += 2;
+        }
+        if (len & 1)
+                sum += buf[0];
+        return (uint8_t) sum;
 }
 
-bool ipmb_addr_is_node(uint8_t sa) {
-        return (sa & 1) == 0 && sa >= IPMB_NODE_ADDR_MIN && sa <= IPMB_NODE_ADDR_MAX;
+uint8_t ipmb_checksum(const uint8_t *buf, size_t len) {
+        return (uint8_t) -byte_sum(buf, len);
 }
 
 static bool max_len_valid(size_t max_msg_len) {
@@ -51,11 +77,12 @@ static int check_frame(const uint8_t *f, size_t len, size_t min_len, size_t max_
                 return IPMB_REJECT_SHORT;
         if (len > max_msg_len)
                 return IPMB_REJECT_LONG;
-        if (ipmb_checksum(f, OFF_CHK1) != f[OFF_CHK1])
+        /* A checksum is right when the bytes it covers and itself add up to 0 (mod 256). */
+        if ((uint8_t) (f[OFF_DEST] + f[OFF_NETFN_LUN] + f[OFF_CHK1]) != 0)
                 return IPMB_REJECT_HEADER_CHECKSUM;
         if (f[OFF_DEST] != own_sa)
                 return IPMB_REJECT_NOT_FOR_US;
-        if (ipmb_checksum(f + OFF_SRC, len - OFF_SRC - 1) != f[len - 1])
+        if (byte_sum(f + OFF_SRC, len - OFF_SRC) != 0)
                 return IPMB_REJECT_DATA_CHECKSUM;
         return IPMB_OK;
 }
@@ -146,17 +173,19 @@ static int encode(uint8_t dest, uint8_t netfn, uint8_t dest_lun, uint8_t src, ui
 
         buf[i++] = dest;
         buf[i++] = (uint8_t) (netfn << 2 | dest_lun);
-        buf[i] = ipmb_checksum(buf, i);
+        buf[i] = (uint8_t) -(buf[OFF_DEST] + buf[OFF_NETFN_LUN]);
         i++;
         buf[i++] = src;
         buf[i++] = (uint8_t) (seq << 2 | src_lun);
         buf[i++] = cmd;
         if (cc)
                 buf[i++] = *cc;
-        if (data_len > 0)
+        /* A caller that built the data in place (at IPMB_RESPONSE_DATA_OFFSET of a response)
+         * has nothing to copy. */
+        if (data_len > 0 && data != buf + i)
                 memcpy(buf + i, data, data_len);
         i += data_len;
-        buf[i] = ipmb_checksum(buf + OFF_SRC, i - OFF_SRC);
+        buf[i] = (uint8_t) -byte_sum(buf + OFF_SRC, i - OFF_SRC);
         i++;
         return (int) i;
 }
@@ -173,6 +202,29 @@ int ipmb_encode_response(const struct ipmb_response *rsp, uint8_t *buf, size_t s
                 return -EINVAL;
         return encode(rsp->rq_sa, rsp->netfn, rsp->rq_lun, rsp->rs_sa, rsp->seq, rsp->rs_lun,
                       rsp->cmd, &rsp->cc, rsp->data, rsp->data_len, buf, size, max_msg_len);
+}
+
+int ipmb_encode_reply(const struct ipmb_request *req, uint8_t cc, size_t data_len, uint8_t *buf,
+                      size_t size, size_t max_msg_len) {
+        size_t len = IPMB_RESPONSE_MIN_LEN + data_len;
+
+        if (!max_len_valid(max_msg_len))
+                return -EINVAL;
+        if ((req->netfn & 1) || req->netfn > IPMI_NETFN_MAX_VALUE || req->seq > IPMB_SEQ_MAX ||
+            req->rq_lun > 3 || req->rs_lun > 3)
+                return -EINVAL;
+        if (data_len > IPMB_KERNEL_MAX_MSG_LEN || len > max_msg_len || len > size)
+                return -EMSGSIZE;
+
+        buf[OFF_DEST] = req->rq_sa;
+        buf[OFF_NETFN_LUN] = (uint8_t) ((req->netfn | 1) << 2 | req->rq_lun);
+        buf[OFF_CHK1] = (uint8_t) -(buf[OFF_DEST] + buf[OFF_NETFN_LUN]);
+        buf[OFF_SRC] = req->rs_sa;
+        buf[OFF_SEQ_LUN] = (uint8_t) (req->seq << 2 | req->rs_lun);
+        buf[OFF_CMD] = req->cmd;
+        buf[OFF_BODY] = cc;
+        buf[len - 1] = (uint8_t) -byte_sum(buf + OFF_SRC, len - 1 - OFF_SRC);
+        return (int) len;
 }
 
 void ipmb_response_init(struct ipmb_response *rsp, const struct ipmb_request *req) {

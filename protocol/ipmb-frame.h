@@ -73,7 +73,11 @@ struct ipmb_response {
  * 0x00 is the general call: a frame written to it reaches every device on the bus.
  * A fact about the address only; whether to drop a frame for it is the caller's policy.
  */
-bool ipmb_addr_is_node(uint8_t sa);
+#define IPMB_NODE_ADDR_MIN   0x10    /* 7-bit 0x08: the first after the I2C reserved 0x00-0x07 */
+#define IPMB_NODE_ADDR_MAX   0xEE    /* 7-bit 0x77: the last before the reserved 0x78-0x7F */
+static inline bool ipmb_addr_is_node(uint8_t sa) {
+        return (sa & 1) == 0 && sa >= IPMB_NODE_ADDR_MIN && sa <= IPMB_NODE_ADDR_MAX;
+}
 
 /* Two's-complement checksum: the byte that makes the sum of buf[0..len) plus itself zero. */
 uint8_t ipmb_checksum(const uint8_t *buf, size_t len);
@@ -91,12 +95,25 @@ int ipmb_decode_request(const uint8_t *frame, size_t len, uint8_t own_sa, size_t
 int ipmb_decode_response(const uint8_t *frame, size_t len, uint8_t own_sa, size_t max_msg_len,
                          struct ipmb_response *out);
 
+/* Where a response's data starts in its frame (after rqSA netFn chk1 rsSA seq cmd cc). */
+#define IPMB_RESPONSE_DATA_OFFSET  7
+
 /*
- * Encode into buf (size bytes). Returns the frame length, -EMSGSIZE if the frame would exceed
+ * Encode into buf (size bytes). The data may already be in place in buf (a response's at
+ * IPMB_RESPONSE_DATA_OFFSET, a request's at 6): it is then not copied. Returns the frame length, -EMSGSIZE if the frame would exceed
  * max_msg_len or size, -EINVAL for out-of-range fields (netFn parity, seq > 63, LUN > 3).
  */
 int ipmb_encode_request(const struct ipmb_request *req, uint8_t *buf, size_t size, size_t max_msg_len);
 int ipmb_encode_response(const struct ipmb_response *rsp, uint8_t *buf, size_t size, size_t max_msg_len);
+
+/*
+ * Build the response to req in buf, whose data_len data bytes the caller already wrote at
+ * IPMB_RESPONSE_DATA_OFFSET: the header (rqSA, netFn+1, rqLUN, our rsSA, seq, rsLUN, cmd), cc
+ * and both checksums around them, without copying the data. Same result and errors as
+ * ipmb_response_init() + ipmb_encode_response(); the frame path's one call per request.
+ */
+int ipmb_encode_reply(const struct ipmb_request *req, uint8_t cc, size_t data_len, uint8_t *buf,
+                      size_t size, size_t max_msg_len);
 
 /* Fill *rsp's addressing (rqSA, netFn+1, rqLUN, our rsSA, seq, rsLUN, cmd) from a request. */
 void ipmb_response_init(struct ipmb_response *rsp, const struct ipmb_request *req);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "transport.h"
@@ -20,6 +21,21 @@
  * across two reads.
  */
 #define CHARDEV_READ_MAX 512
+
+/*
+ * read(2) and write(2) without glibc's cancellation-point wrappers: in a process with threads
+ * (the sensor thread) every read() and write() switches asynchronous cancellation on and off
+ * around the system call, ~60 of satmcd's ~900 instructions per request (callgrind). satmcd
+ * never cancels a thread, so the plain system call does the same work. (An LD_PRELOAD wrapper
+ * of write() does not see these: satmcd reaches the emulated bus through its own transport.)
+ */
+static ssize_t read_nocancel(int fd, void *buf, size_t size) {
+        return syscall(SYS_read, fd, buf, size);
+}
+
+static ssize_t write_nocancel(int fd, const void *buf, size_t size) {
+        return syscall(SYS_write, fd, buf, size);
+}
 
 struct chardev {
         struct transport t;
@@ -32,7 +48,7 @@ static int chardev_recv(struct transport *t, uint8_t *buf, size_t size) {
         ssize_t n;
         size_t len;
 
-        n = read(c->fd, raw, sizeof(raw));
+        n = read_nocancel(c->fd, raw, sizeof(raw));
         if (n < 0)
                 return errno == EWOULDBLOCK ? -EAGAIN : -errno;
         if (n == 0)
@@ -58,7 +74,7 @@ static int chardev_send(struct transport *t, const uint8_t *frame, size_t len) {
 
         raw[0] = (uint8_t) len;
         memcpy(raw + 1, frame, len);
-        n = write(c->fd, raw, len + 1);
+        n = write_nocancel(c->fd, raw, len + 1);
         if (n < 0)
                 return errno == EWOULDBLOCK ? -EAGAIN : -errno;
         if ((size_t) n != len + 1)

@@ -22,6 +22,23 @@ static void check_request(const uint8_t *frame, size_t len, uint8_t own, size_t 
                 return;
         if (req.data < frame || req.data + req.data_len > frame + len)
                 abort();
+        /* The frame path's encoder answers it as ipmb_encode_response() would. */
+        struct ipmb_response rsp;
+        uint8_t a[IPMB_KERNEL_MAX_MSG_LEN], b[IPMB_KERNEL_MAX_MSG_LEN];
+        size_t n = req.data_len <= sizeof(a) - IPMB_RESPONSE_DATA_OFFSET ?
+                   req.data_len : sizeof(a) - IPMB_RESPONSE_DATA_OFFSET;
+        int ra, rb;
+
+        ipmb_response_init(&rsp, &req);
+        rsp.cc = req.cmd;
+        rsp.data = req.data;
+        rsp.data_len = req.data_len;
+        ra = ipmb_encode_response(&rsp, a, sizeof(a), max);
+        memcpy(b + IPMB_RESPONSE_DATA_OFFSET, req.data, n);
+        rb = ipmb_encode_reply(&req, rsp.cc, req.data_len, b, sizeof(b), max);
+        if (ra != rb || (ra > 0 && memcmp(a, b, (size_t) ra) != 0))
+                abort();
+
         r = ipmb_encode_request(&req, buf, sizeof(buf), max);
         /* A broadcast's prefix is not part of the frame the encoder builds. */
         if (req.broadcast) {

@@ -136,6 +136,7 @@ static void test_get_device_id_aux_and_small_buffer(void **state) {
         id->has_aux_fw_rev = true;
         memcpy(id->aux_fw_rev, (uint8_t[]) { 1, 2, 3, 4 }, 4);
         id->fw_major = 0xFF;     /* bit 7 (update in progress) must never leak out */
+        manager_refresh_device_id(m);   /* as a reload does: the answer is built there */
         struct ipmi_msg_out out = run(m, IPMI_NETFN_APP, IPMI_CMD_GET_DEVICE_ID, 0, NULL, 0, 24);
         assert_int_equal(out.cc, IPMI_CC_OK);
         assert_int_equal(out.len, 15);

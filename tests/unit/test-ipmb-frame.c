@@ -211,6 +211,26 @@ static void test_checksum_sums_to_zero(void **state) {
         }
 }
 
+/*
+ * The sum runs eight bytes at a time in 16-bit lanes: all-0xFF input is the largest a lane can
+ * hold, past the 1,024-byte block after which the lanes must be folded, at every start
+ * alignment and every tail length.
+ */
+static void test_checksum_long_and_unaligned(void **state) {
+        static uint8_t buf[4096 + 8];
+
+        memset(buf, 0xFF, sizeof(buf));
+        for (size_t off = 0; off < 8; off++)
+                for (size_t len = 0; len + off <= sizeof(buf); len += len < 64 ? 1 : 61)
+                        assert_int_equal(ipmb_checksum(buf + off, len),
+                                         ref_checksum(buf + off, len));
+        fill_pattern(buf, sizeof(buf), 7);
+        for (size_t off = 0; off < 8; off++)
+                for (size_t len = 1000; len + off <= sizeof(buf); len += 13)
+                        assert_int_equal(ipmb_checksum(buf + off, len),
+                                         ref_checksum(buf + off, len));
+}
+
 /* --- known frames ----------------------------------------------------------------------- */
 
 static void test_decode_get_device_id_request(void **state) {
@@ -1032,6 +1052,58 @@ static void test_response_init(void **state) {
         }
 }
 
+/*
+ * ipmb_encode_reply(), the frame path's encoder, builds exactly what ipmb_response_init() +
+ * ipmb_encode_response() build, with the data already in place, and fails alike.
+ */
+static void test_encode_reply_matches_encode_response(void **state) {
+        static const struct ipmb_request reqs[] = {
+                { .rs_sa = 0x72, .netfn = 0x06, .rq_sa = 0x20, .seq = 1, .cmd = 0x01 },
+                { .rs_sa = 0x72, .netfn = 0x0A, .rs_lun = 3, .rq_sa = 0x82, .seq = 63,
+                  .rq_lun = 2, .cmd = 0xFF },
+                { .rs_sa = 0x74, .netfn = 0x3E, .rs_lun = 1, .rq_sa = 0x20, .rq_lun = 3 },
+                { .rs_sa = 0x72, .netfn = 0x07, .rq_sa = 0x20, .seq = 5, .cmd = 0x02 },
+                { .rs_sa = 0x72, .netfn = 0x40, .rq_sa = 0x20 },
+                { .rs_sa = 0x72, .netfn = 0x06, .rq_sa = 0x20, .seq = 64 },
+                { .rs_sa = 0x72, .netfn = 0x06, .rq_sa = 0x20, .rq_lun = 4 },
+                { .rs_sa = 0x72, .netfn = 0x06, .rq_sa = 0x20, .rs_lun = 4 },
+        };
+        static const size_t maxes[] = { 0, 7, 8, 9, 32, 128, 129 };
+        static const size_t sizes[] = { 8, 20, FRAME_BUF_MAX };
+        uint8_t data[FRAME_BUF_MAX], a[FRAME_BUF_MAX], b[FRAME_BUF_MAX];
+
+        fill_pattern(data, sizeof(data), 3);
+        for (size_t i = 0; i < ELEMENTSOF(reqs); i++)
+                for (size_t m = 0; m < ELEMENTSOF(maxes); m++)
+                        for (size_t z = 0; z < ELEMENTSOF(sizes); z++)
+                                for (size_t len = 0; len <= 130; len++) {
+                                        struct ipmb_response rsp;
+                                        int ra, rb;
+
+                                        ipmb_response_init(&rsp, &reqs[i]);
+                                        rsp.cc = (uint8_t) (len * 7);
+                                        rsp.data = data;
+                                        rsp.data_len = len;
+                                        memset(a, SENTINEL, sizeof(a));
+                                        ra = ipmb_encode_response(&rsp, a, sizes[z], maxes[m]);
+                                        memset(b, SENTINEL, sizeof(b));
+                                        memcpy(b + IPMB_RESPONSE_DATA_OFFSET, data,
+                                               len < sizes[z] - IPMB_RESPONSE_DATA_OFFSET ?
+                                               len : sizes[z] - IPMB_RESPONSE_DATA_OFFSET);
+                                        rb = ipmb_encode_reply(&reqs[i], rsp.cc, len, b,
+                                                               sizes[z], maxes[m]);
+                                        /* init forces the netFn odd; the reply refuses an
+                                         * odd one, which no decoded request has. */
+                                        if (reqs[i].netfn & 1) {
+                                                assert_int_equal(rb, -EINVAL);
+                                                continue;
+                                        }
+                                        assert_int_equal(ra, rb);
+                                        if (ra > 0)
+                                                assert_memory_equal(a, b, (size_t) ra);
+                                }
+}
+
 static void test_response_data_max(void **state) {
         static const struct { size_t max, want; } cases[] = {
                 { 0, 0 }, { 1, 0 }, { 7, 0 }, { 8, 0 }, { 9, 1 }, { 32, 24 }, { 128, 120 },
@@ -1112,6 +1184,8 @@ int main(void) {
                 cmocka_unit_test(test_checksum_vectors),
                 cmocka_unit_test(test_addr_is_node),
                 cmocka_unit_test(test_checksum_sums_to_zero),
+                cmocka_unit_test(test_checksum_long_and_unaligned),
+                cmocka_unit_test(test_encode_reply_matches_encode_response),
                 cmocka_unit_test(test_decode_get_device_id_request),
                 cmocka_unit_test(test_decode_get_device_id_response),
                 cmocka_unit_test(test_decode_request_every_length),

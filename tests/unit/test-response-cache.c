@@ -147,6 +147,55 @@ static void test_lookup_compares_one_entry(void **state) {
         assert_int_equal(response_cache_lookup(&c, req, sizeof(req), 2000, &rsp), 0);
 }
 
+/*
+ * The frame path builds each response in the cache's spare slot and commits it: no copy. The
+ * spare must never be a slot a lookup can still return (the next response would overwrite an
+ * answer the cache still gives), before or after the ring wraps, and a response built there but
+ * not committed (a transient failure) must leave the cache as it was.
+ */
+static void test_commit_builds_in_place(void **state) {
+        struct response_cache c;
+        uint8_t req[sizeof(req_a)];
+
+        response_cache_init(&c, WINDOW);
+        for (unsigned i = 0; i < 3 * RESPONSE_CACHE_SLOTS; i++) {
+                uint8_t *slot = response_cache_next_response(&c);
+                const uint8_t *rsp = NULL;
+
+                memcpy(req, req_a, sizeof(req));
+                req[4] = (uint8_t) (i << 2);
+                memcpy(slot, rsp_a, sizeof(rsp_a));
+                slot[5] = (uint8_t) i;
+                if (i % 5 == 4)
+                        continue;       /* built, not kept */
+                response_cache_commit(&c, response_cache_hash(req, sizeof(req)), req,
+                                      sizeof(req), sizeof(rsp_a), 1000 + i);
+                assert_int_equal(response_cache_lookup(&c, req, sizeof(req), 2000, &rsp),
+                                 sizeof(rsp_a));
+                assert_ptr_equal(rsp, slot);
+
+                /* Every entry still answerable has its own bytes, and none is the spare. */
+                for (unsigned j = 0; j <= i; j++) {
+                        memcpy(req, req_a, sizeof(req));
+                        req[4] = (uint8_t) (j << 2);
+                        if (response_cache_lookup(&c, req, sizeof(req), 2000, &rsp) == 0)
+                                continue;
+                        assert_int_equal(rsp[5], j);
+                        assert_ptr_not_equal(rsp, response_cache_next_response(&c));
+                }
+        }
+        /* 16 kept at the end: the last 20 requests less the 4 that were not kept. */
+        unsigned kept = 0;
+        for (unsigned j = 0; j < 3 * RESPONSE_CACHE_SLOTS; j++) {
+                const uint8_t *rsp = NULL;
+
+                memcpy(req, req_a, sizeof(req));
+                req[4] = (uint8_t) (j << 2);
+                kept += response_cache_lookup(&c, req, sizeof(req), 2000, &rsp) != 0;
+        }
+        assert_int_equal(kept, RESPONSE_CACHE_SLOTS);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hit_within_window),
@@ -157,6 +206,7 @@ int main(void) {
                 cmocka_unit_test(test_clear_and_oversize),
                 cmocka_unit_test(test_transient_failures_not_kept),
                 cmocka_unit_test(test_lookup_compares_one_entry),
+                cmocka_unit_test(test_commit_builds_in_place),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
