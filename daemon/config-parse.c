@@ -24,7 +24,7 @@ int config_parse_number(const char *value, unsigned long *ret) {
         const char *digits = value;
         int base = 10;
         char *end;
-        unsigned long v;
+        unsigned long long v;
 
         if (value[0] == '0' && (value[1] == 'x' || value[1] == 'X')) {
                 digits = value + 2;
@@ -32,21 +32,28 @@ int config_parse_number(const char *value, unsigned long *ret) {
         }
         if (digits[0] == '\0' || digits[0] == '-' || digits[0] == '+' || digits[0] == ' ')
                 return -EINVAL;
+        /* 64 bits on every ABI, so a value means the same on armhf as on x86-64: past 64
+         * bits it is not a number, past unsigned long (2^32 on 32-bit) it is out of range. */
         errno = 0;
-        v = strtoul(digits, &end, base);
+        v = strtoull(digits, &end, base);
         if (errno || *end)
                 return -EINVAL;
-        *ret = v;
+        if (v > ULONG_MAX)
+                return -ERANGE;
+        *ret = (unsigned long) v;
         return 0;
 }
 
 int config_parse_ranged(const struct config_key *k, const char *value, unsigned long *v,
                         char *reason) {
-        if (config_parse_number(value, v) < 0) {
+        int r = config_parse_number(value, v);
+
+        if (r < 0 && r != -ERANGE) {
                 snprintf(reason, REASON_MAX, "\"%s\" is not a number", value);
                 return -EINVAL;
         }
-        if (*v < k->min || *v > k->max) {
+        /* A number past unsigned long is past every key's range. */
+        if (r == -ERANGE || *v < k->min || *v > k->max) {
                 snprintf(reason, REASON_MAX, "%s must be between %lu and %lu (0x%lx..0x%lx), not %s",
                          k->name, k->min, k->max, k->min, k->max, value);
                 return -EINVAL;

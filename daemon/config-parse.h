@@ -78,6 +78,7 @@ bool config_fru_key_is_field(const struct config_key *k);
 void config_fru_custom_clear(struct fru_custom_list *l);
 
 /* ---- value parsers (config-parse.c): 0, or -EINVAL / -ENOMEM with a reason ---- */
+/* -EINVAL if not a number (or past 64 bits), -ERANGE if past unsigned long (32-bit ABIs). */
 int config_parse_number(const char *value, unsigned long *ret);
 int config_parse_double(const char *value, double *ret);
 int config_parse_hex_digit(char c);

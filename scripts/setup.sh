@@ -17,6 +17,8 @@ packages=(
         python3-pyipmi freeipmi-tools libfreeipmi-dev
         # the Debian package and its test (tests/package/test-deb.sh)
         dpkg-dev debhelper fakeroot lintian
+        # tests/check-recipes.py: the Buildroot Config.in parsed as Kconfig
+        python3-kconfiglib
 )
 
 missing=()

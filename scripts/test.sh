@@ -5,7 +5,9 @@
 #   3. clang with ASan+UBSan: every suite again;
 #   4. clang with libFuzzer: each fuzz target runs briefly from its corpus (FUZZ_SECONDS, 10);
 #   5. the Debian package: built from a copy of the tree, lintian, file list, installed on this
-#      machine (CI's is thrown away afterwards), units verified, purged.
+#      machine (CI's is thrown away afterwards), units verified, purged;
+#   6. armhf (32-bit ARM) cross build, -Werror, and its unit suite under qemu-user: the short
+#      form of scripts/cross.sh, which runs the full matrix (arm64, armhf, big-endian s390x).
 # Usage: scripts/test.sh            (CI runs exactly this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +46,10 @@ case $deb_status in
 77) export SATMC_DEB_RESULT=skipped ;;
 *) exit "$deb_status" ;;
 esac
+
+step "armhf cross build, unit suite under qemu-user"
+# Installs its cross compiler and :armhf libraries itself (about 2 to 4 minutes in all).
+scripts/cross.sh --short
 
 step "summary"
 # One closing line over every stage's results, in the plain form CI reads.

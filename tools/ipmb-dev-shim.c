@@ -17,8 +17,10 @@
  * Only write() is wrapped; writev()/pwrite() on the device are not (no IPMB program we know
  * uses them). The descriptor table is not locked: open and close the device from one thread.
  */
-/* We define open and open64 both; with 64-bit offsets the headers would alias one to the other. */
+/* We define open and open64 both; with 64-bit offsets the headers would alias one to the other.
+ * glibc allows _TIME_BITS=64 (meson.build, 32-bit targets) only with them; the shim keeps no time. */
 #undef _FILE_OFFSET_BITS
+#undef _TIME_BITS
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -9,6 +9,44 @@ import os, shlex, signal, socket, struct, subprocess, sys, tempfile, time
 sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(os.path.dirname(__file__), "../harness")))
 import emubus  # noqa: E402
 
+# A cross build's tests (tests/integration/meson.build) find the target's ipmitool here first.
+if os.environ.get("SATMC_TARGET_PATH"):
+    os.environ["PATH"] = os.environ["SATMC_TARGET_PATH"] + os.pathsep + os.environ["PATH"]
+
+
+def ipmitool_dummy_structs():
+    """ipmitool 1.8.19's struct dummy_rq and struct dummy_rs (protocol/ipmi-dummy.h) as
+    struct.Struct, laid out for the ABI satmcd was built for: SATMC_TARGET_ABI (meson's
+    sizes and alignments of the target's pointer and int, and its byte order) by the psABI rule
+    (a member at the next multiple of its alignment, the size rounded up to the largest), so a
+    raw client talks to an armhf satmcd as armhf ipmitool does. Without it, this machine's.
+    Fields: netfn, lun, cmd, target_cmd, data_len, pointer / netfn, cmd, seq, lun, ccode,
+    data_len, pointer."""
+    abi = dict(kv.split("=") for kv in os.environ.get("SATMC_TARGET_ABI", "").split(":") if kv)
+    native = {"ptr": struct.calcsize("P"), "ptralign": struct.calcsize("xP") - struct.calcsize("P"),
+              "int": struct.calcsize("i"), "intalign": struct.calcsize("xi") - struct.calcsize("i"),
+              "endian": sys.byteorder}
+    a = {k: abi.get(k, native[k]) for k in native}
+    ptr, pa, isz, ia = (int(a[k]) for k in ("ptr", "ptralign", "int", "intalign"))
+    up = lambda n, al: (n + al - 1) // al * al  # noqa: E731
+    pfmt, ifmt = {4: "I", 8: "Q"}[ptr], {4: "i", 2: "h"}[isz]
+    order = "<" if a["endian"] == "little" else ">"
+
+    def layout(fields):
+        """fields: (format char, size, alignment) in order -> Struct with explicit padding."""
+        fmt, off, most = order, 0, 1
+        for ch, size, al in fields:
+            fmt += "%dx" % (up(off, al) - off) if up(off, al) > off else ""
+            off = up(off, al) + size
+            fmt += ch
+            most = max(most, al)
+        return struct.Struct(fmt + ("%dx" % (up(off, most) - off) if up(off, most) > off else ""))
+
+    rq = layout([("B", 1, 1)] * 4 + [("H", 2, 2), (pfmt, ptr, pa)])
+    rs = layout([("B", 1, 1)] * 5 + [(ifmt, isz, ia), (pfmt, ptr, pa)])
+    return rq, rs
+
+
 # Re-exported: every test takes its TAP writer from here.
 from satmc_tap import check, finish, note, results, skip, skip_all  # noqa: E402,F401
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """satmcd's local ipmitool socket under load and abuse: real processes, raw sockets from here.
 
-Requests are written as ipmitool 1.8.19 writes them on x86-64 (struct dummy_rq: 16-byte
-header, then the data) and responses parsed as it reads them (struct dummy_rs: 24 bytes).
+Requests are written as ipmitool 1.8.19 writes them on satmcd's ABI (struct dummy_rq: 16-byte
+header on x86-64, then the data) and responses parsed as it reads them (struct dummy_rs: 24).
 Covers 32 ipmitool processes at once, 20 raw clients with 50 requests each interleaved (headers
 and data of different clients arriving in between), half-sent requests and hang-ups, headers
 that can never be valid (data_len 300, netFn 0x40, LUN 4, a BYE with data, 0xFF garbage: that
@@ -14,7 +14,7 @@ answering IPMB and exiting 0 on SIGTERM afterwards."""
 import os, re, shutil, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish  # noqa: E402
+from satmc_testlib import Rig, check, finish, ipmitool_dummy_structs  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-test.ini")
@@ -25,9 +25,8 @@ IPMITOOL_TIMEOUT = 90 if SLOW else 30          # ipmitool spins forever on a clo
 DEFAULT_MAX_CLIENTS = 16
 NO_TIMEOUT = "request-timeout-ms = 600000\n"   # the longest: held requests outlive the test
 
-RQ = struct.Struct("<BBBBH2xQ")         # netfn, lun, cmd, target_cmd, data_len, (pad), pointer
-RS = struct.Struct("<BBBBB3xi4xQ")      # netfn, cmd, seq, lun, ccode, (pad), data_len, (pad), pointer
-assert RQ.size == 16 and RS.size == 24
+# The target ABI's headers: 16 and 24 bytes on x86-64 and arm64, 12 and 16 on armhf.
+RQ, RS = ipmitool_dummy_structs()
 
 APP = 0x06
 DEVICE_ID = bytes([0x23, 0x83, 0x01, 0x42, 0x02, 0x09, 0xD9, 0x7E, 0x00, 0x91, 0x12,
@@ -408,7 +407,7 @@ def main():
         check(got == [expected(*r) for r in trio], "three requests in one write: three answers in order")
         # ... and a stream cut at awkward places: mid-header, mid-data, across requests.
         stream = b"".join(rq(*r[0]) for r in REQUESTS)
-        cuts = [5, 16 + 3, 40, 41, 100, len(stream) - 7]
+        cuts = [5, RQ.size + 3, 40, 41, 100, len(stream) - 7]
         prev = 0
         for cut in cuts + [len(stream)]:
             c.send(stream[prev:cut])

@@ -18,7 +18,7 @@ time assertion is a lower bound (nothing was closed before its timeout)."""
 import os, re, signal, socket, stat, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, wait_for  # noqa: E402
+from satmc_testlib import Rig, check, finish, ipmitool_dummy_structs, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-test.ini")
@@ -32,7 +32,7 @@ HALF_CLIENTS = 200 if SOAK else MAX_CLIENTS + 4         # half-header ipmitool c
 IPMI_ROUNDS = 20 if SOAK else 1
 TCP_FLOOD = 200 if SOAK else MAX_CLIENTS + 4            # silent TCP NBD connections
 SLOWLORIS = 8 if SOAK else 1                            # slowloris NBD clients at once
-RQ = struct.Struct("<BBBBH2xQ")  # ipmitool 1.8.19's dummy request header on x86-64
+RQ = ipmitool_dummy_structs()[0]  # ipmitool 1.8.19's dummy request header on satmcd's ABI
 
 
 def bound(timeout_ms):

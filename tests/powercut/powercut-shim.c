@@ -21,6 +21,9 @@
 /* Define open() and open64(), pwrite() and pwrite64() side by side: neither may be a macro or
  * an inline wrapper of the other here. */
 #undef _FILE_OFFSET_BITS
+/* glibc allows _TIME_BITS=64 (meson.build, 32-bit targets) only with 64-bit offsets; the shim's
+ * one clock is CLOCK_MONOTONIC, logged as nanoseconds in 64 bits. */
+#undef _TIME_BITS
 #undef _FORTIFY_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>

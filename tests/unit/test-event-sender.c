@@ -119,8 +119,9 @@ static void run_until_sent(struct fixture *f, size_t want, unsigned ms) {
         clock_gettime(CLOCK_MONOTONIC, &start);
         for (;;) {
                 clock_gettime(CLOCK_MONOTONIC, &now);
-                if (f->n_sent >= want || (now.tv_sec - start.tv_sec) * 1000 +
-                    (now.tv_nsec - start.tv_nsec) / 1000000 >= ms)
+                /* int64_t: time_t and long are 32 bits on armhf. */
+                if (f->n_sent >= want || (int64_t) (now.tv_sec - start.tv_sec) * 1000 +
+                    (now.tv_nsec - start.tv_nsec) / 1000000 >= (int64_t) ms)
                         return;
                 assert_true(sd_event_run(f->event, 5000) >= 0);
         }

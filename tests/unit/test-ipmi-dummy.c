@@ -3,7 +3,8 @@
  * The ipmitool "dummy" interface codec. Wire images are built here the way ipmitool builds
  * them, by filling a local copy of its structs and copying their bytes (pointer and all), so
  * the tests check the codec against the compiler's layout rather than against the codec's own
- * idea of it; on x86-64 the exact bytes are pinned as well. Parsers read heap buffers of
+ * idea of it; the layout is also derived from the psABI rule and the exact bytes are pinned for
+ * LP64 and ILP32, little- and big-endian. Parsers read heap buffers of
  * exactly the input's length (valgrind sees any read past the end), and a parser that does
  * not succeed must leave its output untouched.
  */
@@ -249,49 +250,116 @@ static void test_parse_ipmitool_structs(void **state) {
         free(owned);
 }
 
-/* The bytes themselves, on the ABI the integration tests and the corpus assume. */
-static void test_x86_64_layout(void **state) {
-#if defined(__x86_64__)
-        /* ipmitool -I dummy raw 0x06 0x01, with a stray pointer and padding, as sent. */
-        static const uint8_t get_device_id[16] = {
-                0x06, 0x00, 0x01, 0x00, 0x00, 0x00, 0xde, 0xad,
-                0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe,
-        };
-        static const uint8_t get_device_id_zeroed[16] = {
-                0x06, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
-                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        };
-        static const uint8_t devid[15] = {
-                0x20, 0x81, 0x01, 0x05, 0x51, 0xbf, 0x5a, 0x31, 0x00, 0x01, 0x00,
-                0x00, 0x00, 0x00, 0x00,
-        };
-        static const uint8_t get_device_id_rsp[24 + 15] = {
-                0x07, 0x01, 0x00, 0x00,                 /* netfn cmd seq lun */
-                0x00, 0x00, 0x00, 0x00,                 /* ccode, 3 bytes padding */
-                0x0f, 0x00, 0x00, 0x00,                 /* int data_len = 15 */
-                0x00, 0x00, 0x00, 0x00,                 /* padding */
-                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* data pointer */
-                0x20, 0x81, 0x01, 0x05, 0x51, 0xbf, 0x5a, 0x31, 0x00, 0x01, 0x00,
-                0x00, 0x00, 0x00, 0x00,
-        };
+/*
+ * Where ipmitool's compiler puts each field, from the C psABI rule alone (a member starts at the
+ * next multiple of its alignment; a struct's size is rounded up to its largest alignment) and
+ * the running ABI's int and pointer: not from the mirror structs, so the two checks are
+ * independent, and not from x86-64 numbers, so the test means the same on armhf or s390x.
+ */
+#define ALIGN_UP(n, a) (((n) + (a) - 1) / (a) * (a))
+#define MAX(a, b)      ((a) > (b) ? (a) : (b))
+
+struct dummy_layout {
+        size_t rq_data_len, rq_data, rq_size;
+        size_t rs_ccode, rs_data_len, rs_data, rs_size;
+};
+
+static struct dummy_layout layout_from_abi(void) {
+        const size_t ptr_align = _Alignof(uint8_t *), int_align = _Alignof(int);
+        struct dummy_layout l;
+
+        /* dummy_rq: one struct msg { 4 x uint8_t; uint16_t data_len; uint8_t *data; } */
+        l.rq_data_len = ALIGN_UP(4, _Alignof(uint16_t));
+        l.rq_data = ALIGN_UP(l.rq_data_len + sizeof(uint16_t), ptr_align);
+        l.rq_size = ALIGN_UP(l.rq_data + sizeof(uint8_t *), MAX(_Alignof(uint16_t), ptr_align));
+        /* dummy_rs: struct { 4 x uint8_t } msg; uint8_t ccode; int data_len; uint8_t *data; */
+        l.rs_ccode = 4;
+        l.rs_data_len = ALIGN_UP(l.rs_ccode + 1, int_align);
+        l.rs_data = ALIGN_UP(l.rs_data_len + sizeof(int), ptr_align);
+        l.rs_size = ALIGN_UP(l.rs_data + sizeof(uint8_t *), MAX(int_align, ptr_align));
+        return l;
+}
+
+/* The codec, ipmitool's structs as this compiler lays them out and the psABI rule agree. */
+static void test_layout_from_abi(void **state) {
+        const struct dummy_layout l = layout_from_abi();
+
+        assert_int_equal(offsetof(struct ipmitool_dummy_rq, msg.data_len), l.rq_data_len);
+        assert_int_equal(offsetof(struct ipmitool_dummy_rq, msg.data), l.rq_data);
+        assert_int_equal(sizeof(struct ipmitool_dummy_rq), l.rq_size);
+        assert_int_equal(offsetof(struct ipmitool_dummy_rs, ccode), l.rs_ccode);
+        assert_int_equal(offsetof(struct ipmitool_dummy_rs, data_len), l.rs_data_len);
+        assert_int_equal(offsetof(struct ipmitool_dummy_rs, data), l.rs_data);
+        assert_int_equal(sizeof(struct ipmitool_dummy_rs), l.rs_size);
+        assert_int_equal(ipmi_dummy_request_header_size(), l.rq_size);
+        assert_int_equal(ipmi_dummy_response_header_size(), l.rs_size);
+}
+
+/*
+ * The bytes themselves, pinned per ABI family (natural alignment): ipmitool -I dummy raw 0x06
+ * 0x01 as sent, with a stray pointer, and the Get Device ID response. LP64 is x86-64 and arm64
+ * (16/24-byte headers), ILP32 is armhf and i386 (12/16); the int data_len = 15 is 0f 00 00 00
+ * little-endian and 00 00 00 0f big-endian (s390x, powerpc).
+ */
+static const uint8_t devid[15] = {
+        0x20, 0x81, 0x01, 0x05, 0x51, 0xbf, 0x5a, 0x31, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define INT_15 0x0f, 0x00, 0x00, 0x00
+#else
+#define INT_15 0x00, 0x00, 0x00, 0x0f
+#endif
+#define DEVID_BYTES 0x20, 0x81, 0x01, 0x05, 0x51, 0xbf, 0x5a, 0x31, 0x00, 0x01, 0x00, \
+                    0x00, 0x00, 0x00, 0x00
+
+static const uint8_t lp64_rq[16] = {
+        0x06, 0x00, 0x01, 0x00, 0x00, 0x00, 0xde, 0xad,         /* ..., data_len 0, padding */
+        0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe,         /* data pointer */
+};
+static const uint8_t lp64_rsp[24 + 15] = {
+        0x07, 0x01, 0x00, 0x00,                                 /* netfn cmd seq lun */
+        0x00, 0x00, 0x00, 0x00,                                 /* ccode, 3 bytes padding */
+        INT_15,                                                 /* int data_len = 15 */
+        0x00, 0x00, 0x00, 0x00,                                 /* padding */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,         /* data pointer */
+        DEVID_BYTES,
+};
+static const uint8_t ilp32_rq[12] = {
+        0x06, 0x00, 0x01, 0x00, 0x00, 0x00, 0xde, 0xad,         /* ..., data_len 0, padding */
+        0x10, 0x32, 0x54, 0x76,                                 /* data pointer */
+};
+static const uint8_t ilp32_rsp[16 + 15] = {
+        0x07, 0x01, 0x00, 0x00,                                 /* netfn cmd seq lun */
+        0x00, 0x00, 0x00, 0x00,                                 /* ccode, 3 bytes padding */
+        INT_15,                                                 /* int data_len = 15 */
+        0x00, 0x00, 0x00, 0x00,                                 /* data pointer */
+        DEVID_BYTES,
+};
+
+static void test_pinned_bytes(void **state) {
         const struct ipmi_dummy_request want_req = { .netfn = 0x06, .cmd = 0x01 };
         const struct ipmi_dummy_response want_rsp = {
                 .netfn = 0x07, .cmd = 0x01, .ccode = 0x00, .data = devid, .data_len = 15,
         };
+        const uint8_t *rq_image, *rsp_image;
+        size_t rq_len, rsp_len;
         struct ipmi_dummy_request req;
         struct ipmi_dummy_response rsp;
-        uint8_t buf[BUF_MAX], *owned;
+        uint8_t buf[BUF_MAX], zeroed[16] = { 0x06, 0x00, 0x01 }, *owned;
 
-        assert_int_equal(ipmi_dummy_request_header_size(), 16);
-        assert_int_equal(ipmi_dummy_response_header_size(), 24);
-        assert_int_equal(offsetof(struct ipmitool_dummy_rq, msg.data_len), 4);
-        assert_int_equal(offsetof(struct ipmitool_dummy_rq, msg.data), 8);
-        assert_int_equal(offsetof(struct ipmitool_dummy_rs, ccode), 4);
-        assert_int_equal(offsetof(struct ipmitool_dummy_rs, data_len), 8);
-        assert_int_equal(offsetof(struct ipmitool_dummy_rs, data), 16);
+        if (_Alignof(int) != 4 || sizeof(int) != 4 || _Alignof(uint8_t *) != sizeof(uint8_t *))
+                skip();         /* an ABI without natural alignment: test_layout_from_abi only */
+        if (sizeof(uint8_t *) == 8) {
+                rq_image = lp64_rq, rq_len = sizeof(lp64_rq);
+                rsp_image = lp64_rsp, rsp_len = sizeof(lp64_rsp);
+        } else {
+                assert_int_equal(sizeof(uint8_t *), 4);
+                rq_image = ilp32_rq, rq_len = sizeof(ilp32_rq);
+                rsp_image = ilp32_rsp, rsp_len = sizeof(ilp32_rsp);
+        }
 
-        assert_int_equal(parse_request_checked(get_device_id, sizeof(get_device_id), &req,
-                                               &owned), 16);
+        assert_int_equal(parse_request_checked(rq_image, rq_len, &req, &owned), rq_len);
         assert_int_equal(req.netfn, 0x06);
         assert_int_equal(req.lun, 0);
         assert_int_equal(req.cmd, 0x01);
@@ -300,23 +368,20 @@ static void test_x86_64_layout(void **state) {
         assert_false(req.bye);
         free(owned);
 
-        assert_int_equal(ipmi_dummy_encode_request(&want_req, buf, sizeof(buf)), 16);
-        assert_memory_equal(buf, get_device_id_zeroed, 16);
+        /* Padding and the pointer go out as zeros. */
+        assert_int_equal(ipmi_dummy_encode_request(&want_req, buf, sizeof(buf)), rq_len);
+        assert_memory_equal(buf, zeroed, rq_len);
 
-        assert_int_equal(ipmi_dummy_encode_response(&want_rsp, buf, sizeof(buf)), 39);
-        assert_memory_equal(buf, get_device_id_rsp, 39);
+        assert_int_equal(ipmi_dummy_encode_response(&want_rsp, buf, sizeof(buf)), rsp_len);
+        assert_memory_equal(buf, rsp_image, rsp_len);
 
-        assert_int_equal(parse_response_checked(get_device_id_rsp, sizeof(get_device_id_rsp),
-                                                &rsp, &owned), 39);
+        assert_int_equal(parse_response_checked(rsp_image, rsp_len, &rsp, &owned), rsp_len);
         assert_int_equal(rsp.netfn, 0x07);
         assert_int_equal(rsp.cmd, 0x01);
         assert_int_equal(rsp.ccode, 0x00);
         assert_int_equal(rsp.data_len, 15);
         assert_memory_equal(rsp.data, devid, 15);
         free(owned);
-#else
-        skip();
-#endif
 }
 
 /* --- request parsing -------------------------------------------------------------------- */
@@ -697,7 +762,8 @@ int main(void) {
                 cmocka_unit_test(test_header_sizes_match_ipmitool),
                 cmocka_unit_test(test_fields_at_ipmitool_offsets),
                 cmocka_unit_test(test_parse_ipmitool_structs),
-                cmocka_unit_test(test_x86_64_layout),
+                cmocka_unit_test(test_layout_from_abi),
+                cmocka_unit_test(test_pinned_bytes),
                 cmocka_unit_test(test_parse_request_every_prefix),
                 cmocka_unit_test(test_parse_request_back_to_back),
                 cmocka_unit_test(test_parse_request_data_len_limits),
