@@ -122,6 +122,22 @@ int ioctl(int fd, unsigned long request, ...) {
         return fail_errno(-ENOTTY);
 }
 
+#if defined(__USE_TIME_BITS64) && __TIMESIZE == 32
+/* 64-bit time_t on a 32-bit ABI (armhf, -D_TIME_BITS=64): glibc's header names the ioctl above
+ * __ioctl_time64, the one satmcd's code calls; Debian's libi2c, built without it, calls plain
+ * ioctl. This is that symbol, for the same fake. */
+int ioctl_time32(int fd, unsigned long request, ...) __asm__("ioctl");
+int ioctl_time32(int fd, unsigned long request, ...) {
+        va_list ap;
+        void *arg;
+
+        va_start(ap, request);
+        arg = va_arg(ap, void *);
+        va_end(ap);
+        return ioctl(fd, request, arg);
+}
+#endif
+
 static int setup(void **state) {
         fake_pmbus_init(&device, BUS, 0x58, 2);
         device.pec = true;
