@@ -326,7 +326,10 @@ static int slot_spawn(struct oem_slot *s, const struct oem_request *req) {
         size_t hex_len;
         pid_t pid;
 
-        hex_len = hex_bytes_format(req->data + prefix, req->len - prefix, hex, sizeof(hex) - 1);
+        /* A request without data may have no buffer at all: no pointer arithmetic on NULL. */
+        hex_len = hex_bytes_format(req->len > prefix ? req->data + prefix : NULL,
+                                   req->len > prefix ? req->len - prefix : 0, hex,
+                                   sizeof(hex) - 1);
         hex[hex_len++] = '\n';
         hex[hex_len] = '\0';
         if (pipe2(fds, O_CLOEXEC) < 0)
