@@ -82,21 +82,32 @@ int sdr_repository_add_full_sensor(struct sdr_repository *r, const struct sdr_fu
         return 0;
 }
 
-int sdr_repository_update_full_sensor(struct sdr_repository *r, const struct sdr_full_sensor *s) {
-        uint8_t rec[SDR_FULL_SENSOR_MAX];
+static int encode_compact(uint16_t id, const void *rec, uint8_t *buf, size_t cap) {
+        return sdr_encode_compact_sensor(id, rec, buf, cap);
+}
 
-        /* Records are laid out back to back: ID (2), version, type, length, body. A Full
-         * Sensor Record's body starts with owner ID, owner LUN, sensor number. */
+/*
+ * Rewrite, in place, the sensor record of type whose body starts with owner ID, owner LUN and
+ * sensor number as given (both Full and Compact records do), from record through encode.
+ */
+static int update_sensor(struct sdr_repository *r, uint8_t type, uint8_t owner_id,
+                         uint8_t owner_lun, uint8_t number,
+                         int (*encode)(uint16_t, const void *, uint8_t *, size_t),
+                         const void *record) {
+        uint8_t rec[SDR_FULL_SENSOR_MAX];
+        _Static_assert(SDR_COMPACT_SENSOR_MAX <= SDR_FULL_SENSOR_MAX, "rec holds either record");
+
+        /* Records are laid out back to back: ID (2), version, type, length, body. */
         for (size_t off = 0; off + SDR_HEADER_LEN <= r->len;
              off += SDR_HEADER_LEN + r->buf[off + 4]) {
                 uint8_t *p = r->buf + off;
                 size_t len = SDR_HEADER_LEN + p[4];
                 int n;
 
-                if (p[3] != SDR_TYPE_FULL_SENSOR || len < 8 || p[5] != s->owner_id ||
-                    (p[6] & 0x03) != s->owner_lun || p[7] != s->number)
+                if (p[3] != type || len < 8 || p[5] != owner_id || (p[6] & 0x03) != owner_lun ||
+                    p[7] != number)
                         continue;
-                n = sdr_encode_full_sensor((uint16_t) (p[0] | p[1] << 8), s, rec, sizeof(rec));
+                n = encode((uint16_t) (p[0] | p[1] << 8), record, rec, sizeof(rec));
                 if (n < 0)
                         return n;
                 /* Same sensor, same ID string: same length. Anything else would move the
@@ -110,35 +121,15 @@ int sdr_repository_update_full_sensor(struct sdr_repository *r, const struct sdr
         return -ENOENT;
 }
 
-int sdr_repository_update_compact_sensor(struct sdr_repository *r,
-                                         const struct sdr_compact_sensor *s) {
-        uint8_t rec[SDR_COMPACT_SENSOR_MAX];
-
-        /* As sdr_repository_update_full_sensor(): the body starts with owner ID, owner LUN,
-         * sensor number in both record types. */
-        for (size_t off = 0; off + SDR_HEADER_LEN <= r->len;
-             off += SDR_HEADER_LEN + r->buf[off + 4]) {
-                uint8_t *p = r->buf + off;
-                size_t len = SDR_HEADER_LEN + p[4];
-                int n;
-
-                if (p[3] != SDR_TYPE_COMPACT_SENSOR || len < 8 || p[5] != s->owner_id ||
-                    (p[6] & 0x03) != s->owner_lun || p[7] != s->number)
-                        continue;
-                n = sdr_encode_compact_sensor((uint16_t) (p[0] | p[1] << 8), s, rec, sizeof(rec));
-                if (n < 0)
-                        return n;
-                if ((size_t) n != len)
-                        return -EINVAL;
-                memcpy(p, rec, len);
-                sdr_repository_changed(r);
-                return 0;
-        }
-        return -ENOENT;
+int sdr_repository_update_full_sensor(struct sdr_repository *r, const struct sdr_full_sensor *s) {
+        return update_sensor(r, SDR_TYPE_FULL_SENSOR, s->owner_id, s->owner_lun, s->number,
+                             encode_full, s);
 }
 
-static int encode_compact(uint16_t id, const void *rec, uint8_t *buf, size_t cap) {
-        return sdr_encode_compact_sensor(id, rec, buf, cap);
+int sdr_repository_update_compact_sensor(struct sdr_repository *r,
+                                         const struct sdr_compact_sensor *s) {
+        return update_sensor(r, SDR_TYPE_COMPACT_SENSOR, s->owner_id, s->owner_lun, s->number,
+                             encode_compact, s);
 }
 
 int sdr_repository_add_compact_sensor(struct sdr_repository *r,
