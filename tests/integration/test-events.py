@@ -135,8 +135,11 @@ def main():
               "ipmitool sensor get: the configured thresholds' events enabled both ways (%s)" %
               {k: f.get(k) for k in ("Assertions Enabled", "Deassertions Enabled")})
         c = rig.counters()
-        check((c["events-queued"], c["events-sent"], c["events-retried"]) == (2, 2, 0),
-              "counters: queued 2, sent 2 (presence, UNC), retried 0 (%s)" %
+        # A retry here is right, not a fault: on a loaded machine (CI under ASan) our
+        # acknowledgement can land after satmcd's per-try timeout. Retries are checked where
+        # they are the point (the BMC that never answers, below); here none may time out.
+        check((c["events-queued"], c["events-sent"], c["events-timed-out"]) == (2, 2, 0),
+              "counters: queued 2, sent 2 (presence, UNC), none timed out (%s)" %
               {k: v for k, v in c.items() if k.startswith("events")})
 
         # 2. A silent BMC: retries with the same seq, a new round later, then in-order delivery.
