@@ -88,6 +88,7 @@ static const char *shim_dir(void) {
         return d && *d ? d : NULL;
 }
 
+static void shim_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void shim_complain(const char *fmt, ...) {
         va_list ap;
 
