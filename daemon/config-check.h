@@ -67,6 +67,8 @@ struct indexed_section {
         unsigned *first_line;
         unsigned *seen_line;            /* [n_keys] */
         bool *failed;                   /* [n_keys], or NULL: whose value was refused */
+        /* Older names that still parse: { alias, key, alias, key, ..., NULL }, or NULL. */
+        const char *const *aliases;
 };
 
 /* A key of a numbered section: the slot comes to life with its defaults at its first key. */

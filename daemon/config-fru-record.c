@@ -145,35 +145,47 @@ static void unit_list(const struct quantity *q, char *buf, size_t len) {
                          u == q->units ? "" : u[1].name ? ", " : " or ", u->name);
 }
 
-/* One quantity within the row's limits: the value of k, in steps, or an error in reason. */
-static int quantity_value(const struct config_key *k, const char *value, const struct quantity *q,
-                          long *ret, char *reason) {
-        char units[32], lo[32], hi[32];
-        const char *end;
-        long v;
-        int r;
+/* What a single value and a range report alike, once parse_quantity() said r: a value finer
+ * than the record's resolution (-EDOM), or one outside the row's limits (-ERANGE, or lo..hi
+ * beyond them). Returns 0 when neither, else -EINVAL with reason filled. */
+static int check_step_and_limits(const struct config_key *k, const char *value,
+                                 const struct quantity *q, int r, long lo, long hi,
+                                 char *reason) {
+        char lo_text[32], hi_text[32];
 
-        r = parse_quantity(value, &end, q, NULL, &v);
-        if (r == 0 && *end != '\0')
-                r = -EINVAL;
-        unit_list(q, units, sizeof(units));
-        if (r == -EINVAL) {
-                snprintf(reason, REASON_MAX, "%s \"%s\" must be a number and its unit (%s)",
-                         k->name, value, units);
-                return -EINVAL;
-        }
         if (r == -EDOM) {
                 snprintf(reason, REASON_MAX, "%s \"%s\" is not a whole number of %s, the "
                          "record's resolution", k->name, value, q->step_text);
                 return -EINVAL;
         }
-        format_quantity(q, (long) k->min, lo, sizeof(lo));
-        format_quantity(q, (long) k->max, hi, sizeof(hi));
-        if (r == -ERANGE || v < (long) k->min || v > (long) k->max) {
-                snprintf(reason, REASON_MAX, "%s \"%s\" is outside %s..%s", k->name, value, lo,
-                         hi);
+        if (r != -ERANGE && lo >= (long) k->min && hi <= (long) k->max)
+                return 0;
+        format_quantity(q, (long) k->min, lo_text, sizeof(lo_text));
+        format_quantity(q, (long) k->max, hi_text, sizeof(hi_text));
+        snprintf(reason, REASON_MAX, "%s \"%s\" is outside %s..%s", k->name, value, lo_text,
+                 hi_text);
+        return -EINVAL;
+}
+
+/* One quantity within the row's limits: the value of k, in steps, or an error in reason. */
+static int quantity_value(const struct config_key *k, const char *value, const struct quantity *q,
+                          long *ret, char *reason) {
+        char units[32];
+        const char *end;
+        long v = 0;
+        int r;
+
+        r = parse_quantity(value, &end, q, NULL, &v);
+        if (r == 0 && *end != '\0')
+                r = -EINVAL;
+        if (r == -EINVAL) {
+                unit_list(q, units, sizeof(units));
+                snprintf(reason, REASON_MAX, "%s \"%s\" must be a number and its unit (%s)",
+                         k->name, value, units);
                 return -EINVAL;
         }
+        if (check_step_and_limits(k, value, q, r, v, v, reason) < 0)
+                return -EINVAL;
         *ret = v;
         return 0;
 }
@@ -214,10 +226,10 @@ QUANTITY_PARSER(parse_rps, q_rps, -1)
  * limits: two fields of k->size / 2 bytes. "none" for 0..0 where k->min is 0. */
 static int parse_range(const struct config_key *k, const char *value, void *dest, char *reason,
                        const struct quantity *q) {
-        char units[32], lo_text[32], hi_text[32];
+        char units[32];
         const char *dots = strstr(value, ".."), *end;
         size_t half = k->size / 2;
-        long lo, hi;
+        long lo = 0, hi = 0;
         int r;
 
         if (strcmp(value, "none") == 0 && k->min == 0) {
@@ -252,20 +264,10 @@ static int parse_range(const struct config_key *k, const char *value, void *dest
                 if (r == 0 && *end != '\0')
                         r = -EINVAL;
         }
-        if (r == -EDOM) {
-                snprintf(reason, REASON_MAX, "%s \"%s\" is not a whole number of %s, the "
-                         "record's resolution", k->name, value, q->step_text);
-                return -EINVAL;
-        }
-        if (r < 0 && r != -ERANGE)
+        if (r < 0 && r != -ERANGE && r != -EDOM)
                 goto bad;
-        format_quantity(q, (long) k->min, lo_text, sizeof(lo_text));
-        format_quantity(q, (long) k->max, hi_text, sizeof(hi_text));
-        if (r == -ERANGE || lo < (long) k->min || hi > (long) k->max) {
-                snprintf(reason, REASON_MAX, "%s \"%s\" is outside %s..%s", k->name, value,
-                         lo_text, hi_text);
+        if (check_step_and_limits(k, value, q, r, lo, hi, reason) < 0)
                 return -EINVAL;
-        }
         if (lo > hi) {
                 snprintf(reason, REASON_MAX, "%s \"%s\": the low end is above the high end",
                          k->name, value);

@@ -167,11 +167,15 @@ static const struct config_key *pattern_row(const struct indexed_section *x, con
 void config_on_indexed_key(struct load_state *s, const struct indexed_section *x,
                            const char *section, const char *name, const char *value) {
         const struct config_key *k = NULL;
+        const char *written = name;
         struct config_key pattern;
         char reason[REASON_MAX] = "";
         size_t i;
         int r;
 
+        for (size_t a = 0; x->aliases && x->aliases[a]; a += 2)
+                if (strcmp(x->aliases[a], name) == 0)
+                        name = x->aliases[a + 1];
         for (i = 0; i < x->n_keys; i++)
                 if (strcmp(x->keys[i].name, name) == 0) {
                         k = &x->keys[i];
@@ -190,6 +194,10 @@ void config_on_indexed_key(struct load_state *s, const struct indexed_section *x
                 pattern.min = s->line;
                 if (!x->seen_line[i])
                         x->seen_line[i] = s->line;
+        } else if (x->seen_line[i] && written != name) {
+                config_report(s, s->line, "%s (another name of %s) is already set on line %u",
+                              written, name, x->seen_line[i]);
+                return;
         } else if (x->seen_line[i]) {
                 config_report(s, s->line, "%s is already set on line %u", name, x->seen_line[i]);
                 return;
@@ -247,6 +255,7 @@ static void on_sensor_key(struct load_state *s, int index, const char *section, 
                 .keys = config_sensor_keys, .n_keys = config_sensor_keys_n, .base = sc,
                 .present = &sc->present, .first_line = &sc->line,
                 .seen_line = s->sensor_seen_line[index], .failed = s->sensor_failed[index],
+                .aliases = config_sensor_key_aliases,
         }, section, name, value);
 }
 

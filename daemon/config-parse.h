@@ -59,6 +59,8 @@ extern const struct config_key config_fru_management_keys[];
 extern const size_t config_fru_management_keys_n;
 extern const struct config_key config_sensor_keys[];
 extern const size_t config_sensor_keys_n;
+/* Older names of [sensor.N] keys that still parse: { alias, key, ..., NULL }. */
+extern const char *const config_sensor_key_aliases[];
 /* [fan.N] (config-fan.c) and [oem.N] (config-oem.c) */
 extern const struct config_key config_fan_keys[];
 extern const size_t config_fan_keys_n;

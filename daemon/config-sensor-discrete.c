@@ -260,8 +260,8 @@ int config_parse_state_list(const struct config_key *k, const char *value, void 
         for (const char *p = value; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
                       *p == ',' || *p == ' ' || *p == '\t')) {
-                        snprintf(reason, REASON_MAX, "%s \"%s\": all, none, or state names "
-                                 "separated by commas", k->name, value);
+                        snprintf(reason, REASON_MAX, "%s \"%s\": all, none, or threshold or "
+                                 "state names separated by commas", k->name, value);
                         return -EINVAL;
                 }
         return config_parse_string(k, value, dest, reason);
@@ -289,8 +289,18 @@ static void check_mask(struct load_state *s, unsigned index, const char *key, co
                 config_report(s, key_line(s, index, key), "%s: %s", key, reason);
 }
 
+/* A threshold sensor's event keys: thresholds into their bit sets. */
+static void resolve_threshold_events(struct load_state *s, unsigned index, const char *name,
+                                     const char *text, uint8_t *set) {
+        char reason[REASON_MAX];
+        const struct config_key k = { .name = name };
+
+        if (config_parse_threshold_set(&k, text ?: "all", set, reason) < 0)
+                config_report(s, key_line(s, index, name), "%s", reason);
+}
+
 void config_check_sensor_states(struct load_state *s, unsigned index) {
-        const struct sensor_config *sc = &s->config->sensor[index];
+        struct sensor_config *sc = &s->config->sensor[index];
         uint8_t rt = config_sensor_reading_type(sc);
         char names[512];
 
@@ -300,14 +310,10 @@ void config_check_sensor_states(struct load_state *s, unsigned index) {
                                       "sensors; [sensor.%u] is a threshold sensor (give it a "
                                       "discrete type such as power-supply, or a reading-type such "
                                       "as digital or severity)", sc->states->state[i].name, index);
-                if (sc->assertions && strcmp(sc->assertions, "all") != 0)
-                        config_report(s, key_line(s, index, "assertions"), "assertions applies "
-                                      "to discrete sensors; a threshold sensor's events follow "
-                                      "its thresholds");
-                if (sc->deassertions && strcmp(sc->deassertions, "all") != 0)
-                        config_report(s, key_line(s, index, "deassertions"), "deassertions "
-                                      "applies to discrete sensors; a threshold sensor's events "
-                                      "follow its thresholds");
+                resolve_threshold_events(s, index, "assertion-events", sc->assertions,
+                                         &sc->assertion_events);
+                resolve_threshold_events(s, index, "deassertion-events", sc->deassertions,
+                                         &sc->deassertion_events);
                 return;
         }
         if (!ipmi_states_defined(rt, sc->sensor_type)) {
@@ -339,6 +345,6 @@ void config_check_sensor_states(struct load_state *s, unsigned index) {
                               "[sensor.%u]: a discrete sensor reads each state from a source of "
                               "its own, state.NAME = SOURCE (states: %s)", index,
                               ipmi_state_names(rt, sc->sensor_type, names, sizeof(names)));
-        check_mask(s, index, "assertions", sc->assertions);
-        check_mask(s, index, "deassertions", sc->deassertions);
+        check_mask(s, index, "assertion-events", sc->assertions);
+        check_mask(s, index, "deassertion-events", sc->deassertions);
 }

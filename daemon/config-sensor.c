@@ -291,14 +291,6 @@ const struct config_key config_sensor_keys[] = {
           "state.NAME = SOURCE: discrete state NAME (state.failure, state.input-lost, ...: "
           "tables 42-2/42-3) is asserted while SOURCE (as for source) reads non-zero",
           RESTART },
-        { "sensor.0", "assertions", config_parse_state_list, S(assertions), "all", 0, 0,
-          "discrete states that send an assertion event: all, none, or names separated by "
-          "commas",
-          RESTART },
-        { "sensor.0", "deassertions", config_parse_state_list, S(deassertions), "all", 0, 0,
-          "discrete states that send a deassertion event: all, none, or names separated by "
-          "commas",
-          RESTART },
         /* SDR control: config-sensor-sdr.c */
         { "sensor.0", "number", config_parse_sensor_number, S(number), "auto", 0, 0,
           "sensor number 0..254, unique per LUN; auto: the section index + 1",
@@ -323,12 +315,15 @@ const struct config_key config_sensor_keys[] = {
         { "sensor.0", "normal-max", config_parse_threshold, S(normal_max), "none", 0, 0,
           "upper end of the normal readings, engineering units, or none",
           RESTART },
-        { "sensor.0", "assertion-events", config_parse_threshold_set, S(assertion_events), "all",
-          0, 0, "thresholds whose crossing can be an assertion event: all, none, or a list "
-          "(lower-critical, upper-critical, ... or lcr, ucr, ...)",
+        /* One key for both kinds of sensor: its words are resolved once the kind is known
+         * (config_check_sensor_states()). */
+        { "sensor.0", "assertion-events", config_parse_state_list, S(assertions), "all",
+          0, 0, "what can send an assertion event: all, none, or thresholds (lcr, "
+          "upper-critical, ...) or discrete states (presence, ...); alias: assertions",
           RESTART },
-        { "sensor.0", "deassertion-events", config_parse_threshold_set, S(deassertion_events),
-          "all", 0, 0, "thresholds whose return can be a deassertion event: all, none, or a list",
+        { "sensor.0", "deassertion-events", config_parse_state_list, S(deassertions),
+          "all", 0, 0, "what can send a deassertion event: all, none, or thresholds or states, "
+          "as for assertion-events; alias: deassertions",
           RESTART },
         { "sensor.0", "settable-thresholds", config_parse_threshold_set, S(settable_thresholds),
           "all", 0, 0, "thresholds Set Sensor Thresholds may change: all, none (read-only), or "
@@ -341,3 +336,10 @@ const struct config_key config_sensor_keys[] = {
 const size_t config_sensor_keys_n = ELEMENTSOF(config_sensor_keys);
 _Static_assert(ELEMENTSOF(config_sensor_keys) <= CONFIG_SENSOR_KEYS_MAX,
                "raise CONFIG_SENSOR_KEYS_MAX in config-check.h");
+
+/* The names the event keys had for discrete sensors alone: they still parse, as the key. */
+const char *const config_sensor_key_aliases[] = {
+        "assertions", "assertion-events",
+        "deassertions", "deassertion-events",
+        NULL,
+};

@@ -112,6 +112,7 @@ bool manager_oem_frame(struct manager *m, const struct ipmb_request *req, const 
                                         "progress: answered when it ends", req->rq_sa, req->seq);
                         return true;
                 }
+                oem_table_count_busy(m->oem, index);
                 answer_frame(m, frame, len, IPMI_CC_NODE_BUSY, NULL, 0);
                 return true;
         }
@@ -141,6 +142,7 @@ bool manager_oem_local(struct manager *m, struct ipmitool_client *c,
                 return false;
         counter_inc(&m->counters, COUNTER_LOCAL_REQUESTS);
         if (oem_table_busy(m->oem, index, NULL)) {
+                oem_table_count_busy(m->oem, index);
                 answer_local(c, req->netfn, req->cmd, req->lun, IPMI_CC_NODE_BUSY, NULL, 0);
                 return true;
         }

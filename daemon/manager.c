@@ -444,6 +444,7 @@ static void manager_print_counters(struct manager *m) {
         if (m->ipmitool)
                 ipmitool_socket_print_stats(m->ipmitool, NULL, stderr);
         counters_print(&m->counters, stderr);
+        oem_table_print_counters(m->oem, stderr);
 }
 
 static int on_sigusr1(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {

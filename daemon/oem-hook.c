@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -36,9 +37,12 @@ struct oem_slot {
         size_t out_len;
         bool overflow;                  /* printed more than OEM_OUTPUT_MAX */
         bool answered;                  /* done was called (a timeout answers before the exit) */
+        bool timed_out;                 /* the answer is the timeout's */
         size_t cap;
         oem_done_fn done;
         void *userdata;
+
+        struct oem_counters counters;   /* since start, across reloads of nothing else */
 };
 
 struct oem_table {
@@ -111,6 +115,7 @@ static void slot_clear(struct oem_slot *s) {
         s->out_len = 0;
         s->overflow = false;
         s->answered = false;
+        s->timed_out = false;
         s->done = NULL;
         s->userdata = NULL;
 }
@@ -165,6 +170,12 @@ static void slot_answer(struct oem_slot *s, uint8_t cc, const uint8_t *data, siz
         if (s->answered)
                 return;
         s->answered = true;
+        if (s->timed_out)
+                s->counters.timed_out++;
+        else if (cc == IPMI_CC_OK)
+                s->counters.ok++;
+        else
+                s->counters.failed++;
         s->done(s->userdata, cc, data, len);
         s->userdata = NULL;     /* the caller's, and answered: maybe freed by now */
 }
@@ -284,6 +295,7 @@ static int on_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
         log_warning("[oem.%u] %s still running after %u ms: killing it, answering 0x%02X.",
                     s->index, s->config->exec, s->config->timeout_ms, IPMI_CC_TIMEOUT);
         (void) kill(-s->pid, SIGKILL);
+        s->timed_out = true;
         slot_answer(s, IPMI_CC_TIMEOUT, NULL, 0);
         /* Reaped by on_exit_ready(); the section stays busy until then. */
         return 0;
@@ -400,12 +412,17 @@ int oem_table_run(struct oem_table *t, int index, const struct oem_request *req,
                 return -EBUSY;
         /* posix_spawn() reports a failed exec only where vfork semantics hold (glibc, not
          * valgrind's emulation, where the child exits 127): ask first, the same everywhere. */
-        if (access(o->exec, X_OK) < 0)
+        if (access(o->exec, X_OK) < 0) {
+                s->counters.not_started++;
                 return log_warning_errno(-errno, "[oem.%u] cannot run %s: %m", s->index,
                                          o->exec);
+        }
         r = slot_spawn(s, req);
-        if (r < 0)
+        if (r < 0) {
+                s->counters.not_started++;
                 return log_warning_errno(r, "[oem.%u] cannot run %s: %m", s->index, o->exec);
+        }
+        s->counters.runs++;
         s->done = done;
         s->userdata = userdata;
         s->cap = cap;
@@ -425,6 +442,8 @@ int oem_table_run(struct oem_table *t, int index, const struct oem_request *req,
                 (void) kill(-s->pid, SIGKILL);
                 (void) waitpid(s->pid, NULL, 0);
                 slot_clear(s);
+                s->counters.runs--;
+                s->counters.not_started++;
                 return log_warning_errno(r, "[oem.%u] cannot watch %s: %m", s->index, o->exec);
         }
         (void) sd_event_source_set_description(s->exit_source, "oem-exit");
@@ -432,4 +451,45 @@ int oem_table_run(struct oem_table *t, int index, const struct oem_request *req,
         (void) sd_event_source_set_description(s->timer, "oem-timeout");
         log_debug("[oem.%u] %s started, pid %d.", s->index, o->exec, (int) s->pid);
         return 0;
+}
+
+void oem_table_count_busy(struct oem_table *t, int index) {
+        if (t && index >= 0 && (unsigned) index < t->n)
+                t->slots[index].counters.busy++;
+}
+
+int oem_table_get_counters(const struct oem_table *t, int index, struct oem_counters *ret) {
+        if (!t || index < 0 || (unsigned) index >= t->n)
+                return -ENOENT;
+        *ret = t->slots[index].counters;
+        return 0;
+}
+
+void oem_table_print_counters(const struct oem_table *t, FILE *f) {
+        for (unsigned i = 0; t && i < t->n; i++) {
+                const struct oem_slot *s = &t->slots[i];
+                const struct oem_counters *k = &s->counters;
+
+                fprintf(f, "oem.%u netfn=0x%02x cmd=0x%02x lun=%u runs=%" PRIu64 " ok=%" PRIu64
+                        " failed=%" PRIu64 " timed-out=%" PRIu64 " busy=%" PRIu64
+                        " not-started=%" PRIu64 "\n", s->index, s->config->netfn,
+                        s->config->cmd, s->config->lun, k->runs, k->ok, k->failed, k->timed_out,
+                        k->busy, k->not_started);
+        }
+}
+
+void oem_list_commands(const struct satmc_config *c, FILE *f) {
+        for (unsigned i = 0; i < CONFIG_OEM_MAX; i++) {
+                const struct oem_config *o = &c->oem[i];
+
+                if (!o->present)
+                        continue;
+                if (o->iana >= 0)
+                        fprintf(f, "0x%02x %-9s 0x%02x   %-10s [oem.%u] LUN %u, IANA 0x%06X: %s\n",
+                                o->netfn, ipmi_netfn_name(o->netfn), o->cmd, "3-255", i, o->lun,
+                                (unsigned) o->iana, o->exec);
+                else
+                        fprintf(f, "0x%02x %-9s 0x%02x   %-10s [oem.%u] LUN %u: %s\n", o->netfn,
+                                ipmi_netfn_name(o->netfn), o->cmd, "0-255", i, o->lun, o->exec);
+        }
 }

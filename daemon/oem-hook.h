@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -30,6 +31,17 @@
 #define OEM_OUTPUT_MAX 1024
 
 struct oem_table;
+
+/* What happened to one section's requests since start (SIGUSR1 and exit print them). */
+struct oem_counters {
+        uint64_t runs;                  /* programs started */
+        uint64_t ok;                    /* ... that answered 0x00 with their output */
+        uint64_t failed;                /* ... answered another code: exit status, killed,
+                                         * output not hex or too long */
+        uint64_t timed_out;             /* ... killed at timeout-ms, answered 0xC3 */
+        uint64_t busy;                  /* requests answered 0xC0: the program still ran */
+        uint64_t not_started;           /* requests answered 0xFF: it could not be run */
+};
 
 struct oem_request {
         uint8_t netfn, cmd, lun;
@@ -72,3 +84,15 @@ bool oem_table_busy(const struct oem_table *t, int index, void **ret_userdata);
  */
 int oem_table_run(struct oem_table *t, int index, const struct oem_request *req, size_t cap,
                   oem_done_fn done, void *userdata);
+
+/* The caller answered a request for section index 0xC0 (its program still runs): counted. */
+void oem_table_count_busy(struct oem_table *t, int index);
+
+/* Section index's counters; -ENOENT for no such index. */
+int oem_table_get_counters(const struct oem_table *t, int index, struct oem_counters *ret);
+
+/* One line per section, "oem.N netfn=... cmd=... runs=... ok=... ...". Nothing for NULL. */
+void oem_table_print_counters(const struct oem_table *t, FILE *f);
+
+/* The configured [oem.N] commands in `satmcd --list-commands` columns, one line each. */
+void oem_list_commands(const struct satmc_config *c, FILE *f);

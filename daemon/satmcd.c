@@ -16,6 +16,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "oem-hook.h"
 #include "satmc-config.h"
 #include "state-dir.h"
 
@@ -32,6 +33,7 @@ struct arguments {
         int rebuild_fru;                /* FRU device ID to rebuild, -1 = none */
         bool check_config;
         bool list_commands;
+        bool config_given;              /* -c: --list-commands adds its [oem.N] commands */
         bool dump_config_reference;
         bool dump_config_reload;
         const char *print_bmc_config;   /* "openbmc", or NULL */
@@ -50,7 +52,8 @@ static void help(void) {
                "     --check-config        parse the configuration, report, and exit\n"
                "     --rebuild-fru=N       rewrite fruN.bin from the configuration (its\n"
                "                           contents are lost) and exit; satmcd must be stopped\n"
-               "     --list-commands       print the IPMI commands satmcd implements\n"
+               "     --list-commands       print the IPMI commands satmcd implements; with\n"
+               "                           --config, also the [oem.N] commands it routes\n"
                "     --dump-config-reference  print every configuration key and its default\n"
                "     --dump-config-reload  print which keys a reload applies (docs/\n"
                "                           configuration.md carries it)\n"
@@ -104,6 +107,7 @@ static int parse_argv(int argc, char **argv, struct arguments *a) {
                 switch (c) {
                 case 'c':
                         a->config = optarg;
+                        a->config_given = true;
                         break;
                 case ARG_BUS_SOCKET:
                         a->bus_socket = optarg;
@@ -281,6 +285,14 @@ static int run(int argc, char **argv) {
 
         if (a.list_commands) {
                 dispatch_list_commands(stdout);
+                if (!a.config_given)
+                        return 0;
+                r = config_load(a.config, stderr, &config);
+                if (r < 0)
+                        return 1;
+                printf("Vendor commands of %s ([oem.N]), each routed to its program:\n",
+                       a.config);
+                oem_list_commands(config, stdout);
                 return 0;
         }
         if (a.dump_config_reference) {

@@ -7,7 +7,7 @@
 
 int sdr_encode_compact_sensor(uint16_t record_id, const struct sdr_compact_sensor *s,
                               uint8_t *buf, size_t cap) {
-        size_t n = strnlen(s->id, SDR_ID_STRING_MAX + 1), total = SDR_COMPACT_SENSOR_FIXED + n;
+        size_t n = sdr_id_string_length(s->id), total = SDR_COMPACT_SENSOR_FIXED + n;
 
         if (record_id == SDR_RECORD_ID_LAST || n > SDR_ID_STRING_MAX || s->owner_lun > 3 ||
             s->channel > 0x0F || s->number == 0xFF || s->direction > 3 || s->share_count > 0x0F ||
@@ -17,11 +17,7 @@ int sdr_encode_compact_sensor(uint16_t record_id, const struct sdr_compact_senso
                 return -EMSGSIZE;
 
         memset(buf, 0, total);
-        buf[0] = (uint8_t) record_id;
-        buf[1] = (uint8_t) (record_id >> 8);
-        buf[2] = SDR_VERSION;
-        buf[3] = SDR_TYPE_COMPACT_SENSOR;
-        buf[4] = (uint8_t) (total - SDR_HEADER_LEN);
+        sdr_put_header(buf, record_id, SDR_TYPE_COMPACT_SENSOR, total);
         buf[5] = s->owner_id;
         buf[6] = (uint8_t) (s->channel << 4 | s->owner_lun);
         buf[7] = s->number;
@@ -48,8 +44,7 @@ int sdr_encode_compact_sensor(uint16_t record_id, const struct sdr_compact_senso
         buf[26] = s->hysteresis_neg;
         /* 27..29 reserved */
         buf[30] = s->oem;
-        buf[31] = (uint8_t) (SDR_ID_TYPE_ASCII8 | n);
-        memcpy(buf + 32, s->id, n);
+        sdr_put_id_string(buf + 31, s->id, n);
         return (int) total;
 }
 
@@ -57,21 +52,11 @@ int sdr_parse_compact_sensor(const uint8_t *buf, size_t len, struct sdr_header *
                              struct sdr_compact_sensor *ret) {
         struct sdr_header h;
         struct sdr_compact_sensor s = { 0 };
-        size_t total, n;
-        int r;
+        int total;
 
-        r = sdr_parse_header(buf, len, &h);
-        if (r < 0)
-                return r;
-        total = (size_t) r;
-        if (h.type != SDR_TYPE_COMPACT_SENSOR)
-                return -ENOMSG;
-        if (total < SDR_COMPACT_SENSOR_FIXED)
-                return -EBADMSG;
-        /* Any type/length byte: the length is its low 5 bits, at most 16 of them ours. */
-        n = buf[31] & 0x1F;
-        if (n > SDR_ID_STRING_MAX || SDR_COMPACT_SENSOR_FIXED + n > total)
-                return -EBADMSG;
+        total = sdr_parse_record(buf, len, SDR_TYPE_COMPACT_SENSOR, SDR_COMPACT_SENSOR_FIXED, &h);
+        if (total < 0)
+                return total;
 
         s.owner_id = buf[5];
         s.owner_lun = buf[6] & 0x03;
@@ -94,12 +79,10 @@ int sdr_parse_compact_sensor(const uint8_t *buf, size_t len, struct sdr_header *
         s.hysteresis_pos = buf[25];
         s.hysteresis_neg = buf[26];
         s.oem = buf[30];
-        s.id_code = buf[31];
-        memcpy(s.id, buf + 32, n);
-        s.id[n] = '\0';
+        sdr_parse_id_string(buf, SDR_COMPACT_SENSOR_FIXED, s.id, &s.id_code);
         if (ret_hdr)
                 *ret_hdr = h;
         if (ret)
                 *ret = s;
-        return (int) total;
+        return total;
 }

@@ -13,11 +13,11 @@ static int sign_extend(unsigned v, unsigned bits) {
         return (int) (v ^ sign) - (int) sign;
 }
 
-static size_t id_length(const char id[static SDR_ID_STRING_MAX + 1]) {
+size_t sdr_id_string_length(const char id[static SDR_ID_STRING_MAX + 1]) {
         return strnlen(id, SDR_ID_STRING_MAX + 1);
 }
 
-static void put_header(uint8_t *p, uint16_t record_id, uint8_t type, size_t total) {
+void sdr_put_header(uint8_t *p, uint16_t record_id, uint8_t type, size_t total) {
         p[0] = (uint8_t) record_id;
         p[1] = (uint8_t) (record_id >> 8);
         p[2] = SDR_VERSION;
@@ -25,15 +25,14 @@ static void put_header(uint8_t *p, uint16_t record_id, uint8_t type, size_t tota
         p[4] = (uint8_t) (total - SDR_HEADER_LEN);
 }
 
-/* Type/length byte and the string; p points at the type/length byte. */
-static void put_id(uint8_t *p, const char *id, size_t n) {
+void sdr_put_id_string(uint8_t *p, const char *id, size_t n) {
         p[0] = (uint8_t) (SDR_ID_TYPE_ASCII8 | n);
         memcpy(p + 1, id, n);
 }
 
 int sdr_encode_mc_locator(uint16_t record_id, const struct sdr_mc_locator *mc,
                           uint8_t *buf, size_t cap) {
-        size_t n = id_length(mc->id), total = SDR_LOCATOR_FIXED + n;
+        size_t n = sdr_id_string_length(mc->id), total = SDR_LOCATOR_FIXED + n;
 
         if (record_id == SDR_RECORD_ID_LAST || n > SDR_ID_STRING_MAX || (mc->slave_address & 1) ||
             mc->channel > 0x0F || mc->power_state_notification > 0x07 || mc->global_init > 0x0F)
@@ -42,7 +41,7 @@ int sdr_encode_mc_locator(uint16_t record_id, const struct sdr_mc_locator *mc,
                 return -EMSGSIZE;
 
         memset(buf, 0, total);
-        put_header(buf, record_id, SDR_TYPE_MC_LOCATOR, total);
+        sdr_put_header(buf, record_id, SDR_TYPE_MC_LOCATOR, total);
         buf[5] = mc->slave_address;
         buf[6] = mc->channel;                   /* bits 7:4 reserved */
         buf[7] = (uint8_t) (mc->power_state_notification << 5 | mc->global_init);
@@ -51,13 +50,13 @@ int sdr_encode_mc_locator(uint16_t record_id, const struct sdr_mc_locator *mc,
         buf[12] = mc->entity_id;
         buf[13] = mc->entity_instance;
         buf[14] = mc->oem;
-        put_id(buf + 15, mc->id, n);
+        sdr_put_id_string(buf + 15, mc->id, n);
         return (int) total;
 }
 
 int sdr_encode_fru_locator(uint16_t record_id, const struct sdr_fru_locator *fru,
                            uint8_t *buf, size_t cap) {
-        size_t n = id_length(fru->id), total = SDR_LOCATOR_FIXED + n;
+        size_t n = sdr_id_string_length(fru->id), total = SDR_LOCATOR_FIXED + n;
 
         if (record_id == SDR_RECORD_ID_LAST || n > SDR_ID_STRING_MAX || (fru->access_address & 1) ||
             fru->access_lun > 3 || fru->private_bus > 7 || fru->channel > 0x0F)
@@ -69,7 +68,7 @@ int sdr_encode_fru_locator(uint16_t record_id, const struct sdr_fru_locator *fru
                 return -EMSGSIZE;
 
         memset(buf, 0, total);
-        put_header(buf, record_id, SDR_TYPE_FRU_LOCATOR, total);
+        sdr_put_header(buf, record_id, SDR_TYPE_FRU_LOCATOR, total);
         buf[5] = fru->access_address;
         buf[6] = fru->fru_device_id;
         buf[7] = (uint8_t) ((fru->logical ? 0x80 : 0) | fru->access_lun << 3 | fru->private_bus);
@@ -80,7 +79,7 @@ int sdr_encode_fru_locator(uint16_t record_id, const struct sdr_fru_locator *fru
         buf[12] = fru->entity_id;
         buf[13] = fru->entity_instance;
         buf[14] = fru->oem;
-        put_id(buf + 15, fru->id, n);
+        sdr_put_id_string(buf + 15, fru->id, n);
         return (int) total;
 }
 
@@ -112,7 +111,7 @@ void sdr_threshold_masks(uint8_t readable, uint8_t settable, uint8_t assert_even
 int sdr_encode_full_sensor(uint16_t record_id, const struct sdr_full_sensor *s,
                            uint8_t *buf, size_t cap) {
         const struct sensor_linear *l = &s->linear;
-        size_t n = id_length(s->id), total = SDR_FULL_SENSOR_FIXED + n;
+        size_t n = sdr_id_string_length(s->id), total = SDR_FULL_SENSOR_FIXED + n;
         uint8_t format = l->is_signed ? 0x80 : 0x00;    /* 10b two's complement, 00b unsigned */
         unsigned m, b;
 
@@ -130,7 +129,7 @@ int sdr_encode_full_sensor(uint16_t record_id, const struct sdr_full_sensor *s,
         b = (unsigned) l->b & 0x3FF;
 
         memset(buf, 0, total);
-        put_header(buf, record_id, SDR_TYPE_FULL_SENSOR, total);
+        sdr_put_header(buf, record_id, SDR_TYPE_FULL_SENSOR, total);
         buf[5] = s->owner_id;
         buf[6] = (uint8_t) (s->channel << 4 | s->owner_lun);
         buf[7] = s->number;
@@ -175,7 +174,7 @@ int sdr_encode_full_sensor(uint16_t record_id, const struct sdr_full_sensor *s,
         buf[43] = s->hysteresis_neg;
         /* 44, 45 reserved */
         buf[46] = s->oem;
-        put_id(buf + 47, s->id, n);
+        sdr_put_id_string(buf + 47, s->id, n);
         return (int) total;
 }
 
@@ -201,25 +200,47 @@ int sdr_parse_header(const uint8_t *buf, size_t len, struct sdr_header *ret) {
         return SDR_HEADER_LEN + h.length;
 }
 
-int sdr_parse_full_sensor(const uint8_t *buf, size_t len, struct sdr_header *ret_hdr,
-                          struct sdr_full_sensor *ret) {
+int sdr_parse_record(const uint8_t *buf, size_t len, uint8_t type, size_t fixed,
+                     struct sdr_header *ret_hdr) {
         struct sdr_header h;
-        struct sdr_full_sensor s = {};
         size_t total, n;
         int r;
 
         r = sdr_parse_header(buf, len, &h);
         if (r < 0)
                 return r;
-        if (h.type != SDR_TYPE_FULL_SENSOR)
+        if (h.type != type)
                 return -ENOMSG;
-        /* From here on, only the record's own bytes count, not what follows it in buf. */
         total = (size_t) r;
-        if (total < SDR_FULL_SENSOR_FIXED)
+        if (total < fixed)
                 return -EBADMSG;
-        n = buf[47] & 0x1F;
-        if (n > SDR_ID_STRING_MAX || SDR_FULL_SENSOR_FIXED + n > total)
+        /* Any type/length byte: the length is its low 5 bits, at most 16 of them ours. */
+        n = buf[fixed - 1] & 0x1F;
+        if (n > SDR_ID_STRING_MAX || fixed + n > total)
                 return -EBADMSG;
+        *ret_hdr = h;
+        return r;
+}
+
+void sdr_parse_id_string(const uint8_t *buf, size_t fixed, char id[static SDR_ID_STRING_MAX + 1],
+                         uint8_t *ret_id_code) {
+        size_t n = buf[fixed - 1] & 0x1F;
+
+        *ret_id_code = buf[fixed - 1];
+        memcpy(id, buf + fixed, n);
+        id[n] = '\0';
+}
+
+int sdr_parse_full_sensor(const uint8_t *buf, size_t len, struct sdr_header *ret_hdr,
+                          struct sdr_full_sensor *ret) {
+        struct sdr_header h;
+        struct sdr_full_sensor s = {};
+        int total;
+
+        /* From here on, only the record's own bytes count, not what follows it in buf. */
+        total = sdr_parse_record(buf, len, SDR_TYPE_FULL_SENSOR, SDR_FULL_SENSOR_FIXED, &h);
+        if (total < 0)
+                return total;
 
         s.owner_id = buf[5];
         s.owner_lun = buf[6] & 0x03;
@@ -266,15 +287,13 @@ int sdr_parse_full_sensor(const uint8_t *buf, size_t len, struct sdr_header *ret
         s.hysteresis_pos = buf[42];
         s.hysteresis_neg = buf[43];
         s.oem = buf[46];
-        s.id_code = buf[47];
-        memcpy(s.id, buf + SDR_FULL_SENSOR_FIXED, n);
-        s.id[n] = '\0';
+        sdr_parse_id_string(buf, SDR_FULL_SENSOR_FIXED, s.id, &s.id_code);
 
         if (ret_hdr)
                 *ret_hdr = h;
         if (ret)
                 *ret = s;
-        return (int) total;
+        return total;
 }
 
 /* ---- repository reads ---- */

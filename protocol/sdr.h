@@ -207,6 +207,29 @@ void sdr_threshold_masks(uint8_t readable, uint8_t settable, uint8_t assert_even
 int sdr_parse_header(const uint8_t *buf, size_t len, struct sdr_header *ret);
 
 /*
+ * What every record of the sensor and locator types shares, for their encoders and parsers
+ * (sdr.c, sdr-compact.c): the 5-byte header, and an ID string behind a type/length byte.
+ *
+ * sdr_put_header() writes the header of a record of total bytes (header included);
+ * sdr_put_id_string() the type/length byte 0xC0 | n (8-bit ASCII) at p and the n bytes of id
+ * after it. sdr_id_string_length() is the length the encoder writes (more than
+ * SDR_ID_STRING_MAX: too long).
+ *
+ * sdr_parse_record() checks a record of type with fixed bytes before its ID string, whose
+ * type/length byte is the last of them: returns its total length, the errors of
+ * sdr_parse_header(), -ENOMSG for another type, or -EBADMSG (shorter than fixed, an ID string
+ * over SDR_ID_STRING_MAX or past the record). Then sdr_parse_id_string() copies that string,
+ * NUL-terminated, and its type/length byte.
+ */
+void sdr_put_header(uint8_t *buf, uint16_t record_id, uint8_t type, size_t total);
+void sdr_put_id_string(uint8_t *p, const char *id, size_t n);
+size_t sdr_id_string_length(const char id[static SDR_ID_STRING_MAX + 1]);
+int sdr_parse_record(const uint8_t *buf, size_t len, uint8_t type, size_t fixed,
+                     struct sdr_header *ret_hdr);
+void sdr_parse_id_string(const uint8_t *buf, size_t fixed, char id[static SDR_ID_STRING_MAX + 1],
+                         uint8_t *ret_id_code);
+
+/*
  * A Full Sensor Record. Returns its total length, the errors of sdr_parse_header(), or
  *   -ENOMSG   another record type;
  *   -EBADMSG  the record is too short for the fixed fields, or the ID string's length is

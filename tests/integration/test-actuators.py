@@ -173,6 +173,30 @@ def main():
               "local ipmitool socket: 0x2E answered the same way")
         r = raw(rig.ipmitool_sock, "0x30", "0x02")
         check(r.returncode != 0 and rsp_code(r) == 0xC3, "local ipmitool socket: timeout 0xC3")
+
+        # ---- per-section counters (SIGUSR1) and --list-commands with the configuration ----
+        rig.counters()
+        text = rig.read_stderr()
+        oem = {}
+        for line in text[:text.rfind("\n") + 1].splitlines():
+            if line.startswith("oem."):
+                f = line.split()
+                oem[f[0]] = {k: v for k, v in (kv.split("=") for kv in f[1:])}
+        check(oem.get("oem.1", {}).get("runs") == "2" and oem["oem.1"].get("timed-out") == "2"
+              and oem["oem.1"].get("ok") == "0",
+              "SIGUSR1: [oem.1] ran twice, both timed out (%s)" % oem.get("oem.1"))
+        check(oem.get("oem.2", {}).get("runs") == "1" and oem["oem.2"].get("ok") == "1" and
+              oem["oem.2"].get("busy") == "0",
+              "SIGUSR1: [oem.2] ran once for the bridge's retries, answered ok (%s)" % oem.get("oem.2"))
+        check(oem.get("oem.3", {}).get("runs") == "2" and oem["oem.3"].get("ok") == "2",
+              "SIGUSR1: [oem.3] (0x2E) ran twice, ok both times (%s)" % oem.get("oem.3"))
+        r = subprocess.run([os.environ["SATMCD"], "--list-commands", "--config", config],
+                           capture_output=True, text=True)
+        listed = [l for l in r.stdout.splitlines() if l.startswith("0x") and "[oem." in l]
+        check(r.returncode == 0 and len(listed) == 4 and
+              listed[0].split()[:3] == ["0x30", "oem", "0x01"] and
+              listed[3].split()[:3] == ["0x2e", "oem-group", "0x01"] and "IANA 0x007ED9" in listed[3],
+              "satmcd --list-commands --config lists the 4 [oem.N] commands (%s)" % listed)
     finally:
         if bridge:
             bridge.stop()

@@ -56,6 +56,15 @@ def main():
     check(reloads == ["/bin/kill -HUP $MAINPID"],
           "ExecReload=/bin/kill -HUP $MAINPID (%s)" % reloads)
 
+    # DevicePolicy=closed leaves satmcd its /dev/ipmb-N alone: the GPIO chips and I2C adapters
+    # of gpio:, smbus: and pmbus: sources (and fan outputs, hardware-address pins, Master
+    # Write-Read) are allowed by major, by the names the kernel gives them in /proc/devices
+    # (systemd-analyze verify above resolves them; the security rating below still holds).
+    check(re.findall(r"^DevicePolicy=(\S+)$", service, flags=re.M) == ["closed"], "DevicePolicy=closed")
+    allow = re.findall(r"^DeviceAllow=(.+)$", service, flags=re.M)
+    for want in ("/dev/%i rw", "char-gpiochip rw", "char-i2c rw"):
+        check(want in allow, "DeviceAllow=%s (%s)" % (want, allow))
+
     # Anyone who can connect can Cold Reset or write FRU: the sockets are owner and group only,
     # as satmcd makes its own ([ipmitool] / [nbd] socket-mode).
     for sock in ("satmcd-ipmitool@", "satmcd-nbd@"):

@@ -199,7 +199,7 @@ static void test_discrete_keys_differ(void **state) {
                 { "state.failure = file:/b\n", "", "state.*" },
                 { "state.failure = file:/b\n", "state.failure = file:/b\nstate.inactive = file:/b\n",
                   "state.*" },
-                { "assertions = presence", "assertions = presence, failure", "assertions" },
+                { "assertions = presence", "assertions = presence, failure", "assertion-events" },
                 { "type = power-supply\n", "type = power-supply\nreading-type = sensor-specific\n",
                   "reading-type" },
         };

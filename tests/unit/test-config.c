@@ -1136,6 +1136,11 @@ static const struct value_case value_cases[] = {
             "all, none, or thresholds separated by commas (lower-critical or lcr, ...)"),
         BAD("sensor.0", "assertion-events", "hot", "assertion-events \"hot\" must be all, none, "
             "or thresholds separated by commas (lower-critical or lcr, ...)"),
+        /* The older name parses as the key, for threshold sensors too. */
+        OK("sensor.0", "assertions", "lcr,upper-critical", get_s0_threshold_sets, 0x123F3F),
+        OK("sensor.0", "deassertions", "none", get_s0_threshold_sets, 0x3F003F),
+        BAD("sensor.0", "assertions", "presence", "assertion-events \"presence\" must be all, "
+            "none, or thresholds separated by commas (lower-critical or lcr, ...)"),
 };
 
 static void test_value(void **state) {

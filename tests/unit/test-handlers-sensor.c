@@ -18,8 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "temp-dir.h"
-#include "test-config-text.h"
+#include "manager-rig.h"
 
 #include "common/macro.h"
 #include "daemon/dispatch.h"
@@ -29,7 +28,7 @@
 #include "protocol/platform-event.h"
 #include "protocol/sdr.h"
 
-static char dir[64];
+static char dir[RIG_DIR_MAX];
 
 /* -40..125 degrees C: unsigned raw, M 65, B -4 * 10^3, Rexp -2: raw 0 = -40, step 0.65. */
 #define SENSORS \
@@ -39,36 +38,22 @@ static char dir[64];
         "[sensor.7]\nname = PSU Present\ntype = presence\n"
 
 static struct manager *new_manager(void) {
-        struct satmc_config *c = test_config_load(dir, SENSORS);
-        struct manager *m = NULL;
-
-        assert_int_equal(manager_new(c, &m), 0);
-        return m;
+        return rig_manager_new(dir, SENSORS);
 }
 
 static int setup(void **state) {
-        snprintf(dir, sizeof(dir), "/tmp/satmc-sensor-handlers-XXXXXX");
-        assert_non_null(mkdtemp(dir));
+        rig_make_dir(dir, "satmc-sensor-handlers");
         *state = new_manager();
         return 0;
 }
 
 static int teardown(void **state) {
-        manager_free(*state);
-        remove_temp_dir(dir);
+        rig_free(*state, dir);
         return 0;
 }
 
-static uint8_t buf[IPMI_MAX_DATA_LEN];
-
 static struct ipmi_msg_out run(struct manager *m, uint8_t cmd, const uint8_t *data, size_t len) {
-        struct ipmi_msg_in in = { .netfn = IPMI_NETFN_SENSOR_EVENT, .cmd = cmd, .data = data,
-                                  .len = len };
-        struct ipmi_msg_out out = { .data = buf, .cap = 24, .cc = 0x42, .len = 99 };
-
-        memset(buf, 0xAA, sizeof(buf));
-        dispatch_request(m, &in, &out);
-        return out;
+        return rig_run(m, IPMI_NETFN_SENSOR_EVENT, 0, cmd, data, len, 24);
 }
 
 #define RUN(m, cmd, ...) \
@@ -689,10 +674,9 @@ static void test_save_fails_nothing_changes(void **state) {
 }
 
 static struct ipmi_msg_out self_test(struct manager *m) {
-        struct ipmi_msg_in in = { .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_SELF_TEST_RESULTS };
-        struct ipmi_msg_out out = { .data = buf, .cap = 24, .cc = 0x42, .len = 99 };
+        struct ipmi_msg_out out = rig_run(m, IPMI_NETFN_APP, 0, IPMI_CMD_GET_SELF_TEST_RESULTS,
+                                          NULL, 0, 24);
 
-        dispatch_request(m, &in, &out);
         assert_int_equal(out.cc, IPMI_CC_OK);
         assert_int_equal(out.len, 2);
         return out;

@@ -20,8 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "temp-dir.h"
-#include "test-config-text.h"
+#include "manager-rig.h"
 
 #include "common/log.h"
 #include "daemon/dispatch.h"
@@ -47,13 +46,11 @@ int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char 
         return __real_renameat(olddirfd, oldpath, newdirfd, newpath);
 }
 
-static char dir[64];
+static char dir[RIG_DIR_MAX];
 
 static struct manager *new_manager(const char *extra, bool open) {
-        struct satmc_config *c = test_config_load(dir, extra);
-        struct manager *m = NULL;
+        struct manager *m = rig_manager_new(dir, extra);
 
-        assert_int_equal(manager_new(c, &m), 0);
         if (open) {
                 assert_int_equal(state_dir_open(dir, &m->state), 0);
                 assert_int_equal(fru_store_open(m->fru, m->state), 0);
@@ -63,8 +60,7 @@ static struct manager *new_manager(const char *extra, bool open) {
 
 static int setup(void **state) {
         fail_rename = 0;
-        snprintf(dir, sizeof(dir), "/tmp/satmc-fru-handlers-XXXXXX");
-        assert_non_null(mkdtemp(dir));
+        rig_make_dir(dir, "satmc-fru-handlers");
         *state = new_manager("[fru.0]\nboard-manufacturer = Acme\nboard-product-name = Widget\n"
                              "[fru.3]\nproduct-name = Locked\nwrite-protect = yes\nsize = 128\n",
                              true);
@@ -72,22 +68,13 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-        manager_free(*state);
-        remove_temp_dir(dir);
+        rig_free(*state, dir);
         return 0;
 }
 
-static uint8_t buf[IPMI_MAX_DATA_LEN];
-
 static struct ipmi_msg_out run(struct manager *m, uint8_t cmd, const uint8_t *data, size_t len,
                                size_t cap) {
-        struct ipmi_msg_in in = { .netfn = IPMI_NETFN_STORAGE, .cmd = cmd, .data = data,
-                                  .len = len };
-        struct ipmi_msg_out out = { .data = buf, .cap = cap, .cc = 0x42, .len = 99 };
-
-        memset(buf, 0xAA, sizeof(buf));
-        dispatch_request(m, &in, &out);
-        return out;
+        return rig_run(m, IPMI_NETFN_STORAGE, 0, cmd, data, len, cap);
 }
 
 #define RUN(m, cmd, cap, ...) \
@@ -311,7 +298,7 @@ static void test_failed_write_retry_executed(void **state) {
 
 static struct ipmi_msg_out run_app(struct manager *m, uint8_t cmd) {
         struct ipmi_msg_in in = { .netfn = IPMI_NETFN_APP, .cmd = cmd };
-        struct ipmi_msg_out out = { .data = buf, .cap = IPMB_CAP };
+        struct ipmi_msg_out out = { .data = rig_buf, .cap = IPMB_CAP };
 
         dispatch_request(m, &in, &out);
         return out;
@@ -370,7 +357,7 @@ static void test_cold_reset_persists_first(void **state) {
 static void test_device_id_fru_bit(void **state) {
         struct manager *m = *state, *m2;
         struct ipmi_msg_in in = { .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_DEVICE_ID };
-        struct ipmi_msg_out out = { .data = buf, .cap = IPMB_CAP };
+        struct ipmi_msg_out out = { .data = rig_buf, .cap = IPMB_CAP };
 
         dispatch_request(m, &in, &out);
         assert_int_equal(out.cc, IPMI_CC_OK);

@@ -47,38 +47,7 @@ struct fixture {
         uint8_t *data;
 };
 
-static uint64_t ex_size(void *export) {
-        return EXPORT_SIZE;
-}
-
-static int ex_read(void *export, uint64_t off, void *buf, size_t len) {
-        memcpy(buf, (uint8_t *) export + off, len);
-        return 0;
-}
-
-static int ex_write(void *export, uint64_t off, const void *buf, size_t len) {
-        memcpy((uint8_t *) export + off, buf, len);
-        return 0;
-}
-
-static const struct nbd_export_ops ex_ops = {
-        .size = ex_size,
-        .read = ex_read,
-        .write = ex_write,
-};
-
-/* A TCP port free a moment ago. The server binds it right after; a clash only fails setup. */
-static uint16_t free_port(void) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        socklen_t len = sizeof(sa);
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-        assert_true(fd >= 0);
-        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
-        assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
-        close(fd);
-        return ntohs(sa.sin_port);
-}
+#include "nbd-memory-export.h"
 
 static int setup_with(void **state, uint64_t idle_timeout_usec) {
         struct fixture *f = calloc(1, sizeof(*f));

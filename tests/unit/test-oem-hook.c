@@ -321,8 +321,88 @@ static void test_cannot_start(void **state) {
         rig_teardown(&g);
 }
 
+/* The counters of a section: every outcome in its own column, nothing counted twice, and the
+ * printed line says the same; a wrong index is -ENOENT and leaves *ret alone. */
+static void test_counters(void **state) {
+        struct answer a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
+        struct oem_counters k = { .runs = 77 };
+        char *text = NULL;
+        size_t size = 0;
+        struct rig g;
+        FILE *f;
+
+        (void) state;
+        rig_setup(&g, "[oem.0]\nnetfn = 0x30\ncmd = 0x01\nexec = @/p\ntimeout-ms = 300\n"
+                  "[oem.1]\nnetfn = 0x30\ncmd = 0x02\nexec = @/missing\n");
+        write_script(&g, "p", "read line; case \"$line\" in 01*) echo 0a;; 02*) exit 204;; "
+                     "*) exec sleep 60 2>/dev/null;; esac");
+        assert_int_equal(oem_table_get_counters(g.oem, 2, &k), -ENOENT);
+        assert_int_equal(k.runs, 77);
+        assert_int_equal(run(&g, 0, 0x30, 0x01, (const uint8_t[]) { 0x01 }, 1, 64, &a), 0);
+        wait_answer(&g, &a);
+        wait_free(&g, 0);
+        assert_int_equal(run(&g, 0, 0x30, 0x01, (const uint8_t[]) { 0x02 }, 1, 64, &b), 0);
+        wait_answer(&g, &b);
+        wait_free(&g, 0);
+        assert_int_equal(run(&g, 0, 0x30, 0x01, (const uint8_t[]) { 0x03 }, 1, 64, &c), 0);
+        oem_table_count_busy(g.oem, 0);         /* the caller answered another request 0xC0 */
+        wait_answer(&g, &c);
+        wait_free(&g, 0);
+        assert_int_equal(run(&g, 1, 0x30, 0x02, NULL, 0, 64, &d), -ENOENT);
+        assert_int_equal(a.cc, IPMI_CC_OK);
+        assert_int_equal(b.cc, 0xCC);
+        assert_int_equal(c.cc, IPMI_CC_TIMEOUT);
+
+        assert_int_equal(oem_table_get_counters(g.oem, 0, &k), 0);
+        assert_int_equal(k.runs, 3);
+        assert_int_equal(k.ok, 1);
+        assert_int_equal(k.failed, 1);
+        assert_int_equal(k.timed_out, 1);
+        assert_int_equal(k.busy, 1);
+        assert_int_equal(k.not_started, 0);
+        assert_int_equal(oem_table_get_counters(g.oem, 1, &k), 0);
+        assert_int_equal(k.runs, 0);
+        assert_int_equal(k.not_started, 1);
+
+        f = open_memstream(&text, &size);
+        assert_non_null(f);
+        oem_table_print_counters(g.oem, f);
+        fclose(f);
+        assert_string_equal(text, "oem.0 netfn=0x30 cmd=0x01 lun=0 runs=3 ok=1 failed=1 "
+                            "timed-out=1 busy=1 not-started=0\n"
+                            "oem.1 netfn=0x30 cmd=0x02 lun=0 runs=0 ok=0 failed=0 "
+                            "timed-out=0 busy=0 not-started=1\n");
+        free(text);
+        rig_teardown(&g);
+}
+
+/* --list-commands' lines for the configured sections, in the dispatch table's columns. */
+static void test_list_commands(void **state) {
+        char *text = NULL;
+        size_t size = 0;
+        struct rig g;
+        FILE *f;
+
+        (void) state;
+        rig_setup(&g, "[oem.0]\nnetfn = 0x30\ncmd = 0x01\nexec = /usr/bin/true\n"
+                  "[oem.3]\nnetfn = 0x2E\ncmd = 0x10\nlun = 1\niana = 0x007ED9\n"
+                  "exec = /usr/bin/false\n");
+        f = open_memstream(&text, &size);
+        assert_non_null(f);
+        oem_list_commands(g.config, f);
+        fclose(f);
+        assert_string_equal(text,
+                            "0x30 oem       0x01   0-255      [oem.0] LUN 0: /usr/bin/true\n"
+                            "0x2e oem-group 0x10   3-255      [oem.3] LUN 1, IANA 0x007ED9: "
+                            "/usr/bin/false\n");
+        free(text);
+        rig_teardown(&g);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_counters),
+                cmocka_unit_test(test_list_commands),
                 cmocka_unit_test(test_none_configured),
                 cmocka_unit_test(test_routing),
                 cmocka_unit_test(test_contract),

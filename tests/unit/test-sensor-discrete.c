@@ -18,8 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "temp-dir.h"
-#include "test-config-text.h"
+#include "manager-rig.h"
 
 #include "common/macro.h"
 #include "daemon/dispatch.h"
@@ -30,7 +29,7 @@
 #include "protocol/platform-event.h"
 #include "protocol/sdr-compact.h"
 
-static char dir[64];
+static char dir[RIG_DIR_MAX];
 
 /* Offsets of table 42-3, Power Supply: presence 0, failure 1, predictive failure 2, input
  * lost 3, configuration error 6. */
@@ -43,9 +42,6 @@ static char dir[64];
 static char sensors_text[2048];
 
 static struct manager *new_manager(void) {
-        struct satmc_config *c;
-        struct manager *m = NULL;
-
         snprintf(sensors_text, sizeof(sensors_text),
                  "[sensor.0]\nname = PSU1 Status\ntype = power-supply\n"
                  "state.presence = file:%s/present\nstate.failure = file:%s/failed\n"
@@ -59,34 +55,22 @@ static struct manager *new_manager(void) {
                  "state.ok = file:%s/ok\nstate.critical-from-less-severe = file:%s/crit\n"
                  "[sensor.3]\nname = Temp\ntype = temperature\nrange = -40..125\n",
                  dir, dir, dir, dir, dir, dir, dir, dir);
-        c = test_config_load(dir, sensors_text);
-        assert_int_equal(manager_new(c, &m), 0);
-        return m;
+        return rig_manager_new(dir, sensors_text);
 }
 
 static int setup(void **state) {
-        snprintf(dir, sizeof(dir), "/tmp/satmc-sensor-discrete-XXXXXX");
-        assert_non_null(mkdtemp(dir));
+        rig_make_dir(dir, "satmc-sensor-discrete");
         *state = new_manager();
         return 0;
 }
 
 static int teardown(void **state) {
-        manager_free(*state);
-        remove_temp_dir(dir);
+        rig_free(*state, dir);
         return 0;
 }
 
-static uint8_t buf[IPMI_MAX_DATA_LEN];
-
 static struct ipmi_msg_out run(struct manager *m, uint8_t cmd, const uint8_t *data, size_t len) {
-        struct ipmi_msg_in in = { .netfn = IPMI_NETFN_SENSOR_EVENT, .cmd = cmd, .data = data,
-                                  .len = len };
-        struct ipmi_msg_out out = { .data = buf, .cap = 24, .cc = 0x42, .len = 99 };
-
-        memset(buf, 0xAA, sizeof(buf));
-        dispatch_request(m, &in, &out);
-        return out;
+        return rig_run(m, IPMI_NETFN_SENSOR_EVENT, 0, cmd, data, len, 24);
 }
 
 #define RUN(m, cmd, ...) \

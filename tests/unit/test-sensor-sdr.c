@@ -16,8 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "temp-dir.h"
-#include "test-config-text.h"
+#include "manager-rig.h"
 
 #include "common/macro.h"
 #include "daemon/dispatch.h"
@@ -27,7 +26,7 @@
 #include "protocol/platform-event.h"
 #include "protocol/sdr.h"
 
-static char dir[64];
+static char dir[RIG_DIR_MAX];
 
 /*
  * A PSU: its FRU and the MC are power supply 10.1 / power unit 19.2. "PSU Temp" [sensor.0]
@@ -49,37 +48,23 @@ static char dir[64];
         "[sensor.2]\nname = PSU Fan\ntype = fan\nrange = 0..20000\nnumber = 200\n"
 
 static struct manager *new_manager(const char *sections) {
-        struct satmc_config *c = test_config_load(dir, sections);
-        struct manager *m = NULL;
-
-        assert_int_equal(manager_new(c, &m), 0);
-        return m;
+        return rig_manager_new(dir, sections);
 }
 
 static int setup(void **state) {
-        snprintf(dir, sizeof(dir), "/tmp/satmc-sensor-sdr-XXXXXX");
-        assert_non_null(mkdtemp(dir));
+        rig_make_dir(dir, "satmc-sensor-sdr");
         *state = new_manager(PSU);
         return 0;
 }
 
 static int teardown(void **state) {
-        manager_free(*state);
-        remove_temp_dir(dir);
+        rig_free(*state, dir);
         return 0;
 }
 
-static uint8_t buf[IPMI_MAX_DATA_LEN];
-
 static struct ipmi_msg_out run(struct manager *m, uint8_t netfn, uint8_t lun, uint8_t cmd,
                                const uint8_t *data, size_t len) {
-        struct ipmi_msg_in in = { .netfn = netfn, .cmd = cmd, .lun = lun, .data = data,
-                                  .len = len };
-        struct ipmi_msg_out out = { .data = buf, .cap = 24, .cc = 0x42, .len = 99 };
-
-        memset(buf, 0xAA, sizeof(buf));
-        dispatch_request(m, &in, &out);
-        return out;
+        return rig_run(m, netfn, lun, cmd, data, len, 24);
 }
 
 /* A Sensor/Event command on a LUN. */
