@@ -187,7 +187,8 @@ def run_ipmitool(rig, br, tmp):
     r = ipmitool(br.sock, "picmg", "frucontrol", "0", "0")
     check(r.returncode == 0 and "frucontrol: ok" in r.stdout, "ipmitool picmg frucontrol 0 0 "
           "(cold reset) succeeds (%r)" % (r.stdout + r.stderr))
-    wait_for(lambda: os.path.exists(log), "the cold reset program's log", timeout=20)
+    wait_for(lambda: os.path.exists(log) and open(log).read().endswith("\n"),
+             "the cold reset program's log", timeout=20)
     with open(log) as f:
         check(f.read() == "cold 0 cold-reset\n",
               "cold-reset-action ran: fixed argument 'cold', SATMC_FRU=0, "
@@ -275,7 +276,7 @@ def run_pyipmi(config, tmp):
         check(state() == 1 << 2, "python-ipmi set_fru_activation_policy(0, lock clear): M2")
         ipmi.fru_control(0, pyipmi.picmg.FRU_CONTROL_GRACEFUL_REBOOT)
         log = os.path.join(tmp, "actions.log")
-        wait_for(lambda: os.path.exists(log) and "graceful" in open(log).read(),
+        wait_for(lambda: os.path.exists(log) and "graceful-reboot\n" in open(log).read(),
                  "the graceful reboot program's log", timeout=20)
         check("graceful 0 graceful-reboot\n" in open(log).read(),
               "python-ipmi fru_control(0, graceful reboot) ran graceful-reboot-action")
