@@ -313,10 +313,6 @@ int picmg_hotswap_power_granted(struct picmg *p, uint8_t fru, bool granted) {
         return feed(p, fru, granted ? HOTSWAP_IN_POWER_GRANTED : HOTSWAP_IN_POWER_REMOVED, 0);
 }
 
-int picmg_request_deactivation(struct picmg *p, uint8_t fru) {
-        return feed(p, fru, HOTSWAP_IN_REQUEST_DEACTIVATION, 0);
-}
-
 int picmg_sensor_reading(const struct picmg *p, uint8_t lun, uint8_t number, uint8_t ret[4]) {
         if (lun != 0)
                 return -ENOENT;

@@ -86,9 +86,6 @@ int picmg_get_policy(const struct picmg *p, uint8_t fru, uint8_t *ret);
  */
 int picmg_hotswap_power_granted(struct picmg *p, uint8_t fru, bool granted);
 
-/* The FRU itself asks to be deactivated (M4 -> M5, cause "programmatic"). */
-int picmg_request_deactivation(struct picmg *p, uint8_t fru);
-
 /* Get Sensor Reading of a FRU Hot Swap sensor: 4 response bytes, or -ENOENT if (lun, number)
  * is not one. */
 int picmg_sensor_reading(const struct picmg *p, uint8_t lun, uint8_t number, uint8_t ret[4]);
