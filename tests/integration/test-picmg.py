@@ -292,6 +292,107 @@ def run_pyipmi(config, tmp):
         check(rc == 0, "second satmcd exits 0 on SIGTERM (%s)" % rc)
 
 
+def run_ipmi_sim(config, tmp):
+    """OpenIPMI's ipmi_sim in ATCA mode (lanserv/bmc_picmg.c) at 0x74 beside satmcd at 0x72, on
+    one bus through tools/ipmb-dev-shim.c: the same PICMG requests to both, both answers
+    printed, satmcd's checked against the spec and ipmi_sim's recorded (docs/picmg.md)."""
+    import shutil
+    shim = os.environ.get("SATMC_IPMB_DEV_SHIM", "")
+    if shutil.which("ipmi_sim") is None or not os.path.exists(shim):
+        skip("PICMG side by side with ipmi_sim", "ipmi_sim or the ipmb-dev shim not there")
+        return
+    with open(config) as f:
+        text = f.read().replace("event-receiver = 0x20", "event-receiver = none")
+    quiet = os.path.join(tmp, "quiet-sim.ini")
+    with open(quiet, "w") as f:
+        f.write(text)
+    emu = os.path.join(tmp, "sim.emu")
+    with open(os.path.join(HERE, "ipmi-sim", "sim.emu")) as f:
+        # ATCA mode, and the site of hardware address 0x3A (IPMB 0x74): ATCA board, slot 6.
+        body = "atca_enable\natca_set_site 0x3a 0x00 6\n" + f.read()
+    with open(emu, "w") as f:
+        f.write(body)
+    rig = Rig(quiet, bmc_addr7=0x11)          # the tester at 0x22
+    state = os.path.join(rig.dir, "ipmi-sim-state")
+    os.makedirs(state)
+    sim = subprocess.Popen(["ipmi_sim", "-c", os.path.join(HERE, "ipmi-sim", "lan.conf"),
+                            "-f", emu, "-s", state, "-n"],
+                           env=dict(os.environ, LD_PRELOAD=shim, SATMC_IPMB_DEV_BUS=rig.sock,
+                                    SATMC_IPMB_DEV_ADDR="0x3a"),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           stdin=subprocess.DEVNULL)
+    seq = [0]
+
+    def ask(sa, cmd, data):
+        seq[0] = (seq[0] + 1) & 0x3F
+        frame = emubus.ipmb_request(sa, PICMG, cmd, seq[0], bytes(data), rq_sa=0x22)
+        rsp = rig.send_raw(sa >> 1, frame[1:], timeout=3)
+        return (rsp[6], bytes(rsp[7:-1])) if rsp else None
+
+    try:
+        wait_for(lambda: ask(0x74, 0x00, [0]) is not None, "ipmi_sim answering", timeout=20)
+        cases = [
+            ("Get PICMG Properties", 0x00, [0]),
+            ("... identifier 0x01", 0x00, [1]),
+            ("Get Address Info", 0x01, [0]),
+            ("... FRU 1", 0x01, [0, 1]),
+            ("... key type without key", 0x01, [0, 0, 1]),
+            ("Set FRU Activation (activate)", 0x0C, [0, 0, 1]),
+            ("... FRU 5", 0x0C, [0, 5, 1]),
+            ("Get FRU Activation Policy", 0x0B, [0, 0]),
+            ("Get Device Locator Record ID", 0x0D, [0, 0]),
+            ("FRU Control cold reset", 0x04, [0, 0, 0]),
+            ("FRU Control option 5", 0x04, [0, 0, 5]),
+            ("FRU Control Capabilities", 0x1E, [0, 0]),
+        ]
+        out = {}
+        print("PICMG side by side, same bytes to satmcd (0x72) and ipmi_sim (0x74):")
+        for name, cmd, data in cases:
+            a, b = ask(0x72, cmd, data), ask(0x74, cmd, data)
+            out[name] = (a, b)
+            fmt = lambda r: "no answer" if r is None else "cc 0x%02x %s" % (r[0], r[1].hex(" ") or "-")  # noqa
+            print("  %-32s satmcd: %-28s ipmi_sim: %s" % (name, fmt(a), fmt(b)))
+        sat = {k: v[0] for k, v in out.items()}
+        sim_ = {k: v[1] for k, v in out.items()}
+        check(sat["Get PICMG Properties"] == (0, bytes([0, 0x32, 1, 0])) and
+              sim_["Get PICMG Properties"] == (0, bytes([0, 0x22, 0, 0])),
+              "Get PICMG Properties: satmcd 2.3 with FRUs 0..1, ipmi_sim 2.2 with FRU 0 (recorded)")
+        check(sat["... identifier 0x01"][0] == 0xCC and sim_["... identifier 0x01"][0] == 0xC1,
+              "identifier 0x01: satmcd 0xCC (invalid data field), ipmi_sim 0xC1 (recorded)")
+        check(sat["Get Address Info"][1][1:4] == bytes([0x39, 0x72, 0xFF]) and
+              sim_["Get Address Info"] == (0, bytes([0, 0x3A, 0x74, 0xFF, 0, 6, 0])),
+              "Get Address Info: the same layout from both (HA, IPMB-0, 0xFF, FRU, site, type)")
+        check(sat["... FRU 1"][0] == 0 and sim_["... FRU 1"][0] == 0xD3,
+              "Get Address Info of FRU 1: satmcd manages it, ipmi_sim 0xD3 (recorded)")
+        check(sat["... key type without key"][0] == 0xC7 and
+              sim_["... key type without key"][0] == 0xCC,
+              "key type without its key: satmcd 0xC7 (length), ipmi_sim 0xCC (recorded)")
+        check(sat["Set FRU Activation (activate)"][0] == 0 and
+              sim_["Set FRU Activation (activate)"][0] == 0xC1,
+              "Set FRU Activation: satmcd M2->M3, ipmi_sim 0xC1 without a hot-swap sensor")
+        check(sat["... FRU 5"][0] == 0xCC and sim_["... FRU 5"][0] == 0xD3,
+              "unknown FRU: satmcd 0xCC, ipmi_sim 0xD3 (recorded)")
+        check(sat["Get FRU Activation Policy"] == (0, bytes([0, 0])) and
+              sim_["Get FRU Activation Policy"][0] == 0xC1 and
+              sim_["Get Device Locator Record ID"][0] == 0xC1,
+              "Get FRU Activation Policy, Get Device Locator Record ID: ipmi_sim 0xC1 (recorded)")
+        check(sat["FRU Control cold reset"][0] == 0 and sim_["FRU Control cold reset"][0] == 0 and
+              sat["FRU Control option 5"][0] == 0xCC and sim_["FRU Control option 5"][0] == 0xCC,
+              "FRU Control: both accept a cold reset and refuse option 5 with 0xCC")
+        check(sat["FRU Control Capabilities"] == (0, bytes([0, 0x04])) and
+              sim_["FRU Control Capabilities"] == (0, bytes([0, 0x0E])),
+              "FRU Control Capabilities: satmcd what is configured (0x04), ipmi_sim claims all "
+              "three (0x0E) but carries out none (recorded)")
+    finally:
+        sim.send_signal(signal.SIGTERM)
+        try:
+            sim.wait(10)
+        except subprocess.TimeoutExpired:
+            sim.kill()
+        rc = rig.stop()
+        check(rc == 0, "third satmcd exits 0 on SIGTERM (%s)" % rc)
+
+
 def main():
     example = os.path.join(ROOT, "examples", "atca-ipmc.ini")
     r = subprocess.run([os.environ["SATMCD"], "--check-config", "--config", example],
@@ -323,6 +424,7 @@ def main():
     if os.path.exists(os.path.join(tmp, "actions.log")):
         os.unlink(os.path.join(tmp, "actions.log"))
     run_pyipmi(config, tmp)
+    run_ipmi_sim(config, tmp)
     finish()
 
 
