@@ -29,7 +29,7 @@ static void parse(uint8_t which, const uint8_t *d, size_t len) {
         case 0:
                 r = picmg_request_fru(d, len, &fru);
                 check_cc(r);
-                if ((r == 0) != (fru != 0xEE || (len == 2 && d[1] == 0xEE)))
+                if ((r == 0 && fru != d[1]) || (r != 0 && fru != 0xEE))
                         abort();
                 break;
         case 1:
