@@ -114,6 +114,15 @@ static bool dispatch_lun_has_sensors(struct manager *m, const struct ipmi_msg_in
                (sdr_repository_sensor_luns(m->sdr) & (1u << (in->lun & 3)));
 }
 
+/* One of picmg_commands[] (compared entry by entry: pointers into different arrays have no
+ * defined order). */
+static bool dispatch_is_picmg_core(const struct ipmi_command *c) {
+        for (size_t i = 0; i < picmg_commands_count; i++)
+                if (c == &picmg_commands[i])
+                        return true;
+        return false;
+}
+
 void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         const struct ipmi_command *c;
         int r;
@@ -125,6 +134,10 @@ void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ip
          * is reserved for OEM use and a requester addressing it must learn that, not get
          * LUN 0's answer. */
         c = dispatch_lookup(in->netfn, in->cmd);
+        /* The PICMG core commands exist only with a [picmg] profile: without one they are
+         * unknown commands, counted as such (HPM.1 and others in netFn 0x2C are not gated). */
+        if (c && c->netfn == IPMI_NETFN_GROUP_EXT && !m->picmg && dispatch_is_picmg_core(c))
+                c = NULL;
         if (c && in->lun != 0 && !dispatch_lun_has_sensors(m, in)) {
                 counter_inc(&m->counters, COUNTER_CC_INVALID_COMMAND);
                 out->cc = IPMI_CC_INVALID_FOR_LUN;
