@@ -114,15 +114,6 @@ static bool dispatch_lun_has_sensors(struct manager *m, const struct ipmi_msg_in
                (sdr_repository_sensor_luns(m->sdr) & (1u << (in->lun & 3)));
 }
 
-/* One of picmg_commands[] (compared entry by entry: pointers into different arrays have no
- * defined order). */
-static bool dispatch_is_picmg_core(const struct ipmi_command *c) {
-        for (size_t i = 0; i < picmg_commands_count; i++)
-                if (c == &picmg_commands[i])
-                        return true;
-        return false;
-}
-
 void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         const struct ipmi_command *c;
         int r;
@@ -134,10 +125,6 @@ void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ip
          * is reserved for OEM use and a requester addressing it must learn that, not get
          * LUN 0's answer. */
         c = dispatch_lookup(in->netfn, in->cmd);
-        /* The PICMG core commands exist only with a [picmg] profile: without one they are
-         * unknown commands, counted as such (HPM.1 and others in netFn 0x2C are not gated). */
-        if (c && c->netfn == IPMI_NETFN_GROUP_EXT && !m->picmg && dispatch_is_picmg_core(c))
-                c = NULL;
         if (c && in->lun != 0 && !dispatch_lun_has_sensors(m, in)) {
                 counter_inc(&m->counters, COUNTER_CC_INVALID_COMMAND);
                 out->cc = IPMI_CC_INVALID_FOR_LUN;
@@ -166,7 +153,11 @@ void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ip
          * are the code alone, whatever the handler left in the buffer. */
         if (out->cc != IPMI_CC_OK) {
                 out->len = 0;
-                counter_inc(&m->counters, COUNTER_CC_ERROR);
+                /* A handler answering 0xC1 says the command does not exist in this
+                 * configuration (the PICMG commands without a [picmg] profile): counted as the
+                 * commands that are in no table. */
+                counter_inc(&m->counters, out->cc == IPMI_CC_INVALID_COMMAND
+                                          ? COUNTER_CC_INVALID_COMMAND : COUNTER_CC_ERROR);
         } else if (out->len > out->cap) {
                 /* A handler bug, not the requester's fault; never send past the buffer. */
                 out->len = 0;
