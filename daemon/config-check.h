@@ -97,3 +97,6 @@ void config_check_actuators(struct load_state *s);
 
 /* [nbd] TLS: files present and private, the modes' needs, secure by default (config-nbd-tls.c). */
 void config_check_nbd_tls(struct load_state *s);
+
+/* [picmg]: the profile's needs, its FRU devices, no PICMG key without it (config-picmg.c). */
+void config_check_picmg(struct load_state *s);

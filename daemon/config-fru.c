@@ -504,6 +504,24 @@ const struct config_key config_fru_keys[] = {
           "none", 0, 0, "more multirecord records from a text file, \"TYPE: HEX...\" over as "
           "many lines as they need (after multirecord's), or none",
           LIVE },
+        /* PICMG FRU Control (config-picmg.c): one action per option, PICMG 3.0 table 3-25. */
+        { "fru.0", "cold-reset-action", config_parse_picmg_action,
+          F(picmg_action[PICMG_ACTION_COLD_RESET]), "none", 0, 0,
+          "PICMG FRU Control cold reset of this FRU's payload: gpio:CHIP:LINE[:active-low] "
+          "(a pulse of [picmg] pulse-ms), exec:/PATH [ARGS] (no shell), or none",
+          RESTART },
+        { "fru.0", "warm-reset-action", config_parse_picmg_action,
+          F(picmg_action[PICMG_ACTION_WARM_RESET]), "none", 0, 0,
+          "PICMG FRU Control warm reset, as cold-reset-action; none: not supported",
+          RESTART },
+        { "fru.0", "graceful-reboot-action", config_parse_picmg_action,
+          F(picmg_action[PICMG_ACTION_GRACEFUL_REBOOT]), "none", 0, 0,
+          "PICMG FRU Control graceful reboot, as cold-reset-action; none: not supported",
+          RESTART },
+        { "fru.0", "diagnostic-interrupt-action", config_parse_picmg_action,
+          F(picmg_action[PICMG_ACTION_DIAGNOSTIC_INTERRUPT]), "none", 0, 0,
+          "PICMG FRU Control diagnostic interrupt, as cold-reset-action; none: not supported",
+          RESTART },
 };
 
 #undef F

@@ -208,6 +208,40 @@ const struct config_key config_keys[] = {
           "nobody else: the FRU backing files fru0.bin .. fru7.bin and sensors.state "
           "(thresholds set over IPMI)",
           RESTART },
+
+        { "picmg", "profile", config_parse_picmg_profile, C(picmg.profile), "none", 0, 0,
+          "none (no PICMG commands), atca-ipmc (PICMG 3.0 IPM controller, needs [fru.0]) or "
+          "amc-mmc (AMC.0 module management controller, FRU 0 only); docs/picmg.md",
+          RESTART },
+        { "picmg", "site-type", config_parse_picmg_site_type, C(picmg.site_type), "auto", 0, 0,
+          "Get Address Info's site type: atca-board, power-entry, shelf-fru, fan-tray, amc, rtm, "
+          "... or a number; auto: atca-board for atca-ipmc, amc for amc-mmc",
+          RESTART },
+        { "picmg", "site-number", config_parse_picmg_site_number, C(picmg.site_number), "auto",
+          0, 255, "Get Address Info's site number (the slot); auto: the hardware address for "
+          "atca-ipmc, the AMC bay from the IPMB-L address (0x72 = 1 .. 0x80 = 8) for amc-mmc",
+          RESTART },
+        { "picmg", "handle-switch-chip", config_parse_picmg_name, C(picmg.handle_chip), "none",
+          0, 0, "GPIO chip of the handle switch of FRU 0 (name, path, label or number), or none: "
+          "no handle, FRU 0 counts as latched",
+          RESTART },
+        { "picmg", "handle-switch-line", config_parse_int_or_none, C(picmg.handle_line), "none",
+          0, 65535, "GPIO line offset of the handle switch, 1 = handle closed (latched), or none",
+          RESTART },
+        { "picmg", "handle-switch-active-low", config_parse_bool, C(picmg.handle_active_low),
+          "no", 0, 0, "yes when a low handle switch line means closed",
+          RESTART },
+        { "picmg", "handle-switch-debounce-ms", config_parse_u32,
+          C(picmg.handle_debounce_ms), "50", 1, 5000,
+          "the handle switch must hold a new position this long before it counts",
+          RESTART },
+        { "picmg", "pulse-ms", config_parse_u32, C(picmg.pulse_ms), "100", 1, 10000,
+          "how long a gpio: FRU Control action holds its line active",
+          RESTART },
+        { "picmg", "action-timeout-ms", config_parse_u32, C(picmg.action_timeout_ms), "30000",
+          100, 600000, "an exec: FRU Control action still running after this long is killed "
+          "(with its process group)",
+          RESTART },
 };
 
 #undef C

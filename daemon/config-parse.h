@@ -194,3 +194,15 @@ int config_parse_oem_netfn(const struct config_key *k, const char *value, void *
                            char *reason);
 int config_parse_oem_args(const struct config_key *k, const char *value, void *dest,
                           char *reason);
+
+/* [picmg] and [fru.N] FRU Control actions (config-picmg.c) */
+int config_parse_picmg_profile(const struct config_key *k, const char *value, void *dest,
+                               char *reason);
+int config_parse_picmg_site_type(const struct config_key *k, const char *value, void *dest,
+                                 char *reason);
+int config_parse_picmg_site_number(const struct config_key *k, const char *value, void *dest,
+                                   char *reason);
+int config_parse_picmg_name(const struct config_key *k, const char *value, void *dest,
+                            char *reason);
+int config_parse_picmg_action(const struct config_key *k, const char *value, void *dest,
+                              char *reason);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "config-actuators.h"
+#include "config-picmg.h"
 #include "protocol/fru.h"
 #include "protocol/hw-address.h"
 #include "protocol/i2c-allow.h"
@@ -146,6 +147,9 @@ struct fru_config {
         /* The FRU Device Locator's entity (IPMI table 43-13); instance -1: the FRU device ID. */
         uint8_t entity_id;
         int entity_instance;
+
+        /* PICMG FRU Control: what each option runs (config-picmg.h). */
+        struct picmg_action picmg_action[_PICMG_ACTIONS];
 };
 
 /* Where a sensor's reading comes from (source = ..., daemon/config-sensor-source.c). */
@@ -303,6 +307,9 @@ struct satmc_config {
         /* [fan.0] .. [fan.7] and [oem.0] .. [oem.15] (config-actuators.h) */
         struct fan_config fan[CONFIG_FAN_MAX];
         struct oem_config oem[CONFIG_OEM_MAX];
+
+        /* [picmg] (config-picmg.h) */
+        struct picmg_config picmg;
 };
 
 /* An empty configuration, every field zero and no default applied, with room for every

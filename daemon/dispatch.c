@@ -20,6 +20,7 @@ static const struct {
         { event_commands, &event_commands_count },
         { sensor_commands, &sensor_commands_count },
         { i2c_commands, &i2c_commands_count },
+        { picmg_commands, &picmg_commands_count },
 };
 
 /*
@@ -152,7 +153,11 @@ void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ip
          * are the code alone, whatever the handler left in the buffer. */
         if (out->cc != IPMI_CC_OK) {
                 out->len = 0;
-                counter_inc(&m->counters, COUNTER_CC_ERROR);
+                /* A handler answering 0xC1 says the command does not exist in this
+                 * configuration (the PICMG commands without a [picmg] profile): counted as the
+                 * commands that are in no table. */
+                counter_inc(&m->counters, out->cc == IPMI_CC_INVALID_COMMAND
+                                          ? COUNTER_CC_INVALID_COMMAND : COUNTER_CC_ERROR);
         } else if (out->len > out->cap) {
                 /* A handler bug, not the requester's fault; never send past the buffer. */
                 out->len = 0;

@@ -101,6 +101,11 @@ static int handle_get_sensor_reading(struct manager *m, const struct ipmi_msg_in
                                      struct ipmi_msg_out *out) {
         struct sensor *sn = find(m, in);
 
+        if (!sn && m->picmg && out->cap >= 4 &&
+            picmg_sensor_reading(m->picmg, in->lun, in->data[0], out->data) == 0) {
+                out->len = 4;           /* a FRU Hot Swap sensor (picmg.h) */
+                return IPMI_CC_OK;
+        }
         if (!sn)
                 return IPMI_CC_NOT_PRESENT;
         if (out->cap < 4)

@@ -113,6 +113,14 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         r = oem_table_new(m->event, config, &m->oem);
         if (r < 0)
                 return r;
+        r = picmg_new(m->event, config, &m->picmg);
+        if (r < 0)
+                return r;
+        if (m->picmg) {
+                r = picmg_add_sdrs(m->picmg, m->sdr);
+                if (r < 0)
+                        return r;
+        }
 
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         manager_refresh_device_id(m);
@@ -151,6 +159,7 @@ struct manager *manager_free(struct manager *m) {
         sensor_table_free(m->sensors);    /* stops its thread; drops its sources in the loop */
         manager_oem_free(m);            /* kills what still runs: no answers after this */
         fan_table_free(m->fans);        /* full speed, then the pwm modes saved at start */
+        picmg_free(m->picmg);           /* kills FRU Control programs still running */
         event_sender_free(m->events);
         sd_event_unref(m->event);
         transport_free(m->transport);
@@ -598,7 +607,12 @@ static int manager_open_state(struct manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to start sensors: %m");
         /* Before the transport too: a fan that cannot be driven stops satmcd (logged). */
-        return fan_table_start(m->fans, m->gpio_output, m->gpio_output_userdata);
+        r = fan_table_start(m->fans, m->gpio_output, m->gpio_output_userdata);
+        if (r < 0 || !m->picmg)
+                return r;
+        /* And the PICMG handle switch and FRU Control lines. */
+        return picmg_start(m->picmg, m->picmg_handle, m->picmg_handle_userdata, m->gpio_output,
+                           m->gpio_output_userdata);
 }
 
 int manager_start(struct manager *m, struct transport *transport) {
@@ -621,6 +635,9 @@ int manager_start(struct manager *m, struct transport *transport) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch transport: %m");
         (void) sd_event_source_set_description(m->transport_source, "transport");
+        /* On the bus: the managed FRUs come in, their hot-swap events can go out. */
+        if (m->picmg)
+                picmg_insert(m->picmg, m->events);
 
         /* NULL handlers: sd-event exits the loop on these signals. PROCMASK blocks them for us. */
         r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM | SD_EVENT_SIGNAL_PROCMASK,

@@ -20,6 +20,7 @@
 #include "ipmitool-socket.h"
 #include "nbd-server.h"
 #include "oem-hook.h"
+#include "picmg.h"
 #include "response-cache.h"
 #include "sdr-repo.h"
 #include "sensors.h"
@@ -68,6 +69,11 @@ struct manager {
         struct oem_table *oem;
         const struct gpio_output_ops *gpio_output;
         void *gpio_output_userdata;
+        /* [picmg] profile (picmg.h): NULL for none. Its handle switch through picmg_handle
+         * (NULL = libgpiod; tests set a fake before manager_start()). */
+        struct picmg *picmg;
+        const struct picmg_handle_ops *picmg_handle;
+        void *picmg_handle_userdata;
 
         struct counters counters;
         struct response_cache cache;

@@ -383,6 +383,9 @@ static const char *const bad_cases[] = {
         "bad-presence",
         "bad-discrete",
         "bad-no-cascade",
+        "bad-picmg",
+        "bad-picmg-profile",
+        "bad-picmg-atca",
 };
 
 static void test_bad(void **state) {
