@@ -113,6 +113,9 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         r = oem_table_new(m->event, config, &m->oem);
         if (r < 0)
                 return r;
+        r = picmg_led_table_new(config, &m->picmg_leds);
+        if (r < 0)
+                return r;
 
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         manager_refresh_device_id(m);
@@ -151,6 +154,7 @@ struct manager *manager_free(struct manager *m) {
         sensor_table_free(m->sensors);    /* stops its thread; drops its sources in the loop */
         manager_oem_free(m);            /* kills what still runs: no answers after this */
         fan_table_free(m->fans);        /* full speed, then the pwm modes saved at start */
+        picmg_led_table_free(m->picmg_leds);    /* dark, lines released; before the loop goes */
         event_sender_free(m->events);
         sd_event_unref(m->event);
         transport_free(m->transport);
@@ -597,7 +601,12 @@ static int manager_open_state(struct manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to start sensors: %m");
         /* Before the transport too: a fan that cannot be driven stops satmcd (logged). */
-        return fan_table_start(m->fans, m->gpio_output, m->gpio_output_userdata);
+        r = fan_table_start(m->fans, m->gpio_output, m->gpio_output_userdata);
+        if (r < 0)
+                return r;
+        /* And an LED that cannot be lit (logged). */
+        return picmg_led_table_start(m->picmg_leds, m->event, m->gpio_output,
+                                     m->gpio_output_userdata);
 }
 
 int manager_start(struct manager *m, struct transport *transport) {

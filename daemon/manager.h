@@ -20,6 +20,7 @@
 #include "ipmitool-socket.h"
 #include "nbd-server.h"
 #include "oem-hook.h"
+#include "picmg-led.h"
 #include "response-cache.h"
 #include "sdr-repo.h"
 #include "sensors.h"
@@ -68,6 +69,8 @@ struct manager {
         struct oem_table *oem;
         const struct gpio_output_ops *gpio_output;
         void *gpio_output_userdata;
+        /* [picmg-led.N] LEDs, on gpio_output's lines too; never NULL after manager_new(). */
+        struct picmg_led_table *picmg_leds;
 
         struct counters counters;
         struct response_cache cache;
