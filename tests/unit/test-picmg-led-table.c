@@ -207,10 +207,19 @@ static void test_all_or_nothing(void **state) {
                 .fru = 2, .led = PICMG_LED_ALL, .function = 0, .color = 0xF }), -ENOENT);
 }
 
-/* Runs the loop until n timer edges of line happened; returns the time it took. */
-static uint64_t run_edges(struct rig *r, unsigned line, unsigned n) {
+/* The loop's time of its last wake-up (now, before its first): what a timer set from a
+ * handler is relative to, as it would be for a request that woke the loop. */
+static uint64_t loop_now(struct rig *r) {
+        uint64_t t;
+
+        assert_int_equal(sd_event_now(r->event, CLOCK_MONOTONIC, &t) >= 0, 1);
+        return t;
+}
+
+/* Runs the loop until n timer edges of line happened; returns the time since t0 (the loop
+ * time the pattern was set at: its first edge is timed from then). */
+static uint64_t run_edges(struct rig *r, unsigned line, unsigned n, uint64_t t0) {
         unsigned start = r->gpio.line[line].edges;
-        uint64_t t0 = now_usec();
 
         for (unsigned i = 0; i < n; i++)
                 assert_int_equal(sd_event_run(r->event, UINT64_MAX), 1);
@@ -223,11 +232,12 @@ static void test_blink_edges_and_idle(void **state) {
         struct picmg_led_pattern fast = { .kind = PICMG_LED_PATTERN_BLINK, .on_ms = 10,
                                           .off_ms = 30 };
         unsigned edges;
+        uint64_t t0 = loop_now(r);
 
         assert_int_equal(picmg_led_set_local(r->t, 0, 0, &fast), 0);
         assert_int_equal(r->gpio.line[0].value, 1);             /* starts lit */
         /* 10 periods: 20 edges, each a wake-up, at least 10 * (10 + 30) ms in all. */
-        assert_true(run_edges(r, 0, 20) >= 400000);
+        assert_true(run_edges(r, 0, 20, t0) >= 400000);
         /* The same pattern again does not restart the rhythm (no extra edge). */
         edges = r->gpio.line[0].edges;
         assert_int_equal(picmg_led_set_local(r->t, 0, 0, &fast), 0);
@@ -241,11 +251,13 @@ static void test_blink_edges_and_idle(void **state) {
         assert_int_equal(r->gpio.line[0].edges, edges);
 
         /* An override blink (0x03 off = 30 ms, 0x01 on = 10 ms) takes over from there. */
+        t0 = loop_now(r);
         assert_int_equal(set(r, 0, 0x03, 0x01, PICMG_LED_COLOR_DEFAULT), 0);
-        assert_true(run_edges(r, 0, 4) >= 80000);
+        assert_true(run_edges(r, 0, 4, t0) >= 80000);
         /* Restored: the local blink again; then local off and nothing wakes up. */
+        t0 = loop_now(r);
         assert_int_equal(set(r, 0, PICMG_LED_FN_LOCAL, 0, 0), 0);
-        assert_true(run_edges(r, 0, 2) >= 10000);
+        assert_true(run_edges(r, 0, 2, t0) >= 40000);
         assert_int_equal(picmg_led_set_local(r->t, 0, 0, &(struct picmg_led_pattern) {
                 .kind = PICMG_LED_PATTERN_OFF }), 0);
         assert_int_equal(r->gpio.line[0].value, 0);
@@ -262,7 +274,7 @@ static void test_lamp_test_expires(void **state) {
         struct rig *r = *state;
         struct picmg_led_state s;
         uint8_t left;
-        uint64_t t0 = now_usec();
+        uint64_t t0 = loop_now(r);
         unsigned runs = 0;
 
         /* LED1 (local off) lamp-tested red for 100 ms, then on amber under it. */
