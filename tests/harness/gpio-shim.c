@@ -10,12 +10,27 @@
  * (it is loaded before an ASan satmcd's runtime).
  */
 #include <fcntl.h>
-#include <gpiod.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* libgpiod v1.6's ABI for the calls replaced, declared here rather than from <gpiod.h>: only
+ * daemon/ builds against libgpiod (tests/check-layering.py), and a stand-in needs its symbol
+ * names and argument types, not the library. */
+struct gpiod_chip;
+struct gpiod_line;
+#define SHIM_FLAG_ACTIVE_LOW (1 << 2)   /* GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW */
+
+struct gpiod_chip *gpiod_chip_open_lookup(const char *descr);
+struct gpiod_line *gpiod_chip_get_line(struct gpiod_chip *chip, unsigned int offset);
+int gpiod_line_request_output_flags(struct gpiod_line *line, const char *consumer, int flags,
+                                    int default_val);
+int gpiod_line_set_value(struct gpiod_line *line, int value);
+struct gpiod_chip *gpiod_line_get_chip(struct gpiod_line *line);
+void gpiod_line_release(struct gpiod_line *line);
+void gpiod_chip_close(struct gpiod_chip *chip);
 
 struct shim_chip {
         char name[64];
@@ -74,7 +89,7 @@ int gpiod_line_request_output_flags(struct gpiod_line *line, const char *consume
         (void) consumer;
         l->value = default_val;
         snprintf(what, sizeof(what), "req %d%s", default_val,
-                 flags & GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW ? " active-low" : "");
+                 flags & SHIM_FLAG_ACTIVE_LOW ? " active-low" : "");
         emit(l, what);
         return 0;
 }
