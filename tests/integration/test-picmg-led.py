@@ -7,7 +7,10 @@ read and drive them; the lines are checked while the LEDs blink by counting edge
 window (at least half and at most one more than the pattern allows: no exact milliseconds),
 and a lamp test is seen to end by itself, back to the override below it. Bad FRU and LED IDs,
 colors an LED does not have, a wrong PICMG Identifier and wrong lengths get their completion
-codes and change nothing."""
+codes and change nothing. Last, when OpenIPMI's ipmi_sim is installed, it joins the bus at 0x74
+with its ATCA mode on and the same raw LED requests go to both, answers printed side by side:
+satmcd's checked against the spec, ipmi_sim's against what 2.0.33 was seen to answer
+(docs/picmg-leds.md says which follows the spec where they differ)."""
 import os, re, shutil, signal, socket, subprocess, sys, time
 from array import array
 
@@ -23,7 +26,7 @@ BLUE, RED, AMBER, GREEN, BLUE1, WHITE = 0, 1, 2, 3, 4, 5
 class Bridge:
     """satmc-ipmb-bridge on the rig's bus at 0x24, serving ipmitool on its own socket."""
 
-    def __init__(self, rig):
+    def __init__(self, rig, extra=()):
         self.sock = os.path.join(rig.dir, "bridge.sock")
         self.stderr = open(os.path.join(rig.dir, "bridge.stderr"), "w+")
         notify_path = os.path.join(rig.dir, "bridge.notify")
@@ -31,7 +34,7 @@ class Bridge:
         notify.bind(notify_path)
         self.proc = subprocess.Popen([os.environ["SATMC_IPMB_BRIDGE"], "--socket", self.sock,
                                       "--target", "0x72", "--own", "0x24",
-                                      "--bus-socket", rig.sock],
+                                      "--bus-socket", rig.sock, *extra],
                                      env=dict(os.environ, NOTIFY_SOCKET=notify_path),
                                      stderr=self.stderr, stdin=subprocess.DEVNULL)
         notify.settimeout(30 if SLOW else 10)
@@ -105,6 +108,62 @@ def count_edges(lines, line, window):
     return len(ev), (ev[-1] - ev[0]) if len(ev) > 1 else 0.0
 
 
+PEER = 0x74
+SIM_DIR = os.path.join(HERE, "ipmi-sim")
+
+
+def start_ipmi_sim(rig):
+    """OpenIPMI's ipmi_sim at 0x74 on the rig's bus (through the ipmb-dev shim, as in
+    test-ipmi-sim-peer.py), with tests/integration/ipmi-sim/sim.emu plus atca_enable: its PICMG
+    commands, LEDs included. None when it is not installed."""
+    if shutil.which("ipmi_sim") is None or not os.environ.get("SATMC_IPMB_DEV_SHIM"):
+        return None
+    emu = os.path.join(rig.dir, "sim-atca.emu")
+    with open(os.path.join(SIM_DIR, "sim.emu")) as f:
+        text = f.read().replace("\nmc_enable ", "\natca_enable\nmc_enable ")
+    with open(emu, "w") as f:
+        f.write(text)
+    state = os.path.join(rig.dir, "ipmi-sim-state")
+    os.makedirs(state, exist_ok=True)
+    log = open(os.path.join(rig.dir, "ipmi-sim.log"), "w")
+    env = dict(os.environ, LD_PRELOAD=os.environ["SATMC_IPMB_DEV_SHIM"],
+               SATMC_IPMB_DEV_BUS=rig.sock, SATMC_IPMB_DEV_ADDR="0x%02x" % (PEER >> 1))
+    env.pop("ASAN_OPTIONS", None)
+    return subprocess.Popen(["ipmi_sim", "-c", os.path.join(SIM_DIR, "lan.conf"), "-f", emu,
+                             "-s", state, "-n"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+
+
+# (request after netFn 0x2C, satmcd's answer: the spec's, ipmi_sim 2.0.33's: recorded), each
+# answer a completion code or the data bytes. Run last: LED1 ends in an override, on.
+SIDE_BY_SIDE = [
+    ("05 00 00", "00 07 01", "00 03 00"),
+    ("05 00 01", "00 01 00", 0xD3),
+    ("06 00 00 00", "00 02 01 01", "00 00 00 00"),
+    ("06 00 00 07", 0xCC, 0xCC),
+    ("07 00 00 01 fc 00 0f", "00", 0xCC),
+    ("07 00 00 01 ff 00 0f", "00", "00"),
+    ("08 00 00 01", "00 03 00 00 02 ff 00 04", "00 02 00 00 00 ff 00 00"),
+    ("07 00 00 01 fb 05 0f", "00", 0xCC),
+    ("07 00 00 01", 0xC7, 0xCC),
+    ("08 01 00 00", 0xCC, 0xC1),
+]
+
+
+def run_side_by_side(sat_sock, peer_sock):
+    def answer(sock, req):
+        cc, out = raw_cc(sock, "0x2c", *["0x" + b for b in req.split()])
+        return cc if cc else " ".join(out)
+
+    print("side by side, the same requests to satmcd (0x72) and ipmi_sim (0x74):")
+    for req, want_sat, want_sim in SIDE_BY_SIDE:
+        sat, sim = answer(sat_sock, req), answer(peer_sock, req)
+        fmt = lambda a: ("cc 0x%02x" % a) if isinstance(a, int) else a  # noqa: E731
+        print("  2c %-22s satmcd: %-26s ipmi_sim: %s" % (req, fmt(sat), fmt(sim)))
+        check(sat == want_sat, "2c %s: satmcd answers %s" % (req, fmt(want_sat)))
+        check(sim == want_sim, "2c %s: ipmi_sim answers %s (recorded)" % (req, fmt(want_sim)))
+
+
 def main():
     if not shutil.which("ipmitool"):
         skip_all("ipmitool not installed")
@@ -119,14 +178,25 @@ def main():
            "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
     # The rig's own endpoint at 0x22; python-ipmi's adapter is the BMC at 0x20, the bridge 0x24.
     rig = Rig(config, bmc_addr7=0x11, env=env)
-    bridge = None
+    bridge = sim = None
     try:
-        bridge = Bridge(rig)
+        sim = start_ipmi_sim(rig)
+        peer_sock = os.path.join(rig.dir, "bridge-peer.sock")
+        bridge = Bridge(rig, ["--route", "0x%02x=%s" % (PEER, peer_sock)] if sim else [])
         run_ipmitool(rig, bridge.sock, Lines(log))
         run_pyipmi(rig, Lines(log))
+        if sim:
+            wait_for(lambda: ipmitool(peer_sock, "raw", "0x06", "0x01").returncode == 0,
+                     "ipmi_sim answering", timeout=30 if SLOW else 10)
+            run_side_by_side(bridge.sock, peer_sock)
+        else:
+            skip("the LED commands side by side with ipmi_sim", "ipmi_sim not installed")
     finally:
         if bridge:
             bridge.stop()
+        if sim:
+            sim.kill()
+            sim.wait()
         rc = rig.stop()
         check(rc == 0, "satmcd exits 0 on SIGTERM (%s)" % rc)
         lines = Lines(log)
