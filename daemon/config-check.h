@@ -21,6 +21,7 @@
 #define CONFIG_FRU_RECORD_SLOTS 37
 #define CONFIG_FAN_KEYS_MAX 16
 #define CONFIG_OEM_KEYS_MAX 16
+#define CONFIG_PICMG_LED_KEYS_MAX 16
 
 struct load_state {
         struct satmc_config *config;
@@ -46,6 +47,7 @@ struct load_state {
         unsigned unknown_section_line;          /* of the last unknown section reported */
         int read_errno;                         /* fgets() failed, e.g. EISDIR */
         bool oom;
+        unsigned picmg_led_seen_line[CONFIG_PICMG_LED_MAX][CONFIG_PICMG_LED_KEYS_MAX];
 };
 
 /* "name:line: reason" (or "name: reason" for line 0) on s->err, and one more error counted. */
@@ -100,3 +102,6 @@ void config_check_nbd_tls(struct load_state *s);
 
 /* [picmg]: the profile's needs, its FRU devices, no PICMG key without it (config-picmg.c). */
 void config_check_picmg(struct load_state *s);
+/* [picmg-led.N] (config-picmg-led.c): required keys, colors against lines, one LED per FRU and
+ * LED ID; resolves the auto colors. */
+void config_check_picmg_leds(struct load_state *s);

@@ -301,6 +301,26 @@ static bool on_actuator_key(struct load_state *s, const char *section, const cha
         return r != -1;
 }
 
+/* [picmg-led.N] (config-picmg-led.h): true when section is one of them (handled). */
+static bool on_picmg_led_key(struct load_state *s, const char *section, const char *name,
+                             const char *value) {
+        struct picmg_led_config *l;
+        int r = numbered_section_index(section, "picmg-led.", CONFIG_PICMG_LED_MAX);
+
+        if (r == -2)
+                report_unknown_section(s, section, "picmg-led", "PICMG LEDs",
+                                       CONFIG_PICMG_LED_MAX - 1);
+        if (r < 0)
+                return r != -1;
+        l = &s->config->picmg_led[r];
+        config_on_indexed_key(s, &(const struct indexed_section) {
+                .keys = config_picmg_led_keys, .n_keys = config_picmg_led_keys_n, .base = l,
+                .present = &l->present, .first_line = &l->line,
+                .seen_line = s->picmg_led_seen_line[r],
+        }, section, name, value);
+        return true;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value) {
         struct load_state *s = user;
         const struct config_key *k;
@@ -339,6 +359,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
                 return 1;
         }
         if (on_actuator_key(s, section, name, value))
+                return 1;
+        if (on_picmg_led_key(s, section, name, value))
                 return 1;
         if (!section_known(section)) {
                 report_unknown_section(s, section, NULL, NULL, -1);

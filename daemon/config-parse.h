@@ -66,6 +66,9 @@ extern const struct config_key config_fan_keys[];
 extern const size_t config_fan_keys_n;
 extern const struct config_key config_oem_keys[];
 extern const size_t config_oem_keys_n;
+/* [picmg-led.N] (config-picmg-led.c) */
+extern const struct config_key config_picmg_led_keys[];
+extern const size_t config_picmg_led_keys_n;
 
 /* The name in keys (of section, or any section for NULL) closest to a misspelt name, or NULL
  * when none is close enough to be a likely typo (config-suggest.c). */
@@ -206,3 +209,10 @@ int config_parse_picmg_name(const struct config_key *k, const char *value, void 
                             char *reason);
 int config_parse_picmg_action(const struct config_key *k, const char *value, void *dest,
                               char *reason);
+/* [picmg-led.N] (config-picmg-led.c) */
+int config_parse_picmg_led_color(const struct config_key *k, const char *value, void *dest,
+                                 char *reason);
+int config_parse_picmg_led_pattern(const struct config_key *k, const char *value, void *dest,
+                                   char *reason);
+int config_parse_picmg_led_lines(const struct config_key *k, const char *value, void *dest,
+                                 char *reason);

@@ -15,6 +15,7 @@
 
 #include "config-actuators.h"
 #include "config-picmg.h"
+#include "config-picmg-led.h"
 #include "protocol/fru.h"
 #include "protocol/hw-address.h"
 #include "protocol/i2c-allow.h"
@@ -310,6 +311,8 @@ struct satmc_config {
 
         /* [picmg] (config-picmg.h) */
         struct picmg_config picmg;
+        /* [picmg-led.0] .. [picmg-led.31] (config-picmg-led.h), by section index */
+        struct picmg_led_config picmg_led[CONFIG_PICMG_LED_MAX];
 };
 
 /* An empty configuration, every field zero and no default applied, with room for every

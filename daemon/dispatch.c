@@ -21,6 +21,7 @@ static const struct {
         { sensor_commands, &sensor_commands_count },
         { i2c_commands, &i2c_commands_count },
         { picmg_commands, &picmg_commands_count },
+        { picmg_led_commands, &picmg_led_commands_count },
 };
 
 /*

@@ -79,3 +79,5 @@ extern const struct ipmi_command sensor_commands[];
 extern const size_t sensor_commands_count;
 extern const struct ipmi_command picmg_commands[];
 extern const size_t picmg_commands_count;
+extern const struct ipmi_command picmg_led_commands[];
+extern const size_t picmg_led_commands_count;

@@ -329,6 +329,11 @@ int manager_reload(struct manager *m) {
                 (void) section_needs_restart("oem", i, c->oem[i].present, new->oem[i].present,
                                              config_oem_keys, config_oem_keys_n, &c->oem[i],
                                              &new->oem[i]);
+        for (unsigned i = 0; i < CONFIG_PICMG_LED_MAX; i++)
+                (void) section_needs_restart("picmg-led", i, c->picmg_led[i].present,
+                                             new->picmg_led[i].present, config_picmg_led_keys,
+                                             config_picmg_led_keys_n, &c->picmg_led[i],
+                                             &new->picmg_led[i]);
 
         /* Whatever a requester reserved was read under the old configuration. */
         sdr_repository_changed(m->sdr);

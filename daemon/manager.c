@@ -121,6 +121,9 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
                 if (r < 0)
                         return r;
         }
+        r = picmg_led_table_new(config, &m->picmg_leds);
+        if (r < 0)
+                return r;
 
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         manager_refresh_device_id(m);
@@ -160,6 +163,7 @@ struct manager *manager_free(struct manager *m) {
         manager_oem_free(m);            /* kills what still runs: no answers after this */
         fan_table_free(m->fans);        /* full speed, then the pwm modes saved at start */
         picmg_free(m->picmg);           /* kills FRU Control programs still running */
+        picmg_led_table_free(m->picmg_leds);    /* dark, lines released; before the loop goes */
         event_sender_free(m->events);
         sd_event_unref(m->event);
         transport_free(m->transport);
@@ -608,6 +612,11 @@ static int manager_open_state(struct manager *m) {
                 return log_error_errno(r, "Failed to start sensors: %m");
         /* Before the transport too: a fan that cannot be driven stops satmcd (logged). */
         r = fan_table_start(m->fans, m->gpio_output, m->gpio_output_userdata);
+        if (r < 0)
+                return r;
+        /* And an LED that cannot be lit (logged). */
+        r = picmg_led_table_start(m->picmg_leds, m->event, m->gpio_output,
+                                  m->gpio_output_userdata);
         if (r < 0 || !m->picmg)
                 return r;
         /* And the PICMG handle switch and FRU Control lines. */

@@ -21,6 +21,7 @@
 #include "nbd-server.h"
 #include "oem-hook.h"
 #include "picmg.h"
+#include "picmg-led.h"
 #include "response-cache.h"
 #include "sdr-repo.h"
 #include "sensors.h"
@@ -74,6 +75,8 @@ struct manager {
         struct picmg *picmg;
         const struct picmg_handle_ops *picmg_handle;
         void *picmg_handle_userdata;
+        /* [picmg-led.N] LEDs, on gpio_output's lines too; never NULL after manager_new(). */
+        struct picmg_led_table *picmg_leds;
 
         struct counters counters;
         struct response_cache cache;

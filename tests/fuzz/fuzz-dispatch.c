@@ -73,7 +73,9 @@ static const char config_text[] =
         "upper-non-recoverable = 100\nhysteresis = 2\n"
         "[sensor.1]\nname = Fan\ntype = fan\nrange = 0..20000\nlower-critical = 1000\n"
         "[sensor.2]\nname = Vin\ntype = voltage\nrange = 0..300\nnumber = 1\nlun = 1\n"
-        "upper-critical = 264\nsettable-thresholds = none\nassertion-events = ucr\n";
+        "upper-critical = 264\nsettable-thresholds = none\nassertion-events = ucr\n"
+        "[picmg-led.0]\nled = 0\ngpio = blue=leds:0\nlocal-state = blink:900:100\n"
+        "[picmg-led.1]\nled = 1\ngpio = red=leds:1 amber=leds:2\n";
 
 static struct manager *fuzz_manager(size_t max_msg_len, struct check_transport *t) {
         struct satmc_config *c = NULL;

@@ -168,6 +168,8 @@ static const struct {
         { "oem.0",    "netfn",            "0x30" },
         { "oem.0",    "cmd",              "0x01" },
         { "oem.0",    "exec",             "/usr/lib/satmc/oem-test" },
+        { "picmg-led.0", "led",           "1" },
+        { "picmg-led.0", "gpio",          "red=gpiochip0:5" },
 };
 
 /* The required keys of the FRU record sections the reference lists, one of each kind
@@ -386,6 +388,7 @@ static const char *const bad_cases[] = {
         "bad-picmg",
         "bad-picmg-profile",
         "bad-picmg-atca",
+        "bad-picmg-led",
 };
 
 static void test_bad(void **state) {

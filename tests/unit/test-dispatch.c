@@ -235,6 +235,7 @@ static void test_lookup_is_one_indexed_step(void **state) {
                 { event_commands, &event_commands_count },
                 { sensor_commands, &sensor_commands_count },
                 { picmg_commands, &picmg_commands_count },
+                { picmg_led_commands, &picmg_led_commands_count },
         };
         unsigned found = 0, total = 0;
 
