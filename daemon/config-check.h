@@ -21,6 +21,7 @@
 #define CONFIG_FRU_RECORD_SLOTS 37
 #define CONFIG_FAN_KEYS_MAX 16
 #define CONFIG_OEM_KEYS_MAX 16
+#define CONFIG_PICMG_KEYS_MAX 16
 
 struct load_state {
         struct satmc_config *config;
@@ -41,6 +42,8 @@ struct load_state {
         unsigned sensor_end;                    /* 1 + the highest [sensor.N] seen */
         unsigned fan_seen_line[CONFIG_FAN_MAX][CONFIG_FAN_KEYS_MAX];
         unsigned oem_seen_line[CONFIG_OEM_MAX][CONFIG_OEM_KEYS_MAX];
+        unsigned picmg_power_seen_line[CONFIG_FRU_MAX][CONFIG_PICMG_KEYS_MAX];
+        unsigned picmg_link_seen_line[CONFIG_PICMG_LINK_MAX][CONFIG_PICMG_KEYS_MAX];
         unsigned last_syntax_error_line;
         unsigned section_line;                  /* of the [section] header now in effect */
         unsigned unknown_section_line;          /* of the last unknown section reported */
@@ -95,3 +98,7 @@ void config_check_actuators(struct load_state *s);
 
 /* [nbd] TLS: files present and private, the modes' needs, secure by default (config-nbd-tls.c). */
 void config_check_nbd_tls(struct load_state *s);
+
+/* [picmg-power.N] and [picmg-link.N] (config-check-picmg-power.c): checks across keys, and
+ * the PICMG records they add to their FRU devices. */
+void config_check_picmg_power(struct load_state *s);

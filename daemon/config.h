@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "config-actuators.h"
+#include "config-picmg-power.h"
 #include "protocol/fru.h"
 #include "protocol/hw-address.h"
 #include "protocol/i2c-allow.h"
@@ -146,6 +147,11 @@ struct fru_config {
         /* The FRU Device Locator's entity (IPMI table 43-13); instance -1: the FRU device ID. */
         uint8_t entity_id;
         int entity_instance;
+
+        /* The PICMG records [picmg-power.N] and [picmg-link.N] make for this device (type,
+         * length, data, one after the other), encoded by config_check_picmg_power(). */
+        uint8_t picmg_records[3 * (2 + 255)];
+        size_t picmg_records_len;
 };
 
 /* Where a sensor's reading comes from (source = ..., daemon/config-sensor-source.c). */
@@ -303,6 +309,10 @@ struct satmc_config {
         /* [fan.0] .. [fan.7] and [oem.0] .. [oem.15] (config-actuators.h) */
         struct fan_config fan[CONFIG_FAN_MAX];
         struct oem_config oem[CONFIG_OEM_MAX];
+
+        /* [picmg-power.N] by FRU device ID and [picmg-link.N] (config-picmg-power.h) */
+        struct picmg_power_config picmg_power[CONFIG_FRU_MAX];
+        struct picmg_link_config picmg_link[CONFIG_PICMG_LINK_MAX];
 };
 
 /* An empty configuration, every field zero and no default applied, with room for every

@@ -20,6 +20,8 @@ static const struct {
         { event_commands, &event_commands_count },
         { sensor_commands, &sensor_commands_count },
         { i2c_commands, &i2c_commands_count },
+        { picmg_power_commands, &picmg_power_commands_count },
+        { picmg_ekeying_commands, &picmg_ekeying_commands_count },
 };
 
 /*

@@ -77,3 +77,7 @@ extern const struct ipmi_command event_commands[];
 extern const size_t event_commands_count;
 extern const struct ipmi_command sensor_commands[];
 extern const size_t sensor_commands_count;
+extern const struct ipmi_command picmg_power_commands[];
+extern const size_t picmg_power_commands_count;
+extern const struct ipmi_command picmg_ekeying_commands[];
+extern const size_t picmg_ekeying_commands_count;

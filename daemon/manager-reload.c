@@ -329,6 +329,17 @@ int manager_reload(struct manager *m) {
                 (void) section_needs_restart("oem", i, c->oem[i].present, new->oem[i].present,
                                              config_oem_keys, config_oem_keys_n, &c->oem[i],
                                              &new->oem[i]);
+        /* PICMG power levels and links are set up at start only (docs/picmg-power.md). */
+        for (unsigned i = 0; i < CONFIG_FRU_MAX; i++)
+                (void) section_needs_restart("picmg-power", i, c->picmg_power[i].present,
+                                             new->picmg_power[i].present,
+                                             config_picmg_power_keys, config_picmg_power_keys_n,
+                                             &c->picmg_power[i], &new->picmg_power[i]);
+        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++)
+                (void) section_needs_restart("picmg-link", i, c->picmg_link[i].present,
+                                             new->picmg_link[i].present,
+                                             config_picmg_link_keys, config_picmg_link_keys_n,
+                                             &c->picmg_link[i], &new->picmg_link[i]);
 
         /* Whatever a requester reserved was read under the old configuration. */
         sdr_repository_changed(m->sdr);

@@ -113,6 +113,12 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         r = oem_table_new(m->event, config, &m->oem);
         if (r < 0)
                 return r;
+        r = picmg_power_new(config, &m->picmg_power);
+        if (r < 0)
+                return r;
+        r = picmg_ekeying_new(config, &m->picmg_ekeying);
+        if (r < 0)
+                return r;
 
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         manager_refresh_device_id(m);
@@ -151,6 +157,8 @@ struct manager *manager_free(struct manager *m) {
         sensor_table_free(m->sensors);    /* stops its thread; drops its sources in the loop */
         manager_oem_free(m);            /* kills what still runs: no answers after this */
         fan_table_free(m->fans);        /* full speed, then the pwm modes saved at start */
+        picmg_ekeying_free(m->picmg_ekeying);
+        picmg_power_free(m->picmg_power);
         event_sender_free(m->events);
         sd_event_unref(m->event);
         transport_free(m->transport);
@@ -596,8 +604,12 @@ static int manager_open_state(struct manager *m) {
         r = sensor_table_start(m->sensors, m->event, sensors ? m->state : NULL, &m->sensor_hw);
         if (r < 0)
                 return log_error_errno(r, "Failed to start sensors: %m");
-        /* Before the transport too: a fan that cannot be driven stops satmcd (logged). */
-        return fan_table_start(m->fans, m->gpio_output, m->gpio_output_userdata);
+        /* Before the transport too: a fan or a link that cannot be driven stops satmcd
+         * (logged). */
+        r = fan_table_start(m->fans, m->gpio_output, m->gpio_output_userdata);
+        if (r < 0)
+                return r;
+        return picmg_ekeying_start(m->picmg_ekeying, m->gpio_output, m->gpio_output_userdata);
 }
 
 int manager_start(struct manager *m, struct transport *transport) {

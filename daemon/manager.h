@@ -20,6 +20,8 @@
 #include "ipmitool-socket.h"
 #include "nbd-server.h"
 #include "oem-hook.h"
+#include "picmg-ekeying.h"
+#include "picmg-power.h"
 #include "response-cache.h"
 #include "sdr-repo.h"
 #include "sensors.h"
@@ -66,6 +68,9 @@ struct manager {
          * before manager_start()). */
         struct fan_table *fans;
         struct oem_table *oem;
+        /* [picmg-power.N] power levels and [picmg-link.N] links (NULL when none) */
+        struct picmg_power *picmg_power;
+        struct picmg_ekeying *picmg_ekeying;
         const struct gpio_output_ops *gpio_output;
         void *gpio_output_userdata;
 

@@ -168,6 +168,10 @@ static const struct {
         { "oem.0",    "netfn",            "0x30" },
         { "oem.0",    "cmd",              "0x01" },
         { "oem.0",    "exec",             "/usr/lib/satmc/oem-test" },
+        { "picmg-power.0", "levels",      "20 W, 40 W" },
+        { "picmg-link.0", "channel",      "1" },
+        { "picmg-link.0", "ports",        "0" },
+        { "picmg-link.0", "link-type",    "base" },
 };
 
 /* The required keys of the FRU record sections the reference lists, one of each kind
