@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define CONFIG_PICMG_LINK_MAX 32                /* [picmg-link.0] .. [picmg-link.31] */
-#define PICMG_POWER_LEVELS_MAX 20               /* PICMG 3.0 table 3-83: levels 1..20 */
+#define PICMG_POWER_LEVELS_MAX 20               /* PICMG 3.0: power levels 1..20 */
 #define PICMG_LINK_EXEC_MAX 256
 #define PICMG_LINK_GPIO_CHIP_MAX 64
 

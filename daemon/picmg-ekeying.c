@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Set/Get Port State (PICMG 3.0 tables 3-59 .. 3-61) and Set/Get AMC Port State (AMC.0
- * tables 3-27, 3-28) over the links of [picmg-link.N], and the actions behind them. The port
+ * Set/Get Port State (PICMG 3.0 R3.0 tables 3-59 .. 3-61) and Set/Get AMC Port State (AMC.0
+ * R2.0 section 3.9) over the links of [picmg-link.N], and the actions behind them. The port
  * state commands carry no FRU device ID: they address every link of this controller, of its
  * kind; a link's fru key only says whose point-to-point record lists it.
  */
@@ -310,8 +310,8 @@ static int handle_get_amc_port_state(struct manager *m, const struct ipmi_msg_in
         return IPMI_CC_OK;
 }
 
-/* PICMG 3.0 tables 3-59 (Set Port State), 3-61 (Get Port State); AMC.0 tables 3-27 (Set AMC
- * Port State), 3-28 (Get AMC Port State). */
+/* PICMG 3.0 R3.0 tables 3-59 .. 3-61 (Set/Get Port State, Link Info); AMC.0 R2.0 section 3.9
+ * (Set/Get AMC Port State, Link Info = bits 8..31 of table 3-19). */
 const struct ipmi_command picmg_ekeying_commands[] = {
         {
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_SET_PORT_STATE,

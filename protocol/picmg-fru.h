@@ -4,7 +4,7 @@
  * that describe a board's power and its E-keyed links, and the link descriptors the port
  * state commands carry:
  *
- *   0x14 Board Point-to-Point Connectivity   PICMG 3.0 R3.0 section 3.7.2.3 (ATCA links)
+ *   0x14 Board Point-to-Point Connectivity   PICMG 3.0 R3.0, E-keying (ATCA links)
  *   0x16 Module Current Requirements         AMC.0 R2.0 table 3-10
  *   0x19 AMC Point-to-Point Connectivity     AMC.0 R2.0 tables 3-16 (record), 3-17 (channel
  *                                            descriptor), 3-19 (link descriptor)
@@ -20,8 +20,8 @@
 #include <sys/types.h>
 
 /* The commands these records serve (netFn 0x2C, PICMG identifier 0x00 first): PICMG 3.0
- * tables 3-59 .. 3-61 (port state), 3-82 .. 3-83 (power level), AMC.0 tables 3-27 .. 3-28
- * (AMC port state). */
+ * R3.0 tables 3-59 .. 3-61 (port state) and 3-82 .. 3-87 (power levels), AMC.0 R2.0 section
+ * 3.9 (AMC port state). */
 #define PICMG_IDENTIFIER                0x00
 #define PICMG_CMD_SET_PORT_STATE        0x0E
 #define PICMG_CMD_GET_PORT_STATE        0x0F
@@ -31,7 +31,7 @@
 #define PICMG_CMD_GET_AMC_PORT_STATE    0x1A
 #define PICMG_LINKS_PER_ANSWER          4       /* Get (AMC) Port State: at most 4 links */
 
-/* Get Power Level's power types (PICMG 3.0 table 3-83). */
+/* Get Power Level's power types (PICMG 3.0 R3.0). */
 enum picmg_power_type {
         PICMG_POWER_STEADY = 0,
         PICMG_POWER_DESIRED_STEADY = 1,

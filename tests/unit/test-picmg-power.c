@@ -161,6 +161,8 @@ static uint8_t run(struct fixture *f, uint8_t cmd, const uint8_t *data, size_t l
         return out.cc;
 }
 
+#define CC_BAD IPMI_CC_INVALID_DATA_FIELD
+#define CC_LEN IPMI_CC_REQ_DATA_LEN_INVALID
 #define RUN(f, cmd, ...) run(f, cmd, (const uint8_t[]) { __VA_ARGS__ }, \
                              sizeof((const uint8_t[]) { __VA_ARGS__ }), rsp, &n)
 
@@ -251,11 +253,11 @@ static void test_set_power_level(void **state) {
         /* Level 4 of 3, copy flag 2, a FRU without levels, a wrong identifier: nothing
          * changes. */
         f->granted_calls = 0;
-        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x00, 0, 4, 0), IPMI_CC_INVALID_DATA_FIELD);
-        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x00, 0, 1, 2), IPMI_CC_INVALID_DATA_FIELD);
-        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x00, 5, 1, 0), IPMI_CC_INVALID_DATA_FIELD);
-        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x02, 0, 1, 0), IPMI_CC_INVALID_DATA_FIELD);
-        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x00, 0, 1), IPMI_CC_REQ_DATA_LEN_INVALID);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x00, 0, 4, 0), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x00, 0, 1, 2), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x00, 5, 1, 0), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x02, 0, 1, 0), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x00, 0, 1), CC_LEN);
         assert_int_equal(f->granted_calls, 0);
         assert_int_equal(picmg_power_level(f->m->picmg_power, 0), 0);
         assert_int_equal(picmg_power_level(f->m->picmg_power, 9), 0);
