@@ -115,8 +115,11 @@ def with_ipmitool(bridge, tmp):
     check(r.returncode == 0 and "STATE:                enabled" in lines(r.stdout) and
           "Interface:          0x00 - Base Interface" in lines(r.stdout),
           "portstate get 0 1: the base link, enabled at start")
+    # (A failed action's 0xFF is not kept for replay, so a bridge retry of that request, e.g.
+    # with satmcd under valgrind, runs the program again: count from here.)
+    before = len(actions(tmp))
     r = pt("picmg", "portstate", "set", "1", "1", "0x1", "2", "4", "0", "0")
-    check(r.returncode != 0 and "CC code 0xcc" in r.stderr and len(actions(tmp)) == 2,
+    check(r.returncode != 0 and "CC code 0xcc" in r.stderr and len(actions(tmp)) == before,
           "portstate set with ports no link has: 0xCC, nothing run")
     # ipmitool 1.8.19 tests for "getall" inside its "get" branch, so it sends no Get Port
     # State at all and exits 1: nothing satmcd can change (docs/picmg-power.md).
