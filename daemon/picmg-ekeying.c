@@ -96,6 +96,7 @@ static int run_program(const struct picmg_link_config *l, unsigned index, bool e
         char link_env[32];
         char *envp[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", link_env, NULL };
         posix_spawnattr_t attr;
+        sigset_t none, all;
         uint64_t deadline;
         size_t argc = 0;
         pid_t pid;
@@ -110,11 +111,23 @@ static int run_program(const struct picmg_link_config *l, unsigned index, bool e
         argv[argc++] = (char *) (enable ? "enable" : "disable");
         argv[argc] = NULL;
 
+        /* satmcd blocks the signals sd-event handles; the program gets none blocked, every
+         * disposition at its default, and a process group the timeout can kill whole. */
+        sigemptyset(&none);
+        sigfillset(&all);
         r = posix_spawnattr_init(&attr);
         if (r != 0)
                 return -r;
-        (void) posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-        r = posix_spawn(&pid, l->action.exec, NULL, &attr, argv, envp);
+        r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                            POSIX_SPAWN_SETSIGDEF);
+        if (r == 0)
+                r = posix_spawnattr_setpgroup(&attr, 0);
+        if (r == 0)
+                r = posix_spawnattr_setsigmask(&attr, &none);
+        if (r == 0)
+                r = posix_spawnattr_setsigdefault(&attr, &all);
+        if (r == 0)
+                r = posix_spawn(&pid, l->action.exec, NULL, &attr, argv, envp);
         (void) posix_spawnattr_destroy(&attr);
         if (r != 0)
                 return -r;
