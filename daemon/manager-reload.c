@@ -133,6 +133,10 @@ static int reload_fru(struct manager *m, struct satmc_config *new, unsigned id) 
         if (!d)
                 return 0;
 
+        /* [picmg-power.N] and [picmg-link.N] need a restart: the image keeps the records of
+         * the links and levels the commands serve. */
+        memcpy(n->picmg_records, o->picmg_records, sizeof(n->picmg_records));
+        n->picmg_records_len = o->picmg_records_len;
         r = config_fru_build_image(o, &old_image, &old_len);
         if (r < 0)
                 return log_error_errno(r, "fru%u: failed to build the running image: %m", id);

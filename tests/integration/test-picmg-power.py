@@ -9,12 +9,13 @@ it: raw), get_port_state(), set_port_state(), the FRU's PICMG records, and
 get_signaling_class() (not implemented: 0xC1). Each link enable/disable runs the link's
 program, which appends "LINK ARGS... enable|disable" to a file: the test checks the file after
 every command, that a failing program leaves the link's state, and the state read back."""
-import os, signal, socket, subprocess, sys, types
+import os, re, signal, socket, subprocess, sys, types
 from array import array
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from satmc_testlib import Rig, board_from_template, check, finish, ipmitool, results  # noqa: E402
+from satmc_testlib import (Rig, board_from_template, check, finish, ipmitool,  # noqa: E402
+                           results, wait_for)
 SAT = 0x72
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))  # satmcd under valgrind
 
@@ -238,6 +239,31 @@ def with_pyipmi(rig, tmp):
           "python-ipmi FRU 1: AMC P2P and Module Current records (%s)" % recs)
 
 
+def with_reload(rig, bridge, config):
+    """A reload that changes a FRU field and a link: the FRU image is rewritten with the new
+    field and the records of the links still in effect; the link change waits for a restart."""
+    with open(config) as f:
+        text = f.read()
+    text = text.replace("product-name = SW40G", "product-name = SW40G-B")
+    text = text.replace("args = fabric-1\n", "args = fabric-1\ngroup = 7\n")
+    with open(config, "w") as f:
+        f.write(text)
+    before = len(rig.read_stderr())
+    rig.satmcd.send_signal(signal.SIGHUP)
+    wait_for(lambda: re.search(r"Reloaded |Reload of .* refused", rig.read_stderr()[before:]),
+             "reload to finish", 30 if SLOW else 10)
+    log = rig.read_stderr()[before:]
+    check("[picmg-link.0] group changed: needs a restart." in log and
+          "FRU devices rewritten 1" in log,
+          "reload: the link change needs a restart, FRU 0 rewritten (%r)" % log)
+    out = lines(ipmitool(bridge.sock, "-v", "fru", "print", "0").stdout)
+    check("Product Name          : SW40G-B" in out and "Link Grouping ID:     0x07" not in out and
+          out.count("Link Grouping ID:     0x00") == 3,
+          "fru print 0 after the reload: the new product name, the running links' records")
+    r = ipmitool(bridge.sock, "picmg", "portstate", "get", "1", "1")
+    check("Link Grouping ID:     0x00" in lines(r.stdout), "portstate get 1 1: still group 0")
+
+
 def main():
     tmp, config = board_from_template("board-picmg-power.ini", "satmc-picmg-")
     action = os.path.join(tmp, "link-action")
@@ -252,6 +278,7 @@ def main():
         bridge = Bridge(rig)
         with_ipmitool(bridge, tmp)
         with_pyipmi(rig, tmp)
+        with_reload(rig, bridge, config)
     finally:
         if bridge:
             bridge.stop()
