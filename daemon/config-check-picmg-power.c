@@ -117,6 +117,9 @@ static void check_link(struct load_state *s, unsigned n) {
                                               l->ports.port[i]);
                 if (SET("interface"))
                         config_report(s, LINE("interface"), "interface is for kind = atca");
+                if (l->signaling_classes != 1)
+                        config_report(s, LINE("signaling-classes"), "signaling-classes is for "
+                                      "kind = atca");
         }
         if (l->action.kind != PICMG_LINK_ACTION_EXEC && l->args[0])
                 config_report(s, LINE("args"), "args is for action = exec:/PATH");

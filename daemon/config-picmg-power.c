@@ -302,6 +302,34 @@ static int parse_link_args(const struct config_key *k, const char *value, void *
         return 0;
 }
 
+/* "0" or "0 4": the channel signaling classes (0..15) the link supports, as a bit mask. */
+static int parse_signaling_classes(const struct config_key *k, const char *value, void *dest,
+                                   char *reason) {
+        uint16_t mask = 0;
+        const char *s = value;
+
+        for (;;) {
+                unsigned long v = 0;
+                int digits = 0;
+
+                while (*s == ' ' || *s == '\t' || *s == ',')
+                        s++;
+                if (*s == '\0')
+                        break;
+                for (; *s >= '0' && *s <= '9' && digits < 3; s++, digits++)
+                        v = v * 10 + (unsigned long) (*s - '0');
+                if (digits == 0 || v > 15 || (*s != '\0' && *s != ' ' && *s != ',' && *s != '\t'))
+                        return fail(reason, "%s \"%s\" must be signaling classes 0..15 separated "
+                                    "by blanks", k->name, value);
+                mask |= (uint16_t) (1u << v);
+        }
+        if (!(mask & 1))
+                return fail(reason, "%s \"%s\": every link supports class 0 (basic)", k->name,
+                            value);
+        *(uint16_t *) dest = mask;
+        return 0;
+}
+
 static int parse_link_state(const struct config_key *k, const char *value, void *dest,
                             char *reason) {
         if (strcmp(value, "enabled") == 0)
@@ -398,6 +426,11 @@ const struct config_key config_picmg_link_keys[] = {
         { "picmg-link.0", "timeout-ms", config_parse_u32, L(timeout_ms), "2000", 10, 60000,
           "the exec action must finish within this time, or it is killed and the link keeps "
           "its state",
+          RESTART },
+        { "picmg-link.0", "signaling-classes", parse_signaling_classes, L(signaling_classes),
+          "0", 0, 0,
+          "atca: the channel signaling classes the link supports (PICMG 3.1 R2.0), 0 = basic, "
+          "e.g. \"0 4\"; Set Channel Signaling Class accepts these for its channel",
           RESTART },
         { "picmg-link.0", "initial-state", parse_link_state, L(enabled), "disabled",
           0, 0,

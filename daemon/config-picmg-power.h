@@ -81,4 +81,5 @@ struct picmg_link_config {
         char args[256];                         /* fixed arguments before the state word */
         uint32_t timeout_ms;
         bool enabled;                           /* the state at start */
+        uint16_t signaling_classes;             /* atca: bit n = channel signaling class n */
 };

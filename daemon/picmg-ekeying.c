@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Set/Get Port State (PICMG 3.0 R3.0 tables 3-59 .. 3-61) and Set/Get AMC Port State (AMC.0
- * R2.0 section 3.9) over the links of [picmg-link.N], and the actions behind them. The port
- * state commands carry no FRU device ID: they address every link of this controller, of its
- * kind; a link's fru key only says whose point-to-point record lists it.
+ * Set/Get Port State (PICMG 3.0 R3.0 tables 3-59 .. 3-61), Set/Get AMC Port State (AMC.0 R2.0
+ * section 3.9) and Set/Get Channel Signaling Class (PICMG 3.1 R2.0) over the links of
+ * [picmg-link.N], and the actions behind them. The port state commands carry no FRU device
+ * ID: they address every link of this controller, of its kind; a link's fru key only says
+ * whose point-to-point record lists it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 struct picmg_ekeying {
         const struct satmc_config *config;
         bool enabled[CONFIG_PICMG_LINK_MAX];
+        uint8_t signaling_class[4][64];         /* by interface and channel; 0 = basic */
         void *gpio_handle[CONFIG_PICMG_LINK_MAX];
         const struct gpio_output_ops *gpio;
         void *gpio_userdata;
@@ -323,6 +325,51 @@ static int handle_get_amc_port_state(struct manager *m, const struct ipmi_msg_in
         return IPMI_CC_OK;
 }
 
+/* The signaling classes the ATCA links of a channel support (bit n = class n); 0: none. */
+static uint16_t channel_classes(const struct satmc_config *c, uint8_t interface, uint8_t channel) {
+        uint16_t mask = 0;
+
+        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++) {
+                const struct picmg_link_config *l = &c->picmg_link[i];
+
+                if (l->present && l->kind == PICMG_LINK_KIND_ATCA && l->interface == interface &&
+                    l->channel == channel)
+                        mask |= l->signaling_classes;
+        }
+        return mask;
+}
+
+/* Request: PICMG identifier, channel (bits 5:0) and interface (bits 7:6), class (bits 3:0;
+ * 7:4 reserved). A class none of the channel's links supports is refused. */
+static int handle_set_signaling_class(struct manager *m, const struct ipmi_msg_in *in,
+                                      struct ipmi_msg_out *out) {
+        uint8_t channel = in->data[1] & 0x3F, interface = in->data[1] >> 6;
+        uint8_t class = in->data[2];
+
+        if (in->data[0] != PICMG_IDENTIFIER || !m->picmg_ekeying || class > 0x0F ||
+            !(channel_classes(m->config, interface, channel) & (1u << class)))
+                return IPMI_CC_INVALID_DATA_FIELD;
+        m->picmg_ekeying->signaling_class[interface][channel] = class;
+        out->data[0] = PICMG_IDENTIFIER;
+        out->len = 1;
+        return IPMI_CC_OK;
+}
+
+/* Request: PICMG identifier, channel and interface. The answer echoes the channel. */
+static int handle_get_signaling_class(struct manager *m, const struct ipmi_msg_in *in,
+                                      struct ipmi_msg_out *out) {
+        uint8_t channel = in->data[1] & 0x3F, interface = in->data[1] >> 6;
+
+        if (in->data[0] != PICMG_IDENTIFIER || !m->picmg_ekeying ||
+            !channel_classes(m->config, interface, channel))
+                return IPMI_CC_INVALID_DATA_FIELD;
+        out->data[0] = PICMG_IDENTIFIER;
+        out->data[1] = in->data[1];
+        out->data[2] = m->picmg_ekeying->signaling_class[interface][channel];
+        out->len = 3;
+        return IPMI_CC_OK;
+}
+
 /* PICMG 3.0 R3.0 tables 3-59 .. 3-61 (Set/Get Port State, Link Info); AMC.0 R2.0 section 3.9
  * (Set/Get AMC Port State, Link Info = bits 8..31 of table 3-19). */
 const struct ipmi_command picmg_ekeying_commands[] = {
@@ -345,6 +392,16 @@ const struct ipmi_command picmg_ekeying_commands[] = {
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_GET_AMC_PORT_STATE,
                 .min_len = 2, .max_len = 3,
                 .name = "Get AMC Port State", .handler = handle_get_amc_port_state,
+        },
+        {
+                .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_SET_SIGNALING_CLASS,
+                .min_len = 3, .max_len = 3,
+                .name = "Set Channel Signaling Class", .handler = handle_set_signaling_class,
+        },
+        {
+                .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_GET_SIGNALING_CLASS,
+                .min_len = 2, .max_len = 2,
+                .name = "Get Channel Signaling Class", .handler = handle_get_signaling_class,
         },
 };
 const size_t picmg_ekeying_commands_count = ELEMENTSOF(picmg_ekeying_commands);

@@ -29,6 +29,8 @@
 #define PICMG_CMD_GET_POWER_LEVEL       0x12
 #define PICMG_CMD_SET_AMC_PORT_STATE    0x19
 #define PICMG_CMD_GET_AMC_PORT_STATE    0x1A
+#define PICMG_CMD_SET_SIGNALING_CLASS   0x3B    /* PICMG 3.1 R2.0: Set Channel Signaling Class */
+#define PICMG_CMD_GET_SIGNALING_CLASS   0x3C
 #define PICMG_LINKS_PER_ANSWER          4       /* Get (AMC) Port State: at most 4 links */
 
 /* Get Power Level's power types (PICMG 3.0 R3.0). */

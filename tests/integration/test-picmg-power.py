@@ -6,7 +6,7 @@ power get/set`, `picmg portstate get/set/getall`, `picmg amcportstate get/set` a
 -v`, its output checked line by line; then Kontron's python-ipmi (python3-pyipmi) through its
 Aardvark interface on the same bus: get_power_level(), Set Power Level (0.4.2 has no call for
 it: raw), get_port_state(), set_port_state(), the FRU's PICMG records, and
-get_signaling_class() (not implemented: 0xC1). Each link enable/disable runs the link's
+set_signaling_class() / get_signaling_class(). Each link enable/disable runs the link's
 program, which appends "LINK ARGS... enable|disable" to a file: the test checks the file after
 every command, that a failing program leaves the link's state, and the state read back."""
 import os, re, signal, socket, subprocess, sys, types
@@ -220,12 +220,17 @@ def with_pyipmi(rig, tmp):
         cc = e.cc
     check(cc == 0xFF and ipmi.get_port_state(2, 1)[1] == 0,
           "set_port_state on the failing link: 0xFF, still disabled (0x%02x)" % cc)
+    before = ipmi.get_signaling_class(1, 1)
+    ipmi.set_signaling_class(1, 1, 4)
+    check(before == 0 and ipmi.get_signaling_class(1, 1) == 4,
+          "python-ipmi set_signaling_class(fabric, 1, 4): get_signaling_class 0, then 4")
     try:
-        ipmi.get_signaling_class(1, 1)
+        ipmi.set_signaling_class(1, 2, 4)
         cc = 0
     except pyipmi.errors.CompletionCodeError as e:
         cc = e.cc
-    check(cc == 0xC1, "get_signaling_class: not implemented, 0xC1 (0x%02x)" % cc)
+    check(cc == 0xCC and ipmi.get_signaling_class(1, 2) == 0,
+          "set_signaling_class(fabric, 2, 4) on a basic-only link: 0xCC (0x%02x)" % cc)
 
     inv = ipmi.get_fru_inventory(0)
     recs = [(r.record_type_id, r.manufacturer_id, r.picmg_record_type_id, r.format_version)

@@ -116,7 +116,7 @@ static int setup(void **state) {
                 "desired-level = 2\n"
                 "[picmg-power.1]\nlevels = 40 W\nmodule-current = 6.5 A\n"
                 "[picmg-link.0]\nchannel = 1\nports = 0 1 2 3\nlink-type = ethernet\n"
-                "extension = 4\naction = exec:%s\nargs = fabric-1\n"
+                "extension = 4\naction = exec:%s\nargs = fabric-1\nsignaling-classes = 0 4\n"
                 "[picmg-link.1]\nchannel = 2\nports = 0\nlink-type = ethernet\n"
                 "action = exec:%s\nargs = broken\n"
                 "[picmg-link.2]\ninterface = base\nchannel = 1\nports = 0\nlink-type = base\n"
@@ -359,6 +359,34 @@ static void test_amc_port_state(void **state) {
         assert_int_equal(rsp[4], 1);
 }
 
+static void test_signaling_class(void **state) {
+        struct fixture *f = *state;
+        uint8_t rsp[64];
+        size_t n;
+
+        /* Fabric channel 1 starts basic (0), takes class 4, which its link supports. */
+        assert_int_equal(RUN(f, PICMG_CMD_GET_SIGNALING_CLASS, 0x00, 0x41), 0);
+        assert_int_equal(n, 3);
+        assert_memory_equal(rsp, ((uint8_t[]) { 0x00, 0x41, 0x00 }), 3);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x41, 4), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(RUN(f, PICMG_CMD_GET_SIGNALING_CLASS, 0x00, 0x41), 0);
+        assert_int_equal(rsp[2], 4);
+        /* Class 3 nobody supports, reserved bits, a channel without links (also the AMC's
+         * channel 0 as an ATCA one), a wrong identifier: refused, the class unchanged. */
+        assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x41, 3), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x41, 0x14), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x42, 4), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x45, 0), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_GET_SIGNALING_CLASS, 0x00, 0x40), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x01, 0x41, 0), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_GET_SIGNALING_CLASS, 0x00, 0x41, 0), CC_LEN);
+        assert_int_equal(RUN(f, PICMG_CMD_GET_SIGNALING_CLASS, 0x00, 0x41), 0);
+        assert_int_equal(rsp[2], 4);
+        /* Fabric channel 2's link is basic only. */
+        assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x42, 0), 0);
+}
+
 /* The records in the FRU images: Board P2P with 4 ATCA links on FRU 0; AMC P2P and Module
  * Current on FRU 1, each accepted by the record check. */
 static void test_records_in_image(void **state) {
@@ -437,6 +465,12 @@ static void test_config_errors(void **state) {
                   "has other ports on line 11" },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 1\n",
                   "[picmg-link.0] ports is required" },
+                { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 1\nports = 0\n"
+                  "link-type = base\nsignaling-classes = 4\n",
+                  "mem.ini:14: signaling-classes \"4\": every link supports class 0 (basic)" },
+                { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nkind = amc\nchannel = 0\n"
+                  "ports = 4\nlink-type = pcie\nsignaling-classes = 0 4\n",
+                  "mem.ini:15: signaling-classes is for kind = atca" },
         };
         (void) state;
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -462,6 +496,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_set_power_level, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_port_state, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_amc_port_state, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_signaling_class, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_records_in_image, setup, teardown),
                 cmocka_unit_test(test_config_errors),
         };
