@@ -276,6 +276,7 @@ void config_check(struct load_state *s) {
                                       config_keys[i].name, config_keys[i].description);
         check_event_receiver(s);
         config_check_nbd_tls(s);
+        config_check_picmg_power(s);
         for (unsigned i = 0; i < CONFIG_FRU_MAX; i++) {
                 if (c->fru[i].present)
                         check_fru(s, i);

@@ -22,6 +22,7 @@
 #define CONFIG_FAN_KEYS_MAX 16
 #define CONFIG_OEM_KEYS_MAX 16
 #define CONFIG_PICMG_LED_KEYS_MAX 16
+#define CONFIG_PICMG_KEYS_MAX 16
 
 struct load_state {
         struct satmc_config *config;
@@ -42,6 +43,8 @@ struct load_state {
         unsigned sensor_end;                    /* 1 + the highest [sensor.N] seen */
         unsigned fan_seen_line[CONFIG_FAN_MAX][CONFIG_FAN_KEYS_MAX];
         unsigned oem_seen_line[CONFIG_OEM_MAX][CONFIG_OEM_KEYS_MAX];
+        unsigned picmg_power_seen_line[CONFIG_FRU_MAX][CONFIG_PICMG_KEYS_MAX];
+        unsigned picmg_link_seen_line[CONFIG_PICMG_LINK_MAX][CONFIG_PICMG_KEYS_MAX];
         unsigned last_syntax_error_line;
         unsigned section_line;                  /* of the [section] header now in effect */
         unsigned unknown_section_line;          /* of the last unknown section reported */
@@ -105,3 +108,6 @@ void config_check_picmg(struct load_state *s);
 /* [picmg-led.N] (config-picmg-led.c): required keys, colors against lines, one LED per FRU and
  * LED ID; resolves the auto colors. */
 void config_check_picmg_leds(struct load_state *s);
+/* [picmg-power.N] and [picmg-link.N] (config-check-picmg-power.c): checks across keys, and
+ * the PICMG records they add to their FRU devices. */
+void config_check_picmg_power(struct load_state *s);

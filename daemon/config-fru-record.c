@@ -827,11 +827,13 @@ int config_fru_records(const struct fru_config *f, struct config_fru_records *ou
                         memcpy(d + 1, src, len);
                 }
         }
-        /* The multirecord key's records, then multirecord-file's, as they are: type,
-         * length, data. */
-        for (unsigned src = 0; src < 2; src++) {
-                const uint8_t *b = src == 0 ? f->multirecord : f->file_records;
-                size_t len = src == 0 ? f->multirecord_len : f->file_records_len;
+        /* The multirecord key's records, then multirecord-file's, then the PICMG records of
+         * [picmg-power.N] and [picmg-link.N], as they are: type, length, data. */
+        for (unsigned src = 0; src < 3; src++) {
+                const uint8_t *b = src == 0 ? f->multirecord : src == 1 ? f->file_records
+                                                                        : f->picmg_records;
+                size_t len = src == 0 ? f->multirecord_len : src == 1 ? f->file_records_len
+                                                                      : f->picmg_records_len;
 
                 for (size_t p = 0; p + 2 <= len; p += 2 + b[p + 1]) {
                         if (out->n >= ELEMENTSOF(out->records))

@@ -281,6 +281,50 @@ static void on_oem_key(struct load_state *s, int index, const char *section, con
         }, section, name, value);
 }
 
+static void on_picmg_power_key(struct load_state *s, int index, const char *section,
+                               const char *name, const char *value) {
+        struct picmg_power_config *p = &s->config->picmg_power[index];
+
+        config_on_indexed_key(s, &(const struct indexed_section) {
+                .keys = config_picmg_power_keys, .n_keys = config_picmg_power_keys_n, .base = p,
+                .present = &p->present, .first_line = &p->line,
+                .seen_line = s->picmg_power_seen_line[index],
+        }, section, name, value);
+}
+
+static void on_picmg_link_key(struct load_state *s, int index, const char *section,
+                              const char *name, const char *value) {
+        struct picmg_link_config *l = &s->config->picmg_link[index];
+
+        config_on_indexed_key(s, &(const struct indexed_section) {
+                .keys = config_picmg_link_keys, .n_keys = config_picmg_link_keys_n, .base = l,
+                .present = &l->present, .first_line = &l->line,
+                .seen_line = s->picmg_link_seen_line[index],
+        }, section, name, value);
+}
+
+/* [picmg-power.N] and [picmg-link.N] (config-picmg-power.h): true when section is one. */
+static bool on_picmg_key(struct load_state *s, const char *section, const char *name,
+                         const char *value) {
+        int r;
+
+        r = numbered_section_index(section, "picmg-power.", CONFIG_FRU_MAX);
+        if (r == -2)
+                report_unknown_section(s, section, "picmg-power", "FRU devices",
+                                       CONFIG_FRU_MAX - 1);
+        else if (r >= 0)
+                on_picmg_power_key(s, r, section, name, value);
+        if (r != -1)
+                return true;
+        r = numbered_section_index(section, "picmg-link.", CONFIG_PICMG_LINK_MAX);
+        if (r == -2)
+                report_unknown_section(s, section, "picmg-link", "PICMG links",
+                                       CONFIG_PICMG_LINK_MAX - 1);
+        else if (r >= 0)
+                on_picmg_link_key(s, r, section, name, value);
+        return r != -1;
+}
+
 /* [fan.N] and [oem.N] (config-actuators.h): true when section is one of them (handled). */
 static bool on_actuator_key(struct load_state *s, const char *section, const char *name,
                             const char *value) {
@@ -361,6 +405,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
         if (on_actuator_key(s, section, name, value))
                 return 1;
         if (on_picmg_led_key(s, section, name, value))
+                return 1;
+        if (on_picmg_key(s, section, name, value))
                 return 1;
         if (!section_known(section)) {
                 report_unknown_section(s, section, NULL, NULL, -1);

@@ -69,6 +69,11 @@ extern const size_t config_oem_keys_n;
 /* [picmg-led.N] (config-picmg-led.c) */
 extern const struct config_key config_picmg_led_keys[];
 extern const size_t config_picmg_led_keys_n;
+/* [picmg-power.N] and [picmg-link.N] (config-picmg-power.c) */
+extern const struct config_key config_picmg_power_keys[];
+extern const size_t config_picmg_power_keys_n;
+extern const struct config_key config_picmg_link_keys[];
+extern const size_t config_picmg_link_keys_n;
 
 /* The name in keys (of section, or any section for NULL) closest to a misspelt name, or NULL
  * when none is close enough to be a likely typo (config-suggest.c). */

@@ -112,6 +112,11 @@ void config_dump_reference(FILE *f) {
         print_numbered_keys(f, config_oem_keys, config_oem_keys_n);
         fprintf(f, "\n[picmg-led.0]\n");
         print_numbered_keys(f, config_picmg_led_keys, config_picmg_led_keys_n);
+        /* PICMG power levels of FRU 0 and one E-keyed link (docs/picmg-power.md). */
+        fprintf(f, "\n[picmg-power.0]\n");
+        print_numbered_keys(f, config_picmg_power_keys, config_picmg_power_keys_n);
+        fprintf(f, "\n[picmg-link.0]\n");
+        print_numbered_keys(f, config_picmg_link_keys, config_picmg_link_keys_n);
 }
 
 /* One list item per section: "- `[mc]` `log-level`, ..." for the keys of kind reload. */
@@ -158,6 +163,10 @@ void config_dump_reload(FILE *f) {
                 dump_reload_rows(f, config_fan_keys, config_fan_keys_n, kinds[i].reload);
                 dump_reload_rows(f, config_oem_keys, config_oem_keys_n, kinds[i].reload);
                 dump_reload_rows(f, config_picmg_led_keys, config_picmg_led_keys_n,
+                                 kinds[i].reload);
+                dump_reload_rows(f, config_picmg_power_keys, config_picmg_power_keys_n,
+                                 kinds[i].reload);
+                dump_reload_rows(f, config_picmg_link_keys, config_picmg_link_keys_n,
                                  kinds[i].reload);
         }
 }

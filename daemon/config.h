@@ -16,6 +16,7 @@
 #include "config-actuators.h"
 #include "config-picmg.h"
 #include "config-picmg-led.h"
+#include "config-picmg-power.h"
 #include "protocol/fru.h"
 #include "protocol/hw-address.h"
 #include "protocol/i2c-allow.h"
@@ -151,6 +152,10 @@ struct fru_config {
 
         /* PICMG FRU Control: what each option runs (config-picmg.h). */
         struct picmg_action picmg_action[_PICMG_ACTIONS];
+        /* The PICMG records [picmg-power.N] and [picmg-link.N] make for this device (type,
+         * length, data, one after the other), encoded by config_check_picmg_power(). */
+        uint8_t picmg_records[3 * (2 + 255)];
+        size_t picmg_records_len;
 };
 
 /* Where a sensor's reading comes from (source = ..., daemon/config-sensor-source.c). */
@@ -313,6 +318,9 @@ struct satmc_config {
         struct picmg_config picmg;
         /* [picmg-led.0] .. [picmg-led.31] (config-picmg-led.h), by section index */
         struct picmg_led_config picmg_led[CONFIG_PICMG_LED_MAX];
+        /* [picmg-power.N] by FRU device ID and [picmg-link.N] (config-picmg-power.h) */
+        struct picmg_power_config picmg_power[CONFIG_FRU_MAX];
+        struct picmg_link_config picmg_link[CONFIG_PICMG_LINK_MAX];
 };
 
 /* An empty configuration, every field zero and no default applied, with room for every

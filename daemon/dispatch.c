@@ -22,6 +22,8 @@ static const struct {
         { i2c_commands, &i2c_commands_count },
         { picmg_commands, &picmg_commands_count },
         { picmg_led_commands, &picmg_led_commands_count },
+        { picmg_power_commands, &picmg_power_commands_count },
+        { picmg_ekeying_commands, &picmg_ekeying_commands_count },
 };
 
 /*

@@ -81,3 +81,7 @@ extern const struct ipmi_command picmg_commands[];
 extern const size_t picmg_commands_count;
 extern const struct ipmi_command picmg_led_commands[];
 extern const size_t picmg_led_commands_count;
+extern const struct ipmi_command picmg_power_commands[];
+extern const size_t picmg_power_commands_count;
+extern const struct ipmi_command picmg_ekeying_commands[];
+extern const size_t picmg_ekeying_commands_count;

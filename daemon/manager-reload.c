@@ -133,6 +133,10 @@ static int reload_fru(struct manager *m, struct satmc_config *new, unsigned id) 
         if (!d)
                 return 0;
 
+        /* [picmg-power.N] and [picmg-link.N] need a restart: the image keeps the records of
+         * the links and levels the commands serve. */
+        memcpy(n->picmg_records, o->picmg_records, sizeof(n->picmg_records));
+        n->picmg_records_len = o->picmg_records_len;
         r = config_fru_build_image(o, &old_image, &old_len);
         if (r < 0)
                 return log_error_errno(r, "fru%u: failed to build the running image: %m", id);
@@ -334,6 +338,17 @@ int manager_reload(struct manager *m) {
                                              new->picmg_led[i].present, config_picmg_led_keys,
                                              config_picmg_led_keys_n, &c->picmg_led[i],
                                              &new->picmg_led[i]);
+        /* PICMG power levels and links are set up at start only (docs/picmg-power.md). */
+        for (unsigned i = 0; i < CONFIG_FRU_MAX; i++)
+                (void) section_needs_restart("picmg-power", i, c->picmg_power[i].present,
+                                             new->picmg_power[i].present,
+                                             config_picmg_power_keys, config_picmg_power_keys_n,
+                                             &c->picmg_power[i], &new->picmg_power[i]);
+        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++)
+                (void) section_needs_restart("picmg-link", i, c->picmg_link[i].present,
+                                             new->picmg_link[i].present,
+                                             config_picmg_link_keys, config_picmg_link_keys_n,
+                                             &c->picmg_link[i], &new->picmg_link[i]);
 
         /* Whatever a requester reserved was read under the old configuration. */
         sdr_repository_changed(m->sdr);

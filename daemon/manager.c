@@ -124,6 +124,12 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         r = picmg_led_table_new(config, &m->picmg_leds);
         if (r < 0)
                 return r;
+        r = picmg_power_new(config, &m->picmg_power);
+        if (r < 0)
+                return r;
+        r = picmg_ekeying_new(config, &m->picmg_ekeying);
+        if (r < 0)
+                return r;
 
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         manager_refresh_device_id(m);
@@ -164,6 +170,8 @@ struct manager *manager_free(struct manager *m) {
         fan_table_free(m->fans);        /* full speed, then the pwm modes saved at start */
         picmg_free(m->picmg);           /* kills FRU Control programs still running */
         picmg_led_table_free(m->picmg_leds);    /* dark, lines released; before the loop goes */
+        picmg_ekeying_free(m->picmg_ekeying);
+        picmg_power_free(m->picmg_power);
         event_sender_free(m->events);
         sd_event_unref(m->event);
         transport_free(m->transport);
@@ -614,9 +622,12 @@ static int manager_open_state(struct manager *m) {
         r = fan_table_start(m->fans, m->gpio_output, m->gpio_output_userdata);
         if (r < 0)
                 return r;
-        /* And an LED that cannot be lit (logged). */
+        /* And an LED that cannot be lit, or an E-keyed link that cannot be driven (logged). */
         r = picmg_led_table_start(m->picmg_leds, m->event, m->gpio_output,
                                   m->gpio_output_userdata);
+        if (r < 0)
+                return r;
+        r = picmg_ekeying_start(m->picmg_ekeying, m->gpio_output, m->gpio_output_userdata);
         if (r < 0 || !m->picmg)
                 return r;
         /* And the PICMG handle switch and FRU Control lines. */

@@ -22,6 +22,8 @@
 #include "oem-hook.h"
 #include "picmg.h"
 #include "picmg-led.h"
+#include "picmg-ekeying.h"
+#include "picmg-power.h"
 #include "response-cache.h"
 #include "sdr-repo.h"
 #include "sensors.h"
@@ -68,6 +70,9 @@ struct manager {
          * before manager_start()). */
         struct fan_table *fans;
         struct oem_table *oem;
+        /* [picmg-power.N] power levels and [picmg-link.N] links (NULL when none) */
+        struct picmg_power *picmg_power;
+        struct picmg_ekeying *picmg_ekeying;
         const struct gpio_output_ops *gpio_output;
         void *gpio_output_userdata;
         /* [picmg] profile (picmg.h): NULL for none. Its handle switch through picmg_handle

@@ -62,7 +62,7 @@ static const struct transport_ops check_ops = {
 };
 
 /* Two sensors, signed and unsigned raw, and a third with the same number on LUN 1 (read-only
- * thresholds, assertion events for UCR only). No FRU device and no state directory: the fuzzer does
+ * thresholds, assertion events for UCR only); PICMG power levels and two links. No FRU device and no state directory: the fuzzer does
  * no file I/O (the FRU commands have their own target). */
 static const char config_text[] =
         "[mc]\naddress = 0x72\nevent-queue-length = 8\n"
@@ -75,7 +75,12 @@ static const char config_text[] =
         "[sensor.2]\nname = Vin\ntype = voltage\nrange = 0..300\nnumber = 1\nlun = 1\n"
         "upper-critical = 264\nsettable-thresholds = none\nassertion-events = ucr\n"
         "[picmg-led.0]\nled = 0\ngpio = blue=leds:0\nlocal-state = blink:900:100\n"
-        "[picmg-led.1]\nled = 1\ngpio = red=leds:1 amber=leds:2\n";
+        "[picmg-led.1]\nled = 1\ngpio = red=leds:1 amber=leds:2\n"
+        /* PICMG power levels and links whose actions do nothing (no GPIO, no program). */
+        "[picmg-power.0]\nlevels = 10 W, 20 W\nearly-levels = 5 W\n"
+        "[picmg-link.0]\nchannel = 1\nports = 0 1\nlink-type = ethernet\n"
+        "signaling-classes = 0 4\n"
+        "[picmg-link.1]\nkind = amc\nchannel = 0\nports = 4 5\nlink-type = pcie\n";
 
 static struct manager *fuzz_manager(size_t max_msg_len, struct check_transport *t) {
         struct satmc_config *c = NULL;

@@ -85,6 +85,8 @@ static const struct {
         { config_fan_keys, &config_fan_keys_n },
         { config_oem_keys, &config_oem_keys_n },
         { config_picmg_led_keys, &config_picmg_led_keys_n },
+        { config_picmg_power_keys, &config_picmg_power_keys_n },
+        { config_picmg_link_keys, &config_picmg_link_keys_n },
 };
 
 static void test_every_row_says_how_reload_treats_it(void **state) {
@@ -123,8 +125,10 @@ static const void *base_of(const struct satmc_config *c, size_t table) {
         case 1: return &c->fru[0];
         case 2: return &c->sensor[0];
         case 3: return &c->fan[0];
+        case 4: return &c->oem[0];
         case 5: return &c->picmg_led[0];
-        default: return &c->oem[0];
+        case 6: return &c->picmg_power[0];
+        default: return &c->picmg_link[0];
         }
 }
 

@@ -170,6 +170,10 @@ static const struct {
         { "oem.0",    "exec",             "/usr/lib/satmc/oem-test" },
         { "picmg-led.0", "led",           "1" },
         { "picmg-led.0", "gpio",          "red=gpiochip0:5" },
+        { "picmg-power.0", "levels",      "20 W, 40 W" },
+        { "picmg-link.0", "channel",      "1" },
+        { "picmg-link.0", "ports",        "0" },
+        { "picmg-link.0", "link-type",    "base" },
 };
 
 /* The required keys of the FRU record sections the reference lists, one of each kind

@@ -236,6 +236,8 @@ static void test_lookup_is_one_indexed_step(void **state) {
                 { sensor_commands, &sensor_commands_count },
                 { picmg_commands, &picmg_commands_count },
                 { picmg_led_commands, &picmg_led_commands_count },
+                { picmg_power_commands, &picmg_power_commands_count },
+                { picmg_ekeying_commands, &picmg_ekeying_commands_count },
         };
         unsigned found = 0, total = 0;
 
