@@ -95,3 +95,7 @@ void config_check_actuators(struct load_state *s);
 
 /* [nbd] TLS: files present and private, the modes' needs, secure by default (config-nbd-tls.c). */
 void config_check_nbd_tls(struct load_state *s);
+
+/* [transport] device-b / bus-socket-b and the IPMB-0 link sensor's number
+ * (config-check-ipmb-b.c), after config_check_sensor_sdr(). */
+void config_check_ipmb_b(struct load_state *s);

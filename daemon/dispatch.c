@@ -20,6 +20,7 @@ static const struct {
         { event_commands, &event_commands_count },
         { sensor_commands, &sensor_commands_count },
         { i2c_commands, &i2c_commands_count },
+        { picmg_ipmb_commands, &picmg_ipmb_commands_count },
 };
 
 /*
