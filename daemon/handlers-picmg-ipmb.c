@@ -20,14 +20,14 @@
 #include "manager.h"
 #include "protocol/ipmi.h"
 
-#define PICMG_IDENTIFIER        0x00
-#define PICMG_CMD_SET_IPMB_STATE 0x09
+#define PICMG_ID                0x00    /* data[0] of every PICMG request and response */
+#define CMD_SET_IPMB_STATE      0x09
 
 static int handle_set_ipmb_state(struct manager *m, const struct ipmi_msg_in *in,
                                  struct ipmi_msg_out *out) {
         int r;
 
-        if (in->data[0] != PICMG_IDENTIFIER)
+        if (in->data[0] != PICMG_ID)
                 return IPMI_CC_INVALID_DATA_FIELD;
         if (out->cap < 1)
                 return -EMSGSIZE;
@@ -38,13 +38,13 @@ static int handle_set_ipmb_state(struct manager *m, const struct ipmi_msg_in *in
                 return r;
         log_info("Set IPMB State (from IPMB-%c): IPMB-A 0x%02x, IPMB-B 0x%02x.",
                  in->bus == IPMB_BUS_B ? 'B' : 'A', in->data[1], in->data[2]);
-        out->data[0] = PICMG_IDENTIFIER;
+        out->data[0] = PICMG_ID;
         out->len = 1;
         return IPMI_CC_OK;
 }
 
 const struct ipmi_command picmg_ipmb_commands[] = {
-        { .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_SET_IPMB_STATE, .min_len = 3,
+        { .netfn = IPMI_NETFN_GROUP_EXT, .cmd = CMD_SET_IPMB_STATE, .min_len = 3,
           .max_len = 3, .name = "Set IPMB State (PICMG)", .handler = handle_set_ipmb_state },
 };
 const size_t picmg_ipmb_commands_count = ELEMENTSOF(picmg_ipmb_commands);
