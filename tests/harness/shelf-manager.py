@@ -16,8 +16,9 @@ lib/ipmi_picmg.c and python-ipmi send. It does with a new board what a shelf man
      lists;
   7. later Set FRU Activation (deactivate): M6, M1.
 
-Each step is printed as it happens ("step NAME: detail"), so the demo can show it and a test
-can read it. As a module, ShelfManager runs the steps one by one and keeps every event it
+Each step is printed as it happens ("step NAME: detail"), and every Platform Event Message
+as it arrives ("event HEX", the request body), so the demo can show them and a test can read
+them. As a module, ShelfManager runs the steps one by one and keeps every event it
 received, byte for byte.
 
     shelf-manager.py --socket BUS.sock [--target 0x72] [--fru 0] [--deactivate]
@@ -74,6 +75,7 @@ class ShelfManager:
             if not self.events or self.events[-1] != (seq, ev):
                 self.events.append((seq, ev))
                 self.unread.append(ev)
+                self.log("event %s" % ev.hex())
         return None
 
     def _poll(self, timeout):
