@@ -51,14 +51,20 @@ void manager_ipmb_ok(struct manager *m, unsigned bus) {
         link_sensor_update(m, before);
 }
 
-/* A try on bus was lost: failing, maybe a failover. */
+/* A try on bus was lost: failing, maybe a failover. Said once per episode: with both buses
+ * failing, tries alternate every 250 ms and the counter tells the rest. */
 static void lost(struct manager *m, unsigned bus) {
         uint8_t before = ipmb_links_sensor_offset(&m->links);
+        bool was_failing = bus < m->links.n_buses && m->links.failing[bus];
 
         if (ipmb_links_lost(&m->links, bus)) {
                 counter_inc(&m->counters, COUNTER_IPMB_FAILOVERS);
-                log_warning("IPMB-0: %s lost a request; sending on %s from now on.",
-                            bus_name(bus), bus_name(m->links.preferred));
+                if (was_failing)
+                        log_debug("IPMB-0: %s lost a request again; now on %s.", bus_name(bus),
+                                  bus_name(m->links.preferred));
+                else
+                        log_warning("IPMB-0: %s lost a request; sending on %s from now on.",
+                                    bus_name(bus), bus_name(m->links.preferred));
         }
         link_sensor_update(m, before);
 }
