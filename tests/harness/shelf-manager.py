@@ -21,9 +21,14 @@ as it arrives ("event HEX", the request body), so the demo can show them and a t
 them. As a module, ShelfManager runs the steps one by one and keeps every event it
 received, byte for byte.
 
-    shelf-manager.py --socket BUS.sock [--target 0x72] [--fru 0] [--deactivate]
+On a redundant IPMB-0 (--socket-b) it listens on both buses and retries a request that is
+NAKed or unanswered on the other bus, which it uses from then on ("bus ... retrying on
+IPMB-B").
+
+    shelf-manager.py --socket BUS.sock [--socket-b BUS-B.sock] [--target 0x72] [--fru 0]
+                     [--deactivate]
 """
-import argparse, os, sys, time
+import argparse, os, select, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emubus  # noqa: E402
@@ -43,22 +48,29 @@ class StepFailed(Exception):
 
 
 class ShelfManager:
-    def __init__(self, sock, target=0x72, own=0x20, timeout=0.25, tries=6, log=print):
+    def __init__(self, sock, target=0x72, own=0x20, timeout=0.25, tries=6, log=print,
+                 sock_b=None):
         self.target, self.own, self.timeout, self.tries, self.log = target, own, timeout, tries, log
-        self.ep = emubus.Endpoint(sock, [own >> 1])
+        # IPMB-A, and IPMB-B on a redundant IPMB-0: a try that is NAKed or unanswered is
+        # retried on the other bus, which is used from then on, as a shelf manager does.
+        self.eps = [emubus.Endpoint(sock, [own >> 1])]
+        if sock_b:
+            self.eps.append(emubus.Endpoint(sock_b, [own >> 1]))
+        self.bus = 0
         self.seq = 0
         self.events = []                # bodies of every Platform Event Message, in order
         self.unread = []                # ... not yet looked at by wait_event()
 
     def close(self):
-        self.ep.close()
+        for ep in self.eps:
+            ep.close()
 
     def step(self, name, detail):
         self.log("step %s: %s" % (name, detail))
 
     # --- the bus ---------------------------------------------------------------------------
 
-    def _take(self, frame):
+    def _take(self, ep, frame):
         """A frame sent to us: a response (returned) or satmcd's request, which the shelf
         manager as event receiver answers at once (None)."""
         if (frame[1] >> 2) & 1:
@@ -67,7 +79,7 @@ class ShelfManager:
         cc = 0x00 if (netfn, cmd) == (NETFN_SE, 0x02) else 0xC1
         head = bytes([frame[3], (netfn + 1) << 2 | (frame[4] & 3)])
         body = bytes([self.own, seq << 2 | (frame[1] & 3), cmd, cc])
-        self.ep.write(frame[3] >> 1, head[1:] + bytes([emubus.checksum(head)]) + body +
+        ep.write(frame[3] >> 1, head[1:] + bytes([emubus.checksum(head)]) + body +
                       bytes([emubus.checksum(body)]))
         if cc == 0:
             ev = bytes(frame[6:-1])
@@ -79,10 +91,17 @@ class ShelfManager:
         return None
 
     def _poll(self, timeout):
-        got = self.ep.recv(timeout)
+        """One frame from whichever bus has one; None if none came within timeout."""
+        ready = [ep for ep in self.eps if ep.pending]
+        if not ready:
+            socks = select.select([ep.sock for ep in self.eps], [], [], timeout)[0]
+            ready = [ep for ep in self.eps if ep.sock in socks]
+        if not ready:
+            return None
+        got = ready[0].recv(0)
         if got is None:
             return None
-        return self._take(bytes([got[0] << 1]) + bytes(got[1]))
+        return self._take(ready[0], bytes([got[0] << 1]) + bytes(got[1]))
 
     def request(self, netfn, cmd, data=b""):
         """One request, retried with the same sequence number as IPMB requesters do: (cc, data)
@@ -90,8 +109,9 @@ class ShelfManager:
         self.seq = (self.seq + 1) & 0x3F
         frame = emubus.ipmb_request(self.target, netfn, cmd, self.seq, data, rq_sa=self.own)
         for _ in range(self.tries):
-            if not self.ep.write(self.target >> 1, frame[1:]):
-                time.sleep(self.timeout)
+            if not self.eps[self.bus].write(self.target >> 1, frame[1:]):
+                self._fail_over("NAK")
+                time.sleep(self.timeout / 4)
                 continue
             deadline = time.monotonic() + self.timeout
             while time.monotonic() < deadline:
@@ -102,7 +122,14 @@ class ShelfManager:
                 if (r["netfn"], r["cmd"], r["seq"], r["rs_sa"]) == \
                         (netfn + 1, cmd, self.seq, self.target) and r["chk1_ok"] and r["chk2_ok"]:
                     return r["cc"], r["data"]
+            self._fail_over("no answer")
         raise StepFailed("no answer to netFn 0x%02x cmd 0x%02x" % (netfn, cmd))
+
+    def _fail_over(self, why):
+        if len(self.eps) > 1:
+            self.bus ^= 1
+            self.log("bus %s on IPMB-%s, retrying on IPMB-%s" % (why, "AB"[self.bus ^ 1],
+                                                                 "AB"[self.bus]))
 
     def picmg(self, cmd, data=b""):
         """A PICMG command: data after the PICMG Identifier, which the answer must carry."""
@@ -257,7 +284,8 @@ class ShelfManager:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--socket", required=True, help="the emulated bus socket")
+    ap.add_argument("--socket", required=True, help="the emulated bus socket (IPMB-A)")
+    ap.add_argument("--socket-b", help="IPMB-B's socket, for a redundant IPMB-0")
     ap.add_argument("--target", type=lambda s: int(s, 0), default=0x72,
                     help="the controller's 8-bit IPMB address (default 0x72)")
     ap.add_argument("--address", type=lambda s: int(s, 0), default=0x20,
@@ -266,7 +294,7 @@ def main():
     ap.add_argument("--deactivate", action="store_true", help="deactivate it at the end")
     args = ap.parse_args()
 
-    shmc = ShelfManager(args.socket, args.target, args.address)
+    shmc = ShelfManager(args.socket, args.target, args.address, sock_b=args.socket_b)
     try:
         shmc.bring_up(args.fru)
         if args.deactivate:

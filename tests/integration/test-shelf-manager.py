@@ -8,10 +8,11 @@ The board (board-shelf.ini) is an ATCA IPM controller when this build knows [pic
 Connectivity record with two links, which the client must find and enable. Steps whose
 commands this build does not implement (answered 0xC1) are reported as skipped, by name: the
 client is the same either way."""
-import importlib.util, os, re, subprocess, sys, time
+import importlib.util, os, re, signal, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, board_from_template, check, finish, skip  # noqa: E402
+from satmc_testlib import (Rig, board_from_template, check, finish, skip,  # noqa: E402
+                           wait_for)
 
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 HARNESS = os.environ.get("SATMC_HARNESS") or os.path.join(
@@ -55,7 +56,87 @@ def main():
         run(rig, picmg)
     finally:
         check(rig.stop() == 0, "satmcd exits 0 on SIGTERM")
+    run_redundant(picmg)
     finish()
+
+
+def run_redundant(picmg):
+    """The same board on a redundant IPMB-0, the shelf manager on both buses; IPMB-A breaks
+    (every write NAKed) once the board asked to be activated: the activation and everything
+    after it goes over IPMB-B, and no event is lost."""
+    tmp, config = board_from_template("board-shelf.ini", "satmc-shelf-ab-")
+    sock_b = os.path.join(tmp, "bus-b.sock")
+    with open(config) as f:
+        text = f.read()
+    text = text.replace("bus-socket = /nonexistent/overridden-by-the-test.sock\n",
+                        "bus-socket = /nonexistent/overridden-by-the-test.sock\n"
+                        "bus-socket-b = %s\n" % sock_b)
+    if picmg:
+        text += "\n[picmg]\nprofile = atca-ipmc\n"
+    with open(config, "w") as f:
+        f.write(text)
+    bus_b = subprocess.Popen([os.environ["SATMC_I2C_BUS"], "--socket", sock_b])
+    rig = None
+    try:
+        wait_for(lambda: os.path.exists(sock_b), "IPMB-B socket")
+        rig = Rig(config, bmc_addr7=0x11)
+        log = []
+        shmc = load_client().ShelfManager(rig.sock, sock_b=sock_b, log=log.append,
+                                          timeout=1.0 if SLOW else 0.25)
+        try:
+            redundant_steps(rig, shmc, log, picmg)
+        finally:
+            shmc.close()
+        print("\n".join(log))
+    finally:
+        if rig:
+            check(rig.stop() == 0, "redundant IPMB-0: satmcd exits 0 on SIGTERM")
+        bus_b.send_signal(signal.SIGTERM)
+        try:
+            bus_b.wait(10)
+        except subprocess.TimeoutExpired:
+            bus_b.kill()
+
+
+def redundant_steps(rig, shmc, log, picmg):
+    if not picmg:
+        rig.bmc.fault("nak")
+        recs, links = shmc.records(shmc.read_fru(0))
+        check([bytes(l).hex() for l in links] == list(LINKS) and
+              any("retrying on IPMB-B" in l for l in log),
+              "redundant IPMB-0, IPMB-A NAKing: the client fails over and reads FRU 0 and its "
+              "links over IPMB-B")
+        check(rig.counters()["ipmb-b-frames-received"] > 0, "satmcd answered on IPMB-B")
+        skip("redundant IPMB-0: activation with IPMB-A broken", "this build has no [picmg] profile")
+        return
+    wait = 20 if SLOW else 8
+    shmc.address_info()
+    shmc.properties()
+    _, links = shmc.records(shmc.read_fru(0))
+    shmc.wait_state(0, 2, wait)
+    rig.bmc.fault("nak")                # IPMB-A breaks: everything NAKed from now on
+    shmc.activate(0)
+    shmc.wait_state(0, 3, wait)
+    shmc.power(0)
+    shmc.wait_state(0, 4, wait)
+    shmc.enable_links(links)
+    shmc.deactivate(0)
+    shmc.wait_state(0, 6, wait)
+    shmc.wait_state(0, 1, wait)
+    hs = [ev for _, ev in shmc.events if len(ev) >= 2 and ev[1] == 0xF0]
+    number = hs[0][2] if hs else 0
+    want = [hot_swap(2, 1, 0, number=number), hot_swap(3, 2, 1, number=number),
+            hot_swap(4, 3, 0, number=number), hot_swap(5, 4, 1, number=number),
+            hot_swap(6, 5, 0, number=number), hot_swap(1, 6, 0, number=number)]
+    check(hs[-len(want):] == want and len(set(hs[-len(want):])) == len(want),
+          "IPMB-A broken during the activation: every hot-swap event arrived once, in order, "
+          "byte for byte: %s" % [e.hex() for e in hs])
+    check(any(ev[1] == 0xF1 for _, ev in shmc.events),
+          "the IPMB-0 link sensor reported IPMB-A's failure")
+    c = rig.counters()
+    check(c["ipmb-failovers"] >= 1 and c["ipmb-b-requests-sent"] >= 5,
+          "counters: events failed over to IPMB-B (ipmb-failovers %d, ipmb-b-requests-sent %d)" %
+          (c["ipmb-failovers"], c["ipmb-b-requests-sent"]))
 
 
 def run(rig, picmg):
