@@ -140,7 +140,7 @@ class ShelfManager:
             raise StepFailed("PICMG command 0x%02x: answer without the PICMG Identifier" % cmd)
         return rsp[1:]
 
-    def wait_event(self, pred, what, timeout=5.0):
+    def wait_event(self, pred, what, timeout=15.0):
         """The first unread Platform Event Message body that pred accepts (those before it stay
         in self.events only)."""
         deadline = time.monotonic() + timeout
@@ -225,7 +225,7 @@ class ShelfManager:
                    "" if len(links) == 1 else "s"))
         return recs, links
 
-    def wait_state(self, fru, state, timeout=5.0):
+    def wait_state(self, fru, state, timeout=15.0):
         def is_it(ev):
             return (len(ev) >= 7 and ev[1] == HOT_SWAP_SENSOR and ev[4] & 0x0F == state and
                     ev[6] == fru)
