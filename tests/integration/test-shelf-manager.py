@@ -25,10 +25,54 @@ LINKS = ("01110000", "412f1000")
 PICMG_RECORD = "0x14"
 
 
-def has_picmg():
-    out = subprocess.run([os.environ["SATMCD"], "--dump-config-reference"],
-                         capture_output=True, text=True).stdout
-    return "[picmg]" in out
+def reference():
+    return subprocess.run([os.environ["SATMCD"], "--dump-config-reference"],
+                          capture_output=True, text=True).stdout
+
+
+# The board's power levels and links as a build with [picmg-power.N] and [picmg-link.N]
+# configures them; it builds the Board Point-to-Point Connectivity record from the links,
+# which must then be the same bytes board-shelf.ini's raw record holds.
+POWER = """
+[picmg-power.0]
+levels = 20 W, 40 W, 60 W
+
+[picmg-link.0]
+interface = base
+channel = 1
+ports = 0
+link-type = 0x01
+
+[picmg-link.1]
+interface = fabric
+channel = 1
+ports = 0 1 2 3
+link-type = 0x02
+extension = 1
+"""
+
+
+def board(text, ref, sock_b=None):
+    """board-shelf.ini's text for this build: [picmg] when it has the profile, the power and
+    link sections instead of the raw record when it has those, IPMB-B when asked."""
+    if "[picmg]" in ref:
+        text += "\n[picmg]\nprofile = atca-ipmc\n"
+    if "[picmg-power.0]" in ref and "[picmg-link.0]" in ref:
+        text = re.sub(r"\nmultirecord = .*\n", "\n", text) + POWER
+    if sock_b:
+        text = text.replace("bus-socket = /nonexistent/overridden-by-the-test.sock\n",
+                            "bus-socket = /nonexistent/overridden-by-the-test.sock\n"
+                            "bus-socket-b = %s\n" % sock_b)
+    return text
+
+
+def write_board(prefix, ref, sock_b=None):
+    tmp, config = board_from_template("board-shelf.ini", prefix)
+    with open(config) as f:
+        text = board(f.read(), ref, os.path.join(tmp, "bus-b.sock") if sock_b else None)
+    with open(config, "w") as f:
+        f.write(text)
+    return tmp, config
 
 
 def load_client():
@@ -55,36 +99,25 @@ def lifecycle(number):
 
 
 def main():
-    tmp, config = board_from_template("board-shelf.ini", "satmc-shelf-")
-    picmg = has_picmg()
-    if picmg:
-        with open(config, "a") as f:
-            f.write("\n[picmg]\nprofile = atca-ipmc\n")
+    ref = reference()
+    picmg = "[picmg]" in ref
+    _, config = write_board("satmc-shelf-", ref)
     # The shelf manager is 0x20, the event receiver; the rig's own endpoint stays out of its way.
     rig = Rig(config, bmc_addr7=0x11)
     try:
         run(rig, picmg)
     finally:
         check(rig.stop() == 0, "satmcd exits 0 on SIGTERM")
-    run_redundant(picmg)
+    run_redundant(picmg, ref)
     finish()
 
 
-def run_redundant(picmg):
+def run_redundant(picmg, ref):
     """The same board on a redundant IPMB-0, the shelf manager on both buses; IPMB-A breaks
     (every write NAKed) once the board asked to be activated: the activation and everything
     after it goes over IPMB-B, and no event is lost."""
-    tmp, config = board_from_template("board-shelf.ini", "satmc-shelf-ab-")
+    tmp, config = write_board("satmc-shelf-ab-", ref, sock_b=True)
     sock_b = os.path.join(tmp, "bus-b.sock")
-    with open(config) as f:
-        text = f.read()
-    text = text.replace("bus-socket = /nonexistent/overridden-by-the-test.sock\n",
-                        "bus-socket = /nonexistent/overridden-by-the-test.sock\n"
-                        "bus-socket-b = %s\n" % sock_b)
-    if picmg:
-        text += "\n[picmg]\nprofile = atca-ipmc\n"
-    with open(config, "w") as f:
-        f.write(text)
     bus_b = subprocess.Popen([os.environ["SATMC_I2C_BUS"], "--socket", sock_b])
     rig = None
     try:
