@@ -10,11 +10,11 @@ answered, every event arrives exactly once on IPMB-B, the link sensor reports IP
 byte for byte, and the counters agree. Then Set IPMB State isolates IPMB-A (its frames are
 refused), enables it again, and a lost event try on IPMB-B (dropped, unanswered) moves its
 retry to IPMB-A."""
-import os, signal, subprocess, sys, time
+import os, shutil, signal, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import (Rig, board_from_template, check, emubus, finish,  # noqa: E402
-                           wait_for)
+                           ipmitool, skip, wait_for)
 
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))   # satmcd under valgrind
 WAIT = 10.0 if SLOW else 3.0            # how long an answer or event that must come may take
@@ -161,6 +161,15 @@ def run(rig, tmp, a, b):
           "IPMB-0 link sensor reads 'IPMB-A enabled, IPMB-B enabled' (%s)" %
           (rsp[6:-1].hex() if rsp else None))
 
+    # Stock ipmitool (on satmcd's local socket) finds the sensor in the SDRs and decodes it.
+    if shutil.which("ipmitool"):
+        out = ipmitool(rig.ipmitool_sock, "sdr", "elist", "all")
+        row = [l for l in out.stdout.splitlines() if l.startswith("IPMB-0 link")]
+        check(len(row) == 1 and "IPMB-A enabled, IPMB-B enabled" in row[0] and
+              "f1h" in row[0].lower(), "ipmitool sdr elist: %s" % (row or out.stdout + out.stderr))
+    else:
+        skip("ipmitool sdr elist shows the IPMB-0 link sensor", "no ipmitool")
+
     # 4. Set IPMB State's refusals change nothing.
     for data, cc, what in ((b"\x01\xff\xff", 0xCC, "PICMG identifier not 00h"),
                            (b"\x00\x02\xff", 0xCC, "link ID 1 on a bused IPMB-0"),
@@ -213,6 +222,10 @@ def run(rig, tmp, a, b):
           (len(got), after["ipmb-b-requests-sent"] - before["ipmb-b-requests-sent"]))
     _, rsp = b.transact(SE, 0x2D, bytes([LINK]))
     check(rsp is not None and rsp[9] == 0x04, "IPMB-0 sensor reads offset 2 (IPMB-A disabled)")
+    if shutil.which("ipmitool"):
+        out = ipmitool(rig.ipmitool_sock, "sdr", "elist", "all")
+        check("IPMB-A disabled, IPMB-B enabled" in out.stdout,
+              "ipmitool sdr elist: IPMB-A disabled, IPMB-B enabled")
 
     # 6. Set IPMB State isolates IPMB-A: its frames are refused even once it works again.
     _, rsp = b.transact(PICMG, SET_IPMB_STATE, b"\x00\x00\xff")
