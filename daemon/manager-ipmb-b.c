@@ -102,15 +102,17 @@ void manager_event_try_lost(void *userdata) {
 
 int manager_set_ipmb_state(struct manager *m, uint8_t a, uint8_t b) {
         uint8_t before = ipmb_links_sensor_offset(&m->links);
+        struct ipmb_links next = m->links;
         int r;
 
-        /* One bus: isolating it would cut satmcd off for good (nothing could enable it). */
-        if (m->links.n_buses == 1 && a != IPMB_STATE_NO_CHANGE && !(a & IPMB_STATE_ENABLE_BIT) &&
-            a >> 1 == 0)
-                return -EOPNOTSUPP;
-        r = ipmb_links_set_state(&m->links, a, b);
+        /* Worked out on a copy: a request that is refused changes nothing. */
+        r = ipmb_links_set_state(&next, a, b);
         if (r < 0)
                 return r;
+        /* One bus: isolating it would cut satmcd off for good (nothing could enable it). */
+        if (next.n_buses == 1 && next.isolated[IPMB_BUS_A])
+                return -EOPNOTSUPP;
+        m->links = next;
         if (m->links.n_buses > 1)
                 link_sensor_update(m, before);
         return 0;

@@ -239,6 +239,8 @@ void manager_handle_bus_frame(struct manager *m, unsigned bus, const uint8_t *fr
         int r;
 
         counter_inc(&m->counters, COUNTER_FRAMES_RECEIVED);
+        if (bus >= m->links.n_buses)
+                bus = IPMB_BUS_A;       /* no such bus: the only one there is */
         if (m->links.n_buses > 1) {
                 if (bus == IPMB_BUS_B)
                         counter_inc(&m->counters, COUNTER_IPMB_B_FRAMES_RECEIVED);

@@ -265,6 +265,10 @@ static void test_one_bus_set_ipmb_state(void **state) {
         assert_int_equal(ask(f, IPMB_BUS_A, IPMI_NETFN_GROUP_EXT, 0x09, 1, isolate_a, 3),
                          IPMI_CC_NOT_SUPPORTED_IN_STATE);
         assert_int_equal(ask(f, IPMB_BUS_A, IPMI_NETFN_GROUP_EXT, 0x09, 2, enable_b, 3), 0xCC);
+        /* A bad IPMB-B byte beside an isolating IPMB-A one: the bad byte is what is wrong. */
+        static const uint8_t isolate_a_bad_b[] = { 0x00, 0x00, 0x06 };
+        assert_int_equal(ask(f, IPMB_BUS_A, IPMI_NETFN_GROUP_EXT, 0x09, 6, isolate_a_bad_b, 3),
+                         0xCC);
         assert_int_equal(ask(f, IPMB_BUS_A, IPMI_NETFN_GROUP_EXT, 0x09, 3, enable_a, 3), 0);
         assert_int_equal(ask(f, IPMB_BUS_A, IPMI_NETFN_GROUP_EXT, 0x09, 4, none, 3), 0);
         assert_false(f->m->links.isolated[IPMB_BUS_A]);
