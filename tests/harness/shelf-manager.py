@@ -13,7 +13,7 @@ lib/ipmi_picmg.c and python-ipmi send. It does with a new board what a shelf man
   5. Get Power Level (desired steady state levels), Set Power Level (the highest, copied to
      the present levels): M4;
   6. Set Port State (enable) for every link the Board Point-to-Point Connectivity record
-     lists;
+     lists, and Get Port State to see it enabled;
   7. later Set FRU Activation (deactivate): M6, M1.
 
 Each step is printed as it happens ("step NAME: detail"), and every Platform Event Message
@@ -257,12 +257,25 @@ class ShelfManager:
                       "to present" % (fru, level, watts[-1]))
         return level
 
+    def port_state(self, link):
+        """Get Port State of the link's channel: the state the FRU reports for exactly this
+        link (its four bytes), or None if it does not list it."""
+        d = self.picmg(0x0F, bytes([link[0]]))
+        for i in range(0, len(d) - 4, 5):
+            if d[i:i + 4] == bytes(link):
+                return d[i + 4]
+        return None
+
     def enable_links(self, links):
         for link in links:
             self.picmg(0x0E, bytes(link) + b"\x01")
+            state = self.port_state(link)
+            if state != 0x01:
+                raise StepFailed("Get Port State after enabling %s: %s" % (link.hex(), state))
             self.step("port-state", "Set Port State enable: interface %d channel %d ports 0x%x "
-                      "type 0x%02x (%s)" % (link[0] >> 6, link[0] & 0x3F, link[1] & 0x0F,
-                                            (link[1] >> 4) | (link[2] & 0x0F) << 4, link.hex()))
+                      "type 0x%02x (%s), Get Port State: enabled" %
+                      (link[0] >> 6, link[0] & 0x3F, link[1] & 0x0F,
+                       (link[1] >> 4) | (link[2] & 0x0F) << 4, link.hex()))
         return len(links)
 
     def bring_up(self, fru=0):

@@ -222,7 +222,8 @@ def run(rig, picmg):
     check("PICMG records ['%s'], %d link descriptors" % (PICMG_RECORD, len(LINKS)) in text,
           "the FRU's Board Point-to-Point Connectivity record and its %d links" % len(LINKS))
     for link in LINKS:
-        check("(%s)" % link in text, "Set Port State enabled link %s" % link)
+        check("(%s), Get Port State: enabled" % link in text,
+              "Set Port State enabled link %s, Get Port State reports it enabled" % link)
     # The hot-swap events, byte for byte, in order: the sensor number is the board's.
     hs = [e for e in events if len(e) >= 2 and e[1] == 0xF0]
     number = hs[0][2] if hs else 0
