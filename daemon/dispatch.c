@@ -114,14 +114,6 @@ static bool dispatch_lun_has_sensors(struct manager *m, const struct ipmi_msg_in
                (sdr_repository_sensor_luns(m->sdr) & (1u << (in->lun & 3)));
 }
 
-/* One of picmg_ipmb_commands[] (entry by entry: pointers into different arrays have no order). */
-static bool dispatch_is_ipmb_redundancy(const struct ipmi_command *c) {
-        for (size_t i = 0; i < picmg_ipmb_commands_count; i++)
-                if (c == &picmg_ipmb_commands[i])
-                        return true;
-        return false;
-}
-
 void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         const struct ipmi_command *c;
         int r;
@@ -133,10 +125,6 @@ void dispatch_request(struct manager *m, const struct ipmi_msg_in *in, struct ip
          * is reserved for OEM use and a requester addressing it must learn that, not get
          * LUN 0's answer. */
         c = dispatch_lookup(in->netfn, in->cmd);
-        /* Set IPMB State exists only on a redundant IPMB-0: with one bus (the default) it is
-         * an unknown command, as before there was IPMB-B. */
-        if (c && m->links.n_buses < 2 && dispatch_is_ipmb_redundancy(c))
-                c = NULL;
         if (c && in->lun != 0 && !dispatch_lun_has_sensors(m, in)) {
                 counter_inc(&m->counters, COUNTER_CC_INVALID_COMMAND);
                 out->cc = IPMI_CC_INVALID_FOR_LUN;

@@ -27,6 +27,11 @@ static int handle_set_ipmb_state(struct manager *m, const struct ipmi_msg_in *in
                                  struct ipmi_msg_out *out) {
         int r;
 
+        /* Only on a redundant IPMB-0: with one bus (the default) the command is not there, as
+         * before IPMB-B, once the dispatcher's LUN and length checks passed (every listed
+         * command gets those). */
+        if (m->links.n_buses < 2)
+                return IPMI_CC_INVALID_COMMAND;
         if (in->data[0] != PICMG_ID)
                 return IPMI_CC_INVALID_DATA_FIELD;
         if (out->cap < 1)

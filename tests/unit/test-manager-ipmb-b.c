@@ -265,7 +265,8 @@ static void test_one_bus_set_ipmb_state(void **state) {
 
         assert_int_equal(ask(f, IPMB_BUS_A, IPMI_NETFN_GROUP_EXT, 0x09, 1, enable_a, 3),
                          IPMI_CC_INVALID_COMMAND);
-        assert_int_equal(f->m->counters.v[COUNTER_CC_INVALID_COMMAND], 1);
+        assert_int_equal(ask(f, IPMB_BUS_A, IPMI_NETFN_GROUP_EXT, 0x09, 2, enable_a, 2),
+                         IPMI_CC_REQ_DATA_LEN_INVALID);     /* the length check comes first */
         assert_int_equal(manager_set_ipmb_state(f->m, 0x00, 0xFF), -EOPNOTSUPP);
         assert_int_equal(manager_set_ipmb_state(f->m, 0xFF, 0x01), -ENODEV);
         assert_int_equal(manager_set_ipmb_state(f->m, 0x00, 0x06), -ERANGE);
