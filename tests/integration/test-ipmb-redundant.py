@@ -8,8 +8,8 @@ sensor (F1h) reading, Set IPMB State's completion codes; then breaks IPMB-A in t
 stream of requests and events (every write on it NAKed): every request sent on IPMB-B is
 answered, every event arrives exactly once on IPMB-B, the link sensor reports IPMB-A disabled
 byte for byte, and the counters agree. Then Set IPMB State isolates IPMB-A (its frames are
-refused), enables it again, and a lost event try on IPMB-B (dropped, unanswered) moves its
-retry to IPMB-A."""
+refused), enables it again, a lost event try on IPMB-B (dropped, unanswered) moves its
+retry to IPMB-A, and when IPMB-A's bus goes away altogether satmcd serves on IPMB-B alone."""
 import os, shutil, signal, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -260,6 +260,27 @@ def run(rig, tmp, a, b):
     check(after["ipmb-failovers"] >= before["ipmb-failovers"] + 1 and
           after["events-retried"] >= before["events-retried"] + 1,
           "counters: a failover on a timeout, a retry")
+
+    # 8. IPMB-A goes away altogether (its bus process dies, the socket closes): satmcd keeps
+    # serving on IPMB-B and says so with the link sensor (IPMB-A: local control, failed).
+    _, rsp = b.transact(APP, 0x01)
+    check(rsp is not None and rsp[6] == 0, "IPMB-B answers before IPMB-A goes away")
+    rig.bus.kill()
+    rig.bus.wait(10)
+    # Link events of the steps before may still be on their way (each state change is one,
+    # sent in order); the one that says IPMB-A is gone must come.
+    seen, deadline = [], time.monotonic() + 2 * WAIT
+    while time.monotonic() < deadline and link_event(2, 0x8F) not in seen:
+        ev = b.event(max(0.0, deadline - time.monotonic()))
+        if ev is None:
+            break
+        seen.append(body(ev))
+    check(link_event(2, 0x8F) in seen,
+          "IPMB-A's socket closed: IPMB-0 sensor event on IPMB-B, %s (%s)" %
+          (link_event(2, 0x8F).hex(), [e.hex() for e in seen]))
+    _, rsp = b.transact(APP, 0x01)
+    check(rsp is not None and rsp[6] == 0 and rig.satmcd.poll() is None,
+          "satmcd still runs and answers on IPMB-B")
 
 
 if __name__ == "__main__":
