@@ -383,6 +383,8 @@ static const char *const bad_cases[] = {
         "bad-presence",
         "bad-discrete",
         "bad-no-cascade",
+        "bad-ipmb-b",
+        "bad-ipmb-b-range",
 };
 
 static void test_bad(void **state) {
