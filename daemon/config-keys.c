@@ -82,6 +82,18 @@ const struct config_key config_keys[] = {
           C(bus_socket), "/run/satmc/i2c-bus.sock", 0, 0,
           "the emulated bus socket, for type = emulated",
           RESTART },
+        { "transport", "device-b", config_parse_string_or_none, C(device_b), "none", 0, 0,
+          "IPMB-B of a redundant IPMB-0 (ATCA): a second ipmb-dev-int character device, for "
+          "type = chardev, or none (one bus)",
+          RESTART },
+        { "transport", "bus-socket-b", config_parse_string_or_none, C(bus_socket_b), "none", 0, 0,
+          "IPMB-B of a redundant IPMB-0: a second emulated bus socket, for type = emulated, or "
+          "none (one bus)",
+          RESTART },
+        { "transport", "link-sensor-number", config_parse_u8, C(link_sensor_number), "241", 0, 254,
+          "sensor number (LUN 0) of the IPMB-0 link sensor (type F1h) that reports IPMB-A and "
+          "IPMB-B, with device-b or bus-socket-b",
+          RESTART },
 
         { "nbd", "socket", config_parse_socket_path, C(nbd_socket), "/run/satmc/nbd.sock", 0, 0,
           "UNIX socket serving the FRU devices (fru0, ...) as NBD exports, or none",

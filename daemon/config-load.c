@@ -576,6 +576,8 @@ struct satmc_config *config_free(struct satmc_config *c) {
         free(c->path);
         free(c->device);
         free(c->bus_socket);
+        free(c->device_b);
+        free(c->bus_socket_b);
         free(c->hw_address_chip);
         free(c->ipmitool_socket);
         free(c->nbd_socket);

@@ -321,6 +321,11 @@ struct satmc_config {
         /* [picmg-power.N] by FRU device ID and [picmg-link.N] (config-picmg-power.h) */
         struct picmg_power_config picmg_power[CONFIG_FRU_MAX];
         struct picmg_link_config picmg_link[CONFIG_PICMG_LINK_MAX];
+        /* [transport] IPMB-B of a redundant IPMB-0 (PICMG 3.0), of the same type as the
+         * first bus (IPMB-A); NULL = one bus. */
+        char *device_b;                 /* TRANSPORT_KIND_CHARDEV */
+        char *bus_socket_b;             /* TRANSPORT_KIND_EMULATED */
+        uint8_t link_sensor_number;     /* the IPMB-0 sensor (type F1h) on LUN 0, with IPMB-B */
 };
 
 /* An empty configuration, every field zero and no default applied, with room for every
@@ -336,6 +341,11 @@ int config_load(const char *path, FILE *err, struct satmc_config **ret);
 
 /* The same, from an open stream; name is used in messages (the fuzzer feeds memory). */
 int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_config **ret);
+
+/* IPMB-B's path for the configured type (device-b or bus-socket-b), or NULL: one bus. */
+static inline const char *config_ipmb_b_path(const struct satmc_config *c) {
+        return c->transport == TRANSPORT_KIND_CHARDEV ? c->device_b : c->bus_socket_b;
+}
 
 struct satmc_config *config_free(struct satmc_config *c);
 static inline void config_freep(struct satmc_config **c) {

@@ -30,6 +30,12 @@ static const char *const counter_names[_COUNTER_MAX] = {
         [COUNTER_EVENTS_REJECTED]        = "events-rejected",
         [COUNTER_EVENTS_DROPPED]         = "events-dropped",
         [COUNTER_FRU_IMAGES_INVALID]     = "fru-images-invalid",
+        [COUNTER_IPMB_B_FRAMES_RECEIVED] = "ipmb-b-frames-received",
+        [COUNTER_IPMB_B_RESPONSES_SENT]  = "ipmb-b-responses-sent",
+        [COUNTER_IPMB_A_REQUESTS_SENT]   = "ipmb-a-requests-sent",
+        [COUNTER_IPMB_B_REQUESTS_SENT]   = "ipmb-b-requests-sent",
+        [COUNTER_IPMB_FAILOVERS]         = "ipmb-failovers",
+        [COUNTER_REJECT_ISOLATED]        = "rejected-isolated",
 };
 
 void counters_print(const struct counters *c, FILE *f) {

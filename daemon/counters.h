@@ -33,6 +33,14 @@ enum counter {
         COUNTER_EVENTS_REJECTED,        /* answered with an error: dropped */
         COUNTER_EVENTS_DROPPED,         /* pushed out of a full queue, oldest first */
         COUNTER_FRU_IMAGES_INVALID,     /* FRU devices loaded at start that do not parse */
+        /* Redundant IPMB-0 (manager-ipmb-b.c); frames-received and responses-sent count both
+         * buses, these say what went over IPMB-B and how our own requests fared. */
+        COUNTER_IPMB_B_FRAMES_RECEIVED,
+        COUNTER_IPMB_B_RESPONSES_SENT,
+        COUNTER_IPMB_A_REQUESTS_SENT,   /* tries of our requests (events) ACKed on IPMB-A */
+        COUNTER_IPMB_B_REQUESTS_SENT,   /* ... on IPMB-B */
+        COUNTER_IPMB_FAILOVERS,         /* our requests moved to the other bus (NAK, timeout) */
+        COUNTER_REJECT_ISOLATED,        /* frames from a bus Set IPMB State isolated */
         _COUNTER_MAX,
 };
 

@@ -24,6 +24,7 @@ static const struct {
         { picmg_led_commands, &picmg_led_commands_count },
         { picmg_power_commands, &picmg_power_commands_count },
         { picmg_ekeying_commands, &picmg_ekeying_commands_count },
+        { picmg_ipmb_commands, &picmg_ipmb_commands_count },
 };
 
 /*

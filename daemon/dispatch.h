@@ -25,6 +25,7 @@ struct ipmi_msg_in {
         bool broadcast;
         const uint8_t *data;
         size_t len;
+        uint8_t bus;                    /* IPMB-A (0) or IPMB-B (1) it came on; 0 when local */
 };
 
 struct ipmi_msg_out {
@@ -85,3 +86,6 @@ extern const struct ipmi_command picmg_power_commands[];
 extern const size_t picmg_power_commands_count;
 extern const struct ipmi_command picmg_ekeying_commands[];
 extern const size_t picmg_ekeying_commands_count;
+/* PICMG redundant IPMB-0 (handlers-picmg-ipmb.c): Set IPMB State. */
+extern const struct ipmi_command picmg_ipmb_commands[];
+extern const size_t picmg_ipmb_commands_count;

@@ -194,6 +194,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         while ((a = ipmb_requester_expire(&es->requester, now, &frame, &len, NULL)) !=
                IPMB_REQUESTER_IDLE) {
+                if (es->cfg.try_lost)
+                        es->cfg.try_lost(es->userdata);
                 if (a == IPMB_REQUESTER_RESEND) {
                         counter_inc(es->counters, COUNTER_EVENTS_RETRIED);
                         send_frame(es, frame, len);

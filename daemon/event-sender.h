@@ -46,6 +46,10 @@ struct event_sender_config {
         unsigned tries;                 /* per round; 0 = IPMB_REQUESTER_DEFAULT_TRIES */
         uint32_t backoff_first_ms;      /* 0 = 1000 */
         uint32_t backoff_max_ms;        /* 0 = 8000 */
+        /* Called with the sender's userdata when a try went unanswered, before its retry is
+         * sent (or the round given up): a redundant IPMB-0 moves the retry to the other bus.
+         * NULL = nothing to do. */
+        void (*try_lost)(void *userdata);
 };
 
 /* Sends one frame; 0 or -errno (a failed send is a lost try: the retry timer covers it). */

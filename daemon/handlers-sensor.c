@@ -101,15 +101,20 @@ static int handle_get_sensor_reading(struct manager *m, const struct ipmi_msg_in
                                      struct ipmi_msg_out *out) {
         struct sensor *sn = find(m, in);
 
-        if (!sn && m->picmg && out->cap >= 4 &&
+        if (out->cap < 4)
+                return -EMSGSIZE;
+        if (!sn && m->picmg &&
             picmg_sensor_reading(m->picmg, in->lun, in->data[0], out->data) == 0) {
                 out->len = 4;           /* a FRU Hot Swap sensor (picmg.h) */
                 return IPMI_CC_OK;
         }
+        /* The IPMB-0 link sensor of a redundant IPMB-0 is the Manager's, not a section's. */
+        if (!sn && manager_link_sensor_reading(m, in->lun, in->data[0], out->data)) {
+                out->len = 4;
+                return IPMI_CC_OK;
+        }
         if (!sn)
                 return IPMI_CC_NOT_PRESENT;
-        if (out->cap < 4)
-                return -EMSGSIZE;
         out->data[1] = reading_flags(sn);
         if (sn->discrete) {
                 /* No numeric reading; the asserted states, bit 7 of the last byte reserved

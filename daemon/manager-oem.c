@@ -22,12 +22,13 @@ struct oem_pending {
         uint8_t netfn, cmd, lun;
         uint8_t frame[IPMB_KERNEL_MAX_MSG_LEN]; /* IPMB: the request as received */
         size_t frame_len;
+        unsigned bus;                           /* IPMB: the bus it came on, answered there */
 };
 
 /* Answer an IPMB request frame (decoded again: it was valid when it came) and keep the answer
  * for the replay cache, as manager_handle_frame() does for dispatched requests. */
-static void answer_frame(struct manager *m, const uint8_t *frame, size_t len, uint8_t cc,
-                         const uint8_t *data, size_t data_len) {
+static void answer_frame(struct manager *m, unsigned bus, const uint8_t *frame, size_t len,
+                         uint8_t cc, const uint8_t *data, size_t data_len) {
         const struct satmc_config *c = m->config;
         uint8_t buf[IPMB_KERNEL_MAX_MSG_LEN];
         struct ipmb_request req;
@@ -52,7 +53,7 @@ static void answer_frame(struct manager *m, const uint8_t *frame, size_t len, ui
                         req.rq_sa, req.seq, req.netfn, req.cmd, cc, rsp.data_len);
         if (cc != IPMI_CC_OK)
                 counter_inc(&m->counters, COUNTER_CC_ERROR);
-        manager_send(m, buf, (size_t) r);
+        manager_send_on(m, bus, buf, (size_t) r);
         if (response_cache_keeps(cc))
                 response_cache_store(&m->cache, frame, len, buf, (size_t) r,
                                      loop_now_usec(m->event));
@@ -76,7 +77,7 @@ static void on_oem_done(void *userdata, uint8_t cc, const uint8_t *data, size_t 
         struct oem_pending *p = userdata;
 
         if (!p->local)
-                answer_frame(p->m, p->frame, p->frame_len, cc, data, len);
+                answer_frame(p->m, p->bus, p->frame, p->frame_len, cc, data, len);
         else if (p->client)
                 answer_local(p->client, p->netfn, p->cmd, p->lun, cc, data, len);
         free(p);
@@ -92,8 +93,8 @@ static void oem_start(struct manager *m, int index, struct oem_pending *p,
         on_oem_done(p, IPMI_CC_UNSPECIFIED, NULL, 0);
 }
 
-bool manager_oem_frame(struct manager *m, const struct ipmb_request *req, const uint8_t *frame,
-                       size_t len) {
+bool manager_oem_frame(struct manager *m, unsigned bus, const struct ipmb_request *req,
+                       const uint8_t *frame, size_t len) {
         struct oem_pending *p, *busy;
         int index;
 
@@ -113,17 +114,17 @@ bool manager_oem_frame(struct manager *m, const struct ipmb_request *req, const 
                         return true;
                 }
                 oem_table_count_busy(m->oem, index);
-                answer_frame(m, frame, len, IPMI_CC_NODE_BUSY, NULL, 0);
+                answer_frame(m, bus, frame, len, IPMI_CC_NODE_BUSY, NULL, 0);
                 return true;
         }
 
         counter_inc(&m->counters, COUNTER_REQUESTS_HANDLED);
         p = calloc(1, sizeof(*p));
         if (!p) {
-                answer_frame(m, frame, len, IPMI_CC_UNSPECIFIED, NULL, 0);
+                answer_frame(m, bus, frame, len, IPMI_CC_UNSPECIFIED, NULL, 0);
                 return true;
         }
-        *p = (struct oem_pending) { .m = m, .frame_len = len };
+        *p = (struct oem_pending) { .m = m, .frame_len = len, .bus = bus };
         memcpy(p->frame, frame, len);
         oem_start(m, index, p, &(const struct oem_request) {
                         .netfn = req->netfn, .cmd = req->cmd, .lun = req->rs_lun,

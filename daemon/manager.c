@@ -28,6 +28,8 @@ static int manager_send_request(void *userdata, const uint8_t *frame, size_t len
 
         if (!m->transport)
                 return -ENOTCONN;
+        if (m->transport_b)
+                return manager_send_event_frame(m, frame, len);
         return transport_send(m->transport, frame, len);
 }
 
@@ -99,6 +101,7 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
                 .receiver_sa = config->event_receiver,
                 .receiver_lun = config->event_receiver_lun,
                 .queue_max = config->event_queue_length,
+                .try_lost = config_ipmb_b_path(config) ? manager_event_try_lost : NULL,
         };
         r = event_sender_new(m->event, &ec, manager_send_request, m, &m->counters, &m->events);
         if (r < 0)
@@ -131,6 +134,30 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         if (r < 0)
                 return r;
 
+        r = ipmb_links_init(&m->links, config_ipmb_b_path(config) ? 2 : 1);
+        if (r < 0)
+                return r;
+        if (m->links.n_buses > 1) {
+                /* The IPMB-0 sensor: its SDR, so that a shelf manager finds it. */
+                struct sdr_compact_sensor link = {
+                        .owner_id = config->address,
+                        .number = config->link_sensor_number,
+                        .entity_id = config->entity_id,
+                        .entity_instance = config->entity_instance,
+                        .init = SDR_INIT_SCANNING_ENABLED | SDR_INIT_EVENTS_ENABLED,
+                        /* Events for the whole sensor: its state changes, nothing to set. */
+                        .capabilities = SDR_CAP_EVENTS_GLOBAL_ONLY | SDR_CAP_AUTO_REARM,
+                        .sensor_type = IPMB_LINK_SENSOR_TYPE,
+                        .event_type = EVENT_TYPE_SENSOR_SPECIFIC,
+                        .assert_mask = 0x000F,
+                        .reading_mask = 0x000F,
+                        .id = "IPMB-0 link",
+                };
+                r = sdr_repository_add_compact_sensor(m->sdr, &link);
+                if (r < 0)
+                        return r;
+        }
+
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         manager_refresh_device_id(m);
         *ret = TAKE_PTR(m);
@@ -161,6 +188,7 @@ struct manager *manager_free(struct manager *m) {
         nbd_server_free(m->nbd);        /* flushes what its clients wrote, before the store goes */
         free(m->nbd_exports);
         sd_event_source_disable_unref(m->transport_source);
+        sd_event_source_disable_unref(m->transport_b_source);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sigusr1_source);
@@ -175,6 +203,7 @@ struct manager *manager_free(struct manager *m) {
         event_sender_free(m->events);
         sd_event_unref(m->event);
         transport_free(m->transport);
+        transport_free(m->transport_b);
         fru_store_free(m->fru);         /* manager_run() flushed it */
         state_dir_free(m->state);       /* after the store and the sensors that borrow it */
         sdr_repository_free(m->sdr);
@@ -194,10 +223,11 @@ static enum counter counter_for_reject(int reason) {
         }
 }
 
-void manager_send(struct manager *m, const uint8_t *frame, size_t len) {
+void manager_send_on(struct manager *m, unsigned bus, const uint8_t *frame, size_t len) {
+        struct transport *t = bus == IPMB_BUS_B && m->transport_b ? m->transport_b : m->transport;
         int r;
 
-        r = transport_send(m->transport, frame, len);
+        r = transport_send(t, frame, len);
         if (r < 0) {
                 /* A responder does not retry: the requester resends and the replay cache
                  * answers it. Per-frame detail stays at debug level; the counter tells. */
@@ -206,6 +236,8 @@ void manager_send(struct manager *m, const uint8_t *frame, size_t len) {
                 return;
         }
         counter_inc(&m->counters, COUNTER_RESPONSES_SENT);
+        if (t == m->transport_b)
+                counter_inc(&m->counters, COUNTER_IPMB_B_RESPONSES_SENT);
 }
 
 void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len) {
@@ -213,6 +245,11 @@ void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len) {
 }
 
 void manager_handle_frame_at(struct manager *m, const uint8_t *frame, size_t len, uint64_t now) {
+        manager_handle_bus_frame(m, IPMB_BUS_A, frame, len, now);
+}
+
+void manager_handle_bus_frame(struct manager *m, unsigned bus, const uint8_t *frame, size_t len,
+                              uint64_t now) {
         const struct satmc_config *c = m->config;
         struct ipmb_request req;
         struct ipmb_response rsp;
@@ -223,6 +260,19 @@ void manager_handle_frame_at(struct manager *m, const uint8_t *frame, size_t len
         int r;
 
         counter_inc(&m->counters, COUNTER_FRAMES_RECEIVED);
+        if (bus >= m->links.n_buses)
+                bus = IPMB_BUS_A;       /* no such bus: the only one there is */
+        if (m->links.n_buses > 1) {
+                if (bus == IPMB_BUS_B)
+                        counter_inc(&m->counters, COUNTER_IPMB_B_FRAMES_RECEIVED);
+                /* An isolated bus is cut off (Set IPMB State): what it carries is not ours. */
+                if (m->links.isolated[bus]) {
+                        counter_inc(&m->counters, COUNTER_REJECT_ISOLATED);
+                        return;
+                }
+                if (m->links.failing[bus])
+                        manager_ipmb_ok(m, bus);
+        }
 
         r = ipmb_decode_request(frame, len, c->address, c->max_msg_len, &req);
         if (r == IPMB_REJECT_NOT_A_REQUEST &&
@@ -275,12 +325,12 @@ void manager_handle_frame_at(struct manager *m, const uint8_t *frame, size_t len
                 log_frame_debug(req.netfn, req.cmd, "replayed",
                                 "Replaying response to retried request from 0x%02x seq %u",
                                 req.rq_sa, req.seq);
-                manager_send(m, cached, n);
+                manager_send_on(m, bus, cached, n);
                 return;
         }
 
         /* Configured OEM commands are answered when their program ends (manager-oem.c). */
-        if (m->oem && manager_oem_frame(m, &req, frame, len))
+        if (m->oem && manager_oem_frame(m, bus, &req, frame, len))
                 return;
 
         counter_inc(&m->counters, COUNTER_REQUESTS_HANDLED);
@@ -293,6 +343,7 @@ void manager_handle_frame_at(struct manager *m, const uint8_t *frame, size_t len
                 .broadcast = req.broadcast,
                 .data = req.data,
                 .len = req.data_len,
+                .bus = (uint8_t) bus,
         };
         /* The handler writes its answer where it goes: in the frame that is sent, which is the
          * cache's next entry. Nothing is copied after it. */
@@ -318,7 +369,7 @@ void manager_handle_frame_at(struct manager *m, const uint8_t *frame, size_t len
                 return;
         }
 
-        manager_send(m, buf, (size_t) r);
+        manager_send_on(m, bus, buf, (size_t) r);
         /* A failure that may pass (0xFF: not persisted, 0xC0 busy, ...) changed nothing: its
          * retry must run again, not be told the same failure. */
         if (response_cache_keeps(out.cc))
@@ -416,13 +467,17 @@ int manager_apply_reset(struct manager *m) {
 }
 
 static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct manager *m = userdata;
+        return manager_receive(userdata, IPMB_BUS_A);
+}
+
+int manager_receive(struct manager *m, unsigned bus) {
+        struct transport *t = bus == IPMB_BUS_B ? m->transport_b : m->transport;
         uint8_t frame[TRANSPORT_FRAME_MAX];
         /* The loop's time of this wake-up, the same for every frame of the burst. */
         uint64_t now = loop_now_usec(m->event);
 
         for (unsigned i = 0; i < MANAGER_RECV_BURST; i++) {
-                int r = transport_recv(m->transport, frame, sizeof(frame));
+                int r = transport_recv(t, frame, sizeof(frame));
                 if (r == -EAGAIN || r == -EINTR)
                         return 0;
                 if (r == -EMSGSIZE) {
@@ -430,8 +485,11 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
                         continue;
                 }
                 if (r == -EPIPE || r == -ECONNRESET) {
+                        /* With IPMB-B, one bus going away leaves the other one serving. */
+                        if (m->links.n_buses > 1 && manager_ipmb_down(m, bus))
+                                return 0;
                         log_error("Transport %s closed by its peer, exiting.",
-                                  transport_name(m->transport));
+                                  transport_name(t));
                         return sd_event_exit(m->event, EXIT_FAILURE);
                 }
                 if (r < 0) {
@@ -439,7 +497,7 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
                         log_debug_errno(r, "Failed to receive frame: %m");
                         continue;
                 }
-                manager_handle_frame_at(m, frame, (size_t) r, now);
+                manager_handle_bus_frame(m, bus, frame, (size_t) r, now);
         }
         return 0;
 }
@@ -658,6 +716,9 @@ int manager_start(struct manager *m, struct transport *transport) {
         /* On the bus: the managed FRUs come in, their hot-swap events can go out. */
         if (m->picmg)
                 picmg_insert(m->picmg, m->events);
+        r = manager_open_ipmb_b(m);
+        if (r < 0)
+                return r;       /* logged */
 
         /* NULL handlers: sd-event exits the loop on these signals. PROCMASK blocks them for us. */
         r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM | SD_EVENT_SIGNAL_PROCMASK,

@@ -30,6 +30,7 @@
 #include "sensor-source.h"
 #include "state-dir.h"
 #include "transport/transport.h"
+#include "protocol/ipmb-links.h"
 
 struct ipmb_request;
 
@@ -103,6 +104,14 @@ struct manager {
          * that command-line overrides survive a reload; NULL = none. Borrowed from main(). */
         int (*apply_overrides)(struct satmc_config *c, const void *userdata);
         const void *overrides_userdata;
+
+        /* IPMB-B of a redundant IPMB-0 ([transport] device-b / bus-socket-b), or NULL: then
+         * `transport` is IPMB-A, and links says which bus our own requests use
+         * (manager-ipmb-b.c, protocol/ipmb-links.h). */
+        struct transport *transport_b;
+        sd_event_source *transport_b_source;
+        struct ipmb_links links;
+        uint8_t event_bus;              /* where the event sender's last try went */
 };
 
 /* Takes ownership of config, also on failure. No I/O: safe for unit tests and fuzzers. */
@@ -129,6 +138,13 @@ void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len);
 /* The same, with the event loop's time of this wake-up already read (the receive loop reads it
  * once for all the frames it takes in one wake-up). */
 void manager_handle_frame_at(struct manager *m, const uint8_t *frame, size_t len, uint64_t now);
+/* The same for a frame that came in on bus (IPMB_BUS_A, IPMB_BUS_B): its answer goes back on
+ * that bus, also when it is replayed from the cache (which is shared: a retry on the other bus
+ * is the same request, docs/redundant-ipmb.md). The two above are IPMB-A's. */
+void manager_handle_bus_frame(struct manager *m, unsigned bus, const uint8_t *frame, size_t len,
+                              uint64_t now);
+/* Take in what the transport of bus has queued (its sd-event I/O source). */
+int manager_receive(struct manager *m, unsigned bus);
 
 /*
  * Answer one request from a front end other than IPMB (the local ipmitool socket): the same
@@ -151,9 +167,30 @@ void manager_sensor_changed(struct manager *m, struct sensor *sn);
 /* Apply a requested Warm/Cold Reset. Cold Reset does not return on success. */
 int manager_apply_reset(struct manager *m);
 
-/* Send one encoded response frame on the transport, counted (a failure is not retried: the
- * requester's retry is answered from the replay cache). */
-void manager_send(struct manager *m, const uint8_t *frame, size_t len);
+/* Send one encoded response frame on bus (IPMB_BUS_A, IPMB_BUS_B; IPMB-A when there is one),
+ * counted (a failure is not retried: the requester's retry is answered from the replay
+ * cache). */
+void manager_send_on(struct manager *m, unsigned bus, const uint8_t *frame, size_t len);
+
+/*
+ * Redundant IPMB-0 (manager-ipmb-b.c). manager_open_ipmb_b() opens IPMB-B when the
+ * configuration names one (0 when it does not). manager_send_event_frame() sends one try of
+ * the event sender's on the bus links picks, and on a NAK at once again on the other;
+ * manager_event_try_lost() is the event sender's try_lost hook. manager_set_ipmb_state()
+ * applies Set IPMB State's two bytes (ipmb_links_set_state()). The last three report a change
+ * of the IPMB-0 sensor's state as an event.
+ */
+int manager_open_ipmb_b(struct manager *m);
+/* The transport of bus went away: true if the other bus still serves (keep running). */
+bool manager_ipmb_down(struct manager *m, unsigned bus);
+int manager_send_event_frame(struct manager *m, const uint8_t *frame, size_t len);
+void manager_event_try_lost(void *userdata);
+int manager_set_ipmb_state(struct manager *m, uint8_t a, uint8_t b);
+/* A bus proved it works (a frame came in on it). */
+void manager_ipmb_ok(struct manager *m, unsigned bus);
+/* The IPMB-0 sensor's Get Sensor Reading answer (4 bytes) if (lun, number) is it; false if
+ * not (no IPMB-B, or another sensor). */
+bool manager_link_sensor_reading(struct manager *m, uint8_t lun, uint8_t number, uint8_t out[4]);
 
 /*
  * [oem.N] routing (manager-oem.c), asked only when m->oem is set. A request that a section
@@ -162,8 +199,8 @@ void manager_send(struct manager *m, const uint8_t *frame, size_t len);
  * (the answer follows); another request for a busy section is answered 0xC0. false: not an
  * OEM command of ours, dispatch it.
  */
-bool manager_oem_frame(struct manager *m, const struct ipmb_request *req, const uint8_t *frame,
-                       size_t len);
+bool manager_oem_frame(struct manager *m, unsigned bus, const struct ipmb_request *req,
+                       const uint8_t *frame, size_t len);
 bool manager_oem_local(struct manager *m, struct ipmitool_client *c,
                        const struct ipmi_dummy_request *req);
 /* Kill what still runs and drop its requests unanswered (manager_free()). */

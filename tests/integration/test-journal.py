@@ -248,8 +248,8 @@ def test_debug(journal, tmp):
           "dropped frame: MESSAGE %r" % dropped["MESSAGE"])
     check((dropped["SATMC_NETFN"], dropped["SATMC_CMD"]) == ("", ""),
           "dropped frame: SATMC_NETFN/SATMC_CMD empty (not decoded)")
-    check(dropped.get("CODE_FUNC") == "manager_handle_frame_at",
-          "dropped frame: CODE_FUNC=manager_handle_frame_at (got %s)" % dropped.get("CODE_FUNC"))
+    check(dropped.get("CODE_FUNC") == "manager_handle_bus_frame",
+          "dropped frame: CODE_FUNC=manager_handle_bus_frame (got %s)" % dropped.get("CODE_FUNC"))
 
     check(handled["PRIORITY"] == "7", "handled request: PRIORITY=7 (debug)")
     check((handled["SATMC_NETFN"], handled["SATMC_CMD"]) == ("0x06", "0x01"),

@@ -393,6 +393,8 @@ static const char *const bad_cases[] = {
         "bad-picmg-profile",
         "bad-picmg-atca",
         "bad-picmg-led",
+        "bad-ipmb-b",
+        "bad-ipmb-b-range",
 };
 
 static void test_bad(void **state) {
