@@ -713,12 +713,13 @@ int manager_start(struct manager *m, struct transport *transport) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch transport: %m");
         (void) sd_event_source_set_description(m->transport_source, "transport");
-        /* On the bus: the managed FRUs come in, their hot-swap events can go out. */
-        if (m->picmg)
-                picmg_insert(m->picmg, m->events);
         r = manager_open_ipmb_b(m);
         if (r < 0)
                 return r;       /* logged */
+        /* On the bus (both of them): the managed FRUs come in, their hot-swap events can go
+         * out. */
+        if (m->picmg)
+                picmg_insert(m->picmg, m->events);
 
         /* NULL handlers: sd-event exits the loop on these signals. PROCMASK blocks them for us. */
         r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM | SD_EVENT_SIGNAL_PROCMASK,
