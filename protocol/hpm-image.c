@@ -349,7 +349,8 @@ int hpm_version_from_string(const char *s, uint8_t out[HPM_IMAGE_VERSION_LEN]) {
         v[0] = (uint8_t) major;
         v[1] = (uint8_t) ((s[0] - '0') << 4 | (s[1] - '0'));
         s += 2;
-        if (*s == '.') {
+        /* AUX after a dot, or after a blank as satmcd.conf's component versions write it. */
+        if (*s == '.' || *s == ' ') {
                 s++;
                 for (i = 0; i < 8; i++) {
                         int d = hex_digit(s[i]);

@@ -163,9 +163,9 @@ int hpm_image_check_target(const struct hpm_image *img, const struct hpm_target 
 
 const char *hpm_image_error_to_string(int error);
 
-/* "MAJOR.MINOR" or "MAJOR.MINOR.AUX": MAJOR 0-127, MINOR two decimal digits (stored BCD, as
- * Get Device ID's firmware revision), AUX 8 hex digits (4 bytes, first byte first; 0 when
- * absent). 0, or -EINVAL with out untouched. */
+/* "MAJOR.MINOR", "MAJOR.MINOR.AUX" or "MAJOR.MINOR AUX": MAJOR 0-127, MINOR two decimal digits
+ * (stored BCD, as Get Device ID's firmware revision), AUX 8 hex digits (4 bytes, first byte
+ * first; 0 when absent). 0, or -EINVAL with out untouched. */
 int hpm_version_from_string(const char *s, uint8_t out[HPM_IMAGE_VERSION_LEN]);
 
 /* The version as ipmitool prints it ("1.42 0A0B0C0D"), NUL terminated, into buf of cap bytes;
