@@ -128,7 +128,7 @@ def main():
     with open(config, "w") as f:
         f.write(text)
     for name, content in (("boot.bin", b"boot"), ("rootfs-a.img", b"rootfs"), ("rootfs-b.img", b""),
-                          ("rootfs.slot", b"a\n"), ("small.bin", b"small")):
+                          ("rootfs.slot", b"a\n"), ("small.ver", b"0.01\n")):
         with open(os.path.join(tmp, name), "wb") as f:
             f.write(content)
     sock = os.path.join(tmp, "bus.sock")
