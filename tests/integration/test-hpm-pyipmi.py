@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PICMG HPM.1 upgrade by Kontron's python-ipmi (Debian python3-pyipmi 0.4.2), the second
-independent upgrade agent beside stock ipmitool (test-hpm-ipmitool.py): python-ipmi reads satmc-mkhpm's
-image with its own parser (open_upgrade_image) and upgrades satmcd (board-hpm.ini) over the
+independent upgrade agent beside stock ipmitool (test-hpm-ipmitool.py): python-ipmi reads
+satmc-mkhpm's image with its own parser (open_upgrade_image) and upgrades satmcd (board-hpm.ini) over the
 emulated IPMB with its own code (install_component_from_image: abort, preparation stage, the
 upgrade stage's Initiate Upgrade Action / Upload Firmware Block / Finish Firmware Upload and
 activation, each long-duration step polled with Get Upgrade Status), then rolls back
