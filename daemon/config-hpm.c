@@ -119,10 +119,8 @@ const struct config_key config_hpm_keys[] = {
           "sections; without any, HPM.1 is off whatever this says",
           RESTART },
         { "hpm", "requesters", parse_requesters, H(requesters), "0x20", 0, 0,
-          "IPMB addresses (8-bit form, blanks or commas) allowed to change components "
-          "(initiate, upload, finish, activate, abort, rollback); others get 0xD4. "
-          "Reading capabilities, properties and status is open to all. none = no IPMB "
-          "requester",
+          "IPMB addresses (8-bit, blanks or commas) that may change components (others get "
+          "0xD4; reading is open to all), or none",
           RESTART },
         { "hpm", "local-socket", config_parse_bool, H(local_trusted), "yes", 0, 0,
           "whether requests through the local ipmitool socket ([ipmitool] socket, reachable "
@@ -155,22 +153,23 @@ const struct config_key config_hpm_component_keys[] = {
         { "hpm.component.0", "name", parse_name, C(name), NULL, 0, 0,
           "the component's description, 1..12 characters (ipmitool hpm check shows it)",
           RESTART },
-        { "hpm.component.0", "version", parse_version, C(version), "none", 0, 0,
+        { "hpm.component.0", "version", parse_version, C(version), NULL, 0, 0,
           "the running version, MAJOR.MINOR with optional 8 hex digits of auxiliary "
-          "version (1.02 0000abcd), or none when version-file says it",
+          "version (1.02 0000abcd); what is reported unless version-file says otherwise",
           RESTART },
         { "hpm.component.0", "version-file", config_parse_path_or_none, C(version_file),
           "none", 0, 0,
-          "a file holding the running version in the form of version, read at every query "
-          "(the component itself or its installer keeps it current), or none",
+          "a file holding the running version as version writes it, read at every query; "
+          "while it is missing or unreadable, version is reported; or none",
           RESTART },
         { "hpm.component.0", "activate", parse_activate, C(activate), "rename", 0, 0,
-          "rename: the upload is staged beside path and renamed over it; slot: the upload "
-          "goes to the idle one of slot-a/slot-b and slot-marker switches; command: command "
-          "installs the staged upload",
+          "rename: the upload is copied beside path and renamed over it; slot: the upload "
+          "goes to the idle one of slot-a/slot-b and the marker at path switches; command: "
+          "command installs the staged upload",
           RESTART },
-        { "hpm.component.0", "path", config_parse_path_or_none, C(path), "none", 0, 0,
-          "activate = rename: the component file (its directory must be writable by satmcd)",
+        { "hpm.component.0", "path", config_parse_absolute_path, C(path), NULL, 0, 0,
+          "rename: the component file (in a directory satmcd may write); slot: the marker "
+          "naming the active slot, a or b; command: the second argument of command",
           RESTART },
         { "hpm.component.0", "slot-a", config_parse_path_or_none, C(slot_a), "none", 0, 0,
           "activate = slot: the first copy (a file or block device)",
@@ -178,14 +177,9 @@ const struct config_key config_hpm_component_keys[] = {
         { "hpm.component.0", "slot-b", config_parse_path_or_none, C(slot_b), "none", 0, 0,
           "activate = slot: the second copy",
           RESTART },
-        { "hpm.component.0", "slot-marker", config_parse_path_or_none, C(slot_marker), "none",
-          0, 0,
-          "activate = slot: the file naming the active slot (\"a\" or \"b\"), replaced "
-          "atomically; the boot loader reads it",
-          RESTART },
         { "hpm.component.0", "command", config_parse_path_or_none, C(command), "none", 0, 0,
           "activate = command: the program run (without a shell) with the staged upload's "
-          "path as its argument; exit status 0 = activated",
+          "path and path as its arguments; exit status 0 = activated",
           RESTART },
         { "hpm.component.0", "command-timeout-ms", config_parse_u32, C(command_timeout_ms),
           "60000", 100, 3600000,
@@ -265,38 +259,32 @@ static void check_component(struct load_state *s, unsigned i) {
         const struct hpm_component_config *c = &s->config->hpm.component[i];
         static const char *const kinds[] = { "rename", "slot", "command" };
         const char *kind = kinds[c->activate];
-        const struct {
-                const char *key;
-                const char *value;
-                bool needed;            /* by this activation kind; otherwise refused */
-        } paths[] = {
-                { "path", c->path, c->activate == HPM_ACTIVATE_RENAME },
-                { "slot-a", c->slot_a, c->activate == HPM_ACTIVATE_SLOT },
-                { "slot-b", c->slot_b, c->activate == HPM_ACTIVATE_SLOT },
-                { "slot-marker", c->slot_marker, c->activate == HPM_ACTIVATE_SLOT },
-                { "command", c->command, c->activate == HPM_ACTIVATE_COMMAND },
-        };
+        bool missing = false;
 
-        if (c->name[0] == '\0')
-                config_report(s, c->line, "[hpm.component.%u] name is required", i);
-        if (c->version.set == !!c->version_file)
-                config_report(s, key_line(s, i, c->version.set ? "version" : "name"),
-                              "[hpm.component.%u]: give version or version-file (one of them)",
-                              i);
-        for (size_t p = 0; p < ELEMENTSOF(paths); p++) {
-                if (paths[p].needed && !paths[p].value)
-                        config_report(s, key_line(s, i, "activate"),
-                                      "[hpm.component.%u] activate = %s needs %s", i, kind,
-                                      paths[p].key);
-                else if (!paths[p].needed && paths[p].value)
-                        config_report(s, key_line(s, i, paths[p].key),
-                                      "[hpm.component.%u] %s is not used with activate = %s",
-                                      i, paths[p].key, kind);
-        }
+        for (size_t k = 0; k < config_hpm_component_keys_n; k++)
+                if (!config_hpm_component_keys[k].default_value && !s->hpm_seen_line[i][k]) {
+                        config_report(s, 0, "[hpm.component.%u] %s is required (%s)", i,
+                                      config_hpm_component_keys[k].name,
+                                      config_hpm_component_keys[k].description);
+                        missing = true;
+                }
+        if (missing)
+                return;
+
+        /* Keys another kind uses are ignored here, so one section can be switched between
+         * kinds by its activate line alone. */
+        if (c->activate == HPM_ACTIVATE_SLOT && (!c->slot_a || !c->slot_b))
+                config_report(s, key_line(s, i, "activate"),
+                              "[hpm.component.%u] activate = %s needs slot-a and slot-b", i, kind);
+        if (c->activate == HPM_ACTIVATE_COMMAND && !c->command)
+                config_report(s, key_line(s, i, "activate"),
+                              "[hpm.component.%u] activate = %s needs command", i, kind);
         if (c->activate == HPM_ACTIVATE_SLOT && c->slot_a && c->slot_b &&
-            strcmp(c->slot_a, c->slot_b) == 0)
+            (strcmp(c->slot_a, c->slot_b) == 0 || strcmp(c->slot_a, c->path) == 0 ||
+             strcmp(c->slot_b, c->path) == 0))
                 config_report(s, key_line(s, i, "slot-b"),
-                              "[hpm.component.%u] slot-a and slot-b are the same", i);
+                              "[hpm.component.%u] slot-a, slot-b and path (the marker) must be "
+                              "three different files", i);
         if (c->activate == HPM_ACTIVATE_COMMAND && c->rollback)
                 config_report(s, key_line(s, i, "rollback"),
                               "[hpm.component.%u] rollback needs activate = rename or slot "
@@ -344,7 +332,6 @@ void config_hpm_free(struct hpm_config *h) {
                 free(c->path);
                 free(c->slot_a);
                 free(c->slot_b);
-                free(c->slot_marker);
                 free(c->command);
         }
 }

@@ -37,11 +37,12 @@ struct hpm_component_config {
         unsigned line;                  /* of the section's first key */
         char name[HPM_DESCRIPTION_LEN + 1];
         struct hpm_config_version version;
-        char *version_file;             /* NULL = none: then version */
+        char *version_file;             /* NULL = none; else read first, version the fallback */
         enum hpm_activate_kind activate;
-        char *path;                     /* rename: the component file */
+        /* rename: the component file; slot: the marker naming the active slot ("a" or "b");
+         * command: the destination given to the installer */
+        char *path;
         char *slot_a, *slot_b;          /* slot: the two copies (files or block devices) */
-        char *slot_marker;              /* slot: names the active slot, "a" or "b" */
         char *command;                  /* command: the installer, given the staged file */
         uint32_t command_timeout_ms;
         bool rollback;                  /* keep the previous version for Initiate Manual Rollback */
