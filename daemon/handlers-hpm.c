@@ -269,22 +269,24 @@ static int handle_get_upgrade_status(struct manager *m, const struct ipmi_msg_in
 static int handle_activate(struct manager *m, const struct ipmi_msg_in *in,
                            struct ipmi_msg_out *out) {
         struct hpm *h = m->hpm;
-        struct hpm_upgrade probe;
+        struct hpm_upgrade saved;
         uint8_t mask;
         int override;
         int r = changing(m, in);
 
         if (r || (r = hpm_parse_activate(in->data, in->len, &override)))
                 return r;
-        probe = h->upgrade;
-        r = hpm_upgrade_activate(&probe, &mask);
+        /* The machine moves first (once the job runs it is busy and would refuse), and
+         * goes back if the job cannot start: the uploads then still wait for activation. */
+        saved = h->upgrade;
+        r = hpm_upgrade_activate(&h->upgrade, &mask);
         if (r) {
                 hpm_upgrade_note(&h->upgrade, in->cmd, (uint8_t) r);
                 return r;
         }
         r = long_running(h, in->cmd, HPM_JOB_ACTIVATE, mask, out);
-        if (r == HPM_CC_IN_PROGRESS)
-                (void) hpm_upgrade_activate(&h->upgrade, &mask);
+        if (r != HPM_CC_IN_PROGRESS)
+                h->upgrade = saved;
         return r;
 }
 

@@ -155,6 +155,8 @@ def main():
         check(activate(rig) == ("status", 0), "Activate Firmware: 0x80, then status 0x00")
         check(open(os.path.join(tmp, "boot.bin"), "rb").read() == new_boot,
               "the component is the upload after activation")
+        check(activate(rig) == ("activate", 0xD5),
+              "a second Activate has nothing left to activate: 0xD5")
         check(open(os.path.join(tmp, ".boot.bin.hpm-rollback"), "rb").read() == old_boot,
               "the previous version is kept beside it")
         cc, d = rq(rig, SELFTEST, [0])
