@@ -288,4 +288,5 @@ void config_check(struct load_state *s) {
                 }
         config_check_sensor_sdr(s);
         config_check_actuators(s);
+        config_hpm_check(s);
 }

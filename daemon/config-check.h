@@ -21,6 +21,7 @@
 #define CONFIG_FRU_RECORD_SLOTS 37
 #define CONFIG_FAN_KEYS_MAX 16
 #define CONFIG_OEM_KEYS_MAX 16
+#define CONFIG_HPM_KEYS_MAX 16
 
 struct load_state {
         struct satmc_config *config;
@@ -41,6 +42,8 @@ struct load_state {
         unsigned sensor_end;                    /* 1 + the highest [sensor.N] seen */
         unsigned fan_seen_line[CONFIG_FAN_MAX][CONFIG_FAN_KEYS_MAX];
         unsigned oem_seen_line[CONFIG_OEM_MAX][CONFIG_OEM_KEYS_MAX];
+        /* [hpm.component.0..7], then [hpm] */
+        unsigned hpm_seen_line[CONFIG_HPM_COMPONENTS + 1][CONFIG_HPM_KEYS_MAX];
         unsigned last_syntax_error_line;
         unsigned section_line;                  /* of the [section] header now in effect */
         unsigned unknown_section_line;          /* of the last unknown section reported */

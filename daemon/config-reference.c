@@ -110,6 +110,12 @@ void config_dump_reference(FILE *f) {
         print_numbered_keys(f, config_fan_keys, config_fan_keys_n);
         fprintf(f, "\n[oem.0]\n");
         print_numbered_keys(f, config_oem_keys, config_oem_keys_n);
+
+        /* HPM.1 firmware upgrade: [hpm] and one component; [hpm.component.1] .. [.7] alike. */
+        fprintf(f, "\n[hpm]\n");
+        print_numbered_keys(f, config_hpm_keys, config_hpm_keys_n);
+        fprintf(f, "\n[hpm.component.0]\n");
+        print_numbered_keys(f, config_hpm_component_keys, config_hpm_component_keys_n);
 }
 
 /* One list item per section: "- `[mc]` `log-level`, ..." for the keys of kind reload. */
@@ -155,5 +161,8 @@ void config_dump_reload(FILE *f) {
                 dump_reload_rows(f, config_sensor_keys, config_sensor_keys_n, kinds[i].reload);
                 dump_reload_rows(f, config_fan_keys, config_fan_keys_n, kinds[i].reload);
                 dump_reload_rows(f, config_oem_keys, config_oem_keys_n, kinds[i].reload);
+                dump_reload_rows(f, config_hpm_keys, config_hpm_keys_n, kinds[i].reload);
+                dump_reload_rows(f, config_hpm_component_keys, config_hpm_component_keys_n,
+                                 kinds[i].reload);
         }
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "config-actuators.h"
+#include "config-hpm.h"
 #include "protocol/fru.h"
 #include "protocol/hw-address.h"
 #include "protocol/i2c-allow.h"
@@ -303,6 +304,9 @@ struct satmc_config {
         /* [fan.0] .. [fan.7] and [oem.0] .. [oem.15] (config-actuators.h) */
         struct fan_config fan[CONFIG_FAN_MAX];
         struct oem_config oem[CONFIG_OEM_MAX];
+
+        /* [hpm] and [hpm.component.0] .. [hpm.component.7] (config-hpm.h) */
+        struct hpm_config hpm;
 };
 
 /* An empty configuration, every field zero and no default applied, with room for every

@@ -20,6 +20,7 @@ static const struct {
         { event_commands, &event_commands_count },
         { sensor_commands, &sensor_commands_count },
         { i2c_commands, &i2c_commands_count },
+        { hpm_commands, &hpm_commands_count },
 };
 
 /*

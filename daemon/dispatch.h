@@ -77,3 +77,5 @@ extern const struct ipmi_command event_commands[];
 extern const size_t event_commands_count;
 extern const struct ipmi_command sensor_commands[];
 extern const size_t sensor_commands_count;
+extern const struct ipmi_command hpm_commands[];
+extern const size_t hpm_commands_count;

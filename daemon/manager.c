@@ -113,6 +113,9 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         r = oem_table_new(m->event, config, &m->oem);
         if (r < 0)
                 return r;
+        r = hpm_new(m->event, config, &m->hpm);
+        if (r < 0)
+                return r;
 
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         manager_refresh_device_id(m);
@@ -152,6 +155,7 @@ struct manager *manager_free(struct manager *m) {
         manager_oem_free(m);            /* kills what still runs: no answers after this */
         fan_table_free(m->fans);        /* full speed, then the pwm modes saved at start */
         event_sender_free(m->events);
+        hpm_free(m->hpm);               /* waits for its worker; borrows the state directory */
         sd_event_unref(m->event);
         transport_free(m->transport);
         fru_store_free(m->fru);         /* manager_run() flushed it */
@@ -564,7 +568,7 @@ static int manager_open_state(struct manager *m) {
         bool sensors = sensor_table_count(m->sensors) > 0;
         int r;
 
-        if (m->fru || sensors) {
+        if (m->fru || sensors || m->hpm) {
                 r = state_dir_open(m->config->state_directory, &m->state);
                 if (r < 0)
                         return r;       /* logged, with the reason */
@@ -596,6 +600,10 @@ static int manager_open_state(struct manager *m) {
         r = sensor_table_start(m->sensors, m->event, sensors ? m->state : NULL, &m->sensor_hw);
         if (r < 0)
                 return log_error_errno(r, "Failed to start sensors: %m");
+        /* HPM.1: what a killed satmcd left half done is settled before anyone can ask. */
+        r = hpm_start(m->hpm, m->state);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up HPM.1 components: %m");
         /* Before the transport too: a fan that cannot be driven stops satmcd (logged). */
         return fan_table_start(m->fans, m->gpio_output, m->gpio_output_userdata);
 }

@@ -16,6 +16,7 @@
 #include "event-sender.h"
 #include "fan-control.h"
 #include "fru-store.h"
+#include "hpm.h"
 #include "i2c-dev.h"
 #include "ipmitool-socket.h"
 #include "nbd-server.h"
@@ -68,6 +69,8 @@ struct manager {
         struct oem_table *oem;
         const struct gpio_output_ops *gpio_output;
         void *gpio_output_userdata;
+        /* HPM.1 firmware upgrade ([hpm.component.N]); NULL when none is configured. */
+        struct hpm *hpm;
 
         struct counters counters;
         struct response_cache cache;

@@ -234,6 +234,7 @@ static void test_lookup_is_one_indexed_step(void **state) {
                 { sdr_commands, &sdr_commands_count },
                 { event_commands, &event_commands_count },
                 { sensor_commands, &sensor_commands_count },
+                { hpm_commands, &hpm_commands_count },
         };
         unsigned found = 0, total = 0;
 
