@@ -217,12 +217,16 @@ def run(rig, tmp, sock, other_bridge):
           "hpm upgrade ... component 0 force activate: uploaded again, same bytes")
 
     # ---- compare ----
+    # satmcd answers Finish Firmware Upload 0x80 and compares in its worker; ipmitool then reads
+    # the outcome from Get Upgrade Status, and says it in its closing line (its "Comparison
+    # passed" row is printed only for a Finish answered at once).
     r = hpm(sock, "compare", both)
-    check(r.returncode == 0 and r.out.count("Comparison passed") == 2,
+    check(r.returncode == 0 and "Firmware comparison procedure complete" in r.out,
           "hpm compare both.hpm: both components compare equal (%s)" % r.out.strip()[-300:])
     r = hpm(sock, "compare", boot_only)
-    check("Component's active copy doesn't match the upgrade image" in r.out,
+    check(r.returncode != 0 and "Firmware comparison procedure failed" in r.out,
           "hpm compare boot2.hpm: component 0 differs (%s)" % r.out.strip()[-200:])
+    check(read(os.path.join(tmp, "boot.bin")) == boot1, "hpm compare changes nothing")
 
     # ---- upgrade one component without activating, then hpm activate ----
     r = hpm(sock, "upgrade", boot_only, "component", "0")
@@ -288,7 +292,7 @@ def run(rig, tmp, sock, other_bridge):
     refused("unknown.hpm", read(mkhpm(img("unknown.hpm"), *IDS, "-c", "5:%s:1.00:five" % img("five"))),
             "Some components present in the image file are not supported by the IPMC")
     # satmcd's own refusal: 65 bytes for a component that takes 64.
-    refused("big.hpm", read(mkhpm(img("big.hpm"), *IDS, "-c", "2:%s:0.02:small" % img("big"))),
+    refused("big.hpm", read(mkhpm(img("big.hpm"), *IDS, "-c", "2:%s:0.03:small" % img("big"))),
             "compcode=0xc4")
     # A requester not in [hpm] requesters may look, not change.
     ob = other_bridge()
@@ -299,10 +303,17 @@ def run(rig, tmp, sock, other_bridge):
           "another requester's upgrade: refused with 0xd4 (%s)" % r.out.strip()[-200:])
     check(snapshot(tmp) == settled, "another requester's upgrade: components on disk unchanged")
 
-    # After all the refusals an upgrade still goes through.
+    # The upload satmcd refused (big.hpm, 0xC4 halfway) leaves its upload state open: the
+    # next Initiate Upgrade Action is answered 0xD5 until the operator runs `hpm abort`.
+    r = hpm(sock, "upgrade", boot_only, "activate")
+    check(r.returncode != 0 and "compcode=0xd5" in r.out and read(os.path.join(tmp, "boot.bin")) == boot1,
+          "after a refused upload, the next upgrade is refused with 0xd5, nothing changed (%s)"
+          % r.out.strip()[-200:])
+    r = hpm(sock, "abort")
+    check(r.returncode == 0, "hpm abort after the refused upload: exit 0 (%s)" % r.out.strip()[-200:])
     r = hpm(sock, "upgrade", boot_only, "activate")
     check(r.returncode == 0 and read(os.path.join(tmp, "boot.bin")) == boot2,
-          "after the refusals, hpm upgrade boot2.hpm activate works")
+          "after hpm abort, hpm upgrade boot2.hpm activate works (%s)" % r.out.strip()[-300:])
 
 
 if __name__ == "__main__":
