@@ -680,7 +680,6 @@ int hpm_new(sd_event *e, const struct satmc_config *c, struct hpm **ret) {
                             copy_string(src->path, &cc->path) |
                             copy_string(src->slot_a, &cc->slot_a) |
                             copy_string(src->slot_b, &cc->slot_b) |
-                            copy_string(src->path, &cc->path) |
                             copy_string(src->command, &cc->command);
                 }
                 if (r < 0) {
