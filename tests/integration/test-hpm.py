@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PICMG HPM.1 on the real satmcd over the emulated IPMB, with raw requests (byte layouts as
 ipmitool's lib/ipmi_hpmfwupg.c sends them): capabilities and properties, an upload for upgrade
-of a renamed file component and of an A/B slot component, the 0x80 + Get Upgrade Status
+of a renamed file component, of an A/B slot component and of one installed by a command
+(which also fails once), the 0x80 + Get Upgrade Status
 polling of Finish and Activate, upload for compare (equal and different), manual rollback and
 Query Rollback Status, self-test, and the refusals: wrong PICMG Identifier, a block out of
 sequence, a wrong size at Finish, an unknown component, a requester not in [hpm] requesters,
@@ -41,6 +42,14 @@ version-file = {t}/rootfs.version
 slot-a = {t}/slot-a
 slot-b = {t}/slot-b
 path = {t}/slot.marker
+
+[hpm.component.2]
+name = fpga
+version = 3.00
+activate = command
+command = {t}/install.sh
+path = {t}/fpga.bit
+rollback = no
 """.format(t=tmp)
     path = os.path.join(tmp, "board.ini")
     open(path, "w").write(text)
@@ -110,8 +119,8 @@ def main():
     rig = Rig(config(tmp))
     try:
         cc, d = rq(rig, CAPS, [0])
-        check(cc == 0 and len(d) == 8 and d[0] == 0 and d[7] == 0x03,
-              "Get Target Upgrade Capabilities: components 0 and 1 (%s %s)" % (cc, d and d.hex()))
+        check(cc == 0 and len(d) == 8 and d[0] == 0 and d[7] == 0x07,
+              "Get Target Upgrade Capabilities: components 0, 1 and 2 (%s %s)" % (cc, d and d.hex()))
         check(cc == 0 and d[2] & 0x04 and d[3] == 12,
               "... manual rollback, upgrade timeout 60 s in units of 5 s")
         cc, d = rq(rig, PROPS, [0, 0, 1])
@@ -125,12 +134,14 @@ def main():
         cc, d = rq(rig, PROPS, [0, 0, 0])
         check(cc == 0 and d == bytes([0, 0x0E]),
               "general properties: manual rollback, preparation, comparison (%s)" % (d and d.hex()))
+        check(rq(rig, PROPS, [0, 2, 0]) == (0, bytes([0, 0x04])),
+              "general properties of the command component: preparation only")
         check(rq(rig, PROPS, [0, 5, 0])[0] == 0x82, "an unknown component: 0x82")
         check(rq(rig, PROPS, [0, 0, 9])[0] == 0x83, "an unknown selector: 0x83")
         check(rq(rig, CAPS, [1])[0] == 0xCC, "a PICMG Identifier other than 0: 0xCC")
         check(rq(rig, CAPS, [0, 0])[0] == 0xC7, "a request too long: 0xC7")
         check(rq(rig, UPLOAD, [0, 0, 1])[0] == 0xD5, "a block before Initiate: 0xD5")
-        check(rq(rig, INITIATE, [0, 0x04, 2])[0] == 0x81, "initiate for an absent component: 0x81")
+        check(rq(rig, INITIATE, [0, 0x08, 2])[0] == 0x81, "initiate for an absent component: 0x81")
         check(rq(rig, INITIATE, [0, 0x03, 2])[0] == 0x81, "upload for two components: 0x81")
 
         # Refusals in the middle of an upload leave it going.
@@ -195,6 +206,22 @@ def main():
         check(cc == 0x80 and wait_status(rig, ROLLBACK) == 0 and
               open(os.path.join(tmp, "slot.marker")).read() == "a\n",
               "manual rollback switches the marker back to a")
+
+        # The command component: the installer gets the staged upload and path.
+        install = os.path.join(tmp, "install.sh")
+        open(install, "w").write("#!/bin/sh\ncp \"$1\" \"$2\"\n")
+        os.chmod(install, 0o755)
+        fpga = bytes(rnd.randrange(256) for _ in range(700))
+        check(upload(rig, 2, fpga) == ("status", 0) and activate(rig) == ("status", 0) and
+              open(os.path.join(tmp, "fpga.bit"), "rb").read() == fpga,
+              "activate = command: the command installed the upload at path")
+        check(rq(rig, INITIATE, [0, 4, 3])[0] == 0x81, "no upload for compare of it: 0x81")
+        open(install, "w").write("#!/bin/sh\nexit 3\n")
+        check(upload(rig, 2, fpga[:100]) == ("status", 0) and activate(rig) == ("status", 0xFF),
+              "a command that fails: Get Upgrade Status reports 0xFF")
+        cc, d = rq(rig, RBSTATUS, [0])
+        check(cc == 0 and d[1] & 0x04 and open(os.path.join(tmp, "fpga.bit"), "rb").read() == fpga,
+              "... Query Rollback Status names it and the installed copy is the previous one")
 
         # Someone else on the bus may read, not change.
         other = emubus.Endpoint(rig.sock, [0x41])
