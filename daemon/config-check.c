@@ -292,4 +292,5 @@ void config_check(struct load_state *s) {
         config_check_picmg(s);
         config_check_picmg_leds(s);
         config_check_ipmb_b(s);
+        config_hpm_check(s);
 }

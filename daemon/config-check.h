@@ -23,6 +23,7 @@
 #define CONFIG_OEM_KEYS_MAX 16
 #define CONFIG_PICMG_LED_KEYS_MAX 16
 #define CONFIG_PICMG_KEYS_MAX 16
+#define CONFIG_HPM_KEYS_MAX 16
 
 struct load_state {
         struct satmc_config *config;
@@ -45,6 +46,8 @@ struct load_state {
         unsigned oem_seen_line[CONFIG_OEM_MAX][CONFIG_OEM_KEYS_MAX];
         unsigned picmg_power_seen_line[CONFIG_FRU_MAX][CONFIG_PICMG_KEYS_MAX];
         unsigned picmg_link_seen_line[CONFIG_PICMG_LINK_MAX][CONFIG_PICMG_KEYS_MAX];
+        /* [hpm.component.0..7], then [hpm] */
+        unsigned hpm_seen_line[CONFIG_HPM_COMPONENTS + 1][CONFIG_HPM_KEYS_MAX];
         unsigned last_syntax_error_line;
         unsigned section_line;                  /* of the [section] header now in effect */
         unsigned unknown_section_line;          /* of the last unknown section reported */

@@ -384,6 +384,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
         }
         if (config_fru_record_key(s, section, name, value) == 0)
                 return 1;
+        if (config_hpm_key(s, section, name, value))
+                return 1;
         r = fru_section_index(section);
         if (r == -2) {
                 report_unknown_section(s, section, "fru", "FRU devices", CONFIG_FRU_MAX - 1);
@@ -627,6 +629,7 @@ struct satmc_config *config_free(struct satmc_config *c) {
         for (size_t i = 0; i < CONFIG_OEM_MAX; i++) {
                 free(c->oem[i].exec);
         }
+        config_hpm_free(&c->hpm);
         free(c);
         return NULL;
 }

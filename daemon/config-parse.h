@@ -74,6 +74,11 @@ extern const struct config_key config_picmg_power_keys[];
 extern const size_t config_picmg_power_keys_n;
 extern const struct config_key config_picmg_link_keys[];
 extern const size_t config_picmg_link_keys_n;
+/* [hpm] and one [hpm.component.N] (config-hpm.c; the same rows serve all eight) */
+extern const struct config_key config_hpm_keys[];
+extern const size_t config_hpm_keys_n;
+extern const struct config_key config_hpm_component_keys[];
+extern const size_t config_hpm_component_keys_n;
 
 /* The name in keys (of section, or any section for NULL) closest to a misspelt name, or NULL
  * when none is close enough to be a likely typo (config-suggest.c). */

@@ -117,6 +117,12 @@ void config_dump_reference(FILE *f) {
         print_numbered_keys(f, config_picmg_power_keys, config_picmg_power_keys_n);
         fprintf(f, "\n[picmg-link.0]\n");
         print_numbered_keys(f, config_picmg_link_keys, config_picmg_link_keys_n);
+
+        /* HPM.1 firmware upgrade: [hpm] and one component; [hpm.component.1] .. [.7] alike. */
+        fprintf(f, "\n[hpm]\n");
+        print_numbered_keys(f, config_hpm_keys, config_hpm_keys_n);
+        fprintf(f, "\n[hpm.component.0]\n");
+        print_numbered_keys(f, config_hpm_component_keys, config_hpm_component_keys_n);
 }
 
 /* One list item per section: "- `[mc]` `log-level`, ..." for the keys of kind reload. */
@@ -167,6 +173,9 @@ void config_dump_reload(FILE *f) {
                 dump_reload_rows(f, config_picmg_power_keys, config_picmg_power_keys_n,
                                  kinds[i].reload);
                 dump_reload_rows(f, config_picmg_link_keys, config_picmg_link_keys_n,
+                                 kinds[i].reload);
+                dump_reload_rows(f, config_hpm_keys, config_hpm_keys_n, kinds[i].reload);
+                dump_reload_rows(f, config_hpm_component_keys, config_hpm_component_keys_n,
                                  kinds[i].reload);
         }
 }

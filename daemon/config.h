@@ -17,6 +17,7 @@
 #include "config-picmg.h"
 #include "config-picmg-led.h"
 #include "config-picmg-power.h"
+#include "config-hpm.h"
 #include "protocol/fru.h"
 #include "protocol/hw-address.h"
 #include "protocol/i2c-allow.h"
@@ -326,6 +327,8 @@ struct satmc_config {
         char *device_b;                 /* TRANSPORT_KIND_CHARDEV */
         char *bus_socket_b;             /* TRANSPORT_KIND_EMULATED */
         uint8_t link_sensor_number;     /* the IPMB-0 sensor (type F1h) on LUN 0, with IPMB-B */
+        /* [hpm] and [hpm.component.0] .. [hpm.component.7] (config-hpm.h) */
+        struct hpm_config hpm;
 };
 
 /* An empty configuration, every field zero and no default applied, with room for every

@@ -349,6 +349,16 @@ int manager_reload(struct manager *m) {
                                              new->picmg_link[i].present,
                                              config_picmg_link_keys, config_picmg_link_keys_n,
                                              &c->picmg_link[i], &new->picmg_link[i]);
+        /* HPM.1 keeps a copy of its configuration from the start (daemon/hpm.h). */
+        for (unsigned i = 0; i < CONFIG_HPM_COMPONENTS; i++)
+                (void) section_needs_restart("hpm.component", i, c->hpm.component[i].present,
+                                             new->hpm.component[i].present,
+                                             config_hpm_component_keys,
+                                             config_hpm_component_keys_n, &c->hpm.component[i],
+                                             &new->hpm.component[i]);
+        for (size_t i = 0; i < config_hpm_keys_n; i++)
+                if (!config_key_equal(&config_hpm_keys[i], &c->hpm, &new->hpm))
+                        log_warning("[hpm] %s changed: needs a restart.", config_hpm_keys[i].name);
 
         /* Whatever a requester reserved was read under the old configuration. */
         sdr_repository_changed(m->sdr);

@@ -157,6 +157,9 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
                 if (r < 0)
                         return r;
         }
+        r = hpm_new(m->event, config, &m->hpm);
+        if (r < 0)
+                return r;
 
         response_cache_init(&m->cache, (uint64_t) config->duplicate_window_ms * 1000);
         manager_refresh_device_id(m);
@@ -201,6 +204,7 @@ struct manager *manager_free(struct manager *m) {
         picmg_ekeying_free(m->picmg_ekeying);
         picmg_power_free(m->picmg_power);
         event_sender_free(m->events);
+        hpm_free(m->hpm);               /* waits for its worker; borrows the state directory */
         sd_event_unref(m->event);
         transport_free(m->transport);
         transport_free(m->transport_b);
@@ -644,7 +648,7 @@ static int manager_open_state(struct manager *m) {
         bool sensors = sensor_table_count(m->sensors) > 0;
         int r;
 
-        if (m->fru || sensors) {
+        if (m->fru || sensors || m->hpm) {
                 r = state_dir_open(m->config->state_directory, &m->state);
                 if (r < 0)
                         return r;       /* logged, with the reason */
@@ -676,6 +680,10 @@ static int manager_open_state(struct manager *m) {
         r = sensor_table_start(m->sensors, m->event, sensors ? m->state : NULL, &m->sensor_hw);
         if (r < 0)
                 return log_error_errno(r, "Failed to start sensors: %m");
+        /* HPM.1: what a killed satmcd left half done is settled before anyone can ask. */
+        r = hpm_start(m->hpm, m->state);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up HPM.1 components: %m");
         /* Before the transport too: a fan that cannot be driven stops satmcd (logged). */
         r = fan_table_start(m->fans, m->gpio_output, m->gpio_output_userdata);
         if (r < 0)

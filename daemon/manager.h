@@ -16,6 +16,7 @@
 #include "event-sender.h"
 #include "fan-control.h"
 #include "fru-store.h"
+#include "hpm.h"
 #include "i2c-dev.h"
 #include "ipmitool-socket.h"
 #include "nbd-server.h"
@@ -83,6 +84,8 @@ struct manager {
         void *picmg_handle_userdata;
         /* [picmg-led.N] LEDs, on gpio_output's lines too; never NULL after manager_new(). */
         struct picmg_led_table *picmg_leds;
+        /* HPM.1 firmware upgrade ([hpm.component.N]); NULL when none is configured. */
+        struct hpm *hpm;
 
         struct counters counters;
         struct response_cache cache;

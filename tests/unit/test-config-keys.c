@@ -47,7 +47,13 @@ static const char base_text[] =
         "netfn = 0x30\n"
         "cmd = 0x01\n"
         "exec = /usr/lib/satmc/oem-fan-test\n"
-        "args = --quiet\n";
+        "args = --quiet\n"
+        "[hpm]\n"
+        "requesters = 0x20 0x82\n"
+        "[hpm.component.0]\n"
+        "name = boot\n"
+        "version = 1.02\n"
+        "path = /var/lib/boot.bin\n";
 
 /* Load text; err gets what config_load() printed (caller frees). */
 static int load(const char *text, struct satmc_config **ret, char **err) {
@@ -87,6 +93,8 @@ static const struct {
         { config_picmg_led_keys, &config_picmg_led_keys_n },
         { config_picmg_power_keys, &config_picmg_power_keys_n },
         { config_picmg_link_keys, &config_picmg_link_keys_n },
+        { config_hpm_keys, &config_hpm_keys_n },
+        { config_hpm_component_keys, &config_hpm_component_keys_n },
 };
 
 static void test_every_row_says_how_reload_treats_it(void **state) {
@@ -128,7 +136,9 @@ static const void *base_of(const struct satmc_config *c, size_t table) {
         case 4: return &c->oem[0];
         case 5: return &c->picmg_led[0];
         case 6: return &c->picmg_power[0];
-        default: return &c->picmg_link[0];
+        case 7: return &c->picmg_link[0];
+        case 8: return &c->hpm;
+        default: return &c->hpm.component[0];
         }
 }
 
@@ -187,6 +197,9 @@ static void test_changed_key_differs(void **state) {
         check_only_changed("oem-fan-test", "oem-fan-set", 4, "exec");
         check_only_changed("--quiet", "--verbose", 4, "args");
         check_only_changed("cmd = 0x01", "cmd = 0x02", 4, "cmd");
+        check_only_changed("0x20 0x82", "0x20", 5, "requesters");
+        check_only_changed("version = 1.02", "version = 1.03", 6, "version");
+        check_only_changed("name = boot", "name = bootloader", 6, "name");
 }
 
 /* A discrete sensor's keys: a changed state source, a state gone, a mask, the reading type

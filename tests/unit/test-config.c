@@ -174,6 +174,9 @@ static const struct {
         { "picmg-link.0", "channel",      "1" },
         { "picmg-link.0", "ports",        "0" },
         { "picmg-link.0", "link-type",    "base" },
+        { "hpm.component.0", "name",      "bootloader" },
+        { "hpm.component.0", "version",   "1.00" },
+        { "hpm.component.0", "path",      "/var/lib/satmc-boot/boot.bin" },
 };
 
 /* The required keys of the FRU record sections the reference lists, one of each kind
@@ -1168,7 +1171,8 @@ static void test_value(void **state) {
         assert_non_null(f);
         fprintf(f, "[%s]\n%s = %s\n", t->section, t->key, t->value);
         for (size_t i = 0; i < sizeof(required_values) / sizeof(required_values[0]); i++)
-                if (strcmp(required_values[i].key, t->key) != 0)
+                if (strcmp(required_values[i].key, t->key) != 0 ||
+                    strcmp(required_values[i].section, t->section) != 0)
                         fprintf(f, "[%s]\n%s = %s\n", required_values[i].section,
                                 required_values[i].key, required_values[i].value);
         assert_int_equal(fclose(f), 0);
@@ -1265,7 +1269,7 @@ struct dump_key {
         char description[256];
 };
 
-#define MAX_DUMP_KEYS 256
+#define MAX_DUMP_KEYS 320
 
 static bool is_name(const char *s, size_t n) {
         if (n == 0 || s[0] == '-')
