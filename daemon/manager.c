@@ -133,6 +133,7 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         r = picmg_ekeying_new(config, &m->picmg_ekeying);
         if (r < 0)
                 return r;
+        manager_picmg_connect(m);
 
         r = ipmb_links_init(&m->links, config_ipmb_b_path(config) ? 2 : 1);
         if (r < 0)

@@ -208,6 +208,10 @@ bool manager_oem_local(struct manager *m, struct ipmitool_client *c,
                        const struct ipmi_dummy_request *req);
 /* Kill what still runs and drop its requests unanswered (manager_free()). */
 void manager_oem_free(struct manager *m);
+
+/* Connect the hot-swap machine to the blue LED and to Set Power Level (manager-picmg.c); after
+ * all three exist, before anything can change state. Nothing for profile none. */
+void manager_picmg_connect(struct manager *m);
 /* A local client went away: the answer to its OEM request, if one runs, is dropped. */
 void manager_oem_disconnect(struct manager *m, struct ipmitool_client *c);
 
