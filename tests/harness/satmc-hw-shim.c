@@ -28,6 +28,8 @@
 /* Both open and open64 (and openat, openat64) are defined below, under their own names: with
  * _FILE_OFFSET_BITS=64 glibc's headers would give open the symbol open64. */
 #undef _FILE_OFFSET_BITS
+/* glibc allows _TIME_BITS=64 (meson.build, 32-bit targets) only with _FILE_OFFSET_BITS=64. */
+#undef _TIME_BITS
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -383,7 +385,7 @@ int ioctl(int fd, unsigned long request, ...) {
         return shim_ioctl(fd, request, arg);
 }
 
-#if defined(__USE_TIME_BITS64) && __TIMESIZE == 32
+#if __TIMESIZE == 32
 /* 64-bit time_t on a 32-bit ABI: satmcd calls __ioctl_time64, Debian's libi2c plain ioctl. */
 int __ioctl_time64(int fd, unsigned long request, ...);
 int __ioctl_time64(int fd, unsigned long request, ...) {
