@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "spawn-program.h"
 #include "macro.h"
 #include "oem-hook.h"
 #include "protocol/hex-bytes.h"
@@ -331,9 +331,6 @@ static int slot_spawn(struct oem_slot *s, const struct oem_request *req) {
         size_t prefix = o->iana >= 0 ? OEM_IANA_LEN : 0;
         char hex[3 * IPMI_MAX_DATA_LEN + 2], env[7][48], data_env[OEM_ENV_DATA_MAX], *envp[10];
         _cleanup_close_ int in_r = -EBADF, in_w = -EBADF, out_r = -EBADF, out_w = -EBADF;
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        sigset_t none, all;
         int fds[2], r;
         size_t hex_len;
         pid_t pid;
@@ -363,36 +360,11 @@ static int slot_spawn(struct oem_slot *s, const struct oem_request *req) {
         hex[hex_len - 1] = '\0';
         build_env(s, req, hex, env, data_env, envp);
 
-        r = posix_spawn_file_actions_init(&fa);
-        if (r != 0)
-                return -r;
-        r = posix_spawnattr_init(&attr);
-        if (r != 0) {
-                posix_spawn_file_actions_destroy(&fa);
-                return -r;
-        }
-        /* satmcd blocks the signals sd-event handles; the program starts with none blocked
-         * and every signal at its default, in a process group of its own (killed whole). */
-        sigemptyset(&none);
-        sigfillset(&all);
-        r = posix_spawn_file_actions_adddup2(&fa, in_r, STDIN_FILENO);
-        if (r == 0)
-                r = posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO);
-        if (r == 0)
-                r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-                                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        if (r == 0)
-                r = posix_spawnattr_setpgroup(&attr, 0);
-        if (r == 0)
-                r = posix_spawnattr_setsigmask(&attr, &none);
-        if (r == 0)
-                r = posix_spawnattr_setsigdefault(&attr, &all);
-        if (r == 0)
-                r = posix_spawn(&pid, o->exec, &fa, &attr, s->argv, envp);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        if (r != 0)
-                return -r;
+        /* The request on stdin, the answer on stdout; a process group of its own (killed
+         * whole), no signal blocked (spawn-program.h). */
+        r = spawn_program(o->exec, s->argv, envp, in_r, out_w, &pid);
+        if (r < 0)
+                return r;
 
         s->pid = pid;
         s->pidfd = (int) syscall(SYS_pidfd_open, pid, 0);

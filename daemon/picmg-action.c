@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "picmg-action.h"
+#include "spawn-program.h"
 
 #define EXIT_POLL_USEC 10000            /* without a pidfd: look every 10 ms */
 #define ARGS_MAX 16
@@ -129,9 +129,6 @@ static void split_args(const struct picmg_action *a, char *buf, size_t size, cha
 static int slot_spawn(struct action_slot *s) {
         const struct picmg_action *a = s->config;
         char args[sizeof(a->args)], *argv[ARGS_MAX + 1], env[2][64], *envp[4];
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        sigset_t none, all;
         pid_t pid;
         int r;
 
@@ -146,33 +143,10 @@ static int slot_spawn(struct action_slot *s) {
         envp[2] = (char *) "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
         envp[3] = NULL;
 
-        r = posix_spawn_file_actions_init(&fa);
-        if (r != 0)
-                return -r;
-        r = posix_spawnattr_init(&attr);
-        if (r != 0) {
-                posix_spawn_file_actions_destroy(&fa);
-                return -r;
-        }
         /* No blocked signals, every one at its default, a process group of its own. */
-        sigemptyset(&none);
-        sigfillset(&all);
-        r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        if (r == 0)
-                r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-                                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        if (r == 0)
-                r = posix_spawnattr_setpgroup(&attr, 0);
-        if (r == 0)
-                r = posix_spawnattr_setsigmask(&attr, &none);
-        if (r == 0)
-                r = posix_spawnattr_setsigdefault(&attr, &all);
-        if (r == 0)
-                r = posix_spawn(&pid, a->exec, &fa, &attr, argv, envp);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        if (r != 0)
-                return -r;
+        r = spawn_program(a->exec, argv, envp, SPAWN_STDIN_DEV_NULL, SPAWN_INHERIT, &pid);
+        if (r < 0)
+                return r;
         s->pid = pid;
         s->pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
         if (s->pidfd < 0)

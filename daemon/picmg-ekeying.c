@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "picmg-ekeying.h"
 #include "protocol/ipmi.h"
 #include "protocol/picmg-fru.h"
+#include "spawn-program.h"
 
 #define ARGS_MAX 32
 
@@ -97,8 +97,6 @@ static int run_program(const struct picmg_link_config *l, unsigned index, bool e
         char args[sizeof(l->args)], *argv[ARGS_MAX + 3], *save = NULL, *word;
         char link_env[32];
         char *envp[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", link_env, NULL };
-        posix_spawnattr_t attr;
-        sigset_t none, all;
         uint64_t deadline;
         size_t argc = 0;
         pid_t pid;
@@ -113,26 +111,10 @@ static int run_program(const struct picmg_link_config *l, unsigned index, bool e
         argv[argc++] = (char *) (enable ? "enable" : "disable");
         argv[argc] = NULL;
 
-        /* satmcd blocks the signals sd-event handles; the program gets none blocked, every
-         * disposition at its default, and a process group the timeout can kill whole. */
-        sigemptyset(&none);
-        sigfillset(&all);
-        r = posix_spawnattr_init(&attr);
-        if (r != 0)
-                return -r;
-        r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                            POSIX_SPAWN_SETSIGDEF);
-        if (r == 0)
-                r = posix_spawnattr_setpgroup(&attr, 0);
-        if (r == 0)
-                r = posix_spawnattr_setsigmask(&attr, &none);
-        if (r == 0)
-                r = posix_spawnattr_setsigdefault(&attr, &all);
-        if (r == 0)
-                r = posix_spawn(&pid, l->action.exec, NULL, &attr, argv, envp);
-        (void) posix_spawnattr_destroy(&attr);
-        if (r != 0)
-                return -r;
+        /* A process group the timeout can kill whole, no signal blocked (spawn-program.h). */
+        r = spawn_program(l->action.exec, argv, envp, SPAWN_INHERIT, SPAWN_INHERIT, &pid);
+        if (r < 0)
+                return r;
 
         /* Polled: a link action is expected to take milliseconds, and this keeps the wait on
          * one thread without a pidfd (valgrind < 3.20 has none). */
