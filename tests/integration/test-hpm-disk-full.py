@@ -12,51 +12,15 @@ visible SKIP), filled to the last byte:
   Upgrade Status reports 0xC4 and the component is still the old version, whole;
 - with room again, satmcd still runs the old version and a new upload and activation work.
 """
-import os, shutil, subprocess, sys, tempfile, time
+import os, shutil, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, finish, skip  # noqa: E402
-import emubus  # noqa: E402
+from hpm_client import (ABORT, ACTIVATE, BLOCK, FINISH, INITIATE, UPLOAD, poll,  # noqa: E402
+                        rq, write_config)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 NS_MARK = "SATMC_HPM_DISK_FULL_NS"
-PICMG = 0x2C
-ABORT, INITIATE, UPLOAD, FINISH, STATUS, ACTIVATE = 0x30, 0x31, 0x32, 0x33, 0x34, 0x35
-SLOW = bool(os.environ.get("SATMCD_WRAPPER") or os.environ.get("SATMC_UNDER_VALGRIND"))
-TIMEOUT = 10.0 if SLOW else 3.0
-BLOCK = 22
-
-
-def config(tmp):
-    text = open(os.path.join(HERE, "board-test.ini")).read()
-    text += "\n[hpm.component.0]\nname = boot\nversion = 1.00\npath = %s/boot.bin\n" % tmp
-    path = os.path.join(tmp, "board.ini")
-    open(path, "w").write(text)
-    return path
-
-
-def rq(rig, cmd, data):
-    seq = rig.next_seq()
-    frame = emubus.ipmb_request(0x72, PICMG, cmd, seq, bytes(data))
-    if not rig.bmc.write(0x72 >> 1, frame[1:]):
-        return None, None
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        got = rig.bmc.recv(max(0.0, deadline - time.monotonic()))
-        if got is None:
-            return None, None
-        f = bytes([got[0] << 1]) + bytes(got[1])
-        if len(f) >= 8 and f[4] >> 2 == seq and f[5] == cmd:
-            return f[6], f[7:-1]
-
-
-def poll(rig, cmd):
-    deadline = time.monotonic() + (60 if SLOW else 15)
-    while time.monotonic() < deadline:
-        cc, d = rq(rig, STATUS, [0])
-        if cc == 0 and d[1] == cmd and d[2] != 0x80:
-            return d[2]
-    return None
+SECTIONS = "\n[hpm.component.0]\nname = boot\nversion = 1.00\npath = {t}/boot.bin\n"
 
 
 def upload(rig, payload):
@@ -94,7 +58,7 @@ def disk_full(tmp):
     boot = os.path.join(tmp, "boot.bin")
     open(boot, "wb").write(old)
     filler = os.path.join(state, "filler")
-    rig = Rig(config(tmp), satmcd_args=["--state-directory", state])
+    rig = Rig(write_config(tmp, SECTIONS), satmcd_args=["--state-directory", state])
     try:
         fill(filler)
         check(upload(rig, new) == ("upload", 0xC4),

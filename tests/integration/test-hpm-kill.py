@@ -20,21 +20,12 @@ import os, random, signal, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, finish  # noqa: E402
-import emubus  # noqa: E402
+from hpm_client import (ACTIVATE, FINISH, INITIATE, RBSTATUS, SLOW, UPLOAD, BLOCK,  # noqa: E402
+                        poll, rq, send, write_config)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PICMG = 0x2C
-INITIATE, UPLOAD, FINISH, STATUS, ACTIVATE, RBSTATUS = 0x31, 0x32, 0x33, 0x34, 0x35, 0x37
-SLOW = bool(os.environ.get("SATMCD_WRAPPER") or os.environ.get("SATMC_UNDER_VALGRIND"))
 SOAK = os.environ.get("SATMC_SOAK") == "1"
 KILLS = 2000 if SOAK else 20 if SLOW else 200
-TIMEOUT = 10.0 if SLOW else 3.0
-BLOCK = 22
-
-
-def config(tmp):
-    text = open(os.path.join(HERE, "board-test.ini")).read()
-    text += """
+SECTIONS = """
 [hpm]
 requesters = 0x20
 
@@ -50,39 +41,15 @@ activate = slot
 path = {t}/slot.marker
 slot-a = {t}/slot-a
 slot-b = {t}/slot-b
-""".format(t=tmp)
-    path = os.path.join(tmp, "board.ini")
-    open(path, "w").write(text)
-    return path
+"""
 
 
-def send(rig, cmd, data):
-    """Send one request without waiting; its seq."""
-    seq = rig.next_seq()
-    frame = emubus.ipmb_request(0x72, PICMG, cmd, seq, bytes(data))
-    rig.bmc.write(0x72 >> 1, frame[1:])
-    return seq
-
-
-def rq(rig, cmd, data):
-    seq = send(rig, cmd, data)
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        got = rig.bmc.recv(max(0.0, deadline - time.monotonic()))
-        if got is None:
-            return None, None
-        f = bytes([got[0] << 1]) + bytes(got[1])
-        if len(f) >= 8 and f[4] >> 2 == seq and f[5] == cmd:
-            return f[6], f[7:-1]
-
-
-def poll(rig, cmd):
-    deadline = time.monotonic() + (60 if SLOW else 15)
-    while time.monotonic() < deadline:
-        cc, d = rq(rig, STATUS, [0])
-        if cc == 0 and d[1] == cmd and d[2] != 0x80:
-            return d[2]
-    raise SystemExit("command 0x%02x never finished" % cmd)
+def finished(rig, cmd):
+    """poll(), with a command that never finishes a failure of the test."""
+    cc = poll(rig, cmd)
+    if cc is None:
+        raise SystemExit("command 0x%02x never finished" % cmd)
+    return cc
 
 
 def running(tmp, comp):
@@ -106,7 +73,7 @@ def main():
     open(os.path.join(tmp, "slot-a"), "wb").write(model[1])
     open(os.path.join(tmp, "slot-b"), "wb").write(b"")
     open(os.path.join(tmp, "slot.marker"), "w").write("a\n")
-    rig = Rig(config(tmp), satmcd_args=["--state-directory", state])
+    rig = Rig(write_config(tmp, SECTIONS), satmcd_args=["--state-directory", state])
     took = {"block": [0.002], "finish": [0.01], "activate": [0.01]}
     bad = mixed = flag_wrong = leftovers = 0
     outcome = {"old": 0, "new": 0}
@@ -141,7 +108,7 @@ def main():
                 if phase == "finish":
                     step = "finish"
                 else:
-                    if poll(rig, FINISH) != 0:
+                    if finished(rig, FINISH) != 0:
                         raise SystemExit("life %d: finish failed" % kill)
                     took["finish"].append(time.monotonic() - t0)
                     t0 = time.monotonic()
@@ -198,10 +165,10 @@ def main():
                 for n, o in enumerate(range(0, len(img), BLOCK)):
                     rq(rig, UPLOAD, bytes([0, n & 0xFF]) + img[o:o + BLOCK])
                 rq(rig, FINISH, bytes([0, comp2]) + len(img).to_bytes(4, "little"))
-                poll(rig, FINISH)
+                finished(rig, FINISH)
                 t0 = time.monotonic()
                 cc, _ = rq(rig, ACTIVATE, [0])
-                activated = cc == 0x80 and poll(rig, ACTIVATE) == 0
+                activated = cc == 0x80 and finished(rig, ACTIVATE) == 0
                 took["activate"].append(time.monotonic() - t0)
                 if not activated or running(tmp, comp2)[0] != img:
                     bad += 1

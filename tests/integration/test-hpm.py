@@ -8,24 +8,15 @@ Query Rollback Status, self-test, and the refusals: wrong PICMG Identifier, a bl
 sequence, a wrong size at Finish, an unknown component, a requester not in [hpm] requesters,
 and a restart dropping a half upload without touching the component.
 """
-import os, random, sys, tempfile, time
+import os, random, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, finish  # noqa: E402
+from hpm_client import (ABORT, ACTIVATE, BLOCK, CAPS, FINISH, INITIATE, PROPS,  # noqa: E402
+                        RBSTATUS, ROLLBACK, SELFTEST, UPLOAD, poll, rq, write_config)
 import emubus  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PICMG = 0x2C
-CAPS, PROPS, ABORT, INITIATE, UPLOAD, FINISH, STATUS, ACTIVATE, SELFTEST, RBSTATUS, ROLLBACK = \
-    range(0x2E, 0x39)
-SLOW = bool(os.environ.get("SATMCD_WRAPPER") or os.environ.get("SATMC_UNDER_VALGRIND"))
-TIMEOUT = 10.0 if SLOW else 3.0
-BLOCK = 22              # python-ipmi's block size; fits a 32-byte IPMB request
-
-
-def config(tmp):
-    text = open(os.path.join(HERE, "board-test.ini")).read()
-    text += """
+SECTIONS = """
 [hpm]
 requesters = 0x20
 
@@ -50,38 +41,7 @@ activate = command
 command = {t}/install.sh
 path = {t}/fpga.bit
 rollback = no
-""".format(t=tmp)
-    path = os.path.join(tmp, "board.ini")
-    open(path, "w").write(text)
-    return path
-
-
-def rq(rig, cmd, data=b"", rq_sa=0x20, endpoint=None):
-    """One PICMG request; (cc, data) or (None, None)."""
-    seq = rig.next_seq()
-    frame = emubus.ipmb_request(0x72, PICMG, cmd, seq, bytes(data), rq_sa=rq_sa)
-    ep = endpoint or rig.bmc
-    if not ep.write(0x72 >> 1, frame[1:]):
-        return None, None
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        got = ep.recv(max(0.0, deadline - time.monotonic()))
-        if got is None:
-            return None, None
-        f = bytes([got[0] << 1]) + bytes(got[1])
-        if len(f) >= 8 and f[4] >> 2 == seq and f[5] == cmd:
-            return f[6], f[7:-1]
-
-
-def wait_status(rig, cmd):
-    """Poll Get Upgrade Status until cmd is no longer in progress; its completion code."""
-    deadline = time.monotonic() + (60 if SLOW else 15)
-    while time.monotonic() < deadline:
-        cc, d = rq(rig, STATUS, [0])
-        if cc == 0 and d[1] == cmd and d[2] != 0x80:
-            return d[2]
-        time.sleep(0.01)
-    return None
+"""
 
 
 def upload(rig, component, payload, action=2):
@@ -96,14 +56,14 @@ def upload(rig, component, payload, action=2):
     cc, _ = rq(rig, FINISH, bytes([0, component]) + len(payload).to_bytes(4, "little"))
     if cc != 0x80:
         return ("finish", cc)
-    return ("status", wait_status(rig, FINISH))
+    return ("status", poll(rig, FINISH))
 
 
 def activate(rig):
     cc, _ = rq(rig, ACTIVATE, [0])
     if cc != 0x80:
         return ("activate", cc)
-    return ("status", wait_status(rig, ACTIVATE))
+    return ("status", poll(rig, ACTIVATE))
 
 
 def main():
@@ -116,7 +76,7 @@ def main():
     open(os.path.join(tmp, "slot-b"), "wb").write(b"")
     open(os.path.join(tmp, "slot.marker"), "w").write("a\n")
     open(os.path.join(tmp, "rootfs.version"), "w").write("2.10 01020304\n")
-    rig = Rig(config(tmp))
+    rig = Rig(write_config(tmp, SECTIONS))
     try:
         cc, d = rq(rig, CAPS, [0])
         check(cc == 0 and len(d) == 8 and d[0] == 0 and d[7] == 0x07,
@@ -185,7 +145,7 @@ def main():
         check(activate(rig) == ("activate", 0xD5), "nothing to activate after compare: 0xD5")
 
         cc, _ = rq(rig, ROLLBACK, [0])
-        check(cc == 0x80 and wait_status(rig, ROLLBACK) == 0, "Initiate Manual Rollback")
+        check(cc == 0x80 and poll(rig, ROLLBACK) == 0, "Initiate Manual Rollback")
         check(open(os.path.join(tmp, "boot.bin"), "rb").read() == old_boot,
               "the previous version runs again")
         cc, d = rq(rig, RBSTATUS, [0])
@@ -203,7 +163,7 @@ def main():
               open(os.path.join(tmp, "slot-a"), "rb").read() == old_root,
               "the marker says b; slot a keeps the previous version")
         cc, _ = rq(rig, ROLLBACK, [0])
-        check(cc == 0x80 and wait_status(rig, ROLLBACK) == 0 and
+        check(cc == 0x80 and poll(rig, ROLLBACK) == 0 and
               open(os.path.join(tmp, "slot.marker")).read() == "a\n",
               "manual rollback switches the marker back to a")
 
