@@ -8,7 +8,6 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +20,11 @@
 #include <linux/fs.h>
 
 #include "atomic-file.h"
+#include "clock.h"
 #include "hpm.h"
 #include "log.h"
 #include "macro.h"
+#include "spawn-program.h"
 
 #define JOURNAL_NAME "hpm.journal"
 #define JOURNAL_TMP ".hpm.journal.tmp"
@@ -239,16 +240,21 @@ static int stage_beside(struct hpm *h, unsigned i, const char *new_path) {
         return 0;
 }
 
+/* The command starts like every program satmcd runs (spawn_program(): no signal blocked, its own
+ * process group), so that an installer that waits for a signal gets it and a timeout kills the
+ * installer with whatever it started. */
 static int run_command(const struct hpm_component_config *c, const char *upload_path) {
         char *argv[] = { c->command, (char *) upload_path, c->path, NULL };
-        struct timespec start, now;
+        uint64_t deadline;
         pid_t pid;
         int status, r;
 
-        r = posix_spawn(&pid, c->command, NULL, NULL, argv, environ);
-        if (r != 0)
-                return -r;
-        (void) clock_gettime(CLOCK_MONOTONIC, &start);
+        r = spawn_program(c->command, argv, environ, SPAWN_STDIN_DEV_NULL, SPAWN_INHERIT, &pid);
+        if (r < 0)
+                return r;
+        /* In microseconds of CLOCK_MONOTONIC: a difference of timespecs taken field by field
+         * wraps when the nanoseconds go backwards across a second, and read as a timeout. */
+        deadline = monotonic_usec() + (uint64_t) c->command_timeout_ms * 1000;
         for (;;) {
                 pid_t w = waitpid(pid, &status, WNOHANG);
 
@@ -256,10 +262,8 @@ static int run_command(const struct hpm_component_config *c, const char *upload_
                         break;
                 if (w < 0 && errno != EINTR)
                         return -errno;
-                (void) clock_gettime(CLOCK_MONOTONIC, &now);
-                if ((uint64_t) (now.tv_sec - start.tv_sec) * 1000 +
-                    (uint64_t) (now.tv_nsec - start.tv_nsec) / 1000000 > c->command_timeout_ms) {
-                        (void) kill(pid, SIGKILL);
+                if (monotonic_usec() > deadline) {
+                        (void) kill(-pid, SIGKILL);
                         (void) waitpid(pid, &status, 0);
                         return -ETIMEDOUT;
                 }

@@ -167,14 +167,25 @@ def main():
               open(os.path.join(tmp, "slot.marker")).read() == "a\n",
               "manual rollback switches the marker back to a")
 
-        # The command component: the installer gets the staged upload and path.
+        # The command component: the installer gets the staged upload and path, and starts as
+        # every program satmcd runs does: no signal blocked (satmcd blocks those sd-event
+        # handles) and a process group of its own (a timeout kills the installer whole).
         install = os.path.join(tmp, "install.sh")
-        open(install, "w").write("#!/bin/sh\ncp \"$1\" \"$2\"\n")
+        started = os.path.join(tmp, "install.started")
+        # Python, not sh: dash clears its signal mask when it starts, hiding the one inherited.
+        open(install, "w").write(
+            "#!%s\nimport os, shutil, sys\nshutil.copyfile(sys.argv[1], sys.argv[2])\n"
+            "blk = [l.split()[1] for l in open('/proc/self/status') if l.startswith('SigBlk:')]\n"
+            "open(%r, 'w').write('%%d %%d %%s' %% (os.getpid(), os.getpgid(0), blk[0]))\n"
+            % (sys.executable, started))
         os.chmod(install, 0o755)
         fpga = bytes(rnd.randrange(256) for _ in range(700))
         check(upload(rig, 2, fpga) == ("status", 0) and activate(rig) == ("status", 0) and
               open(os.path.join(tmp, "fpga.bit"), "rb").read() == fpga,
               "activate = command: the command installed the upload at path")
+        pid, pgid, sigblk = (open(started).read().split() + ["?"] * 3)[:3]
+        check(pgid == pid, "... in a process group of its own (pid %s, pgid %s)" % (pid, pgid))
+        check(sigblk.strip("0") == "", "... with no signal blocked (SigBlk %s)" % sigblk)
         check(rq(rig, INITIATE, [0, 4, 3])[0] == 0x81, "no upload for compare of it: 0x81")
         open(install, "w").write("#!/bin/sh\nexit 3\n")
         check(upload(rig, 2, fpga[:100]) == ("status", 0) and activate(rig) == ("status", 0xFF),
