@@ -13,6 +13,12 @@
  *                      libgpiod's calls (v1 API, the ones satmcd makes) are answered from it;
  *                      an output line's level is written to it.
  *
+ * SATMC_HW_SHIM_GPIO_LOG, if set, names a file to which every output line's request, change of
+ * logical value and release is appended as one line, "<CLOCK_MONOTONIC ns> <chip> <offset>
+ * <what>" (what: "req V" plus " active-low" for a request, "0" or "1" for a change, "rel" for a
+ * release), with one write() so lines never interleave: a test sees when each level was driven
+ * (an LED's blink), which the line file alone, overwritten, cannot tell.
+ *
  * The adapter file, one directive a line ('#' starts a comment):
  *
  *   device ADDR [pages=N] [pec]     a PMBus/SMBus device at 7-bit ADDR (N pages, default 1)
@@ -46,6 +52,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "protocol/pmbus.h"
@@ -408,13 +415,38 @@ struct gpiod_line {
         struct gpiod_chip *chip;
         unsigned offset;
         bool active_low, requested, output;
+        int value;              /* the logical value last driven, for the log's changes */
 };
 
 struct gpiod_chip {
+        char name[64];
         char path[PATH_MAX];
         struct gpiod_line lines[64];
         size_t nlines;
 };
+
+/* One line of SATMC_HW_SHIM_GPIO_LOG (see the top of this file). */
+static void gpio_log(const struct gpiod_line *l, const char *what) {
+        const char *path = getenv("SATMC_HW_SHIM_GPIO_LOG");
+        struct timespec ts;
+        char buf[160];
+        int fd, n;
+
+        if (!path || !*path)
+                return;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        n = snprintf(buf, sizeof(buf), "%lld %s %u %s\n",
+                     (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec, l->chip->name,
+                     l->offset, what);
+        fd = real_openat(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                shim_complain("cannot open the GPIO log %s: %s", path, strerror(errno));
+                return;
+        }
+        if (n > 0)
+                (void) !write(fd, buf, (size_t) n < sizeof(buf) ? (size_t) n : sizeof(buf) - 1);
+        close(fd);
+}
 
 struct gpiod_chip *gpiod_chip_open_lookup(const char *descr) {
         const char *dir = shim_dir();
@@ -431,6 +463,7 @@ struct gpiod_chip *gpiod_chip_open_lookup(const char *descr) {
         /* "/dev/gpiochip0" and "gpiochip0" name the same chip. */
         if (strncmp(descr, "/dev/", 5) == 0)
                 descr += 5;
+        snprintf(c->name, sizeof(c->name), "%s", descr);
         if ((size_t) snprintf(c->path, sizeof(c->path), "%s/gpio/%s", dir, descr) >=
             sizeof(c->path) || stat(c->path, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 free(c);
@@ -542,10 +575,18 @@ void gpiod_line_release_bulk(struct gpiod_line_bulk *bulk) {
 
 int gpiod_line_request_output_flags(struct gpiod_line *line, const char *consumer, int flags,
                                     int default_val) {
+        char what[48];
+
         (void) consumer;
         line->active_low = flags & GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW;
         line->requested = line->output = true;
-        return line_write(line, default_val);
+        line->value = default_val != 0;
+        if (line_write(line, default_val) < 0)
+                return -1;
+        snprintf(what, sizeof(what), "req %d%s", line->value,
+                 line->active_low ? " active-low" : "");
+        gpio_log(line, what);
+        return 0;
 }
 
 int gpiod_line_set_value(struct gpiod_line *line, int value) {
@@ -553,9 +594,17 @@ int gpiod_line_set_value(struct gpiod_line *line, int value) {
                 errno = EPERM;
                 return -1;
         }
-        return line_write(line, value);
+        if (line_write(line, value) < 0)
+                return -1;
+        if (line->value != (value != 0)) {
+                line->value = value != 0;
+                gpio_log(line, line->value ? "1" : "0");
+        }
+        return 0;
 }
 
 void gpiod_line_release(struct gpiod_line *line) {
+        if (line->output)
+                gpio_log(line, "rel");
         line->requested = line->output = false;
 }

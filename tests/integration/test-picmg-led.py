@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PICMG FRU LEDs end to end (docs/picmg-leds.md): satmcd on the emulated bus with five
-[picmg-led.N] LEDs whose GPIO lines are tests/harness/gpio-shim.c's (LD_PRELOAD: every level
-satmcd drives is logged with its time). Stock `ipmitool picmg led prop / cap / get / set`
+[picmg-led.N] LEDs whose GPIO lines are tests/harness/satmc-hw-shim.c's (LD_PRELOAD: every
+level satmcd drives is logged with its time). Stock `ipmitool picmg led prop / cap / get / set`
 through satmc-ipmb-bridge and python-ipmi's get_led_state()/set_led_state() over the same bus
 read and drive them; the lines are checked while the LEDs blink by counting edges over a
 window (at least half and at most one more than the pattern allows: no exact milliseconds),
@@ -167,13 +167,18 @@ def run_side_by_side(sat_sock, peer_sock):
 def main():
     if not shutil.which("ipmitool"):
         skip_all("ipmitool not installed")
-    shim = os.environ.get("SATMC_GPIO_SHIM")
+    shim = os.environ.get("SATMC_HW_SHIM")
     if not shim or not os.path.exists(shim):
-        skip_all("the GPIO shim was not built")
+        skip_all("the hardware shim was not built")
     tmp, config = board_from_template("board-picmg-led.ini", "satmc-picmg-led-")
     log = os.path.join(tmp, "gpio.log")
+    # The shim's chip "leds": one file per line, holding its physical level.
+    os.makedirs(os.path.join(tmp, "gpio", "leds"))
+    for n in range(6):
+        with open(os.path.join(tmp, "gpio", "leds", str(n)), "w") as f:
+            f.write("0\n")
     asan = os.environ.get("ASAN_OPTIONS", "")
-    env = {"LD_PRELOAD": shim, "SATMC_GPIO_SHIM_LOG": log,
+    env = {"LD_PRELOAD": shim, "SATMC_HW_SHIM_DIR": tmp, "SATMC_HW_SHIM_GPIO_LOG": log,
            # an ASan satmcd would refuse a library loaded before its runtime
            "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
     # The rig's own endpoint at 0x22; python-ipmi's adapter is the BMC at 0x20, the bridge 0x24.
