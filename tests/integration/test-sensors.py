@@ -16,6 +16,8 @@ SE, APP = 0x04, 0x06
 # Board Temp: -40..125 degrees C, step 0.65, so a value is within half a step (0.325).
 TEMP_BOUND = 0.325
 
+# daemon/sensor-reader.h's SENSOR_READ_HUNG_USEC: how long a read may hang before it is given up.
+HUNG_READ_S = 2.0
 
 def rows(out):
     return {c[0]: c for c in ([x.strip() for x in line.split("|")]
@@ -50,7 +52,12 @@ def main():
             worst = max(worst, time.monotonic() - start)
             check(f_ is not None and f_[6] == 0, "Get Device ID answered while a read hangs")
             time.sleep(0.05)
-        check(worst < (1.0 if SLOW else 0.1), "Get Device ID within 100 ms (worst %.1f ms)" % (worst * 1000))
+        # What this rules out is an answer held up by the hung read, which would wait for the
+        # reader to give up on it (SENSOR_READ_HUNG_USEC, 2 s): half of that is the bound, not a
+        # latency figure a loaded machine or valgrind may miss.
+        check(worst < HUNG_READ_S / 2,
+              "Get Device ID not held up by the hung read (worst %.1f ms, bound %.0f ms)"
+              % (worst * 1000, HUNG_READ_S / 2 * 1000))
         check("fifo" not in rig.read_stderr(), "...while the FIFO read was still hanging")
         # The first poll is at start; the FIFO's read holds the reader for 2 s before it is
         # given up, and the sensors queued behind it are read after that.
