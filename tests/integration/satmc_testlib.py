@@ -54,6 +54,12 @@ from satmc_tap import check, finish, note, results, skip, skip_all  # noqa: E402
 # closed under it, so every run of it is bounded.
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 IPMITOOL_TIMEOUT = 60 if SLOW else 20
+# How long Rig.transact()/send_raw() wait for an answer that must come: a hang guard, never a
+# latency claim. An answer may sit behind satmcd's fsync of a FRU write while a neighbour
+# fsyncs 64 MiB on the same file system (scripts/test-under-load.sh), which a 1 s wait lost.
+# A test that expects no answer passes its own short timeout (a missing answer proves nothing
+# about how long to wait for it); one that checks latency measures it.
+ANSWER_TIMEOUT = 30.0 if SLOW else 10.0
 
 
 class Rig:
@@ -146,15 +152,18 @@ class Rig:
         self.seq = (self.seq + 1) & 0x3F
         return self.seq
 
-    def transact(self, netfn, cmd, data=b"", seq=None, rs_sa=0x72, timeout=1.0):
+    def transact(self, netfn, cmd, data=b"", seq=None, rs_sa=0x72, timeout=None):
         """Send an IPMB request to rs_sa; return the whole frame that comes back, or None."""
         seq = self.next_seq() if seq is None else seq
         frame = emubus.ipmb_request(rs_sa, netfn, cmd, seq, data)
         return self.send_raw(rs_sa >> 1, frame[1:], timeout)
 
-    def send_raw(self, addr7, data, timeout=1.0):
+    def send_raw(self, addr7, data, timeout=None):
         """One master write of data (the bytes after the address byte) to addr7; return the
-        whole frame that comes back (8-bit destination first), or None."""
+        whole frame that comes back (8-bit destination first), or None after timeout seconds
+        (ANSWER_TIMEOUT unless given)."""
+        if timeout is None:
+            timeout = ANSWER_TIMEOUT
         if not self.bmc.write(addr7, data):
             return None
         deadline = time.monotonic() + timeout

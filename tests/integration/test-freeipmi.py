@@ -81,7 +81,7 @@ def nbd_read(uri, path):
 def read_fru_ipmb(rig, fru_id):
     """The whole FRU device over IPMB: Get FRU Inventory Area Info, then Read FRU Data in
     chunks that fit a 32-byte IPMB response."""
-    f = rig.transact(STORAGE, 0x10, bytes([fru_id]), timeout=3)
+    f = rig.transact(STORAGE, 0x10, bytes([fru_id]))
     if f is None or f[6] != 0:
         return None
     size = f[7] | f[8] << 8
@@ -89,7 +89,7 @@ def read_fru_ipmb(rig, fru_id):
     while len(data) < size:
         n = min(16, size - len(data))
         off = len(data)
-        f = rig.transact(STORAGE, 0x11, bytes([fru_id, off & 0xFF, off >> 8, n]), timeout=3)
+        f = rig.transact(STORAGE, 0x11, bytes([fru_id, off & 0xFF, off >> 8, n]))
         if f is None or f[6] != 0 or f[7] == 0:
             return None
         data += f[8:8 + f[7]]
@@ -99,7 +99,7 @@ def read_fru_ipmb(rig, fru_id):
 def write_fru_ipmb(rig, fru_id, image):
     for off in range(0, len(image), 16):
         chunk = image[off:off + 16]
-        f = rig.transact(STORAGE, 0x12, bytes([fru_id, off & 0xFF, off >> 8]) + chunk, timeout=3)
+        f = rig.transact(STORAGE, 0x12, bytes([fru_id, off & 0xFF, off >> 8]) + chunk)
         if f is None or f[6] != 0 or f[7] != len(chunk):
             return False
     return True

@@ -56,7 +56,7 @@ def main():
               "nbdcopy fru0 out equals the backing file")
 
         # Write FRU Data over IPMB, then read the same bytes over NBD.
-        f = rig.transact(STORAGE, 0x12, bytes([0, 0x00, 0x01]) + b"\xa5\x5a\xc3", timeout=3)
+        f = rig.transact(STORAGE, 0x12, bytes([0, 0x00, 0x01]) + b"\xa5\x5a\xc3")
         check(f is not None and f[6] == 0 and f[7] == 3, "Write FRU Data over IPMB: 3 bytes written")
         r = nbdsh(fru0, "print(h.pread(3, 0x100).hex())")
         check(r.stdout.strip() == "a55ac3", "NBD read returns what Write FRU Data wrote: %s" % r.stdout.strip())
@@ -64,7 +64,7 @@ def main():
         # Write over NBD with a flush, then Read FRU Data over IPMB and the file on disk.
         r = nbdsh(fru0, "h.pwrite(b'\\x11\\x22\\x33\\x44', 0x120); h.flush()")
         check(r.returncode == 0, "NBD pwrite + flush on fru0%s" % (": " + r.stderr.strip() if r.returncode else ""))
-        f = rig.transact(STORAGE, 0x11, bytes([0, 0x20, 0x01, 4]), timeout=3)
+        f = rig.transact(STORAGE, 0x11, bytes([0, 0x20, 0x01, 4]))
         check(f is not None and f[6] == 0 and f[7] == 4 and f[8:12] == b"\x11\x22\x33\x44",
               "Read FRU Data returns what NBD wrote")
         check(open(backing, "rb").read()[0x120:0x124] == b"\x11\x22\x33\x44",

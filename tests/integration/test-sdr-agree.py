@@ -56,7 +56,7 @@ def board(rng, generation, tmp):
 
 
 def ipmb(rig, netfn, cmd, data=b""):
-    f = rig.transact(netfn, cmd, bytes(data), timeout=5 if SLOW else 1)
+    f = rig.transact(netfn, cmd, bytes(data))
     if f is None or len(f) < 8:
         return None, b""
     return f[6], f[7:-1]
