@@ -112,6 +112,11 @@ static int answer(struct fixture *f, size_t i, uint8_t cc) {
         return event_sender_on_response(f->es, &rsp);
 }
 
+/* How long run_until_sent() waits for frames that must come: a hang guard, not a latency
+ * claim (the tries are 5 ms apart; a loaded machine or valgrind stretches them, and the loop
+ * returns as soon as they are sent). */
+#define HANG_GUARD_MS 10000
+
 /* Run the loop until `want` frames were sent or `ms` passed. */
 static void run_until_sent(struct fixture *f, size_t want, unsigned ms) {
         struct timespec start, now;
@@ -312,7 +317,7 @@ static void test_silent_receiver(void **state) {
 
         f->send_result = -ENXIO;        /* a NAK is a lost try, nothing more */
         assert_int_equal(event_sender_queue(f->es, &ev), 0);
-        run_until_sent(f, 3, 1000);
+        run_until_sent(f, 3, HANG_GUARD_MS);
         assert_int_equal(f->n_sent, 3);
         assert_int_equal(f->counters.v[COUNTER_EVENTS_RETRIED], 2);
         for (size_t i = 1; i < 3; i++) {
@@ -320,7 +325,7 @@ static void test_silent_receiver(void **state) {
                 assert_memory_equal(f->sent[i].frame, f->sent[0].frame, f->sent[0].len);
         }
         /* The round gives up after its last timeout, and a new round starts later. */
-        run_until_sent(f, 4, 1000);
+        run_until_sent(f, 4, HANG_GUARD_MS);
         assert_int_equal(f->n_sent, 4);
         assert_int_equal(f->counters.v[COUNTER_EVENTS_TIMED_OUT], 1);
         assert_int_equal(event_sender_pending(f->es), 1);
@@ -345,7 +350,7 @@ static void test_busy_and_refused(void **state) {
         assert_int_equal(answer(f, 0, IPMI_CC_NODE_BUSY), 0);
         assert_int_equal(event_sender_pending(f->es), 2);
         assert_int_equal(f->n_sent, 1);
-        run_until_sent(f, 2, 1000);
+        run_until_sent(f, 2, HANG_GUARD_MS);
         assert_int_equal(request_of(f, 1).data[2], 1);
         /* Refused: dropped and counted; the next one goes at once. */
         assert_int_equal(answer(f, 1, IPMI_CC_INVALID_DATA_FIELD), 0);
