@@ -286,7 +286,11 @@ def main():
               "absent bridge: %d timeouts after 3 NAKed tries each (%s)" % (s["timeouts"], s))
         check(absent.read_stderr().count("No answer from 0x74") == PER_RUN,
               "absent bridge logs one line per request it gave up on")
-        check(took < 10, "3 requests x 3 tries x 50 ms: given up quickly (%.2f s)" % took)
+        # The tries are counted above (the bridge's stats); what time adds is only that the
+        # bridge gave up by itself instead of ipmitool being stopped by its guard.
+        check(r.returncode != 124,
+              "3 requests x 3 tries x 50 ms: given up by the bridge, not the %d s guard (%.2f s)"
+              % (IPMITOOL_TIMEOUT, took))
         check(delta(rig.counters(), c3)["frames-received"] == 0, "satmcd saw none of it")
         rc, _ = absent.stop()
         check(rc == 0, "absent bridge exits 0 on SIGTERM")
