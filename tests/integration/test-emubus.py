@@ -286,15 +286,18 @@ def main():
               "and ACKed after %.0f ms" % (t_ack * 1000))
         # Back-to-back delays: each is held for its own ms, not rounded up to a coarse timer
         # slot (sd-event's default accuracy of 250 ms made every one after the first 250 ms).
-        a.fault("delay@0x39:ms=20:n=3")
-        held = []
-        for i in range(3):
+        # A coarse slot shows in every delay after the first, the scheduler of a loaded machine
+        # in a few: the median is judged, and every one must have been held its 20 ms.
+        a.fault("delay@0x39:ms=20:n=5")
+        held, ok = [], True
+        for i in range(5):
             t0 = time.monotonic()
-            ok = write(a, OWNER, bytes([0x12, 0x10 + i]), delayed=True)
+            ok = write(a, OWNER, bytes([0x12, 0x10 + i]), delayed=True) and ok
             held.append(time.monotonic() - t0)
             ok = ok and b.recv(1.0) == (OWNER, bytes([0x12, 0x10 + i]))
-        check(ok and all(0.02 <= x < 0.12 for x in held),
-              "delay@0x39:ms=20:n=3: each held about 20 ms (%s)" % ["%.0f" % (x * 1000) for x in held])
+        check(ok and min(held) >= 0.02 and sorted(held)[2] < 0.12,
+              "delay@0x39:ms=20:n=5: each held 20 ms, the median under 120 ms (%s)"
+              % ["%.0f" % (x * 1000) for x in held])
 
         bad = ["explode", "drop@0x80", "drop:p=0", "drop:p=1.5", "delay:ms=x", "nak@0x39:q=1",
                "drop@", "drop:n=-1", "drop@0x39:n=1:"]
