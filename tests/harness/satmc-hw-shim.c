@@ -425,16 +425,23 @@ struct gpiod_chip {
         size_t nlines;
 };
 
-/* One line of SATMC_HW_SHIM_GPIO_LOG (see the top of this file). */
-static void gpio_log(const struct gpiod_line *l, const char *what) {
-        const char *path = getenv("SATMC_HW_SHIM_GPIO_LOG");
+/* When satmcd made the call: taken before the line's file is written, which a busy file system
+ * may hold up, so that the log times satmcd's timers and not the disk. */
+static struct timespec gpio_call_time(void) {
         struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts;
+}
+
+/* One line of SATMC_HW_SHIM_GPIO_LOG (see the top of this file). */
+static void gpio_log(const struct gpiod_line *l, struct timespec ts, const char *what) {
+        const char *path = getenv("SATMC_HW_SHIM_GPIO_LOG");
         char buf[160];
         int fd, n;
 
         if (!path || !*path)
                 return;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
         n = snprintf(buf, sizeof(buf), "%lld %s %u %s\n",
                      (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec, l->chip->name,
                      l->offset, what);
@@ -575,6 +582,7 @@ void gpiod_line_release_bulk(struct gpiod_line_bulk *bulk) {
 
 int gpiod_line_request_output_flags(struct gpiod_line *line, const char *consumer, int flags,
                                     int default_val) {
+        struct timespec ts = gpio_call_time();
         char what[48];
 
         (void) consumer;
@@ -585,11 +593,13 @@ int gpiod_line_request_output_flags(struct gpiod_line *line, const char *consume
                 return -1;
         snprintf(what, sizeof(what), "req %d%s", line->value,
                  line->active_low ? " active-low" : "");
-        gpio_log(line, what);
+        gpio_log(line, ts, what);
         return 0;
 }
 
 int gpiod_line_set_value(struct gpiod_line *line, int value) {
+        struct timespec ts = gpio_call_time();
+
         if (!line->requested || !line->output) {
                 errno = EPERM;
                 return -1;
@@ -598,13 +608,13 @@ int gpiod_line_set_value(struct gpiod_line *line, int value) {
                 return -1;
         if (line->value != (value != 0)) {
                 line->value = value != 0;
-                gpio_log(line, line->value ? "1" : "0");
+                gpio_log(line, ts, line->value ? "1" : "0");
         }
         return 0;
 }
 
 void gpiod_line_release(struct gpiod_line *line) {
         if (line->output)
-                gpio_log(line, "rel");
+                gpio_log(line, gpio_call_time(), "rel");
         line->requested = line->output = false;
 }
