@@ -7,7 +7,7 @@ same bytes."""
 import os, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, skip, skip_all  # noqa: E402
+from satmc_testlib import ANSWER_TIMEOUT, Rig, check, finish, skip, skip_all  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STORAGE = 0x0A
@@ -72,7 +72,11 @@ def main():
 
         # A write without flush is persisted when the client disconnects.
         r = nbdsh(fru0, "h.pwrite(b'\\x99', 0x130)")
-        time.sleep(0.3)
+        # satmcd persists it when it sees the disconnect, after nbdsh has exited: waited for
+        # (a hang guard), not a fixed pause an fsync on a busy disk outlasts.
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while open(backing, "rb").read()[0x130] != 0x99 and time.monotonic() < deadline:
+            time.sleep(0.01)
         check(open(backing, "rb").read()[0x130] == 0x99, "an unflushed NBD write is persisted at disconnect")
 
         # Read-only export: EPERM, and the connection keeps working.

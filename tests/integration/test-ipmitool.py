@@ -259,7 +259,21 @@ def main():
         r = ipmitool(br.sock, "raw", "0x06", "0x01")
         check(r.returncode == 0 and r.stdout == RAW_DEVICE_ID, "3 responses lost: raw 0x06 0x01 still answered")
         time.sleep(1.0 if SLOW else 0.3)   # late duplicates, if any, reach the bridge
-        d, bd = delta(rig.counters(), c2), delta(br.stats(), b2)
+
+        def tally():
+            return delta(rig.counters(), c2), delta(br.stats(), b2)
+
+        def all_in(t):
+            d, bd = t
+            return d["responses-sent"] - 3 == bd["answered"] + bd["stray-frames"]
+        # A retry the bridge sent because an answer was slow (not lost) is answered late: its
+        # response is counted by the bridge when it arrives, which a loaded machine delays past
+        # any fixed pause. Wait for it (a hang guard), then judge.
+        try:
+            wait_for(lambda: all_in(tally()), "the late responses at the bridge", 30 if SLOW else 10)
+        except SystemExit:
+            pass
+        d, bd = tally()
         check(bd["retries"] >= 3 and bd["timeouts"] == 0 and bd["answered"] == PER_RUN,
               "bridge: %d retries, nothing timed out" % bd["retries"])
         check(d["requests-handled"] == PER_RUN and d["responses-replayed"] == bd["retries"]
