@@ -267,7 +267,7 @@ static void test_port_state(void **state) {
         struct fixture *f = *state;
         uint8_t rsp[64];
         char last[128] = "";
-        size_t n;
+        size_t n, lines;
 
         /* Fabric channel 1: one link, disabled. */
         assert_int_equal(RUN(f, PICMG_CMD_GET_PORT_STATE, 0x00, 0x41), 0);
@@ -323,7 +323,11 @@ static void test_port_state(void **state) {
                          IPMI_CC_INVALID_DATA_FIELD);
         assert_int_equal(RUN(f, PICMG_CMD_SET_PORT_STATE, 0x00, 0x41, 0x2F, 0x40, 0x00),
                          IPMI_CC_REQ_DATA_LEN_INVALID);
-        assert_int_equal(log_lines(f, last, sizeof(last)), 3);  /* the slow one was the last */
+        /* Nothing after the slow one ran. It was killed at its 100 ms timeout, on a loaded
+         * machine before its shell got to write its line (its 0xC3 above shows that it was
+         * started): its line is there or not, and nothing else is. */
+        lines = log_lines(f, last, sizeof(last));
+        assert_true(lines == 2 || (lines == 3 && strstr(last, " slow enable\n")));
         assert_true(picmg_ekeying_enabled(f->m->picmg_ekeying, 0));
         assert_int_equal(RUN(f, PICMG_CMD_GET_PORT_STATE, 0x00, 0x45), 0);
         assert_int_equal(n, 1);
