@@ -16,6 +16,9 @@
 /* Hash buckets over the slots: a lookup compares the bytes of the entries whose header hash
  * matches (normally none on a miss, one on a hit), never all 16 (the benchmark's hot spot). */
 #define RESPONSE_CACHE_BUCKETS 64
+/* Bytes in front of every stored response that its sender may overwrite: the transport puts
+ * its own header there (transport_send_in_place()) instead of copying the response. */
+#define RESPONSE_CACHE_HEADROOM 1
 
 struct response_cache_entry {
         uint64_t stamp_usec;            /* when the response was sent; 0 = empty slot */
@@ -24,7 +27,7 @@ struct response_cache_entry {
         uint8_t req_len;
         uint8_t rsp_len;
         uint8_t req[RESPONSE_CACHE_FRAME_MAX];
-        uint8_t rsp[RESPONSE_CACHE_FRAME_MAX];
+        uint8_t rsp_room[RESPONSE_CACHE_HEADROOM + RESPONSE_CACHE_FRAME_MAX];  /* headroom, rsp */
 };
 
 /*
@@ -49,14 +52,15 @@ void response_cache_clear(struct response_cache *c);
  * once per frame by the caller. */
 uint32_t response_cache_hash(const uint8_t *req, size_t req_len);
 
-/* response_cache_lookup() with the hash already computed. */
+/* response_cache_lookup() with the hash already computed; the response it finds has
+ * RESPONSE_CACHE_HEADROOM writable bytes in front of it. */
 size_t response_cache_find(struct response_cache *c, uint32_t hash, const uint8_t *req,
-                           size_t req_len, uint64_t now_usec, const uint8_t **rsp);
+                           size_t req_len, uint64_t now_usec, uint8_t **rsp);
 
-/* Where to build the next response (RESPONSE_CACHE_FRAME_MAX bytes): valid until the next
- * commit, store, clear or init. */
+/* Where to build the next response (RESPONSE_CACHE_FRAME_MAX bytes, RESPONSE_CACHE_HEADROOM
+ * writable bytes in front): valid until the next commit, store, clear or init. */
 static inline uint8_t *response_cache_next_response(struct response_cache *c) {
-        return c->e[c->spare].rsp;
+        return c->e[c->spare].rsp_room + RESPONSE_CACHE_HEADROOM;
 }
 
 /* Keep the rsp_len bytes built at response_cache_next_response() as the response to req
