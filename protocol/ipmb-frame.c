@@ -79,8 +79,9 @@ static bool max_len_valid(size_t max_msg_len) {
  * length first (nothing else can be read safely), then the header checksum (a frame with a bad
  * chk1 has an untrustworthy address), then the address, then the data checksum.
  */
-static inline __attribute__((always_inline)) int check_frame(const uint8_t *f, size_t len, size_t min_len, size_t max_msg_len,
-                       uint8_t own_sa) {
+static inline __attribute__((always_inline)) int check_frame(const uint8_t *f, size_t len,
+                                                             size_t min_len, size_t max_msg_len,
+                                                             uint8_t own_sa) {
         if (len < min_len)
                 return IPMB_REJECT_SHORT;
         if (len > max_msg_len)
