@@ -65,12 +65,17 @@ static void dispatch_index_build(void) {
         __atomic_store_n(&dispatch_index.built, true, __ATOMIC_RELEASE);
 }
 
+/* Out of line, so that the lookup itself stays a leaf without a stack frame. */
+static __attribute__((noinline, cold)) void dispatch_index_ensure(void) {
+        (void) pthread_once(&dispatch_index.once, dispatch_index_build);
+}
+
 const struct ipmi_command *dispatch_lookup(uint8_t netfn, uint8_t cmd) {
         uint8_t slot;
 
         /* Built once; after that one load instead of a pthread_once() call per request. */
         if (!__atomic_load_n(&dispatch_index.built, __ATOMIC_ACQUIRE))
-                (void) pthread_once(&dispatch_index.once, dispatch_index_build);
+                dispatch_index_ensure();
         if (netfn >= 2 * DISPATCH_NETFNS || (netfn & 1))
                 return NULL;
         slot = dispatch_index.slot[netfn >> 1][cmd];
