@@ -37,7 +37,9 @@ static inline __attribute__((always_inline)) uint8_t byte_sum(const uint8_t *buf
         const uint64_t even = UINT64_C(0x00FF00FF00FF00FF), low16 = UINT64_C(0x0000FFFF0000FFFF);
         uint64_t lanes = 0;
 
-        for (; len >= 8; len -= 8, buf += 8) {
+        const uint8_t *end = buf + (len & ~(size_t) 7);
+
+        for (; buf != end; buf += 8) {
                 uint64_t w;
 
                 memcpy(&w, buf, sizeof(w));
@@ -219,8 +221,9 @@ int ipmb_encode_reply(const struct ipmb_request *req, uint8_t cc, size_t data_le
 
         if (!max_len_valid(max_msg_len))
                 return -EINVAL;
-        if ((req->netfn & 1) || req->netfn > IPMI_NETFN_MAX_VALUE || req->seq > IPMB_SEQ_MAX ||
-            req->rq_lun > 3 || req->rs_lun > 3)
+        /* One test for all five: netFn odd or above 0x3F, seq above 63, a LUN above 3. */
+        _Static_assert(IPMI_NETFN_MAX_VALUE == 0x3F && IPMB_SEQ_MAX == 0x3F, "6-bit fields");
+        if (((req->netfn & 0xC1) | (req->seq & 0xC0) | ((req->rq_lun | req->rs_lun) & 0xFC)) != 0)
                 return -EINVAL;
         if (data_len > IPMB_KERNEL_MAX_MSG_LEN || len > max_msg_len || len > size)
                 return -EMSGSIZE;
