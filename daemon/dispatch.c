@@ -38,6 +38,7 @@ static const struct {
 
 static struct {
         pthread_once_t once;
+        bool built;                     /* set last by dispatch_index_build() */
         const struct ipmi_command *command[DISPATCH_COMMANDS_MAX];
         uint8_t slot[DISPATCH_NETFNS][256];     /* command[] index + 1 */
 } dispatch_index = { .once = PTHREAD_ONCE_INIT };
@@ -61,12 +62,20 @@ static void dispatch_index_build(void) {
                         dispatch_index.command[n] = c;
                         *slot = (uint8_t) ++n;
                 }
+        __atomic_store_n(&dispatch_index.built, true, __ATOMIC_RELEASE);
+}
+
+/* Out of line, so that the lookup itself stays a leaf without a stack frame. */
+static __attribute__((noinline, cold)) void dispatch_index_ensure(void) {
+        (void) pthread_once(&dispatch_index.once, dispatch_index_build);
 }
 
 const struct ipmi_command *dispatch_lookup(uint8_t netfn, uint8_t cmd) {
         uint8_t slot;
 
-        (void) pthread_once(&dispatch_index.once, dispatch_index_build);
+        /* Built once; after that one load instead of a pthread_once() call per request. */
+        if (!__atomic_load_n(&dispatch_index.built, __ATOMIC_ACQUIRE))
+                dispatch_index_ensure();
         if (netfn >= 2 * DISPATCH_NETFNS || (netfn & 1))
                 return NULL;
         slot = dispatch_index.slot[netfn >> 1][cmd];

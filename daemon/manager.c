@@ -228,21 +228,37 @@ static enum counter counter_for_reject(int reason) {
         }
 }
 
-void manager_send_on(struct manager *m, unsigned bus, const uint8_t *frame, size_t len) {
-        struct transport *t = bus == IPMB_BUS_B && m->transport_b ? m->transport_b : m->transport;
-        int r;
+static struct transport *transport_of(struct manager *m, unsigned bus) {
+        return bus == IPMB_BUS_B && m->transport_b ? m->transport_b : m->transport;
+}
 
-        r = transport_send(t, frame, len);
+static void count_sent(struct manager *m, const struct transport *t, int r, uint8_t dest) {
         if (r < 0) {
                 /* A responder does not retry: the requester resends and the replay cache
                  * answers it. Per-frame detail stays at debug level; the counter tells. */
                 counter_inc(&m->counters, COUNTER_SEND_FAILED);
-                log_debug_errno(r, "Failed to send response to 0x%02x: %m", frame[0]);
+                log_debug_errno(r, "Failed to send response to 0x%02x: %m", dest);
                 return;
         }
         counter_inc(&m->counters, COUNTER_RESPONSES_SENT);
         if (t == m->transport_b)
                 counter_inc(&m->counters, COUNTER_IPMB_B_RESPONSES_SENT);
+}
+
+void manager_send_on(struct manager *m, unsigned bus, const uint8_t *frame, size_t len) {
+        struct transport *t = transport_of(m, bus);
+
+        count_sent(m, t, transport_send(t, frame, len), frame[0]);
+}
+
+/* A response in a cache slot, whose headroom takes the transport's header: not copied.
+ * Inline: a call with its saved registers cost as much as the rest of it. */
+static inline __attribute__((always_inline)) void send_cached_on(struct manager *m, unsigned bus, uint8_t *frame, size_t len) {
+        struct transport *t = transport_of(m, bus);
+
+        _Static_assert(RESPONSE_CACHE_HEADROOM >= TRANSPORT_HEADROOM,
+                       "a cache slot has room for the transport's header");
+        count_sent(m, t, transport_send_in_place(t, frame, len), frame[0]);
 }
 
 void manager_handle_frame(struct manager *m, const uint8_t *frame, size_t len) {
@@ -258,8 +274,7 @@ void manager_handle_bus_frame(struct manager *m, unsigned bus, const uint8_t *fr
         const struct satmc_config *c = m->config;
         struct ipmb_request req;
         struct ipmb_response rsp;
-        const uint8_t *cached;
-        uint8_t *buf;
+        uint8_t *cached, *buf;
         uint32_t hash;
         size_t n;
         int r;
@@ -330,7 +345,7 @@ void manager_handle_bus_frame(struct manager *m, unsigned bus, const uint8_t *fr
                 log_frame_debug(req.netfn, req.cmd, "replayed",
                                 "Replaying response to retried request from 0x%02x seq %u",
                                 req.rq_sa, req.seq);
-                manager_send_on(m, bus, cached, n);
+                send_cached_on(m, bus, cached, n);
                 return;
         }
 
@@ -374,7 +389,7 @@ void manager_handle_bus_frame(struct manager *m, unsigned bus, const uint8_t *fr
                 return;
         }
 
-        manager_send_on(m, bus, buf, (size_t) r);
+        send_cached_on(m, bus, buf, (size_t) r);
         /* A failure that may pass (0xFF: not persisted, 0xC0 busy, ...) changed nothing: its
          * retry must run again, not be told the same failure. */
         if (response_cache_keeps(out.cc))
@@ -477,12 +492,14 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
 
 int manager_receive(struct manager *m, unsigned bus) {
         struct transport *t = bus == IPMB_BUS_B ? m->transport_b : m->transport;
-        uint8_t frame[TRANSPORT_FRAME_MAX];
+        uint8_t scratch[TRANSPORT_FRAME_MAX];
+        const uint8_t *frame;
         /* The loop's time of this wake-up, the same for every frame of the burst. */
         uint64_t now = loop_now_usec(m->event);
 
         for (unsigned i = 0; i < MANAGER_RECV_BURST; i++) {
-                int r = transport_recv(t, frame, sizeof(frame));
+                /* Decoded where the transport read it (chardev): the frame is not copied. */
+                int r = transport_recv_view(t, scratch, &frame);
                 if (r == -EAGAIN || r == -EINTR)
                         return 0;
                 if (r == -EMSGSIZE) {

@@ -23,43 +23,53 @@ enum {
 };
 
 /*
- * Sum of buf[0..len) modulo 256, eight bytes per step: the even and the odd bytes of a word are
- * added in four 16-bit lanes, which are then folded into one; only the low 8 bits of the result
- * count, so no carry between lanes can matter. A byte loop was the largest single cost on the
- * frame path (callgrind). The tail is read in 4-, 2- and 1-byte loads, never past len.
- * Inlined: the lengths on the frame path are short and known at the call.
+ * Sum of buf[0..len) modulo 256 for len <= BYTE_SUM_MAX, eight bytes per step: the even and the
+ * odd bytes of a word are added into four 16-bit lanes, folded into one at the end. A lane
+ * gains at most 510 per word and 1,275 from the tail, so 64 words fit; frames are at most 256
+ * bytes. A byte loop was
+ * the largest single cost on the frame path (callgrind). The tail is read in 4-, 2- and 1-byte
+ * loads, never past len. Inlined: the lengths on the frame path are short. The empty asm keeps
+ * gcc -O3 from vectorising the loop: for frames of 7 to 32 bytes a vector loop's set-up and
+ * tail cost more than the two or three words it sums.
  */
+#define BYTE_SUM_MAX 512
 static inline __attribute__((always_inline)) uint8_t byte_sum(const uint8_t *buf, size_t len) {
-        const uint64_t even = UINT64_C(0x00FF00FF00FF00FF);
-        uint64_t sum = 0;
+        const uint64_t even = UINT64_C(0x00FF00FF00FF00FF), low16 = UINT64_C(0x0000FFFF0000FFFF);
+        uint64_t lanes = 0;
 
-        for (; len >= 8; len -= 8, buf += 8) {
+        const uint8_t *end = buf + (len & ~(size_t) 7);
+
+        for (; buf != end; buf += 8) {
                 uint64_t w;
 
                 memcpy(&w, buf, sizeof(w));
-                w = (w & even) + ((w >> 8) & even);
-                w += w >> 32;
-                sum += w + (w >> 16);
+                lanes += (w & even) + ((w >> 8) & even);
+                __asm__("" : "+r"(lanes));
         }
         if (len & 4) {
                 uint32_t w;
 
                 memcpy(&w, buf, sizeof(w));
-                w = (w & 0x00FF00FFu) + ((w >> 8) & 0x00FF00FFu);
-                sum += w + (w >> 16);
+                lanes += (w & 0x00FF00FFu) + ((w >> 8) & 0x00FF00FFu);
                 buf += 4;
         }
         if (len & 2) {
-                sum += (uint32_t) buf[0] + buf[1];
+                lanes += (uint32_t) buf[0] + buf[1];
                 buf += 2;
         }
         if (len & 1)
-                sum += buf[0];
-        return (uint8_t) sum;
+                lanes += buf[0];
+        /* Lane pairs added in 32-bit lanes (no carry between lanes), then the two. */
+        lanes = (lanes & low16) + ((lanes >> 16) & low16);
+        return (uint8_t) (lanes + (lanes >> 32));
 }
 
 uint8_t ipmb_checksum(const uint8_t *buf, size_t len) {
-        return (uint8_t) -byte_sum(buf, len);
+        uint8_t sum = 0;
+
+        for (; len > BYTE_SUM_MAX; len -= BYTE_SUM_MAX, buf += BYTE_SUM_MAX)
+                sum = (uint8_t) (sum + byte_sum(buf, BYTE_SUM_MAX));
+        return (uint8_t) -(sum + byte_sum(buf, len));
 }
 
 static bool max_len_valid(size_t max_msg_len) {
@@ -71,8 +81,9 @@ static bool max_len_valid(size_t max_msg_len) {
  * length first (nothing else can be read safely), then the header checksum (a frame with a bad
  * chk1 has an untrustworthy address), then the address, then the data checksum.
  */
-static int check_frame(const uint8_t *f, size_t len, size_t min_len, size_t max_msg_len,
-                       uint8_t own_sa) {
+static inline __attribute__((always_inline)) int check_frame(const uint8_t *f, size_t len,
+                                                             size_t min_len, size_t max_msg_len,
+                                                             uint8_t own_sa) {
         if (len < min_len)
                 return IPMB_REJECT_SHORT;
         if (len > max_msg_len)
@@ -210,8 +221,9 @@ int ipmb_encode_reply(const struct ipmb_request *req, uint8_t cc, size_t data_le
 
         if (!max_len_valid(max_msg_len))
                 return -EINVAL;
-        if ((req->netfn & 1) || req->netfn > IPMI_NETFN_MAX_VALUE || req->seq > IPMB_SEQ_MAX ||
-            req->rq_lun > 3 || req->rs_lun > 3)
+        /* One test for all five: netFn odd or above 0x3F, seq above 63, a LUN above 3. */
+        _Static_assert(IPMI_NETFN_MAX_VALUE == 0x3F && IPMB_SEQ_MAX == 0x3F, "6-bit fields");
+        if (((req->netfn & 0xC1) | (req->seq & 0xC0) | ((req->rq_lun | req->rs_lun) & 0xFC)) != 0)
                 return -EINVAL;
         if (data_len > IPMB_KERNEL_MAX_MSG_LEN || len > max_msg_len || len > size)
                 return -EMSGSIZE;

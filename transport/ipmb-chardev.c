@@ -40,46 +40,76 @@ static ssize_t write_nocancel(int fd, const void *buf, size_t size) {
 struct chardev {
         struct transport t;
         int fd;
+        /* What one read() returned: [len][frame], the frame handed out in place. */
+        uint8_t raw[CHARDEV_READ_MAX];
 };
 
-static int chardev_recv(struct transport *t, uint8_t *buf, size_t size) {
-        struct chardev *c = (struct chardev *) t;
-        uint8_t raw[CHARDEV_READ_MAX];
+/* One read(): the frame stays in c->raw at raw + 1. Returns its length or -errno. */
+static int chardev_read(struct chardev *c) {
         ssize_t n;
         size_t len;
 
-        n = read_nocancel(c->fd, raw, sizeof(raw));
+        n = read_nocancel(c->fd, c->raw, sizeof(c->raw));
         if (n < 0)
                 return errno == EWOULDBLOCK ? -EAGAIN : -errno;
         if (n == 0)
                 return -EPIPE;  /* only a socket stand-in ever returns EOF */
 
         /* Byte 0 is the message length; a message the read could not hold whole is lost. */
-        len = raw[0];
+        len = c->raw[0];
         if (len == 0 || len > (size_t) n - 1)
                 return -EMSGSIZE;
-        if (len > size)
-                return -EMSGSIZE;
-        memcpy(buf, raw + 1, len);
         return (int) len;
 }
 
-static int chardev_send(struct transport *t, const uint8_t *frame, size_t len) {
+/* The frame path decodes the frame where the read put it instead of copying it out. */
+static int chardev_recv_view(struct transport *t, const uint8_t **frame) {
         struct chardev *c = (struct chardev *) t;
-        uint8_t raw[1 + TRANSPORT_FRAME_MAX];
+        int r = chardev_read(c);
+
+        if (r > TRANSPORT_FRAME_MAX)
+                return -EMSGSIZE;       /* longer than any frame the daemon takes: lost */
+        if (r > 0)
+                *frame = c->raw + 1;
+        return r;
+}
+
+static int chardev_recv(struct transport *t, uint8_t *buf, size_t size) {
+        struct chardev *c = (struct chardev *) t;
+        int r = chardev_read(c);
+
+        if (r < 0)
+                return r;
+        if ((size_t) r > size)
+                return -EMSGSIZE;
+        memcpy(buf, c->raw + 1, (size_t) r);
+        return r;
+}
+
+/* The length byte goes into the headroom: one write() of [len][frame], nothing copied. */
+static int chardev_send_in_place(struct transport *t, uint8_t *frame, size_t len) {
+        struct chardev *c = (struct chardev *) t;
         ssize_t n;
 
         if (len < 1 || len > TRANSPORT_FRAME_MAX || len > UINT8_MAX)
                 return -EMSGSIZE;
 
-        raw[0] = (uint8_t) len;
-        memcpy(raw + 1, frame, len);
-        n = write_nocancel(c->fd, raw, len + 1);
+        frame[-1] = (uint8_t) len;
+        n = write_nocancel(c->fd, frame - 1, len + 1);
         if (n < 0)
                 return errno == EWOULDBLOCK ? -EAGAIN : -errno;
         if ((size_t) n != len + 1)
                 return -EIO;
         return 0;
+}
+
+static int chardev_send(struct transport *t, const uint8_t *frame, size_t len) {
+        uint8_t raw[TRANSPORT_HEADROOM + TRANSPORT_FRAME_MAX];
+
+        if (len < 1 || len > TRANSPORT_FRAME_MAX)
+                return -EMSGSIZE;
+        memcpy(raw + TRANSPORT_HEADROOM, frame, len);
+        return chardev_send_in_place(t, raw + TRANSPORT_HEADROOM, len);
 }
 
 static int chardev_fd(struct transport *t) {
@@ -98,6 +128,8 @@ static const struct transport_ops chardev_ops = {
         .name = "chardev",
         .recv = chardev_recv,
         .send = chardev_send,
+        .recv_view = chardev_recv_view,
+        .send_in_place = chardev_send_in_place,
         .fd = chardev_fd,
         .free = chardev_free,
 };

@@ -17,6 +17,10 @@
 /* Bytes in the largest frame any backend moves: the kernel's 128 plus a broadcast prefix. */
 #define TRANSPORT_FRAME_MAX 129
 
+/* Bytes in front of a frame handed to transport_send_in_place() that the backend may overwrite:
+ * room for the ipmb-dev-int length byte, so the frame is not copied behind it. */
+#define TRANSPORT_HEADROOM 1
+
 struct transport;
 
 struct transport_ops {
@@ -32,6 +36,14 @@ struct transport_ops {
          * it (ACK), or -errno; see transport_error_is_retryable().
          */
         int (*send)(struct transport *t, const uint8_t *frame, size_t len);
+        /*
+         * Optional, the frame path's copy-free pair (NULL: the wrappers below use recv and
+         * send). recv_view is recv into the backend's own buffer: *frame stays valid until the
+         * next receive on t. send_in_place is send, with the TRANSPORT_HEADROOM bytes before
+         * frame the backend's to overwrite (its own header goes there, the frame stays put).
+         */
+        int (*recv_view)(struct transport *t, const uint8_t **frame);
+        int (*send_in_place)(struct transport *t, uint8_t *frame, size_t len);
         /* The fd to poll for POLLIN; owned by the transport. */
         int (*fd)(struct transport *t);
         void (*free)(struct transport *t);
@@ -45,6 +57,21 @@ static inline int transport_recv(struct transport *t, uint8_t *buf, size_t size)
         return t->ops->recv(t, buf, size);
 }
 static inline int transport_send(struct transport *t, const uint8_t *frame, size_t len) {
+        return t->ops->send(t, frame, len);
+}
+/* Receive one frame, in the backend's buffer where it has one, else into scratch
+ * (TRANSPORT_FRAME_MAX bytes); *frame points at it. Returns as transport_recv(). */
+static inline int transport_recv_view(struct transport *t, uint8_t *scratch,
+                                      const uint8_t **frame) {
+        if (t->ops->recv_view)
+                return t->ops->recv_view(t, frame);
+        *frame = scratch;
+        return t->ops->recv(t, scratch, TRANSPORT_FRAME_MAX);
+}
+/* transport_send() of a frame with TRANSPORT_HEADROOM writable bytes in front of it. */
+static inline int transport_send_in_place(struct transport *t, uint8_t *frame, size_t len) {
+        if (t->ops->send_in_place)
+                return t->ops->send_in_place(t, frame, len);
         return t->ops->send(t, frame, len);
 }
 static inline int transport_fd(struct transport *t) {

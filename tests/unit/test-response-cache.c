@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -52,6 +53,38 @@ static void test_any_byte_differs_is_a_miss(void **state) {
         /* A prefix of the request is not the request. */
         const uint8_t *rsp = NULL;
         assert_int_equal(response_cache_lookup(&c, req_a, sizeof(req_a) - 1, 2000, &rsp), 0);
+}
+
+/*
+ * Every length the inlined comparison and copy treat apart (short moves for 4 to 16 bytes, the
+ * library beyond): a copy in a buffer of exactly its length is a hit, any one byte changed is
+ * a miss, wherever it is (bytes 4 to len - 5 do not reach the hash, so the comparison decides).
+ */
+static void test_every_length_compares_every_byte(void **state) {
+        for (size_t len = 1; len <= RESPONSE_CACHE_FRAME_MAX; len++) {
+                struct response_cache c;
+                uint8_t *req = malloc(len), *probe = malloc(len);
+                const uint8_t *rsp = NULL;
+
+                assert_non_null(req);
+                assert_non_null(probe);
+                for (size_t i = 0; i < len; i++)
+                        req[i] = (uint8_t) (len * 7 + i * 13);
+                response_cache_init(&c, WINDOW);
+                response_cache_store(&c, req, len, rsp_a, sizeof(rsp_a), 1000);
+                memcpy(probe, req, len);
+                assert_int_equal(response_cache_lookup(&c, probe, len, 2000, &rsp),
+                                 sizeof(rsp_a));
+                for (size_t i = 0; i < len; i++) {
+                        probe[i] ^= 0x40;
+                        rsp = NULL;
+                        assert_int_equal(response_cache_lookup(&c, probe, len, 2000, &rsp), 0);
+                        assert_null(rsp);
+                        probe[i] ^= 0x40;
+                }
+                free(probe);
+                free(req);
+        }
 }
 
 static void test_disabled(void **state) {
@@ -201,6 +234,7 @@ int main(void) {
                 cmocka_unit_test(test_hit_within_window),
                 cmocka_unit_test(test_miss_after_window),
                 cmocka_unit_test(test_any_byte_differs_is_a_miss),
+                cmocka_unit_test(test_every_length_compares_every_byte),
                 cmocka_unit_test(test_disabled),
                 cmocka_unit_test(test_oldest_evicted),
                 cmocka_unit_test(test_clear_and_oversize),
