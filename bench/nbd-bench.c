@@ -13,13 +13,17 @@
  * used) every connection upgrades with NBD_OPT_STARTTLS and a GnuTLS PSK handshake before
  * NBD_OPT_GO, as libnbd's tls-psk-file= does: the handshake figure then includes TLS.
  *
- * Prints one line "key=value ..." so a script can pick figures out of it.
+ * Prints one line "key=value ..." so a script can pick figures out of it. A read run also says
+ * where the client's own time went, per read, in µs: client_cpu_us on a CPU (from
+ * /proc/self/schedstat; client_user_us and client_sys_us split it as getrusage() does) and
+ * client_wait_us runnable but waiting for a CPU (the machine's load, not the server's doing).
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -45,6 +49,22 @@ static double now(void) {
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* This thread's time on a CPU and waiting on a runqueue, in ns (0 0 without schedstats). */
+static void schedstat(unsigned long long *run, unsigned long long *wait) {
+        FILE *f = fopen("/proc/thread-self/schedstat", "re");
+
+        *run = *wait = 0;
+        if (f) {
+                if (fscanf(f, "%llu %llu", run, wait) != 2)
+                        *run = *wait = 0;
+                fclose(f);
+        }
+}
+
+static double tv_us(struct timeval tv) {
+        return (double) tv.tv_sec * 1e6 + (double) tv.tv_usec;
 }
 
 static uint32_t be32(const uint8_t *p) {
@@ -250,7 +270,9 @@ static void send_read(struct conn *c, uint64_t blocks, uint64_t cookie) {
 static void bench_read(const char *path, unsigned qd, double seconds, unsigned long count) {
         static uint8_t data[NBD_SIMPLE_REPLY_SIZE + BLOCK];
         uint64_t size = 0, blocks, done = 0, sent = 0;
-        double t0, end, elapsed;
+        unsigned long long run0, wait0, run1, wait1;
+        struct rusage ru0, ru1;
+        double t0, end, elapsed, user, sys, cpu;
         struct conn c = connect_go(path, &size);
 
         blocks = size / BLOCK;
@@ -258,6 +280,8 @@ static void bench_read(const char *path, unsigned qd, double seconds, unsigned l
                 errno = EINVAL;
                 die("export smaller than 4 KiB");
         }
+        (void) getrusage(RUSAGE_SELF, &ru0);
+        schedstat(&run0, &wait0);
         t0 = now();
         end = t0 + seconds;
         for (; sent < qd && (count == 0 || sent < count); sent++)
@@ -277,8 +301,18 @@ static void bench_read(const char *path, unsigned qd, double seconds, unsigned l
                         break;
         }
         elapsed = now() - t0;
-        printf("qd=%u reads=%llu seconds=%.3f iops=%.0f\n", qd, (unsigned long long) done, elapsed,
-               (double) done / elapsed);
+        schedstat(&run1, &wait1);
+        (void) getrusage(RUSAGE_SELF, &ru1);
+        user = tv_us(ru1.ru_utime) - tv_us(ru0.ru_utime);
+        sys = tv_us(ru1.ru_stime) - tv_us(ru0.ru_stime);
+        /* getrusage() is tick-sampled: it only splits the exact on-CPU time. */
+        if (user + sys <= 0)
+                user = sys = 1;
+        cpu = (double) (run1 - run0) / 1e3 / (double) done;
+        printf("qd=%u reads=%llu seconds=%.3f iops=%.0f client_cpu_us=%.2f client_user_us=%.2f "
+               "client_sys_us=%.2f client_wait_us=%.2f\n", qd, (unsigned long long) done, elapsed,
+               (double) done / elapsed, cpu, cpu * user / (user + sys), cpu * sys / (user + sys),
+               (double) (wait1 - wait0) / 1e3 / (double) done);
         disconnect(&c);
 }
 

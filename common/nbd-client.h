@@ -102,6 +102,13 @@ struct nbd_server {
 /* Make room for n more bytes of output; returns a pointer to them or NULL (out of memory). */
 uint8_t *nbd_out_reserve(struct nbd_client *c, size_t n);
 
+/* With nothing queued and no TLS: send head then data in one sendmsg() straight from where
+ * they are (data: an export's memory, nbd_export_ops.map), and queue whatever the socket does
+ * not take at once, so the caller's memory is not needed afterwards. 0 or -ENOMEM (nothing
+ * sent then); a socket error is left for the next send to find. */
+int nbd_out_send_direct(struct nbd_client *c, const void *head, size_t head_len,
+                        const void *data, size_t data_len);
+
 static inline int nbd_out_appended(struct nbd_client *c, int r) {
         if (r > 0)
                 c->out_fill += (size_t) r;

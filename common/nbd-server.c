@@ -4,6 +4,7 @@
  * client limit, then each client's buffers, socket I/O and message loop. The loop hands
  * messages to nbd-handshake.c or nbd-transmission.c by the client's state (nbd-client.h).
  */
+#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -65,6 +66,37 @@ uint8_t *nbd_out_reserve(struct nbd_client *c, size_t n) {
                 c->out_size = size;
         }
         return c->out + c->out_fill;
+}
+
+int nbd_out_send_direct(struct nbd_client *c, const void *head, size_t head_len,
+                        const void *data, size_t data_len) {
+        struct iovec iov[2] = {
+                { .iov_base = (void *) head, .iov_len = head_len },
+                { .iov_base = (void *) data, .iov_len = data_len },
+        };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+        /* Room for all of it first: once part is sent, the rest must be queued whatever. */
+        uint8_t *p = nbd_out_reserve(c, head_len + data_len);
+        ssize_t n;
+
+        if (!p)
+                return -ENOMEM;
+        assert(!c->tls && c->out_sent == c->out_fill);
+        do
+                n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        /* EAGAIN, or an error client_send() meets again and reports as usual: queue it all. */
+        if (n < 0)
+                n = 0;
+        for (size_t i = 0, skip = (size_t) n; i < 2; i++) {
+                size_t k = skip < iov[i].iov_len ? skip : iov[i].iov_len;
+
+                memcpy(p, (const uint8_t *) iov[i].iov_base + k, iov[i].iov_len - k);
+                p += iov[i].iov_len - k;
+                c->out_fill += iov[i].iov_len - k;
+                skip -= k;
+        }
+        return 0;
 }
 
 /* Send what is queued. Returns 0 when all went, 1 when some is left for EPOLLOUT, -errno. */

@@ -57,6 +57,11 @@ struct nbd_export_ops {
         int (*read)(void *export, uint64_t off, void *buf, size_t len);         /* 0 or -errno */
         int (*write)(void *export, uint64_t off, const void *buf, size_t len);  /* 0 or -errno */
         int (*flush)(void *export);                                             /* 0 or -errno */
+        /* May be NULL. The export's own memory holding [off, off + len), readable until
+         * control returns to the event loop, or NULL (then read() is used). With it a READ
+         * reply goes from that memory to the socket in one sendmsg(), without first being
+         * copied into the connection's output buffer. */
+        const void *(*map)(void *export, uint64_t off, size_t len);
 };
 
 struct nbd_export {

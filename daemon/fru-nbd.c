@@ -12,6 +12,10 @@ static int export_read(void *d, uint64_t off, void *buf, size_t len) {
         return fru_store_read(d, off, buf, len);
 }
 
+static const void *export_map(void *d, uint64_t off, size_t len) {
+        return fru_store_map(d, off, len);
+}
+
 static int export_write(void *d, uint64_t off, const void *buf, size_t len) {
         int r = fru_store_write(d, off, buf, len);
 
@@ -29,6 +33,7 @@ static const struct nbd_export_ops fru_export_ops = {
         .read = export_read,
         .write = export_write,
         .flush = export_flush,
+        .map = export_map,
 };
 
 int fru_nbd_exports(struct fru_store *s, struct nbd_export **ret, size_t *n) {

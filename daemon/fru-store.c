@@ -411,6 +411,12 @@ int fru_store_read(struct fru_device *d, uint64_t off, void *buf, size_t len) {
         return 0;
 }
 
+const void *fru_store_map(const struct fru_device *d, uint64_t off, size_t len) {
+        if (!d->data || !in_bounds(d, off, len))
+                return NULL;
+        return d->data + off;
+}
+
 int fru_store_write(struct fru_device *d, uint64_t off, const void *buf, size_t len) {
         if (d->write_protect)
                 return -EROFS;

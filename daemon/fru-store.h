@@ -89,6 +89,9 @@ int fru_store_flush_all(struct fru_store *s);
 
 /* Copy len bytes at off. 0, or -EINVAL when [off, off + len) is not inside the device. */
 int fru_store_read(struct fru_device *d, uint64_t off, void *buf, size_t len);
+/* Where [off, off + len) is in memory, to read without a copy (the NBD export's replies); valid
+ * until the device is next written or freed. NULL when the range is not inside the device. */
+const void *fru_store_map(const struct fru_device *d, uint64_t off, size_t len);
 /* Change memory and mark the device dirty. 0, -EROFS if write-protected, -EINVAL if out of
  * bounds (nothing is written then). */
 int fru_store_write(struct fru_device *d, uint64_t off, const void *buf, size_t len);

@@ -10,7 +10,10 @@
  *   - a connection idle in transmission is not cut (no timer even wakes the loop for it),
  *     unless an idle timeout is set;
  *   - each listener has its own limit: TCP connections at their limit refuse TCP newcomers
- *     only, and a UNIX client still gets in.
+ *     only, and a UNIX client still gets in;
+ *   - a READ answered from the export's memory (queue depth 1) that the socket cannot take at
+ *     once still carries the data as it was when read, and a batch of READs is answered whole
+ *     and in order.
  * Timing is judged by events (which client the server closed, that nothing fired early, that
  * the loop slept), never by how long the machine took.
  */
@@ -49,14 +52,14 @@ struct fixture {
 
 #include "nbd-memory-export.h"
 
-static int setup_with(void **state, uint64_t idle_timeout_usec) {
+static int setup_with(void **state, uint64_t timeout_usec, uint64_t idle_timeout_usec) {
         struct fixture *f = calloc(1, sizeof(*f));
         struct nbd_server_settings settings = {
                 .unix_max_clients = MAX_CLIENTS,
                 .tcp_max_clients = MAX_CLIENTS,
                 .socket_mode = 0660,
-                .handshake_timeout_usec = TIMEOUT_USEC,
-                .request_timeout_usec = TIMEOUT_USEC,
+                .handshake_timeout_usec = timeout_usec,
+                .request_timeout_usec = timeout_usec,
                 .idle_timeout_usec = idle_timeout_usec,
         };
         struct nbd_export ex = { .name = "x", .writable = true, .ops = &ex_ops };
@@ -79,11 +82,16 @@ static int setup_with(void **state, uint64_t idle_timeout_usec) {
 }
 
 static int setup(void **state) {
-        return setup_with(state, 0);
+        return setup_with(state, TIMEOUT_USEC, 0);
+}
+
+/* For transfers whose length depends on the machine: no timeout may cut them. */
+static int setup_no_timeouts(void **state) {
+        return setup_with(state, 0, 0);
 }
 
 static int setup_idle_timeout(void **state) {
-        return setup_with(state, TIMEOUT_USEC);
+        return setup_with(state, TIMEOUT_USEC, TIMEOUT_USEC);
 }
 
 static int teardown(void **state) {
@@ -463,6 +471,70 @@ static void test_steady_transfer_is_kept(void **state) {
         settle(f);
 }
 
+static uint8_t pattern_at(size_t i) {
+        return (uint8_t) (i * 7 + i / 251);
+}
+
+/*
+ * A 4 MiB READ alone in the input is sent from the export's memory with one sendmsg(); no
+ * socket buffer takes 4 MiB, so most of it must be queued, and queued as it was read: the
+ * export changing before the client takes the rest (another connection's WRITE) does not
+ * change the reply.
+ */
+static void test_direct_read_is_a_snapshot(void **state) {
+        struct fixture *f = *state;
+        const uint32_t len = 4 * 1024 * 1024;
+        uint8_t req[NBD_REQUEST_SIZE], head[NBD_SIMPLE_REPLY_SIZE];
+        uint8_t *got = malloc(len);
+        int fd = connect_transmission(f, false);
+
+        assert_non_null(got);
+        for (size_t i = 0; i < len; i++)
+                f->data[i] = pattern_at(i);
+        send_bytes(fd, req, read_request(req, sizeof(req), 42, len));
+        (void) sd_event_run(f->event, 1000 * 1000);
+        memset(f->data, 0xEE, len);
+        recv_exactly(f, fd, head, sizeof(head));
+        assert_int_equal(head[0], 0x67);
+        assert_int_equal(head[4] | head[5] | head[6] | head[7], 0);
+        assert_int_equal(head[15], 42);
+        recv_exactly(f, fd, got, len);
+        for (size_t i = 0; i < len; i++)
+                if (got[i] != pattern_at(i))
+                        fail_msg("byte %zu of the reply is 0x%02x, not 0x%02x", i, got[i],
+                                 pattern_at(i));
+        assert_int_equal(nbd_server_get_stats(f->server)->bytes_read, len);
+        free(got);
+        close(fd);
+        settle(f);
+}
+
+/* Three READs in one send (a queue depth of 3): answered through the output buffer, in order,
+ * each with its own data; a zero-length READ among them answers with no data. */
+static void test_batched_reads_in_order(void **state) {
+        struct fixture *f = *state;
+        const uint32_t lens[3] = { 4096, 0, 512 };
+        uint8_t reqs[3 * NBD_REQUEST_SIZE], reply[NBD_SIMPLE_REPLY_SIZE + 4096];
+        int fd = connect_transmission(f, false);
+
+        for (size_t i = 0; i < 8192; i++)
+                f->data[i] = pattern_at(i);
+        for (unsigned i = 0; i < 3; i++)
+                (void) read_request(reqs + i * NBD_REQUEST_SIZE, NBD_REQUEST_SIZE, 100 + i, lens[i]);
+        send_bytes(fd, reqs, sizeof(reqs));
+        settle(f);
+        for (unsigned i = 0; i < 3; i++) {
+                recv_exactly(f, fd, reply, NBD_SIMPLE_REPLY_SIZE + lens[i]);
+                assert_int_equal(reply[4] | reply[5] | reply[6] | reply[7], 0);
+                assert_int_equal(reply[15], 100 + i);
+                for (size_t k = 0; k < lens[i]; k++)
+                        assert_int_equal(reply[NBD_SIMPLE_REPLY_SIZE + k], pattern_at(k));
+        }
+        assert_true(untouched(fd));
+        close(fd);
+        settle(f);
+}
+
 /* TCP at its limit refuses TCP newcomers; a UNIX client is served all the same. */
 static void test_tcp_flood_does_not_lock_out_unix(void **state) {
         struct fixture *f = *state;
@@ -510,6 +582,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_idle_transmission_is_kept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_steady_transfer_is_kept, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_idle_timeout_when_set, setup_idle_timeout,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_direct_read_is_a_snapshot, setup_no_timeouts,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_batched_reads_in_order, setup_no_timeouts,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_tcp_flood_does_not_lock_out_unix, setup,
                                                 teardown),
