@@ -355,10 +355,10 @@ def main():
             time.sleep(0.05)
         if stop.is_set() or p.poll() is not None:
             break
-        if k < a.phases:
-            stock_clients(work, sock_env)
         rows.append(("load %d/%d" % (k, a.phases), done.value, time.monotonic() - t0,
                      memory(p.pid)))
+        if k < a.phases:
+            stock_clients(work, sock_env)
     stop.set()
     for w in workers:
         w.join(60)
