@@ -15,9 +15,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 
+#include "gnutls-lazy-calls.h"
 #include "macro.h"
 #include "nbd-tls.h"
 #include "protocol/psk-line.h"
@@ -242,6 +241,9 @@ int nbd_tls_creds_load(const struct nbd_tls_config *cfg, struct nbd_tls_creds **
 
         if (!cfg->psk_file && !cfg->cert_file)
                 return errorf(error, size, -EINVAL, "TLS needs a PSK file or a certificate");
+        r = gnutls_lazy_load(error, size);
+        if (r < 0)
+                return r;
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;

@@ -263,7 +263,10 @@ void config_check_picmg_power(struct load_state *s) {
         for (unsigned fru = 0; fru < CONFIG_FRU_MAX; fru++) {
                 const struct picmg_power_config *p = &c->picmg_power[fru];
 
-                c->fru[fru].picmg_records_len = 0;
+                /* Written only when not zero: a store to each of the eight slots would make
+                 * the configuration's pages resident for FRUs the board does not have. */
+                if (c->fru[fru].picmg_records_len)
+                        c->fru[fru].picmg_records_len = 0;
                 if (!c->fru[fru].present || c->fru[fru].file)
                         continue;
                 build_atca_record(s, fru);

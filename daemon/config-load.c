@@ -494,20 +494,38 @@ static int apply_defaults(struct satmc_config *c) {
         return apply_key_defaults(config_keys, config_keys_n, c);
 }
 
-static void load_state_clear(struct load_state *s) {
+/* The parser's bookkeeping (which key was set on which line, 35 KiB) lives in a mapping of its
+ * own for the length of one load: on the stack it would leave that much of the main thread's
+ * stack resident for the daemon's life, in the heap a hole the next allocations fragment. */
+static struct load_state *load_state_new(void) {
+        void *p = mmap(NULL, sizeof(struct load_state), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        return p == MAP_FAILED ? NULL : p;
+}
+
+static void load_state_freep(struct load_state **sp) {
+        struct load_state *s = *sp;
+
+        if (!s)
+                return;
         for (size_t i = 0; i < CONFIG_SENSOR_MAX; i++) {
                 free(s->sensor_seen_line[i]);
                 free(s->sensor_failed[i]);
         }
+        (void) munmap(s, sizeof(*s));
 }
 
 int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_config **ret) {
         _cleanup_(config_freep) struct satmc_config *c = NULL;
-        _cleanup_(load_state_clear) struct load_state s = {
-                .name = name, .err = err ? err : stderr, .in = in,
-        };
+        _cleanup_(load_state_freep) struct load_state *s = load_state_new();
         int r;
 
+        if (!s)
+                return -ENOMEM;
+        s->name = name;
+        s->err = err ? err : stderr;
+        s->in = in;
         c = config_new();
         if (!c)
                 return -ENOMEM;
@@ -518,21 +536,21 @@ int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_co
         if (r < 0)
                 return r;
 
-        s.config = c;
-        r = ini_parse_stream(read_line, &s, on_key, &s);
-        if (s.read_errno)
-                return -s.read_errno;   /* not a configuration error: no "required" noise */
+        s->config = c;
+        r = ini_parse_stream(read_line, s, on_key, s);
+        if (s->read_errno)
+                return -s->read_errno;  /* not a configuration error: no "required" noise */
         if (r < 0)
                 return -ENOMEM;
-        if (s.oom)
+        if (s->oom)
                 return -ENOMEM;
-        if (r > 0 && s.n_errors == 0)
-                config_report(&s, (unsigned) r, "cannot parse this line");
-        c->sensor_end = s.sensor_end;
+        if (r > 0 && s->n_errors == 0)
+                config_report(s, (unsigned) r, "cannot parse this line");
+        c->sensor_end = s->sensor_end;
 
-        config_check(&s);
+        config_check(s);
 
-        if (s.n_errors > 0)
+        if (s->n_errors > 0)
                 return -EINVAL;
         *ret = TAKE_PTR(c);
         return 0;
@@ -550,24 +568,27 @@ int config_load(const char *path, FILE *err, struct satmc_config **ret) {
         return r;
 }
 
-/* The [sensor.N] slots: 255 of them are about 50 KiB, which calloc() would clear and so make
- * resident; anonymous pages are zero already and become resident only where a section is
- * written (a board with 64 sensors touches a quarter of them). */
-#define SENSOR_SLOTS_SIZE (CONFIG_SENSOR_MAX * sizeof(struct sensor_config))
+/* One anonymous mapping holds the configuration and, after it, its [sensor.N] slots. The
+ * structure is about 85 KiB (eight [fru.N], the PICMG LED and link tables) and the 255 slots
+ * about 72 KiB, nearly all of it zero on a real board: calloc() would clear it, and so make it
+ * resident, and keep it in the heap after a reload frees it; the mapping's pages are zero
+ * already and become resident only where a key is written (a board with 64 sensors and one FRU
+ * touches about a quarter of them), and munmap() gives them back whole. */
+#define CONFIG_HEAD_SIZE \
+        ((sizeof(struct satmc_config) + _Alignof(struct sensor_config) - 1) / \
+         _Alignof(struct sensor_config) * _Alignof(struct sensor_config))
+#define CONFIG_MAPPING_SIZE (CONFIG_HEAD_SIZE + CONFIG_SENSOR_MAX * sizeof(struct sensor_config))
 
 struct satmc_config *config_new(void) {
-        struct satmc_config *c = calloc(1, sizeof(*c));
-        void *slots;
+        struct satmc_config *c;
+        void *p;
 
-        if (!c)
+        p = mmap(NULL, CONFIG_MAPPING_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                 -1, 0);
+        if (p == MAP_FAILED)
                 return NULL;
-        slots = mmap(NULL, SENSOR_SLOTS_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
-        if (slots == MAP_FAILED) {
-                free(c);
-                return NULL;
-        }
-        c->sensor = slots;
+        c = p;
+        c->sensor = (struct sensor_config *) ((uint8_t *) p + CONFIG_HEAD_SIZE);
         c->sensor_end = CONFIG_SENSOR_MAX;
         return c;
 }
@@ -624,12 +645,10 @@ struct satmc_config *config_free(struct satmc_config *c) {
                 free(c->sensor[i].assertions);
                 free(c->sensor[i].deassertions);
         }
-        if (c->sensor)
-                (void) munmap(c->sensor, SENSOR_SLOTS_SIZE);
         for (size_t i = 0; i < CONFIG_OEM_MAX; i++) {
                 free(c->oem[i].exec);
         }
         config_hpm_free(&c->hpm);
-        free(c);
+        (void) munmap(c, CONFIG_MAPPING_SIZE);
         return NULL;
 }

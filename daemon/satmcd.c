@@ -2,6 +2,7 @@
 /* satmcd: IPMB satellite management controller daemon. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,6 +353,11 @@ static int run(int argc, char **argv) {
         listen_fds_done();
         if (r < 0)
                 return 1;
+        /* What start-up freed (the configuration parser's per-sensor bookkeeping, the FRU
+         * images built and compared, sd-event's first allocations) leaves holes in the heap
+         * that would stay resident: hand their pages back once, now that the loop's own
+         * allocations are made (docs/performance.md, "Memory and start-up"). */
+        (void) malloc_trim(0);
 
         r = manager_run(m);
         return r == 0 ? 0 : 1;
@@ -361,5 +367,10 @@ int main(int argc, char **argv) {
         /* A peer that hangs up (the emulated bus; any socket written without MSG_NOSIGNAL)
          * must cost one failed send, not the daemon: writes report EPIPE instead. */
         signal(SIGPIPE, SIG_IGN);
+        /* One malloc arena for every thread: the sensor reader's few allocations would
+         * otherwise open an arena of their own (64 MiB of address space reserved, pages
+         * resident that the main arena has free). Two threads that rarely allocate do not
+         * contend on one lock. */
+        (void) mallopt(M_ARENA_MAX, 1);
         return run(argc, argv);
 }

@@ -7,6 +7,10 @@
 # Usage: scripts/soak.sh [BUILD_DIR]       default build; set up with -Dwerror=true if missing
 #   SOAK_TIMEOUT_MULTIPLIER   meson's --timeout-multiplier (default 50)
 #   SOAK_TESTS                only these tests of the suite, space-separated (default: all)
+#   SOAK_MEMORY_REQUESTS      also run bench/mem-soak.py for that many mixed requests (IPMB,
+#                             ipmitool socket, NBD; 10000000 for issue 15's soak) on this build's
+#                             satmcd, after the suite; its FAIL (memory above the bound or
+#                             growing) counts as one failed test. IPMB_PEER_BENCH as for the bench.
 # Exit status: the number of tests that failed or timed out (0: all passed; at most 250),
 # 254 if the build or meson itself failed, 255 if the suite holds no test at all.
 set -uo pipefail
@@ -55,5 +59,13 @@ print(len(bad))
 PY
 )
 [ -n "$failed" ] || exit 254
+
+if [ -n "${SOAK_MEMORY_REQUESTS:-}" ]; then
+        echo "soak: memory over $SOAK_MEMORY_REQUESTS mixed requests (bench/mem-soak.py)"
+        if ! python3 bench/mem-soak.py --requests "$SOAK_MEMORY_REQUESTS" "$build/daemon/satmcd"; then
+                echo "soak: memory soak failed" >&2
+                failed=$((failed + 1))
+        fi
+fi
 [ "$failed" -le 250 ] || failed=250
 exit "$failed"

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Included by common/nbd-tls.c after gnutls-lazy.h (and so after the GnuTLS headers): every
+ * gnutls_*() call below this line goes through gnutls_lazy. Only valid once gnutls_lazy_load()
+ * returned 0. A macro does not expand inside itself, so the member keeps its name. */
+
+#include "gnutls-lazy.h"
+
+/* gnutls.h's own gnutls_free(a) also sets a to NULL: keep that. */
+#undef gnutls_free
+#define gnutls_free(a) ((*gnutls_lazy.gnutls_free)((void *) (a)), (a) = NULL)
+#define gnutls_alert_send_appropriate (*gnutls_lazy.gnutls_alert_send_appropriate)
+#define gnutls_bye (*gnutls_lazy.gnutls_bye)
+#define gnutls_certificate_allocate_credentials (*gnutls_lazy.gnutls_certificate_allocate_credentials)
+#define gnutls_certificate_free_credentials (*gnutls_lazy.gnutls_certificate_free_credentials)
+#define gnutls_certificate_get_peers (*gnutls_lazy.gnutls_certificate_get_peers)
+#define gnutls_certificate_server_set_request (*gnutls_lazy.gnutls_certificate_server_set_request)
+#define gnutls_certificate_set_known_dh_params (*gnutls_lazy.gnutls_certificate_set_known_dh_params)
+#define gnutls_certificate_set_x509_key_file (*gnutls_lazy.gnutls_certificate_set_x509_key_file)
+#define gnutls_certificate_set_x509_trust_file (*gnutls_lazy.gnutls_certificate_set_x509_trust_file)
+#define gnutls_certificate_type_get (*gnutls_lazy.gnutls_certificate_type_get)
+#define gnutls_certificate_verification_status_print (*gnutls_lazy.gnutls_certificate_verification_status_print)
+#define gnutls_credentials_set (*gnutls_lazy.gnutls_credentials_set)
+#define gnutls_deinit (*gnutls_lazy.gnutls_deinit)
+#define gnutls_error_is_fatal (*gnutls_lazy.gnutls_error_is_fatal)
+#define gnutls_handshake (*gnutls_lazy.gnutls_handshake)
+#define gnutls_handshake_set_timeout (*gnutls_lazy.gnutls_handshake_set_timeout)
+#define gnutls_init (*gnutls_lazy.gnutls_init)
+#define gnutls_malloc (*gnutls_lazy.gnutls_malloc)
+#define gnutls_memset (*gnutls_lazy.gnutls_memset)
+#define gnutls_priority_deinit (*gnutls_lazy.gnutls_priority_deinit)
+#define gnutls_priority_init (*gnutls_lazy.gnutls_priority_init)
+#define gnutls_priority_set (*gnutls_lazy.gnutls_priority_set)
+#define gnutls_psk_allocate_server_credentials (*gnutls_lazy.gnutls_psk_allocate_server_credentials)
+#define gnutls_psk_free_server_credentials (*gnutls_lazy.gnutls_psk_free_server_credentials)
+#define gnutls_psk_server_get_username (*gnutls_lazy.gnutls_psk_server_get_username)
+#define gnutls_psk_set_server_credentials_function (*gnutls_lazy.gnutls_psk_set_server_credentials_function)
+#define gnutls_psk_set_server_known_dh_params (*gnutls_lazy.gnutls_psk_set_server_known_dh_params)
+#define gnutls_record_check_pending (*gnutls_lazy.gnutls_record_check_pending)
+#define gnutls_record_get_direction (*gnutls_lazy.gnutls_record_get_direction)
+#define gnutls_record_recv (*gnutls_lazy.gnutls_record_recv)
+#define gnutls_record_send (*gnutls_lazy.gnutls_record_send)
+#define gnutls_session_get_desc (*gnutls_lazy.gnutls_session_get_desc)
+#define gnutls_session_get_ptr (*gnutls_lazy.gnutls_session_get_ptr)
+#define gnutls_session_get_verify_cert_status (*gnutls_lazy.gnutls_session_get_verify_cert_status)
+#define gnutls_session_set_ptr (*gnutls_lazy.gnutls_session_set_ptr)
+#define gnutls_session_set_verify_cert (*gnutls_lazy.gnutls_session_set_verify_cert)
+#define gnutls_strerror (*gnutls_lazy.gnutls_strerror)
+#define gnutls_transport_set_errno (*gnutls_lazy.gnutls_transport_set_errno)
+#define gnutls_transport_set_ptr (*gnutls_lazy.gnutls_transport_set_ptr)
+#define gnutls_transport_set_pull_function (*gnutls_lazy.gnutls_transport_set_pull_function)
+#define gnutls_transport_set_pull_timeout_function (*gnutls_lazy.gnutls_transport_set_pull_timeout_function)
+#define gnutls_transport_set_push_function (*gnutls_lazy.gnutls_transport_set_push_function)
+#define gnutls_x509_crt_deinit (*gnutls_lazy.gnutls_x509_crt_deinit)
+#define gnutls_x509_crt_get_dn3 (*gnutls_lazy.gnutls_x509_crt_get_dn3)
+#define gnutls_x509_crt_import (*gnutls_lazy.gnutls_x509_crt_import)
+#define gnutls_x509_crt_init (*gnutls_lazy.gnutls_x509_crt_init)
