@@ -96,19 +96,21 @@ class Run:
         self.nbd_sock = os.path.join(self.dir, "nbd.sock")
         self.procs = []
         fault = ["--fault", "nak@0x10:p=%g" % args.nak] if kind == "load" and args.nak > 0 else []
-        self.bus = self.spawn([args.bus, "--socket", self.bus_sock, "--seed", "1", *fault])
+        self.bus = self.spawn(rt=True, argv=[args.bus, "--socket", self.bus_sock, "--seed", "1", *fault])
         wait_for(lambda: os.path.exists(self.bus_sock), "the bus socket")
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(os.path.join(self.dir, "notify.sock"))
         notify.settimeout(30)
         self.log = open(os.path.join(args.tmp, "satmcd-%s.log" % kind), "a")
         os.mkdir(os.path.join(self.dir, "state"))
-        self.satmcd = self.spawn([args.satmcd, "--config", config, "--bus-socket", self.bus_sock,
+        env = dict(os.environ, NOTIFY_SOCKET=notify.getsockname())
+        if args.stalls:
+            env.update(LD_PRELOAD=args.shim, LOOP_STALL_OUT=os.path.join(args.tmp, "stalls-%s.txt" % kind))
+        self.satmcd = self.spawn(rt=True, argv=[args.satmcd, "--config", config, "--bus-socket", self.bus_sock,
                                   "--ipmitool-socket", self.ipmitool_sock,
                                   "--nbd-socket", self.nbd_sock, "--log-level", "warning",
                                   "--state-directory", os.path.join(self.dir, "state")],
-                                 env=dict(os.environ, NOTIFY_SOCKET=notify.getsockname()),
-                                 stderr=self.log)
+                                 env=env, stderr=self.log)
         try:
             while b"READY=1" not in notify.recv(4096).split(b"\n"):
                 pass
@@ -117,7 +119,9 @@ class Run:
         finally:
             notify.close()
 
-    def spawn(self, argv, **kw):
+    def spawn(self, argv, rt=False, **kw):
+        if rt and self.args.rt:
+            argv = ["chrt", "--fifo", "10"] + argv
         kw.setdefault("stdout", subprocess.DEVNULL)
         kw.setdefault("stderr", subprocess.DEVNULL)
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, **kw)
@@ -206,7 +210,7 @@ def one_run(args, kind, configs, sensors_dir, round_no):
         # client and ipmitool connect) before anything is timed.
         time.sleep(args.warmup)
         cpu0 = run.cpu_seconds()
-        probe = subprocess.run([args.probe, "--bus", run.bus_sock, "--seconds", str(args.seconds),
+        probe = subprocess.run((["chrt", "--fifo", "10"] if args.rt else []) + [args.probe, "--bus", run.bus_sock, "--seconds", str(args.seconds),
                                 "--rate", str(args.rate), "--sensors", str(SENSORS), "--raw", raw],
                                capture_output=True, text=True, timeout=args.seconds + 60)
         cpu = run.cpu_seconds() - cpu0
@@ -240,11 +244,18 @@ def main():
     ap.add_argument("--nak", type=float, default=0.1, help="chance the bus NAKs a write to the BMC")
     ap.add_argument("--nbd-qd", type=int, default=1, help="NBD client queue depth")
     ap.add_argument("--keep", action="store_true", help="keep the raw latencies and satmcd logs")
+    ap.add_argument("--stalls", action="store_true",
+                    help="load bench/loop-stall-shim into satmcd: its loop iterations' wall and CPU "
+                         "time, and the slowest ones with their descriptors")
+    ap.add_argument("--rt", action="store_true",
+                    help="run the bus, satmcd and the probe SCHED_FIFO (chrt, needs root): what is "
+                         "left of the tail is satmcd's own loop, not the machine's other work")
     args = ap.parse_args()
     b = args.build
     args.satmcd, args.bus = os.path.join(b, "daemon/satmcd"), os.path.join(b, "tools/satmc-i2c-bus")
     args.probe, args.nbd_bench = os.path.join(b, "bench/mixed-load-probe"), os.path.join(b, "bench/nbd-bench")
-    for p in (args.satmcd, args.bus, args.probe, args.nbd_bench):
+    args.shim = os.path.abspath(os.path.join(b, "bench/libloop-stall-shim.so"))
+    for p in (args.satmcd, args.bus, args.probe, args.nbd_bench) + ((args.shim,) if args.stalls else ()):
         if not os.access(p, os.X_OK):
             raise SystemExit("missing %s: meson compile -C %s" % (p, b))
     if not shutil.which("ipmitool"):
@@ -268,10 +279,15 @@ def main():
                 results[k].append(one_run(args, k, configs, sensors_dir, r))
                 print(".", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
+        report(args, results, load0, time.monotonic() - started)
+        if args.stalls:
+            for k in kinds:
+                print("satmcd event loop, %s runs (bench/loop-stall-shim, every run's report):" % k)
+                with open(os.path.join(args.tmp, "stalls-%s.txt" % k)) as f:
+                    sys.stdout.write(f.read())
     finally:
         if not args.keep:
             shutil.rmtree(args.tmp, ignore_errors=True)
-    report(args, results, load0, time.monotonic() - started)
     if args.keep:
         print("raw latencies and satmcd logs kept in", args.tmp)
 
@@ -281,8 +297,9 @@ def report(args, results, load0, took):
         return ns / 1000.0
 
     print("mixed-load-p99: Get Device ID + Get Sensor Reading alternately at %g/s, %g s per run, "
-          "%d interleaved rounds, %d CPUs, loadavg %.2f at start, %.2f at end, %.0f s"
-          % (args.rate, args.seconds, args.rounds, os.cpu_count(), load0, os.getloadavg()[0], took))
+          "%d interleaved rounds, %d CPUs, loadavg %.2f at start, %.2f at end, %.0f s%s"
+          % (args.rate, args.seconds, args.rounds, os.cpu_count(), load0, os.getloadavg()[0], took,
+             ", bus/satmcd/probe SCHED_FIFO" if args.rt else ""))
     print("%-5s %-5s %7s %5s %5s %8s %8s %8s %9s  %s" % ("run", "cmd", "answers", "lost", "late",
           "p50us", "p99us", "p99.9us", "maxus", "p99 per round (us)"))
     p99s = {}
