@@ -5,7 +5,10 @@
  * loop iteration (from an epoll wait's return to the next wait) it takes the wall-clock time and
  * the thread's CPU time; at exit it prints both as log2 histograms, and the slowest iterations
  * by CPU time with the file descriptors they read or wrote (readlink'ed when first touched:
- * sockets show as socket:[inode], sensor files by path) so a long step can be named.
+ * sockets show as socket:[inode], sensor files by path) so a long step can be named. Per
+ * descriptor an iteration served first: its CPU and wall time, and how long it had been ready
+ * (reported by epoll, matched to its fd through sd-event's epoll_ctl() registration) before the
+ * loop got to it: the time a frame queues behind other sources inside satmcd.
  *
  *   LD_PRELOAD=build/bench/libloop-stall-shim.so LOOP_STALL_OUT=FILE satmcd ...
  *
@@ -51,10 +54,46 @@ static struct step cur, top[TOP];
 /* Per descriptor that an iteration touched first: what serving that source costs. */
 #define FDS_TRACKED 128
 struct by_fd {
-        uint64_t n, cpu_ns, max_cpu_ns, over_500us;
+        uint64_t n, cpu_ns, max_cpu_ns, over_500us, wall_ns, max_wall_ns;
+        /* Queueing: from the epoll return that first reported the descriptor ready to the start
+         * of the iteration that served it (other sources were dispatched in between). */
+        uint64_t ready_at, queued_n, queued_ns, max_queued_ns, queued_over_100us;
         char name[64];
 };
 static struct by_fd by_fd[FDS_TRACKED + 1];    /* [FDS_TRACKED]: no descriptor touched */
+
+/* sd-event registers each source's fd with its source as epoll's data.ptr: learnt from
+ * epoll_ctl(), so that a readiness report can be tied to the fd its dispatch will read. */
+#define REGISTERED_MAX 256
+static struct {
+        void *ptr;
+        int fd;
+} registered[REGISTERED_MAX];
+
+static int registered_fd(void *ptr) {
+        for (unsigned i = 0; i < REGISTERED_MAX; i++)
+                if (registered[i].ptr == ptr)
+                        return registered[i].fd;
+        return -1;
+}
+
+static void register_fd(void *ptr, int fd) {
+        unsigned free_slot = REGISTERED_MAX;
+
+        for (unsigned i = 0; i < REGISTERED_MAX; i++) {
+                if (registered[i].ptr == ptr || registered[i].fd == fd) {
+                        registered[i].ptr = ptr;
+                        registered[i].fd = fd;
+                        return;
+                }
+                if (!registered[i].ptr && free_slot == REGISTERED_MAX)
+                        free_slot = i;
+        }
+        if (free_slot < REGISTERED_MAX) {
+                registered[free_slot].ptr = ptr;
+                registered[free_slot].fd = fd;
+        }
+}
 
 static uint64_t clock_ns(clockid_t c) {
         struct timespec ts;
@@ -156,6 +195,19 @@ static void wait_begins(void) {
                         name_fd(cur.fds[0], b->name, sizeof(b->name));
                 b->n++;
                 b->cpu_ns += cpu;
+                b->wall_ns += wall;
+                if (wall > b->max_wall_ns)
+                        b->max_wall_ns = wall;
+                if (k < FDS_TRACKED && b->ready_at) {
+                        uint64_t q = ret_wall > b->ready_at ? ret_wall - b->ready_at : 0;
+
+                        b->queued_n++;
+                        b->queued_ns += q;
+                        b->queued_over_100us += q > 100000;
+                        if (q > b->max_queued_ns)
+                                b->max_queued_ns = q;
+                        b->ready_at = 0;
+                }
                 b->over_500us += cpu > 500000;
                 if (cpu > b->max_cpu_ns)
                         b->max_cpu_ns = cpu;
@@ -173,10 +225,16 @@ static void wait_begins(void) {
         }
 }
 
-static void wait_ends(int n) {
+static void wait_ends(int n, const struct epoll_event *ev) {
         if (!on_loop())
                 return;
         ret_wall = clock_ns(CLOCK_MONOTONIC);
+        for (int i = 0; i < n; i++) {
+                int fd = registered_fd(ev[i].data.ptr);
+
+                if (fd >= 0 && fd < FDS_TRACKED && by_fd[fd].ready_at == 0)
+                        by_fd[fd].ready_at = ret_wall;
+        }
         ret_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         last_events = n > 0 ? (unsigned) n : 0;
         memset(&cur, 0, sizeof(cur));
@@ -198,7 +256,7 @@ int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout) {
         REAL(epoll_wait);
         wait_begins();
         int n = real(epfd, ev, max, timeout);
-        wait_ends(n);
+        wait_ends(n, ev);
         return n;
 }
 
@@ -206,7 +264,7 @@ int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const si
         REAL(epoll_pwait);
         wait_begins();
         int n = real(epfd, ev, max, timeout, ss);
-        wait_ends(n);
+        wait_ends(n, ev);
         return n;
 }
 
@@ -215,8 +273,15 @@ int epoll_pwait2(int epfd, struct epoll_event *ev, int max, const struct timespe
         REAL(epoll_pwait2);
         wait_begins();
         int n = real(epfd, ev, max, timeout, ss);
-        wait_ends(n);
+        wait_ends(n, ev);
         return n;
+}
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev) {
+        REAL(epoll_ctl);
+        if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && ev)
+                register_fd(ev->data.ptr, fd);
+        return real(epfd, op, fd, ev);
 }
 
 ssize_t read(int fd, void *buf, size_t len) {
@@ -294,9 +359,15 @@ __attribute__((destructor)) static void report(void) {
                         fprintf(f, "first-fd %u (%s):", k, b->name);
                 else
                         fprintf(f, "no descriptor (timers):");
-                fprintf(f, " iterations=%llu cpu-mean=%.1fus cpu-max=%.1fus over-500us=%llu\n",
+                fprintf(f, " iterations=%llu cpu-mean=%.1fus cpu-max=%.1fus over-500us=%llu "
+                        "wall-mean=%.1fus wall-max=%.1fus",
                         (unsigned long long) b->n, b->cpu_ns / 1e3 / b->n, b->max_cpu_ns / 1e3,
-                        (unsigned long long) b->over_500us);
+                        (unsigned long long) b->over_500us, b->wall_ns / 1e3 / b->n, b->max_wall_ns / 1e3);
+                if (b->queued_n)
+                        fprintf(f, " queued-mean=%.1fus queued-max=%.1fus queued-over-100us=%llu",
+                                b->queued_ns / 1e3 / b->queued_n, b->max_queued_ns / 1e3,
+                                (unsigned long long) b->queued_over_100us);
+                fprintf(f, "\n");
         }
         qsort(top, TOP, sizeof(top[0]), by_cpu);
         for (unsigned i = 0; i < TOP && top[i].cpu_ns; i++) {

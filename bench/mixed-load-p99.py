@@ -95,7 +95,7 @@ class Run:
         self.ipmitool_sock = os.path.join(self.dir, "ipmitool.sock")
         self.nbd_sock = os.path.join(self.dir, "nbd.sock")
         self.procs = []
-        fault = ["--fault", "nak@0x10:p=%g" % args.nak] if kind == "load" and args.nak > 0 else []
+        fault = ["--fault", "nak@0x10:p=%g" % args.nak] if kind != "idle" and args.nak > 0 else []
         self.bus = self.spawn(rt=True, argv=[args.bus, "--socket", self.bus_sock, "--seed", "1", *fault])
         wait_for(lambda: os.path.exists(self.bus_sock), "the bus socket")
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -106,7 +106,8 @@ class Run:
         env = dict(os.environ, NOTIFY_SOCKET=notify.getsockname())
         if args.stalls:
             env.update(LD_PRELOAD=args.shim, LOOP_STALL_OUT=os.path.join(args.tmp, "stalls-%s.txt" % kind))
-        self.satmcd = self.spawn(rt=True, argv=[args.satmcd, "--config", config, "--bus-socket", self.bus_sock,
+        satmcd = args.satmcd_b if kind == "load-b" else args.satmcd
+        self.satmcd = self.spawn(rt=True, argv=[satmcd, "--config", config, "--bus-socket", self.bus_sock,
                                   "--ipmitool-socket", self.ipmitool_sock,
                                   "--nbd-socket", self.nbd_sock, "--log-level", "warning",
                                   "--state-directory", os.path.join(self.dir, "state")],
@@ -203,9 +204,9 @@ def percentile(sorted_v, q):
 
 def one_run(args, kind, configs, sensors_dir, round_no):
     raw = os.path.join(args.tmp, "%s-%d.raw" % (kind, round_no))
-    run = Run(args, kind, configs[kind])
+    run = Run(args, kind, configs["idle" if kind == "idle" else "load"])
     try:
-        loads = Loads(run, args, sensors_dir) if kind == "load" else None
+        loads = Loads(run, args, sensors_dir) if kind != "idle" else None
         # Let the loads get going (the hung FIFOs' first reads stall the sensor worker; the NBD
         # client and ipmitool connect) before anything is timed.
         time.sleep(args.warmup)
@@ -247,15 +248,20 @@ def main():
     ap.add_argument("--stalls", action="store_true",
                     help="load bench/loop-stall-shim into satmcd: its loop iterations' wall and CPU "
                          "time, and the slowest ones with their descriptors")
+    ap.add_argument("--satmcd", metavar="PATH", help="satmcd binary (default: BUILD/daemon/satmcd)")
+    ap.add_argument("--satmcd-b", metavar="PATH",
+                    help="a second satmcd binary (a change to compare): its load runs are "
+                         "interleaved with the others as \"load-b\"")
     ap.add_argument("--rt", action="store_true",
                     help="run the bus, satmcd and the probe SCHED_FIFO (chrt, needs root): what is "
                          "left of the tail is satmcd's own loop, not the machine's other work")
     args = ap.parse_args()
     b = args.build
-    args.satmcd, args.bus = os.path.join(b, "daemon/satmcd"), os.path.join(b, "tools/satmc-i2c-bus")
+    args.satmcd = args.satmcd or os.path.join(b, "daemon/satmcd")
+    args.bus = os.path.join(b, "tools/satmc-i2c-bus")
     args.probe, args.nbd_bench = os.path.join(b, "bench/mixed-load-probe"), os.path.join(b, "bench/nbd-bench")
     args.shim = os.path.abspath(os.path.join(b, "bench/libloop-stall-shim.so"))
-    for p in (args.satmcd, args.bus, args.probe, args.nbd_bench) + ((args.shim,) if args.stalls else ()):
+    for p in (args.satmcd, args.bus, args.probe, args.nbd_bench) + ((args.satmcd_b,) if args.satmcd_b else ()) + ((args.shim,) if args.stalls else ()):
         if not os.access(p, os.X_OK):
             raise SystemExit("missing %s: meson compile -C %s" % (p, b))
     if not shutil.which("ipmitool"):
@@ -269,7 +275,7 @@ def main():
         subprocess.run([args.satmcd, "--check-config", "--config", c], check=True,
                        stdout=subprocess.DEVNULL)
 
-    kinds = ("idle", "load")
+    kinds = ("idle", "load") + (("load-b",) if args.satmcd_b else ())
     results = {k: [] for k in kinds}
     load0 = os.getloadavg()[0]
     started = time.monotonic()
@@ -300,7 +306,7 @@ def report(args, results, load0, took):
           "%d interleaved rounds, %d CPUs, loadavg %.2f at start, %.2f at end, %.0f s%s"
           % (args.rate, args.seconds, args.rounds, os.cpu_count(), load0, os.getloadavg()[0], took,
              ", bus/satmcd/probe SCHED_FIFO" if args.rt else ""))
-    print("%-5s %-5s %7s %5s %5s %8s %8s %8s %9s  %s" % ("run", "cmd", "answers", "lost", "late",
+    print("%-6s %-5s %7s %5s %5s %8s %8s %8s %9s  %s" % ("run", "cmd", "answers", "lost", "late",
           "p50us", "p99us", "p99.9us", "maxus", "p99 per round (us)"))
     p99s = {}
     for k, runs in results.items():
@@ -312,7 +318,7 @@ def report(args, results, load0, took):
                 p99s[k] = (us(percentile(pooled, 0.99)), us(pooled[-1]), [us(x) for x in per_round])
             lost = sum(int(r["lost"]) for r in runs) if cmd is None else ""
             late = sum(int(r["late"]) for r in runs) if cmd is None else ""
-            print("%-5s %-5s %7d %5s %5s %8.1f %8.1f %8.1f %9.1f  %s" % (
+            print("%-6s %-5s %7d %5s %5s %8.1f %8.1f %8.1f %9.1f  %s" % (
                 k, name, len(pooled), lost, late, us(percentile(pooled, 0.5)),
                 us(percentile(pooled, 0.99)), us(percentile(pooled, 0.999)), us(pooled[-1]),
                 " ".join("%.1f" % us(x) for x in per_round)))
