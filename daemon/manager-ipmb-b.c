@@ -168,6 +168,8 @@ int manager_open_ipmb_b(struct manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch IPMB-B: %m");
         (void) sd_event_source_set_description(m->transport_b_source, "transport-b");
+        /* Served before NBD, ipmitool and sensor work, as IPMB-A is (manager_start()). */
+        (void) sd_event_source_set_priority(m->transport_b_source, SD_EVENT_PRIORITY_IMPORTANT);
         log_info("Redundant IPMB-0: IPMB-B on %s, IPMB-0 sensor number %u.", path,
                  c->link_sensor_number);
         return 0;
