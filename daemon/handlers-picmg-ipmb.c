@@ -18,6 +18,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "picmg-preamble.h"
 #include "protocol/ipmi.h"
 
 #define PICMG_ID                0x00    /* data[0] of every PICMG request and response */
@@ -32,8 +33,9 @@ static int handle_set_ipmb_state(struct manager *m, const struct ipmi_msg_in *in
          * command gets those). */
         if (m->links.n_buses < 2)
                 return IPMI_CC_INVALID_COMMAND;
-        if (in->data[0] != PICMG_ID)
-                return IPMI_CC_INVALID_DATA_FIELD;
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_NO_FRU, NULL);
+        if (r != 0)
+                return r;
         if (out->cap < 1)
                 return -EMSGSIZE;
         r = manager_set_ipmb_state(m, in->data[1], in->data[2]);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * PICMG FRU LED commands (PICMG 3.0 section 3.2.5.6), netFn 0x2C, for the LEDs of
- * [picmg-led.N] (daemon/picmg-led.c). A FRU or LED that has no section, like a PICMG
- * Identifier other than 0x00 or a reserved value, is answered 0xCC (invalid data field), as
- * openMMC and OpenIPMI's lanserv do; nothing changes on any error.
+ * [picmg-led.N] (daemon/picmg-led.c). picmg_preamble() answers first (0xC1 without a profile,
+ * 0xCC for the PICMG identifier or a FRU the profile does not manage); an LED that has no
+ * section, like a reserved value, is answered 0xCC (invalid data field), as openMMC and
+ * OpenIPMI's lanserv do; nothing changes on any error.
  */
 #include <errno.h>
 
@@ -11,6 +12,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "picmg-led.h"
+#include "picmg-preamble.h"
 #include "protocol/ipmi.h"
 #include "protocol/picmg-led.h"
 
@@ -24,7 +26,9 @@ static int handle_get_led_properties(struct manager *m, const struct ipmi_msg_in
         uint8_t fru, general, oem;
         int r;
 
-        r = picmg_led_parse_fru(in->data, in->len, &fru);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
+        if (r == IPMI_CC_OK)
+                r = picmg_led_parse_fru(in->data, in->len, &fru);
         if (r != IPMI_CC_OK)
                 return r;
         r = picmg_led_properties(m->picmg_leds, fru, &general, &oem);
@@ -44,7 +48,9 @@ static int handle_get_led_color_caps(struct manager *m, const struct ipmi_msg_in
         uint8_t fru, led;
         int r;
 
-        r = picmg_led_parse_led(in->data, in->len, &fru, &led);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
+        if (r == IPMI_CC_OK)
+                r = picmg_led_parse_led(in->data, in->len, &fru, &led);
         if (r != IPMI_CC_OK)
                 return r;
         r = picmg_led_caps(m->picmg_leds, fru, led, &caps);
@@ -63,7 +69,9 @@ static int handle_set_led_state(struct manager *m, const struct ipmi_msg_in *in,
         struct picmg_led_request req;
         int r;
 
-        r = picmg_led_parse_set(in->data, in->len, &req);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &req.fru);
+        if (r == IPMI_CC_OK)
+                r = picmg_led_parse_set(in->data, in->len, &req);
         if (r != IPMI_CC_OK)
                 return r;
         if (out->cap < 1)
@@ -83,7 +91,9 @@ static int handle_get_led_state(struct manager *m, const struct ipmi_msg_in *in,
         uint8_t fru, led, remaining;
         int r;
 
-        r = picmg_led_parse_led(in->data, in->len, &fru, &led);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
+        if (r == IPMI_CC_OK)
+                r = picmg_led_parse_led(in->data, in->len, &fru, &led);
         if (r != IPMI_CC_OK)
                 return r;
         r = picmg_led_state(m->picmg_leds, fru, led, &state, &remaining);
