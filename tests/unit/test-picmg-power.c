@@ -460,6 +460,60 @@ static void test_amc_records_in_image(void **state) {
         free(img);
 }
 
+/* Without a [picmg] profile no PICMG command is there: every row of every PICMG table, fed a
+ * request of its own minimum length that would be good with a profile, answers 0xC1, like a
+ * command in no table (picmg_preamble()). */
+static void test_without_profile(void **state) {
+        static const struct {
+                const struct ipmi_command *rows;
+                const size_t *n;
+        } tables[] = {
+                { picmg_commands, &picmg_commands_count },
+                { picmg_led_commands, &picmg_led_commands_count },
+                { picmg_power_commands, &picmg_power_commands_count },
+                { picmg_ekeying_commands, &picmg_ekeying_commands_count },
+                { picmg_ipmb_commands, &picmg_ipmb_commands_count },
+        };
+        struct satmc_config *c = NULL;
+        struct fixture f = { 0 };
+        unsigned n_rows = 0;
+
+        (void) state;
+        log_set_max_level(LOG_CRIT);
+        assert_int_equal(load(HEAD "[fru.0]\nboard-product-name = Blade\n", NULL, &c), 0);
+        assert_int_equal(manager_new(c, &f.m), 0);
+        for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+                for (size_t i = 0; i < *tables[t].n; i++) {
+                        const struct ipmi_command *row = &tables[t].rows[i];
+                        uint8_t req[16] = { 0 }, rsp[64];
+                        size_t n;
+
+                        assert_true(row->min_len <= sizeof(req));
+                        if (run(&f, row->cmd, req, row->min_len, rsp, &n) !=
+                            IPMI_CC_INVALID_COMMAND)
+                                fail_msg("%s (0x%02x) without a profile: not 0xC1", row->name,
+                                         row->cmd);
+                        n_rows++;
+                }
+        assert_true(n_rows >= 20);
+        manager_free(f.m);
+}
+
+/* The MMC manages FRU 0 only: FRU 1 is refused before anything else looks at the request. */
+static void test_amc_fru_not_managed(void **state) {
+        struct fixture *f = *state;
+        uint8_t rsp[64];
+        size_t n;
+
+        assert_int_equal(RUN(f, PICMG_CMD_GET_POWER_LEVEL, 0x00, 0, 0), 0);
+        assert_int_equal(RUN(f, PICMG_CMD_GET_POWER_LEVEL, 0x00, 1, 0), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x00, 1, 1, 0), CC_BAD);
+        assert_int_equal(RUN(f, 0x05 /* Get FRU LED Properties */, 0x00, 1), CC_BAD);
+        assert_int_equal(RUN(f, 0x0B /* Get FRU Activation Policy */, 0x00, 1), CC_BAD);
+        assert_int_equal(RUN(f, 0x0B, 0x00, 0), 0);
+        assert_int_equal(RUN(f, 0x0B, 0x01, 0), CC_BAD);
+}
+
 /* Configurations refused, each with its line and reason, under the profile named last (after
  * the case's sections: their lines stay as written; "" = none). */
 static void test_config_errors(void **state) {
@@ -563,6 +617,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_signaling_class, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_records_in_image, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_amc_records_in_image, setup_amc, teardown),
+                cmocka_unit_test_setup_teardown(test_amc_fru_not_managed, setup_amc, teardown),
+                cmocka_unit_test(test_without_profile),
                 cmocka_unit_test(test_config_errors),
         };
 
