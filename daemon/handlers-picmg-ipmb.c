@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * PICMG 3.0 redundant IPMB-0 commands (netFn 2Ch, group extension; byte 1 of every request and
- * response is the PICMG Identifier 00h, anything else is answered CCh):
+ * PICMG 3.0 redundant IPMB-0 commands, as PICMG 3.0 R3.0's "Set IPMB State command" table has
+ * them (netFn 2Ch, group extension; byte 1 of every request and response is the PICMG
+ * Identifier 00h, anything else is answered CCh):
  *
  *   09h Set IPMB State   request: PICMG ID, IPMB-A state, IPMB-B state (each FFh = no change,
  *                        else bits 7:1 link ID (0 on a bused IPMB-0), bit 0 1 = enable / local

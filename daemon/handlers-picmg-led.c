@@ -20,7 +20,8 @@ static int not_found(int r) {
         return r == -ENOENT ? IPMI_CC_INVALID_DATA_FIELD : r;
 }
 
-/* Table 3-29 (R3.0): PICMG ID, FRU ID -> PICMG ID, LEDs 0..3 bits, application LED count. */
+/* "Get FRU LED Properties command": PICMG ID, FRU ID -> PICMG ID, LEDs 0..3 bits, application
+ * LED count. */
 static int handle_get_led_properties(struct manager *m, const struct ipmi_msg_in *in,
                                      struct ipmi_msg_out *out) {
         uint8_t fru, general, oem;
@@ -41,7 +42,8 @@ static int handle_get_led_properties(struct manager *m, const struct ipmi_msg_in
         return IPMI_CC_OK;
 }
 
-/* Table 3-30 (R3.0): PICMG ID, FRU ID, LED ID -> colors, local and override defaults. */
+/* "Get LED Color Capabilities command": PICMG ID, FRU ID, LED ID -> colors, local and override
+ * defaults. */
 static int handle_get_led_color_caps(struct manager *m, const struct ipmi_msg_in *in,
                                      struct ipmi_msg_out *out) {
         struct picmg_led_caps caps;
@@ -63,7 +65,8 @@ static int handle_get_led_color_caps(struct manager *m, const struct ipmi_msg_in
         return IPMI_CC_OK;
 }
 
-/* Table 3-31 (R3.0): PICMG ID, FRU ID, LED ID (0xFF: all), function, on-duration, color. */
+/* "Set FRU LED State command", R3.0 table 3-31 (openMMC cites the same number): PICMG ID, FRU ID,
+ * LED ID (0xFF: all), function, on-duration, color. */
 static int handle_set_led_state(struct manager *m, const struct ipmi_msg_in *in,
                                 struct ipmi_msg_out *out) {
         struct picmg_led_request req;
@@ -84,7 +87,8 @@ static int handle_set_led_state(struct manager *m, const struct ipmi_msg_in *in,
         return IPMI_CC_OK;
 }
 
-/* Table 3-32 (R3.0): PICMG ID, FRU ID, LED ID -> the three states, as long as they need. */
+/* "Get FRU LED State command": PICMG ID, FRU ID, LED ID -> the three states, as long as they
+ * need. */
 static int handle_get_led_state(struct manager *m, const struct ipmi_msg_in *in,
                                 struct ipmi_msg_out *out) {
         struct picmg_led_state state;
@@ -106,6 +110,8 @@ static int handle_get_led_state(struct manager *m, const struct ipmi_msg_in *in,
         return IPMI_CC_OK;
 }
 
+/* PICMG 3.0 R3.0, FRU LED control: each handler above names its command's table by title, by
+ * number only where a public source pins it (docs/picmg.md, "Spec tables"). */
 const struct ipmi_command picmg_led_commands[] = {
         {
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_LED_CMD_GET_PROPERTIES,

@@ -238,28 +238,30 @@ static int handle_get_device_locator_record_id(struct manager *m, const struct i
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = (cmd_), .min_len = (min_),        \
                 .max_len = (max_), .name = (name_), .handler = (handler_) }
 
-/* PICMG 3.0 R3.0 (ATCA) section 3, the request and response tables named per row; AMC.0 R2.0
- * table 3-1 lists the same commands for an MMC. Lengths: the request data, PICMG identifier
- * included; the dispatcher answers 0xC7 outside them. */
+/* PICMG 3.0 R3.0 (ATCA) chapter 3: each row names the spec table of its command by the table's
+ * title, not its number (the numbers move between revisions of PICMG 3.0, and no public source
+ * pins the R3.0 ones: docs/picmg.md, "Spec tables"). An MMC answers the same requests; AMC.0
+ * R2.0 table 3-1 is Get PICMG Properties for an MMC. Lengths: the request data, PICMG
+ * identifier included; the dispatcher answers 0xC7 outside them. */
 const struct ipmi_command picmg_commands[] = {
-        /* Table 3-9 */
+        /* "Get PICMG Properties command"; for an MMC AMC.0 R2.0 table 3-1 */
         PICMG(PICMG_CMD_GET_PROPERTIES, 1, 1, "Get PICMG Properties", handle_get_properties),
-        /* Table 3-10; key types table 3-11, site types table 3-12 */
+        /* "Get Address Info command", its "Address Key Type" and "Site Type" tables */
         PICMG(PICMG_CMD_GET_ADDRESS_INFO, 1, 5, "Get Address Info", handle_get_address_info),
-        /* Table 3-25; option 4 (quiesce) AMC.0 table 3-26 */
+        /* "FRU Control command"; option 4 (quiesce) is AMC.0's FRU Control extension */
         PICMG(PICMG_CMD_FRU_CONTROL, 3, 3, "FRU Control", handle_fru_control),
-        /* Table 3-19 */
+        /* "Set FRU Activation Policy command" */
         PICMG(PICMG_CMD_SET_FRU_ACTIVATION_POLICY, 4, 4, "Set FRU Activation Policy",
               handle_set_activation_policy),
-        /* Table 3-20 */
+        /* "Get FRU Activation Policy command" */
         PICMG(PICMG_CMD_GET_FRU_ACTIVATION_POLICY, 2, 2, "Get FRU Activation Policy",
               handle_get_activation_policy),
-        /* Table 3-21 */
+        /* "Set FRU Activation command" */
         PICMG(PICMG_CMD_SET_FRU_ACTIVATION, 3, 3, "Set FRU Activation", handle_set_activation),
-        /* Table 3-39 */
+        /* "Get Device Locator Record ID command" */
         PICMG(PICMG_CMD_GET_DEVICE_LOCATOR_RECORD_ID, 2, 2, "Get Device Locator Record ID",
               handle_get_device_locator_record_id),
-        /* Table 3-29 */
+        /* "FRU Control Capabilities command" */
         PICMG(PICMG_CMD_FRU_CONTROL_CAPABILITIES, 2, 2, "FRU Control Capabilities",
               handle_fru_control_capabilities),
 };

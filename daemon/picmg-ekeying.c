@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Set/Get Port State (PICMG 3.0 R3.0 tables 3-59 .. 3-61), Set/Get AMC Port State (AMC.0 R2.0
- * section 3.9) and Set/Get Channel Signaling Class (PICMG 3.1 R2.0) over the links of
+ * Set/Get Port State (PICMG 3.0 R3.0 E-Keying), Set/Get AMC Port State (AMC.0 R2.0 tables 3-27
+ * and 3-28) and Set/Get Channel Signaling Class (PICMG 3.1 R2.0) over the links of
  * [picmg-link.N], and the actions behind them. The port state commands carry no FRU device
  * ID: they address every link of this controller, of its kind; a link's fru key only says
  * whose point-to-point record lists it.
@@ -368,8 +368,10 @@ static int handle_get_signaling_class(struct manager *m, const struct ipmi_msg_i
         return IPMI_CC_OK;
 }
 
-/* PICMG 3.0 R3.0 tables 3-59 .. 3-61 (Set/Get Port State, Link Info); AMC.0 R2.0 section 3.9
- * (Set/Get AMC Port State, Link Info = bits 8..31 of table 3-19). */
+/* PICMG 3.0 R3.0 E-Keying: the "Set Port State command" and "Get Port State command" tables and
+ * the Link Info they carry (the Board Point-to-Point record's Link Descriptor); AMC.0 R2.0 table
+ * 3-27 (Set AMC Port State) and 3-28 (Get AMC Port State), their Link Info bits 8..31 of table
+ * 3-19 (AMC Link Descriptor); PICMG 3.1 R2.0 for the signaling class commands. */
 const struct ipmi_command picmg_ekeying_commands[] = {
         {
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_SET_PORT_STATE,

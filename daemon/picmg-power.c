@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Get Power Level and Set Power Level (PICMG 3.0 R3.0 tables 3-82 .. 3-87). The levels a FRU
- * draws are configuration; what changes at run time is the level the shelf manager granted.
+ * Get Power Level and Set Power Level (PICMG 3.0 R3.0 power management: the "Set Power Level
+ * command" and "Get Power Level command" tables, after Compute Power Properties' table 3-82).
+ * The levels a FRU draws are configuration; what changes at run time is the level the shelf
+ * manager granted.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -130,7 +132,8 @@ static int handle_set_power_level(struct manager *m, const struct ipmi_msg_in *i
         return IPMI_CC_OK;
 }
 
-/* PICMG 3.0 R3.0 power management, tables 3-82 .. 3-87. */
+/* PICMG 3.0 R3.0 power management: "Set Power Level command", "Get Power Level command" (their
+ * numbers are not pinned by a public source; Compute Power Properties is table 3-82). */
 const struct ipmi_command picmg_power_commands[] = {
         {
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_SET_POWER_LEVEL,
