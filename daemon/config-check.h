@@ -108,6 +108,9 @@ void config_check_nbd_tls(struct load_state *s);
 
 /* [picmg]: the profile's needs, its FRU devices, no PICMG key without it (config-picmg.c). */
 void config_check_picmg(struct load_state *s);
+/* [picmg-led.N], [picmg-power.N], [picmg-link.N] and IPMB-B against the profile: none without
+ * one, the parts of the other profile refused (config-check-picmg-profile.c). */
+void config_check_picmg_profile(struct load_state *s);
 /* [picmg-led.N] (config-picmg-led.c): required keys, colors against lines, one LED per FRU and
  * LED ID; resolves the auto colors. */
 void config_check_picmg_leds(struct load_state *s);

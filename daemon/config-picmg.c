@@ -247,6 +247,7 @@ void config_check_picmg(struct load_state *s) {
         const struct picmg_config *p = &c->picmg;
         unsigned profile_line = key_line(s, "profile");
 
+        config_check_picmg_profile(s);
         if (p->profile == PICMG_PROFILE_NONE) {
                 check_no_profile(s);
                 return;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * PICMG 3.0 redundant IPMB-0 commands (netFn 2Ch, group extension; byte 1 of every request and
- * response is the PICMG Identifier 00h, anything else is answered CCh):
+ * PICMG 3.0 redundant IPMB-0 commands, as PICMG 3.0 R3.0's "Set IPMB State command" table has
+ * them (netFn 2Ch, group extension; byte 1 of every request and response is the PICMG
+ * Identifier 00h, anything else is answered CCh):
  *
  *   09h Set IPMB State   request: PICMG ID, IPMB-A state, IPMB-B state (each FFh = no change,
  *                        else bits 7:1 link ID (0 on a bused IPMB-0), bit 0 1 = enable / local
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "picmg-preamble.h"
 #include "protocol/ipmi.h"
 
 #define PICMG_ID                0x00    /* data[0] of every PICMG request and response */
@@ -32,8 +34,9 @@ static int handle_set_ipmb_state(struct manager *m, const struct ipmi_msg_in *in
          * command gets those). */
         if (m->links.n_buses < 2)
                 return IPMI_CC_INVALID_COMMAND;
-        if (in->data[0] != PICMG_ID)
-                return IPMI_CC_INVALID_DATA_FIELD;
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_NO_FRU, NULL);
+        if (r != 0)
+                return r;
         if (out->cap < 1)
                 return -EMSGSIZE;
         r = manager_set_ipmb_state(m, in->data[1], in->data[2]);

@@ -3,8 +3,8 @@
  * PICMG group extension (netFn 0x2C), the core commands: properties, addresses, activation and
  * its policy, FRU Control and the device locator (docs/picmg.md). Answered only with a [picmg]
  * profile; without one each is 0xC1, as before PICMG support. Every request starts with the
- * PICMG identifier (0xCC otherwise) and names a FRU the profile manages (0xCC otherwise).
- * The request bodies are parsed by protocol/picmg-request.c.
+ * PICMG identifier (0xCC otherwise) and names a FRU the profile manages (0xCC otherwise):
+ * picmg_preamble() checks all three. The request bodies are parsed by protocol/picmg-request.c.
  */
 #include <errno.h>
 
@@ -12,16 +12,12 @@
 #include "macro.h"
 #include "manager.h"
 #include "picmg.h"
+#include "picmg-preamble.h"
 #include "sdr-repo.h"
 #include "protocol/ipmi.h"
 #include "protocol/picmg.h"
 #include "protocol/picmg-request.h"
 #include "protocol/sdr.h"
-
-/* The profile's controller, or NULL: then the command is not implemented (0xC1). */
-static struct picmg *controller(struct manager *m) {
-        return m->picmg;
-}
 
 static int reply_identifier(struct ipmi_msg_out *out) {
         if (out->cap < 1)
@@ -33,12 +29,10 @@ static int reply_identifier(struct ipmi_msg_out *out) {
 
 static int handle_get_properties(struct manager *m, const struct ipmi_msg_in *in,
                                  struct ipmi_msg_out *out) {
-        struct picmg *p = controller(m);
+        struct picmg *p = m->picmg;
         int r;
 
-        if (!p)
-                return IPMI_CC_INVALID_COMMAND;
-        r = picmg_request_identifier(in->data, in->len);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_NO_FRU, NULL);
         if (r != 0)
                 return r;
         if (out->cap < 4)
@@ -54,15 +48,15 @@ static int handle_get_properties(struct manager *m, const struct ipmi_msg_in *in
 
 static int handle_get_address_info(struct manager *m, const struct ipmi_msg_in *in,
                                    struct ipmi_msg_out *out) {
-        struct picmg *p = controller(m);
+        struct picmg *p = m->picmg;
         const struct satmc_config *c;
         struct picmg_address_query q;
         uint8_t fru;
         int r;
 
-        if (!p)
-                return IPMI_CC_INVALID_COMMAND;
-        r = picmg_request_address_info(in->data, in->len, &q);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_NO_FRU, NULL);
+        if (r == 0)
+                r = picmg_request_address_info(in->data, in->len, &q);
         if (r != 0)
                 return r;
         c = picmg_config(p);
@@ -102,17 +96,15 @@ static int handle_get_address_info(struct manager *m, const struct ipmi_msg_in *
 
 static int handle_fru_control(struct manager *m, const struct ipmi_msg_in *in,
                               struct ipmi_msg_out *out) {
-        struct picmg *p = controller(m);
+        struct picmg *p = m->picmg;
         uint8_t fru, option;
         int r;
 
-        if (!p)
-                return IPMI_CC_INVALID_COMMAND;
-        r = picmg_request_fru_control(in->data, in->len, &fru, &option);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
+        if (r == 0)
+                r = picmg_request_fru_control(in->data, in->len, &fru, &option);
         if (r != 0)
                 return r;
-        if (!picmg_manages(p, fru))
-                return IPMI_CC_INVALID_DATA_FIELD;
         r = picmg_fru_control(p, fru, option);
         if (r == -EOPNOTSUPP)
                 return IPMI_CC_INVALID_DATA_FIELD;      /* an option this FRU does not offer */
@@ -123,17 +115,15 @@ static int handle_fru_control(struct manager *m, const struct ipmi_msg_in *in,
 
 static int handle_fru_control_capabilities(struct manager *m, const struct ipmi_msg_in *in,
                                            struct ipmi_msg_out *out) {
-        struct picmg *p = controller(m);
+        struct picmg *p = m->picmg;
         uint8_t fru;
         int r;
 
-        if (!p)
-                return IPMI_CC_INVALID_COMMAND;
-        r = picmg_request_fru(in->data, in->len, &fru);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
+        if (r == 0)
+                r = picmg_request_fru(in->data, in->len, &fru);
         if (r != 0)
                 return r;
-        if (!picmg_manages(p, fru))
-                return IPMI_CC_INVALID_DATA_FIELD;
         if (out->cap < 2)
                 return -EMSGSIZE;
         out->data[0] = PICMG_IDENTIFIER;
@@ -144,17 +134,15 @@ static int handle_fru_control_capabilities(struct manager *m, const struct ipmi_
 
 static int handle_set_activation_policy(struct manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
-        struct picmg *p = controller(m);
+        struct picmg *p = m->picmg;
         uint8_t fru, mask, bits;
         int r;
 
-        if (!p)
-                return IPMI_CC_INVALID_COMMAND;
-        r = picmg_request_activation_policy(in->data, in->len, &fru, &mask, &bits);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
+        if (r == 0)
+                r = picmg_request_activation_policy(in->data, in->len, &fru, &mask, &bits);
         if (r != 0)
                 return r;
-        if (!picmg_manages(p, fru))
-                return IPMI_CC_INVALID_DATA_FIELD;
         r = picmg_set_policy(p, fru, mask, bits);
         if (r < 0)
                 return r;
@@ -163,17 +151,16 @@ static int handle_set_activation_policy(struct manager *m, const struct ipmi_msg
 
 static int handle_get_activation_policy(struct manager *m, const struct ipmi_msg_in *in,
                                         struct ipmi_msg_out *out) {
-        struct picmg *p = controller(m);
+        struct picmg *p = m->picmg;
         uint8_t fru, policy;
         int r;
 
-        if (!p)
-                return IPMI_CC_INVALID_COMMAND;
-        r = picmg_request_fru(in->data, in->len, &fru);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
         if (r != 0)
                 return r;
-        if (picmg_get_policy(p, fru, &policy) < 0)
-                return IPMI_CC_INVALID_DATA_FIELD;
+        r = picmg_get_policy(p, fru, &policy);
+        if (r < 0)
+                return r;
         if (out->cap < 2)
                 return -EMSGSIZE;
         out->data[0] = PICMG_IDENTIFIER;
@@ -184,18 +171,16 @@ static int handle_get_activation_policy(struct manager *m, const struct ipmi_msg
 
 static int handle_set_activation(struct manager *m, const struct ipmi_msg_in *in,
                                  struct ipmi_msg_out *out) {
-        struct picmg *p = controller(m);
+        struct picmg *p = m->picmg;
         uint8_t fru;
         bool activate;
         int r;
 
-        if (!p)
-                return IPMI_CC_INVALID_COMMAND;
-        r = picmg_request_activation(in->data, in->len, &fru, &activate);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
+        if (r == 0)
+                r = picmg_request_activation(in->data, in->len, &fru, &activate);
         if (r != 0)
                 return r;
-        if (!picmg_manages(p, fru))
-                return IPMI_CC_INVALID_DATA_FIELD;
         r = picmg_set_activation(p, fru, activate);
         if (r < 0)
                 return r;                       /* -EOPNOTSUPP: 0xD5, not in this state */
@@ -229,18 +214,15 @@ static int find_locator(struct manager *m, uint8_t fru, uint16_t *ret) {
 
 static int handle_get_device_locator_record_id(struct manager *m, const struct ipmi_msg_in *in,
                                                struct ipmi_msg_out *out) {
-        struct picmg *p = controller(m);
         uint16_t id;
         uint8_t fru;
         int r;
 
-        if (!p)
-                return IPMI_CC_INVALID_COMMAND;
-        r = picmg_request_fru(in->data, in->len, &fru);
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
+        if (r == 0)
+                r = picmg_request_fru(in->data, in->len, &fru);
         if (r != 0)
                 return r;
-        if (!picmg_manages(p, fru))
-                return IPMI_CC_INVALID_DATA_FIELD;
         if (find_locator(m, fru, &id) < 0)
                 return IPMI_CC_NOT_PRESENT;
         if (out->cap < 3)
@@ -256,28 +238,30 @@ static int handle_get_device_locator_record_id(struct manager *m, const struct i
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = (cmd_), .min_len = (min_),        \
                 .max_len = (max_), .name = (name_), .handler = (handler_) }
 
-/* PICMG 3.0 R3.0 (ATCA) section 3, the request and response tables named per row; AMC.0 R2.0
- * table 3-1 lists the same commands for an MMC. Lengths: the request data, PICMG identifier
- * included; the dispatcher answers 0xC7 outside them. */
+/* PICMG 3.0 R3.0 (ATCA) chapter 3: each row names the spec table of its command by the table's
+ * title, not its number (the numbers move between revisions of PICMG 3.0, and no public source
+ * pins the R3.0 ones: docs/picmg.md, "Spec tables"). An MMC answers the same requests; AMC.0
+ * R2.0 table 3-1 is Get PICMG Properties for an MMC. Lengths: the request data, PICMG
+ * identifier included; the dispatcher answers 0xC7 outside them. */
 const struct ipmi_command picmg_commands[] = {
-        /* Table 3-9 */
+        /* "Get PICMG Properties command"; for an MMC AMC.0 R2.0 table 3-1 */
         PICMG(PICMG_CMD_GET_PROPERTIES, 1, 1, "Get PICMG Properties", handle_get_properties),
-        /* Table 3-10; key types table 3-11, site types table 3-12 */
+        /* "Get Address Info command", its "Address Key Type" and "Site Type" tables */
         PICMG(PICMG_CMD_GET_ADDRESS_INFO, 1, 5, "Get Address Info", handle_get_address_info),
-        /* Table 3-25; option 4 (quiesce) AMC.0 table 3-26 */
+        /* "FRU Control command"; option 4 (quiesce) is AMC.0's FRU Control extension */
         PICMG(PICMG_CMD_FRU_CONTROL, 3, 3, "FRU Control", handle_fru_control),
-        /* Table 3-19 */
+        /* "Set FRU Activation Policy command" */
         PICMG(PICMG_CMD_SET_FRU_ACTIVATION_POLICY, 4, 4, "Set FRU Activation Policy",
               handle_set_activation_policy),
-        /* Table 3-20 */
+        /* "Get FRU Activation Policy command" */
         PICMG(PICMG_CMD_GET_FRU_ACTIVATION_POLICY, 2, 2, "Get FRU Activation Policy",
               handle_get_activation_policy),
-        /* Table 3-21 */
+        /* "Set FRU Activation command" */
         PICMG(PICMG_CMD_SET_FRU_ACTIVATION, 3, 3, "Set FRU Activation", handle_set_activation),
-        /* Table 3-39 */
+        /* "Get Device Locator Record ID command" */
         PICMG(PICMG_CMD_GET_DEVICE_LOCATOR_RECORD_ID, 2, 2, "Get Device Locator Record ID",
               handle_get_device_locator_record_id),
-        /* Table 3-29 */
+        /* "FRU Control Capabilities command" */
         PICMG(PICMG_CMD_FRU_CONTROL_CAPABILITIES, 2, 2, "FRU Control Capabilities",
               handle_fru_control_capabilities),
 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Set/Get Port State (PICMG 3.0 R3.0 tables 3-59 .. 3-61), Set/Get AMC Port State (AMC.0 R2.0
- * section 3.9) and Set/Get Channel Signaling Class (PICMG 3.1 R2.0) over the links of
+ * Set/Get Port State (PICMG 3.0 R3.0 E-Keying), Set/Get AMC Port State (AMC.0 R2.0 tables 3-27
+ * and 3-28) and Set/Get Channel Signaling Class (PICMG 3.1 R2.0) over the links of
  * [picmg-link.N], and the actions behind them. The port state commands carry no FRU device
  * ID: they address every link of this controller, of its kind; a link's fru key only says
  * whose point-to-point record lists it.
@@ -20,6 +20,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "picmg-ekeying.h"
+#include "picmg-preamble.h"
 #include "protocol/ipmi.h"
 #include "protocol/picmg-fru.h"
 #include "spawn-program.h"
@@ -225,8 +226,11 @@ static int set_link(struct manager *m, int index, uint8_t state, struct ipmi_msg
 static int handle_set_port_state(struct manager *m, const struct ipmi_msg_in *in,
                                  struct ipmi_msg_out *out) {
         struct picmg_link d;
+        int r = picmg_preamble(m, in, PICMG_PREAMBLE_NO_FRU, NULL);
 
-        if (in->data[0] != PICMG_IDENTIFIER || !m->picmg_ekeying)
+        if (r != 0)
+                return r;
+        if (!m->picmg_ekeying)
                 return IPMI_CC_INVALID_DATA_FIELD;
         picmg_link_decode(in->data + 1, &d);
         return set_link(m, find_atca_link(m->config, &d), in->data[5], out);
@@ -238,9 +242,10 @@ static int handle_get_port_state(struct manager *m, const struct ipmi_msg_in *in
                                  struct ipmi_msg_out *out) {
         uint8_t channel = in->data[1] & 0x3F, interface = in->data[1] >> 6;
         size_t n = 0;
+        int r = picmg_preamble(m, in, PICMG_PREAMBLE_NO_FRU, NULL);
 
-        if (in->data[0] != PICMG_IDENTIFIER)
-                return IPMI_CC_INVALID_DATA_FIELD;
+        if (r != 0)
+                return r;
         out->data[0] = PICMG_IDENTIFIER;
         out->len = 1;
         for (unsigned i = 0; m->picmg_ekeying && i < CONFIG_PICMG_LINK_MAX; i++) {
@@ -271,8 +276,11 @@ static int handle_get_port_state(struct manager *m, const struct ipmi_msg_in *in
 static int handle_set_amc_port_state(struct manager *m, const struct ipmi_msg_in *in,
                                      struct ipmi_msg_out *out) {
         struct picmg_amc_link d = { .channel = in->data[1] };
+        int r = picmg_preamble(m, in, PICMG_PREAMBLE_NO_FRU, NULL);
 
-        if (in->data[0] != PICMG_IDENTIFIER || !m->picmg_ekeying || in->len > 6)
+        if (r != 0)
+                return r;
+        if (!m->picmg_ekeying || in->len > 6)
                 return IPMI_CC_INVALID_DATA_FIELD;
         picmg_amc_link_info_decode(in->data + 2, &d);
         return set_link(m, find_amc_link(m->config, in->data[1], &d), in->data[5], out);
@@ -282,8 +290,11 @@ static int handle_set_amc_port_state(struct manager *m, const struct ipmi_msg_in
 static int handle_get_amc_port_state(struct manager *m, const struct ipmi_msg_in *in,
                                      struct ipmi_msg_out *out) {
         size_t n = 0;
+        int r = picmg_preamble(m, in, PICMG_PREAMBLE_NO_FRU, NULL);
 
-        if (in->data[0] != PICMG_IDENTIFIER || in->len > 2)
+        if (r != 0)
+                return r;
+        if (in->len > 2)
                 return IPMI_CC_INVALID_DATA_FIELD;
         out->data[0] = PICMG_IDENTIFIER;
         out->len = 1;
@@ -327,8 +338,11 @@ static int handle_set_signaling_class(struct manager *m, const struct ipmi_msg_i
                                       struct ipmi_msg_out *out) {
         uint8_t channel = in->data[1] & 0x3F, interface = in->data[1] >> 6;
         uint8_t class = in->data[2];
+        int r = picmg_preamble(m, in, PICMG_PREAMBLE_NO_FRU, NULL);
 
-        if (in->data[0] != PICMG_IDENTIFIER || !m->picmg_ekeying || class > 0x0F ||
+        if (r != 0)
+                return r;
+        if (!m->picmg_ekeying || class > 0x0F ||
             !(channel_classes(m->config, interface, channel) & (1u << class)))
                 return IPMI_CC_INVALID_DATA_FIELD;
         m->picmg_ekeying->signaling_class[interface][channel] = class;
@@ -341,9 +355,11 @@ static int handle_set_signaling_class(struct manager *m, const struct ipmi_msg_i
 static int handle_get_signaling_class(struct manager *m, const struct ipmi_msg_in *in,
                                       struct ipmi_msg_out *out) {
         uint8_t channel = in->data[1] & 0x3F, interface = in->data[1] >> 6;
+        int r = picmg_preamble(m, in, PICMG_PREAMBLE_NO_FRU, NULL);
 
-        if (in->data[0] != PICMG_IDENTIFIER || !m->picmg_ekeying ||
-            !channel_classes(m->config, interface, channel))
+        if (r != 0)
+                return r;
+        if (!m->picmg_ekeying || !channel_classes(m->config, interface, channel))
                 return IPMI_CC_INVALID_DATA_FIELD;
         out->data[0] = PICMG_IDENTIFIER;
         out->data[1] = in->data[1];
@@ -352,8 +368,10 @@ static int handle_get_signaling_class(struct manager *m, const struct ipmi_msg_i
         return IPMI_CC_OK;
 }
 
-/* PICMG 3.0 R3.0 tables 3-59 .. 3-61 (Set/Get Port State, Link Info); AMC.0 R2.0 section 3.9
- * (Set/Get AMC Port State, Link Info = bits 8..31 of table 3-19). */
+/* PICMG 3.0 R3.0 E-Keying: the "Set Port State command" and "Get Port State command" tables and
+ * the Link Info they carry (the Board Point-to-Point record's Link Descriptor); AMC.0 R2.0 table
+ * 3-27 (Set AMC Port State) and 3-28 (Get AMC Port State), their Link Info bits 8..31 of table
+ * 3-19 (AMC Link Descriptor); PICMG 3.1 R2.0 for the signaling class commands. */
 const struct ipmi_command picmg_ekeying_commands[] = {
         {
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_SET_PORT_STATE,

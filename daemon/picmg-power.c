@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Get Power Level and Set Power Level (PICMG 3.0 R3.0 tables 3-82 .. 3-87). The levels a FRU
- * draws are configuration; what changes at run time is the level the shelf manager granted.
+ * Get Power Level and Set Power Level (PICMG 3.0 R3.0 power management: the "Set Power Level
+ * command" and "Get Power Level command" tables, after Compute Power Properties' table 3-82).
+ * The levels a FRU draws are configuration; what changes at run time is the level the shelf
+ * manager granted.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "picmg-power.h"
+#include "picmg-preamble.h"
 #include "protocol/ipmi.h"
 #include "protocol/picmg-fru.h"
 
@@ -66,11 +69,16 @@ static const struct picmg_power_config *fru_levels(struct manager *m, uint8_t fr
 /* Request: PICMG identifier, FRU device ID, power type. */
 static int handle_get_power_level(struct manager *m, const struct ipmi_msg_in *in,
                                   struct ipmi_msg_out *out) {
-        const struct picmg_power_config *pc = fru_levels(m, in->data[1]);
+        const struct picmg_power_config *pc;
         const struct picmg_power_levels *levels;
-        uint8_t type = in->data[2], level;
+        uint8_t fru, type = in->data[2], level;
+        int r;
 
-        if (in->data[0] != PICMG_IDENTIFIER || !pc || type > PICMG_POWER_DESIRED_EARLY)
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
+        if (r != 0)
+                return r;
+        pc = fru_levels(m, fru);
+        if (!pc || type > PICMG_POWER_DESIRED_EARLY)
                 return IPMI_CC_INVALID_DATA_FIELD;
         levels = (type == PICMG_POWER_EARLY || type == PICMG_POWER_DESIRED_EARLY) &&
                  pc->early_levels.n > 0 ? &pc->early_levels : &pc->levels;
@@ -78,7 +86,7 @@ static int handle_get_power_level(struct manager *m, const struct ipmi_msg_in *i
                 return -EMSGSIZE;
         /* Types 0 and 2 report the level in use, 1 and 3 the one the FRU asks for. */
         if (type == PICMG_POWER_STEADY || type == PICMG_POWER_EARLY)
-                level = m->picmg_power->granted[in->data[1]];
+                level = m->picmg_power->granted[fru];
         else
                 level = pc->desired_level ? pc->desired_level : (uint8_t) pc->levels.n;
         if (level > levels->n)
@@ -97,12 +105,16 @@ static int handle_get_power_level(struct manager *m, const struct ipmi_msg_in *i
  * present levels to desired (0 or 1). */
 static int handle_set_power_level(struct manager *m, const struct ipmi_msg_in *in,
                                   struct ipmi_msg_out *out) {
-        const struct picmg_power_config *pc = fru_levels(m, in->data[1]);
+        const struct picmg_power_config *pc;
         struct picmg_power *p = m->picmg_power;
-        uint8_t fru = in->data[1], level = in->data[2];
+        uint8_t fru, level = in->data[2];
         int r;
 
-        if (in->data[0] != PICMG_IDENTIFIER || !pc || in->data[3] > 1 ||
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
+        if (r != 0)
+                return r;
+        pc = fru_levels(m, fru);
+        if (!pc || in->data[3] > 1 ||
             (level != 0xFF && level > pc->levels.n))
                 return IPMI_CC_INVALID_DATA_FIELD;
         /* The present levels are the desired ones here (the configuration holds one set), so
@@ -120,7 +132,8 @@ static int handle_set_power_level(struct manager *m, const struct ipmi_msg_in *i
         return IPMI_CC_OK;
 }
 
-/* PICMG 3.0 R3.0 power management, tables 3-82 .. 3-87. */
+/* PICMG 3.0 R3.0 power management: "Set Power Level command", "Get Power Level command" (their
+ * numbers are not pinned by a public source; Compute Power Properties is table 3-82). */
 const struct ipmi_command picmg_power_commands[] = {
         {
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_SET_POWER_LEVEL,

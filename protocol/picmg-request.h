@@ -20,7 +20,7 @@ int picmg_request_identifier(const uint8_t *d, size_t len);
  * Locator Record ID, FRU Control Capabilities). */
 int picmg_request_fru(const uint8_t *d, size_t len, uint8_t *ret_fru);
 
-/* Get Address Info (table 3-9): the FRU asked about, or an address key. */
+/* Get Address Info ("Get Address Info command" table): the FRU asked about, or an address key. */
 enum picmg_address_key {
         PICMG_ADDRESS_KEY_NONE          = -1,   /* by FRU device ID (default 0) */
         PICMG_ADDRESS_KEY_HARDWARE      = 0x00,
@@ -37,13 +37,14 @@ struct picmg_address_query {
 
 int picmg_request_address_info(const uint8_t *d, size_t len, struct picmg_address_query *ret);
 
-/* FRU Control (table 3-25): FRU and option (enum picmg_fru_control, quiesce included). */
+/* FRU Control ("FRU Control command" table): FRU and option (enum picmg_fru_control, quiesce
+ * included). */
 int picmg_request_fru_control(const uint8_t *d, size_t len, uint8_t *ret_fru, uint8_t *ret_option);
 
-/* Set FRU Activation Policy (table 3-19): which bits to change and their new values, bits 0..1
- * only (a reserved bit set is 0xCC). */
+/* Set FRU Activation Policy ("Set FRU Activation Policy command" table): which bits to change
+ * and their new values, bits 0..1 only (a reserved bit set is 0xCC). */
 int picmg_request_activation_policy(const uint8_t *d, size_t len, uint8_t *ret_fru,
                                     uint8_t *ret_mask, uint8_t *ret_bits);
 
-/* Set FRU Activation (table 3-21): true to activate, false to deactivate. */
+/* Set FRU Activation ("Set FRU Activation command"): true to activate, false to deactivate. */
 int picmg_request_activation(const uint8_t *d, size_t len, uint8_t *ret_fru, bool *ret_activate);

@@ -284,3 +284,48 @@ def fru_valid(img):
         if alen == 0 or off + alen > len(img) or sum(img[off:off + alen]) & 0xFF:
             return False
     return True
+
+
+class Bridge:
+    """satmc-ipmb-bridge on a rig's bus at `own` (8-bit), serving stock ipmitool (-I dummy) on
+    its own socket for satmcd at 0x72; extra: more bridge arguments (--route ...). Started when
+    it says READY=1 (sd_notify), which under valgrind takes longer."""
+
+    def __init__(self, rig, own=0x22, extra=()):
+        self.sock = os.path.join(rig.dir, "bridge.sock")
+        self.stderr = open(os.path.join(rig.dir, "bridge.stderr"), "w+")
+        notify_path = os.path.join(rig.dir, "bridge.notify")
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(notify_path)
+        self.proc = subprocess.Popen([os.environ["SATMC_IPMB_BRIDGE"], "--socket", self.sock,
+                                      "--target", "0x72", "--own", "0x%02x" % own,
+                                      "--bus-socket", rig.sock, *extra],
+                                     env=dict(os.environ, NOTIFY_SOCKET=notify_path),
+                                     stderr=self.stderr, stdin=subprocess.DEVNULL)
+        notify.settimeout(30 if SLOW else 10)
+        try:
+            while "READY=1" not in notify.recv(4096).decode().split("\n"):
+                pass
+        except socket.timeout:
+            self.proc.kill()
+            raise SystemExit("the bridge never sent READY=1")
+        finally:
+            notify.close()
+
+    def stats(self):
+        """The bridge's counters (its SIGUSR1 line) as {name: value}."""
+        def lines():
+            self.stderr.flush()
+            with open(self.stderr.name) as f:
+                return [l for l in f.read().splitlines() if l.startswith("bridge:")]
+        before = len(lines())
+        self.proc.send_signal(signal.SIGUSR1)
+        wait_for(lambda: len(lines()) > before, "bridge stats line")
+        return {k: int(v) for k, v in (kv.split("=") for kv in lines()[-1].split()[1:])}
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()

@@ -7,11 +7,11 @@ runs and restored at exit; `ipmitool raw` through satmc-ipmb-bridge over the emu
 OEM program and gets its answer, a command not configured gets 0xC1, a program past its timeout
 0xC3, and one slower than the bridge's retry interval runs once for all the bridge's tries; the
 0x2E OEM/Group form carries its IANA number, on the local ipmitool socket too."""
-import os, shutil, signal, socket, stat, subprocess, sys, time
+import os, shutil, stat, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import (IPMITOOL_TIMEOUT, SLOW, Rig, board_from_template, check,  # noqa: E402
-                           finish, ipmitool, skip_all, wait_for)
+from satmc_testlib import (IPMITOOL_TIMEOUT, Bridge, Rig,  # noqa: E402
+                           board_from_template, check, finish, ipmitool, skip_all, wait_for)
 
 SCRIPTS = {
     "oem-echo": 'read line; echo "$line 5a"',
@@ -38,48 +38,6 @@ def write(path, text):
 
 def pwm_at(level):
     return (255 * level + 7) // 15
-
-
-class Bridge:
-    """satmc-ipmb-bridge on the rig's bus, serving ipmitool on its own socket."""
-
-    def __init__(self, rig):
-        self.sock = os.path.join(rig.dir, "bridge.sock")
-        self.stderr = open(os.path.join(rig.dir, "bridge.stderr"), "w+")
-        notify_path = os.path.join(rig.dir, "bridge.notify")
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify.bind(notify_path)
-        self.proc = subprocess.Popen([os.environ["SATMC_IPMB_BRIDGE"], "--socket", self.sock,
-                                      "--target", "0x72", "--own", "0x22",
-                                      "--bus-socket", rig.sock],
-                                     env=dict(os.environ, NOTIFY_SOCKET=notify_path),
-                                     stderr=self.stderr, stdin=subprocess.DEVNULL)
-        notify.settimeout(30 if SLOW else 10)
-        try:
-            while "READY=1" not in notify.recv(4096).decode().split("\n"):
-                pass
-        except socket.timeout:
-            self.proc.kill()
-            raise SystemExit("the bridge never sent READY=1")
-        finally:
-            notify.close()
-
-    def stats(self):
-        def lines():
-            self.stderr.flush()
-            with open(self.stderr.name) as f:
-                return [l for l in f.read().splitlines() if l.startswith("bridge:")]
-        before = len(lines())
-        self.proc.send_signal(signal.SIGUSR1)
-        wait_for(lambda: len(lines()) > before, "bridge stats line")
-        return {k: int(v) for k, v in (kv.split("=") for kv in lines()[-1].split()[1:])}
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 def raw(sock, *args):

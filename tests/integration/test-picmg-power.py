@@ -1,55 +1,24 @@
 #!/usr/bin/env python3
-"""PICMG power levels and E-keying (board-picmg-power.ini) with software someone else wrote.
+"""PICMG power levels and E-keying with software someone else wrote: an ATCA IPMC
+(board-picmg-power.ini), then an AMC module's MMC (board-picmg-amc.ini).
 
 Stock ipmitool (1.8.19, -I dummy) through satmc-ipmb-bridge over the emulated IPMB: `picmg
-power get/set`, `picmg portstate get/set/getall`, `picmg amcportstate get/set` and `fru print
--v`, its output checked line by line; then Kontron's python-ipmi (python3-pyipmi) through its
+power get/set`, `picmg portstate get/set/getall`, `fru print -v` on the ATCA board and `picmg
+amcportstate get/set`, `fru print -v` on the AMC module, its output checked line by line; then Kontron's python-ipmi (python3-pyipmi) through its
 Aardvark interface on the same bus: get_power_level(), Set Power Level (0.4.2 has no call for
 it: raw), get_port_state(), set_port_state(), the FRU's PICMG records, and
 set_signaling_class() / get_signaling_class(). Each link enable/disable runs the link's
 program, which appends "LINK ARGS... enable|disable" to a file: the test checks the file after
 every command, that a failing program leaves the link's state, and the state read back."""
-import os, re, signal, socket, subprocess, sys, types
+import os, re, signal, sys, types
 from array import array
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from satmc_testlib import (Rig, board_from_template, check, finish, ipmitool,  # noqa: E402
-                           results, wait_for)
+from satmc_testlib import (Bridge, Rig, board_from_template, check, finish,  # noqa: E402
+                           ipmitool, results, wait_for)
 SAT = 0x72
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))  # satmcd under valgrind
-
-
-class Bridge:
-    """satmc-ipmb-bridge at 0x22 on the rig's bus, serving ipmitool for satmcd at 0x72."""
-
-    def __init__(self, rig):
-        self.sock = os.path.join(rig.dir, "bridge.sock")
-        self.stderr = open(os.path.join(rig.dir, "bridge.stderr"), "w+")
-        notify_path = os.path.join(rig.dir, "bridge.notify")
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify.bind(notify_path)
-        self.proc = subprocess.Popen([os.environ["SATMC_IPMB_BRIDGE"], "--socket", self.sock,
-                                      "--target", "0x72", "--own", "0x22",
-                                      "--bus-socket", rig.sock],
-                                     env=dict(os.environ, NOTIFY_SOCKET=notify_path),
-                                     stderr=self.stderr, stdin=subprocess.DEVNULL)
-        notify.settimeout(30 if SLOW else 10)
-        try:
-            while "READY=1" not in notify.recv(4096).decode().split("\n"):
-                pass
-        except socket.timeout:
-            self.proc.kill()
-            raise SystemExit("the bridge never sent READY=1")
-        finally:
-            notify.close()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 def lines(text):
@@ -123,25 +92,11 @@ def with_ipmitool(bridge, tmp):
     check(r.returncode != 0 and "CC code 0xcc" in r.stderr and len(actions(tmp)) == before,
           "portstate set with ports no link has: 0xCC, nothing run")
     # ipmitool 1.8.19 tests for "getall" inside its "get" branch, so it sends no Get Port
-    # State at all and exits 1: nothing satmcd can change (docs/picmg-power.md).
+    # State at all: nothing satmcd can change (docs/picmg-power.md). Its exit status is its
+    # Get PICMG Properties', which the profile answers: 0.
     r = pt("picmg", "portstate", "getall")
-    check(r.returncode == 1 and r.stdout == "",
-          "ipmitool picmg portstate getall: prints nothing, exits 1 (ipmitool's dead branch)")
-
-    r = pt("picmg", "amcportstate", "get", "0")
-    want = ["Link device :         AMC", "Link Grouping ID:     0x01",
-            "Link Type Extension:  Gen 2 - NSSC", "Link Type:            PCI EXPRESS",
-            "Link Designator:", "Channel Number:    0x00", "Port Flag:         0x0f",
-            "STATE:                disabled"]
-    check(r.returncode == 0 and lines(r.stdout) == want,
-          "ipmitool picmg amcportstate get 0: the PCIe x4 link, disabled (%r)" % r.stdout)
-    r = pt("picmg", "amcportstate", "set", "0", "0xf", "2", "2", "1", "1")
-    check(r.returncode == 0, "ipmitool picmg amcportstate set 0 0xf 2 2 1 1 (%s)" % r.stderr.strip())
-    r = pt("picmg", "amcportstate", "get", "0")
-    check("STATE:                enabled" in lines(r.stdout), "amcportstate get 0: enabled")
-    r = pt("picmg", "amcportstate", "set", "0", "0x1", "2", "2", "1", "1")
-    check(r.returncode != 0 and "CC code 0xcc" in r.stderr,
-          "amcportstate set with lanes no link has: 0xCC")
+    check(r.returncode == 0 and r.stdout == "",
+          "ipmitool picmg portstate getall: prints nothing, exits 0 (ipmitool's dead branch)")
 
     r = pt("-v", "fru", "print", "0")
     out = lines(r.stdout)
@@ -153,16 +108,11 @@ def with_ipmitool(bridge, tmp):
           out.count("Port Flag:            0x0f") == 1 and
           "Channel Number:       0x02" in out,
           "fru print 0: its three links decoded (%r)" % [l for l in out if "Link" in l])
-    r = pt("-v", "fru", "print", "1")
-    out = lines(r.stdout)
-    # ipmitool 1.8.19 prints the AMC P2P record's descriptors only inside its OEM GUID loop,
-    # so with no GUIDs it stops after the count (docs/picmg-power.md).
-    check(r.returncode == 0 and "FRU_AMC_P2P" in out and
-          "Current draw(@12V): 6.50 A [ 78.00 Watt ]" in out,
-          "ipmitool -v fru print 1: AMC P2P and Module Current Requirements (6.5 A)")
 
 
-def with_pyipmi(rig, tmp):
+def pyipmi_connection(rig):
+    """Kontron's python-ipmi on the rig's bus through its Aardvark interface, for satmcd at
+    0x72: (the pyipmi package, the connection), or None when python3-pyipmi is missing."""
     try:
         import pyipmi
         import pyipmi.fru
@@ -171,7 +121,7 @@ def with_pyipmi(rig, tmp):
     except ImportError as e:
         from satmc_tap import skip
         skip("python-ipmi", "python3-pyipmi not importable by %s: %s" % (sys.executable, e))
-        return
+        return None
     sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness")))
     import pyaardvark
 
@@ -189,7 +139,14 @@ def with_pyipmi(rig, tmp):
     intf.timeout = 2.0
     ipmi = pyipmi.create_connection(intf)
     ipmi.target = pyipmi.Target(SAT)
+    return pyipmi, ipmi
 
+
+def with_pyipmi(rig, tmp):
+    conn = pyipmi_connection(rig)
+    if not conn:
+        return
+    pyipmi, ipmi = conn
     pl = ipmi.get_power_level(0, 0)
     check(pl.dynamic_power_configuration == 1 and pl.power_level == 2 and
           pl.delay_to_stable == 15 and pl.power_mulitplier == 5 and
@@ -197,7 +154,7 @@ def with_pyipmi(rig, tmp):
           "python-ipmi get_power_level(0, 0): level 2, x0.5 W: 40 121 240 (%s)" % vars(pl))
     pl = ipmi.get_power_level(1, 1)
     check(pl.power_level == 1 and list(pl.power_levels) == [40] and pl.power_mulitplier == 10,
-          "get_power_level(1, 1): the AMC's one 40 W level")
+          "get_power_level(1, 1): FRU 1's one 40 W level")
     rsp = ipmi.raw_command(0, 0x2C, bytes([0x11, 0x00, 0, 1, 0]))
     check(bytes(rsp) == b"\x00\x00", "Set Power Level 1 (raw): cc 0, PICMG ID (%s)" % bytes(rsp).hex())
     check(ipmi.get_power_level(0, 0).power_level == 1, "get_power_level: level 1 granted")
@@ -237,11 +194,6 @@ def with_pyipmi(rig, tmp):
             for r in inv.multirecord_area.records]
     check(recs == [(0xC0, 0x315A, 0x14, 0)],
           "python-ipmi FRU 0: one PICMG Board P2P record (%s)" % recs)
-    inv = ipmi.get_fru_inventory(1)
-    recs = [(r.record_type_id, r.manufacturer_id, r.picmg_record_type_id)
-            for r in inv.multirecord_area.records]
-    check(recs == [(0xC0, 0x315A, 0x19), (0xC0, 0x315A, 0x16)],
-          "python-ipmi FRU 1: AMC P2P and Module Current records (%s)" % recs)
 
 
 def with_reload(rig, bridge, config):
@@ -269,6 +221,58 @@ def with_reload(rig, bridge, config):
     check("Link Grouping ID:     0x00" in lines(r.stdout), "portstate get 1 1: still group 0")
 
 
+def with_amc():
+    """An AMC module's MMC (profile amc-mmc): its AMC link through ipmitool's `picmg
+    amcportstate`, its AMC Point-to-Point and Module Current Requirements records in FRU 0."""
+    tmp, config = board_from_template("board-picmg-amc.ini", "satmc-picmg-amc-")
+    rig = Rig(config, satmcd_args=["--state-directory", os.path.join(tmp, "state")],
+              bmc_addr7=0x12)
+    bridge = None
+    try:
+        bridge = Bridge(rig)
+
+        def pt(*args):
+            return ipmitool(bridge.sock, *args)
+
+        r = pt("picmg", "amcportstate", "get", "0")
+        want = ["Link device :         AMC", "Link Grouping ID:     0x01",
+                "Link Type Extension:  Gen 2 - NSSC", "Link Type:            PCI EXPRESS",
+                "Link Designator:", "Channel Number:    0x00", "Port Flag:         0x0f",
+                "STATE:                disabled"]
+        check(r.returncode == 0 and lines(r.stdout) == want,
+              "ipmitool picmg amcportstate get 0: the PCIe x4 link, disabled (%r)" % r.stdout)
+        r = pt("picmg", "amcportstate", "set", "0", "0xf", "2", "2", "1", "1")
+        check(r.returncode == 0,
+              "ipmitool picmg amcportstate set 0 0xf 2 2 1 1 (%s)" % r.stderr.strip())
+        r = pt("picmg", "amcportstate", "get", "0")
+        check("STATE:                enabled" in lines(r.stdout), "amcportstate get 0: enabled")
+        r = pt("picmg", "amcportstate", "set", "0", "0x1", "2", "2", "1", "1")
+        check(r.returncode != 0 and "CC code 0xcc" in r.stderr,
+              "amcportstate set with lanes no link has: 0xCC")
+        r = pt("-v", "fru", "print", "0")
+        out = lines(r.stdout)
+        # ipmitool 1.8.19 prints the AMC P2P record's descriptors only inside its OEM GUID loop,
+        # so with no GUIDs it stops after the count (docs/picmg-power.md).
+        check(r.returncode == 0 and "FRU_AMC_P2P" in out and
+              "Current draw(@12V): 6.50 A [ 78.00 Watt ]" in out,
+              "ipmitool -v fru print 0: AMC P2P and Module Current Requirements (6.5 A)")
+
+        conn = pyipmi_connection(rig)
+        if conn:
+            inv = conn[1].get_fru_inventory(0)
+            recs = [(r.record_type_id, r.manufacturer_id, r.picmg_record_type_id)
+                    for r in inv.multirecord_area.records]
+            check(recs == [(0xC0, 0x315A, 0x19), (0xC0, 0x315A, 0x16)],
+                  "python-ipmi FRU 0: AMC P2P and Module Current records (%s)" % recs)
+    finally:
+        if bridge:
+            bridge.stop()
+        rc = rig.stop()
+        check(rc == 0, "the MMC's satmcd exits 0 on SIGTERM (%s)" % rc)
+        if results["failed"]:
+            print("the MMC's satmcd log:\n" + rig.read_stderr())
+
+
 def main():
     tmp, config = board_from_template("board-picmg-power.ini", "satmc-picmg-")
     action = os.path.join(tmp, "link-action")
@@ -291,6 +295,7 @@ def main():
         check(rc == 0, "satmcd exits 0 on SIGTERM (%s)" % rc)
         if results["failed"]:
             print("satmcd's log:\n" + rig.read_stderr())
+    with_amc()
     finish()
 
 

@@ -179,6 +179,15 @@ static const struct {
         { "hpm.component.0", "path",      "/var/lib/satmc-boot/boot.bin" },
 };
 
+/* Not required, but what the PICMG sections above need: a profile, and the profile its
+ * controller's FRU (config-check-picmg-profile.c). */
+static const struct {
+        const char *section, *key, *value;
+} companion_values[] = {
+        { "picmg",    "profile",            "atca-ipmc" },
+        { "fru.0",    "board-product-name", "Blade" },
+};
+
 /* The required keys of the FRU record sections the reference lists, one of each kind
  * (config-fru-record.c): only a file with that section needs them. */
 static const struct {
@@ -398,6 +407,9 @@ static const char *const bad_cases[] = {
         "bad-picmg-led",
         "bad-ipmb-b",
         "bad-ipmb-b-range",
+        "bad-picmg-no-profile",
+        "bad-picmg-atca-mix",
+        "bad-picmg-mmc-mix",
 };
 
 static void test_bad(void **state) {
@@ -1175,6 +1187,10 @@ static void test_value(void **state) {
                     strcmp(required_values[i].section, t->section) != 0)
                         fprintf(f, "[%s]\n%s = %s\n", required_values[i].section,
                                 required_values[i].key, required_values[i].value);
+        for (size_t i = 0; i < sizeof(companion_values) / sizeof(companion_values[0]); i++)
+                if (strcmp(companion_values[i].section, t->section) != 0)
+                        fprintf(f, "[%s]\n%s = %s\n", companion_values[i].section,
+                                companion_values[i].key, companion_values[i].value);
         assert_int_equal(fclose(f), 0);
 
         r = load_string(text, "mem.ini", &cap, &c);
@@ -1446,7 +1462,12 @@ static void test_dump_round_trip(void **state) {
                                 required_value(keys[k].section, keys[k].name));
                         k++;
                 } else {
-                        fwrite(p, 1, l + 1, f);
+                        /* The PICMG sections the reference lists need a profile (every
+                         * default is "none"); the ATCA one takes them all as they are. */
+                        if (strncmp(p, "profile = none\n", 15) == 0)
+                                fputs("profile = atca-ipmc\n", f);
+                        else
+                                fwrite(p, 1, l + 1, f);
                         if (p[0] != '#' && p[0] != '[' && l > 0)
                                 k++;
                 }
@@ -1486,6 +1507,8 @@ static const char *const full_exempt[] = {
         "address",      /* good-full.ini uses hardware-address-lines; naming both is an error */
         "multirecord-file",     /* good-full.ini uses multirecord, which it excludes; read in
                                  * test-config-fru-record.c */
+        "module-current",       /* an AMC module's record: good-full.ini is an ATCA IPMC, which
+                                 * refuses it; set in test-picmg-power.c's amc-mmc fixture */
 };
 
 /* good-full.ini really sets every key the reference lists. */

@@ -76,6 +76,9 @@ static struct fixture *fixture(bool two_buses) {
         c->duplicate_window_ms = 5000;
         c->transport = TRANSPORT_KIND_CHARDEV;
         c->link_sensor_number = 0xF1;
+        /* A redundant IPMB-0 is an ATCA IPM controller's (PICMG 3.0 section 3.8); Set IPMB
+         * State is a PICMG command, answered with a profile only. */
+        c->picmg.profile = PICMG_PROFILE_ATCA_IPMC;
         if (two_buses)
                 c->device_b = strdup("/dev/ipmb-1");
         assert_int_equal(manager_new(c, &f->m), 0);

@@ -83,6 +83,7 @@ static const char config_text[] =
         "[mc]\naddress = 0x72\n"
         "[identity]\nfirmware-version = 1.00\nmanufacturer-id = 0x007ED9\n"
         "product-id = 0x1291\nguid = 01234567-89ab-cdef-0011-223344556677\n"
+        "[picmg]\nprofile = atca-ipmc\n[fru.0]\nboard-product-name = Blade\n"
         "[picmg-led.0]\nled = 0\ngpio = blue=leds:0\n"
         "[picmg-led.1]\nled = 1\ngpio = red=leds:1 amber=leds:2:active-low\n"
         "override-color = amber\n"

@@ -31,6 +31,9 @@
 #define HEAD "[mc]\naddress = 0x72\n[identity]\nfirmware-version = 1.00\n" \
         "manufacturer-id = 0x007ED9\nproduct-id = 0x1\n" \
         "guid = 01234567-89ab-cdef-0011-223344556677\n"
+/* After the sections a case is about, so that their line numbers stay those above. */
+#define ATCA "[picmg]\nprofile = atca-ipmc\n"
+#define AMC "[picmg]\nprofile = amc-mmc\n"
 
 struct fake_gpio {
         int value[4];
@@ -90,10 +93,9 @@ static int load(const char *text, FILE *err, struct satmc_config **ret) {
         return r;
 }
 
-static int setup(void **state) {
+/* The fixture's directory, and the program the exec links run (it logs each call). */
+static struct fixture *fixture_new(char *path, size_t size) {
         struct fixture *f = calloc(1, sizeof(*f));
-        struct satmc_config *c = NULL;
-        char *text = NULL, path[160];
         FILE *s;
 
         assert_non_null(f);
@@ -101,20 +103,36 @@ static int setup(void **state) {
         strcpy(f->dir, "/tmp/satmc-picmg-XXXXXX");
         assert_non_null(mkdtemp(f->dir));
         snprintf(f->log, sizeof(f->log), "%s/log", f->dir);
-        snprintf(path, sizeof(path), "%s/action", f->dir);
+        snprintf(path, size, "%s/action", f->dir);
         s = fopen(path, "w");
         assert_non_null(s);
         fprintf(s, "#!/bin/sh\necho \"$SATMC_LINK $*\" >> %s\n[ \"$1\" = broken ] && exit 3\n"
                 "[ \"$1\" = slow ] && exec sleep 10\nexit 0\n", f->log);
         fclose(s);
         assert_int_equal(chmod(path, 0755), 0);
-        assert_true(asprintf(&text, HEAD
+        return f;
+}
+
+static void fixture_start(struct fixture *f, const char *text) {
+        struct satmc_config *c = NULL;
+
+        assert_int_equal(load(text, NULL, &c), 0);
+        assert_int_equal(manager_new(c, &f->m), 0);
+        assert_int_equal(picmg_ekeying_start(f->m->picmg_ekeying, &fake_ops, &f->gpio), 0);
+}
+
+/* An ATCA board: FRU 0 with power levels and four ATCA links, FRU 1 with one level. */
+static int setup(void **state) {
+        char *text = NULL, path[160];
+        struct fixture *f = fixture_new(path, sizeof(path));
+
+        assert_true(asprintf(&text, HEAD ATCA
                 "[fru.0]\nboard-product-name = Blade\n"
-                "[fru.1]\nboard-product-name = AMC\n"
+                "[fru.1]\nboard-product-name = Mezzanine\n"
                 "[picmg-power.0]\nlevels = 20 W, 60.5 W, 120 W\nearly-levels = 10 W, 20 W\n"
                 "multiplier = 0.5 W\ndynamic = yes\ndelay-to-stable = 1.5 s\n"
                 "desired-level = 2\n"
-                "[picmg-power.1]\nlevels = 40 W\nmodule-current = 6.5 A\n"
+                "[picmg-power.1]\nlevels = 40 W\n"
                 "[picmg-link.0]\nchannel = 1\nports = 0 1 2 3\nlink-type = ethernet\n"
                 "extension = 4\naction = exec:%s\nargs = fabric-1\nsignaling-classes = 0 4\n"
                 "[picmg-link.1]\nchannel = 2\nports = 0\nlink-type = ethernet\n"
@@ -122,13 +140,23 @@ static int setup(void **state) {
                 "[picmg-link.2]\ninterface = base\nchannel = 1\nports = 0\nlink-type = base\n"
                 "action = gpio:gpiochip9:2\ninitial-state = enabled\n"
                 "[picmg-link.3]\nchannel = 3\nports = 1\nlink-type = ethernet\n"
-                "action = exec:%s\nargs = slow\ntimeout-ms = 100\n"
-                "[picmg-link.4]\nfru = 1\nkind = amc\nchannel = 0\nports = 4 5 6 7\n"
-                "link-type = pcie\nextension = 2\ngroup = 1\n", path, path, path) > 0);
-        assert_int_equal(load(text, NULL, &c), 0);
+                "action = exec:%s\nargs = slow\ntimeout-ms = 100\n", path, path, path) > 0);
+        fixture_start(f, text);
         free(text);
-        assert_int_equal(manager_new(c, &f->m), 0);
-        assert_int_equal(picmg_ekeying_start(f->m->picmg_ekeying, &fake_ops, &f->gpio), 0);
+        *state = f;
+        return 0;
+}
+
+/* An AMC module's MMC: FRU 0 with one level, its current and an AMC link. */
+static int setup_amc(void **state) {
+        char path[160];
+        struct fixture *f = fixture_new(path, sizeof(path));
+
+        fixture_start(f, HEAD AMC
+                      "[fru.0]\nboard-product-name = AMC\n"
+                      "[picmg-power.0]\nlevels = 40 W\nmodule-current = 6.5 A\n"
+                      "[picmg-link.0]\nkind = amc\nchannel = 0\nports = 4 5 6 7\n"
+                      "link-type = pcie\nextension = 2\ngroup = 1\n");
         *state = f;
         return 0;
 }
@@ -376,8 +404,8 @@ static void test_signaling_class(void **state) {
         assert_int_equal(n, 1);
         assert_int_equal(RUN(f, PICMG_CMD_GET_SIGNALING_CLASS, 0x00, 0x41), 0);
         assert_int_equal(rsp[2], 4);
-        /* Class 3 nobody supports, reserved bits, a channel without links (also the AMC's
-         * channel 0 as an ATCA one), a wrong identifier: refused, the class unchanged. */
+        /* Class 3 nobody supports, reserved bits, a channel without links (channel 0 too:
+         * ATCA channels are 1..63), a wrong identifier: refused, the class unchanged. */
         assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x41, 3), CC_BAD);
         assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x41, 0x14), CC_BAD);
         assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x42, 4), CC_BAD);
@@ -391,8 +419,8 @@ static void test_signaling_class(void **state) {
         assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x42, 0), 0);
 }
 
-/* The records in the FRU images: Board P2P with 4 ATCA links on FRU 0; AMC P2P and Module
- * Current on FRU 1, each accepted by the record check. */
+/* The records in the FRU images: Board P2P with 4 ATCA links on the board's FRU 0, none on
+ * FRU 1 (no links, no module current). */
 static void test_records_in_image(void **state) {
         struct fixture *f = *state;
         const struct fru_config *fc = &f->m->config->fru[0];
@@ -403,6 +431,22 @@ static void test_records_in_image(void **state) {
                 0x01, 0x11, 0x00, 0x00,         /* base 1, port 0, Base */
                 0x43, 0x22, 0x00, 0x00,         /* fabric 3, port 1, Ethernet */
         };
+        uint8_t *img = NULL;
+        size_t len = 0;
+
+        assert_int_equal(fc->picmg_records_len, sizeof(board));
+        assert_memory_equal(fc->picmg_records, board, sizeof(board));
+        assert_int_equal(f->m->config->fru[1].picmg_records_len, 0);
+        /* The image holds them as multirecords: the board record's data appears in it. */
+        assert_int_equal(config_fru_build_image(&f->m->config->fru[0], &img, &len), 0);
+        assert_non_null(memmem(img, len, board + 2, sizeof(board) - 2));
+        free(img);
+}
+
+/* An AMC module's FRU 0: AMC P2P and Module Current, each accepted by the record check. */
+static void test_amc_records_in_image(void **state) {
+        struct fixture *f = *state;
+        const struct fru_config *fc = &f->m->config->fru[0];
         static const uint8_t amc[] = {
                 0xC0, 16, 0x5A, 0x31, 0x00, 0x19, 0x00, 0x00, 0x80, 0x01, 0xA4, 0x98, 0xF3,
                 0x00, 0x2F, 0x20, 0x01, 0xFC,
@@ -412,69 +456,142 @@ static void test_records_in_image(void **state) {
         size_t len = 0;
         char reason[160];
 
-        (void) state;
-        assert_int_equal(fc->picmg_records_len, sizeof(board));
-        assert_memory_equal(fc->picmg_records, board, sizeof(board));
-        fc = &f->m->config->fru[1];
         assert_int_equal(fc->picmg_records_len, sizeof(amc));
         assert_memory_equal(fc->picmg_records, amc, sizeof(amc));
         assert_int_equal(picmg_record_check(amc + 2, 16, reason, sizeof(reason)), 0);
-        /* The image holds them as multirecords: the board record's data appears in it. */
-        assert_int_equal(config_fru_build_image(&f->m->config->fru[0], &img, &len), 0);
-        assert_non_null(memmem(img, len, board + 2, sizeof(board) - 2));
+        assert_int_equal(config_fru_build_image(fc, &img, &len), 0);
+        assert_non_null(memmem(img, len, amc + 2, 16));
         free(img);
 }
 
-/* Configurations refused, each with its line and reason. */
+/* Without a [picmg] profile no PICMG command is there: every row of every PICMG table, fed a
+ * request of its own minimum length that would be good with a profile, answers 0xC1, like a
+ * command in no table (picmg_preamble()). */
+static void test_without_profile(void **state) {
+        static const struct {
+                const struct ipmi_command *rows;
+                const size_t *n;
+        } tables[] = {
+                { picmg_commands, &picmg_commands_count },
+                { picmg_led_commands, &picmg_led_commands_count },
+                { picmg_power_commands, &picmg_power_commands_count },
+                { picmg_ekeying_commands, &picmg_ekeying_commands_count },
+                { picmg_ipmb_commands, &picmg_ipmb_commands_count },
+        };
+        struct satmc_config *c = NULL;
+        struct fixture f = { 0 };
+        unsigned n_rows = 0;
+
+        (void) state;
+        log_set_max_level(LOG_CRIT);
+        assert_int_equal(load(HEAD "[fru.0]\nboard-product-name = Blade\n", NULL, &c), 0);
+        assert_int_equal(manager_new(c, &f.m), 0);
+        for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+                for (size_t i = 0; i < *tables[t].n; i++) {
+                        const struct ipmi_command *row = &tables[t].rows[i];
+                        uint8_t req[16] = { 0 }, rsp[64];
+                        size_t n;
+
+                        assert_true(row->min_len <= sizeof(req));
+                        if (run(&f, row->cmd, req, row->min_len, rsp, &n) !=
+                            IPMI_CC_INVALID_COMMAND)
+                                fail_msg("%s (0x%02x) without a profile: not 0xC1", row->name,
+                                         row->cmd);
+                        n_rows++;
+                }
+        assert_true(n_rows >= 20);
+        manager_free(f.m);
+}
+
+/* The MMC manages FRU 0 only: FRU 1 is refused before anything else looks at the request. */
+static void test_amc_fru_not_managed(void **state) {
+        struct fixture *f = *state;
+        uint8_t rsp[64];
+        size_t n;
+
+        assert_int_equal(RUN(f, PICMG_CMD_GET_POWER_LEVEL, 0x00, 0, 0), 0);
+        assert_int_equal(RUN(f, PICMG_CMD_GET_POWER_LEVEL, 0x00, 1, 0), CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_POWER_LEVEL, 0x00, 1, 1, 0), CC_BAD);
+        assert_int_equal(RUN(f, 0x05 /* Get FRU LED Properties */, 0x00, 1), CC_BAD);
+        assert_int_equal(RUN(f, 0x0B /* Get FRU Activation Policy */, 0x00, 1), CC_BAD);
+        assert_int_equal(RUN(f, 0x0B, 0x00, 0), 0);
+        assert_int_equal(RUN(f, 0x0B, 0x01, 0), CC_BAD);
+}
+
+/* Configurations refused, each with its line and reason, under the profile named last (after
+ * the case's sections: their lines stay as written; "" = none). */
 static void test_config_errors(void **state) {
         static const struct {
-                const char *text, *want;
+                const char *text, *want, *profile;
         } cases[] = {
                 { "[fru.0]\nboard-product-name = XY\n[picmg-power.0]\nlevels = 20 W, 10 W\n",
-                  "mem.ini:11: levels: level 2 (10.0 W) is not above level 1; levels rise" },
+                  "mem.ini:11: levels: level 2 (10.0 W) is not above level 1; levels rise", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-power.0]\nlevels = 300 W\n",
                   "mem.ini:11: levels: level 1 (300.0 W) is not a multiple of the multiplier "
-                  "1.0 W at most 255 times" },
+                  "1.0 W at most 255 times", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-power.0]\nlevels = 20.05 W\n",
-                  "mem.ini:11: levels \"20.05 W\": steps of 0.1 W" },
+                  "mem.ini:11: levels \"20.05 W\": steps of 0.1 W", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-power.0]\nlevels = 10 W\n"
-                  "desired-level = 2\n", "mem.ini:12: desired-level 2: there are 1 levels" },
+                  "desired-level = 2\n", "mem.ini:12: desired-level 2: there are 1 levels", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-power.1]\nlevels = 10 W\n",
-                  "mem.ini:11: [picmg-power.1]: there is no [fru.1] to describe" },
+                  "mem.ini:11: [picmg-power.1]: there is no [fru.1] to describe", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-power.8]\nlevels = 10 W\n",
-                  "mem.ini:10: unknown section [picmg-power.8]" },
+                  "mem.ini:10: unknown section [picmg-power.8]", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 0\nports = 0\n"
-                  "link-type = base\n", "mem.ini:11: channel 0: an ATCA channel is 1..63" },
+                  "link-type = base\n", "mem.ini:11: channel 0: an ATCA channel is 1..63", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 1\nports = 4\n"
                   "link-type = base\n", "mem.ini:12: ports: an ATCA channel has ports 0..3, "
-                  "not 4" },
+                  "not 4", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 1\nports = 0 0\n"
-                  "link-type = base\n", "mem.ini:12: ports: port 0 twice" },
+                  "link-type = base\n", "mem.ini:12: ports: port 0 twice", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 1\nports = 0\n"
-                  "link-type = fast\n", "mem.ini:13: link-type \"fast\" must be a link type" },
+                  "link-type = fast\n", "mem.ini:13: link-type \"fast\" must be a link type",
+                  ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 1\nports = 0\n"
                   "link-type = base\naction = exec:bin/x\n",
-                  "mem.ini:14: action \"exec:bin/x\": the program must be an absolute path" },
+                  "mem.ini:14: action \"exec:bin/x\": the program must be an absolute path", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 1\nports = 0\n"
-                  "link-type = base\nargs = x\n", "mem.ini:14: args is for action = exec:/PATH" },
+                  "link-type = base\nargs = x\n", "mem.ini:14: args is for action = exec:/PATH",
+                  ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 1\nports = 0\n"
                   "link-type = base\n[picmg-link.1]\nchannel = 1\nports = 0\nlink-type = base\n",
-                  "mem.ini:15: [picmg-link.1] is the link of [picmg-link.0] (line 11) again" },
+                  "mem.ini:15: [picmg-link.1] is the link of [picmg-link.0] (line 11) again",
+                  ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nkind = amc\nchannel = 1\n"
                   "ports = 4\nlink-type = pcie\n", "has no link; the channels of a FRU are "
-                  "numbered 0.. without gaps" },
+                  "numbered 0.. without gaps", AMC },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nkind = amc\nchannel = 0\n"
                   "ports = 4\nlink-type = pcie\n[picmg-link.1]\nkind = amc\nchannel = 0\n"
                   "ports = 5\nlink-type = pcie\n", "mem.ini:16: [picmg-link.1]: AMC channel 0 "
-                  "has other ports on line 11" },
+                  "has other ports on line 11", AMC },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 1\n",
-                  "[picmg-link.0] ports is required" },
+                  "[picmg-link.0] ports is required", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 1\nports = 0\n"
                   "link-type = base\nsignaling-classes = 4\n",
-                  "mem.ini:14: signaling-classes \"4\": every link supports class 0 (basic)" },
+                  "mem.ini:14: signaling-classes \"4\": every link supports class 0 (basic)",
+                  ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nkind = amc\nchannel = 0\n"
                   "ports = 4\nlink-type = pcie\nsignaling-classes = 0 4\n",
-                  "mem.ini:15: signaling-classes is for kind = atca" },
+                  "mem.ini:15: signaling-classes is for kind = atca", AMC },
+                /* The profile gate (config-check-picmg-profile.c). */
+                { "[fru.0]\nboard-product-name = XY\n[picmg-power.0]\nlevels = 10 W\n",
+                  "mem.ini:11: [picmg-power.0] needs a PICMG profile: set [picmg] profile = "
+                  "atca-ipmc or amc-mmc", "" },
+                { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nkind = amc\nchannel = 0\n"
+                  "ports = 4\nlink-type = pcie\n", "mem.ini:11: [picmg-link.0] (kind = amc) "
+                  "needs a PICMG profile: set [picmg] profile = amc-mmc", "" },
+                { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nkind = amc\nchannel = 0\n"
+                  "ports = 4\nlink-type = pcie\n", "mem.ini:11: [picmg-link.0] kind = amc: "
+                  "profile atca-ipmc (line 16) has ATCA links only", ATCA },
+                { "[fru.0]\nboard-product-name = XY\n[picmg-link.0]\nchannel = 1\nports = 0\n"
+                  "link-type = base\n", "mem.ini:11: [picmg-link.0] kind = atca: profile "
+                  "amc-mmc (line 15) has AMC links only (kind = amc)", AMC },
+                { "[fru.0]\nboard-product-name = XY\n[picmg-power.0]\nlevels = 10 W\n"
+                  "module-current = 2 A\n", "mem.ini:12: [picmg-power.0] module-current: the "
+                  "Module Current Requirements record is an AMC module's", ATCA },
+                { "[fru.0]\nboard-product-name = XY\n[fru.1]\nboard-product-name = ZZ\n"
+                  "[picmg-power.1]\nlevels = 10 W\n", "mem.ini:11: [fru.1]: profile amc-mmc "
+                  "(line 15) manages FRU 0 only", AMC },
         };
         (void) state;
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -483,7 +600,8 @@ static void test_config_errors(void **state) {
                 size_t len = 0;
                 FILE *e = open_memstream(&err, &len);
 
-                assert_true(asprintf(&text, HEAD "%s", cases[i].text) > 0);
+                assert_true(asprintf(&text, HEAD "%s%s", cases[i].text,
+                                     cases[i].profile) > 0);
                 assert_int_equal(load(text, e, &c), -EINVAL);
                 fclose(e);
                 if (!strstr(err, cases[i].want))
@@ -499,9 +617,12 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_get_power_level, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_set_power_level, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_port_state, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_amc_port_state, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_amc_port_state, setup_amc, teardown),
                 cmocka_unit_test_setup_teardown(test_signaling_class, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_records_in_image, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_amc_records_in_image, setup_amc, teardown),
+                cmocka_unit_test_setup_teardown(test_amc_fru_not_managed, setup_amc, teardown),
+                cmocka_unit_test(test_without_profile),
                 cmocka_unit_test(test_config_errors),
         };
 
