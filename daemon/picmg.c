@@ -16,6 +16,8 @@ struct picmg_fru {
         bool managed;
         struct hotswap_machine machine;
         uint8_t sensor_number;          /* of its FRU Hot Swap sensor, LUN 0 */
+        struct own_sensor_enables enables;
+        struct hotswap_transition last; /* what Re-arm Sensor Events sends again */
 };
 
 struct picmg {
@@ -77,6 +79,7 @@ int picmg_new(sd_event *event, const struct satmc_config *c, struct picmg **ret)
                 hotswap_init(&p->fru[f].machine, c->picmg.profile == PICMG_PROFILE_AMC_MMC, 0);
                 /* A FRU without a handle switch counts as latched in. */
                 p->fru[f].machine.handle_closed = true;
+                p->fru[f].enables = (struct own_sensor_enables) OWN_SENSOR_ENABLES_INIT;
         }
         r = assign_sensor_numbers(p);
         if (r < 0)
@@ -129,8 +132,9 @@ int picmg_add_sdrs(struct picmg *p, struct sdr_repository *sdr) {
         return 0;
 }
 
-/* One transition: logged, an event (PICMG 3.0 table 3-23), the blue LED told. */
-static void report(struct picmg *p, uint8_t fru, const struct hotswap_transition *t) {
+/* The FRU Hot Swap event of transition t (PICMG 3.0 table 3-23), unless the shelf manager
+ * turned the sensor's events off (Set Sensor Event Enable). */
+static void send_event(struct picmg *p, uint8_t fru, const struct hotswap_transition *t) {
         uint8_t d[3];
         struct platform_event ev = {
                 .sensor_type = PICMG_SENSOR_TYPE_HOT_SWAP,
@@ -140,15 +144,23 @@ static void report(struct picmg *p, uint8_t fru, const struct hotswap_transition
                 .data2_kind = PLATFORM_EVENT_DATA_OEM,
                 .data3_kind = PLATFORM_EVENT_DATA_OEM,
         };
-        enum hotswap_led_hint led = hotswap_led_for_state(t->to);
 
+        if (!p->events || !own_sensor_reports(&p->fru[fru].enables))
+                return;
         hotswap_event_data(t, fru, d);
         ev.data2 = d[1];
         ev.data3 = d[2];
+        (void) event_sender_queue(p->events, &ev);
+}
+
+/* One transition: logged, an event, the blue LED told. */
+static void report(struct picmg *p, uint8_t fru, const struct hotswap_transition *t) {
+        enum hotswap_led_hint led = hotswap_led_for_state(t->to);
+
         log_info("FRU %u: %s -> %s (cause %u).", fru, hotswap_state_name(t->from),
                  hotswap_state_name(t->to), t->cause);
-        if (p->events)
-                (void) event_sender_queue(p->events, &ev);
+        p->fru[fru].last = *t;
+        send_event(p, fru, t);
         if (p->blue_led && led != HOTSWAP_LED_UNCHANGED)
                 p->blue_led(p->blue_led_userdata, fru, led);
 }
@@ -313,20 +325,39 @@ int picmg_hotswap_power_granted(struct picmg *p, uint8_t fru, bool granted) {
         return feed(p, fru, granted ? HOTSWAP_IN_POWER_GRANTED : HOTSWAP_IN_POWER_REMOVED, 0);
 }
 
-int picmg_sensor_reading(const struct picmg *p, uint8_t lun, uint8_t number, uint8_t ret[4]) {
+/* The managed FRU whose hot-swap sensor is (lun, number), or -ENOENT. */
+static int fru_of_sensor(const struct picmg *p, uint8_t lun, uint8_t number) {
         if (lun != 0)
                 return -ENOENT;
         for (unsigned f = 0; f < CONFIG_FRU_MAX; f++)
-                if (p->fru[f].managed && p->fru[f].sensor_number == number) {
-                        /* IPMI v2.0 35.14: no reading, events and scanning enabled, the one
-                         * asserted state (bit n = Mn), byte 4 bit 7 reserved as 1. */
-                        ret[0] = 0;
-                        ret[1] = 0xC0;
-                        ret[2] = (uint8_t) (1u << p->fru[f].machine.state);
-                        ret[3] = 0x80;
-                        return 0;
-                }
+                if (p->fru[f].managed && p->fru[f].sensor_number == number)
+                        return (int) f;
         return -ENOENT;
+}
+
+int picmg_own_sensor(struct picmg *p, uint8_t lun, uint8_t number, struct own_sensor *ret) {
+        int f = fru_of_sensor(p, lun, number);
+
+        if (f < 0)
+                return f;
+        *ret = (struct own_sensor) {
+                .enables = &p->fru[f].enables,
+                .state = (uint16_t) (1u << p->fru[f].machine.state),
+                .assertions = 0x00FF,           /* M0..M7, as the SDR says */
+        };
+        return 0;
+}
+
+int picmg_sensor_rearm(struct picmg *p, uint8_t lun, uint8_t number, uint16_t mask) {
+        int f = fru_of_sensor(p, lun, number);
+
+        if (f < 0)
+                return f;
+        /* The state asserted now, again as a fresh event: the transition that led to it, so
+         * its previous state and cause are the ones the shelf manager may have missed. */
+        if (mask & (1u << p->fru[f].machine.state) && p->fru[f].machine.state != HOTSWAP_M0)
+                send_event(p, (uint8_t) f, &p->fru[f].last);
+        return 0;
 }
 
 int picmg_fru_control(struct picmg *p, uint8_t fru, uint8_t option) {

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "event-sender.h"
 #include "gpio-output.h"
+#include "own-sensor.h"
 #include "protocol/picmg-hotswap.h"
 
 struct picmg;
@@ -86,9 +87,12 @@ int picmg_get_policy(const struct picmg *p, uint8_t fru, uint8_t *ret);
  */
 int picmg_hotswap_power_granted(struct picmg *p, uint8_t fru, bool granted);
 
-/* Get Sensor Reading of a FRU Hot Swap sensor: 4 response bytes, or -ENOENT if (lun, number)
- * is not one. */
-int picmg_sensor_reading(const struct picmg *p, uint8_t lun, uint8_t number, uint8_t ret[4]);
+/* The FRU Hot Swap sensor (lun, number) for the sensor commands (own-sensor.h): its state bit
+ * (bit n = Mn) and enables, or -ENOENT if it is not one. */
+int picmg_own_sensor(struct picmg *p, uint8_t lun, uint8_t number, struct own_sensor *ret);
+/* Re-arm Sensor Events: if mask selects the state the FRU is in, its last transition's event is
+ * sent again (events enabled). 0, or -ENOENT if (lun, number) is no FRU Hot Swap sensor. */
+int picmg_sensor_rearm(struct picmg *p, uint8_t lun, uint8_t number, uint16_t mask);
 
 /* FRU Control: run fru's action for option. 0, -ENOENT (FRU), -EOPNOTSUPP (no action for that
  * option: 0xCC), -EBUSY (the previous one still runs) or -errno from starting it. */

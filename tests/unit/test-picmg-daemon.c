@@ -239,7 +239,7 @@ static void test_handle_debounced(void **state) {
 
 static void test_fru_control_pulse(void **state) {
         struct rig *r = *state;
-        uint8_t reading[4];
+        struct own_sensor sensor;
 
         r->f.level = 1;
         assert_int_equal(picmg_start(r->p, &fake_handle, &r->f, &fake_gpio, &r->f), 0);
@@ -263,10 +263,13 @@ static void test_fru_control_pulse(void **state) {
         assert_int_equal(picmg_max_fru(r->p), 1);
 
         /* The hot-swap sensors: 254 for FRU 0, 253 for FRU 1 (no [sensor.N] here). */
-        assert_int_equal(picmg_sensor_reading(r->p, 0, 0xFE, reading), 0);
-        assert_memory_equal(reading, ((uint8_t[]) { 0x00, 0xC0, 1 << 2, 0x80 }), 4);
-        assert_int_equal(picmg_sensor_reading(r->p, 0, 0xFC, reading), -ENOENT);
-        assert_int_equal(picmg_sensor_reading(r->p, 1, 0xFE, reading), -ENOENT);
+        assert_int_equal(picmg_own_sensor(r->p, 0, 0xFE, &sensor), 0);
+        assert_int_equal(sensor.state, 1 << 2);
+        assert_int_equal(sensor.assertions, 0x00FF);
+        assert_true(sensor.enables->events && sensor.enables->scanning);
+        assert_int_equal(picmg_own_sensor(r->p, 0, 0xFC, &sensor), -ENOENT);
+        assert_int_equal(picmg_own_sensor(r->p, 1, 0xFE, &sensor), -ENOENT);
+        assert_int_equal(picmg_sensor_rearm(r->p, 0, 0xFC, 0xFF), -ENOENT);
 
         /* Policy of an unmanaged FRU; the site from the address (0x8A: slot 5). */
         assert_int_equal(picmg_set_policy(r->p, 2, 1, 1), -ENOENT);
