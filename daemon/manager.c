@@ -102,6 +102,7 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
                 .receiver_lun = config->event_receiver_lun,
                 .queue_max = config->event_queue_length,
                 .try_lost = config_ipmb_b_path(config) ? manager_event_try_lost : NULL,
+                .reachable = manager_event_receiver_reachable,
         };
         r = event_sender_new(m->event, &ec, manager_send_request, m, &m->counters, &m->events);
         if (r < 0)

@@ -214,6 +214,8 @@ void manager_oem_free(struct manager *m);
 /* Connect the hot-swap machine to the blue LED and to Set Power Level (manager-picmg.c); after
  * all three exist, before anything can change state. Nothing for profile none. */
 void manager_picmg_connect(struct manager *m);
+/* The event sender's reachability callback (event-sender.h): M7 for the managed FRUs. */
+void manager_event_receiver_reachable(void *userdata, bool reachable);
 /* A local client went away: the answer to its OEM request, if one runs, is dropped. */
 void manager_oem_disconnect(struct manager *m, struct ipmitool_client *c);
 

@@ -360,6 +360,18 @@ int picmg_sensor_rearm(struct picmg *p, uint8_t lun, uint8_t number, uint16_t ma
         return 0;
 }
 
+void picmg_communication(struct picmg *p, bool reachable) {
+        if (reachable)
+                log_info("The shelf manager answers again: managed FRUs leave M7.");
+        else
+                log_warning("The shelf manager (event receiver) does not answer: managed FRUs "
+                            "go to M7, communication lost.");
+        for (unsigned f = 0; f < CONFIG_FRU_MAX; f++)
+                if (p->fru[f].managed)
+                        (void) feed(p, (uint8_t) f, reachable ? HOTSWAP_IN_COMMUNICATION_REGAINED
+                                                              : HOTSWAP_IN_COMMUNICATION_LOST, 0);
+}
+
 int picmg_fru_control(struct picmg *p, uint8_t fru, uint8_t option) {
         if (!picmg_manages(p, fru))
                 return -ENOENT;

@@ -87,6 +87,14 @@ int picmg_get_policy(const struct picmg *p, uint8_t fru, uint8_t *ret);
  */
 int picmg_hotswap_power_granted(struct picmg *p, uint8_t fru, bool granted);
 
+/*
+ * The shelf manager stopped answering our events (a whole round of tries, event-sender.h) or
+ * answers again: every managed FRU goes to M7 (communication lost) or back to the state it
+ * left for it (PICMG 3.0 3.2.4.1.8, cause 5, locally detected). The M7 events wait in the
+ * queue and reach the shelf manager, in order, once it answers.
+ */
+void picmg_communication(struct picmg *p, bool reachable);
+
 /* The FRU Hot Swap sensor (lun, number) for the sensor commands (own-sensor.h): its state bit
  * (bit n = Mn) and enables, or -ENOENT if it is not one. */
 int picmg_own_sensor(struct picmg *p, uint8_t lun, uint8_t number, struct own_sensor *ret);

@@ -276,6 +276,37 @@ def run_sensor_events(rig, br):
           "ipmitool sensor get 'FRU0 Hot Swap': Transition to M1 asserted (%r)" % r.stdout)
 
 
+def run_communication_lost(rig):
+    """M7 from a real cause: the shelf manager (event receiver) stops answering. A whole round
+    of tries unanswered puts every managed FRU in M7 (cause 5, communication lost, locally
+    detected); its first answer brings them back. FRU 0 is in M1 (Locked) here, FRU 1 in M2."""
+    check(cc_of(rig, 0x0A, [0, 0, 1, 0]) == 0, "policy: clear Locked of FRU 0 (an event)")
+    tries = []
+    deadline = time.monotonic() + (60 if SLOW else 20)
+    # Not answered: the first round's six tries (same bytes), then the next round's first.
+    while len(tries) < 7 and time.monotonic() < deadline:
+        frame = next_request(rig, max(0.0, deadline - time.monotonic()))
+        if frame is None:
+            break
+        tries.append(frame)
+    rounds = [parse_request(f)["data"] for f in tries]
+    check(len(tries) == 7 and all(d == hot_swap(0, 2, 1, 1) for d in rounds) and
+          len(set(tries[:6])) == 1,
+          "unanswered: six tries of FRU 0's M1->M2 event, then a new round (%d frames)" %
+          len(tries))
+    check(state_of(rig, 0) == 7 and state_of(rig, 1) == 7,
+          "the round given up: FRU 0 and FRU 1 read M7 (communication lost)")
+    check(cc_of(rig, 0x0C, [0, 0, 1]) == 0xD5, "Set FRU Activation in M7: 0xD5")
+    if tries:
+        acknowledge(rig, tries[-1])
+    got = events(rig, 4)
+    want = [hot_swap(0, 7, 2, 5), hot_swap(1, 7, 2, 5), hot_swap(0, 2, 7, 5),
+            hot_swap(1, 2, 7, 5)]
+    check(got == want, "answered again: M2->M7 then M7->M2 for FRU 0 and FRU 1, cause 5, "
+          "in order, exact bytes (%s)" % [g.hex(" ") for g in got])
+    check(state_of(rig, 0) == 2 and state_of(rig, 1) == 2, "both FRUs back in M2")
+
+
 def run_pyipmi(config, tmp):
     """python-ipmi's PICMG calls, its Aardvark interface on the emulated bus as the BMC."""
     sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness")))
@@ -469,6 +500,7 @@ def main():
         run_ipmitool(rig, br, tmp)
         run_refusals(rig)
         run_sensor_events(rig, br)
+        run_communication_lost(rig)
     finally:
         if br:
             check(br.stop() == 0, "the bridge exits 0 on SIGTERM")

@@ -271,6 +271,16 @@ static void test_fru_control_pulse(void **state) {
         assert_int_equal(picmg_own_sensor(r->p, 1, 0xFE, &sensor), -ENOENT);
         assert_int_equal(picmg_sensor_rearm(r->p, 0, 0xFC, 0xFF), -ENOENT);
 
+        /* The shelf manager stops answering: every managed FRU in M7, refusing activation,
+         * then back where it was once it answers again. */
+        picmg_communication(r->p, false);
+        assert_int_equal(picmg_state(r->p, 0), HOTSWAP_M7);
+        assert_int_equal(picmg_state(r->p, 1), HOTSWAP_M7);
+        assert_int_equal(picmg_set_activation(r->p, 0, true), -EOPNOTSUPP);
+        picmg_communication(r->p, true);
+        assert_int_equal(picmg_state(r->p, 0), HOTSWAP_M2);
+        assert_int_equal(picmg_state(r->p, 1), HOTSWAP_M2);
+
         /* Policy of an unmanaged FRU; the site from the address (0x8A: slot 5). */
         assert_int_equal(picmg_set_policy(r->p, 2, 1, 1), -ENOENT);
         assert_int_equal(picmg_site_number(r->p), 5);
