@@ -12,8 +12,18 @@
 #include "protocol/platform-event.h"
 #include "protocol/sdr-compact.h"
 
+/* One FRU's handle switch: its line, watched for edges, read once they settle. */
+struct picmg_handle_watch {
+        struct picmg *picmg;
+        uint8_t fru;
+        void *handle;                   /* NULL: no handle switch, the FRU counts as latched in */
+        sd_event_source *io;
+        sd_event_source *debounce;
+};
+
 struct picmg_fru {
         bool managed;
+        struct picmg_handle_watch handle;
         struct hotswap_machine machine;
         uint8_t sensor_number;          /* of its FRU Hot Swap sensor, LUN 0 */
         struct own_sensor_enables enables;
@@ -29,12 +39,9 @@ struct picmg {
         picmg_blue_led_fn blue_led;
         void *blue_led_userdata;
 
-        /* The handle switch of FRU 0 (NULL handle: none configured). */
+        /* How the handle switches are read (picmg_start()). */
         const struct picmg_handle_ops *handle_ops;
         void *handle_userdata;
-        void *handle;
-        sd_event_source *handle_source;
-        sd_event_source *debounce_source;
 };
 
 /* The hot-swap sensors take the highest numbers LUN 0's [sensor.N] leave free: 254, 253, ...
@@ -94,10 +101,14 @@ int picmg_new(sd_event *event, const struct satmc_config *c, struct picmg **ret)
 struct picmg *picmg_free(struct picmg *p) {
         if (!p)
                 return NULL;
-        sd_event_source_disable_unref(p->handle_source);
-        sd_event_source_disable_unref(p->debounce_source);
-        if (p->handle)
-                p->handle_ops->close(p->handle_userdata, p->handle);
+        for (unsigned f = 0; f < CONFIG_FRU_MAX; f++) {
+                struct picmg_handle_watch *w = &p->fru[f].handle;
+
+                sd_event_source_disable_unref(w->io);
+                sd_event_source_disable_unref(w->debounce);
+                if (w->handle)
+                        p->handle_ops->close(p->handle_userdata, w->handle);
+        }
         picmg_actions_free(p->actions);
         free(p);
         return NULL;
@@ -183,77 +194,103 @@ static int feed(struct picmg *p, uint8_t fru, enum hotswap_input in, uint8_t pol
         return 0;
 }
 
-void picmg_handle_settled(struct picmg *p, bool closed) {
-        (void) feed(p, 0, closed ? HOTSWAP_IN_HANDLE_CLOSED : HOTSWAP_IN_HANDLE_OPENED, 0);
+void picmg_handle_settled(struct picmg *p, uint8_t fru, bool closed) {
+        (void) feed(p, fru, closed ? HOTSWAP_IN_HANDLE_CLOSED : HOTSWAP_IN_HANDLE_OPENED, 0);
 }
 
 static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct picmg *p = userdata;
+        struct picmg_handle_watch *w = userdata;
+        struct picmg *p = w->picmg;
         int v;
 
         (void) s;
         (void) usec;
-        v = p->handle_ops->get(p->handle_userdata, p->handle);
+        v = p->handle_ops->get(p->handle_userdata, w->handle);
         if (v < 0) {
-                log_warning_errno(v, "Cannot read the handle switch: %m");
+                log_warning_errno(v, "Cannot read FRU %u's handle switch: %m", w->fru);
                 return 0;
         }
-        picmg_handle_settled(p, v == 1);
+        picmg_handle_settled(p, w->fru, v == 1);
         return 0;
 }
 
 /* An edge: (re)start the debounce time; the level is read once it has passed without one. */
 static int on_handle_edge(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct picmg *p = userdata;
+        struct picmg_handle_watch *w = userdata;
+        struct picmg *p = w->picmg;
         uint64_t now;
         int r;
 
         (void) s;
         (void) fd;
         (void) revents;
-        r = p->handle_ops->drain(p->handle_userdata, p->handle);
+        r = p->handle_ops->drain(p->handle_userdata, w->handle);
         if (r < 0)
-                log_warning_errno(r, "Cannot read the handle switch's events: %m");
+                log_warning_errno(r, "Cannot read FRU %u's handle switch events: %m", w->fru);
         r = sd_event_now(p->event, CLOCK_MONOTONIC, &now);
         if (r >= 0)
-                r = sd_event_source_set_time(p->debounce_source,
+                r = sd_event_source_set_time(w->debounce,
                                              now + p->config->picmg.handle_debounce_ms * 1000ULL);
         if (r >= 0)
-                r = sd_event_source_set_enabled(p->debounce_source, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(w->debounce, SD_EVENT_ONESHOT);
         if (r < 0)
-                log_warning_errno(r, "Cannot time the handle switch's debounce: %m");
+                log_warning_errno(r, "Cannot time FRU %u's handle switch debounce: %m", w->fru);
         return 0;
 }
 
-static int handle_start(struct picmg *p, const struct picmg_handle_ops *ops, void *userdata) {
+/* FRU f's handle switch line: FRU 0's from [picmg] handle-switch-chip/-line or its own
+ * handle-switch (config-picmg.c allows one of them), every other FRU's from its own. */
+static bool handle_line(const struct picmg *p, unsigned f, struct picmg_action *ret) {
         const struct picmg_config *pc = &p->config->picmg;
+
+        if (f == 0 && pc->handle_line >= 0) {
+                *ret = (struct picmg_action) {
+                        .kind = PICMG_ACTION_GPIO,
+                        .line = (unsigned) pc->handle_line,
+                        .active_low = pc->handle_active_low,
+                };
+                memcpy(ret->chip, pc->handle_chip, sizeof(ret->chip));
+                return true;
+        }
+        *ret = p->config->fru[f].handle_switch;
+        return ret->kind == PICMG_ACTION_GPIO;
+}
+
+static int handle_start(struct picmg *p, uint8_t f) {
+        struct picmg_handle_watch *w = &p->fru[f].handle;
+        struct picmg_action h;
+        char name[40];
         int fd, r, v;
 
-        if (pc->handle_line < 0)
+        if (!p->fru[f].managed || !handle_line(p, f, &h))
                 return 0;
-        p->handle_ops = ops ?: &picmg_handle_libgpiod;
-        p->handle_userdata = userdata;
-        r = p->handle_ops->open(userdata, pc->handle_chip, (unsigned) pc->handle_line,
-                                pc->handle_active_low, &p->handle, &fd);
-        if (r < 0)
-                return log_error_errno(r, "Cannot watch the handle switch, %s line %d: %m",
-                                       pc->handle_chip, pc->handle_line);
-        r = sd_event_add_io(p->event, &p->handle_source, fd, EPOLLIN, on_handle_edge, p);
+        w->picmg = p;
+        w->fru = f;
+        r = p->handle_ops->open(p->handle_userdata, h.chip, h.line, h.active_low, &w->handle,
+                                &fd);
+        if (r < 0) {
+                w->handle = NULL;
+                return log_error_errno(r, "Cannot watch FRU %u's handle switch, %s line %u: %m",
+                                       f, h.chip, h.line);
+        }
+        r = sd_event_add_io(p->event, &w->io, fd, EPOLLIN, on_handle_edge, w);
         if (r >= 0)
-                r = sd_event_add_time(p->event, &p->debounce_source, CLOCK_MONOTONIC, 0, 1000,
-                                      on_debounced, p);
+                r = sd_event_add_time(p->event, &w->debounce, CLOCK_MONOTONIC, 0, 1000,
+                                      on_debounced, w);
         if (r >= 0)
-                r = sd_event_source_set_enabled(p->debounce_source, SD_EVENT_OFF);
+                r = sd_event_source_set_enabled(w->debounce, SD_EVENT_OFF);
         if (r < 0)
-                return log_error_errno(r, "Cannot watch the handle switch: %m");
-        (void) sd_event_source_set_description(p->handle_source, "picmg-handle");
-        (void) sd_event_source_set_description(p->debounce_source, "picmg-handle-debounce");
-        v = p->handle_ops->get(userdata, p->handle);
+                return log_error_errno(r, "Cannot watch FRU %u's handle switch: %m", f);
+        snprintf(name, sizeof(name), "picmg-handle-%u", f);
+        (void) sd_event_source_set_description(w->io, name);
+        snprintf(name, sizeof(name), "picmg-handle-debounce-%u", f);
+        (void) sd_event_source_set_description(w->debounce, name);
+        v = p->handle_ops->get(p->handle_userdata, w->handle);
         if (v < 0)
-                return log_error_errno(v, "Cannot read the handle switch: %m");
+                return log_error_errno(v, "Cannot read FRU %u's handle switch: %m", f);
         /* Where the handle is at start is no operator's move: no event, just the position. */
-        p->fru[0].machine.handle_closed = v == 1;
-        log_info("Handle switch (%s line %d) is %s.", pc->handle_chip, pc->handle_line,
+        p->fru[f].machine.handle_closed = v == 1;
+        log_info("FRU %u: handle switch (%s line %u) is %s.", f, h.chip, h.line,
                  v == 1 ? "closed" : "open");
         return 0;
 }
@@ -265,7 +302,14 @@ int picmg_start(struct picmg *p, const struct picmg_handle_ops *handle, void *ha
         r = picmg_actions_start(p->actions, gpio, gpio_userdata);
         if (r < 0)
                 return r;
-        return handle_start(p, handle, handle_userdata);
+        p->handle_ops = handle ?: &picmg_handle_libgpiod;
+        p->handle_userdata = handle_userdata;
+        for (unsigned f = 0; f < CONFIG_FRU_MAX; f++) {
+                r = handle_start(p, (uint8_t) f);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 void picmg_insert(struct picmg *p, struct event_sender *events) {

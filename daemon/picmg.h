@@ -3,8 +3,8 @@
  * The PICMG controller ([picmg] profile atca-ipmc or amc-mmc, docs/picmg.md): one hot-swap
  * state machine (protocol/picmg-hotswap.c) per managed FRU (the [fru.N] sections), the FRU Hot
  * Swap sensor (type F0h) of each with its Compact SDR, a Platform Event Message per transition
- * through the event queue, the handle switch of FRU 0 (picmg-handle.c) and the FRU Control
- * actions (picmg-action.c). The PICMG commands (handlers-picmg.c) act through it.
+ * through the event queue, the handle switch of each FRU that has one (picmg-handle.c) and
+ * the FRU Control actions (picmg-action.c). The PICMG commands (handlers-picmg.c) act through it.
  *
  * Other parts of satmc meet it through two seams: picmg_hotswap_power_granted() (Set Power
  * Level, lane picmg-power) and the blue LED callback (lane picmg-leds' picmg_led_set_local()).
@@ -113,5 +113,5 @@ uint8_t picmg_fru_control_capabilities(const struct picmg *p, uint8_t fru);
 uint8_t picmg_site_number(const struct picmg *p);
 uint8_t picmg_site_type(const struct picmg *p);
 
-/* For tests: feed the handle switch's debounced position as if it had settled. */
-void picmg_handle_settled(struct picmg *p, bool closed);
+/* For tests: feed FRU fru's handle switch position as if it had settled. */
+void picmg_handle_settled(struct picmg *p, uint8_t fru, bool closed);
