@@ -522,6 +522,10 @@ const struct config_key config_fru_keys[] = {
           F(picmg_action[PICMG_ACTION_DIAGNOSTIC_INTERRUPT]), "none", 0, 0,
           "PICMG FRU Control diagnostic interrupt, as cold-reset-action; none: not supported",
           RESTART },
+        { "fru.0", "handle-switch", config_parse_picmg_handle, F(handle_switch), "none", 0, 0,
+          "PICMG: this FRU's ejector handle switch, gpio:CHIP:LINE[:active-low] (an input, 1 = "
+          "handle closed, debounced by [picmg] handle-switch-debounce-ms), or none: latched in",
+          RESTART },
 };
 
 #undef F

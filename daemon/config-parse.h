@@ -219,6 +219,9 @@ int config_parse_picmg_name(const struct config_key *k, const char *value, void 
                             char *reason);
 int config_parse_picmg_action(const struct config_key *k, const char *value, void *dest,
                               char *reason);
+/* none | gpio:CHIP:LINE[:active-low]: a handle switch input ([fru.N] handle-switch). */
+int config_parse_picmg_handle(const struct config_key *k, const char *value, void *dest,
+                              char *reason);
 /* [picmg-led.N] (config-picmg-led.c) */
 int config_parse_picmg_led_color(const struct config_key *k, const char *value, void *dest,
                                  char *reason);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * [picmg] and the FRU Control keys of [fru.N]: their parsers, and after parsing the profile's
+ * [picmg] and the FRU Control and handle switch keys of [fru.N]: their parsers, and after parsing the profile's
  * needs (config_check_picmg()): which FRU devices a profile may manage, and no PICMG key without
  * a profile. Every refusal names the file and line of the key that causes it (docs/picmg.md).
  */
@@ -167,6 +167,25 @@ int config_parse_picmg_action(const struct config_key *k, const char *value, voi
         return 0;
 }
 
+int config_parse_picmg_handle(const struct config_key *k, const char *value, void *dest,
+                              char *reason) {
+        struct picmg_action a;
+        int r = -EINVAL;
+
+        memset(&a, 0, sizeof(a));       /* padding too: compared with memcmp() */
+        if (strcmp(value, "none") == 0)
+                r = 0;
+        else if (strncmp(value, "gpio:", 5) == 0)
+                r = parse_gpio_action(value + 5, &a);
+        if (r < 0) {
+                snprintf(reason, REASON_MAX, "%s: none or gpio:CHIP:LINE[:active-low], not "
+                         "\"%.40s\"", k->name, value);
+                return -EINVAL;
+        }
+        memcpy(dest, &a, sizeof(a));
+        return 0;
+}
+
 static unsigned key_line(const struct load_state *s, const char *name) {
         size_t i;
 
@@ -222,24 +241,72 @@ static void check_no_profile(struct load_state *s) {
                                 config_report(s, fru_key_line(s, n, action_keys[a]),
                                               "%s in [fru.%u] needs a PICMG profile: set [picmg] "
                                               "profile = atca-ipmc or amc-mmc", action_keys[a], n);
+        for (unsigned n = 0; n < CONFIG_FRU_MAX; n++)
+                if (s->config->fru[n].present &&
+                    s->config->fru[n].handle_switch.kind != PICMG_ACTION_NONE)
+                        config_report(s, fru_key_line(s, n, "handle-switch"), "handle-switch in "
+                                      "[fru.%u] needs a PICMG profile: set [picmg] profile = "
+                                      "atca-ipmc or amc-mmc", n);
 }
 
-/* The handle switch's line is an input; an action pulsing the same line would fight it. */
-static void check_action_lines(struct load_state *s) {
+/* The handle switch of FRU n as a GPIO spec (kind NONE: none), and the line that set it. FRU 0's
+ * is [picmg] handle-switch-chip/-line or its own handle-switch (not both: check_handles()). */
+static struct picmg_action handle_of(const struct load_state *s, unsigned n, unsigned *ret_line) {
+        const struct satmc_config *c = s->config;
+        struct picmg_action h = c->fru[n].handle_switch;
+
+        *ret_line = fru_key_line(s, n, "handle-switch");
+        /* As the daemon reads it (picmg.c handle_line()): [picmg]'s first. */
+        if (n == 0 && c->picmg.handle_line >= 0) {
+                h.kind = PICMG_ACTION_GPIO;
+                memcpy(h.chip, c->picmg.handle_chip, sizeof(h.chip));
+                h.line = (unsigned) c->picmg.handle_line;
+                *ret_line = key_line(s, "handle-switch-line");
+        }
+        return h;
+}
+
+static bool same_line(const struct picmg_action *a, const struct picmg_action *b) {
+        return a->kind == PICMG_ACTION_GPIO && b->kind == PICMG_ACTION_GPIO &&
+               a->line == b->line && strcmp(a->chip, b->chip) == 0;
+}
+
+/* A handle switch's line is an input: a second handle on it, or an action pulsing it, would
+ * read or fight the same contact. FRU 0's handle is set in one place. */
+static void check_handles(struct load_state *s) {
         const struct satmc_config *c = s->config;
 
-        for (unsigned n = 0; n < CONFIG_FRU_MAX; n++)
-                for (unsigned a = 0; a < _PICMG_ACTIONS && c->fru[n].present; a++) {
-                        const struct picmg_action *act = &c->fru[n].picmg_action[a];
+        if (c->fru[0].present && c->fru[0].handle_switch.kind != PICMG_ACTION_NONE &&
+            key_line(s, "handle-switch-line"))
+                config_report(s, fru_key_line(s, 0, "handle-switch"), "[fru.0] handle-switch "
+                              "and [picmg] handle-switch-line (line %u) both set FRU 0's handle "
+                              "switch: keep one", key_line(s, "handle-switch-line"));
+        for (unsigned n = 0; n < CONFIG_FRU_MAX; n++) {
+                unsigned line_n, line_m;
+                struct picmg_action h;
 
-                        if (act->kind == PICMG_ACTION_GPIO && c->picmg.handle_line >= 0 &&
-                            act->line == (unsigned) c->picmg.handle_line &&
-                            strcmp(act->chip, c->picmg.handle_chip) == 0)
-                                config_report(s, fru_key_line(s, n, action_keys[a]),
-                                              "%s pulses %s line %u, the handle switch "
-                                              "(line %u)", action_keys[a], act->chip, act->line,
-                                              key_line(s, "handle-switch-line"));
+                if (!c->fru[n].present)
+                        continue;
+                h = handle_of(s, n, &line_n);
+                for (unsigned m = 0; m < n && h.kind != PICMG_ACTION_NONE; m++) {
+                        struct picmg_action o = handle_of(s, m, &line_m);
+
+                        if (c->fru[m].present && same_line(&h, &o))
+                                config_report(s, line_n, "[fru.%u] handle-switch: %s line %u is "
+                                              "[fru.%u]'s handle switch already (line %u)", n,
+                                              h.chip, h.line, m, line_m);
                 }
+                for (unsigned m = 0; m < CONFIG_FRU_MAX && h.kind != PICMG_ACTION_NONE; m++)
+                        for (unsigned a = 0; a < _PICMG_ACTIONS && c->fru[m].present; a++) {
+                                const struct picmg_action *act = &c->fru[m].picmg_action[a];
+
+                                if (same_line(act, &h))
+                                        config_report(s, fru_key_line(s, m, action_keys[a]),
+                                                      "%s pulses %s line %u, the handle switch "
+                                                      "(line %u)", action_keys[a], act->chip,
+                                                      act->line, line_n);
+                        }
+        }
 }
 
 void config_check_picmg(struct load_state *s) {
@@ -269,5 +336,5 @@ void config_check_picmg(struct load_state *s) {
                 config_report(s, profile_line, "profile %s needs [fru.0]: the controller's own "
                               "FRU, which the shelf manager reads and activates",
                               p->profile == PICMG_PROFILE_ATCA_IPMC ? "atca-ipmc" : "amc-mmc");
-        check_action_lines(s);
+        check_handles(s);
 }

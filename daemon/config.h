@@ -153,6 +153,8 @@ struct fru_config {
 
         /* PICMG FRU Control: what each option runs (config-picmg.h). */
         struct picmg_action picmg_action[_PICMG_ACTIONS];
+        /* Its handle switch input: kind NONE or GPIO (FRU 0's may be [picmg]'s instead). */
+        struct picmg_action handle_switch;
         /* The PICMG records [picmg-power.N] and [picmg-link.N] make for this device (type,
          * length, data, one after the other), encoded by config_check_picmg_power(). */
         uint8_t picmg_records[3 * (2 + 255)];

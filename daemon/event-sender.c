@@ -33,6 +33,7 @@ struct event_sender {
         bool silent;                    /* the receiver stopped answering, and we said so */
         bool overflowing;               /* we said the queue overflowed */
         bool rejected;                  /* we said the receiver refuses events */
+        bool unreachable;               /* a round went unanswered, none answered since */
 };
 
 static uint64_t now_ms(struct event_sender *es) {
@@ -185,12 +186,23 @@ static void back_off(struct event_sender *es, uint64_t now, const char *why) {
                 es->backoff_ms = MIN(es->backoff_ms * 2, (uint64_t) es->cfg.backoff_max_ms);
 }
 
+/* Tell cfg.reachable when the receiver's reachability changed: last, so that the events the
+ * callback queues follow the sender's settled state. */
+static void set_reachable(struct event_sender *es, bool reachable) {
+        if (es->unreachable == !reachable)
+                return;
+        es->unreachable = !reachable;
+        if (es->cfg.reachable)
+                es->cfg.reachable(es->userdata, reachable);
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct event_sender *es = userdata;
         uint64_t now = now_ms(es);
         enum ipmb_requester_action a;
         const uint8_t *frame;
         size_t len;
+        bool gave_up = false;
 
         while ((a = ipmb_requester_expire(&es->requester, now, &frame, &len, NULL)) !=
                IPMB_REQUESTER_IDLE) {
@@ -202,12 +214,15 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 } else {
                         es->in_flight = false;
                         back_off(es, now, "does not answer");
+                        gave_up = true;
                 }
         }
         if (es->in_flight)
                 arm(es, ipmb_requester_next_deadline(&es->requester));
         else
                 kick(es);
+        if (gave_up)
+                set_reachable(es, false);
         return 0;
 }
 
@@ -220,6 +235,7 @@ int event_sender_on_response(struct event_sender *es, const struct ipmb_response
         if (rsp->cc == IPMI_CC_NODE_BUSY) {
                 back_off(es, now_ms(es), "is busy");
                 kick(es);
+                set_reachable(es, true);        /* busy, but there */
                 return 0;
         }
         if (es->silent)
@@ -246,6 +262,7 @@ int event_sender_on_response(struct event_sender *es, const struct ipmb_response
         if (es->len == 0)
                 es->overflowing = false;
         kick(es);
+        set_reachable(es, true);
         return 0;
 }
 
@@ -286,4 +303,6 @@ void event_sender_set_receiver(struct event_sender *es, uint8_t sa, uint8_t lun)
         es->cfg.receiver_sa = sa;
         es->cfg.receiver_lun = lun & 3;
         (void) sd_event_source_set_enabled(es->timer, SD_EVENT_OFF);
+        /* Nothing is known of the new receiver yet: not unreachable. */
+        set_reachable(es, true);
 }

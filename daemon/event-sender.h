@@ -50,6 +50,11 @@ struct event_sender_config {
          * sent (or the round given up): a redundant IPMB-0 moves the retry to the other bus.
          * NULL = nothing to do. */
         void (*try_lost)(void *userdata);
+        /* Called with the sender's userdata when the receiver is found unreachable (a whole
+         * round of tries went unanswered: reachable = false) and when it is reachable again
+         * (any answer, or a new receiver set: true), once per change, after the sender's own
+         * state is settled, so it may queue events. NULL = nothing to do. */
+        void (*reachable)(void *userdata, bool reachable);
 };
 
 /* Sends one frame; 0 or -errno (a failed send is a lost try: the retry timer covers it). */

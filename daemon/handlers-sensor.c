@@ -37,6 +37,7 @@
 #include <errno.h>
 
 #include "dispatch.h"
+#include "handlers-sensor-own.h"
 #include "macro.h"
 #include "manager.h"
 #include "protocol/ipmi.h"
@@ -84,6 +85,11 @@ static struct sensor *find(struct manager *m, const struct ipmi_msg_in *in) {
         return sensor_table_find(m->sensors, in->lun, in->data[0]);
 }
 
+/* No [sensor.N] has the number: a FRU Hot Swap or IPMB-0 sensor's answer, or 0xCB. */
+static int own_or_not_present(int r) {
+        return r == -ENOENT ? IPMI_CC_NOT_PRESENT : r;
+}
+
 /* The threshold and hysteresis commands: a discrete sensor has neither (0xCD). */
 static int find_threshold(struct manager *m, const struct ipmi_msg_in *in, struct sensor **ret) {
         struct sensor *sn = find(m, in);
@@ -103,18 +109,8 @@ static int handle_get_sensor_reading(struct manager *m, const struct ipmi_msg_in
 
         if (out->cap < 4)
                 return -EMSGSIZE;
-        if (!sn && m->picmg &&
-            picmg_sensor_reading(m->picmg, in->lun, in->data[0], out->data) == 0) {
-                out->len = 4;           /* a FRU Hot Swap sensor (picmg.h) */
-                return IPMI_CC_OK;
-        }
-        /* The IPMB-0 link sensor of a redundant IPMB-0 is the Manager's, not a section's. */
-        if (!sn && manager_link_sensor_reading(m, in->lun, in->data[0], out->data)) {
-                out->len = 4;
-                return IPMI_CC_OK;
-        }
         if (!sn)
-                return IPMI_CC_NOT_PRESENT;
+                return own_or_not_present(own_sensor_get_reading(m, in, out));
         out->data[1] = reading_flags(sn);
         if (sn->discrete) {
                 /* No numeric reading; the asserted states, bit 7 of the last byte reserved
@@ -212,7 +208,7 @@ static int handle_set_sensor_event_enable(struct manager *m, const struct ipmi_m
         uint16_t assert_mask, deassert_mask;
 
         if (!sn)
-                return IPMI_CC_NOT_PRESENT;
+                return own_or_not_present(own_sensor_set_event_enable(m, in, out));
         if ((flags & EVENT_ENABLE_ACTION_MASK) == EVENT_ENABLE_ACTION_MASK)
                 return IPMI_CC_INVALID_DATA_FIELD;      /* 11b is reserved */
 
@@ -243,7 +239,7 @@ static int handle_get_sensor_event_enable(struct manager *m, const struct ipmi_m
         struct sensor *sn = find(m, in);
 
         if (!sn)
-                return IPMI_CC_NOT_PRESENT;
+                return own_or_not_present(own_sensor_get_event_enable(m, in, out));
         if (out->cap < 5)
                 return -EMSGSIZE;
         out->data[0] = reading_flags(sn) & (READING_EVENTS_ENABLED | READING_SCANNING_ENABLED);
@@ -261,7 +257,7 @@ static int handle_rearm_sensor_events(struct manager *m, const struct ipmi_msg_i
         uint16_t mask = UINT16_MAX;
 
         if (!sn)
-                return IPMI_CC_NOT_PRESENT;
+                return own_or_not_present(own_sensor_rearm(m, in, out));
         if (in->data[1] & REARM_SELECTED)
                 mask = get_mask(in, 2);
         sensor_rearm(sn, mask);
@@ -274,7 +270,7 @@ static int handle_get_sensor_event_status(struct manager *m, const struct ipmi_m
         struct sensor *sn = find(m, in);
 
         if (!sn)
-                return IPMI_CC_NOT_PRESENT;
+                return own_or_not_present(own_sensor_get_event_status(m, in, out));
         if (out->cap < 5)
                 return -EMSGSIZE;
         out->data[0] = reading_flags(sn);

@@ -41,7 +41,8 @@ static void link_sensor_update(struct manager *m, uint8_t before) {
                 return;
         log_info("IPMB-0: IPMB-A %s, IPMB-B %s.", now & 1 ? "enabled" : "disabled",
                  now & 2 ? "enabled" : "disabled");
-        (void) event_sender_queue(m->events, &ev);
+        if (own_sensor_reports(&m->link_enables))
+                (void) event_sender_queue(m->events, &ev);
 }
 
 void manager_ipmb_ok(struct manager *m, unsigned bus) {
@@ -118,14 +119,20 @@ int manager_set_ipmb_state(struct manager *m, uint8_t a, uint8_t b) {
         return 0;
 }
 
-bool manager_link_sensor_reading(struct manager *m, uint8_t lun, uint8_t number, uint8_t out[4]) {
+bool manager_link_sensor(struct manager *m, uint8_t lun, uint8_t number, struct own_sensor *ret) {
         if (m->links.n_buses < 2 || lun != 0 || number != m->config->link_sensor_number)
                 return false;
-        out[0] = 0;                     /* discrete: no reading byte */
-        out[1] = 0xC0;                  /* events and scanning enabled */
-        out[2] = (uint8_t) (1u << ipmb_links_sensor_offset(&m->links));
-        out[3] = 0x80;                  /* offsets 14:8 none; bit 7 reserved, 1 */
+        *ret = (struct own_sensor) {
+                .enables = &m->link_enables,
+                .state = (uint16_t) (1u << ipmb_links_sensor_offset(&m->links)),
+                .assertions = 0x000F,           /* as its SDR (manager.c) */
+        };
         return true;
+}
+
+void manager_link_sensor_rearm(struct manager *m) {
+        /* "Before" differs from now in every bit: the state now goes out as a fresh event. */
+        link_sensor_update(m, (uint8_t) ~ipmb_links_sensor_offset(&m->links));
 }
 
 static int on_transport_b(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

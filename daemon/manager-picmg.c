@@ -3,7 +3,9 @@
  * Where the PICMG parts meet: the hot-swap machine (picmg.c) tells the FRU LEDs (picmg-led.c)
  * what the blue LED should show, and Set Power Level (picmg-power.c) tells the hot-swap machine
  * that the shelf manager granted or took away a FRU's power (PICMG 3.0 section 3.2.4: M3 -> M4
- * on a grant). Each part stays testable alone; only the Manager knows all three.
+ * on a grant). Each part stays testable alone; only the Manager knows all three. The event
+ * sender tells it when the shelf manager (the event receiver) stops and starts answering:
+ * the managed FRUs' M7.
  */
 #include <errno.h>
 
@@ -40,6 +42,13 @@ static int on_power_granted(void *userdata, uint8_t fru, uint8_t level) {
         struct manager *m = userdata;
 
         return picmg_hotswap_power_granted(m->picmg, fru, level > 0);
+}
+
+void manager_event_receiver_reachable(void *userdata, bool reachable) {
+        struct manager *m = userdata;
+
+        if (m->picmg)
+                picmg_communication(m->picmg, reachable);
 }
 
 void manager_picmg_connect(struct manager *m) {

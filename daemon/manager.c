@@ -102,6 +102,7 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
                 .receiver_lun = config->event_receiver_lun,
                 .queue_max = config->event_queue_length,
                 .try_lost = config_ipmb_b_path(config) ? manager_event_try_lost : NULL,
+                .reachable = manager_event_receiver_reachable,
         };
         r = event_sender_new(m->event, &ec, manager_send_request, m, &m->counters, &m->events);
         if (r < 0)
@@ -138,6 +139,7 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         r = ipmb_links_init(&m->links, config_ipmb_b_path(config) ? 2 : 1);
         if (r < 0)
                 return r;
+        m->link_enables = (struct own_sensor_enables) OWN_SENSOR_ENABLES_INIT;
         if (m->links.n_buses > 1) {
                 /* The IPMB-0 sensor: its SDR, so that a shelf manager finds it. */
                 struct sdr_compact_sensor link = {
@@ -146,8 +148,9 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
                         .entity_id = config->entity_id,
                         .entity_instance = config->entity_instance,
                         .init = SDR_INIT_SCANNING_ENABLED | SDR_INIT_EVENTS_ENABLED,
-                        /* Events for the whole sensor: its state changes, nothing to set. */
-                        .capabilities = SDR_CAP_EVENTS_GLOBAL_ONLY | SDR_CAP_AUTO_REARM,
+                        /* Events for the whole sensor (Set Sensor Event Enable turns them
+                         * on and off, own-sensor.h): its state changes, nothing to set. */
+                        .capabilities = SDR_CAP_EVENTS_ENTIRE_SENSOR | SDR_CAP_AUTO_REARM,
                         .sensor_type = IPMB_LINK_SENSOR_TYPE,
                         .event_type = EVENT_TYPE_SENSOR_SPECIFIC,
                         .assert_mask = 0x000F,

@@ -114,6 +114,7 @@ struct manager {
         struct transport *transport_b;
         sd_event_source *transport_b_source;
         struct ipmb_links links;
+        struct own_sensor_enables link_enables; /* the IPMB-0 sensor's (own-sensor.h) */
         uint8_t event_bus;              /* where the event sender's last try went */
 };
 
@@ -191,9 +192,10 @@ void manager_event_try_lost(void *userdata);
 int manager_set_ipmb_state(struct manager *m, uint8_t a, uint8_t b);
 /* A bus proved it works (a frame came in on it). */
 void manager_ipmb_ok(struct manager *m, unsigned bus);
-/* The IPMB-0 sensor's Get Sensor Reading answer (4 bytes) if (lun, number) is it; false if
- * not (no IPMB-B, or another sensor). */
-bool manager_link_sensor_reading(struct manager *m, uint8_t lun, uint8_t number, uint8_t out[4]);
+/* The IPMB-0 sensor for the sensor commands (own-sensor.h) if (lun, number) is it; false if not
+ * (no IPMB-B, or another sensor). Re-arm: its state now again as an event (events enabled). */
+bool manager_link_sensor(struct manager *m, uint8_t lun, uint8_t number, struct own_sensor *ret);
+void manager_link_sensor_rearm(struct manager *m);
 
 /*
  * [oem.N] routing (manager-oem.c), asked only when m->oem is set. A request that a section
@@ -212,6 +214,8 @@ void manager_oem_free(struct manager *m);
 /* Connect the hot-swap machine to the blue LED and to Set Power Level (manager-picmg.c); after
  * all three exist, before anything can change state. Nothing for profile none. */
 void manager_picmg_connect(struct manager *m);
+/* The event sender's reachability callback (event-sender.h): M7 for the managed FRUs. */
+void manager_event_receiver_reachable(void *userdata, bool reachable);
 /* A local client went away: the answer to its OEM request, if one runs, is dropped. */
 void manager_oem_disconnect(struct manager *m, struct ipmitool_client *c);
 

@@ -12,10 +12,22 @@
 #include "protocol/platform-event.h"
 #include "protocol/sdr-compact.h"
 
+/* One FRU's handle switch: its line, watched for edges, read once they settle. */
+struct picmg_handle_watch {
+        struct picmg *picmg;
+        uint8_t fru;
+        void *handle;                   /* NULL: no handle switch, the FRU counts as latched in */
+        sd_event_source *io;
+        sd_event_source *debounce;
+};
+
 struct picmg_fru {
         bool managed;
+        struct picmg_handle_watch handle;
         struct hotswap_machine machine;
         uint8_t sensor_number;          /* of its FRU Hot Swap sensor, LUN 0 */
+        struct own_sensor_enables enables;
+        struct hotswap_transition last; /* what Re-arm Sensor Events sends again */
 };
 
 struct picmg {
@@ -27,12 +39,9 @@ struct picmg {
         picmg_blue_led_fn blue_led;
         void *blue_led_userdata;
 
-        /* The handle switch of FRU 0 (NULL handle: none configured). */
+        /* How the handle switches are read (picmg_start()). */
         const struct picmg_handle_ops *handle_ops;
         void *handle_userdata;
-        void *handle;
-        sd_event_source *handle_source;
-        sd_event_source *debounce_source;
 };
 
 /* The hot-swap sensors take the highest numbers LUN 0's [sensor.N] leave free: 254, 253, ...
@@ -77,6 +86,7 @@ int picmg_new(sd_event *event, const struct satmc_config *c, struct picmg **ret)
                 hotswap_init(&p->fru[f].machine, c->picmg.profile == PICMG_PROFILE_AMC_MMC, 0);
                 /* A FRU without a handle switch counts as latched in. */
                 p->fru[f].machine.handle_closed = true;
+                p->fru[f].enables = (struct own_sensor_enables) OWN_SENSOR_ENABLES_INIT;
         }
         r = assign_sensor_numbers(p);
         if (r < 0)
@@ -91,10 +101,14 @@ int picmg_new(sd_event *event, const struct satmc_config *c, struct picmg **ret)
 struct picmg *picmg_free(struct picmg *p) {
         if (!p)
                 return NULL;
-        sd_event_source_disable_unref(p->handle_source);
-        sd_event_source_disable_unref(p->debounce_source);
-        if (p->handle)
-                p->handle_ops->close(p->handle_userdata, p->handle);
+        for (unsigned f = 0; f < CONFIG_FRU_MAX; f++) {
+                struct picmg_handle_watch *w = &p->fru[f].handle;
+
+                sd_event_source_disable_unref(w->io);
+                sd_event_source_disable_unref(w->debounce);
+                if (w->handle)
+                        p->handle_ops->close(p->handle_userdata, w->handle);
+        }
         picmg_actions_free(p->actions);
         free(p);
         return NULL;
@@ -129,8 +143,9 @@ int picmg_add_sdrs(struct picmg *p, struct sdr_repository *sdr) {
         return 0;
 }
 
-/* One transition: logged, an event (PICMG 3.0 table 3-23), the blue LED told. */
-static void report(struct picmg *p, uint8_t fru, const struct hotswap_transition *t) {
+/* The FRU Hot Swap event of transition t (PICMG 3.0 table 3-23), unless the shelf manager
+ * turned the sensor's events off (Set Sensor Event Enable). */
+static void send_event(struct picmg *p, uint8_t fru, const struct hotswap_transition *t) {
         uint8_t d[3];
         struct platform_event ev = {
                 .sensor_type = PICMG_SENSOR_TYPE_HOT_SWAP,
@@ -140,15 +155,23 @@ static void report(struct picmg *p, uint8_t fru, const struct hotswap_transition
                 .data2_kind = PLATFORM_EVENT_DATA_OEM,
                 .data3_kind = PLATFORM_EVENT_DATA_OEM,
         };
-        enum hotswap_led_hint led = hotswap_led_for_state(t->to);
 
+        if (!p->events || !own_sensor_reports(&p->fru[fru].enables))
+                return;
         hotswap_event_data(t, fru, d);
         ev.data2 = d[1];
         ev.data3 = d[2];
+        (void) event_sender_queue(p->events, &ev);
+}
+
+/* One transition: logged, an event, the blue LED told. */
+static void report(struct picmg *p, uint8_t fru, const struct hotswap_transition *t) {
+        enum hotswap_led_hint led = hotswap_led_for_state(t->to);
+
         log_info("FRU %u: %s -> %s (cause %u).", fru, hotswap_state_name(t->from),
                  hotswap_state_name(t->to), t->cause);
-        if (p->events)
-                (void) event_sender_queue(p->events, &ev);
+        p->fru[fru].last = *t;
+        send_event(p, fru, t);
         if (p->blue_led && led != HOTSWAP_LED_UNCHANGED)
                 p->blue_led(p->blue_led_userdata, fru, led);
 }
@@ -171,77 +194,103 @@ static int feed(struct picmg *p, uint8_t fru, enum hotswap_input in, uint8_t pol
         return 0;
 }
 
-void picmg_handle_settled(struct picmg *p, bool closed) {
-        (void) feed(p, 0, closed ? HOTSWAP_IN_HANDLE_CLOSED : HOTSWAP_IN_HANDLE_OPENED, 0);
+void picmg_handle_settled(struct picmg *p, uint8_t fru, bool closed) {
+        (void) feed(p, fru, closed ? HOTSWAP_IN_HANDLE_CLOSED : HOTSWAP_IN_HANDLE_OPENED, 0);
 }
 
 static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct picmg *p = userdata;
+        struct picmg_handle_watch *w = userdata;
+        struct picmg *p = w->picmg;
         int v;
 
         (void) s;
         (void) usec;
-        v = p->handle_ops->get(p->handle_userdata, p->handle);
+        v = p->handle_ops->get(p->handle_userdata, w->handle);
         if (v < 0) {
-                log_warning_errno(v, "Cannot read the handle switch: %m");
+                log_warning_errno(v, "Cannot read FRU %u's handle switch: %m", w->fru);
                 return 0;
         }
-        picmg_handle_settled(p, v == 1);
+        picmg_handle_settled(p, w->fru, v == 1);
         return 0;
 }
 
 /* An edge: (re)start the debounce time; the level is read once it has passed without one. */
 static int on_handle_edge(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct picmg *p = userdata;
+        struct picmg_handle_watch *w = userdata;
+        struct picmg *p = w->picmg;
         uint64_t now;
         int r;
 
         (void) s;
         (void) fd;
         (void) revents;
-        r = p->handle_ops->drain(p->handle_userdata, p->handle);
+        r = p->handle_ops->drain(p->handle_userdata, w->handle);
         if (r < 0)
-                log_warning_errno(r, "Cannot read the handle switch's events: %m");
+                log_warning_errno(r, "Cannot read FRU %u's handle switch events: %m", w->fru);
         r = sd_event_now(p->event, CLOCK_MONOTONIC, &now);
         if (r >= 0)
-                r = sd_event_source_set_time(p->debounce_source,
+                r = sd_event_source_set_time(w->debounce,
                                              now + p->config->picmg.handle_debounce_ms * 1000ULL);
         if (r >= 0)
-                r = sd_event_source_set_enabled(p->debounce_source, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(w->debounce, SD_EVENT_ONESHOT);
         if (r < 0)
-                log_warning_errno(r, "Cannot time the handle switch's debounce: %m");
+                log_warning_errno(r, "Cannot time FRU %u's handle switch debounce: %m", w->fru);
         return 0;
 }
 
-static int handle_start(struct picmg *p, const struct picmg_handle_ops *ops, void *userdata) {
+/* FRU f's handle switch line: FRU 0's from [picmg] handle-switch-chip/-line or its own
+ * handle-switch (config-picmg.c allows one of them), every other FRU's from its own. */
+static bool handle_line(const struct picmg *p, unsigned f, struct picmg_action *ret) {
         const struct picmg_config *pc = &p->config->picmg;
+
+        if (f == 0 && pc->handle_line >= 0) {
+                *ret = (struct picmg_action) {
+                        .kind = PICMG_ACTION_GPIO,
+                        .line = (unsigned) pc->handle_line,
+                        .active_low = pc->handle_active_low,
+                };
+                memcpy(ret->chip, pc->handle_chip, sizeof(ret->chip));
+                return true;
+        }
+        *ret = p->config->fru[f].handle_switch;
+        return ret->kind == PICMG_ACTION_GPIO;
+}
+
+static int handle_start(struct picmg *p, uint8_t f) {
+        struct picmg_handle_watch *w = &p->fru[f].handle;
+        struct picmg_action h;
+        char name[40];
         int fd, r, v;
 
-        if (pc->handle_line < 0)
+        if (!p->fru[f].managed || !handle_line(p, f, &h))
                 return 0;
-        p->handle_ops = ops ?: &picmg_handle_libgpiod;
-        p->handle_userdata = userdata;
-        r = p->handle_ops->open(userdata, pc->handle_chip, (unsigned) pc->handle_line,
-                                pc->handle_active_low, &p->handle, &fd);
-        if (r < 0)
-                return log_error_errno(r, "Cannot watch the handle switch, %s line %d: %m",
-                                       pc->handle_chip, pc->handle_line);
-        r = sd_event_add_io(p->event, &p->handle_source, fd, EPOLLIN, on_handle_edge, p);
+        w->picmg = p;
+        w->fru = f;
+        r = p->handle_ops->open(p->handle_userdata, h.chip, h.line, h.active_low, &w->handle,
+                                &fd);
+        if (r < 0) {
+                w->handle = NULL;
+                return log_error_errno(r, "Cannot watch FRU %u's handle switch, %s line %u: %m",
+                                       f, h.chip, h.line);
+        }
+        r = sd_event_add_io(p->event, &w->io, fd, EPOLLIN, on_handle_edge, w);
         if (r >= 0)
-                r = sd_event_add_time(p->event, &p->debounce_source, CLOCK_MONOTONIC, 0, 1000,
-                                      on_debounced, p);
+                r = sd_event_add_time(p->event, &w->debounce, CLOCK_MONOTONIC, 0, 1000,
+                                      on_debounced, w);
         if (r >= 0)
-                r = sd_event_source_set_enabled(p->debounce_source, SD_EVENT_OFF);
+                r = sd_event_source_set_enabled(w->debounce, SD_EVENT_OFF);
         if (r < 0)
-                return log_error_errno(r, "Cannot watch the handle switch: %m");
-        (void) sd_event_source_set_description(p->handle_source, "picmg-handle");
-        (void) sd_event_source_set_description(p->debounce_source, "picmg-handle-debounce");
-        v = p->handle_ops->get(userdata, p->handle);
+                return log_error_errno(r, "Cannot watch FRU %u's handle switch: %m", f);
+        snprintf(name, sizeof(name), "picmg-handle-%u", f);
+        (void) sd_event_source_set_description(w->io, name);
+        snprintf(name, sizeof(name), "picmg-handle-debounce-%u", f);
+        (void) sd_event_source_set_description(w->debounce, name);
+        v = p->handle_ops->get(p->handle_userdata, w->handle);
         if (v < 0)
-                return log_error_errno(v, "Cannot read the handle switch: %m");
+                return log_error_errno(v, "Cannot read FRU %u's handle switch: %m", f);
         /* Where the handle is at start is no operator's move: no event, just the position. */
-        p->fru[0].machine.handle_closed = v == 1;
-        log_info("Handle switch (%s line %d) is %s.", pc->handle_chip, pc->handle_line,
+        p->fru[f].machine.handle_closed = v == 1;
+        log_info("FRU %u: handle switch (%s line %u) is %s.", f, h.chip, h.line,
                  v == 1 ? "closed" : "open");
         return 0;
 }
@@ -253,7 +302,14 @@ int picmg_start(struct picmg *p, const struct picmg_handle_ops *handle, void *ha
         r = picmg_actions_start(p->actions, gpio, gpio_userdata);
         if (r < 0)
                 return r;
-        return handle_start(p, handle, handle_userdata);
+        p->handle_ops = handle ?: &picmg_handle_libgpiod;
+        p->handle_userdata = handle_userdata;
+        for (unsigned f = 0; f < CONFIG_FRU_MAX; f++) {
+                r = handle_start(p, (uint8_t) f);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 void picmg_insert(struct picmg *p, struct event_sender *events) {
@@ -313,20 +369,51 @@ int picmg_hotswap_power_granted(struct picmg *p, uint8_t fru, bool granted) {
         return feed(p, fru, granted ? HOTSWAP_IN_POWER_GRANTED : HOTSWAP_IN_POWER_REMOVED, 0);
 }
 
-int picmg_sensor_reading(const struct picmg *p, uint8_t lun, uint8_t number, uint8_t ret[4]) {
+/* The managed FRU whose hot-swap sensor is (lun, number), or -ENOENT. */
+static int fru_of_sensor(const struct picmg *p, uint8_t lun, uint8_t number) {
         if (lun != 0)
                 return -ENOENT;
         for (unsigned f = 0; f < CONFIG_FRU_MAX; f++)
-                if (p->fru[f].managed && p->fru[f].sensor_number == number) {
-                        /* IPMI v2.0 35.14: no reading, events and scanning enabled, the one
-                         * asserted state (bit n = Mn), byte 4 bit 7 reserved as 1. */
-                        ret[0] = 0;
-                        ret[1] = 0xC0;
-                        ret[2] = (uint8_t) (1u << p->fru[f].machine.state);
-                        ret[3] = 0x80;
-                        return 0;
-                }
+                if (p->fru[f].managed && p->fru[f].sensor_number == number)
+                        return (int) f;
         return -ENOENT;
+}
+
+int picmg_own_sensor(struct picmg *p, uint8_t lun, uint8_t number, struct own_sensor *ret) {
+        int f = fru_of_sensor(p, lun, number);
+
+        if (f < 0)
+                return f;
+        *ret = (struct own_sensor) {
+                .enables = &p->fru[f].enables,
+                .state = (uint16_t) (1u << p->fru[f].machine.state),
+                .assertions = 0x00FF,           /* M0..M7, as the SDR says */
+        };
+        return 0;
+}
+
+int picmg_sensor_rearm(struct picmg *p, uint8_t lun, uint8_t number, uint16_t mask) {
+        int f = fru_of_sensor(p, lun, number);
+
+        if (f < 0)
+                return f;
+        /* The state asserted now, again as a fresh event: the transition that led to it, so
+         * its previous state and cause are the ones the shelf manager may have missed. */
+        if (mask & (1u << p->fru[f].machine.state) && p->fru[f].machine.state != HOTSWAP_M0)
+                send_event(p, (uint8_t) f, &p->fru[f].last);
+        return 0;
+}
+
+void picmg_communication(struct picmg *p, bool reachable) {
+        if (reachable)
+                log_info("The shelf manager answers again: managed FRUs leave M7.");
+        else
+                log_warning("The shelf manager (event receiver) does not answer: managed FRUs "
+                            "go to M7, communication lost.");
+        for (unsigned f = 0; f < CONFIG_FRU_MAX; f++)
+                if (p->fru[f].managed)
+                        (void) feed(p, (uint8_t) f, reachable ? HOTSWAP_IN_COMMUNICATION_REGAINED
+                                                              : HOTSWAP_IN_COMMUNICATION_LOST, 0);
 }
 
 int picmg_fru_control(struct picmg *p, uint8_t fru, uint8_t option) {

@@ -3,8 +3,8 @@
  * The PICMG controller ([picmg] profile atca-ipmc or amc-mmc, docs/picmg.md): one hot-swap
  * state machine (protocol/picmg-hotswap.c) per managed FRU (the [fru.N] sections), the FRU Hot
  * Swap sensor (type F0h) of each with its Compact SDR, a Platform Event Message per transition
- * through the event queue, the handle switch of FRU 0 (picmg-handle.c) and the FRU Control
- * actions (picmg-action.c). The PICMG commands (handlers-picmg.c) act through it.
+ * through the event queue, the handle switch of each FRU that has one (picmg-handle.c) and
+ * the FRU Control actions (picmg-action.c). The PICMG commands (handlers-picmg.c) act through it.
  *
  * Other parts of satmc meet it through two seams: picmg_hotswap_power_granted() (Set Power
  * Level, lane picmg-power) and the blue LED callback (lane picmg-leds' picmg_led_set_local()).
@@ -18,6 +18,7 @@
 #include "config.h"
 #include "event-sender.h"
 #include "gpio-output.h"
+#include "own-sensor.h"
 #include "protocol/picmg-hotswap.h"
 
 struct picmg;
@@ -86,9 +87,20 @@ int picmg_get_policy(const struct picmg *p, uint8_t fru, uint8_t *ret);
  */
 int picmg_hotswap_power_granted(struct picmg *p, uint8_t fru, bool granted);
 
-/* Get Sensor Reading of a FRU Hot Swap sensor: 4 response bytes, or -ENOENT if (lun, number)
- * is not one. */
-int picmg_sensor_reading(const struct picmg *p, uint8_t lun, uint8_t number, uint8_t ret[4]);
+/*
+ * The shelf manager stopped answering our events (a whole round of tries, event-sender.h) or
+ * answers again: every managed FRU goes to M7 (communication lost) or back to the state it
+ * left for it (PICMG 3.0 3.2.4.1.8, cause 5, locally detected). The M7 events wait in the
+ * queue and reach the shelf manager, in order, once it answers.
+ */
+void picmg_communication(struct picmg *p, bool reachable);
+
+/* The FRU Hot Swap sensor (lun, number) for the sensor commands (own-sensor.h): its state bit
+ * (bit n = Mn) and enables, or -ENOENT if it is not one. */
+int picmg_own_sensor(struct picmg *p, uint8_t lun, uint8_t number, struct own_sensor *ret);
+/* Re-arm Sensor Events: if mask selects the state the FRU is in, its last transition's event is
+ * sent again (events enabled). 0, or -ENOENT if (lun, number) is no FRU Hot Swap sensor. */
+int picmg_sensor_rearm(struct picmg *p, uint8_t lun, uint8_t number, uint16_t mask);
 
 /* FRU Control: run fru's action for option. 0, -ENOENT (FRU), -EOPNOTSUPP (no action for that
  * option: 0xCC), -EBUSY (the previous one still runs) or -errno from starting it. */
@@ -101,5 +113,5 @@ uint8_t picmg_fru_control_capabilities(const struct picmg *p, uint8_t fru);
 uint8_t picmg_site_number(const struct picmg *p);
 uint8_t picmg_site_type(const struct picmg *p);
 
-/* For tests: feed the handle switch's debounced position as if it had settled. */
-void picmg_handle_settled(struct picmg *p, bool closed);
+/* For tests: feed FRU fru's handle switch position as if it had settled. */
+void picmg_handle_settled(struct picmg *p, uint8_t fru, bool closed);

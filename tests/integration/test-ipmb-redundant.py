@@ -247,6 +247,33 @@ def run(rig, tmp, a, b):
           "IPMB-0 sensor event on IPMB-B (the preference sticks): both enabled, %s" %
           link_event(3, 0x88).hex())
 
+    # 6b. The IPMB-0 sensor answers the sensor event commands like every other sensor: with
+    # its event messages off, isolating IPMB-A again sends nothing; Re-arm sends the state now.
+    _, rsp = b.transact(SE, 0x28, bytes([LINK, 0x40]))
+    check(rsp is not None and rsp[6] == 0, "Set Sensor Event Enable: IPMB-0 sensor events off")
+    _, rsp = b.transact(SE, 0x29, bytes([LINK]))
+    check(rsp is not None and rsp[6:12] == bytes([0, 0x40, 0x0F, 0, 0, 0]),
+          "Get Sensor Event Enable: events off, scanning on, offsets 0..3 (%s)" %
+          (rsp[6:-1].hex() if rsp else None))
+    _, rsp = b.transact(PICMG, SET_IPMB_STATE, b"\x00\x00\xff")
+    check(rsp is not None and rsp[6] == 0 and b.event(QUIET) is None,
+          "IPMB-A isolated with the sensor's events off: no IPMB-0 sensor event")
+    _, rsp = b.transact(SE, 0x2B, bytes([LINK]))
+    check(rsp is not None and rsp[6:12] == bytes([0, 0x40, 0x04, 0, 0, 0]),
+          "Get Sensor Event Status: offset 2 (IPMB-A disabled) asserted (%s)" %
+          (rsp[6:-1].hex() if rsp else None))
+    _, rsp = b.transact(SE, 0x28, bytes([LINK, 0xC0]))
+    _, rsp2 = b.transact(SE, 0x2A, bytes([LINK, 0x00]))
+    ev = b.event()
+    check(rsp and rsp[6] == 0 and rsp2 and rsp2[6] == 0 and ev is not None and
+          body(ev) == link_event(2, 0x80),
+          "events on, Re-arm Sensor Events: the state now as an event, IPMB-A isolated by "
+          "override (%s)" % (body(ev).hex() if ev else None))
+    _, rsp = b.transact(PICMG, SET_IPMB_STATE, b"\x00\x01\xff")
+    ev = b.event()
+    check(rsp is not None and rsp[6] == 0 and ev is not None and body(ev) == link_event(3, 0x88),
+          "IPMB-A enabled again with events on: its event as before")
+
     # 7. A try lost on IPMB-B (ACKed, never delivered: no answer) moves the retry to IPMB-A.
     before = rig.counters()
     b.ep.fault("drop@0x10:n=1")

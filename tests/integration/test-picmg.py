@@ -224,6 +224,89 @@ def run_refusals(rig):
     check(no_more_events(rig, 0.3), "refused requests change no state")
 
 
+def run_sensor_events(rig, br):
+    """The FRU Hot Swap sensor answers the sensor event commands as every satmcd sensor does:
+    events off really stops its Platform Event Messages, Re-arm sends the present state
+    again, scanning off marks it unavailable. FRU 0 is in M2 here."""
+    fe = SENSOR[0]
+    rsp = rig.transact(SE, 0x29, bytes([fe]))
+    check(rsp and rsp[6:12] == bytes([0, 0xC0, 0xFF, 0x00, 0, 0]),
+          "Get Sensor Event Enable 0xFE: events and scanning on, M0..M7 (%s)" %
+          (rsp[6:-1].hex(" ") if rsp else None))
+    rsp = rig.transact(SE, 0x28, bytes([fe, 0x40]))
+    check(rsp and rsp[6] == 0, "Set Sensor Event Enable 0xFE: event messages off")
+    rsp = rig.transact(SE, 0x29, bytes([fe]))
+    check(rsp and rsp[6:8] == bytes([0, 0x40]), "Get Sensor Event Enable: events off")
+    check(cc_of(rig, 0x0C, [0, 0, 1]) == 0 and state_of(rig, 0) == 3,
+          "activate with the sensor's events off: M3")
+    check(no_more_events(rig), "no FRU Hot Swap event while its events are off")
+    rsp = rig.transact(SE, 0x2B, bytes([fe]))
+    check(rsp and rsp[6:12] == bytes([0, 0x40, 0x08, 0x00, 0, 0]),
+          "Get Sensor Event Status 0xFE: M3 asserted (%s)" %
+          (rsp[6:-1].hex(" ") if rsp else None))
+    rsp = rig.transact(SE, 0x28, bytes([fe, 0xC0]))
+    check(rsp and rsp[6] == 0, "Set Sensor Event Enable 0xFE: event messages on again")
+    rsp = rig.transact(SE, 0x2A, bytes([fe, 0x80, 0x01, 0x00]))
+    check(rsp and rsp[6] == 0 and no_more_events(rig, 0.5),
+          "Re-arm Sensor Events for M0 only (not asserted): accepted, no event")
+    rsp = rig.transact(SE, 0x2A, bytes([fe, 0x00]))
+    got = events(rig, 1)
+    check(rsp and rsp[6] == 0 and got == [hot_swap(0, 3, 2, 1)],
+          "Re-arm Sensor Events 0xFE: the M2->M3 event again, exact bytes (%s)" %
+          [g.hex(" ") for g in got])
+    rsp = rig.transact(SE, 0x28, bytes([fe, 0x80]))
+    rd = rig.transact(SE, 0x2D, bytes([fe]))
+    check(rsp and rsp[6] == 0 and rd and rd[6:11] == bytes([0, 0, 0xA0, 0, 0x80]),
+          "scanning off: Get Sensor Reading says unavailable, no state (%s)" %
+          (rd[6:-1].hex(" ") if rd else None))
+    check(cc_of(rig, 0x0C, [0, 0, 0]) == 0 and no_more_events(rig),
+          "deactivate while not scanned: no events")
+    rsp = rig.transact(SE, 0x28, bytes([fe, 0xC0]))
+    check(rsp and rsp[6] == 0 and state_of(rig, 0) == 1, "scanning on again: FRU 0 in M1")
+    check(rig.transact(SE, 0x28, bytes([fe, 0xF0]))[6] == 0xCC,
+          "Set Sensor Event Enable with the reserved action 11b: 0xCC")
+    check(rig.transact(SE, 0x29, bytes([0x80]))[6] == 0xCB,
+          "Get Sensor Event Enable of a sensor that does not exist: 0xCB")
+
+    r = ipmitool(br.sock, "sdr", "elist")
+    check(r.returncode == 0 and "FRU0 Hot Swap" in r.stdout and "FRU1 Hot Swap" in r.stdout,
+          "ipmitool sdr elist lists both FRU Hot Swap sensors (%r)" % r.stdout)
+    r = ipmitool(br.sock, "sensor", "get", "FRU0 Hot Swap")
+    check(r.returncode == 0 and "FRU Hot Swap" in r.stdout and "[Transition to M1]" in r.stdout,
+          "ipmitool sensor get 'FRU0 Hot Swap': Transition to M1 asserted (%r)" % r.stdout)
+
+
+def run_communication_lost(rig):
+    """M7 from a real cause: the shelf manager (event receiver) stops answering. A whole round
+    of tries unanswered puts every managed FRU in M7 (cause 5, communication lost, locally
+    detected); its first answer brings them back. FRU 0 is in M1 (Locked) here, FRU 1 in M2."""
+    check(cc_of(rig, 0x0A, [0, 0, 1, 0]) == 0, "policy: clear Locked of FRU 0 (an event)")
+    tries = []
+    deadline = time.monotonic() + (60 if SLOW else 20)
+    # Not answered: the first round's six tries (same bytes), then the next round's first.
+    while len(tries) < 7 and time.monotonic() < deadline:
+        frame = next_request(rig, max(0.0, deadline - time.monotonic()))
+        if frame is None:
+            break
+        tries.append(frame)
+    rounds = [parse_request(f)["data"] for f in tries]
+    check(len(tries) == 7 and all(d == hot_swap(0, 2, 1, 1) for d in rounds) and
+          len(set(tries[:6])) == 1,
+          "unanswered: six tries of FRU 0's M1->M2 event, then a new round (%d frames)" %
+          len(tries))
+    check(state_of(rig, 0) == 7 and state_of(rig, 1) == 7,
+          "the round given up: FRU 0 and FRU 1 read M7 (communication lost)")
+    check(cc_of(rig, 0x0C, [0, 0, 1]) == 0xD5, "Set FRU Activation in M7: 0xD5")
+    if tries:
+        acknowledge(rig, tries[-1])
+    got = events(rig, 4)
+    want = [hot_swap(0, 7, 2, 5), hot_swap(1, 7, 2, 5), hot_swap(0, 2, 7, 5),
+            hot_swap(1, 2, 7, 5)]
+    check(got == want, "answered again: M2->M7 then M7->M2 for FRU 0 and FRU 1, cause 5, "
+          "in order, exact bytes (%s)" % [g.hex(" ") for g in got])
+    check(state_of(rig, 0) == 2 and state_of(rig, 1) == 2, "both FRUs back in M2")
+
+
 def run_pyipmi(config, tmp):
     """python-ipmi's PICMG calls, its Aardvark interface on the emulated bus as the BMC."""
     sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness")))
@@ -268,6 +351,8 @@ def run_pyipmi(config, tmp):
             return ipmi.get_sensor_reading(SENSOR[0])[1] & 0x7FFF
 
         check(state() == 1 << 2, "python-ipmi get_sensor_reading(0xFE): FRU 0 in M2")
+        ipmi.rearm_sensor_events(SENSOR[0])      # a completion code other than 0 raises
+        check(state() == 1 << 2, "python-ipmi rearm_sensor_events(0xFE): accepted, still M2")
         ipmi.set_fru_activation(0)
         check(state() == 1 << 3, "python-ipmi set_fru_activation(0): FRU 0 in M3")
         ipmi.set_fru_deactivation(0)
@@ -414,6 +499,8 @@ def main():
         br = Bridge(rig)
         run_ipmitool(rig, br, tmp)
         run_refusals(rig)
+        run_sensor_events(rig, br)
+        run_communication_lost(rig)
     finally:
         if br:
             check(br.stop() == 0, "the bridge exits 0 on SIGTERM")

@@ -405,6 +405,8 @@ static const char *const bad_cases[] = {
         "bad-picmg-profile",
         "bad-picmg-atca",
         "bad-picmg-led",
+        "bad-picmg-handle",
+        "bad-picmg-handle-none",
         "bad-ipmb-b",
         "bad-ipmb-b-range",
         "bad-picmg-no-profile",

@@ -37,6 +37,9 @@ struct fixture {
         struct sent sent[64];
         size_t n_sent;
         int send_result;
+        struct event_sender_config cfg;
+        unsigned reachable_calls;
+        bool reachable;
 };
 
 static int fake_send(void *userdata, const uint8_t *frame, size_t len) {
@@ -65,6 +68,7 @@ static struct fixture *fixture_new(unsigned queue_max) {
         };
 
         assert_non_null(f);
+        f->cfg = cfg;
         log_set_max_level(LOG_CRIT);
         assert_int_equal(sd_event_new(&f->event), 0);
         assert_int_equal(event_sender_new(f->event, &cfg, fake_send, f, &f->counters, &f->es), 0);
@@ -340,6 +344,39 @@ static void test_silent_receiver(void **state) {
         assert_int_equal(f->counters.v[COUNTER_EVENTS_DROPPED], 0);
 }
 
+static void on_reachable(void *userdata, bool reachable) {
+        struct fixture *f = userdata;
+
+        f->reachable_calls++;
+        f->reachable = reachable;
+}
+
+/* The reachability callback: once when a whole round goes unanswered (not on a lost try),
+ * once when an answer comes again, and a new receiver is not unreachable. */
+static void test_reachable(void **state) {
+        struct fixture *f = *state;
+        struct platform_event ev = event_of(5, false);
+
+        event_sender_free(f->es);
+        f->cfg.reachable = on_reachable;
+        assert_int_equal(event_sender_new(f->event, &f->cfg, fake_send, f, &f->counters,
+                                          &f->es), 0);
+        f->send_result = -ENXIO;
+        assert_int_equal(event_sender_queue(f->es, &ev), 0);
+        run_until_sent(f, 3, 1000);
+        assert_int_equal(f->reachable_calls, 0);        /* tries lost, the round not over */
+        run_until_sent(f, 7, 2000);                     /* the next round, and its retries */
+        assert_true(f->n_sent >= 4);
+        assert_int_equal(f->reachable_calls, 1);        /* once, not once per round */
+        assert_false(f->reachable);
+        f->send_result = 0;
+        assert_int_equal(answer(f, f->n_sent - 1, IPMI_CC_NODE_BUSY), 0);
+        assert_int_equal(f->reachable_calls, 2);
+        assert_true(f->reachable);
+        event_sender_set_receiver(f->es, 0x24, 0);
+        assert_int_equal(f->reachable_calls, 2);        /* no change */
+}
+
 static void test_busy_and_refused(void **state) {
         struct fixture *f = *state;
         struct platform_event a = event_of(1, false), b = event_of(2, false);
@@ -434,6 +471,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_in_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_silent_receiver, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_busy_and_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reachable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_new_receiver, setup, teardown),
                 cmocka_unit_test(test_bad_config),

@@ -239,7 +239,7 @@ static void test_handle_debounced(void **state) {
 
 static void test_fru_control_pulse(void **state) {
         struct rig *r = *state;
-        uint8_t reading[4];
+        struct own_sensor sensor;
 
         r->f.level = 1;
         assert_int_equal(picmg_start(r->p, &fake_handle, &r->f, &fake_gpio, &r->f), 0);
@@ -263,15 +263,129 @@ static void test_fru_control_pulse(void **state) {
         assert_int_equal(picmg_max_fru(r->p), 1);
 
         /* The hot-swap sensors: 254 for FRU 0, 253 for FRU 1 (no [sensor.N] here). */
-        assert_int_equal(picmg_sensor_reading(r->p, 0, 0xFE, reading), 0);
-        assert_memory_equal(reading, ((uint8_t[]) { 0x00, 0xC0, 1 << 2, 0x80 }), 4);
-        assert_int_equal(picmg_sensor_reading(r->p, 0, 0xFC, reading), -ENOENT);
-        assert_int_equal(picmg_sensor_reading(r->p, 1, 0xFE, reading), -ENOENT);
+        assert_int_equal(picmg_own_sensor(r->p, 0, 0xFE, &sensor), 0);
+        assert_int_equal(sensor.state, 1 << 2);
+        assert_int_equal(sensor.assertions, 0x00FF);
+        assert_true(sensor.enables->events && sensor.enables->scanning);
+        assert_int_equal(picmg_own_sensor(r->p, 0, 0xFC, &sensor), -ENOENT);
+        assert_int_equal(picmg_own_sensor(r->p, 1, 0xFE, &sensor), -ENOENT);
+        assert_int_equal(picmg_sensor_rearm(r->p, 0, 0xFC, 0xFF), -ENOENT);
+
+        /* The shelf manager stops answering: every managed FRU in M7, refusing activation,
+         * then back where it was once it answers again. */
+        picmg_communication(r->p, false);
+        assert_int_equal(picmg_state(r->p, 0), HOTSWAP_M7);
+        assert_int_equal(picmg_state(r->p, 1), HOTSWAP_M7);
+        assert_int_equal(picmg_set_activation(r->p, 0, true), -EOPNOTSUPP);
+        picmg_communication(r->p, true);
+        assert_int_equal(picmg_state(r->p, 0), HOTSWAP_M2);
+        assert_int_equal(picmg_state(r->p, 1), HOTSWAP_M2);
 
         /* Policy of an unmanaged FRU; the site from the address (0x8A: slot 5). */
         assert_int_equal(picmg_set_policy(r->p, 2, 1, 1), -ENOENT);
         assert_int_equal(picmg_site_number(r->p), 5);
         assert_int_equal(picmg_site_type(r->p), PICMG_SITE_ATCA_BOARD);
+}
+
+/* Two FRUs, each with its own handle switch ([fru.N] handle-switch): each line moves its
+ * own FRU only. */
+static const char two_handles_text[] =
+        "[mc]\naddress = 0x8a\n"
+        "[identity]\nfirmware-version = 1.00\nmanufacturer-id = 1\nproduct-id = 1\n"
+        "guid = 01234567-89ab-cdef-0011-223344556677\n"
+        "[picmg]\nprofile = atca-ipmc\nhandle-switch-debounce-ms = 20\n"
+        "[fru.0]\nboard-manufacturer = Acme\nhandle-switch = gpio:fakechip:5\n"
+        "[fru.1]\nboard-manufacturer = Bolt\nhandle-switch = gpio:rtmchip:6:active-low\n";
+
+struct two_handles {
+        int pipe[2][2];
+        int level[2];
+        bool active_low[2];
+        unsigned opened;
+};
+
+static int two_open(void *userdata, const char *chip, unsigned line, bool active_low,
+                    void **ret_handle, int *ret_fd) {
+        struct two_handles *t = userdata;
+        unsigned i = strcmp(chip, "rtmchip") == 0;
+
+        assert_int_equal(line, i ? 6 : 5);
+        t->active_low[i] = active_low;
+        t->opened++;
+        *ret_handle = &t->level[i];
+        *ret_fd = t->pipe[i][0];
+        return 0;
+}
+
+static int two_drain(void *userdata, void *handle) {
+        struct two_handles *t = userdata;
+        unsigned i = handle == &t->level[1];
+        char buf[16];
+
+        while (read(t->pipe[i][0], buf, sizeof(buf)) > 0)
+                ;
+        return 0;
+}
+
+static int two_get(void *userdata, void *handle) {
+        (void) userdata;
+        return *(int *) handle;
+}
+
+static const struct picmg_handle_ops two_handle_ops = {
+        .open = two_open, .drain = two_drain, .get = two_get, .close = handle_close,
+};
+
+static bool fru1_in_m2(struct rig *r) {
+        return picmg_state(r->p, 1) == HOTSWAP_M2;
+}
+
+static void test_handle_per_fru(void **state) {
+        FILE *in = fmemopen((void *) two_handles_text, strlen(two_handles_text), "r");
+        struct two_handles t = { .level = { 0, 0 } };
+        struct rig r = { 0 };
+
+        (void) state;
+        assert_int_equal(config_load_from_file(in, "picmg.ini", stderr, &r.c), 0);
+        fclose(in);
+        for (unsigned i = 0; i < 2; i++)
+                assert_int_equal(pipe2(t.pipe[i], O_NONBLOCK | O_CLOEXEC), 0);
+        assert_int_equal(sd_event_new(&r.e), 0);
+        assert_int_equal(picmg_new(r.e, r.c, &r.p), 0);
+        assert_int_equal(picmg_start(r.p, &two_handle_ops, &t, &fake_gpio, &r.f), 0);
+        assert_int_equal(t.opened, 2);
+        assert_false(t.active_low[0]);
+        assert_true(t.active_low[1]);
+        picmg_insert(r.p, NULL);
+        /* Both handles open at start: both FRUs wait in M1. */
+        assert_int_equal(picmg_state(r.p, 0), HOTSWAP_M1);
+        assert_int_equal(picmg_state(r.p, 1), HOTSWAP_M1);
+
+        /* FRU 1's handle closes: FRU 1 asks to be activated, FRU 0 does not move. */
+        t.level[1] = 1;
+        assert_int_equal(write(t.pipe[1][1], "e", 1), 1);
+        run_until(&r, fru1_in_m2);
+        assert_int_equal(picmg_state(r.p, 0), HOTSWAP_M1);
+        /* Then FRU 0's. */
+        t.level[0] = 1;
+        assert_int_equal(write(t.pipe[0][1], "e", 1), 1);
+        run_until(&r, fru0_in_m2);
+        assert_int_equal(picmg_state(r.p, 1), HOTSWAP_M2);
+        /* FRU 1's opens again: back to M1, FRU 0 stays. */
+        t.level[1] = 0;
+        assert_int_equal(write(t.pipe[1][1], "e", 1), 1);
+        for (unsigned i = 0; i < 2000 && picmg_state(r.p, 1) != HOTSWAP_M1; i++)
+                assert_true(sd_event_run(r.e, 5000) >= 0);
+        assert_int_equal(picmg_state(r.p, 1), HOTSWAP_M1);
+        assert_int_equal(picmg_state(r.p, 0), HOTSWAP_M2);
+
+        picmg_free(r.p);
+        sd_event_unref(r.e);
+        config_free(r.c);
+        for (unsigned i = 0; i < 2; i++) {
+                close(t.pipe[i][0]);
+                close(t.pipe[i][1]);
+        }
 }
 
 static void test_profile_none(void **state) {
@@ -292,6 +406,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_handle_debounced, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fru_control_pulse, setup, teardown),
+                cmocka_unit_test(test_handle_per_fru),
                 cmocka_unit_test(test_profile_none),
         };
 
