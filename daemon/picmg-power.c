@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Get Power Level and Set Power Level (PICMG 3.0 R3.0 tables 3-82 .. 3-87). The levels a FRU
- * draws are configuration; what changes at run time is the level the shelf manager granted.
+ * Compute Power Properties, Get Power Level and Set Power Level (PICMG 3.0 R3.0 tables 3-81 ..
+ * 3-87). The slots and levels of a FRU are configuration; what changes at run time is the level
+ * the shelf manager granted.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -120,8 +121,31 @@ static int handle_set_power_level(struct manager *m, const struct ipmi_msg_in *i
         return IPMI_CC_OK;
 }
 
-/* PICMG 3.0 R3.0 power management, tables 3-82 .. 3-87. */
+/* Request: PICMG identifier, FRU device ID. The answer: how many slots the FRU spans and in
+ * which of them its IPMC sits, for the shelf manager's power budget (one per slot). */
+static int handle_compute_power_properties(struct manager *m, const struct ipmi_msg_in *in,
+                                           struct ipmi_msg_out *out) {
+        const struct picmg_power_config *pc = fru_levels(m, in->data[1]);
+
+        if (in->data[0] != PICMG_IDENTIFIER || !pc)
+                return IPMI_CC_INVALID_DATA_FIELD;
+        if (out->cap < 3)
+                return -EMSGSIZE;
+        out->data[0] = PICMG_IDENTIFIER;
+        out->data[1] = pc->spanned_slots;
+        out->data[2] = pc->ipmc_location;
+        out->len = 3;
+        return IPMI_CC_OK;
+}
+
+/* PICMG 3.0 R3.0 power management: Compute Power Properties table 3-81, Set/Get Power Level
+ * tables 3-82 .. 3-87. */
 const struct ipmi_command picmg_power_commands[] = {
+        {
+                .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_COMPUTE_POWER_PROPERTIES,
+                .min_len = 2, .max_len = 2,
+                .name = "Compute Power Properties", .handler = handle_compute_power_properties,
+        },
         {
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_SET_POWER_LEVEL,
                 .min_len = 4, .max_len = 4,
