@@ -54,6 +54,8 @@ struct fan_config {
         int follow_index;               /* the [sensor.N] it names (config-check.c); -1 = none */
         struct fan_curve curve;
         double hysteresis;              /* in the followed sensor's units, >= 0 */
+        int picmg_fru;                  /* the fan tray FRU Set Fan Level addresses; -1 none */
+        int normal_level;               /* Get Fan Speed Properties; -1 = min-level */
 };
 
 /* One [oem.N] section: (netfn, cmd, lun[, iana]) -> exec. */

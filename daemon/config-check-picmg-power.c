@@ -79,6 +79,10 @@ static void check_power(struct load_state *s, unsigned n) {
         if (p->desired_level > p->levels.n && p->levels.n > 0)
                 config_report(s, LINE("desired-level"), "desired-level %u: there are %u levels",
                               p->desired_level, p->levels.n);
+        if (p->ipmc_location >= p->spanned_slots)
+                config_report(s, LINE("ipmc-location"), "ipmc-location %u: the board spans %u "
+                              "slot%s, numbered from 0", p->ipmc_location, p->spanned_slots,
+                              p->spanned_slots == 1 ? "" : "s");
 #undef LINE
 }
 

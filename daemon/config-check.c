@@ -291,6 +291,7 @@ void config_check(struct load_state *s) {
         config_check_actuators(s);
         config_check_picmg(s);
         config_check_picmg_leds(s);
+        config_check_picmg_fans(s);
         config_check_ipmb_b(s);
         config_hpm_check(s);
 }

@@ -117,6 +117,9 @@ void config_check_picmg_leds(struct load_state *s);
 /* [picmg-power.N] and [picmg-link.N] (config-check-picmg-power.c): checks across keys, and
  * the PICMG records they add to their FRU devices. */
 void config_check_picmg_power(struct load_state *s);
+/* [fan.N] fru and normal-level (config-check-picmg-fan.c): a profile, the FRU, and one set of
+ * fan properties per fan tray FRU. After config_check_actuators() (follow resolved). */
+void config_check_picmg_fans(struct load_state *s);
 /* [transport] device-b / bus-socket-b and the IPMB-0 link sensor's number
  * (config-check-ipmb-b.c), after config_check_sensor_sdr(). */
 void config_check_ipmb_b(struct load_state *s);

@@ -373,6 +373,14 @@ const struct config_key config_picmg_power_keys[] = {
           "an AMC's current draw at 12 V for the Module Current Requirements record (0.1 A "
           "steps, e.g. 6.5 A), or none",
           RESTART },
+        { "picmg-power.0", "spanned-slots", config_parse_u8, P(spanned_slots), "1", 1, 16,
+          "how many ATCA slots the board covers (Compute Power Properties); the shelf manager "
+          "budgets the power of each",
+          RESTART },
+        { "picmg-power.0", "ipmc-location", config_parse_u8, P(ipmc_location), "0", 0, 15,
+          "which of the spanned slots, counted from 0, holds the IPMC's connector (Compute "
+          "Power Properties); below spanned-slots",
+          RESTART },
 };
 const size_t config_picmg_power_keys_n = ELEMENTSOF(config_picmg_power_keys);
 _Static_assert(ELEMENTSOF(config_picmg_power_keys) <= CONFIG_PICMG_KEYS_MAX,

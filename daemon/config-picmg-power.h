@@ -33,6 +33,8 @@ struct picmg_power_config {
         uint8_t delay;                          /* delay to stable power, tenths of a second */
         uint8_t desired_level;                  /* 0 = the highest level */
         int module_current;                     /* 0.1 A at 12 V (AMC.0 table 3-10); -1 none */
+        uint8_t spanned_slots;                  /* Compute Power Properties: slots it covers */
+        uint8_t ipmc_location;                  /* the slot of those its IPMC sits in, 0-based */
 };
 
 enum picmg_link_kind {

@@ -25,6 +25,7 @@ static const struct {
         { picmg_power_commands, &picmg_power_commands_count },
         { picmg_ekeying_commands, &picmg_ekeying_commands_count },
         { picmg_ipmb_commands, &picmg_ipmb_commands_count },
+        { picmg_fan_commands, &picmg_fan_commands_count },
         { hpm_commands, &hpm_commands_count },
 };
 

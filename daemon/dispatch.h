@@ -89,5 +89,8 @@ extern const size_t picmg_ekeying_commands_count;
 /* PICMG redundant IPMB-0 (handlers-picmg-ipmb.c): Set IPMB State. */
 extern const struct ipmi_command picmg_ipmb_commands[];
 extern const size_t picmg_ipmb_commands_count;
+/* PICMG ATCA fan tray (handlers-picmg-fan.c): fan speed properties, Set/Get Fan Level. */
+extern const struct ipmi_command picmg_fan_commands[];
+extern const size_t picmg_fan_commands_count;
 extern const struct ipmi_command hpm_commands[];
 extern const size_t hpm_commands_count;

@@ -27,8 +27,10 @@
 #include "config.h"
 #include "gpio-output.h"
 
-#define FAN_LEVEL_LOCAL_CONTROL 0xFE    /* Set Fan Level: back to local control */
-#define FAN_LEVEL_SHUT_DOWN     0xFF    /* Set Fan Level: refused, below any minimum */
+/* PICMG 3.0's Set/Get Fan Level values beyond the levels (as ipmitool-era tools, Wireshark's
+ * PICMG dissector and coreIPM read the spec: FEh emergency shut down, FFh local control). */
+#define FAN_LEVEL_LOCAL_CONTROL 0xFF    /* Set Fan Level: back to local control */
+#define FAN_LEVEL_SHUT_DOWN     0xFE    /* Set Fan Level: refused, below any minimum */
 
 struct fan_table;
 struct fan;

@@ -131,7 +131,7 @@ int manager_new(struct satmc_config *config, struct manager **ret) {
         r = picmg_power_new(config, &m->picmg_power);
         if (r < 0)
                 return r;
-        r = picmg_ekeying_new(config, &m->picmg_ekeying);
+        r = picmg_ekeying_new(m->event, config, &m->picmg_ekeying);
         if (r < 0)
                 return r;
         manager_picmg_connect(m);

@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
+#include <unistd.h>
 
-#include "clock.h"
 #include "dispatch.h"
 #include "log.h"
 #include "macro.h"
@@ -26,17 +26,32 @@
 #include "spawn-program.h"
 
 #define ARGS_MAX 32
+#define EXIT_POLL_USEC 10000            /* without a pidfd: look every 10 ms */
+
+/* A link's exec action under way: pid > 0 from the spawn until the program is reaped. */
+struct link_run {
+        struct picmg_ekeying *e;
+        unsigned index;
+        bool target;                    /* the state the program switches the link to */
+        bool timed_out;                 /* killed at timeout-ms */
+        pid_t pid;
+        int pidfd;
+        sd_event_source *exit_source;   /* the pidfd, or a poll timer without one */
+        sd_event_source *timer;         /* timeout-ms */
+};
 
 struct picmg_ekeying {
         const struct satmc_config *config;
-        bool enabled[CONFIG_PICMG_LINK_MAX];
+        sd_event *event;
+        bool enabled[CONFIG_PICMG_LINK_MAX];    /* the state the link has, never the one asked */
         uint8_t signaling_class[4][64];         /* by interface and channel; 0 = basic */
         void *gpio_handle[CONFIG_PICMG_LINK_MAX];
         const struct gpio_output_ops *gpio;
         void *gpio_userdata;
+        struct link_run runs[CONFIG_PICMG_LINK_MAX];
 };
 
-int picmg_ekeying_new(const struct satmc_config *c, struct picmg_ekeying **ret) {
+int picmg_ekeying_new(sd_event *event, const struct satmc_config *c, struct picmg_ekeying **ret) {
         struct picmg_ekeying *e;
         bool any = false;
 
@@ -50,18 +65,39 @@ int picmg_ekeying_new(const struct satmc_config *c, struct picmg_ekeying **ret) 
         if (!e)
                 return -ENOMEM;
         e->config = c;
-        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++)
+        e->event = event;
+        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++) {
                 e->enabled[i] = c->picmg_link[i].present && c->picmg_link[i].enabled;
+                e->runs[i] = (struct link_run) { .e = e, .index = i, .pidfd = -EBADF };
+        }
         *ret = e;
         return 0;
+}
+
+static void run_end(struct link_run *run) {
+        run->exit_source = sd_event_source_disable_unref(run->exit_source);
+        run->timer = sd_event_source_disable_unref(run->timer);
+        run->pidfd = safe_close(run->pidfd);
+        run->pid = 0;
+        run->timed_out = false;
 }
 
 struct picmg_ekeying *picmg_ekeying_free(struct picmg_ekeying *e) {
         if (!e)
                 return NULL;
-        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++)
+        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++) {
+                struct link_run *run = &e->runs[i];
+
+                /* A program still running at exit is killed: its link keeps the state it
+                 * had, and nobody is left to report the new one to. */
+                if (run->pid > 0) {
+                        (void) kill(-run->pid, SIGKILL);
+                        (void) waitpid(run->pid, NULL, 0);
+                        run_end(run);
+                }
                 if (e->gpio_handle[i])
                         e->gpio->close(e->gpio_userdata, e->gpio_handle[i]);
+        }
         free(e);
         return NULL;
 }
@@ -92,18 +128,80 @@ bool picmg_ekeying_enabled(const struct picmg_ekeying *e, unsigned index) {
         return e && index < CONFIG_PICMG_LINK_MAX && e->enabled[index];
 }
 
-/* PATH ARGS... enable|disable, waited for at most timeout_ms; its process group killed past
- * that. 0, -ETIMEDOUT, -EIO (it failed), or -errno of posix_spawn(). */
-static int run_program(const struct picmg_link_config *l, unsigned index, bool enable) {
+bool picmg_ekeying_busy(const struct picmg_ekeying *e, unsigned index) {
+        return e && index < CONFIG_PICMG_LINK_MAX && e->runs[index].pid > 0;
+}
+
+/* The program ended (or was killed): reap it, and only an exit 0 in time switches the link. */
+static bool run_reap(struct link_run *run) {
+        struct picmg_ekeying *e = run->e;
+        const char *what = run->target ? "enabling" : "disabling";
+        int status;
+        pid_t w = waitpid(run->pid, &status, WNOHANG);
+
+        if (w == 0 || (w < 0 && errno == EINTR))
+                return false;
+        if (w == run->pid && !run->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                e->enabled[run->index] = run->target;
+                log_info("[picmg-link.%u]: %s.", run->index,
+                         run->target ? "enabled" : "disabled");
+        } else if (run->timed_out)
+                log_warning("[picmg-link.%u]: %s took longer than %u ms, killed; the link stays "
+                            "%s.", run->index, what, e->config->picmg_link[run->index].timeout_ms,
+                            e->enabled[run->index] ? "enabled" : "disabled");
+        else if (w == run->pid && WIFEXITED(status))
+                log_warning("[picmg-link.%u]: %s failed (%s exited with status %d), the link "
+                            "stays %s.", run->index, what,
+                            e->config->picmg_link[run->index].action.exec, WEXITSTATUS(status),
+                            e->enabled[run->index] ? "enabled" : "disabled");
+        else
+                log_warning("[picmg-link.%u]: %s failed (%s ended by signal %d), the link stays "
+                            "%s.", run->index, what, e->config->picmg_link[run->index].action.exec,
+                            w == run->pid && WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+                            e->enabled[run->index] ? "enabled" : "disabled");
+        run_end(run);
+        return true;
+}
+
+static int on_exit_ready(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        (void) src;
+        (void) fd;
+        (void) revents;
+        (void) run_reap(userdata);
+        return 0;
+}
+
+static int on_exit_poll(sd_event_source *src, uint64_t usec, void *userdata) {
+        if (run_reap(userdata))
+                return 0;
+        (void) sd_event_source_set_time(src, usec + EXIT_POLL_USEC);
+        return sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+}
+
+/* Killed here, reaped (and reported) by the exit source: the pidfd turns readable. */
+static int on_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
+        struct link_run *run = userdata;
+
+        (void) src;
+        (void) usec;
+        run->timed_out = true;
+        (void) kill(-run->pid, SIGKILL);
+        run->timer = sd_event_source_disable_unref(run->timer);
+        return 0;
+}
+
+/* Start PATH ARGS... enable|disable, watched by the loop: 0, or -errno (nothing runs). */
+static int run_start(struct link_run *run, bool enable) {
+        const struct picmg_link_config *l = &run->e->config->picmg_link[run->index];
         char args[sizeof(l->args)], *argv[ARGS_MAX + 3], *save = NULL, *word;
         char link_env[32];
         char *envp[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", link_env, NULL };
-        uint64_t deadline;
+        sd_event *event = run->e->event;
         size_t argc = 0;
         pid_t pid;
-        int r, status;
+        int r;
 
-        snprintf(link_env, sizeof(link_env), "SATMC_LINK=%u", index);
+        snprintf(link_env, sizeof(link_env), "SATMC_LINK=%u", run->index);
         memcpy(args, l->args, sizeof(args));
         argv[argc++] = (char *) l->action.exec;
         for (word = strtok_r(args, " \t", &save); word && argc < ARGS_MAX + 1;
@@ -112,38 +210,58 @@ static int run_program(const struct picmg_link_config *l, unsigned index, bool e
         argv[argc++] = (char *) (enable ? "enable" : "disable");
         argv[argc] = NULL;
 
+        /* posix_spawn() reports a failed exec only where vfork semantics hold; ask first, so
+         * that a missing program is the requester's 0xFF and not a late log line. */
+        if (access(l->action.exec, X_OK) < 0)
+                return -errno;
         /* A process group the timeout can kill whole, no signal blocked (spawn-program.h). */
-        r = spawn_program(l->action.exec, argv, envp, SPAWN_INHERIT, SPAWN_INHERIT, &pid);
+        r = spawn_program(l->action.exec, argv, envp, SPAWN_STDIN_DEV_NULL, SPAWN_INHERIT, &pid);
         if (r < 0)
                 return r;
-
-        /* Polled: a link action is expected to take milliseconds, and this keeps the wait on
-         * one thread without a pidfd (valgrind < 3.20 has none). */
-        deadline = monotonic_usec() + (uint64_t) l->timeout_ms * 1000;
-        for (;;) {
-                pid_t w = waitpid(pid, &status, WNOHANG);
-
-                if (w == pid)
-                        break;
-                if (w < 0 && errno != EINTR)
-                        return -errno;
-                if (monotonic_usec() >= deadline) {
-                        (void) kill(-pid, SIGKILL);
-                        (void) waitpid(pid, &status, 0);
-                        return -ETIMEDOUT;
-                }
-                (void) nanosleep(&(struct timespec) { .tv_nsec = 2 * 1000 * 1000 }, NULL);
+        run->pid = pid;
+        run->target = enable;
+        run->timed_out = false;
+        run->pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (run->pidfd < 0)
+                run->pidfd = -errno;    /* an old kernel, or valgrind < 3.20: poll instead */
+        if (run->pidfd >= 0)
+                r = sd_event_add_io(event, &run->exit_source, run->pidfd, EPOLLIN, on_exit_ready,
+                                    run);
+        else
+                r = sd_event_add_time_relative(event, &run->exit_source, CLOCK_MONOTONIC,
+                                               EXIT_POLL_USEC, 1000, on_exit_poll, run);
+        if (r >= 0)
+                r = sd_event_add_time_relative(event, &run->timer, CLOCK_MONOTONIC,
+                                               (uint64_t) l->timeout_ms * 1000, 1000,
+                                               on_timeout, run);
+        if (r < 0) {
+                (void) kill(-pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                run_end(run);
+                return r;
         }
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+        (void) sd_event_source_set_description(run->exit_source, "picmg-link-exit");
+        (void) sd_event_source_set_description(run->timer, "picmg-link-timeout");
+        log_info("[picmg-link.%u]: %s: %s started, pid %d.", run->index,
+                 enable ? "enabling" : "disabling", l->action.exec, (int) pid);
+        return 0;
 }
 
 int picmg_ekeying_set(struct picmg_ekeying *e, unsigned index, bool enable) {
         const struct picmg_link_config *l;
+        struct link_run *run;
         int r = 0;
 
         if (!e || index >= CONFIG_PICMG_LINK_MAX || !e->config->picmg_link[index].present)
                 return -ENOENT;
         l = &e->config->picmg_link[index];
+        run = &e->runs[index];
+        if (run->pid > 0)
+                /* The same request again (a retry) is the run under way; the other state
+                 * waits until this one has ended. */
+                return run->target == enable ? PICMG_EKEYING_STARTED : -EBUSY;
+        if (e->enabled[index] == enable)
+                return 0;
         switch (l->action.kind) {
         case PICMG_LINK_ACTION_NONE:
                 break;
@@ -153,7 +271,9 @@ int picmg_ekeying_set(struct picmg_ekeying *e, unsigned index, bool enable) {
                                           : -ENODEV;
                 break;
         case PICMG_LINK_ACTION_EXEC:
-                r = run_program(l, index, enable);
+                r = run_start(run, enable);
+                if (r == 0)
+                        return PICMG_EKEYING_STARTED;
                 break;
         }
         if (r < 0) {
@@ -203,20 +323,20 @@ static int find_amc_link(const struct satmc_config *c, uint8_t channel,
         return -1;
 }
 
-/* Run the action; a failure is the requester's to see: a timeout 0xC3, anything else 0xFF
- * ("unspecified": the link could not be switched, try again). */
+/* Switch a link: answered once its action has been done (GPIO) or started (a program, whose
+ * end the state waits for: Get Port State reports what the link is, not what was asked).
+ * A program running towards the other state: 0xC0, ask again; one that cannot be started
+ * or a GPIO line that cannot be written: 0xFF ("unspecified": try again). */
 static int set_link(struct manager *m, int index, uint8_t state, struct ipmi_msg_out *out) {
         int r;
 
         if (index < 0 || state > 1)
                 return IPMI_CC_INVALID_DATA_FIELD;
-        if (picmg_ekeying_enabled(m->picmg_ekeying, (unsigned) index) != (state == 1)) {
-                r = picmg_ekeying_set(m->picmg_ekeying, (unsigned) index, state == 1);
-                if (r == -ETIMEDOUT)
-                        return IPMI_CC_TIMEOUT;
-                if (r < 0)
-                        return IPMI_CC_UNSPECIFIED;
-        }
+        r = picmg_ekeying_set(m->picmg_ekeying, (unsigned) index, state == 1);
+        if (r == -EBUSY)
+                return IPMI_CC_NODE_BUSY;
+        if (r < 0)
+                return IPMI_CC_UNSPECIFIED;
         out->data[0] = PICMG_IDENTIFIER;
         out->len = 1;
         return IPMI_CC_OK;

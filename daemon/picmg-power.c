@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Get Power Level and Set Power Level (PICMG 3.0 R3.0 power management: the "Set Power Level
- * command" and "Get Power Level command" tables, after Compute Power Properties' table 3-82).
- * The levels a FRU draws are configuration; what changes at run time is the level the shelf
- * manager granted.
+ * Compute Power Properties, Get Power Level and Set Power Level (PICMG 3.0 R3.0 power
+ * management: Compute Power Properties is table 3-82, the "Set Power Level command" and "Get
+ * Power Level command" tables follow it). The slots and levels of a FRU are configuration; what
+ * changes at run time is the level the shelf manager granted.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -132,9 +132,37 @@ static int handle_set_power_level(struct manager *m, const struct ipmi_msg_in *i
         return IPMI_CC_OK;
 }
 
-/* PICMG 3.0 R3.0 power management: "Set Power Level command", "Get Power Level command" (their
- * numbers are not pinned by a public source; Compute Power Properties is table 3-82). */
+/* Request: PICMG identifier, FRU device ID. The answer: how many slots the FRU spans and in
+ * which of them its IPMC sits, for the shelf manager's power budget (one per slot). */
+static int handle_compute_power_properties(struct manager *m, const struct ipmi_msg_in *in,
+                                           struct ipmi_msg_out *out) {
+        const struct picmg_power_config *pc;
+        uint8_t fru;
+        int r;
+
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, &fru);
+        if (r != 0)
+                return r;
+        pc = fru_levels(m, fru);
+        if (!pc)
+                return IPMI_CC_INVALID_DATA_FIELD;
+        if (out->cap < 3)
+                return -EMSGSIZE;
+        out->data[0] = PICMG_IDENTIFIER;
+        out->data[1] = pc->spanned_slots;
+        out->data[2] = pc->ipmc_location;
+        out->len = 3;
+        return IPMI_CC_OK;
+}
+
+/* PICMG 3.0 R3.0 power management: Compute Power Properties table 3-82; "Set Power Level
+ * command", "Get Power Level command" (their numbers are not pinned by a public source). */
 const struct ipmi_command picmg_power_commands[] = {
+        {
+                .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_COMPUTE_POWER_PROPERTIES,
+                .min_len = 2, .max_len = 2,
+                .name = "Compute Power Properties", .handler = handle_compute_power_properties,
+        },
         {
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_SET_POWER_LEVEL,
                 .min_len = 4, .max_len = 4,

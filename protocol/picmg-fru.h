@@ -20,11 +20,12 @@
 #include <sys/types.h>
 
 /* The commands these records serve (netFn 0x2C, PICMG identifier 0x00 first): PICMG 3.0
- * R3.0 tables 3-59 .. 3-61 (port state) and 3-82 .. 3-87 (power levels), AMC.0 R2.0 section
+ * R3.0 tables 3-59 .. 3-61 (port state) and 3-81 .. 3-87 (power), AMC.0 R2.0 section
  * 3.9 (AMC port state). */
 #define PICMG_IDENTIFIER                0x00
 #define PICMG_CMD_SET_PORT_STATE        0x0E
 #define PICMG_CMD_GET_PORT_STATE        0x0F
+#define PICMG_CMD_COMPUTE_POWER_PROPERTIES 0x10
 #define PICMG_CMD_SET_POWER_LEVEL       0x11
 #define PICMG_CMD_GET_POWER_LEVEL       0x12
 #define PICMG_CMD_SET_AMC_PORT_STATE    0x19

@@ -10,10 +10,12 @@ lib/ipmi_picmg.c and python-ipmi send. It does with a new board what a shelf man
   3. waits for the FRU's hot-swap event into M2 (sensor type F0h), acknowledging every
      Platform Event Message as the event receiver does;
   4. Set FRU Activation (activate): M3;
-  5. Get Power Level (desired steady state levels), Set Power Level (the highest, copied to
-     the present levels): M4;
+  5. Compute Power Properties (how many slots the board spans, where its IPMC sits: the
+     budget is per slot), Get Power Level (desired steady state levels), Set Power Level (the
+     highest, copied to the present levels): M4;
   6. Set Port State (enable) for every link the Board Point-to-Point Connectivity record
-     lists, and Get Port State to see it enabled;
+     lists, and Get Port State until it reports the link enabled (an IPMC may answer Set Port
+     State before its link action is done, and reports the state the link has);
   7. later Set FRU Activation (deactivate): M6, M1.
 
 Each step is printed as it happens ("step NAME: detail"), and every Platform Event Message
@@ -242,7 +244,16 @@ class ShelfManager:
         self.picmg(0x0C, bytes([fru, 0x00]))
         self.step("deactivate", "Set FRU Activation (deactivate) FRU %d" % fru)
 
+    def power_properties(self, fru):
+        d = self.picmg(0x10, bytes([fru]))
+        if len(d) != 2 or d[0] < 1 or d[1] >= d[0]:
+            raise StepFailed("Compute Power Properties: %s" % d.hex())
+        self.step("power-properties", "FRU %d: spans %d slot%s, IPMC in slot offset %d" %
+                  (fru, d[0], "" if d[0] == 1 else "s", d[1]))
+        return d[0], d[1]
+
     def power(self, fru):
+        self.power_properties(fru)
         d = self.picmg(0x12, bytes([fru, 0x01]))        # desired steady state draw levels
         if len(d) < 3:
             raise StepFailed("Get Power Level: %d bytes" % len(d))
@@ -266,10 +277,20 @@ class ShelfManager:
                 return d[i + 4]
         return None
 
+    def wait_port_enabled(self, link, timeout=15.0):
+        """Get Port State until the link reports enabled, for at most timeout (the bound
+        wait_event uses too): a link action may run for a while after Set Port State."""
+        deadline = time.monotonic() + timeout
+        state = self.port_state(link)
+        while state != 0x01 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            state = self.port_state(link)
+        return state
+
     def enable_links(self, links):
         for link in links:
             self.picmg(0x0E, bytes(link) + b"\x01")
-            state = self.port_state(link)
+            state = self.wait_port_enabled(link)
             if state != 0x01:
                 raise StepFailed("Get Port State after enabling %s: %s" % (link.hex(), state))
             self.step("port-state", "Set Port State enable: interface %d channel %d ports 0x%x "

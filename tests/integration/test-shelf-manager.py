@@ -206,19 +206,21 @@ def run(rig, picmg):
     if not picmg:
         check(proc.returncode == 1 and "PICMG command 0x01 answered 0xc1" in proc.stderr,
               "without [picmg] the client stops at Get Address Info, answered 0xC1")
-        for what in ("address info", "properties", "M2 event", "activation", "power levels", "port states", "deactivation"):
+        for what in ("address info", "properties", "M2 event", "activation", "power properties", "power levels", "port states", "deactivation"):
             skip("shelf manager step: " + what, "this build has no [picmg] profile")
         return
 
     check(proc.returncode == 0, "the shelf manager brought the board up and down (%.1f s)" % took)
     want = ["address-info", "properties", "read-fru", "fru-records", "hot-swap", "activate",
-            "hot-swap", "power-levels", "set-power", "hot-swap"] + \
+            "hot-swap", "power-properties", "power-levels", "set-power", "hot-swap"] + \
         ["port-state"] * len(LINKS) + ["deactivate", "hot-swap", "hot-swap"]
     check(steps == want, "steps in order: %s" % steps)
     check(re.search(r"step address-info: hardware address 0x[0-9a-f]{2}, IPMB-0 0x72, FRU 0", text)
           is not None, "Get Address Info: IPMB-0 address 0x72, FRU 0")
     check(re.search(r"step properties: PICMG extension 2\.\d, max FRU \d+, controller FRU 0",
                     text) is not None, "Get PICMG Properties: PICMG 3.0 (extension 2.x)")
+    check("step power-properties: FRU 0: spans 1 slot, IPMC in slot offset 0" in text,
+          "Compute Power Properties before Get Power Level: one slot, the IPMC in it")
     check("PICMG records ['%s'], %d link descriptors" % (PICMG_RECORD, len(LINKS)) in text,
           "the FRU's Board Point-to-Point Connectivity record and its %d links" % len(LINKS))
     for link in LINKS:

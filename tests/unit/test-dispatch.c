@@ -239,6 +239,7 @@ static void test_lookup_is_one_indexed_step(void **state) {
                 { picmg_power_commands, &picmg_power_commands_count },
                 { picmg_ekeying_commands, &picmg_ekeying_commands_count },
                 { picmg_ipmb_commands, &picmg_ipmb_commands_count },
+                { picmg_fan_commands, &picmg_fan_commands_count },
                 { hpm_commands, &hpm_commands_count },
         };
         unsigned found = 0, total = 0;

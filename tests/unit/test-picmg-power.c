@@ -5,7 +5,8 @@
  * and the six commands through dispatch_request() with every completion code they give for
  * bad identifiers, lengths, FRUs, levels, links and states. Link actions: a fake GPIO (its
  * line level checked, a failing write leaves the state) and an exec program that records its
- * arguments and fails for one link.
+ * arguments, fails for one link and outlives its timeout for another; it runs while the
+ * loop serves other requests, and the state changes only when it exited 0.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -131,7 +132,7 @@ static int setup(void **state) {
                 "[fru.1]\nboard-product-name = Mezzanine\n"
                 "[picmg-power.0]\nlevels = 20 W, 60.5 W, 120 W\nearly-levels = 10 W, 20 W\n"
                 "multiplier = 0.5 W\ndynamic = yes\ndelay-to-stable = 1.5 s\n"
-                "desired-level = 2\n"
+                "desired-level = 2\nspanned-slots = 2\nipmc-location = 1\n"
                 "[picmg-power.1]\nlevels = 40 W\n"
                 "[picmg-link.0]\nchannel = 1\nports = 0 1 2 3\nlink-type = ethernet\n"
                 "extension = 4\naction = exec:%s\nargs = fabric-1\nsignaling-classes = 0 4\n"
@@ -209,6 +210,13 @@ static size_t log_lines(const struct fixture *f, char *last, size_t cap) {
         return n;
 }
 
+/* Run the loop until link index's program has been reaped: bounded by the link's timeout-ms,
+ * whose timer kills the program whatever it does. */
+static void drain(struct fixture *f, unsigned index) {
+        while (picmg_ekeying_busy(f->m->picmg_ekeying, index))
+                assert_true(sd_event_run(f->m->event, UINT64_MAX) >= 0);
+}
+
 static void test_get_power_level(void **state) {
         struct fixture *f = *state;
         uint8_t rsp[64];
@@ -238,6 +246,30 @@ static void test_get_power_level(void **state) {
         assert_int_equal(RUN(f, PICMG_CMD_GET_POWER_LEVEL, 0x00, 0, 4), IPMI_CC_INVALID_DATA_FIELD);
         assert_int_equal(RUN(f, PICMG_CMD_GET_POWER_LEVEL, 0x00, 0), IPMI_CC_REQ_DATA_LEN_INVALID);
         assert_int_equal(RUN(f, PICMG_CMD_GET_POWER_LEVEL, 0x00, 0, 0, 0),
+                         IPMI_CC_REQ_DATA_LEN_INVALID);
+}
+
+/* Compute Power Properties: the configured slots of a FRU with levels; the defaults (one
+ * slot, the IPMC in it) for FRU 1; 0xCC for a FRU without levels or a wrong identifier. */
+static void test_compute_power_properties(void **state) {
+        struct fixture *f = *state;
+        uint8_t rsp[64];
+        size_t n;
+
+        assert_int_equal(RUN(f, PICMG_CMD_COMPUTE_POWER_PROPERTIES, 0x00, 0), 0);
+        assert_int_equal(n, 3);
+        assert_memory_equal(rsp, ((uint8_t[]) { 0x00, 2, 1 }), 3);
+        assert_int_equal(RUN(f, PICMG_CMD_COMPUTE_POWER_PROPERTIES, 0x00, 1), 0);
+        assert_memory_equal(rsp, ((uint8_t[]) { 0x00, 1, 0 }), 3);
+        assert_int_equal(RUN(f, PICMG_CMD_COMPUTE_POWER_PROPERTIES, 0x00, 2),
+                         IPMI_CC_INVALID_DATA_FIELD);
+        assert_int_equal(RUN(f, PICMG_CMD_COMPUTE_POWER_PROPERTIES, 0x00, 0xFF),
+                         IPMI_CC_INVALID_DATA_FIELD);
+        assert_int_equal(RUN(f, PICMG_CMD_COMPUTE_POWER_PROPERTIES, 0x01, 0),
+                         IPMI_CC_INVALID_DATA_FIELD);
+        assert_int_equal(RUN(f, PICMG_CMD_COMPUTE_POWER_PROPERTIES, 0x00),
+                         IPMI_CC_REQ_DATA_LEN_INVALID);
+        assert_int_equal(RUN(f, PICMG_CMD_COMPUTE_POWER_PROPERTIES, 0x00, 0, 0),
                          IPMI_CC_REQ_DATA_LEN_INVALID);
 }
 
@@ -301,27 +333,40 @@ static void test_port_state(void **state) {
         assert_int_equal(RUN(f, PICMG_CMD_GET_PORT_STATE, 0x00, 0x41), 0);
         assert_int_equal(n, 6);
         assert_memory_equal(rsp, ((uint8_t[]) { 0x00, 0x41, 0x2F, 0x40, 0x00, 0x00 }), 6);
-        /* Enable it: the program ran with the link and the state word, then the state. */
+        /* Enable it: answered once the program started; until the loop has seen it exit 0
+         * the link is what it was, and Get Port State says so. */
         assert_int_equal(RUN(f, PICMG_CMD_SET_PORT_STATE, 0x00, 0x41, 0x2F, 0x40, 0x00, 1), 0);
         assert_int_equal(n, 1);
+        assert_true(picmg_ekeying_busy(f->m->picmg_ekeying, 0));
+        assert_int_equal(RUN(f, PICMG_CMD_GET_PORT_STATE, 0x00, 0x41), 0);
+        assert_int_equal(rsp[5], 0);
+        /* The requester's retry joins the run; the other state waits for it (0xC0). */
+        assert_int_equal(RUN(f, PICMG_CMD_SET_PORT_STATE, 0x00, 0x41, 0x2F, 0x40, 0x00, 1), 0);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_PORT_STATE, 0x00, 0x41, 0x2F, 0x40, 0x00, 0),
+                         IPMI_CC_NODE_BUSY);
+        drain(f, 0);
         assert_int_equal(log_lines(f, last, sizeof(last)), 1);
         assert_string_equal(last, "0 fabric-1 enable\n");
         assert_int_equal(RUN(f, PICMG_CMD_GET_PORT_STATE, 0x00, 0x41), 0);
         assert_int_equal(rsp[5], 1);
         /* Enabling what is enabled runs nothing. */
         assert_int_equal(RUN(f, PICMG_CMD_SET_PORT_STATE, 0x00, 0x41, 0x2F, 0x40, 0x00, 1), 0);
+        assert_false(picmg_ekeying_busy(f->m->picmg_ekeying, 0));
         assert_int_equal(log_lines(f, last, sizeof(last)), 1);
 
-        /* The failing program: 0xFF, the link stays disabled. */
-        assert_int_equal(RUN(f, PICMG_CMD_SET_PORT_STATE, 0x00, 0x42, 0x21, 0x00, 0x00, 1),
-                         IPMI_CC_UNSPECIFIED);
+        /* The failing program: started (0x00), exits 3, the link stays disabled. */
+        assert_int_equal(RUN(f, PICMG_CMD_SET_PORT_STATE, 0x00, 0x42, 0x21, 0x00, 0x00, 1), 0);
+        drain(f, 1);
         assert_int_equal(log_lines(f, last, sizeof(last)), 2);
         assert_string_equal(last, "1 broken enable\n");
         assert_int_equal(RUN(f, PICMG_CMD_GET_PORT_STATE, 0x00, 0x42), 0);
         assert_memory_equal(rsp, ((uint8_t[]) { 0x00, 0x42, 0x21, 0x00, 0x00, 0x00 }), 6);
-        /* The program that outlives its timeout: killed, 0xC3, still disabled. */
-        assert_int_equal(RUN(f, PICMG_CMD_SET_PORT_STATE, 0x00, 0x43, 0x22, 0x00, 0x00, 1),
-                         IPMI_CC_TIMEOUT);
+        /* The program that outlives its timeout (100 ms): killed, still disabled. Other
+         * requests are served while it runs. */
+        assert_int_equal(RUN(f, PICMG_CMD_SET_PORT_STATE, 0x00, 0x43, 0x22, 0x00, 0x00, 1), 0);
+        assert_int_equal(RUN(f, PICMG_CMD_GET_PORT_STATE, 0x00, 0x43), 0);
+        assert_int_equal(rsp[5], 0);
+        drain(f, 3);
         assert_false(picmg_ekeying_enabled(f->m->picmg_ekeying, 3));
 
         /* The GPIO link (base channel 1) starts enabled with its line high. */
@@ -533,6 +578,12 @@ static void test_config_errors(void **state) {
                   "mem.ini:11: levels \"20.05 W\": steps of 0.1 W", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-power.0]\nlevels = 10 W\n"
                   "desired-level = 2\n", "mem.ini:12: desired-level 2: there are 1 levels", ATCA },
+                { "[fru.0]\nboard-product-name = XY\n[picmg-power.0]\nlevels = 10 W\n"
+                  "spanned-slots = 2\nipmc-location = 2\n",
+                  "mem.ini:13: ipmc-location 2: the board spans 2 slots, numbered from 0", ATCA },
+                { "[fru.0]\nboard-product-name = XY\n[picmg-power.0]\nlevels = 10 W\n"
+                  "ipmc-location = 1\n",
+                  "mem.ini:12: ipmc-location 1: the board spans 1 slot, numbered from 0", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-power.1]\nlevels = 10 W\n",
                   "mem.ini:11: [picmg-power.1]: there is no [fru.1] to describe", ATCA },
                 { "[fru.0]\nboard-product-name = XY\n[picmg-power.8]\nlevels = 10 W\n",
@@ -616,6 +667,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_get_power_level, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_set_power_level, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_compute_power_properties, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_port_state, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_amc_port_state, setup_amc, teardown),
                 cmocka_unit_test_setup_teardown(test_signaling_class, setup, teardown),

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ATCA fan tray commands (PICMG 3.0 R3.0 section 3.9; docs/picmg-fan-tray.md) over the
+ * fans of [fan.N] whose fru names the FRU asked about: Get Fan Speed Properties, Set Fan Level
+ * and Get Fan Level, wired to daemon/fan-control.c (the shelf manager's override level beside
+ * the local curve). Answered only with a [picmg] profile (0xC1 without, as before PICMG
+ * support); a FRU the profile does not manage, or one without fans, is 0xCC.
+ */
+#include <errno.h>
+
+#include "dispatch.h"
+#include "fan-control.h"
+#include "macro.h"
+#include "manager.h"
+#include "picmg.h"
+#include "protocol/ipmi.h"
+#include "protocol/picmg.h"
+#include "protocol/picmg-fan.h"
+#include "protocol/picmg-request.h"
+
+_Static_assert(FAN_LEVEL_LOCAL_CONTROL == PICMG_FAN_LOCAL_CONTROL &&
+               FAN_LEVEL_SHUT_DOWN == PICMG_FAN_SHUT_DOWN, "fan-control.h speaks PICMG's values");
+
+/* The first fan of fan tray FRU fru, its index in *ret; -ENOENT when it has none. The
+ * configuration check makes every fan of a FRU report the same properties as this one. */
+static int first_fan(struct manager *m, uint8_t fru, unsigned *ret) {
+        for (unsigned i = 0; i < CONFIG_FAN_MAX; i++)
+                if (m->config->fan[i].present && m->config->fan[i].picmg_fru == fru &&
+                    fan_table_get(m->fans, i)) {
+                        *ret = i;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+/* The profile's check of the request's FRU, then its first fan: 0 or a completion code. */
+static int fan_tray(struct manager *m, uint8_t fru, unsigned *ret) {
+        if (!picmg_manages(m->picmg, fru) || first_fan(m, fru, ret) < 0)
+                return IPMI_CC_INVALID_DATA_FIELD;
+        return 0;
+}
+
+/* Request: PICMG identifier, FRU device ID. The answer: minimum, maximum and normal
+ * operating level, and whether the tray controls its fans locally. */
+static int handle_get_fan_speed_properties(struct manager *m, const struct ipmi_msg_in *in,
+                                           struct ipmi_msg_out *out) {
+        const struct fan_config *fc;
+        struct fan_level_state st;
+        unsigned first;
+        uint8_t fru;
+        int r;
+
+        if (!m->picmg)
+                return IPMI_CC_INVALID_COMMAND;
+        r = picmg_request_fru(in->data, in->len, &fru);
+        if (r == 0)
+                r = fan_tray(m, fru, &first);
+        if (r != 0)
+                return r;
+        if (out->cap < 5)
+                return -EMSGSIZE;
+        fc = &m->config->fan[first];
+        fan_control_get_level(fan_table_get(m->fans, first), &st);
+        out->data[0] = PICMG_IDENTIFIER;
+        out->data[1] = st.min_level;
+        out->data[2] = st.max_level;
+        out->data[3] = fc->normal_level >= 0 ? (uint8_t) fc->normal_level : st.min_level;
+        out->data[4] = st.local_control ? PICMG_FAN_LOCAL_CONTROL_SUPPORTED : 0;
+        out->len = 5;
+        return IPMI_CC_OK;
+}
+
+/* Request: PICMG identifier, FRU device ID, fan level (or FFh local control; FEh emergency
+ * shut down is refused: satmcd never commands a fan below min-level), optional local control
+ * enable state. Every fan of the tray gets it, or none does. */
+static int handle_set_fan_level(struct manager *m, const struct ipmi_msg_in *in,
+                                struct ipmi_msg_out *out) {
+        unsigned first;
+        uint8_t fru, level;
+        int local, r;
+
+        if (!m->picmg)
+                return IPMI_CC_INVALID_COMMAND;
+        r = picmg_request_set_fan_level(in->data, in->len, &fru, &level, &local);
+        if (r == 0)
+                r = fan_tray(m, fru, &first);
+        if (r != 0)
+                return r;
+        if (out->cap < 1)
+                return -EMSGSIZE;
+        /* The first fan decides: the others have its limits and its local control (checked at
+         * load), so they accept what it accepts and nothing is left half set. */
+        r = fan_control_set_level(fan_table_get(m->fans, first), level, local);
+        if (r == -EOPNOTSUPP)
+                return IPMI_CC_INVALID_DATA_FIELD;      /* local control on a tray without */
+        if (r < 0)
+                return r;                               /* -ERANGE: 0xC9 */
+        for (unsigned i = first + 1; i < CONFIG_FAN_MAX; i++)
+                if (m->config->fan[i].present && m->config->fan[i].picmg_fru == fru &&
+                    fan_table_get(m->fans, i))
+                        (void) fan_control_set_level(fan_table_get(m->fans, i), level, local);
+        out->data[0] = PICMG_IDENTIFIER;
+        out->len = 1;
+        return IPMI_CC_OK;
+}
+
+/* Request: PICMG identifier, FRU device ID. The answer: the override level (FFh while the
+ * tray runs on local control), and with local control the local level (the highest the
+ * tray's fans ask for) and whether local control is enabled. */
+static int handle_get_fan_level(struct manager *m, const struct ipmi_msg_in *in,
+                                struct ipmi_msg_out *out) {
+        struct fan_level_state st;
+        unsigned first;
+        uint8_t fru, local = 0;
+        int r;
+
+        if (!m->picmg)
+                return IPMI_CC_INVALID_COMMAND;
+        r = picmg_request_fru(in->data, in->len, &fru);
+        if (r == 0)
+                r = fan_tray(m, fru, &first);
+        if (r != 0)
+                return r;
+        if (out->cap < 4)
+                return -EMSGSIZE;
+        for (unsigned i = first; i < CONFIG_FAN_MAX; i++)
+                if (m->config->fan[i].present && m->config->fan[i].picmg_fru == fru &&
+                    fan_table_get(m->fans, i)) {
+                        fan_control_get_level(fan_table_get(m->fans, i), &st);
+                        local = MAX(local, st.local_level);
+                }
+        fan_control_get_level(fan_table_get(m->fans, first), &st);
+        out->data[0] = PICMG_IDENTIFIER;
+        out->data[1] = st.override_level;
+        out->len = 2;
+        if (st.local_control) {
+                out->data[2] = local;
+                out->data[3] = st.local_enabled;
+                out->len = 4;
+        }
+        return IPMI_CC_OK;
+}
+
+/* PICMG 3.0 R3.0 section 3.9: tables 3-87 (Get Fan Speed Properties), 3-88 (Set Fan Level),
+ * 3-89 (Get Fan Level). */
+const struct ipmi_command picmg_fan_commands[] = {
+        {
+                .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_GET_FAN_SPEED_PROPERTIES,
+                .min_len = 2, .max_len = 2,
+                .name = "Get Fan Speed Properties", .handler = handle_get_fan_speed_properties,
+        },
+        {
+                .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_SET_FAN_LEVEL,
+                .min_len = 3, .max_len = 4,
+                .name = "Set Fan Level", .handler = handle_set_fan_level,
+        },
+        {
+                .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_GET_FAN_LEVEL,
+                .min_len = 2, .max_len = 2,
+                .name = "Get Fan Level", .handler = handle_get_fan_level,
+        },
+};
+const size_t picmg_fan_commands_count = ELEMENTSOF(picmg_fan_commands);
