@@ -2,7 +2,7 @@
 /*
  * Fan-control outputs from [fan.N] (docs/actuators.md): a hwmon pwmN file or a GPIO line,
  * driven at a level 0..max-level, never below min-level. Two things ask for a level, as in
- * PICMG 3.0 section 3.9.1 (Set/Get Fan Level, tables 3-87..3-89):
+ * PICMG 3.0's cooling management (the Set Fan Level and Get Fan Level commands):
  *
  *  - the shelf manager's override level, fan_control_set_level() (the PICMG profile's Set Fan
  *    Level handler calls it; FAN_LEVEL_LOCAL_CONTROL hands the fan back to the policy);
@@ -35,7 +35,7 @@
 struct fan_table;
 struct fan;
 
-/* What Get Fan Level (PICMG 3.0 table 3-89) reports, plus the level in effect. */
+/* What Get Fan Level (PICMG 3.0 "Get Fan Level command") reports, plus the level in effect. */
 struct fan_level_state {
         uint8_t override_level;         /* the last Set Fan Level, or FAN_LEVEL_LOCAL_CONTROL */
         uint8_t local_level;            /* the policy's level; max-level without a reading */

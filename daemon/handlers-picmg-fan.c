@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The ATCA fan tray commands (PICMG 3.0 R3.0 section 3.9; docs/picmg-fan-tray.md) over the
- * fans of [fan.N] whose fru names the FRU asked about: Get Fan Speed Properties, Set Fan Level
- * and Get Fan Level, wired to daemon/fan-control.c (the shelf manager's override level beside
- * the local curve). Answered only with a [picmg] profile (0xC1 without, as before PICMG
- * support); a FRU the profile does not manage, or one without fans, is 0xCC.
+ * The ATCA fan tray commands (PICMG 3.0 R3.0 cooling management; docs/picmg-fan-tray.md) over
+ * the fans of [fan.N] whose fru names the FRU asked about: Get Fan Speed Properties, Set Fan
+ * Level and Get Fan Level, wired to daemon/fan-control.c (the shelf manager's override level
+ * beside the local curve). picmg_preamble() first, like every PICMG command: 0xC1 without a
+ * [picmg] profile, 0xCC for a FRU the profile does not manage; a FRU without fans is 0xCC too.
  */
 #include <errno.h>
 
@@ -12,7 +12,7 @@
 #include "fan-control.h"
 #include "macro.h"
 #include "manager.h"
-#include "picmg.h"
+#include "picmg-preamble.h"
 #include "protocol/ipmi.h"
 #include "protocol/picmg.h"
 #include "protocol/picmg-fan.h"
@@ -33,11 +33,16 @@ static int first_fan(struct manager *m, uint8_t fru, unsigned *ret) {
         return -ENOENT;
 }
 
-/* The profile's check of the request's FRU, then its first fan: 0 or a completion code. */
-static int fan_tray(struct manager *m, uint8_t fru, unsigned *ret) {
-        if (!picmg_manages(m->picmg, fru) || first_fan(m, fru, ret) < 0)
-                return IPMI_CC_INVALID_DATA_FIELD;
-        return 0;
+/* The checks every PICMG command makes (picmg_preamble()), then the tray's first fan: 0 or a
+ * completion code. */
+static int fan_tray(struct manager *m, const struct ipmi_msg_in *in, uint8_t *ret_fru,
+                    unsigned *ret_first) {
+        int r;
+
+        r = picmg_preamble(m, in, PICMG_PREAMBLE_FRU, ret_fru);
+        if (r != 0)
+                return r;
+        return first_fan(m, *ret_fru, ret_first) < 0 ? IPMI_CC_INVALID_DATA_FIELD : 0;
 }
 
 /* Request: PICMG identifier, FRU device ID. The answer: minimum, maximum and normal
@@ -50,11 +55,7 @@ static int handle_get_fan_speed_properties(struct manager *m, const struct ipmi_
         uint8_t fru;
         int r;
 
-        if (!m->picmg)
-                return IPMI_CC_INVALID_COMMAND;
-        r = picmg_request_fru(in->data, in->len, &fru);
-        if (r == 0)
-                r = fan_tray(m, fru, &first);
+        r = fan_tray(m, in, &fru, &first);
         if (r != 0)
                 return r;
         if (out->cap < 5)
@@ -79,11 +80,9 @@ static int handle_set_fan_level(struct manager *m, const struct ipmi_msg_in *in,
         uint8_t fru, level;
         int local, r;
 
-        if (!m->picmg)
-                return IPMI_CC_INVALID_COMMAND;
-        r = picmg_request_set_fan_level(in->data, in->len, &fru, &level, &local);
+        r = fan_tray(m, in, &fru, &first);
         if (r == 0)
-                r = fan_tray(m, fru, &first);
+                r = picmg_request_set_fan_level(in->data, in->len, &fru, &level, &local);
         if (r != 0)
                 return r;
         if (out->cap < 1)
@@ -114,11 +113,7 @@ static int handle_get_fan_level(struct manager *m, const struct ipmi_msg_in *in,
         uint8_t fru, local = 0;
         int r;
 
-        if (!m->picmg)
-                return IPMI_CC_INVALID_COMMAND;
-        r = picmg_request_fru(in->data, in->len, &fru);
-        if (r == 0)
-                r = fan_tray(m, fru, &first);
+        r = fan_tray(m, in, &fru, &first);
         if (r != 0)
                 return r;
         if (out->cap < 4)
@@ -141,8 +136,9 @@ static int handle_get_fan_level(struct manager *m, const struct ipmi_msg_in *in,
         return IPMI_CC_OK;
 }
 
-/* PICMG 3.0 R3.0 section 3.9: tables 3-87 (Get Fan Speed Properties), 3-88 (Set Fan Level),
- * 3-89 (Get Fan Level). */
+/* PICMG 3.0 R3.0 cooling management: the "Get Fan Speed Properties command", "Set Fan Level
+ * command" and "Get Fan Level command" tables (their numbers are not pinned by a public source
+ * for R3.0: docs/picmg.md, Spec tables). */
 const struct ipmi_command picmg_fan_commands[] = {
         {
                 .netfn = IPMI_NETFN_GROUP_EXT, .cmd = PICMG_CMD_GET_FAN_SPEED_PROPERTIES,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The request bodies of the ATCA fan tray commands (PICMG 3.0 R3.0 section 3.9: Get Fan Speed
- * Properties table 3-87, Set Fan Level table 3-88, Get Fan Level table 3-89). Pure, no I/O:
+ * The request bodies of the ATCA fan tray commands (PICMG 3.0 R3.0 cooling management: the Get
+ * Fan Speed Properties, Set Fan Level and Get Fan Level commands). Pure, no I/O:
  * each returns 0, or a positive IPMI completion code (0xC7 for a length the layout does not
  * allow, 0xCC for the PICMG identifier or a reserved value), and writes its outputs only on
  * success.

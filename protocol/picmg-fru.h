@@ -20,8 +20,8 @@
 #include <sys/types.h>
 
 /* The commands these records serve (netFn 0x2C, PICMG identifier 0x00 first): PICMG 3.0
- * R3.0 tables 3-59 .. 3-61 (port state) and 3-81 .. 3-87 (power), AMC.0 R2.0 section
- * 3.9 (AMC port state). */
+ * R3.0 Set/Get Port State, Compute Power Properties (table 3-82), Set/Get Power Level, AMC.0
+ * R2.0 tables 3-27, 3-28 (Set/Get AMC Port State). */
 #define PICMG_IDENTIFIER                0x00
 #define PICMG_CMD_SET_PORT_STATE        0x0E
 #define PICMG_CMD_GET_PORT_STATE        0x0F
