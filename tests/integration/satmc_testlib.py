@@ -329,3 +329,38 @@ class Bridge:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def pyipmi_connection(rig, target=0x72, own=0x20):
+    """Kontron's python-ipmi (python3-pyipmi 0.4.2) on the rig's bus through its Aardvark
+    interface, which tests/harness/pyaardvark.py puts on the emulated bus: (the pyipmi package,
+    the connection) talking to satmcd at target from own (8-bit addresses), or None, with the
+    python-ipmi points skipped, when python3-pyipmi cannot be imported."""
+    try:
+        import pyipmi
+        import pyipmi.errors
+        import pyipmi.fru
+        import pyipmi.interfaces.aardvark
+    except ImportError as e:
+        skip("python-ipmi", "python3-pyipmi not importable by %s: %s" % (sys.executable, e))
+        return None
+    import array
+    import types
+    import pyaardvark
+
+    # 0.4.2 still calls array.tostring(), gone since Python 3.9.
+    class TostringArray(array.array):
+        def tostring(self):
+            return self.tobytes()
+
+    class Aardvark(pyipmi.interfaces.aardvark.Aardvark):
+        def _receive_raw(self, header):
+            return TostringArray("B", super()._receive_raw(header))
+
+    pyipmi.fru.array = types.SimpleNamespace(array=TostringArray)
+    pyaardvark.bus_socket = rig.sock
+    intf = Aardvark(slave_address=own)
+    intf.timeout = 2.0
+    ipmi = pyipmi.create_connection(intf)
+    ipmi.target = pyipmi.Target(target)
+    return pyipmi, ipmi

@@ -11,13 +11,12 @@ it: raw), get_port_state(), set_port_state(), the FRU's PICMG records, and
 set_signaling_class() / get_signaling_class(). Each link enable/disable runs the link's
 program, which appends "LINK ARGS... enable|disable" to a file: the test checks the file after
 every command, that a failing program leaves the link's state, and the state read back."""
-import os, re, signal, sys, types
-from array import array
+import os, re, signal, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from satmc_testlib import (Bridge, Rig, board_from_template, check, finish,  # noqa: E402
-                           ipmitool, results, wait_for)
+                           ipmitool, pyipmi_connection, results, wait_for)
 SAT = 0x72
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))  # satmcd under valgrind
 # The slow link program's run: long enough that a Get Device ID through the bridge (tens of ms,
@@ -151,38 +150,6 @@ def with_ipmitool(bridge, tmp, rig):
           out.count("Port Flag:            0x0f") == 1 and
           "Channel Number:       0x02" in out,
           "fru print 0: its four links decoded (%r)" % [l for l in out if "Link" in l])
-
-
-def pyipmi_connection(rig):
-    """Kontron's python-ipmi on the rig's bus through its Aardvark interface, for satmcd at
-    0x72: (the pyipmi package, the connection), or None when python3-pyipmi is missing."""
-    try:
-        import pyipmi
-        import pyipmi.fru
-        import pyipmi.interfaces.aardvark
-        import pyipmi.errors
-    except ImportError as e:
-        from satmc_tap import skip
-        skip("python-ipmi", "python3-pyipmi not importable by %s: %s" % (sys.executable, e))
-        return None
-    sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness")))
-    import pyaardvark
-
-    class TostringArray(array):
-        def tostring(self):
-            return self.tobytes()
-
-    class Aardvark(pyipmi.interfaces.aardvark.Aardvark):
-        def _receive_raw(self, header):
-            return TostringArray("B", super()._receive_raw(header))
-
-    pyipmi.fru.array = types.SimpleNamespace(array=TostringArray)
-    pyaardvark.bus_socket = rig.sock
-    intf = Aardvark(slave_address=0x20)
-    intf.timeout = 2.0
-    ipmi = pyipmi.create_connection(intf)
-    ipmi.target = pyipmi.Target(SAT)
-    return pyipmi, ipmi
 
 
 def with_pyipmi(rig, tmp):
