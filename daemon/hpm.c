@@ -102,6 +102,7 @@ static int sum_fd(int fd, uint32_t max, uint32_t *ret_sum, uint32_t *ret_len) {
         _cleanup_free_ uint8_t *buf = malloc(COPY_CHUNK);
         uint32_t sum = HPM_CHECKSUM_INIT, len = 0;
 
+        *ret_sum = *ret_len = 0;        /* on every path: see sum_path() */
         if (!buf)
                 return -ENOMEM;
         while (len < max) {
@@ -125,6 +126,10 @@ static int sum_fd(int fd, uint32_t max, uint32_t *ret_sum, uint32_t *ret_len) {
 static int sum_path(const char *path, uint32_t max, uint32_t *ret_sum, uint32_t *ret_len) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+        /* Set on every path: gcc -O3 cannot prove a failed call leaves errno non-zero (so
+         * that "return -errno" is < 0), and -Werror=maybe-uninitialized then fails the
+         * release build at the callers. */
+        *ret_sum = *ret_len = 0;
         if (fd < 0)
                 return -errno;
         return sum_fd(fd, max, ret_sum, ret_len);
