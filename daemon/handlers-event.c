@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "picmg.h"
 #include "protocol/ipmb-frame.h"
 #include "protocol/ipmi.h"
 
@@ -33,6 +34,10 @@ static int handle_set_event_receiver(struct manager *m, const struct ipmi_msg_in
         }
         log_info("Event receiver set to 0x%02x LUN %u; re-sending asserted states.", sa, lun);
         sensor_table_rearm_all(m->sensors);
+        /* satmcd's own sensors too: a shelf manager that restarted learns each FRU's hot-swap
+         * state and the IPMB-0 links' without asking. */
+        picmg_sensor_rearm_all(m->picmg);
+        manager_link_sensor_rearm(m);
         return IPMI_CC_OK;
 }
 

@@ -131,6 +131,8 @@ bool manager_link_sensor(struct manager *m, uint8_t lun, uint8_t number, struct 
 }
 
 void manager_link_sensor_rearm(struct manager *m) {
+        if (m->links.n_buses < 2)
+                return;                 /* one bus: there is no IPMB-0 link sensor */
         /* "Before" differs from now in every bit: the state now goes out as a fresh event. */
         link_sensor_update(m, (uint8_t) ~ipmb_links_sensor_offset(&m->links));
 }

@@ -404,6 +404,14 @@ int picmg_sensor_rearm(struct picmg *p, uint8_t lun, uint8_t number, uint16_t ma
         return 0;
 }
 
+void picmg_sensor_rearm_all(struct picmg *p) {
+        if (!p)
+                return;
+        for (unsigned f = 0; f < CONFIG_FRU_MAX; f++)
+                if (p->fru[f].managed && p->fru[f].machine.state != HOTSWAP_M0)
+                        send_event(p, (uint8_t) f, &p->fru[f].last);
+}
+
 void picmg_communication(struct picmg *p, bool reachable) {
         if (reachable)
                 log_info("The shelf manager answers again: managed FRUs leave M7.");

@@ -102,6 +102,11 @@ int picmg_own_sensor(struct picmg *p, uint8_t lun, uint8_t number, struct own_se
  * sent again (events enabled). 0, or -ENOENT if (lun, number) is no FRU Hot Swap sensor. */
 int picmg_sensor_rearm(struct picmg *p, uint8_t lun, uint8_t number, uint16_t mask);
 
+/* Set Event Receiver's re-arm of every FRU Hot Swap sensor (IPMI v2.0 section 29.1): each
+ * managed FRU's present state goes out again as its last transition (state, previous state,
+ * cause), for FRUs past M0 whose sensor reports events. p may be NULL (no profile). */
+void picmg_sensor_rearm_all(struct picmg *p);
+
 /* FRU Control: run fru's action for option. 0, -ENOENT (FRU), -EOPNOTSUPP (no action for that
  * option: 0xCC), -EBUSY (the previous one still runs) or -errno from starting it. */
 int picmg_fru_control(struct picmg *p, uint8_t fru, uint8_t option);

@@ -128,9 +128,15 @@ def run(rig, tmp, a, b):
     # state, on the preferred bus, IPMB-A.
     _, rsp = a.transact(SE, 0x00, bytes([SHMC, 0]))
     check(rsp is not None and rsp[6] == 0, "Set Event Receiver 0x20 on IPMB-A")
-    ev = a.event()
-    check(ev is not None and body(ev) == bytes([0x04, 0x25, 0x01, 0x6F, 0x00]),
-          "'present' asserted, sent on IPMB-A")
+    # It re-arms every sensor: the presence sensor's asserted state (from the sensor thread's
+    # next reading), and at once satmcd's own: FRU 0's hot-swap state (M2, from M1 at start,
+    # cause 0) and the IPMB-0 link sensor's.
+    got = [body(ev) for ev in (a.event(), a.event(), a.event()) if ev is not None]
+    check(bytes([0x04, 0x25, 0x01, 0x6F, 0x00]) in got, "'present' asserted, sent on IPMB-A")
+    check(len(got) == 3 and bytes([0x04, 0xF0, 0xFE, 0x6F, 0xA2, 0x01, 0x00]) in got and
+          link_event(3, 0x88) in got,
+          "satmcd's own sensors too: FRU 0 in M2, both IPMB-0 buses enabled (%s)" %
+          [g.hex() for g in got])
 
     # 1. Each bus is answered on itself.
     _, rsp = a.transact(APP, 0x01)

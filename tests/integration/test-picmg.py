@@ -307,6 +307,18 @@ def run_communication_lost(rig):
     check(state_of(rig, 0) == 2 and state_of(rig, 1) == 2, "both FRUs back in M2")
 
 
+def run_set_event_receiver(rig):
+    """Set Event Receiver re-arms every sensor (IPMI v2.0 29.1), the FRU Hot Swap sensors too: a
+    shelf manager that restarted learns each FRU's state, as its last transition (both FRUs
+    came back from M7 to M2, cause 5), without asking. FRU 0 and FRU 1 are in M2 here."""
+    rsp = rig.transact(SE, 0x00, bytes([BMC, 0]))
+    got = events(rig, 2)
+    check(rsp and rsp[6] == 0 and got == [hot_swap(0, 2, 7, 5), hot_swap(1, 2, 7, 5)],
+          "Set Event Receiver: each FRU's present state again, its last transition, exact "
+          "bytes (%s)" % [g.hex(" ") for g in got])
+    check(no_more_events(rig), "and nothing else")
+
+
 def run_pyipmi(config, tmp):
     """python-ipmi's PICMG calls, its Aardvark interface on the emulated bus as the BMC."""
     sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness")))
@@ -501,6 +513,7 @@ def main():
         run_refusals(rig)
         run_sensor_events(rig, br)
         run_communication_lost(rig)
+        run_set_event_receiver(rig)
     finally:
         if br:
             check(br.stop() == 0, "the bridge exits 0 on SIGTERM")
