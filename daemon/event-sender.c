@@ -266,6 +266,14 @@ int event_sender_on_response(struct event_sender *es, const struct ipmb_response
         return 0;
 }
 
+void event_sender_heard_from(struct event_sender *es, uint8_t rq_sa) {
+        if (!es->unreachable || rq_sa != es->cfg.receiver_sa || es->in_flight || es->len == 0)
+                return;
+        es->retry_at_ms = 0;
+        es->backoff_ms = es->cfg.backoff_first_ms;
+        kick(es);
+}
+
 int event_sender_queue(struct event_sender *es, const struct platform_event *ev) {
         if (!event_sender_enabled(es))
                 return 0;

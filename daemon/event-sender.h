@@ -78,6 +78,15 @@ int event_sender_queue(struct event_sender *es, const struct platform_event *ev)
 int event_sender_on_response(struct event_sender *es, const struct ipmb_response *rsp);
 
 /*
+ * A request arrived from rq_sa. If that is the receiver while it counts as unreachable and a
+ * back-off holds the next round, the round starts now: the receiver just showed it is there,
+ * so the events (and, with PICMG, the way out of M7) need not wait up to backoff_max_ms.
+ * Otherwise nothing. Cheap enough for every request, but the manager calls it only while the
+ * reachability callback said unreachable.
+ */
+void event_sender_heard_from(struct event_sender *es, uint8_t rq_sa);
+
+/*
  * Set Event Receiver: a new destination. The queue and the request in flight are dropped (they
  * were history for the old receiver); the caller re-queues the states asserted now.
  */

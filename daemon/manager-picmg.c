@@ -47,6 +47,7 @@ static int on_power_granted(void *userdata, uint8_t fru, uint8_t level) {
 void manager_event_receiver_reachable(void *userdata, bool reachable) {
         struct manager *m = userdata;
 
+        m->receiver_unreachable = !reachable;
         if (m->picmg)
                 picmg_communication(m->picmg, reachable);
 }

@@ -332,6 +332,11 @@ void manager_handle_bus_frame(struct manager *m, unsigned bus, const uint8_t *fr
                 return;
         }
 
+        /* A request from the event receiver while its events go unanswered: it is there
+         * again, so the queued events go now, not after the back-off (event-sender.h). */
+        if (__builtin_expect(m->receiver_unreachable, 0))
+                event_sender_heard_from(m->events, req.rq_sa);
+
         /* IPMI v2.0 section 20.9 defines a broadcast form for Get Device ID only. */
         if (req.broadcast && !(req.netfn == IPMI_NETFN_APP && req.cmd == IPMI_CMD_GET_DEVICE_ID)) {
                 counter_inc(&m->counters, COUNTER_REJECT_BROADCAST);

@@ -61,6 +61,7 @@ struct manager {
         struct sdr_repository *sdr;     /* device SDRs; never NULL after manager_new() */
         struct sensor_table *sensors;     /* [sensor.N]; never NULL after manager_new() */
         struct event_sender *events;    /* Platform Event Messages; never NULL either */
+        bool receiver_unreachable;      /* events' last round unanswered (reachable callback) */
         /* Master Write-Read's private buses: NULL = i2c_ops_linux; tests set a fake. */
         const struct i2c_ops *i2c_ops;
         void *i2c_userdata;

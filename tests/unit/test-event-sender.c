@@ -377,6 +377,41 @@ static void test_reachable(void **state) {
         assert_int_equal(f->reachable_calls, 2);        /* no change */
 }
 
+/* A request from the receiver while it is unreachable starts the next round at once, however
+ * long the back-off; one from anyone else, or while reachable, changes nothing. */
+static void test_heard_from(void **state) {
+        struct fixture *f = *state;
+        struct platform_event ev = event_of(6, false);
+        size_t before;
+
+        event_sender_free(f->es);
+        f->cfg.reachable = on_reachable;
+        f->cfg.backoff_first_ms = f->cfg.backoff_max_ms = 600000;      /* never, in this test */
+        assert_int_equal(event_sender_new(f->event, &f->cfg, fake_send, f, &f->counters,
+                                          &f->es), 0);
+        event_sender_heard_from(f->es, BMC_SA);        /* reachable, nothing queued: nothing */
+        assert_int_equal(f->n_sent, 0);
+        f->send_result = -ENXIO;
+        assert_int_equal(event_sender_queue(f->es, &ev), 0);
+        run_until_sent(f, 3, HANG_GUARD_MS);
+        for (unsigned i = 0; i < HANG_GUARD_MS / 5 && f->reachable_calls == 0; i++)
+                assert_true(sd_event_run(f->event, 5000) >= 0);
+        assert_int_equal(f->reachable_calls, 1);
+        assert_false(f->reachable);
+        before = f->n_sent;
+        event_sender_heard_from(f->es, 0x24);          /* not the receiver */
+        assert_int_equal(f->n_sent, before);
+        f->send_result = 0;
+        event_sender_heard_from(f->es, BMC_SA);        /* the receiver: a try, now */
+        assert_int_equal(f->n_sent, before + 1);
+        assert_int_equal(request_of(f, before).cmd, IPMI_CMD_PLATFORM_EVENT);
+        event_sender_heard_from(f->es, BMC_SA);        /* in flight: no second try */
+        assert_int_equal(f->n_sent, before + 1);
+        assert_int_equal(answer(f, before, IPMI_CC_OK), 0);
+        assert_true(f->reachable);
+        assert_int_equal(event_sender_pending(f->es), 0);
+}
+
 static void test_busy_and_refused(void **state) {
         struct fixture *f = *state;
         struct platform_event a = event_of(1, false), b = event_of(2, false);
@@ -472,6 +507,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_silent_receiver, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_busy_and_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reachable, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_heard_from, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_new_receiver, setup, teardown),
                 cmocka_unit_test(test_bad_config),
