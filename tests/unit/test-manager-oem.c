@@ -35,7 +35,7 @@ struct fixture {
 
 static int setup(void **state) {
         struct fixture *f = calloc(1, sizeof(*f));
-        struct satmc_config *c = calloc(1, sizeof(*c));
+        struct satmc_config *c = config_new();         /* config_free() unmaps it */
         struct transport *t = NULL;
         char path[160];
         FILE *s;
