@@ -87,6 +87,13 @@ int picmg_new(sd_event *event, const struct satmc_config *c, struct picmg **ret)
                 /* A FRU without a handle switch counts as latched in. */
                 p->fru[f].machine.handle_closed = true;
                 p->fru[f].enables = (struct own_sensor_enables) OWN_SENSOR_ENABLES_INIT;
+                /* An ATCA FRU leaves M3 when the shelf manager grants one of its power levels
+                 * (Set Power Level); without [picmg-power.N] there is none to grant. */
+                if (p->fru[f].managed && c->picmg.profile == PICMG_PROFILE_ATCA_IPMC &&
+                    !c->picmg_power[f].present)
+                        log_warning("FRU %u has no [picmg-power.%u]: in an ATCA shelf it stays "
+                                    "in M3 once activated, with no power level to be granted.",
+                                    f, f);
         }
         r = assign_sensor_numbers(p);
         if (r < 0)

@@ -294,6 +294,79 @@ def run(rig, tmp, a, b):
           after["events-retried"] >= before["events-retried"] + 1,
           "counters: a failover on a timeout, a retry")
 
+    # 7b. The bus an activation's event is on breaks under it (issue 16 item 4). The shelf
+    # manager activates FRU 0; the M2->M3 event arrives on one bus (satmcd's preferred one) and
+    # that bus breaks before the event is answered: every write on it is NAKed from then on,
+    # our answer included. The shelf manager deactivates the FRU on the other bus. Every
+    # transition arrives, once, in order, on the bus that is up (the unanswered try is retried
+    # there, same bytes and seq); the FRU ends where the shelf manager put it.
+    def hot_swap(state, prev, cause):
+        return bytes([0x04, 0xF0, 0xFE, 0x6F, 0xA0 | state, cause << 4 | prev, 0x00])
+
+    def unanswered_hot_swap_event(timeout):
+        """The first FRU Hot Swap event on either bus, not answered: (side, frame). Other
+        events are answered as usual, responses dropped."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for side in (a, b):
+                got = side.ep.recv(0.05)
+                if got is None:
+                    continue
+                frame = bytes([got[0] << 1]) + bytes(got[1])
+                if len(frame) < 8 or (frame[1] >> 2) & 1:
+                    continue
+                if body(frame)[1] == 0xF0:
+                    return side, frame
+                side.events.append(frame)
+                side.ack(frame)
+        return None, None
+
+    a.events.clear()
+    b.events.clear()
+    before = rig.counters()
+    check(a.send(PICMG, 0x0C, bytes([0, 0, 1])) is not None,
+          "Set FRU Activation (activate) sent on IPMB-A")
+    broken, first = unanswered_hot_swap_event(WAIT)
+    check(first is not None and body(first) == hot_swap(3, 2, 1),
+          "the M2->M3 event arrives (on %s); that bus breaks before it is answered" %
+          (broken.name if broken else None))
+    if broken is None:
+        return
+    up = b if broken is a else a
+    broken.ep.fault("nak")
+    broken.events.clear()
+    _, rsp = up.transact(PICMG, 0x0C, bytes([0, 0, 0]))
+    check(rsp is not None and rsp[6:8] == b"\x00\x00",
+          "Set FRU Activation (deactivate) on %s while %s is broken" % (up.name, broken.name))
+    want = [hot_swap(3, 2, 1), hot_swap(6, 3, 1), hot_swap(1, 6, 0)]
+    deadline = time.monotonic() + 3 * WAIT
+    while time.monotonic() < deadline and \
+            len({body(f) for f in up.events if body(f)[1] == 0xF0}) < len(want):
+        up.pump(0.1)
+    up.pump(QUIET)                      # a late copy of a try, if any
+    retried = [f for f in up.events if body(f)[1] == 0xF0]
+    distinct = list(dict.fromkeys([first] + retried))
+    check([body(f) for f in distinct] == want,
+          "M2->M3 (retried on %s, same seq), M3->M6, M6->M1: each once, in order (%s)" %
+          (up.name, [body(f).hex() for f in [first] + retried]))
+    check(first in retried, "the unanswered try's retry on %s is the same frame (seq %d)" %
+          (up.name, first[4] >> 2))
+    check(not [f for f in broken.events if body(f)[1] == 0xF0],
+          "nothing more on the broken %s" % broken.name)
+    _, rsp = up.transact(SE, 0x2D, bytes([0xFE]))
+    check(rsp is not None and rsp[6] == 0 and rsp[9] == 0x02,
+          "FRU 0 reads M1, as the shelf manager left it (%s)" %
+          (rsp[6:-1].hex() if rsp else None))
+    after = rig.counters()
+    check(after["events-dropped"] == before["events-dropped"] and
+          after["ipmb-failovers"] > before["ipmb-failovers"],
+          "counters: a failover, no event dropped")
+    broken.ep.fault("clear")
+    _, rsp = broken.transact(APP, 0x01)
+    check(rsp is not None and rsp[6] == 0, "%s answers again once it works" % broken.name)
+    a.events.clear()
+    b.events.clear()
+
     # 8. IPMB-A goes away altogether (its bus process dies, the socket closes): satmcd keeps
     # serving on IPMB-B and says so with the link sensor (IPMB-A: local control, failed).
     _, rsp = b.transact(APP, 0x01)
