@@ -11,7 +11,11 @@
  *                      writing the file anew (write a copy, rename it over).
  *   DIR/gpio/CHIP/L    line L of GPIO chip CHIP: the file holds the physical level, 0 or 1.
  *                      libgpiod's calls (v1 API, the ones satmcd makes) are answered from it;
- *                      an output line's level is written to it.
+ *                      an output line's level is written to it. A line requested for edge
+ *                      events (a handle switch) gets one event each time the test writes its
+ *                      file (a copy renamed over it): the event fd is an inotify watch on the
+ *                      chip directory, readable when any file there changes, and the events
+ *                      read from it are those that name the line, typed by the level then.
  *
  * SATMC_HW_SHIM_GPIO_LOG, if set, names a file to which every output line's request, change of
  * logical value and release is appended as one line, "<CLOCK_MONOTONIC ns> <chip> <offset>
@@ -50,6 +54,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -414,8 +420,10 @@ int __ioctl_time64(int fd, unsigned long request, ...) {
 struct gpiod_line {
         struct gpiod_chip *chip;
         unsigned offset;
-        bool active_low, requested, output;
+        bool active_low, requested, output, events;
         int value;              /* the logical value last driven, for the log's changes */
+        int event_fd;           /* events: inotify on the chip directory */
+        unsigned pending;       /* events: writes of the line's file not yet read */
 };
 
 struct gpiod_chip {
@@ -616,5 +624,113 @@ int gpiod_line_set_value(struct gpiod_line *line, int value) {
 void gpiod_line_release(struct gpiod_line *line) {
         if (line->output)
                 gpio_log(line, gpio_call_time(), "rel");
-        line->requested = line->output = false;
+        if (line->events)
+                close(line->event_fd);
+        line->requested = line->output = line->events = false;
+}
+
+/* gpiod_line_request() with an edge request type: watch the chip directory. */
+static int line_request_events(struct gpiod_line *line, int flags) {
+        line->event_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (line->event_fd < 0)
+                return -1;
+        if (inotify_add_watch(line->event_fd, line->chip->path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+                int e = errno;
+
+                close(line->event_fd);
+                errno = e;
+                return -1;
+        }
+        line->active_low = flags & GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW;
+        line->requested = line->events = true;
+        line->pending = 0;
+        return 0;
+}
+
+int gpiod_line_request(struct gpiod_line *line, const struct gpiod_line_request_config *config,
+                       int default_val) {
+        switch (config->request_type) {
+        case GPIOD_LINE_REQUEST_DIRECTION_OUTPUT:
+                return gpiod_line_request_output_flags(line, config->consumer, config->flags,
+                                                       default_val);
+        case GPIOD_LINE_REQUEST_DIRECTION_INPUT:
+                line->active_low = config->flags & GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW;
+                line->requested = true;
+                return 0;
+        case GPIOD_LINE_REQUEST_EVENT_FALLING_EDGE:
+        case GPIOD_LINE_REQUEST_EVENT_RISING_EDGE:
+        case GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES:
+                return line_request_events(line, config->flags);
+        default:
+                errno = EINVAL;
+                return -1;
+        }
+}
+
+int gpiod_line_get_value(struct gpiod_line *line) {
+        if (!line->requested) {
+                errno = EPERM;
+                return -1;
+        }
+        return line_read(line);
+}
+
+int gpiod_line_event_get_fd(struct gpiod_line *line) {
+        if (!line->events) {
+                errno = EPERM;
+                return -1;
+        }
+        return line->event_fd;
+}
+
+/* Read what inotify has: every write of this line's file is one event. */
+static int line_take_writes(struct gpiod_line *line) {
+        char name[16], buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        ssize_t n;
+
+        snprintf(name, sizeof(name), "%u", line->offset);
+        while ((n = read(line->event_fd, buf, sizeof(buf))) > 0)
+                for (char *p = buf; p < buf + n;) {
+                        const struct inotify_event *ev = (const struct inotify_event *) p;
+
+                        if (ev->len > 0 && strcmp(ev->name, name) == 0)
+                                line->pending++;
+                        p += sizeof(*ev) + ev->len;
+                }
+        return n < 0 && errno != EAGAIN ? -1 : 0;
+}
+
+int gpiod_line_event_wait(struct gpiod_line *line, const struct timespec *timeout) {
+        struct pollfd pfd = { .fd = line->event_fd, .events = POLLIN };
+        int ms = timeout ? (int) (timeout->tv_sec * 1000 + timeout->tv_nsec / 1000000) : -1;
+        int r;
+
+        if (!line->events) {
+                errno = EPERM;
+                return -1;
+        }
+        if (line->pending == 0) {
+                r = poll(&pfd, 1, ms);
+                if (r <= 0)
+                        return r;
+                if (line_take_writes(line) < 0)
+                        return -1;
+        }
+        return line->pending > 0;
+}
+
+int gpiod_line_event_read(struct gpiod_line *line, struct gpiod_line_event *event) {
+        int v;
+
+        if (line->pending == 0) {
+                errno = EAGAIN;
+                return -1;
+        }
+        v = line_read(line);
+        if (v < 0)
+                return -1;
+        line->pending--;
+        clock_gettime(CLOCK_MONOTONIC, &event->ts);
+        event->event_type = v ? GPIOD_LINE_EVENT_RISING_EDGE : GPIOD_LINE_EVENT_FALLING_EDGE;
+        return 0;
 }
