@@ -82,3 +82,54 @@ if command -v tshark >/dev/null; then
 else
         echo "(tshark not available)"
 fi
+
+echo "== an ATCA board: satmcd as its IPM controller ([picmg] profile = atca-ipmc) on a bus of"
+echo "   its own, and a shelf manager (tests/harness/shelf-manager.py) bringing it up and down"
+shelf_bus=$work/shelf-bus.sock
+build/tools/satmc-i2c-bus --socket "$shelf_bus" &
+pids+=($!)
+for _ in $(seq 100); do [ -S "$shelf_bus" ] && break; sleep 0.05; done
+cat > "$work/atca.ini" <<INI
+[mc]
+address = 0x72
+event-receiver = 0x20
+
+[transport]
+type = emulated
+bus-socket = $shelf_bus
+
+[identity]
+firmware-version = 1.00
+manufacturer-id = 0x007ED9
+product-id = 0x3001
+guid = 6a1f83c2-4e77-4b1d-9c08-51d2e4a7b931
+
+[picmg]
+profile = atca-ipmc
+
+[fru.0]
+board-manufacturer = Example Telecom
+board-product-name = ATCA Demo Blade
+
+[picmg-power.0]
+levels = 40 W, 120 W, 200 W
+
+[picmg-link.0]
+interface = base
+channel = 1
+ports = 0
+link-type = base
+
+[picmg-link.1]
+interface = fabric
+channel = 1
+ports = 0 1 2 3
+link-type = ethernet
+extension = 4
+INI
+mkdir -p "$work/atca-state"
+build/daemon/satmcd --config "$work/atca.ini" --ipmitool-socket "$work/atca-ipmitool.sock" \
+        --nbd-socket "$work/atca-nbd.sock" --state-directory "$work/atca-state" &
+pids+=($!)
+for _ in $(seq 100); do [ -S "$work/atca-ipmitool.sock" ] && break; sleep 0.05; done
+timeout 60 python3 tests/harness/shelf-manager.py --socket "$shelf_bus" --deactivate
