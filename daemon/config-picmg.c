@@ -145,9 +145,9 @@ static int parse_exec_action(const char *spec, struct picmg_action *a) {
         return 0;
 }
 
-/* none | gpio:CHIP:LINE[:active-low] | exec:/PATH [ARGS...] */
-int config_parse_picmg_action(const struct config_key *k, const char *value, void *dest,
-                              char *reason) {
+/* none | gpio:CHIP:LINE[:active-low], and exec:/PATH [ARGS...] where exec is allowed. */
+static int parse_action(const struct config_key *k, const char *value, bool exec, void *dest,
+                        char *reason) {
         struct picmg_action a;
         int r = -EINVAL;
 
@@ -156,34 +156,31 @@ int config_parse_picmg_action(const struct config_key *k, const char *value, voi
                 r = 0;
         else if (strncmp(value, "gpio:", 5) == 0)
                 r = parse_gpio_action(value + 5, &a);
-        else if (strncmp(value, "exec:", 5) == 0)
+        else if (exec && strncmp(value, "exec:", 5) == 0)
                 r = parse_exec_action(value + 5, &a);
         if (r < 0) {
-                snprintf(reason, REASON_MAX, "%s: none, gpio:CHIP:LINE[:active-low] or "
-                         "exec:/ABSOLUTE/PATH [ARGS] (no shell), not \"%.40s\"", k->name, value);
+                if (exec)
+                        snprintf(reason, REASON_MAX, "%s: none, gpio:CHIP:LINE[:active-low] or "
+                                 "exec:/ABSOLUTE/PATH [ARGS] (no shell), not \"%.40s\"", k->name,
+                                 value);
+                else
+                        snprintf(reason, REASON_MAX, "%s: none or gpio:CHIP:LINE[:active-low], "
+                                 "not \"%.40s\"", k->name, value);
                 return -EINVAL;
         }
         memcpy(dest, &a, sizeof(a));
         return 0;
 }
 
+int config_parse_picmg_action(const struct config_key *k, const char *value, void *dest,
+                              char *reason) {
+        return parse_action(k, value, true, dest, reason);
+}
+
+/* A handle switch is an input: a GPIO line, never a program. */
 int config_parse_picmg_handle(const struct config_key *k, const char *value, void *dest,
                               char *reason) {
-        struct picmg_action a;
-        int r = -EINVAL;
-
-        memset(&a, 0, sizeof(a));       /* padding too: compared with memcmp() */
-        if (strcmp(value, "none") == 0)
-                r = 0;
-        else if (strncmp(value, "gpio:", 5) == 0)
-                r = parse_gpio_action(value + 5, &a);
-        if (r < 0) {
-                snprintf(reason, REASON_MAX, "%s: none or gpio:CHIP:LINE[:active-low], not "
-                         "\"%.40s\"", k->name, value);
-                return -EINVAL;
-        }
-        memcpy(dest, &a, sizeof(a));
-        return 0;
+        return parse_action(k, value, false, dest, reason);
 }
 
 static unsigned key_line(const struct load_state *s, const char *name) {

@@ -324,11 +324,13 @@ class Bridge:
         return {k: int(v) for k, v in (kv.split("=") for kv in lines()[-1].split()[1:])}
 
     def stop(self):
+        """SIGTERM, then the bridge's exit status (killed if it does not exit in 10 s)."""
         self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(10)
+            return self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            return self.proc.wait()
 
 
 def pyipmi_connection(rig, target=0x72, own=0x20):

@@ -9,15 +9,14 @@ satmc-ipmb-bridge over the emulated IPMB (`picmg properties`, `addrinfo`, `polic
 `activate`, `deactivate`, `frucontrol`), raw IPMB requests check the completion codes of bad
 input, and Kontron's python-ipmi (python3-pyipmi) drives a second satmcd with its own PICMG
 calls. The example examples/atca-ipmc.ini must pass --check-config."""
-import os, signal, socket, subprocess, sys, time
+import os, signal, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from satmc_testlib import (Rig, board_from_template, check, emubus, finish, ipmitool,  # noqa: E402
-                           results, skip, wait_for)
+from satmc_testlib import (Bridge, Rig, board_from_template, check, emubus,  # noqa: E402
+                           finish, ipmitool, results, skip, wait_for)
 
 ROOT = os.environ.get("SATMC_SOURCE_ROOT", os.path.join(HERE, "../.."))
-BRIDGE = os.environ["SATMC_IPMB_BRIDGE"]
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 SAT, BMC = 0x72, 0x20
 PICMG, SE = 0x2C, 0x04
@@ -79,34 +78,6 @@ def events(rig, n, timeout=None):
 def no_more_events(rig, wait=0.8):
     frame = next_request(rig, wait)
     return frame is None
-
-
-class Bridge:
-    """satmc-ipmb-bridge: stock ipmitool's -I dummy socket, carried over IPMB to satmcd."""
-
-    def __init__(self, rig):
-        self.sock = os.path.join(rig.dir, "bridge.sock")
-        notify_path = os.path.join(rig.dir, "bridge.notify")
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify.bind(notify_path)
-        self.stderr = open(os.path.join(rig.dir, "bridge.stderr"), "w+")
-        self.proc = subprocess.Popen([BRIDGE, "--socket", self.sock, "--target", "0x72",
-                                      "--own", "0x22", "--bus-socket", rig.sock],
-                                     env=dict(os.environ, NOTIFY_SOCKET=notify_path),
-                                     stderr=self.stderr, stdin=subprocess.DEVNULL)
-        notify.settimeout(10)
-        try:
-            while "READY=1" not in notify.recv(4096).decode().split("\n"):
-                pass
-        except socket.timeout:
-            self.proc.kill()
-            raise SystemExit("the bridge never sent READY=1")
-        finally:
-            notify.close()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(10)
 
 
 def state_of(rig, fru):
