@@ -12,12 +12,12 @@ with its ATCA mode on and the same raw LED requests go to both, answers printed 
 satmcd's checked against the spec, ipmi_sim's against what 2.0.33 was seen to answer
 (docs/picmg-leds.md says which follows the spec where they differ)."""
 import os, re, shutil, subprocess, sys, time
-from array import array
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from satmc_testlib import (IPMITOOL_TIMEOUT, SLOW, Bridge, Rig,  # noqa: E402
-                           board_from_template, check, finish, ipmitool, results, skip, skip_all, wait_for)
+from satmc_testlib import (SLOW, Bridge, Rig,  # noqa: E402
+                           board_from_template, check, finish, ipmitool, pyipmi_connection,
+                           results, skip, skip_all, wait_for)
 
 SAT = 0x72
 BLUE, RED, AMBER, GREEN, BLUE1, WHITE = 0, 1, 2, 3, 4, 5
@@ -300,31 +300,13 @@ def run_ipmitool(rig, sock, lines):
 
 
 def run_pyipmi(rig, lines):
-    sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness")))
-    try:
-        import pyipmi
-        import pyipmi.interfaces.aardvark
-        import pyipmi.errors
-        import pyipmi.picmg
-        import pyaardvark
-    except ImportError as e:
-        skip("python-ipmi get_led_state/set_led_state", "python-ipmi not importable: %s" % e)
+    conn = pyipmi_connection(rig, SAT, 0x20)
+    if not conn:
         return
-    class TostringArray(array):
-        """array.array with the tostring() python-ipmi 0.4.2 still calls (test-pyipmi.py)."""
+    pyipmi, ipmi = conn
+    import pyipmi.errors
+    import pyipmi.picmg
 
-        def tostring(self):
-            return self.tobytes()
-
-    class Aardvark(pyipmi.interfaces.aardvark.Aardvark):
-        def _receive_raw(self, header):
-            return TostringArray("B", super()._receive_raw(header))
-
-    pyaardvark.bus_socket = rig.sock
-    intf = Aardvark(slave_address=0x20)
-    intf.timeout = 2.0
-    ipmi = pyipmi.create_connection(intf)
-    ipmi.target = pyipmi.Target(SAT)
     LedState = pyipmi.picmg.LedState
 
     s = ipmi.get_led_state(0, 2)

@@ -14,7 +14,7 @@ import os, signal, subprocess, sys, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from satmc_testlib import (Bridge, Rig, board_from_template, check, emubus,  # noqa: E402
-                           finish, ipmitool, results, skip, wait_for)
+                           finish, ipmitool, pyipmi_connection, results, skip, wait_for)
 
 ROOT = os.environ.get("SATMC_SOURCE_ROOT", os.path.join(HERE, "../.."))
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
@@ -292,26 +292,6 @@ def run_set_event_receiver(rig):
 
 def run_pyipmi(config, tmp):
     """python-ipmi's PICMG calls, its Aardvark interface on the emulated bus as the BMC."""
-    sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness")))
-    try:
-        import pyipmi
-        import pyipmi.interfaces.aardvark
-        import pyipmi.picmg
-        from array import array
-    except ImportError as e:
-        skip("python-ipmi PICMG calls", "python-ipmi not importable by %s: %s" %
-             (sys.executable, e))
-        return
-    import pyaardvark
-
-    class TostringArray(array):
-        def tostring(self):
-            return self.tobytes()
-
-    class Aardvark(pyipmi.interfaces.aardvark.Aardvark):
-        def _receive_raw(self, header):
-            return TostringArray("B", super()._receive_raw(header))
-
     # No events in this part: the adapter is the BMC and python-ipmi does not take requests.
     with open(config) as f:
         text = f.read().replace("event-receiver = 0x20", "event-receiver = none")
@@ -320,11 +300,12 @@ def run_pyipmi(config, tmp):
         f.write(text)
     rig = Rig(quiet, bmc_addr7=0x11)
     try:
-        pyaardvark.bus_socket = rig.sock
-        intf = Aardvark(slave_address=BMC)
-        intf.timeout = 2.0
-        ipmi = pyipmi.create_connection(intf)
-        ipmi.target = pyipmi.Target(SAT)
+        conn = pyipmi_connection(rig, SAT, BMC)
+        if not conn:
+            return
+        pyipmi, ipmi = conn
+        import pyipmi.picmg
+
         p = ipmi.get_picmg_properties()
         check((p.extension_version, p.max_fru_device_id, p.fru_device_id) == (0x32, 1, 0),
               "python-ipmi get_picmg_properties: extension 0x32, max FRU 1, FRU 0")

@@ -10,13 +10,12 @@ changes nothing. Over IPMB: the sensor commands answer on LUN 1 and 0xC2 on LUN 
 LUN-1 sensor's event is sent from LUN 1 (its generator ID). python-ipmi as the BMC: Get Device
 SDR Info per LUN, the entity and owner LUN of every record it parses, and a reading through
 get_sensor_reading(number, lun=1)."""
-import os, sys, time, types
-from array import array
+import os, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from satmc_testlib import (Rig, board_from_template, check, emubus, fields, finish,  # noqa: E402
-                           ipmitool, results, skip, wait_for)
+                           ipmitool, pyipmi_connection, results, skip, wait_for)
 
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
 SE, APP = 0x04, 0x06
@@ -161,28 +160,7 @@ def over_ipmb(rig, tmp):
         check(rig.counters()["events-sent"] == 1, "the answer to LUN 1 delivers the event")
 
 
-class TostringArray(array):
-    """array.array with the tostring() python-ipmi 0.4.2 still calls (see test-pyipmi.py)."""
-
-    def tostring(self):
-        return self.tobytes()
-
-
 def with_pyipmi(config, tmp):
-    sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(HERE, "../harness")))
-    try:
-        import pyipmi
-        import pyipmi.interfaces.aardvark
-        import pyipmi.msgs
-    except ImportError as e:
-        skip("python-ipmi reads entities and LUN 1", "python-ipmi not importable: %s" % e)
-        return
-    import pyaardvark
-
-    class Aardvark(pyipmi.interfaces.aardvark.Aardvark):
-        def _receive_raw(self, header):
-            return TostringArray("B", super()._receive_raw(header))
-
     # python-ipmi's adapter is the BMC at 0x20, so the rig's own endpoint moves to 0x22 and
     # no events are sent (the adapter would have to answer them).
     with open(config) as f:
@@ -193,11 +171,12 @@ def with_pyipmi(config, tmp):
     write(tmp, "in1_input", "230000")
     rig = Rig(quiet, bmc_addr7=0x11)
     try:
-        pyaardvark.bus_socket = rig.sock
-        intf = Aardvark(slave_address=0x20)
-        intf.timeout = 2.0
-        ipmi = pyipmi.create_connection(intf)
-        ipmi.target = pyipmi.Target(SAT)
+        conn = pyipmi_connection(rig, SAT, 0x20)
+        if not conn:
+            return
+        pyipmi, ipmi = conn
+        import pyipmi.msgs
+
         for lun, want in ((0, 1), (1, 2)):
             req = pyipmi.msgs.create_request_by_name("GetDeviceSdrInfo")
             req.lun = lun
