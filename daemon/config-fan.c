@@ -180,21 +180,6 @@ int config_parse_fan_curve(const struct config_key *k, const char *value, void *
         return 0;
 }
 
-/* "auto" (-1: min-level) or a level 0..253. */
-static int parse_normal_level(const struct config_key *k, const char *value, void *dest,
-                              char *reason) {
-        unsigned long v;
-
-        if (strcmp(value, "auto") == 0) {
-                *(int *) dest = -1;
-                return 0;
-        }
-        if (config_parse_ranged(k, value, &v, reason) < 0)
-                return -EINVAL;
-        *(int *) dest = (int) v;
-        return 0;
-}
-
 #define F(field) offsetof(struct fan_config, field), sizeof(((struct fan_config *) 0)->field)
 
 const struct config_key config_fan_keys[] = {
@@ -234,7 +219,8 @@ const struct config_key config_fan_keys[] = {
           "the fan tray's FRU device ID ([fru.N]) whose Get Fan Speed Properties, Set Fan Level "
           "and Get Fan Level drive this fan (PICMG profile only); none: no PICMG fan commands",
           RESTART },
-        { "fan.0", "normal-level", parse_normal_level, F(normal_level), "auto", 0, FAN_LEVEL_MAX,
+        { "fan.0", "normal-level", config_parse_int_or_auto, F(normal_level), "auto", 0,
+          FAN_LEVEL_MAX,
           "the Normal Operating Level Get Fan Speed Properties reports, min-level..max-level; "
           "auto: min-level",
           RESTART },

@@ -229,7 +229,7 @@ const struct config_key config_keys[] = {
           "Get Address Info's site type: atca-board, power-entry, shelf-fru, fan-tray, amc, rtm, "
           "... or a number; auto: atca-board for atca-ipmc, amc for amc-mmc",
           RESTART },
-        { "picmg", "site-number", config_parse_picmg_site_number, C(picmg.site_number), "auto",
+        { "picmg", "site-number", config_parse_int_or_auto, C(picmg.site_number), "auto",
           0, 255, "Get Address Info's site number (the slot); auto: the hardware address for "
           "atca-ipmc, the AMC bay from the IPMB-L address (0x72 = 1 .. 0x80 = 8) for amc-mmc",
           RESTART },

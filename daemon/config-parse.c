@@ -289,12 +289,12 @@ int config_parse_gpio_lines(const struct config_key *k, const char *value, void 
         return 0;
 }
 
-/* An integer within the key's range, or none (-1): a GPIO line offset, an SMBIOS chassis type. */
-int config_parse_int_or_none(const struct config_key *k, const char *value, void *dest,
-                             char *reason) {
+/* An integer within the key's range into an int, or word for -1. */
+static int int_or_word(const struct config_key *k, const char *value, const char *word,
+                       void *dest, char *reason) {
         unsigned long v;
 
-        if (strcmp(value, "none") == 0) {
+        if (strcmp(value, word) == 0) {
                 *(int *) dest = -1;
                 return 0;
         }
@@ -302,6 +302,19 @@ int config_parse_int_or_none(const struct config_key *k, const char *value, void
                 return -EINVAL;
         *(int *) dest = (int) v;
         return 0;
+}
+
+/* An integer within the key's range, or none (-1): a GPIO line offset, an SMBIOS chassis type. */
+int config_parse_int_or_none(const struct config_key *k, const char *value, void *dest,
+                             char *reason) {
+        return int_or_word(k, value, "none", dest, reason);
+}
+
+/* An integer within the key's range, or auto (-1: the key's documented default rule): a PICMG
+ * site number, a fan's normal level. */
+int config_parse_int_or_auto(const struct config_key *k, const char *value, void *dest,
+                             char *reason) {
+        return int_or_word(k, value, "auto", dest, reason);
 }
 
 int config_parse_i2c_allow(const struct config_key *k, const char *value, void *dest,

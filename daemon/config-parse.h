@@ -131,6 +131,8 @@ int config_parse_gpio_lines(const struct config_key *k, const char *value, void 
                             char *reason);
 int config_parse_int_or_none(const struct config_key *k, const char *value, void *dest,
                              char *reason);
+int config_parse_int_or_auto(const struct config_key *k, const char *value, void *dest,
+                             char *reason);
 int config_parse_i2c_allow(const struct config_key *k, const char *value, void *dest,
                            char *reason);
 
@@ -213,8 +215,6 @@ int config_parse_picmg_profile(const struct config_key *k, const char *value, vo
                                char *reason);
 int config_parse_picmg_site_type(const struct config_key *k, const char *value, void *dest,
                                  char *reason);
-int config_parse_picmg_site_number(const struct config_key *k, const char *value, void *dest,
-                                   char *reason);
 int config_parse_picmg_name(const struct config_key *k, const char *value, void *dest,
                             char *reason);
 int config_parse_picmg_action(const struct config_key *k, const char *value, void *dest,

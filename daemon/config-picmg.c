@@ -48,6 +48,8 @@ int config_parse_picmg_profile(const struct config_key *k, const char *value, vo
         return -EINVAL;
 }
 
+_Static_assert(PICMG_SITE_AUTO == -1, "site-number = auto is config_parse_int_or_auto()'s -1");
+
 int config_parse_picmg_site_type(const struct config_key *k, const char *value, void *dest,
                                  char *reason) {
         unsigned long v;
@@ -66,20 +68,6 @@ int config_parse_picmg_site_type(const struct config_key *k, const char *value, 
                          "rtm, ...; docs/picmg.md) or a number 0..255", k->name);
                 return -EINVAL;
         }
-        *(int *) dest = (int) v;
-        return 0;
-}
-
-int config_parse_picmg_site_number(const struct config_key *k, const char *value, void *dest,
-                                   char *reason) {
-        unsigned long v;
-
-        if (strcmp(value, "auto") == 0) {
-                *(int *) dest = PICMG_SITE_AUTO;
-                return 0;
-        }
-        if (config_parse_ranged(k, value, &v, reason) < 0)
-                return -EINVAL;
         *(int *) dest = (int) v;
         return 0;
 }
