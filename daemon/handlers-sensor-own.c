@@ -56,6 +56,20 @@ int own_sensor_get_reading(struct manager *m, const struct ipmi_msg_in *in,
         return IPMI_CC_OK;
 }
 
+/* Get Sensor Event Enable and Get Sensor Event Status answer alike: a flags byte, then 16
+ * assertion bits (offsets 0..14), then no deassertions. */
+static int reply_assertions(struct ipmi_msg_out *out, uint8_t flag_byte, uint16_t assertions) {
+        if (out->cap < 5)
+                return -EMSGSIZE;
+        out->data[0] = flag_byte;
+        out->data[1] = (uint8_t) assertions;
+        out->data[2] = (uint8_t) (assertions >> 8);
+        out->data[3] = 0;
+        out->data[4] = 0;
+        out->len = 5;
+        return IPMI_CC_OK;
+}
+
 int own_sensor_set_event_enable(struct manager *m, const struct ipmi_msg_in *in,
                                 struct ipmi_msg_out *out) {
         struct own_sensor s;
@@ -76,15 +90,7 @@ int own_sensor_get_event_enable(struct manager *m, const struct ipmi_msg_in *in,
 
         if (!find(m, in, &s))
                 return -ENOENT;
-        if (out->cap < 5)
-                return -EMSGSIZE;
-        out->data[0] = flags(&s) & (FLAG_EVENTS | FLAG_SCANNING);
-        out->data[1] = (uint8_t) s.assertions;
-        out->data[2] = (uint8_t) (s.assertions >> 8);
-        out->data[3] = 0;
-        out->data[4] = 0;
-        out->len = 5;
-        return IPMI_CC_OK;
+        return reply_assertions(out, flags(&s) & (FLAG_EVENTS | FLAG_SCANNING), s.assertions);
 }
 
 int own_sensor_rearm(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
@@ -113,13 +119,5 @@ int own_sensor_get_event_status(struct manager *m, const struct ipmi_msg_in *in,
 
         if (!find(m, in, &s))
                 return -ENOENT;
-        if (out->cap < 5)
-                return -EMSGSIZE;
-        out->data[0] = flags(&s);
-        out->data[1] = (uint8_t) shown_state(&s);
-        out->data[2] = (uint8_t) (shown_state(&s) >> 8);
-        out->data[3] = 0;
-        out->data[4] = 0;
-        out->len = 5;
-        return IPMI_CC_OK;
+        return reply_assertions(out, flags(&s), shown_state(&s));
 }
