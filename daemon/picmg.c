@@ -399,15 +399,20 @@ int picmg_own_sensor(struct picmg *p, uint8_t lun, uint8_t number, struct own_se
         return 0;
 }
 
+/* The state FRU fru is in, again as a fresh event: the transition that led to it, so its
+ * previous state and cause are the ones the shelf manager may have missed. Nothing in M0. */
+static void resend_state(struct picmg *p, uint8_t fru) {
+        if (p->fru[fru].machine.state != HOTSWAP_M0)
+                send_event(p, fru, &p->fru[fru].last);
+}
+
 int picmg_sensor_rearm(struct picmg *p, uint8_t lun, uint8_t number, uint16_t mask) {
         int f = fru_of_sensor(p, lun, number);
 
         if (f < 0)
                 return f;
-        /* The state asserted now, again as a fresh event: the transition that led to it, so
-         * its previous state and cause are the ones the shelf manager may have missed. */
-        if (mask & (1u << p->fru[f].machine.state) && p->fru[f].machine.state != HOTSWAP_M0)
-                send_event(p, (uint8_t) f, &p->fru[f].last);
+        if (mask & (1u << p->fru[f].machine.state))
+                resend_state(p, (uint8_t) f);
         return 0;
 }
 
@@ -415,8 +420,8 @@ void picmg_sensor_rearm_all(struct picmg *p) {
         if (!p)
                 return;
         for (unsigned f = 0; f < CONFIG_FRU_MAX; f++)
-                if (p->fru[f].managed && p->fru[f].machine.state != HOTSWAP_M0)
-                        send_event(p, (uint8_t) f, &p->fru[f].last);
+                if (p->fru[f].managed)
+                        resend_state(p, (uint8_t) f);
 }
 
 void picmg_communication(struct picmg *p, bool reachable) {
