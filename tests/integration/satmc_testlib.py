@@ -366,3 +366,15 @@ def pyipmi_connection(rig, target=0x72, own=0x20):
     ipmi = pyipmi.create_connection(intf)
     ipmi.target = pyipmi.Target(target)
     return pyipmi, ipmi
+
+
+def answer_request(ep, frame, cc=0x00):
+    """Answer IPMB request `frame` (whole, 8-bit addresses first) from endpoint ep with
+    completion code cc and no data, as its responder does: how a test that is the event
+    receiver acknowledges satmcd's Platform Event Messages. True when the bus ACKed it."""
+    rs_sa, netfn, rs_lun = frame[0], frame[1] >> 2, frame[1] & 3
+    rq_sa, seq, rq_lun, cmd = frame[3], frame[4] >> 2, frame[4] & 3, frame[5]
+    head = bytes([rq_sa, (netfn | 1) << 2 | rq_lun])
+    body = bytes([rs_sa, seq << 2 | rs_lun, cmd, cc])
+    rsp = head + bytes([emubus.checksum(head)]) + body + bytes([emubus.checksum(body)])
+    return ep.write(rq_sa >> 1, rsp[1:])

@@ -13,8 +13,8 @@ retry to IPMB-A, and when IPMB-A's bus goes away altogether satmcd serves on IPM
 import os, shutil, signal, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import (Rig, board_from_template, check, emubus, finish,  # noqa: E402
-                           ipmitool, skip, wait_for)
+from satmc_testlib import (Rig, answer_request, board_from_template, check,  # noqa: E402
+                           emubus, finish, ipmitool, skip, wait_for)
 
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))   # satmcd under valgrind
 WAIT = 10.0 if SLOW else 3.0            # how long an answer or event that must come may take
@@ -81,11 +81,7 @@ class Side:
 
     def ack(self, frame):
         """Answer an event request with cc 0, as an event receiver does."""
-        seq, cmd = frame[4] >> 2, frame[5]
-        head = bytes([SAT, (SE + 1) << 2 | (frame[4] & 3)])
-        body = bytes([SHMC, seq << 2 | (frame[1] & 3), cmd, 0x00])
-        rsp = head + bytes([emubus.checksum(head)]) + body + bytes([emubus.checksum(body)])
-        return self.ep.write(SAT >> 1, rsp[1:])
+        return answer_request(self.ep, frame)
 
 
 def body(frame):

@@ -11,11 +11,10 @@ A write that leaves the level where it was, or one on the other FRU's line, move
 import os, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import (SLOW, Rig, board_from_template, check, emubus,  # noqa: E402
-                           finish, results, skip_all, wait_for)
+from satmc_testlib import (SLOW, Rig, answer_request, board_from_template,  # noqa: E402
+                           check, finish, results, skip_all, wait_for)
 
 SE, PICMG = 0x04, 0x2C
-BMC = 0x20
 SENSOR = {0: 0xFE, 1: 0xFD}     # FRU Hot Swap sensors: the highest free numbers, FRU 0 first
 LINE = {0: 17, 1: 18}
 # How long an event that must come may take: a hang guard (the debounce is 1 s).
@@ -65,10 +64,7 @@ class Events:
                 frame = bytes([got[0] << 1]) + bytes(got[1])
             if len(frame) < 8 or (frame[1] >> 2) & 1 or frame[5] != 0x02:
                 continue
-            head = bytes([frame[3], (SE + 1) << 2 | (frame[4] & 3)])
-            body = bytes([BMC, frame[4] & 0xFC, 0x02, 0x00])
-            self.rig.bmc.write(frame[3] >> 1, head[1:] + bytes([emubus.checksum(head)]) +
-                               body + bytes([emubus.checksum(body)]))
+            answer_request(self.rig.bmc, frame)
             return bytes(frame[6:-1])
         return None
 

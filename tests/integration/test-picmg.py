@@ -13,8 +13,9 @@ import os, signal, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from satmc_testlib import (Bridge, Rig, board_from_template, check, emubus,  # noqa: E402
-                           finish, ipmitool, pyipmi_connection, results, skip, wait_for)
+from satmc_testlib import (Bridge, Rig, answer_request, board_from_template,  # noqa: E402
+                           check, emubus, finish, ipmitool, pyipmi_connection, results, skip,
+                           wait_for)
 
 ROOT = os.environ.get("SATMC_SOURCE_ROOT", os.path.join(HERE, "../.."))
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
@@ -33,14 +34,6 @@ def parse_request(frame):
             "rq_lun": frame[4] & 3, "cmd": frame[5], "data": bytes(frame[6:-1]),
             "ok": emubus.checksum(frame[:2]) == frame[2] and
             emubus.checksum(frame[3:-1]) == frame[-1]}
-
-
-def acknowledge(rig, frame):
-    q = parse_request(frame)
-    head = bytes([q["rq_sa"], (q["netfn"] + 1) << 2 | q["rq_lun"]])
-    body = bytes([q["rs_sa"], q["seq"] << 2 | 0, q["cmd"], 0x00])
-    rsp = head + bytes([emubus.checksum(head)]) + body + bytes([emubus.checksum(body)])
-    return rig.bmc.write(q["rq_sa"] >> 1, rsp[1:])
 
 
 def next_request(rig, timeout):
@@ -71,7 +64,7 @@ def events(rig, n, timeout=None):
         if frame != last:
             got.append(q["data"])
         last = frame
-        acknowledge(rig, frame)
+        answer_request(rig.bmc, frame)
     return got
 
 
@@ -269,7 +262,7 @@ def run_communication_lost(rig):
           "the round given up: FRU 0 and FRU 1 read M7 (communication lost)")
     check(cc_of(rig, 0x0C, [0, 0, 1]) == 0xD5, "Set FRU Activation in M7: 0xD5")
     if tries:
-        acknowledge(rig, tries[-1])
+        answer_request(rig.bmc, tries[-1])
     got = events(rig, 4)
     want = [hot_swap(0, 7, 2, 5), hot_swap(1, 7, 2, 5), hot_swap(0, 2, 7, 5),
             hot_swap(1, 2, 7, 5)]
