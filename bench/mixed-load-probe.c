@@ -79,11 +79,12 @@ static int wait_readable(int fd, uint64_t deadline) {
 
 /* Answer one of satmcd's requests (an event) with completion code 0, as an event receiver
  * does. */
-static void acknowledge(struct probe *p, const struct ipmb_request *q) {
+static void acknowledge(struct probe *p, const uint8_t *request, size_t request_len) {
         uint8_t rsp[TRANSPORT_FRAME_MAX];
-        int len = ipmb_encode_reply(q, IPMI_CC_OK, 0, rsp, sizeof(rsp), IPMB_KERNEL_MAX_MSG_LEN);
+        int len = ipmb_encode_reply(request, request_len, IPMI_CC_OK, 0, rsp, sizeof(rsp),
+                                    IPMB_KERNEL_MAX_MSG_LEN);
 
-        /* ipmb_encode_reply() fills our own rsSA from q->rs_sa: the BMC's address. */
+        /* ipmb_encode_reply() fills our own rsSA from the request's: the BMC's address. */
         if (len > 0 && transport_send(p->t, rsp, (size_t) len) == 0)
                 p->events_acked++;
 }
@@ -100,7 +101,7 @@ static int next_response(struct probe *p, uint8_t *buf, size_t size, struct ipmb
                 if (r < 0)
                         return r;
                 if (ipmb_decode_request(buf, (size_t) r, buf[0], IPMB_KERNEL_MAX_MSG_LEN, &q) == IPMB_OK) {
-                        acknowledge(p, &q);
+                        acknowledge(p, buf, (size_t) r);
                         continue;
                 }
                 if (ipmb_decode_response(buf, (size_t) r, buf[0], IPMB_KERNEL_MAX_MSG_LEN, rsp) == IPMB_OK)

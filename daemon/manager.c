@@ -387,7 +387,7 @@ void manager_handle_bus_frame(struct manager *m, unsigned bus, const uint8_t *fr
                         "0x%02x seq %u: netfn 0x%02x cmd 0x%02x -> cc 0x%02x, %zu bytes",
                         req.rq_sa, req.seq, req.netfn, req.cmd, out.cc, out.len);
 
-        r = ipmb_encode_reply(&req, out.cc, out.len, buf, RESPONSE_CACHE_FRAME_MAX,
+        r = ipmb_encode_reply(frame, len, out.cc, out.len, buf, RESPONSE_CACHE_FRAME_MAX,
                               c->max_msg_len);
         if (r < 0) {
                 /* dispatch_request() keeps out.len within out.cap, so this is a bug. */

@@ -88,8 +88,8 @@ uint8_t ipmb_checksum(const uint8_t *buf, size_t len);
  * Returns IPMB_OK and fills *out, or an enum ipmb_reject reason leaving *out untouched,
  * or -EINVAL for a bad max_msg_len.
  */
-int ipmb_decode_request(const uint8_t *frame, size_t len, uint8_t own_sa, size_t max_msg_len,
-                        struct ipmb_request *out);
+static inline int ipmb_decode_request(const uint8_t *frame, size_t len, uint8_t own_sa,
+                                      size_t max_msg_len, struct ipmb_request *out);
 
 /* Decode a response frame addressed to own_sa. Same conventions as ipmb_decode_request(). */
 int ipmb_decode_response(const uint8_t *frame, size_t len, uint8_t own_sa, size_t max_msg_len,
@@ -107,13 +107,18 @@ int ipmb_encode_request(const struct ipmb_request *req, uint8_t *buf, size_t siz
 int ipmb_encode_response(const struct ipmb_response *rsp, uint8_t *buf, size_t size, size_t max_msg_len);
 
 /*
- * Build the response to req in buf, whose data_len data bytes the caller already wrote at
- * IPMB_RESPONSE_DATA_OFFSET: the header (rqSA, netFn+1, rqLUN, our rsSA, seq, rsLUN, cmd), cc
- * and both checksums around them, without copying the data. Same result and errors as
- * ipmb_response_init() + ipmb_encode_response(); the frame path's one call per request.
+ * Build the response to a request frame, request[0..request_len) as received (a broadcast with
+ * its 0x00 prefix), that ipmb_decode_request() accepted, in buf, whose data_len data bytes the
+ * caller already wrote at IPMB_RESPONSE_DATA_OFFSET: the header (rqSA, netFn+1, rqLUN, our
+ * rsSA, seq, rsLUN, cmd), cc and both checksums around them, without copying the data. buf must
+ * not overlap request. Same result as ipmb_response_init() + ipmb_encode_response() on the
+ * decoded request; -EINVAL for a bad max_msg_len or a frame too short to be a request or with a
+ * response's netFn, -EMSGSIZE as there. The frame path's one call per request: built from the
+ * request's bytes, not from struct ipmb_request, whose fields would all be checked again.
  */
-int ipmb_encode_reply(const struct ipmb_request *req, uint8_t cc, size_t data_len, uint8_t *buf,
-                      size_t size, size_t max_msg_len);
+static inline int ipmb_encode_reply(const uint8_t *request, size_t request_len, uint8_t cc,
+                                    size_t data_len, uint8_t *buf, size_t size,
+                                    size_t max_msg_len);
 
 /* Fill *rsp's addressing (rqSA, netFn+1, rqLUN, our rsSA, seq, rsLUN, cmd) from a request. */
 void ipmb_response_init(struct ipmb_response *rsp, const struct ipmb_request *req);
@@ -125,3 +130,5 @@ static inline size_t ipmb_response_data_max(size_t max_msg_len) {
 
 /* Stable short names, for counters and logs: "short", "header-checksum", ... */
 const char *ipmb_reject_to_string(int reason);
+
+#include "protocol/ipmb-frame-inline.h"

@@ -35,7 +35,7 @@ static void check_request(const uint8_t *frame, size_t len, uint8_t own, size_t 
         rsp.data_len = req.data_len;
         ra = ipmb_encode_response(&rsp, a, sizeof(a), max);
         memcpy(b + IPMB_RESPONSE_DATA_OFFSET, req.data, n);
-        rb = ipmb_encode_reply(&req, rsp.cc, req.data_len, b, sizeof(b), max);
+        rb = ipmb_encode_reply(frame, len, rsp.cc, req.data_len, b, sizeof(b), max);
         if (ra != rb || (ra > 0 && memcmp(a, b, (size_t) ra) != 0))
                 abort();
 

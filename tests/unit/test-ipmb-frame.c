@@ -1053,20 +1053,20 @@ static void test_response_init(void **state) {
 }
 
 /*
- * ipmb_encode_reply(), the frame path's encoder, builds exactly what ipmb_response_init() +
- * ipmb_encode_response() build, with the data already in place, and fails alike.
+ * ipmb_encode_reply(), the frame path's encoder, answers a request frame exactly as
+ * ipmb_response_init() + ipmb_encode_response() answer the request decoded from it, with the
+ * data already in place, and fails alike: every netFn, LUN and seq, plain and broadcast.
  */
 static void test_encode_reply_matches_encode_response(void **state) {
+        static const uint8_t body[] = { 1, 2, 3 };
         static const struct ipmb_request reqs[] = {
                 { .rs_sa = 0x72, .netfn = 0x06, .rq_sa = 0x20, .seq = 1, .cmd = 0x01 },
                 { .rs_sa = 0x72, .netfn = 0x0A, .rs_lun = 3, .rq_sa = 0x82, .seq = 63,
                   .rq_lun = 2, .cmd = 0xFF },
                 { .rs_sa = 0x74, .netfn = 0x3E, .rs_lun = 1, .rq_sa = 0x20, .rq_lun = 3 },
-                { .rs_sa = 0x72, .netfn = 0x07, .rq_sa = 0x20, .seq = 5, .cmd = 0x02 },
-                { .rs_sa = 0x72, .netfn = 0x40, .rq_sa = 0x20 },
-                { .rs_sa = 0x72, .netfn = 0x06, .rq_sa = 0x20, .seq = 64 },
-                { .rs_sa = 0x72, .netfn = 0x06, .rq_sa = 0x20, .rq_lun = 4 },
-                { .rs_sa = 0x72, .netfn = 0x06, .rq_sa = 0x20, .rs_lun = 4 },
+                { .rs_sa = 0x72, .netfn = 0x2C, .rs_lun = 2, .rq_sa = 0xEE, .seq = 32,
+                  .rq_lun = 1, .cmd = 0x80, .data = body,
+                  .data_len = sizeof(body) },
         };
         static const size_t maxes[] = { 0, 7, 8, 9, 32, 128, 129 };
         static const size_t sizes[] = { 8, 20, FRAME_BUF_MAX };
@@ -1074,34 +1074,61 @@ static void test_encode_reply_matches_encode_response(void **state) {
 
         fill_pattern(data, sizeof(data), 3);
         for (size_t i = 0; i < ELEMENTSOF(reqs); i++)
-                for (size_t m = 0; m < ELEMENTSOF(maxes); m++)
-                        for (size_t z = 0; z < ELEMENTSOF(sizes); z++)
-                                for (size_t len = 0; len <= 130; len++) {
-                                        struct ipmb_response rsp;
-                                        int ra, rb;
+                for (int broadcast = 0; broadcast <= 1; broadcast++) {
+                        uint8_t frame[FRAME_BUF_MAX];
+                        struct ipmb_request q;
+                        int n = ipmb_encode_request(&reqs[i], frame + 1, sizeof(frame) - 1,
+                                                    IPMB_KERNEL_MAX_MSG_LEN);
+                        const uint8_t *f = frame + 1 - broadcast;
 
-                                        ipmb_response_init(&rsp, &reqs[i]);
-                                        rsp.cc = (uint8_t) (len * 7);
-                                        rsp.data = data;
-                                        rsp.data_len = len;
-                                        memset(a, SENTINEL, sizeof(a));
-                                        ra = ipmb_encode_response(&rsp, a, sizes[z], maxes[m]);
-                                        memset(b, SENTINEL, sizeof(b));
-                                        memcpy(b + IPMB_RESPONSE_DATA_OFFSET, data,
-                                               len < sizes[z] - IPMB_RESPONSE_DATA_OFFSET ?
-                                               len : sizes[z] - IPMB_RESPONSE_DATA_OFFSET);
-                                        rb = ipmb_encode_reply(&reqs[i], rsp.cc, len, b,
-                                                               sizes[z], maxes[m]);
-                                        /* init forces the netFn odd; the reply refuses an
-                                         * odd one, which no decoded request has. */
-                                        if (reqs[i].netfn & 1) {
-                                                assert_int_equal(rb, -EINVAL);
-                                                continue;
+                        assert_true(n > 0);
+                        frame[0] = IPMB_BROADCAST_ADDR;
+                        n += broadcast;
+                        assert_int_equal(ipmb_decode_request(f, (size_t) n, reqs[i].rs_sa,
+                                                             IPMB_KERNEL_MAX_MSG_LEN, &q),
+                                         IPMB_OK);
+                        for (size_t m = 0; m < ELEMENTSOF(maxes); m++)
+                                for (size_t z = 0; z < ELEMENTSOF(sizes); z++)
+                                        for (size_t len = 0; len <= 130; len++) {
+                                                struct ipmb_response rsp;
+                                                size_t room = sizes[z] - IPMB_RESPONSE_DATA_OFFSET;
+                                                int ra, rb;
+
+                                                ipmb_response_init(&rsp, &q);
+                                                rsp.cc = (uint8_t) (len * 7);
+                                                rsp.data = data;
+                                                rsp.data_len = len;
+                                                memset(a, SENTINEL, sizeof(a));
+                                                ra = ipmb_encode_response(&rsp, a, sizes[z],
+                                                                          maxes[m]);
+                                                memset(b, SENTINEL, sizeof(b));
+                                                memcpy(b + IPMB_RESPONSE_DATA_OFFSET, data,
+                                                       len < room ? len : room);
+                                                rb = ipmb_encode_reply(f, (size_t) n, rsp.cc,
+                                                                       len, b, sizes[z],
+                                                                       maxes[m]);
+                                                assert_int_equal(ra, rb);
+                                                if (ra > 0)
+                                                        assert_memory_equal(a, b, (size_t) ra);
                                         }
-                                        assert_int_equal(ra, rb);
-                                        if (ra > 0)
-                                                assert_memory_equal(a, b, (size_t) ra);
-                                }
+                }
+}
+
+/* What no accepted request is: too short to have a header, or a response's netFn. Nothing is
+ * read past the frame (the fuzzer's ASan run checks that on any bytes). */
+static void test_encode_reply_refuses_non_requests(void **state) {
+        static const uint8_t response[] = { 0x20, 0x1C, 0xC4, 0x72, 0x04, 0x01, 0x00, 0x89 };
+        uint8_t buf[FRAME_BUF_MAX];
+
+        for (size_t n = 0; n < IPMB_REQUEST_MIN_LEN; n++)
+                assert_int_equal(ipmb_encode_reply(response, n, 0, 0, buf, sizeof(buf), 32),
+                                 -EINVAL);
+        /* A broadcast prefix does not count towards the header. */
+        assert_int_equal(ipmb_encode_reply((const uint8_t[]) { 0, 0x72, 0x18, 0x76, 0x20, 0,
+                                                               1 }, 7, 0, 0, buf, sizeof(buf),
+                                           32), -EINVAL);
+        assert_int_equal(ipmb_encode_reply(response, sizeof(response), 0, 0, buf, sizeof(buf),
+                                           32), -EINVAL);
 }
 
 static void test_response_data_max(void **state) {
@@ -1186,6 +1213,7 @@ int main(void) {
                 cmocka_unit_test(test_checksum_sums_to_zero),
                 cmocka_unit_test(test_checksum_long_and_unaligned),
                 cmocka_unit_test(test_encode_reply_matches_encode_response),
+                cmocka_unit_test(test_encode_reply_refuses_non_requests),
                 cmocka_unit_test(test_decode_get_device_id_request),
                 cmocka_unit_test(test_decode_get_device_id_response),
                 cmocka_unit_test(test_decode_request_every_length),
