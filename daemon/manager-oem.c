@@ -93,13 +93,13 @@ static void oem_start(struct manager *m, int index, struct oem_pending *p,
         on_oem_done(p, IPMI_CC_UNSPECIFIED, NULL, 0);
 }
 
-bool manager_oem_frame(struct manager *m, unsigned bus, const struct ipmb_request *req,
-                       const uint8_t *frame, size_t len) {
+bool manager_oem_frame(struct manager *m, const struct ipmi_msg_in *in, const uint8_t *frame,
+                       size_t len) {
         struct oem_pending *p, *busy;
+        unsigned bus = in->bus;
         int index;
 
-        index = oem_table_find(m->oem, req->netfn, req->cmd, req->rs_lun, req->data,
-                               req->data_len);
+        index = oem_table_find(m->oem, in->netfn, in->cmd, in->lun, in->data, in->len);
         if (index < 0)
                 return false;
         if (oem_table_busy(m->oem, index, (void **) &busy)) {
@@ -108,9 +108,9 @@ bool manager_oem_frame(struct manager *m, unsigned bus, const struct ipmb_reques
                 if (busy && !busy->local && busy->frame_len == len &&
                     memcmp(busy->frame, frame, len) == 0) {
                         counter_inc(&m->counters, COUNTER_RESPONSES_REPLAYED);
-                        log_frame_debug(req->netfn, req->cmd, "in-progress",
-                                        "Retry from 0x%02x seq %u of an OEM request in "
-                                        "progress: answered when it ends", req->rq_sa, req->seq);
+                        log_frame_debug(in->netfn, in->cmd, "in-progress",
+                                        "Retry from 0x%02x of an OEM request in progress: "
+                                        "answered when it ends", in->rq_sa);
                         return true;
                 }
                 oem_table_count_busy(m->oem, index);
@@ -127,8 +127,8 @@ bool manager_oem_frame(struct manager *m, unsigned bus, const struct ipmb_reques
         *p = (struct oem_pending) { .m = m, .frame_len = len, .bus = bus };
         memcpy(p->frame, frame, len);
         oem_start(m, index, p, &(const struct oem_request) {
-                        .netfn = req->netfn, .cmd = req->cmd, .lun = req->rs_lun,
-                        .rq_sa = req->rq_sa, .data = req->data, .len = req->data_len,
+                        .netfn = in->netfn, .cmd = in->cmd, .lun = in->lun,
+                        .rq_sa = in->rq_sa, .data = in->data, .len = in->len,
                 }, ipmb_response_data_max(m->config->max_msg_len));
         return true;
 }

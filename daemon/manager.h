@@ -205,8 +205,8 @@ void manager_link_sensor_rearm(struct manager *m);
  * (the answer follows); another request for a busy section is answered 0xC0. false: not an
  * OEM command of ours, dispatch it.
  */
-bool manager_oem_frame(struct manager *m, unsigned bus, const struct ipmb_request *req,
-                       const uint8_t *frame, size_t len);
+bool manager_oem_frame(struct manager *m, const struct ipmi_msg_in *in, const uint8_t *frame,
+                       size_t len);
 bool manager_oem_local(struct manager *m, struct ipmitool_client *c,
                        const struct ipmi_dummy_request *req);
 /* Kill what still runs and drop its requests unanswered (manager_free()). */
