@@ -4,9 +4,7 @@
 #include "response-cache.h"
 
 void response_cache_init(struct response_cache *c, uint64_t window_usec) {
-        *c = (struct response_cache) { .window_usec = window_usec, .spare = RESPONSE_CACHE_SLOTS };
-        for (unsigned s = 0; s < RESPONSE_CACHE_SLOTS; s++)
-                c->age[s] = (uint8_t) s;
+        *c = (struct response_cache) { .window_usec = window_usec };
 }
 
 void response_cache_clear(struct response_cache *c) {

@@ -26,7 +26,8 @@
 struct response_cache_entry {
         uint64_t stamp_usec;            /* when the response was sent; 0 = empty slot */
         uint32_t hash;                  /* response_cache_hash() of req */
-        uint8_t chain;                  /* next slot + 1 in the same bucket; 0 = end */
+        uint8_t chain;                  /* next (older) slot + 1 in the same bucket; 0 = end */
+        uint8_t newer;                  /* slot + 1 whose chain names this one; 0 = the bucket */
         uint8_t req_len;
         uint8_t rsp_len;
         uint8_t req[RESPONSE_CACHE_FRAME_MAX];
@@ -34,15 +35,15 @@ struct response_cache_entry {
 };
 
 /*
- * One slot more than the cache holds: the spare, where the frame path builds its next response
- * in place (response_cache_next_response()). Storing it makes it the newest entry and the
- * oldest entry the new spare, so a response is never copied into the cache.
+ * A ring of one slot more than the cache holds. The slot at next is the spare, where the frame
+ * path builds its next response in place (response_cache_next_response()); storing it makes it
+ * the newest entry and the slot after it, the oldest entry, the new spare. So a response is
+ * never copied into the cache, and the entry evicted is always the last of its bucket's chain
+ * (chains run newest first), unlinked through its newer neighbour without a walk.
  */
 struct response_cache {
         uint64_t window_usec;           /* 0 disables the cache */
-        unsigned next;                  /* age[] position to overwrite next (oldest first) */
-        uint8_t spare;                  /* the slot outside age[] */
-        uint8_t age[RESPONSE_CACHE_SLOTS];       /* slots, oldest at next */
+        uint8_t next;                   /* the spare slot */
         uint8_t bucket[RESPONSE_CACHE_BUCKETS];  /* first slot + 1 of each chain; 0 = empty */
         unsigned compared;              /* entries whose bytes the last lookup compared (tests) */
         struct response_cache_entry e[RESPONSE_CACHE_SLOTS + 1];
@@ -54,7 +55,7 @@ void response_cache_clear(struct response_cache *c);
 /* Where to build the next response (RESPONSE_CACHE_FRAME_MAX bytes, RESPONSE_CACHE_HEADROOM
  * writable bytes in front): valid until the next commit, store, clear or init. */
 static inline uint8_t *response_cache_next_response(struct response_cache *c) {
-        return c->e[c->spare].rsp_room + RESPONSE_CACHE_HEADROOM;
+        return c->e[c->next].rsp_room + RESPONSE_CACHE_HEADROOM;
 }
 
 /*
@@ -193,15 +194,14 @@ static inline bool response_cache_keeps(uint8_t cc) {
         }
 }
 
-/* Take slot s (0-based) out of its bucket's chain. */
-static inline void response_cache_unlink(struct response_cache *c, unsigned s) {
-        uint8_t *link = &c->bucket[response_cache_bucket(c->e[s].hash)];
-
-        while (*link != 0 && *link != s + 1)
-                link = &c->e[*link - 1].chain;
-        if (*link != 0)
-                *link = c->e[s].chain;
-        c->e[s].chain = 0;
+/* Take the oldest entry, e (the last of its chain), out of its bucket. */
+static inline void response_cache_evict(struct response_cache *c,
+                                        struct response_cache_entry *e) {
+        if (e->newer != 0)
+                c->e[e->newer - 1].chain = 0;
+        else
+                c->bucket[response_cache_bucket(e->hash)] = 0;
+        e->stamp_usec = 0;
 }
 
 /* Keep the rsp_len bytes built at response_cache_next_response() as the response to req
@@ -209,27 +209,15 @@ static inline void response_cache_unlink(struct response_cache *c, unsigned s) {
 static inline void response_cache_commit(struct response_cache *c, uint32_t hash,
                                          const uint8_t *req, size_t req_len, size_t rsp_len,
                                          uint64_t now_usec) {
-        struct response_cache_entry *e;
-        unsigned s, victim, b;
+        unsigned s = c->next, b = response_cache_bucket(hash), head = c->bucket[b];
+        struct response_cache_entry *e = &c->e[s], *oldest;
 
         if (c->window_usec == 0 || req_len > RESPONSE_CACHE_FRAME_MAX ||
             rsp_len > RESPONSE_CACHE_FRAME_MAX || now_usec == 0)
                 return;
 
-        /* Round robin overwrites the oldest entry: with 16 slots and one request at a time
-         * from a BMC, an entry lives far longer than any requester's retry schedule. The spare
-         * holding the new response takes the oldest's place; the oldest becomes the spare. */
-        s = c->spare;
-        victim = c->age[c->next];
-        if (c->e[victim].stamp_usec != 0) {
-                response_cache_unlink(c, victim);
-                c->e[victim].stamp_usec = 0;
-        }
-        c->age[c->next] = (uint8_t) s;
-        c->spare = (uint8_t) victim;
-        c->next = (c->next + 1) % RESPONSE_CACHE_SLOTS;
-
-        e = &c->e[s];
+        /* Round robin: with 16 slots and one request at a time from a BMC, an entry lives far
+         * longer than any requester's retry schedule. */
         e->stamp_usec = now_usec;
         e->hash = hash;
         e->req_len = (uint8_t) req_len;
@@ -237,7 +225,15 @@ static inline void response_cache_commit(struct response_cache *c, uint32_t hash
         response_cache_frame_copy(e->req, req, req_len);
 
         /* Newest first: a retry asks soon after its original. */
-        b = response_cache_bucket(hash);
-        e->chain = c->bucket[b];
+        e->chain = (uint8_t) head;
+        e->newer = 0;
+        if (head != 0)
+                c->e[head - 1].newer = (uint8_t) (s + 1);
         c->bucket[b] = (uint8_t) (s + 1);
+
+        /* The slot after it holds the oldest entry: it becomes the spare. */
+        c->next = (uint8_t) (s == RESPONSE_CACHE_SLOTS ? 0 : s + 1);
+        oldest = &c->e[c->next];
+        if (oldest->stamp_usec != 0)
+                response_cache_evict(c, oldest);
 }
