@@ -14,14 +14,10 @@
 
 #include "log.h"
 
-static int max_level = LOG_INFO;
+int log_max_level_ = LOG_INFO;
 
 void log_set_max_level(int level) {
-        max_level = level;
-}
-
-int log_get_max_level(void) {
-        return max_level;
+        log_max_level_ = level;
 }
 
 int log_level_from_string(const char *s) {
@@ -96,7 +92,7 @@ static void emit(int level, int error, const char *file, int line, const char *f
                                        NULL);
                 return;
         }
-        if (max_level >= LOG_DEBUG)
+        if (log_max_level_ >= LOG_DEBUG)
                 fprintf(stderr, "%s:%d: %s\n", file, line, msg);
         else
                 fprintf(stderr, "%s\n", msg);

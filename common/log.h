@@ -12,7 +12,12 @@
 #include <syslog.h>
 
 void log_set_max_level(int level);
-int log_get_max_level(void);
+/* Read inline: the per-frame debug messages test it on every frame, and a call for one load
+ * made the frame path keep its values on the stack around it (callgrind, Get Device ID). */
+extern int log_max_level_;
+static inline int log_get_max_level(void) {
+        return log_max_level_;
+}
 /* Parse "err", "warning", "notice", "info", "debug" (or 0-7). Returns the level or -EINVAL. */
 int log_level_from_string(const char *s);
 
@@ -49,7 +54,7 @@ int log_frame_internal(int level, const struct log_frame *f, const char *file, i
 
 /* Per-frame messages are debug level: a busy bus must not flood the journal. */
 #define log_frame_debug(netfn_, cmd_, reason_, ...)                                     \
-        ((void) (LOG_DEBUG <= log_get_max_level()                                      \
+        ((void) (__builtin_expect(LOG_DEBUG <= log_get_max_level(), 0)                 \
                  ? log_frame_internal(LOG_DEBUG,                                        \
                                       &(const struct log_frame) { (netfn_), (cmd_), (reason_) }, \
                                       __FILE__, __LINE__, __func__, __VA_ARGS__)        \
