@@ -61,7 +61,13 @@ void manager_refresh_device_id(struct manager *m) {
 static int handle_get_device_id(struct manager *m, const struct ipmi_msg_in *in, struct ipmi_msg_out *out) {
         if (out->cap < m->device_id_len)
                 return -EMSGSIZE;
-        memcpy(out->data, m->device_id, m->device_id_len);
+        /* All of device_id[] when it fits (the 11-byte answer leaves 4 unsent bytes past
+         * out->len): a copy of constant size is two moves, one of the length a loop with its
+         * alignment steps (callgrind; Get Device ID is what a BMC polls most). */
+        if (out->cap >= sizeof(m->device_id))
+                memcpy(out->data, m->device_id, sizeof(m->device_id));
+        else
+                memcpy(out->data, m->device_id, m->device_id_len);
         out->len = m->device_id_len;
         return IPMI_CC_OK;
 }
