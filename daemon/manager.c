@@ -511,6 +511,10 @@ int manager_receive(struct manager *m, unsigned bus) {
         for (unsigned i = 0; i < MANAGER_RECV_BURST; i++) {
                 /* Decoded where the transport read it (chardev): the frame is not copied. */
                 int r = transport_recv_view(t, scratch, &frame);
+                if (r > 0) {
+                        manager_handle_bus_frame(m, bus, frame, (size_t) r, now);
+                        continue;
+                }
                 if (r == -EAGAIN || r == -EINTR)
                         return 0;
                 if (r == -EMSGSIZE) {
@@ -525,12 +529,8 @@ int manager_receive(struct manager *m, unsigned bus) {
                                   transport_name(t));
                         return sd_event_exit(m->event, EXIT_FAILURE);
                 }
-                if (r < 0) {
-                        counter_inc(&m->counters, COUNTER_RECV_FAILED);
-                        log_debug_errno(r, "Failed to receive frame: %m");
-                        continue;
-                }
-                manager_handle_bus_frame(m, bus, frame, (size_t) r, now);
+                counter_inc(&m->counters, COUNTER_RECV_FAILED);
+                log_debug_errno(r, "Failed to receive frame: %m");
         }
         return 0;
 }
