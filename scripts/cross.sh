@@ -67,11 +67,18 @@ packages_for() {
         fi
 }
 
+# A mirror caught mid-sync fails one index ("File has unexpected size"), often one
+# architecture's security updates: go on with the indexes there are; the install fails by
+# itself if a package it needs really is missing.
+apt_update() {
+        $sudo apt-get update -q || echo "cross: apt-get update reported errors; installing anyway" >&2
+}
+
 install_arch() {
         local arch=$1 missing=() p
         if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
                 $sudo dpkg --add-architecture "$arch"
-                $sudo apt-get update -q
+                apt_update
         fi
         for p in $(packages_for "$arch"); do
                 dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -79,7 +86,7 @@ install_arch() {
         done
         if [ ${#missing[@]} -gt 0 ]; then
                 echo "cross: installing ${missing[*]}" >&2
-                $sudo apt-get update -q
+                apt_update
                 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
         fi
         [ "$arch" = s390x ] || install_target_ipmitool "$arch"
