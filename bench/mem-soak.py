@@ -269,6 +269,42 @@ def memory(pid):
     return m
 
 
+def smaps_breakdown(pid):
+    """satmcd's own pages by mapping: [(name, Anonymous, Private_Dirty, Rss, Pss)] in KiB, one
+    row per file (all its mappings summed) or anonymous kind ([heap], [stack], anon), largest
+    Anonymous first. A library's Anonymous is its relocated and written data (copy-on-write
+    pages of .data, .got, .data.rel.ro); an anonymous mapping that continues a file's writable
+    one is "after" it: its .bss, or ld.so's own allocations (link maps, the TLS block) put in
+    the gap. Private_Dirty of a file counts page-cache pages not
+    yet written back too: right after a build, most of satmcd's text."""
+    rows, name, prev = {}, None, (None, None, -1)
+    for line in open("/proc/%d/smaps" % pid):
+        f = line.split()
+        if "-" in f[0] and not line[0].isupper():
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            path = f[5] if len(f) > 5 else None
+            if path is None and prev[0] and prev[1] == "rw-p" and prev[2] == lo:
+                name = "after " + os.path.basename(prev[0])
+            elif path is None:
+                name = "anon"
+            else:
+                name = os.path.basename(path) if path.startswith("/") else path
+            prev = (path if path and path.startswith("/") else None, f[1], hi)
+            rows.setdefault(name, [0, 0, 0, 0])
+        elif f[0] in ("Anonymous:", "Private_Dirty:", "Rss:", "Pss:"):
+            rows[name][("Anonymous:", "Private_Dirty:", "Rss:", "Pss:").index(f[0])] += int(f[1])
+    return sorted(((n, *v) for n, v in rows.items()), key=lambda r: -r[1])
+
+
+def print_smaps(title, rows):
+    print("%s: satmcd's mappings by file (KiB)" % title)
+    print("  %-32s %9s %6s %6s %6s" % ("mapping", "Anonymous", "PrivD", "Rss", "Pss"))
+    for n, anon, privd, rss, pss in rows:
+        if anon or privd:
+            print("  %-32s %9d %6d %6d %6d" % (n, anon, privd, rss, pss))
+    print("  %-32s %9d %6d %6d %6d" % ("total", *(sum(r[i] for r in rows) for i in range(1, 5))))
+
+
 def stock_clients(work, sock_env):
     """ipmitool sdr list and nbdinfo, as an operator runs them: both must succeed."""
     r = subprocess.run(["timeout", "120", "ipmitool", "-I", "dummy", "sdr", "list"], env=sock_env,
@@ -303,6 +339,8 @@ def main():
                     help="requests per dummy-socket and per NBD connection before it leaves")
     ap.add_argument("--settle", type=float, default=1.0, help="seconds after READY=1 before 'start'")
     ap.add_argument("--flat", type=int, default=16, help="KiB of RssAnon growth counted as flat")
+    ap.add_argument("--smaps", action="store_true",
+                    help="print satmcd's anonymous and dirty pages by mapping at start and at the end")
     ap.add_argument("--example", default=os.path.join(TOP, "examples", "board.ini"))
     ap.add_argument("satmcd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
@@ -335,6 +373,7 @@ def main():
     FRU_SIZE.value = fru_size_query(os.path.join(work, "ipmitool.sock"))
 
     rows = [("start", 0, 0.0, memory(p.pid))]
+    smaps = [("start", smaps_breakdown(p.pid))] if a.smaps else []
     stock_clients(work, sock_env)
     rows.append(("stock clients", 0, 0.0, memory(p.pid)))
 
@@ -368,6 +407,8 @@ def main():
     if not failed:
         time.sleep(a.settle)
         rows.append(("idle after", total, elapsed, memory(p.pid)))
+        if a.smaps:
+            smaps.append(("idle after", smaps_breakdown(p.pid)))
     p.terminate()
     try:
         p.wait(30)
@@ -383,6 +424,8 @@ def main():
         print("%-14s %10d %7.1f %7d %6d %6d %9d %6d %6d %7d" % (
             name, n, t, m["RssAnon"], m["Pss"], m["Rss"], m["Anonymous"], m["Private_Dirty"],
             m["VmHWM"], m["Threads"]))
+    for title, breakdown in smaps:
+        print_smaps(title, breakdown)
     while not errors.empty():
         print("error:", errors.get())
     if failed:

@@ -20,10 +20,14 @@
 #include "accept-pause.h"
 #include "nbd-client.h"
 
-/* Buffers start small (most clients do 512-byte to 4 KiB requests), grow to what one message
- * needs, and shrink back once idle so a burst does not pin memory for the session. */
-#define IN_INITIAL              (16 * 1024)
-#define OUT_INITIAL             (16 * 1024)
+/* Buffers start small, grow to what one message needs, and shrink back once idle so a burst
+ * does not pin memory for the session. 1 KiB holds an option of the handshake, a pipeline of
+ * request headers, the reply to a small read (a FRU's are tens of bytes), and is a size malloc
+ * keeps in its per-thread cache (up to 1032 bytes): the next session's buffers come back to
+ * the same place. 16 KiB each cost satmcd 16 KiB of heap pages for every NBD client, and left
+ * freed holes that later allocations spread over (docs/performance.md, "Item 2: memory"). */
+#define IN_INITIAL              1024
+#define OUT_INITIAL             1024
 #define BUF_KEEP                (128 * 1024)
 /* Stop taking requests while this much is unsent: the client is not reading its replies. */
 #define OUT_HIGH_WATER          (256 * 1024)

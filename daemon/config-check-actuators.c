@@ -125,9 +125,12 @@ static void check_oem(struct load_state *s, unsigned index) {
 
 void config_check_actuators(struct load_state *s) {
         for (unsigned i = 0; i < CONFIG_FAN_MAX; i++) {
+                /* Only a configured fan's: a write to an absent one would make its page of
+                 * the configuration resident for nothing (config_new()). */
+                if (!s->config->fan[i].present)
+                        continue;
                 s->config->fan[i].follow_index = -1;
-                if (s->config->fan[i].present)
-                        check_fan(s, i);
+                check_fan(s, i);
         }
         for (unsigned i = 0; i < CONFIG_OEM_MAX; i++)
                 if (s->config->oem[i].present)

@@ -302,9 +302,6 @@ struct satmc_config {
         /* [storage] */
         char *state_directory;          /* FRU backing files live here */
 
-        /* [fru.0] .. [fru.7], indexed by FRU device ID */
-        struct fru_config fru[CONFIG_FRU_MAX];
-
         /* [sensor.0] .. [sensor.254], by section index (their number and LUN are keys):
          * CONFIG_SENSOR_MAX entries, allocated apart (config_new()) so that the sections a
          * board does not use cost no resident memory. */
@@ -313,17 +310,9 @@ struct satmc_config {
          * them, CONFIG_SENSOR_MAX, in a configuration built by hand from config_new()). */
         unsigned sensor_end;
 
-        /* [fan.0] .. [fan.7] and [oem.0] .. [oem.15] (config-actuators.h) */
-        struct fan_config fan[CONFIG_FAN_MAX];
-        struct oem_config oem[CONFIG_OEM_MAX];
-
         /* [picmg] (config-picmg.h) */
         struct picmg_config picmg;
-        /* [picmg-led.0] .. [picmg-led.31] (config-picmg-led.h), by section index */
-        struct picmg_led_config picmg_led[CONFIG_PICMG_LED_MAX];
-        /* [picmg-power.N] by FRU device ID and [picmg-link.N] (config-picmg-power.h) */
-        struct picmg_power_config picmg_power[CONFIG_FRU_MAX];
-        struct picmg_link_config picmg_link[CONFIG_PICMG_LINK_MAX];
+
         /* [transport] IPMB-B of a redundant IPMB-0 (PICMG 3.0), of the same type as the
          * first bus (IPMB-A); NULL = one bus. */
         char *device_b;                 /* TRANSPORT_KIND_CHARDEV */
@@ -331,6 +320,23 @@ struct satmc_config {
         uint8_t link_sensor_number;     /* the IPMB-0 sensor (type F1h) on LUN 0, with IPMB-B */
         /* [hpm] and [hpm.component.0] .. [hpm.component.7] (config-hpm.h) */
         struct hpm_config hpm;
+
+        /* The sections a board has several of, or none: each array's pages become resident
+         * only where a key is written (config_new()), so they come after every member that
+         * start-up always writes (the defaults, the sensor slots' address), and a fan or an
+         * LED left out costs nothing. */
+        /* [fru.0] .. [fru.7], indexed by FRU device ID */
+        struct fru_config fru[CONFIG_FRU_MAX];
+
+        /* [fan.0] .. [fan.7] and [oem.0] .. [oem.15] (config-actuators.h) */
+        struct fan_config fan[CONFIG_FAN_MAX];
+        struct oem_config oem[CONFIG_OEM_MAX];
+
+        /* [picmg-led.0] .. [picmg-led.31] (config-picmg-led.h), by section index */
+        struct picmg_led_config picmg_led[CONFIG_PICMG_LED_MAX];
+        /* [picmg-power.N] by FRU device ID and [picmg-link.N] (config-picmg-power.h) */
+        struct picmg_power_config picmg_power[CONFIG_FRU_MAX];
+        struct picmg_link_config picmg_link[CONFIG_PICMG_LINK_MAX];
 };
 
 /* An empty configuration, every field zero and no default applied, with room for every

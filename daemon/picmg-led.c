@@ -36,12 +36,18 @@ struct picmg_led_table {
         const struct gpio_output_ops *gpio;
         void *gpio_userdata;
         unsigned n;
-        struct picmg_led leds[CONFIG_PICMG_LED_MAX];
+        struct picmg_led leds[];        /* the n configured, not CONFIG_PICMG_LED_MAX */
 };
 
 int picmg_led_table_new(const struct satmc_config *c, struct picmg_led_table **ret) {
-        struct picmg_led_table *t = calloc(1, sizeof(*t));
+        struct picmg_led_table *t;
+        unsigned n = 0;
 
+        /* Sized for the LEDs configured (most boards: none), not for the 32 a board may
+         * have: 5.6 KiB of heap otherwise (docs/performance.md, "Item 2: memory"). */
+        for (unsigned i = 0; i < CONFIG_PICMG_LED_MAX; i++)
+                n += c->picmg_led[i].present;
+        t = calloc(1, sizeof(*t) + n * sizeof(t->leds[0]));
         if (!t)
                 return -ENOMEM;
         for (unsigned i = 0; i < CONFIG_PICMG_LED_MAX; i++) {

@@ -8,11 +8,17 @@ themselves are the benchmark's: they depend on the libraries and the build, not 
 Checks, each with satmcd on the emulated bus and its NBD and ipmitool sockets:
   - board-test.ini (NBD plain): no libgnutls in /proc/PID/maps after READY=1, nor after an NBD
     client came and went; one malloc arena (no 64 MiB arena reservation for the sensor thread);
+    what the first 30 NBD and ipmitool-socket sessions cost satmcd's anonymous memory (its
+    per-client buffers, sd-event's first timers, deeper stack), at most 20 KiB; and it stays
+    flat: after that warm-up, 300 more NBD and 300 more ipmitool-socket sessions (connect, one
+    request, leave) leave satmcd's anonymous memory within 8 KiB of where it was (a session
+    keeps nothing, and its buffers come back to where the last one's were); not under ASan or
+    valgrind, whose allocators and shadow memory are not satmcd's;
   - the same with [nbd] socket-tls = require and a PSK file: libgnutls mapped after READY=1."""
 import os, socket, struct, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from satmc_testlib import Rig, check, finish, skip  # noqa: E402
+from satmc_testlib import Rig, check, finish, ipmitool_dummy_structs, skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "board-test.ini")
@@ -64,10 +70,45 @@ def nbd_list(path):
             return typ
 
 
+def rss_anon(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+    raise ValueError("no RssAnon in /proc/%d/status" % pid)
+
+
+def dummy_get_device_id(path):
+    """One ipmitool-socket session: connect, Get Device ID, leave; its completion code."""
+    rq, rs = ipmitool_dummy_structs()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(path)
+    s.sendall(rq.pack(0x06, 0, 0x01, 0, 0, 0))
+    buf = b""
+    while len(buf) < rs.size:
+        chunk = s.recv(rs.size - len(buf))
+        if not chunk:
+            raise EOFError("server closed")
+        buf += chunk
+    cc = rs.unpack(buf)[4]
+    s.close()
+    return cc
+
+
+def sessions(rig, n):
+    """n NBD and n ipmitool-socket sessions, alternating; True if every one was answered."""
+    ok = True
+    for _ in range(n):
+        ok &= nbd_list(rig.nbd_sock) == 1
+        ok &= dummy_get_device_id(rig.ipmitool_sock) == 0
+    return ok
+
+
 def main():
     rig = Rig(CONFIG)
     try:
         pid = rig.satmcd.pid
+        ready = rss_anon(pid)
         check(not gnutls_mapped(pid), "without TLS, satmcd maps no libgnutls after READY=1")
         check(nbd_list(rig.nbd_sock) == 1, "a plain NBD client lists the exports (NBD_REP_ACK)")
         check(not gnutls_mapped(pid), "nor after a plain NBD client came and went")
@@ -77,6 +118,21 @@ def main():
         else:
             check(arena_reservations(pid) == 0,
                   "one malloc arena: no 64 MiB reservation for the sensor thread's own")
+        if os.environ.get("ASAN_OPTIONS") or os.environ.get("SATMCD_WRAPPER"):
+            skip("anonymous memory flat over client sessions",
+                 "satmcd runs under AddressSanitizer or valgrind, not glibc's allocator alone")
+        else:
+            warm = sessions(rig, 30)
+            before = rss_anon(pid)
+            check(warm and before - ready <= 20,
+                  "the first clients' sessions cost satmcd %d KiB of anonymous memory (at most "
+                  "20: buffers that grow with need, 16 KiB NBD buffers cost 48)"
+                  % (before - ready))
+            ok = sessions(rig, 300)
+            after = rss_anon(pid)
+            check(warm and ok and after - before <= 8,
+                  "300 NBD and 300 ipmitool-socket sessions after a warm-up: anonymous memory "
+                  "%d -> %d KiB (at most +8)" % (before, after))
     finally:
         rig.stop()
 
