@@ -21,7 +21,7 @@ listed too, and the spread of idle's p99 over its rounds is printed as the noise
 docs/sensors.md presents it). The goal of issue 15 item 3: p99 <= 1 ms, max <= 20 ms under load.
 Prints figures; it is not a test. Default run: 3 rounds of 2 x 20 s, about 2.5 minutes.
 """
-import argparse, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import argparse, ctypes, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HUNG = (5, 21, 37, 53)          # sensors whose source is a FIFO nobody writes
@@ -65,6 +65,60 @@ def write_value(path, value):
     os.rename(tmp, path)
 
 
+class SchedAttr(ctypes.Structure):
+    """struct sched_attr, as sched_setattr(2) has it (SCHED_ATTR_SIZE_VER0, 48 bytes)."""
+    _fields_ = [("size", ctypes.c_uint32), ("sched_policy", ctypes.c_uint32),
+                ("sched_flags", ctypes.c_uint64), ("sched_nice", ctypes.c_int32),
+                ("sched_priority", ctypes.c_uint32), ("sched_runtime", ctypes.c_uint64),
+                ("sched_deadline", ctypes.c_uint64), ("sched_period", ctypes.c_uint64)]
+
+
+SYS_SCHED_SETATTR, SYS_SCHED_GETATTR = {"x86_64": (314, 315), "aarch64": (274, 275)}[os.uname().machine]
+SCHED_FLAG_RESET_ON_FORK = 1
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def sched_getattr(tid):
+    a = SchedAttr()
+    if LIBC.syscall(SYS_SCHED_GETATTR, tid, ctypes.byref(a), ctypes.sizeof(a), 0) != 0:
+        raise OSError(ctypes.get_errno(), "sched_getattr(%d)" % tid)
+    return a
+
+
+def set_slice(tid, ns, reset_on_fork):
+    """Give a SCHED_OTHER thread an EEVDF slice request of ns (Linux >= 6.12), its nice kept."""
+    a = sched_getattr(tid)
+    a.size, a.sched_runtime = ctypes.sizeof(a), ns
+    a.sched_flags = SCHED_FLAG_RESET_ON_FORK if reset_on_fork else 0
+    if LIBC.syscall(SYS_SCHED_SETATTR, tid, ctypes.byref(a), 0) != 0:
+        raise OSError(ctypes.get_errno(), "sched_setattr(%d)" % tid)
+    if sched_getattr(tid).sched_runtime != ns:
+        raise SystemExit("the kernel did not take slice %d ns (Linux < 6.12?)" % ns)
+
+
+def apply_variant(pid, spec):
+    """A load variant's scheduling, applied to a running satmcd from outside:
+    slice=US (main thread, reset on fork: its sensor workers keep the default), slice-all=US
+    (every thread, and the workers started later inherit it), nice=N (every thread); several
+    joined by "+" (nice=-5+slice=500)."""
+    if "+" in spec:
+        for part in spec.split("+"):
+            apply_variant(pid, part)
+        return
+    name, _, value = spec.partition("=")
+    tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % pid))
+    if name == "slice":
+        set_slice(pid, int(float(value) * 1000), True)
+    elif name == "slice-all":
+        for t in tids:
+            set_slice(t, int(float(value) * 1000), False)
+    elif name == "nice":
+        for t in tids:
+            os.setpriority(os.PRIO_PROCESS, t, int(value))
+    elif name not in ("plain", "fifo"):
+        raise SystemExit("unknown variant " + spec)
+
+
 def board(dirname, poll_ms):
     """The example board without its sensors, then ours; the event receiver is the default 0x20.
     fru0 (the NBD client's default export) is made 63.5 KiB."""
@@ -88,7 +142,7 @@ def board(dirname, poll_ms):
 class Run:
     """One satmc-i2c-bus and one satmcd in a directory of their own."""
 
-    def __init__(self, args, kind, config):
+    def __init__(self, args, kind, config, variant=None):
         self.args, self.kind = args, kind
         self.dir = tempfile.mkdtemp(prefix="satmc-p99-")
         self.bus_sock = os.path.join(self.dir, "bus.sock")
@@ -107,7 +161,9 @@ class Run:
         if args.stalls:
             env.update(LD_PRELOAD=args.shim, LOOP_STALL_OUT=os.path.join(args.tmp, "stalls-%s.txt" % kind))
         satmcd = args.satmcd_b if kind == "load-b" else args.satmcd
-        self.satmcd = self.spawn(rt=True, argv=[satmcd, "--config", config, "--bus-socket", self.bus_sock,
+        fifo = ["chrt", "--fifo", "10"] if variant == "fifo" and not args.rt else []
+        variant = None if variant == "fifo" else variant
+        self.satmcd = self.spawn(rt=not args.harness_rt, argv=fifo + [satmcd, "--config", config, "--bus-socket", self.bus_sock,
                                   "--ipmitool-socket", self.ipmitool_sock,
                                   "--nbd-socket", self.nbd_sock, "--log-level", "warning",
                                   "--state-directory", os.path.join(self.dir, "state")],
@@ -119,9 +175,11 @@ class Run:
             raise SystemExit("satmcd never sent READY=1 (log: %s)" % self.log.name)
         finally:
             notify.close()
+        if variant:
+            apply_variant(self.satmcd.pid, variant)
 
     def spawn(self, argv, rt=False, **kw):
-        if rt and self.args.rt:
+        if rt and (self.args.rt or self.args.harness_rt):
             argv = ["chrt", "--fifo", "10"] + argv
         kw.setdefault("stdout", subprocess.DEVNULL)
         kw.setdefault("stderr", subprocess.DEVNULL)
@@ -204,14 +262,14 @@ def percentile(sorted_v, q):
 
 def one_run(args, kind, configs, sensors_dir, round_no):
     raw = os.path.join(args.tmp, "%s-%d.raw" % (kind, round_no))
-    run = Run(args, kind, configs["idle" if kind == "idle" else "load"])
+    run = Run(args, kind, configs["idle" if kind == "idle" else "load"], args.variants.get(kind))
     try:
         loads = Loads(run, args, sensors_dir) if kind != "idle" else None
         # Let the loads get going (the hung FIFOs' first reads stall the sensor worker; the NBD
         # client and ipmitool connect) before anything is timed.
         time.sleep(args.warmup)
         cpu0 = run.cpu_seconds()
-        probe = subprocess.run((["chrt", "--fifo", "10"] if args.rt else []) + [args.probe, "--bus", run.bus_sock, "--seconds", str(args.seconds),
+        probe = subprocess.run((["chrt", "--fifo", "10"] if args.rt or args.harness_rt else []) + [args.probe, "--bus", run.bus_sock, "--seconds", str(args.seconds),
                                 "--rate", str(args.rate), "--sensors", str(SENSORS), "--raw", raw],
                                capture_output=True, text=True, timeout=args.seconds + 60)
         cpu = run.cpu_seconds() - cpu0
@@ -255,7 +313,15 @@ def main():
     ap.add_argument("--rt", action="store_true",
                     help="run the bus, satmcd and the probe SCHED_FIFO (chrt, needs root): what is "
                          "left of the tail is satmcd's own loop, not the machine's other work")
+    ap.add_argument("--harness-rt", action="store_true",
+                    help="run the bus and the probe SCHED_FIFO (root), satmcd as its kind says: they "
+                         "stand for an I2C controller and a BMC, which do not share satmcd's CPUs")
+    ap.add_argument("--variant", action="append", default=[], metavar="SPEC",
+                    help="one more load kind, satmcd scheduled as SPEC says, interleaved with the "
+                         "others: slice=US (main thread's EEVDF slice, Linux >= 6.12), slice-all=US "
+                         "(every thread's), nice=N, fifo (satmcd alone SCHED_FIFO 10); repeatable")
     args = ap.parse_args()
+    args.variants = {"load-" + v.replace("=", "").replace("+", ","): v for v in args.variant}
     b = args.build
     args.satmcd = args.satmcd or os.path.join(b, "daemon/satmcd")
     args.bus = os.path.join(b, "tools/satmc-i2c-bus")
@@ -275,7 +341,7 @@ def main():
         subprocess.run([args.satmcd, "--check-config", "--config", c], check=True,
                        stdout=subprocess.DEVNULL)
 
-    kinds = ("idle", "load") + (("load-b",) if args.satmcd_b else ())
+    kinds = ("idle", "load") + (("load-b",) if args.satmcd_b else ()) + tuple(args.variants)
     results = {k: [] for k in kinds}
     load0 = os.getloadavg()[0]
     started = time.monotonic()
@@ -305,8 +371,9 @@ def report(args, results, load0, took):
     print("mixed-load-p99: Get Device ID + Get Sensor Reading alternately at %g/s, %g s per run, "
           "%d interleaved rounds, %d CPUs, loadavg %.2f at start, %.2f at end, %.0f s%s"
           % (args.rate, args.seconds, args.rounds, os.cpu_count(), load0, os.getloadavg()[0], took,
-             ", bus/satmcd/probe SCHED_FIFO" if args.rt else ""))
-    print("%-6s %-5s %7s %5s %5s %8s %8s %8s %9s  %s" % ("run", "cmd", "answers", "lost", "late",
+             ", bus/satmcd/probe SCHED_FIFO" if args.rt else
+             ", bus/probe SCHED_FIFO" if args.harness_rt else ""))
+    print("%-17s %-5s %7s %5s %5s %8s %8s %8s %9s  %s" % ("run", "cmd", "answers", "lost", "late",
           "p50us", "p99us", "p99.9us", "maxus", "p99 per round (us)"))
     p99s = {}
     for k, runs in results.items():
@@ -318,28 +385,31 @@ def report(args, results, load0, took):
                 p99s[k] = (us(percentile(pooled, 0.99)), us(pooled[-1]), [us(x) for x in per_round])
             lost = sum(int(r["lost"]) for r in runs) if cmd is None else ""
             late = sum(int(r["late"]) for r in runs) if cmd is None else ""
-            print("%-6s %-5s %7d %5s %5s %8.1f %8.1f %8.1f %9.1f  %s" % (
+            print("%-17s %-5s %7d %5s %5s %8.1f %8.1f %8.1f %9.1f  %s" % (
                 k, name, len(pooled), lost, late, us(percentile(pooled, 0.5)),
                 us(percentile(pooled, 0.99)), us(percentile(pooled, 0.999)), us(pooled[-1]),
                 " ".join("%.1f" % us(x) for x in per_round)))
-    loads = results["load"]
     med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
-    print("satmcd CPU (all threads, median of rounds): idle %.1f %%, load %.1f %%" % (
-        med([r["satmcd_cpu_pct"] for r in results["idle"]]), med([r["satmcd_cpu_pct"] for r in loads])))
-    print("load beside the requests (median of rounds): NBD %.0f reads/s (4 KiB, QD%d), "
-          "ipmitool sdr list %.2f/s (%d failed), events acknowledged %.1f/s (bus NAKs %g %% of "
-          "writes to 0x20), bad completion codes %d" % (
-              med([r["nbd_iops"] for r in loads]), args.nbd_qd, med([r["sdr_lists_per_s"] for r in loads]),
-              sum(r["sdr_failures"] for r in loads), med([r["events_per_s"] for r in loads]),
-              args.nak * 100, sum(int(r["bad_cc"]) for r in loads)))
+    load_kinds = [k for k in results if k != "idle"]
+    print("satmcd CPU (all threads, median of rounds): " + ", ".join(
+        "%s %.1f %%" % (k, med([r["satmcd_cpu_pct"] for r in results[k]])) for k in results))
+    for k in load_kinds:
+        loads = results[k]
+        print("beside the requests in %s (median of rounds): NBD %.0f reads/s (4 KiB, QD%d), "
+              "ipmitool sdr list %.2f/s (%d failed), events acknowledged %.1f/s (bus NAKs %g %% of "
+              "writes to 0x20), bad completion codes %d" % (
+                  k, med([r["nbd_iops"] for r in loads]), args.nbd_qd,
+                  med([r["sdr_lists_per_s"] for r in loads]),
+                  sum(r["sdr_failures"] for r in loads), med([r["events_per_s"] for r in loads]),
+                  args.nak * 100, sum(int(r["bad_cc"]) for r in loads)))
     idle_p99, _, rounds = p99s["idle"]
     base = med(rounds)
     print("noise: idle alone ranges %.1f..%.1f us in p99 over its rounds (%+.0f%%..%+.0f%% of its median)"
           % (min(rounds), max(rounds), (min(rounds) - base) / base * 100, (max(rounds) - base) / base * 100))
-    p99, mx, _ = p99s["load"]
-    print("verdict load: p99 %.1f us <= 1000 us: %s; max %.1f us <= 20000 us: %s" % (
-        p99, "PASS" if p99 <= 1000 else "FAIL", mx, "PASS" if mx <= 20000 else "FAIL"))
-
+    for k in load_kinds:
+        p99, mx, _ = p99s[k]
+        print("verdict %s: p99 %.1f us <= 1000 us: %s; max %.1f us <= 20000 us: %s" % (
+            k, p99, "PASS" if p99 <= 1000 else "FAIL", mx, "PASS" if mx <= 20000 else "FAIL"))
 
 if __name__ == "__main__":
     main()
