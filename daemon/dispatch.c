@@ -35,13 +35,15 @@ static const struct {
  * table was a tenth of satmcd's instructions per request (callgrind, Get Device ID).
  */
 #define DISPATCH_NETFNS 32              /* request netFns: the even values 0x00..0x3E */
-#define DISPATCH_COMMANDS_MAX 255       /* index bytes name command 1..255; 0 = none */
+#define DISPATCH_COMMANDS_MAX 127       /* index bytes name command 1..127; 0 = none */
+#define DISPATCH_SLOT_COMMAND 0x7F
+#define DISPATCH_SLOT_LOOP_NEUTRAL 0x80 /* the command's loop_neutral, read without it */
 
 static struct {
         pthread_once_t once;
         bool built;                     /* set last by dispatch_index_build() */
         const struct ipmi_command *command[DISPATCH_COMMANDS_MAX];
-        uint8_t slot[DISPATCH_NETFNS][256];     /* command[] index + 1 */
+        uint8_t slot[DISPATCH_NETFNS][256];     /* command[] index + 1, DISPATCH_SLOT_LOOP_NEUTRAL */
 } dispatch_index = { .once = PTHREAD_ONCE_INIT };
 
 unsigned long dispatch_entries_examined;
@@ -61,7 +63,7 @@ static void dispatch_index_build(void) {
                         if (*slot != 0)
                                 continue;       /* the first entry wins, as in the tables */
                         dispatch_index.command[n] = c;
-                        *slot = (uint8_t) ++n;
+                        *slot = (uint8_t) (++n | (c->loop_neutral ? DISPATCH_SLOT_LOOP_NEUTRAL : 0));
                 }
         __atomic_store_n(&dispatch_index.built, true, __ATOMIC_RELEASE);
 }
@@ -71,20 +73,29 @@ static __attribute__((noinline, cold)) void dispatch_index_ensure(void) {
         (void) pthread_once(&dispatch_index.once, dispatch_index_build);
 }
 
-/* Inline in dispatch_request(): a call for one indexed load cost as much as the load. */
-static inline const struct ipmi_command *index_lookup(uint8_t netfn, uint8_t cmd) {
-        uint8_t slot;
-
+/* The index byte of (netfn, cmd): 0 when there is no such command. */
+static inline uint8_t index_slot(uint8_t netfn, uint8_t cmd) {
         /* Built once; after that one load instead of a pthread_once() call per request. */
         if (!__atomic_load_n(&dispatch_index.built, __ATOMIC_ACQUIRE))
                 dispatch_index_ensure();
         if (netfn >= 2 * DISPATCH_NETFNS || (netfn & 1))
-                return NULL;
-        slot = dispatch_index.slot[netfn >> 1][cmd];
+                return 0;
+        return dispatch_index.slot[netfn >> 1][cmd];
+}
+
+/* Inline in dispatch_request(): a call for one indexed load cost as much as the load. */
+static inline const struct ipmi_command *index_lookup(uint8_t netfn, uint8_t cmd) {
+        uint8_t slot = index_slot(netfn, cmd) & DISPATCH_SLOT_COMMAND;
+
         if (slot == 0)
                 return NULL;
         dispatch_entries_examined++;
         return dispatch_index.command[slot - 1];
+}
+
+/* Asked of every frame manager-loop.c takes (issue 15 item 1): the index byte alone. */
+bool dispatch_loop_neutral(uint8_t netfn, uint8_t cmd) {
+        return index_slot(netfn, cmd) & DISPATCH_SLOT_LOOP_NEUTRAL;
 }
 
 const struct ipmi_command *dispatch_lookup(uint8_t netfn, uint8_t cmd) {

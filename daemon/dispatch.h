@@ -48,10 +48,17 @@ struct ipmi_command {
         uint8_t max_len;
         const char *name;
         ipmi_handler_t handler;
+        /* The handler reads state and answers, nothing else: no event source added or changed,
+         * not the loop's time read. Such a request is answered beside sd-event, not through it
+         * (manager-loop.c); test-dispatch-loop-neutral holds every marked handler to it. */
+        bool loop_neutral;
 };
 
 /* Look up (netfn, cmd) in one indexed step; NULL if not implemented. */
 const struct ipmi_command *dispatch_lookup(uint8_t netfn, uint8_t cmd);
+
+/* Whether (netfn, cmd) is a command marked loop_neutral; false when it is not implemented. */
+bool dispatch_loop_neutral(uint8_t netfn, uint8_t cmd);
 
 /* Table entries dispatch_lookup() has looked at, ever: at most one per lookup. For tests. */
 extern unsigned long dispatch_entries_examined;

@@ -155,6 +155,7 @@ const struct ipmi_command app_commands[] = {
                 .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_GET_DEVICE_ID,
                 .min_len = 0, .max_len = 0,
                 .name = "Get Device ID", .handler = handle_get_device_id,
+                .loop_neutral = true,
         },
         {
                 .netfn = IPMI_NETFN_APP, .cmd = IPMI_CMD_COLD_RESET,

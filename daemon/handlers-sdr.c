@@ -123,11 +123,13 @@ const struct ipmi_command sdr_commands[] = {
                 .netfn = IPMI_NETFN_SENSOR_EVENT, .cmd = IPMI_CMD_GET_DEVICE_SDR_INFO,
                 .min_len = 0, .max_len = 1,
                 .name = "Get Device SDR Info", .handler = handle_get_device_sdr_info,
+                .loop_neutral = true,
         },
         {
                 .netfn = IPMI_NETFN_SENSOR_EVENT, .cmd = IPMI_CMD_GET_DEVICE_SDR,
                 .min_len = 6, .max_len = 6,
                 .name = "Get Device SDR", .handler = handle_get_sdr,
+                .loop_neutral = true,
         },
         {
                 .netfn = IPMI_NETFN_SENSOR_EVENT, .cmd = IPMI_CMD_RESERVE_DEVICE_SDR_REPO,
@@ -138,6 +140,7 @@ const struct ipmi_command sdr_commands[] = {
                 .netfn = IPMI_NETFN_STORAGE, .cmd = IPMI_CMD_GET_SDR_REPOSITORY_INFO,
                 .min_len = 0, .max_len = 0,
                 .name = "Get SDR Repository Info", .handler = handle_get_sdr_repository_info,
+                .loop_neutral = true,
         },
         {
                 .netfn = IPMI_NETFN_STORAGE, .cmd = IPMI_CMD_RESERVE_SDR_REPOSITORY,
@@ -148,6 +151,7 @@ const struct ipmi_command sdr_commands[] = {
                 .netfn = IPMI_NETFN_STORAGE, .cmd = IPMI_CMD_GET_SDR,
                 .min_len = 6, .max_len = 6,
                 .name = "Get SDR", .handler = handle_get_sdr,
+                .loop_neutral = true,
         },
 };
 const size_t sdr_commands_count = ELEMENTSOF(sdr_commands);

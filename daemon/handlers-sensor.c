@@ -325,6 +325,7 @@ const struct ipmi_command sensor_commands[] = {
                 .netfn = IPMI_NETFN_SENSOR_EVENT, .cmd = IPMI_CMD_GET_SENSOR_READING,
                 .min_len = 1, .max_len = 1,
                 .name = "Get Sensor Reading", .handler = handle_get_sensor_reading,
+                .loop_neutral = true,
         },
 };
 const size_t sensor_commands_count = ELEMENTSOF(sensor_commands);

@@ -105,11 +105,13 @@ const struct ipmi_command storage_commands[] = {
                 .netfn = IPMI_NETFN_STORAGE, .cmd = IPMI_CMD_GET_FRU_INVENTORY_AREA_INFO,
                 .min_len = 1, .max_len = 1,
                 .name = "Get FRU Inventory Area Info", .handler = handle_get_fru_inventory_area_info,
+                .loop_neutral = true,
         },
         {
                 .netfn = IPMI_NETFN_STORAGE, .cmd = IPMI_CMD_READ_FRU_DATA,
                 .min_len = 4, .max_len = 4,
                 .name = "Read FRU Data", .handler = handle_read_fru_data,
+                .loop_neutral = true,
         },
         {
                 /* At least one data byte: a write of nothing is a malformed request. */

@@ -19,9 +19,6 @@
 #include "protocol/ipmi.h"
 #include "sensor-discrete.h"
 
-/* Frames handled per wake-up before yielding to other event sources (signals, watchdog). */
-#define MANAGER_RECV_BURST 32
-
 /* The event sender's way onto the bus. Before manager_start() there is none (unit tests). */
 static int manager_send_request(void *userdata, const uint8_t *frame, size_t len) {
         struct manager *m = userdata;
@@ -501,6 +498,33 @@ static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *user
         return manager_receive(userdata, IPMB_BUS_A);
 }
 
+bool manager_take_received(struct manager *m, unsigned bus, int r, const uint8_t *frame,
+                           uint64_t now) {
+        struct transport *t = bus == IPMB_BUS_B ? m->transport_b : m->transport;
+
+        if (r > 0) {
+                manager_handle_bus_frame(m, bus, frame, (size_t) r, now);
+                return true;
+        }
+        if (r == -EAGAIN || r == -EINTR)
+                return false;
+        if (r == -EMSGSIZE) {
+                counter_inc(&m->counters, COUNTER_REJECT_OVERSIZE);
+                return true;
+        }
+        if (r == -EPIPE || r == -ECONNRESET) {
+                /* With IPMB-B, one bus going away leaves the other one serving. */
+                if (m->links.n_buses > 1 && manager_ipmb_down(m, bus))
+                        return false;
+                log_error("Transport %s closed by its peer, exiting.", transport_name(t));
+                (void) sd_event_exit(m->event, EXIT_FAILURE);
+                return false;
+        }
+        counter_inc(&m->counters, COUNTER_RECV_FAILED);
+        log_debug_errno(r, "Failed to receive frame: %m");
+        return true;
+}
+
 int manager_receive(struct manager *m, unsigned bus) {
         struct transport *t = bus == IPMB_BUS_B ? m->transport_b : m->transport;
         uint8_t scratch[TRANSPORT_FRAME_MAX];
@@ -511,26 +535,9 @@ int manager_receive(struct manager *m, unsigned bus) {
         for (unsigned i = 0; i < MANAGER_RECV_BURST; i++) {
                 /* Decoded where the transport read it (chardev): the frame is not copied. */
                 int r = transport_recv_view(t, scratch, &frame);
-                if (r > 0) {
-                        manager_handle_bus_frame(m, bus, frame, (size_t) r, now);
-                        continue;
-                }
-                if (r == -EAGAIN || r == -EINTR)
-                        return 0;
-                if (r == -EMSGSIZE) {
-                        counter_inc(&m->counters, COUNTER_REJECT_OVERSIZE);
-                        continue;
-                }
-                if (r == -EPIPE || r == -ECONNRESET) {
-                        /* With IPMB-B, one bus going away leaves the other one serving. */
-                        if (m->links.n_buses > 1 && manager_ipmb_down(m, bus))
-                                return 0;
-                        log_error("Transport %s closed by its peer, exiting.",
-                                  transport_name(t));
-                        return sd_event_exit(m->event, EXIT_FAILURE);
-                }
-                counter_inc(&m->counters, COUNTER_RECV_FAILED);
-                log_debug_errno(r, "Failed to receive frame: %m");
+
+                if (!manager_take_received(m, bus, r, frame, now))
+                        break;
         }
         return 0;
 }
@@ -828,7 +835,7 @@ int manager_start(struct manager *m, struct transport *transport) {
 int manager_run(struct manager *m) {
         int r, k;
 
-        r = sd_event_loop(m->event);
+        r = manager_loop(m);
         /* Every end of the loop comes here: SIGTERM, SIGINT, a transport that went away, a
          * failing loop. IPMI writes are on disk already; this persists what another front end
          * (NBD) acknowledged in memory. Failures are logged by the store and end the process

@@ -148,8 +148,18 @@ void manager_handle_frame_at(struct manager *m, const uint8_t *frame, size_t len
  * is the same request, docs/redundant-ipmb.md). The two above are IPMB-A's. */
 void manager_handle_bus_frame(struct manager *m, unsigned bus, const uint8_t *frame, size_t len,
                               uint64_t now);
+/* Frames handled per wake-up before yielding to other event sources (signals, watchdog). */
+#define MANAGER_RECV_BURST 32
+
 /* Take in what the transport of bus has queued (its sd-event I/O source). */
 int manager_receive(struct manager *m, unsigned bus);
+/* One transport_recv_view() result r of bus: a frame handled (true), a failure counted (true:
+ * read on) or the end of what is queued now (false; a peer that hung up ends the loop). */
+bool manager_take_received(struct manager *m, unsigned bus, int r, const uint8_t *frame,
+                           uint64_t now);
+
+/* The main loop until sd_event_exit(): manager-loop.c. Returns the exit code or -errno. */
+int manager_loop(struct manager *m);
 
 /*
  * Answer one request from a front end other than IPMB (the local ipmitool socket): the same
