@@ -30,23 +30,45 @@ static const struct {
 };
 
 /*
- * The tables are spread over the handler files, so the index is built on first use: one byte
- * per (request netFn, cmd) naming the command, looked up in one step. A linear scan over every
- * table was a tenth of satmcd's instructions per request (callgrind, Get Device ID).
+ * The tables are spread over the handler files, so the index is built on first use. Two
+ * levels: a byte per netFn naming its row, and in a row a byte per cmd naming the command.
+ * Rows exist only for the netFns that have commands (4 of the 32 request netFns), where a
+ * 256-byte row for every netFn pair was 8 KiB of .bss, most of it written at start. A linear
+ * scan over every table was a tenth of satmcd's instructions per request (callgrind, Get
+ * Device ID); the second level costs one load and saves the netFn range checks.
  */
 #define DISPATCH_NETFNS 32              /* request netFns: the even values 0x00..0x3E */
-#define DISPATCH_COMMANDS_MAX 127       /* index bytes name command 1..127; 0 = none */
+#define DISPATCH_ROWS_MAX 8             /* row 0 (no commands) and up to 7 netFns' rows */
+#define DISPATCH_COMMANDS_MAX 127       /* row bytes name command 1..127; 0 = none */
 #define DISPATCH_SLOT_COMMAND 0x7F
 #define DISPATCH_SLOT_LOOP_NEUTRAL 0x80 /* the command's loop_neutral, read without it */
 
 static struct {
         pthread_once_t once;
         bool built;                     /* set last by dispatch_index_build() */
+        uint8_t rows_used;              /* rows given to a netFn: 1..rows_used */
+        /* Indexed by the netFn byte as received, so odd netFns and those past 0x3E need no
+         * check: they stay 0 and name row 0, which stays all zeros. */
+        uint8_t row_of_netfn[256];
+        /* command[] index + 1, with DISPATCH_SLOT_LOOP_NEUTRAL */
+        uint8_t row[DISPATCH_ROWS_MAX][256];
         const struct ipmi_command *command[DISPATCH_COMMANDS_MAX];
-        uint8_t slot[DISPATCH_NETFNS][256];     /* command[] index + 1, DISPATCH_SLOT_LOOP_NEUTRAL */
 } dispatch_index = { .once = PTHREAD_ONCE_INIT };
 
 unsigned long dispatch_entries_examined;
+
+/* The row of netFn's commands, given the next free row on first use. */
+static uint8_t *dispatch_index_row(uint8_t netfn) {
+        uint8_t *row = &dispatch_index.row_of_netfn[netfn];
+
+        if (*row == 0) {
+                /* More netFns than rows: raise DISPATCH_ROWS_MAX (test-dispatch catches it). */
+                if (dispatch_index.rows_used + 1 >= DISPATCH_ROWS_MAX)
+                        abort();
+                *row = ++dispatch_index.rows_used;
+        }
+        return dispatch_index.row[*row];
+}
 
 static void dispatch_index_build(void) {
         unsigned n = 0;
@@ -54,12 +76,13 @@ static void dispatch_index_build(void) {
         for (size_t g = 0; g < ELEMENTSOF(command_groups); g++)
                 for (size_t i = 0; i < *command_groups[g].count; i++) {
                         const struct ipmi_command *c = &command_groups[g].commands[i];
-                        uint8_t *slot = &dispatch_index.slot[c->netfn >> 1][c->cmd];
+                        uint8_t *slot;
 
                         /* A table bug (caught by test-dispatch), not a runtime condition. */
                         if (c->netfn >= 2 * DISPATCH_NETFNS || (c->netfn & 1) ||
                             n >= DISPATCH_COMMANDS_MAX)
                                 abort();
+                        slot = &dispatch_index_row(c->netfn)[c->cmd];
                         if (*slot != 0)
                                 continue;       /* the first entry wins, as in the tables */
                         dispatch_index.command[n] = c;
@@ -78,9 +101,7 @@ static inline uint8_t index_slot(uint8_t netfn, uint8_t cmd) {
         /* Built once; after that one load instead of a pthread_once() call per request. */
         if (!__atomic_load_n(&dispatch_index.built, __ATOMIC_ACQUIRE))
                 dispatch_index_ensure();
-        if (netfn >= 2 * DISPATCH_NETFNS || (netfn & 1))
-                return 0;
-        return dispatch_index.slot[netfn >> 1][cmd];
+        return dispatch_index.row[dispatch_index.row_of_netfn[netfn]][cmd];
 }
 
 /* Inline in dispatch_request(): a call for one indexed load cost as much as the load. */

@@ -69,7 +69,9 @@ struct bridge {
         struct route routes[ROUTES_MAX];       /* [0]: --socket/--target; then --route */
         size_t n_routes;
         struct ipmb_requester requester;
-        struct pending pending[IPMB_REQUESTER_SLOTS];
+        /* Every seq may be in flight at once: ipmitool clients each wait for their own answer. */
+        struct ipmb_pending requester_slots[IPMB_REQUESTER_MAX_SLOTS];
+        struct pending pending[IPMB_REQUESTER_MAX_SLOTS];      /* indexed by seq */
         struct {
                 unsigned long long requests, answered, retries, timeouts, send_failed,
                         stray_frames, busy, events;
@@ -491,7 +493,8 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        r = ipmb_requester_init(&b.requester, &rc);
+        r = ipmb_requester_init(&b.requester, &rc, b.requester_slots,
+                                ELEMENTSOF(b.requester_slots));
         if (r < 0)
                 return log_error_errno(r, "Bad requester settings: %m"), 2;
 

@@ -13,22 +13,60 @@ static uint64_t deadline_after(uint64_t now_ms, uint32_t timeout_ms) {
         return now_ms + timeout_ms;
 }
 
+static uint64_t seq_bit(uint8_t seq) {
+        return UINT64_C(1) << (seq & SEQ_MASK);
+}
+
+static bool seq_pending(const struct ipmb_requester *r, uint8_t seq) {
+        return r->seqs_pending & seq_bit(seq);
+}
+
+/* How many seqs after next_seq this one is: 0 = allocated longest ago, 63 = most recently. */
+static unsigned seq_age_rank(const struct ipmb_requester *r, uint8_t seq) {
+        return ((unsigned) seq - r->next_seq) & SEQ_MASK;
+}
+
 static void slot_free(struct ipmb_requester *r, struct ipmb_pending *p) {
+        r->seqs_pending &= ~seq_bit(p->seq);
         /* Zeroed, not just marked unused: a stale frame or userdata must never leak out again. */
         *p = (struct ipmb_pending) { .used = false };
         r->n_pending--;
 }
 
-int ipmb_requester_init(struct ipmb_requester *r, const struct ipmb_requester_config *cfg) {
+/* The used slot holding seq, or NULL. */
+static struct ipmb_pending *slot_of_seq(const struct ipmb_requester *r, uint8_t seq) {
+        if (seq > IPMB_SEQ_MAX || !seq_pending(r, seq))
+                return NULL;
+        for (size_t i = 0; i < r->n_slots; i++)
+                if (r->slots[i].used && r->slots[i].seq == seq)
+                        return &r->slots[i];
+        return NULL;
+}
+
+static struct ipmb_pending *slot_unused(const struct ipmb_requester *r) {
+        for (size_t i = 0; i < r->n_slots; i++)
+                if (!r->slots[i].used)
+                        return &r->slots[i];
+        return NULL;
+}
+
+int ipmb_requester_init(struct ipmb_requester *r, const struct ipmb_requester_config *cfg,
+                        struct ipmb_pending *slots, size_t n_slots) {
         if (cfg->own_sa & 1)
                 return -EINVAL;
         if (cfg->tries == 0 || cfg->timeout_ms == 0)
                 return -EINVAL;
         if (cfg->max_msg_len < IPMB_REQUEST_MIN_LEN || cfg->max_msg_len > IPMB_KERNEL_MAX_MSG_LEN)
                 return -EINVAL;
+        /* More slots than seqs could never be used: a seq names one outstanding request. */
+        if (!slots || n_slots == 0 || n_slots > IPMB_REQUESTER_MAX_SLOTS)
+                return -EINVAL;
 
+        memset(slots, 0, n_slots * sizeof(*slots));
         *r = (struct ipmb_requester) {
                 .cfg = *cfg,
+                .slots = slots,
+                .n_slots = n_slots,
         };
         return 0;
 }
@@ -48,23 +86,24 @@ int ipmb_requester_start_from_lun(struct ipmb_requester *r, uint8_t rs_sa, uint8
         uint8_t seq = 0;
         int n;
 
-        if (r->n_pending >= IPMB_REQUESTER_SLOTS)
+        if (r->n_pending >= r->n_slots)
                 return -EBUSY;
-
-        /*
-         * First free seq at or after next_seq. Skipping a busy one (a long-outstanding request)
-         * rather than waiting keeps the others flowing; the search is bounded by 64 and always
-         * succeeds since n_pending < 64.
-         */
-        for (unsigned i = 0; i < IPMB_REQUESTER_SLOTS; i++) {
-                seq = (uint8_t) ((r->next_seq + i) & SEQ_MASK);
-                if (!r->slots[seq].used) {
-                        p = &r->slots[seq];
-                        break;
-                }
-        }
+        p = slot_unused(r);
         if (!p)
                 return -EBUSY;  /* n_pending out of step with the slots; refuse, do not corrupt */
+
+        /*
+         * First seq at or after next_seq that is not outstanding. Skipping a busy one (a
+         * long-outstanding request) rather than waiting keeps the others flowing; the search is
+         * bounded by 64 and always succeeds since n_pending < n_slots <= 64.
+         */
+        for (unsigned i = 0; i <= IPMB_SEQ_MAX; i++) {
+                seq = (uint8_t) ((r->next_seq + i) & SEQ_MASK);
+                if (!seq_pending(r, seq))
+                        break;
+        }
+        if (seq_pending(r, seq))
+                return -EBUSY;  /* seqs_pending out of step with n_pending; as above */
 
         /* Encode straight into the slot: it stays unused (nothing armed) if the encoder refuses. */
         n = ipmb_encode_request(&(const struct ipmb_request) {
@@ -94,6 +133,7 @@ int ipmb_requester_start_from_lun(struct ipmb_requester *r, uint8_t rs_sa, uint8
         p->frame_len = (size_t) n;
         p->userdata = userdata;
         r->n_pending++;
+        r->seqs_pending |= seq_bit(seq);
         r->next_seq = (uint8_t) ((seq + 1) & SEQ_MASK);
 
         if (frame)
@@ -106,12 +146,10 @@ int ipmb_requester_start_from_lun(struct ipmb_requester *r, uint8_t rs_sa, uint8
 int ipmb_requester_match(struct ipmb_requester *r, const struct ipmb_response *rsp, void **userdata) {
         struct ipmb_pending *p;
 
-        /* The codec never yields seq > 63, but this may be handed a hand-built response. */
-        if (rsp->seq > IPMB_SEQ_MAX)
-                return -ENOENT;
-
-        p = &r->slots[rsp->seq];
-        if (!p->used ||
+        /* The codec never yields seq > 63, but this may be handed a hand-built response:
+         * slot_of_seq() finds nothing for one. */
+        p = slot_of_seq(r, rsp->seq);
+        if (!p ||
             rsp->rq_sa != r->cfg.own_sa ||
             rsp->rs_sa != p->rs_sa ||
             rsp->netfn != p->netfn + 1 ||
@@ -129,7 +167,7 @@ uint64_t ipmb_requester_next_deadline(const struct ipmb_requester *r) {
 
         if (r->n_pending == 0)
                 return UINT64_MAX;
-        for (unsigned i = 0; i < IPMB_REQUESTER_SLOTS; i++)
+        for (size_t i = 0; i < r->n_slots; i++)
                 if (r->slots[i].used && r->slots[i].deadline_ms < min)
                         min = r->slots[i].deadline_ms;
         return min;
@@ -152,15 +190,17 @@ enum ipmb_requester_action ipmb_requester_expire(struct ipmb_requester *r, uint6
 
         /*
          * The earliest expired deadline first, so a late timer call still retries requests in the
-         * order they fell due. Scanning from next_seq visits seqs oldest-allocated first, which
-         * breaks ties the same way without any extra bookkeeping.
+         * order they fell due. Ties go to the seq allocated longest ago, which round robin order
+         * from next_seq tells without any extra bookkeeping.
          */
-        for (unsigned i = 0; i < IPMB_REQUESTER_SLOTS; i++) {
-                struct ipmb_pending *q = &r->slots[(r->next_seq + i) & SEQ_MASK];
+        for (size_t i = 0; i < r->n_slots; i++) {
+                struct ipmb_pending *q = &r->slots[i];
 
                 if (!q->used || q->deadline_ms > now_ms)
                         continue;
-                if (!p || q->deadline_ms < p->deadline_ms)
+                if (!p || q->deadline_ms < p->deadline_ms ||
+                    (q->deadline_ms == p->deadline_ms &&
+                     seq_age_rank(r, q->seq) < seq_age_rank(r, p->seq)))
                         p = q;
         }
         if (!p)
@@ -186,7 +226,7 @@ enum ipmb_requester_action ipmb_requester_expire(struct ipmb_requester *r, uint6
 size_t ipmb_requester_cancel(struct ipmb_requester *r, void *userdata) {
         size_t n = 0;
 
-        for (unsigned i = 0; i < IPMB_REQUESTER_SLOTS && r->n_pending > 0; i++) {
+        for (size_t i = 0; i < r->n_slots && r->n_pending > 0; i++) {
                 struct ipmb_pending *p = &r->slots[i];
 
                 if (p->used && p->userdata == userdata) {
@@ -198,8 +238,10 @@ size_t ipmb_requester_cancel(struct ipmb_requester *r, void *userdata) {
 }
 
 int ipmb_requester_set_userdata(struct ipmb_requester *r, uint8_t seq, void *userdata) {
-        if (seq > IPMB_SEQ_MAX || !r->slots[seq].used)
+        struct ipmb_pending *p = slot_of_seq(r, seq);
+
+        if (!p)
                 return -ENOENT;
-        r->slots[seq].userdata = userdata;
+        p->userdata = userdata;
         return 0;
 }

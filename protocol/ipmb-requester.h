@@ -23,7 +23,12 @@
  *    non-idempotent command twice.
  *  - Because of that cache (5 s), a *new* request must not reuse a seq that was recently used
  *    for an identical request, or it would get the stale cached answer. Sequence numbers are
- *    therefore handed out round robin, so one is reused as late as possible.
+ *    therefore handed out round robin over all 64, so one is reused as late as possible, however
+ *    few requests the caller keeps outstanding: with n slots, a seq comes back only after at
+ *    least 64 - n starts of other seqs (with one slot, every other seq once).
+ *  - The slots are the caller's storage, as many as it keeps outstanding (1..64): a slot keeps a
+ *    whole frame for retries, so 64 of them (10.5 KiB) for a caller with one request in flight
+ *    is memory spent on nothing.
  */
 #pragma once
 
@@ -35,7 +40,7 @@
 
 #define IPMB_REQUESTER_DEFAULT_TIMEOUT_MS 250   /* ipmbbridge's retry interval */
 #define IPMB_REQUESTER_DEFAULT_TRIES      6     /* ipmbbridge: the first send plus five retries */
-#define IPMB_REQUESTER_SLOTS              (IPMB_SEQ_MAX + 1)
+#define IPMB_REQUESTER_MAX_SLOTS          (IPMB_SEQ_MAX + 1)     /* one per seq, no more */
 
 struct ipmb_requester_config {
         uint8_t own_sa;         /* our 8-bit slave address: rqSA of every request we send */
@@ -44,7 +49,7 @@ struct ipmb_requester_config {
         size_t max_msg_len;     /* whole-frame limit handed to the encoder, 7..128 */
 };
 
-/* One outstanding request. Indexed by its sequence number. */
+/* One outstanding request, in any of the caller's slots; seq says which request it is. */
 struct ipmb_pending {
         bool used;
         uint8_t rs_sa, netfn, cmd, seq;         /* netfn is the request's (even) netFn */
@@ -58,23 +63,29 @@ struct ipmb_pending {
 struct ipmb_requester {
         struct ipmb_requester_config cfg;
         uint8_t next_seq;                       /* round robin: reuse a seq as late as possible */
-        struct ipmb_pending slots[IPMB_REQUESTER_SLOTS];
+        uint64_t seqs_pending;                  /* bit s set: seq s is in a used slot */
+        struct ipmb_pending *slots;             /* the caller's, n_slots of them */
+        size_t n_slots;
         size_t n_pending;
 };
 
 /*
- * Reset *r to no outstanding requests, next seq 0. Returns 0, or -EINVAL (own_sa odd, tries 0,
- * timeout 0, max_msg_len outside IPMB_REQUEST_MIN_LEN..IPMB_KERNEL_MAX_MSG_LEN); *r is left
- * untouched then.
+ * Reset *r to no outstanding requests, next seq 0, with the caller's n_slots slots (zeroed here;
+ * they must outlive *r) as its room for outstanding requests. Returns 0, or -EINVAL (own_sa
+ * odd, tries 0, timeout 0, max_msg_len outside IPMB_REQUEST_MIN_LEN..IPMB_KERNEL_MAX_MSG_LEN,
+ * slots NULL, n_slots outside 1..IPMB_REQUESTER_MAX_SLOTS); *r and the slots are left untouched
+ * then.
  */
-int ipmb_requester_init(struct ipmb_requester *r, const struct ipmb_requester_config *cfg);
+int ipmb_requester_init(struct ipmb_requester *r, const struct ipmb_requester_config *cfg,
+                        struct ipmb_pending *slots, size_t n_slots);
 
 /*
- * Start a request to rs_sa/rs_lun. Picks the first free seq at or after next_seq (round robin),
- * encodes the frame with own_sa as rqSA and rqLUN 0, and arms deadline = now_ms + timeout with
- * tries - 1 retries left. Returns the seq (0..63) and points *frame, *frame_len at the bytes to
- * send now (inside *r: valid until the request is matched, given up, or cancelled).
- * Returns -EBUSY when all 64 seqs are outstanding, or -EMSGSIZE/-EINVAL from
+ * Start a request to rs_sa/rs_lun. Picks the first seq at or after next_seq (round robin) that
+ * is not outstanding, encodes the frame with own_sa as rqSA and rqLUN 0 into a free slot, and
+ * arms deadline = now_ms + timeout with tries - 1 retries left. Returns the seq (0..63) and
+ * points *frame, *frame_len at the bytes to send now (inside the slot: valid until the request
+ * is matched, given up, or cancelled).
+ * Returns -EBUSY when all n_slots slots are outstanding, or -EMSGSIZE/-EINVAL from
  * ipmb_encode_request() (odd netFn, rs_lun > 3, too much data for max_msg_len); nothing is
  * armed and next_seq does not move then.
  */

@@ -77,6 +77,62 @@ static void test_unknown_command(void **state) {
         assert_int_equal(m->counters.v[COUNTER_CC_INVALID_COMMAND], 5);
 }
 
+/*
+ * Both ways a (netFn, cmd) can be missing from the two-level index answer 0xC1 with no data:
+ * a netFn with no command at all (row 0, the empty one) and an unknown cmd of a netFn that has
+ * commands (a zero in its row). First by name, each cmd one that some other netFn does have;
+ * then every (netFn, cmd) the lookup does not know, and the counter says no handler ran for
+ * any of them (a handler may answer 0xC1 too, but is never reached).
+ */
+static void test_invalid_command_by_netfn(void **state) {
+        struct manager *m = *state;
+        static const struct { uint8_t netfn, cmd; } named[] = {
+                { IPMI_NETFN_CHASSIS, IPMI_CMD_GET_DEVICE_ID },        /* unused netFns */
+                { IPMI_NETFN_BRIDGE, 0x00 },
+                { IPMI_NETFN_TRANSPORT, 0x01 },
+                { 0x3E, 0x01 },                                         /* the last request netFn */
+                { IPMI_NETFN_APP, 0x00 },                               /* used netFns */
+                { IPMI_NETFN_SENSOR_EVENT, 0x02 },
+                { IPMI_NETFN_STORAGE, 0x01 },
+                { IPMI_NETFN_GROUP_EXT, 0xFF },
+        };
+        unsigned unknown = 0, netfns_with = 0, netfns_without = 0;
+
+        for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+                struct ipmi_msg_out out = run(m, named[i].netfn, named[i].cmd, 0, NULL, 0, 24);
+
+                assert_null(dispatch_lookup(named[i].netfn, named[i].cmd));
+                assert_int_equal(out.cc, IPMI_CC_INVALID_COMMAND);
+                assert_int_equal(out.len, 0);
+                unknown++;
+        }
+
+        for (unsigned netfn = 0; netfn < 256; netfn++) {
+                unsigned known = 0;
+
+                for (unsigned cmd = 0; cmd < 256; cmd++) {
+                        struct ipmi_msg_out out;
+
+                        if (dispatch_lookup((uint8_t) netfn, (uint8_t) cmd)) {
+                                known++;
+                                continue;
+                        }
+                        out = run(m, (uint8_t) netfn, (uint8_t) cmd, 0, NULL, 0, 24);
+                        assert_int_equal(out.cc, IPMI_CC_INVALID_COMMAND);
+                        assert_int_equal(out.len, 0);
+                        unknown++;
+                }
+                if (known > 0)
+                        netfns_with++;
+                else if (netfn < 0x40 && !(netfn & 1))
+                        netfns_without++;
+        }
+        /* Sensor/Event, App, Storage, PICMG at least; the other request netFns have none. */
+        assert_true(netfns_with >= 4);
+        assert_int_equal(netfns_with + netfns_without, 32);
+        assert_int_equal(m->counters.v[COUNTER_CC_INVALID_COMMAND], unknown);
+}
+
 static void test_wrong_length_for_every_command(void **state) {
         struct manager *m = *state;
         static const uint8_t zeros[IPMI_MAX_DATA_LEN + 1];
@@ -267,6 +323,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lookup_is_one_indexed_step),
                 cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_invalid_command_by_netfn, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_wrong_length_for_every_command, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nonzero_lun, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_get_device_id_bytes, setup, teardown),

@@ -313,6 +313,23 @@ static void test_in_order(void **state) {
         assert_int_equal(f->counters.v[COUNTER_EVENTS_SENT], 3);
 }
 
+/* One event in flight and one requester slot, yet the seqs go round all 64: the receiver sees
+ * a seq again only after 63 other events, however long its duplicate detection remembers. */
+static void test_seqs_go_round(void **state) {
+        struct fixture *f = *state;
+
+        for (unsigned i = 0; i < 2 * 64 + 2; i++) {
+                struct platform_event ev = event_of((uint8_t) (i % 64 + 1), false);
+
+                f->n_sent = 0;
+                assert_int_equal(event_sender_queue(f->es, &ev), 0);
+                assert_int_equal(f->n_sent, 1);
+                assert_int_equal(request_of(f, 0).seq, i % 64);
+                assert_int_equal(answer(f, 0, IPMI_CC_OK), 0);
+        }
+        assert_int_equal(f->counters.v[COUNTER_EVENTS_SENT], 2 * 64 + 2);
+}
+
 /* A silent receiver: retries with the same bytes, then rounds after a back-off, and the event
  * is delivered once the receiver answers. */
 static void test_silent_receiver(void **state) {
@@ -504,6 +521,7 @@ int main(void) {
                 cmocka_unit_test(test_describe),
                 cmocka_unit_test_setup_teardown(test_delivery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_in_order, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_seqs_go_round, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_silent_receiver, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_busy_and_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reachable, setup, teardown),

@@ -80,8 +80,43 @@ static struct ipmb_response response_for(uint8_t rs_sa, uint8_t netfn, uint8_t c
         };
 }
 
+/* The slots of every test's requester: all 64 unless a test says otherwise. */
+static struct ipmb_pending slots[IPMB_REQUESTER_MAX_SLOTS];
+
+static int init_cfg(struct ipmb_requester *r, const struct ipmb_requester_config *cfg) {
+        return ipmb_requester_init(r, cfg, slots, ELEMENTSOF(slots));
+}
+
 static void init_default(struct ipmb_requester *r) {
-        assert_int_equal(ipmb_requester_init(r, &default_cfg), 0);
+        assert_int_equal(init_cfg(r, &default_cfg), 0);
+}
+
+/* The outstanding request with this seq, in whichever slot it is; NULL when there is none. */
+static const struct ipmb_pending *pending_seq(const struct ipmb_requester *r, unsigned seq) {
+        const struct ipmb_pending *found = NULL;
+
+        for (size_t i = 0; i < r->n_slots; i++)
+                if (r->slots[i].used && r->slots[i].seq == seq) {
+                        assert_null(found);     /* one seq names one request */
+                        found = &r->slots[i];
+                }
+        return found;
+}
+
+/* The requester and its slots, byte for byte, so that "nothing changed" covers both. */
+struct snapshot {
+        struct ipmb_requester r;
+        struct ipmb_pending slots[IPMB_REQUESTER_MAX_SLOTS];
+};
+
+static void snapshot_take(const struct ipmb_requester *r, struct snapshot *s) {
+        memcpy(&s->r, r, sizeof(*r));
+        memcpy(s->slots, r->slots, r->n_slots * sizeof(*r->slots));
+}
+
+static void assert_unchanged(const struct ipmb_requester *r, const struct snapshot *s) {
+        assert_memory_equal(r, &s->r, sizeof(*r));
+        assert_memory_equal(r->slots, s->slots, r->n_slots * sizeof(*r->slots));
 }
 
 /* Start a Get Device ID to SAT_SA for client; returns the seq. */
@@ -108,7 +143,7 @@ static int match_gdid(struct ipmb_requester *r, uint8_t seq, void **userdata) {
 static size_t count_used(const struct ipmb_requester *r) {
         size_t n = 0;
 
-        for (size_t i = 0; i < ELEMENTSOF(r->slots); i++)
+        for (size_t i = 0; i < r->n_slots; i++)
                 n += r->slots[i].used;
         return n;
 }
@@ -145,12 +180,17 @@ static void test_init_rejects_bad_configs(void **state) {
 
                 memset(&r, SENTINEL, sizeof(r));
                 memset(&pristine, SENTINEL, sizeof(pristine));
-                assert_int_equal(ipmb_requester_init(&r, &cfg), cases[i].expect);
+                memset(slots, SENTINEL, sizeof(slots));
+                assert_int_equal(init_cfg(&r, &cfg), cases[i].expect);
                 if (cases[i].expect < 0) {
                         /* Rejected: not a byte written. */
                         assert_memory_equal(&r, &pristine, sizeof(r));
+                        for (size_t b = 0; b < sizeof(slots); b++)
+                                assert_int_equal(((uint8_t *) slots)[b], SENTINEL);
                         continue;
                 }
+                assert_ptr_equal(r.slots, slots);
+                assert_int_equal(r.n_slots, ELEMENTSOF(slots));
                 assert_int_equal(r.n_pending, 0);
                 assert_int_equal(r.next_seq, 0);
                 assert_int_equal(count_used(&r), 0);
@@ -181,15 +221,17 @@ static void test_start_frame_bytes(void **state) {
         assert_int_equal(len, sizeof(gdid));
         assert_memory_equal(frame, gdid, sizeof(gdid));
         /* The frame is kept in the slot for retries, with everything needed to match. */
-        assert_ptr_equal(frame, r.slots[0].frame);
-        assert_true(r.slots[0].used);
-        assert_int_equal(r.slots[0].rs_sa, SAT_SA);
-        assert_int_equal(r.slots[0].netfn, IPMI_NETFN_APP);
-        assert_int_equal(r.slots[0].cmd, IPMI_CMD_GET_DEVICE_ID);
-        assert_int_equal(r.slots[0].seq, 0);
-        assert_int_equal(r.slots[0].deadline_ms, T0 + IPMB_REQUESTER_DEFAULT_TIMEOUT_MS);
-        assert_int_equal(r.slots[0].tries_left, IPMB_REQUESTER_DEFAULT_TRIES - 1);
-        assert_ptr_equal(r.slots[0].userdata, CLIENT(0));
+        const struct ipmb_pending *p = pending_seq(&r, 0);
+        assert_non_null(p);
+        assert_ptr_equal(frame, p->frame);
+        assert_true(p->used);
+        assert_int_equal(p->rs_sa, SAT_SA);
+        assert_int_equal(p->netfn, IPMI_NETFN_APP);
+        assert_int_equal(p->cmd, IPMI_CMD_GET_DEVICE_ID);
+        assert_int_equal(p->seq, 0);
+        assert_int_equal(p->deadline_ms, T0 + IPMB_REQUESTER_DEFAULT_TIMEOUT_MS);
+        assert_int_equal(p->tries_left, IPMB_REQUESTER_DEFAULT_TRIES - 1);
+        assert_ptr_equal(p->userdata, CLIENT(0));
         assert_int_equal(r.n_pending, 1);
         assert_int_equal(r.next_seq, 1);
 
@@ -205,7 +247,7 @@ static void test_start_frame_bytes(void **state) {
         /* Data, and the satellite as requester, at seq 5. */
         struct ipmb_requester_config cfg = default_cfg;
         cfg.own_sa = SAT_SA;
-        assert_int_equal(ipmb_requester_init(&r, &cfg), 0);
+        assert_int_equal(init_cfg(&r, &cfg), 0);
         r.next_seq = 5;
         seq = ipmb_requester_start(&r, 0x20, IPMI_NETFN_SENSOR_EVENT, 0, IPMI_CMD_PLATFORM_EVENT,
                                    pem_data, sizeof(pem_data), T0, NULL, &frame, &len);
@@ -259,7 +301,7 @@ static void test_start_max_len(void **state) {
                 int seq;
 
                 cfg.max_msg_len = limits[i];
-                assert_int_equal(ipmb_requester_init(&r, &cfg), 0);
+                assert_int_equal(init_cfg(&r, &cfg), 0);
                 seq = ipmb_requester_start(&r, SAT_SA, IPMI_NETFN_OEM_GROUP, 0, 0x42, data, dmax,
                                            T0, NULL, &frame, &len);
                 assert_int_equal(seq, 0);
@@ -295,14 +337,15 @@ static void test_encoder_errors_arm_nothing(void **state) {
                 { IPMI_NETFN_APP, 0, data, sizeof(data), -EMSGSIZE },
                 { IPMI_NETFN_APP, 0, data, SIZE_MAX, -EMSGSIZE },
         };
-        struct ipmb_requester r, before;
+        struct ipmb_requester r;
+        struct snapshot before;
 
         init_default(&r);
         /* Something outstanding and next_seq off zero, so "unchanged" means something. */
         assert_int_equal(start_gdid(&r, T0, CLIENT(0)), 0);
         assert_int_equal(start_gdid(&r, T0, CLIENT(0)), 1);
         assert_int_equal(match_gdid(&r, 1, NULL), 0);
-        memcpy(&before, &r, sizeof(r));
+        snapshot_take(&r, &before);
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 const uint8_t *frame = data;
@@ -315,7 +358,7 @@ static void test_encoder_errors_arm_nothing(void **state) {
                 /* Outputs untouched, the state byte for byte as before. */
                 assert_ptr_equal(frame, data);
                 assert_int_equal(len, 12345);
-                assert_memory_equal(&r, &before, sizeof(r));
+                assert_unchanged(&r, &before);
         }
 
         /* And the next good start takes the seq the failed ones would have. */
@@ -363,7 +406,8 @@ static void test_seq_round_robin(void **state) {
 }
 
 static void test_busy_when_all_outstanding(void **state) {
-        struct ipmb_requester r, before;
+        struct ipmb_requester r;
+        struct snapshot before;
         const uint8_t *frame = NULL;
         size_t len = 0;
         void *ud = NULL;
@@ -374,12 +418,12 @@ static void test_busy_when_all_outstanding(void **state) {
                 assert_int_equal(start_gdid(&r, T0 + (uint64_t) i, CLIENT(i % 2)), (40 + i) % 64);
         assert_int_equal(r.n_pending, 64);
 
-        memcpy(&before, &r, sizeof(r));
+        snapshot_take(&r, &before);
         assert_int_equal(ipmb_requester_start(&r, SAT_SA, IPMI_NETFN_APP, 0, 0x01, NULL, 0, T0,
                                               NULL, &frame, &len),
                          -EBUSY);
         assert_null(frame);
-        assert_memory_equal(&r, &before, sizeof(r));
+        assert_unchanged(&r, &before);
 
         /* One answered: exactly that seq is free, and the next start gets it. */
         assert_int_equal(match_gdid(&r, 17, &ud), 0);
@@ -390,7 +434,7 @@ static void test_busy_when_all_outstanding(void **state) {
                          -EBUSY);
 
         /* A give-up frees one too. */
-        assert_int_equal(ipmb_requester_init(&r, &(struct ipmb_requester_config) {
+        assert_int_equal(init_cfg(&r, &(struct ipmb_requester_config) {
                                 .own_sa = OWN_SA, .timeout_ms = 10, .tries = 1,
                                 .max_msg_len = IPMB_DEFAULT_MAX_MSG_LEN }), 0);
         for (int i = 0; i <= IPMB_SEQ_MAX; i++)
@@ -418,14 +462,15 @@ static void test_match_requires_every_field(void **state) {
                 { "to us, but odd",      OWN_SA | 1, IPMI_NETFN_APP + 1, SAT_SA,  3, 0x01 },
                 { "from ourselves",      OWN_SA,   IPMI_NETFN_APP + 1,  OWN_SA,   3, 0x01 },
         };
-        struct ipmb_requester r, before;
+        struct ipmb_requester r;
+        struct snapshot before;
         struct ipmb_response rsp;
         void *ud;
 
         init_default(&r);
         r.next_seq = 3;
         assert_int_equal(start_gdid(&r, T0, CLIENT(2)), 3);
-        memcpy(&before, &r, sizeof(r));
+        snapshot_take(&r, &before);
 
         for (size_t i = 0; i < ELEMENTSOF(near); i++) {
                 rsp = (struct ipmb_response) {
@@ -439,7 +484,7 @@ static void test_match_requires_every_field(void **state) {
                 if (ipmb_requester_match(&r, &rsp, &ud) != -ENOENT)
                         fail_msg("near miss \"%s\" matched", near[i].what);
                 assert_ptr_equal(ud, (void *) near);
-                assert_memory_equal(&r, &before, sizeof(r));
+                assert_unchanged(&r, &before);
         }
 
         /* LUNs and cc do not take part: the response is the one we waited for, whatever it says. */
@@ -449,7 +494,7 @@ static void test_match_requires_every_field(void **state) {
         rsp.cc = IPMI_CC_INVALID_COMMAND;
         assert_int_equal(ipmb_requester_match(&r, &rsp, &ud), 0);
         assert_ptr_equal(ud, CLIENT(2));
-        assert_false(r.slots[3].used);
+        assert_null(pending_seq(&r, 3));
         assert_int_equal(r.n_pending, 0);
         assert_int_equal(ipmb_requester_next_deadline(&r), UINT64_MAX);
 
@@ -541,7 +586,7 @@ static void test_expire_retries_then_gives_up(void **state) {
                 int seq;
 
                 cfg.tries = tries[t];
-                assert_int_equal(ipmb_requester_init(&r, &cfg), 0);
+                assert_int_equal(init_cfg(&r, &cfg), 0);
                 r.next_seq = 9;
                 seq = ipmb_requester_start(&r, SAT_SA, IPMI_NETFN_APP, 0, IPMI_CMD_GET_DEVICE_ID,
                                            NULL, 0, now, CLIENT(1), &frame, &len);
@@ -577,7 +622,7 @@ static void test_expire_retries_then_gives_up(void **state) {
                         /* Same bytes, same seq: the responder answers a retry from its cache. */
                         assert_int_equal(len, first_len);
                         assert_memory_equal(frame, first, first_len);
-                        assert_int_equal(r.slots[9].tries_left, cfg.tries - 1 - resends);
+                        assert_int_equal(pending_seq(&r, 9)->tries_left, cfg.tries - 1 - resends);
                         /* Handled for now: a second call at the same time has nothing to do. */
                         assert_int_equal(ipmb_requester_expire(&r, now, &frame, &len, &ud),
                                          IPMB_REQUESTER_IDLE);
@@ -587,7 +632,7 @@ static void test_expire_retries_then_gives_up(void **state) {
                 assert_int_equal(resends, cfg.tries - 1);
                 assert_int_equal(now, T0 + (uint64_t) cfg.tries * cfg.timeout_ms);
                 assert_int_equal(r.n_pending, 0);
-                assert_false(r.slots[9].used);
+                assert_null(pending_seq(&r, 9));
                 assert_int_equal(ipmb_requester_next_deadline(&r), UINT64_MAX);
                 assert_int_equal(ipmb_requester_expire(&r, UINT64_MAX, NULL, NULL, NULL),
                                  IPMB_REQUESTER_IDLE);
@@ -612,7 +657,7 @@ static void test_expire_late_timer(void **state) {
 
         /* A clock at the very top of its range saturates instead of wrapping into the past. */
         assert_int_equal(start_gdid(&r, UINT64_MAX - 100, NULL), 1);
-        assert_int_equal(r.slots[1].deadline_ms, UINT64_MAX);
+        assert_int_equal(pending_seq(&r, 1)->deadline_ms, UINT64_MAX);
         assert_int_equal(ipmb_requester_expire(&r, UINT64_MAX - 1, NULL, NULL, NULL),
                          IPMB_REQUESTER_RESEND);        /* seq 0 */
         assert_int_equal(ipmb_requester_expire(&r, UINT64_MAX - 1, NULL, NULL, NULL),
@@ -647,17 +692,17 @@ static void test_expire_several_at_once(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {
                 assert_int_equal(ipmb_requester_expire(&r, now, &frame, &len, &ud),
                                  IPMB_REQUESTER_RESEND);
-                assert_ptr_equal(frame, r.slots[order[i]].frame);
+                assert_ptr_equal(frame, pending_seq(&r, (unsigned) order[i])->frame);
                 assert_int_equal(frame[4] >> 2, order[i]);
                 assert_ptr_equal(ud, order[i] == 61 ? CLIENT(3) : CLIENT((order[i] + 2) % 64));
-                assert_int_equal(r.slots[order[i]].deadline_ms, now + 250);
+                assert_int_equal(pending_seq(&r, (unsigned) order[i])->deadline_ms, now + 250);
         }
         assert_int_equal(ipmb_requester_expire(&r, now, &frame, &len, &ud), IPMB_REQUESTER_IDLE);
-        assert_int_equal(r.slots[1].tries_left, IPMB_REQUESTER_DEFAULT_TRIES - 1);
+        assert_int_equal(pending_seq(&r, 1)->tries_left, IPMB_REQUESTER_DEFAULT_TRIES - 1);
         assert_int_equal(ipmb_requester_next_deadline(&r), T0 + 750);
 
         /* Equal deadlines: oldest allocated first, across the wrap (61, 62, 63, 0). */
-        assert_int_equal(ipmb_requester_init(&r, &(struct ipmb_requester_config) {
+        assert_int_equal(init_cfg(&r, &(struct ipmb_requester_config) {
                                 .own_sa = OWN_SA, .timeout_ms = 100, .tries = 1,
                                 .max_msg_len = IPMB_DEFAULT_MAX_MSG_LEN }), 0);
         r.next_seq = 61;
@@ -667,7 +712,7 @@ static void test_expire_several_at_once(void **state) {
                 assert_int_equal(ipmb_requester_expire(&r, T0 + 100, &frame, &len, &ud),
                                  IPMB_REQUESTER_GIVE_UP);
                 assert_ptr_equal(ud, CLIENT(i));
-                assert_false(r.slots[(61 + i) % 64].used);
+                assert_null(pending_seq(&r, (61 + i) % 64));
         }
         assert_int_equal(ipmb_requester_expire(&r, T0 + 100, &frame, &len, &ud),
                          IPMB_REQUESTER_IDLE);
@@ -712,7 +757,7 @@ static void test_cancel_only_that_client(void **state) {
         assert_int_equal(r.n_pending, 8);
         assert_int_equal(count_used(&r), 8);
         for (int i = 0; i < 12; i++)
-                assert_int_equal(r.slots[i].used, i % 3 != 1);
+                assert_int_equal(pending_seq(&r, (unsigned) i) != NULL, i % 3 != 1);
         assert_int_equal(ipmb_requester_cancel(&r, CLIENT(1)), 0);
         assert_int_equal(ipmb_requester_cancel(&r, CLIENT(3)), 0);     /* never had any */
         assert_int_equal(ipmb_requester_cancel(&r, NULL), 0);
@@ -778,11 +823,12 @@ static void model_check(const struct ipmb_requester *r, const struct model *m) {
 
         assert_int_equal(r->n_pending, m->n);
         assert_int_equal(r->next_seq, m->next_seq);
+        assert_int_equal(count_used(r), m->n);
         for (unsigned s = 0; s <= IPMB_SEQ_MAX; s++) {
-                const struct ipmb_pending *p = &r->slots[s];
+                const struct ipmb_pending *p = pending_seq(r, s);
                 const struct model_req *q = &m->req[s];
 
-                assert_int_equal(p->used, q->used);
+                assert_int_equal(p != NULL, q->used);
                 if (!q->used)
                         continue;
                 assert_int_equal(p->seq, s);
@@ -818,7 +864,7 @@ static void model_step_start(struct ipmb_requester *r, struct model *m,
         for (size_t i = 0; i < data_len; i++)
                 data[i] = (uint8_t) rnd();
 
-        if (m->n == IPMB_SEQ_MAX + 1)
+        if (m->n == r->n_slots)
                 expect = -EBUSY;
         else if ((netfn & 1) || netfn > 0x3F || rs_lun > 3)
                 expect = -EINVAL;
@@ -967,14 +1013,15 @@ static void model_step_expire(struct ipmb_requester *r, struct model *m,
         assert_memory_equal(gave_up, want_gave_up, sizeof(gave_up));
 }
 
-static void model_run(uint64_t seed, const struct ipmb_requester_config *cfg, unsigned steps) {
+static void model_run(uint64_t seed, const struct ipmb_requester_config *cfg, size_t n_slots,
+                      unsigned steps) {
         struct ipmb_requester r;
         struct model m = { .next_seq = 0 };
         uint64_t now = T0;
         size_t peak = 0, n_match = 0, n_give_up_steps = 0;
 
         rng_state = seed;
-        assert_int_equal(ipmb_requester_init(&r, cfg), 0);
+        assert_int_equal(ipmb_requester_init(&r, cfg, slots, n_slots), 0);
 
         for (unsigned step = 0; step < steps; step++) {
                 unsigned op = rnd_below(100);
@@ -1015,9 +1062,145 @@ static void model_run(uint64_t seed, const struct ipmb_requester_config *cfg, un
                         peak = m.n;
         }
         /* The run is only worth something if it went through give-ups and some concurrency. */
-        if (n_give_up_steps == 0 || peak < 4 || n_match == 0)
+        if (n_give_up_steps == 0 || peak < (n_slots < 4 ? n_slots : 4) || n_match == 0)
                 fail_msg("seed %#llx: peak %zu outstanding, %zu match attempts, %zu give-up steps",
                          (unsigned long long) seed, peak, n_match, n_give_up_steps);
+}
+
+/* The slot count is the caller's: init refuses none, more than one per seq, and no storage,
+ * and writes only the slots it was given. */
+static void test_init_rejects_bad_slots(void **state) {
+        static const size_t bad[] = { 0, IPMB_REQUESTER_MAX_SLOTS + 1, SIZE_MAX };
+        struct ipmb_requester r, pristine;
+
+        memset(&r, SENTINEL, sizeof(r));
+        memset(&pristine, SENTINEL, sizeof(pristine));
+        memset(slots, SENTINEL, sizeof(slots));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_int_equal(ipmb_requester_init(&r, &default_cfg, slots, bad[i]), -EINVAL);
+        assert_int_equal(ipmb_requester_init(&r, &default_cfg, NULL, 1), -EINVAL);
+        assert_memory_equal(&r, &pristine, sizeof(r));
+        for (size_t b = 0; b < sizeof(slots); b++)
+                assert_int_equal(((uint8_t *) slots)[b], SENTINEL);
+
+        assert_int_equal(ipmb_requester_init(&r, &default_cfg, slots, 1), 0);
+        assert_int_equal(r.n_slots, 1);
+        for (size_t b = 0; b < sizeof(slots[0]); b++)
+                assert_int_equal(((uint8_t *) &slots[0])[b], 0);
+        for (size_t b = sizeof(slots[0]); b < sizeof(slots); b++)
+                assert_int_equal(((uint8_t *) slots)[b], SENTINEL);
+}
+
+/*
+ * Fewer slots than seqs: full when every slot is used, though seqs are free. Then -EBUSY and
+ * nothing changed, outputs included; a slot freed by an answer or a cancel takes the next seq
+ * in turn, not the one just freed.
+ */
+static void test_busy_when_all_slots_used(void **state) {
+        static const size_t n_slots[] = { 1, 2, 5, IPMB_SEQ_MAX };
+
+        for (size_t k = 0; k < ELEMENTSOF(n_slots); k++) {
+                const int n = (int) n_slots[k];
+                struct ipmb_requester r;
+                struct snapshot before;
+                const uint8_t *frame = (const uint8_t *) &before;
+                size_t len = 12345;
+
+                assert_int_equal(ipmb_requester_init(&r, &default_cfg, slots, n_slots[k]), 0);
+                for (int i = 0; i < n; i++)
+                        assert_int_equal(start_gdid(&r, T0, CLIENT(0)), i);
+
+                snapshot_take(&r, &before);
+                assert_int_equal(ipmb_requester_start(&r, SAT_SA, IPMI_NETFN_APP, 0, 0x01, NULL,
+                                                      0, T0, NULL, &frame, &len),
+                                 -EBUSY);
+                assert_int_equal(ipmb_requester_start_from_lun(&r, SAT_SA, IPMI_NETFN_APP, 0, 1,
+                                                               0x01, NULL, 0, T0, NULL, &frame,
+                                                               &len),
+                                 -EBUSY);
+                assert_ptr_equal(frame, (const uint8_t *) &before);
+                assert_int_equal(len, 12345);
+                assert_unchanged(&r, &before);
+
+                assert_int_equal(match_gdid(&r, 0, NULL), 0);
+                assert_int_equal(start_gdid(&r, T0, CLIENT(1)), n);
+                assert_int_equal(ipmb_requester_start(&r, SAT_SA, IPMI_NETFN_APP, 0, 0x01, NULL,
+                                                      0, T0, NULL, &frame, &len),
+                                 -EBUSY);
+                assert_int_equal(ipmb_requester_cancel(&r, CLIENT(1)), 1);
+                assert_int_equal(start_gdid(&r, T0, CLIENT(1)), (n + 1) % 64);
+                assert_int_equal(r.n_pending, n_slots[k]);
+        }
+}
+
+/*
+ * However few slots, seqs go round all 64: one comes back only after at least 64 - n_slots
+ * starts of other seqs, so a responder's cache of recent answers never answers a new request
+ * with an old one; with one slot, exactly every 64th start. Answers, give-ups, cancels and
+ * refused starts at random in between must not rewind the round robin.
+ */
+static void test_seq_not_reused_early(void **state) {
+        static const size_t n_slots[] = { 1, 2, 4, IPMB_REQUESTER_MAX_SLOTS };
+        static const struct ipmb_requester_config cfg = {
+                .own_sa = OWN_SA, .timeout_ms = 10, .tries = 2, .max_msg_len = 32,
+        };
+
+        for (size_t k = 0; k < ELEMENTSOF(n_slots); k++) {
+                struct ipmb_requester r;
+                long last_start[IPMB_SEQ_MAX + 1];
+                unsigned seqs_seen = 0;
+                long starts = 0;
+                uint64_t now = T0;
+
+                rng_state = 0x5E9ULL + k;
+                for (unsigned s = 0; s <= IPMB_SEQ_MAX; s++)
+                        last_start[s] = -1;
+                assert_int_equal(ipmb_requester_init(&r, &cfg, slots, n_slots[k]), 0);
+
+                for (unsigned step = 0; step < 6000; step++) {
+                        unsigned op = rnd_below(10);
+
+                        if (op < 5) {
+                                size_t was = r.n_pending;
+                                int seq = ipmb_requester_start(&r, SAT_SA, IPMI_NETFN_APP, 0,
+                                                               IPMI_CMD_GET_DEVICE_ID, NULL, 0,
+                                                               now, CLIENT(rnd_below(2)), NULL,
+                                                               NULL);
+
+                                if (was == n_slots[k]) {
+                                        assert_int_equal(seq, -EBUSY);
+                                        continue;
+                                }
+                                assert_true(seq >= 0 && seq <= IPMB_SEQ_MAX);
+                                if (last_start[seq] < 0)
+                                        seqs_seen++;
+                                else if (starts - last_start[seq] < 65 - (long) n_slots[k])
+                                        fail_msg("%zu slots: seq %d again after %ld starts",
+                                                 n_slots[k], seq, starts - last_start[seq]);
+                                if (n_slots[k] == 1)
+                                        assert_int_equal(seq, starts % 64);
+                                last_start[seq] = starts++;
+                        } else if (op < 8) {
+                                /* Answer one outstanding request, whichever slot it is in. */
+                                size_t i = rnd_below((unsigned) n_slots[k]);
+
+                                for (size_t j = 0; j < n_slots[k]; j++, i = (i + 1) % n_slots[k])
+                                        if (r.slots[i].used) {
+                                                assert_int_equal(match_gdid(&r, r.slots[i].seq,
+                                                                            NULL), 0);
+                                                break;
+                                        }
+                        } else if (op < 9) {
+                                now += rnd_below(3 * cfg.timeout_ms);
+                                while (ipmb_requester_expire(&r, now, NULL, NULL, NULL) !=
+                                       IPMB_REQUESTER_IDLE)
+                                        ;
+                        } else
+                                (void) ipmb_requester_cancel(&r, CLIENT(rnd_below(2)));
+                }
+                assert_int_equal(seqs_seen, IPMB_SEQ_MAX + 1);
+                assert_true(starts > 10 * 64);
+        }
 }
 
 static void test_model_random(void **state) {
@@ -1027,12 +1210,16 @@ static void test_model_random(void **state) {
                 { .own_sa = 0x82, .timeout_ms = 1000, .tries = 3, .max_msg_len = 128 },
         };
 
+        /* All 64 slots as the ipmitool bridge has them, one as the event sender, and a few. */
+        static const size_t n_slots[] = { IPMB_REQUESTER_MAX_SLOTS, 1, 3 };
+
         for (size_t i = 0; i < ELEMENTSOF(cfgs); i++)
-                model_run(0x5A7C0FFEEULL + i, &cfgs[i], 4000);
+                for (size_t n = 0; n < ELEMENTSOF(n_slots); n++)
+                        model_run(0x5A7C0FFEEULL + i + 16 * n, &cfgs[i], n_slots[n], 4000);
 }
 
 /* With starts much more frequent than answers, the table fills and -EBUSY is exercised. */
-static void test_model_random_saturated(void **state) {
+static void model_run_saturated(size_t n_slots) {
         static const struct ipmb_requester_config cfg = {
                 .own_sa = OWN_SA, .timeout_ms = 5000, .tries = 2, .max_msg_len = 32,
         };
@@ -1041,13 +1228,13 @@ static void test_model_random_saturated(void **state) {
         uint64_t now = T0;
         unsigned busy = 0;
 
-        rng_state = 0xB05EULL;
-        assert_int_equal(ipmb_requester_init(&r, &cfg), 0);
+        rng_state = 0xB05EULL + n_slots;
+        assert_int_equal(ipmb_requester_init(&r, &cfg, slots, n_slots), 0);
         for (unsigned step = 0; step < 3000; step++) {
                 unsigned op = rnd_below(100);
 
                 if (op < 80) {
-                        busy += m.n == IPMB_SEQ_MAX + 1;
+                        busy += m.n == n_slots;
                         model_step_start(&r, &m, &cfg, now);
                 } else if (op < 95)
                         model_step_match(&r, &m, &cfg);
@@ -1060,6 +1247,11 @@ static void test_model_random_saturated(void **state) {
         assert_true(busy > 0);
 }
 
+static void test_model_random_saturated(void **state) {
+        model_run_saturated(IPMB_REQUESTER_MAX_SLOTS);
+        model_run_saturated(2);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_init_rejects_bad_configs),
@@ -1068,6 +1260,9 @@ int main(void) {
                 cmocka_unit_test(test_encoder_errors_arm_nothing),
                 cmocka_unit_test(test_seq_round_robin),
                 cmocka_unit_test(test_busy_when_all_outstanding),
+                cmocka_unit_test(test_init_rejects_bad_slots),
+                cmocka_unit_test(test_busy_when_all_slots_used),
+                cmocka_unit_test(test_seq_not_reused_early),
                 cmocka_unit_test(test_match_requires_every_field),
                 cmocka_unit_test(test_match_distinguishes_requests),
                 cmocka_unit_test(test_match_round_trip_through_codec),
