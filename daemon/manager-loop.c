@@ -11,7 +11,10 @@
  * sources is ready, or when a frame comes that may change one: a timer set now would only be
  * armed by the next sd_event_prepare(), and the loop's time (sd_event_now()) is that of its
  * last wake-up. That frame is held, and handled right after sd_event_wait() has brought the
- * loop's time up to date: exactly as the I/O source would have handled it.
+ * loop's time up to date: exactly as the I/O source would have handled it. The bus keeps its
+ * place first in line: while sd-event works through sources that were ready together, one a
+ * dispatch, a frame that came meanwhile is taken before the next one, as the I/O source's
+ * priority (SD_EVENT_PRIORITY_IMPORTANT) had it.
  *
  * Answered beside the loop: requests whose command is marked loop_neutral (dispatch.h; held to
  * it by test-dispatch-loop-neutral), on a board with one IPMB, no OEM commands and the event
@@ -77,16 +80,17 @@ static bool answer_queued(struct manager *m, uint8_t *scratch, struct held *held
 
 /*
  * Answer bus A's loop-neutral requests as they come until sd-event has work: one of its sources
- * is ready (returns 0, *held empty) or a frame or failure came that it must see first (returns
- * 0, *held set). -errno if the wait itself fails.
+ * is ready (*held empty) or a frame or failure came that it must see first (*held set). With
+ * wait false, only what is ready now. Returns 0, or -errno if the wait itself fails.
  */
-static int serve_bus(struct manager *m, int epfd, uint8_t *scratch, struct held *held) {
+static int serve_bus(struct manager *m, int epfd, bool wait, uint8_t *scratch,
+                     struct held *held) {
         for (;;) {
                 struct epoll_event ev[2];
                 uint32_t ready = 0;
                 int n;
 
-                n = epoll_wait(epfd, ev, (int) ELEMENTSOF(ev), -1);
+                n = epoll_wait(epfd, ev, (int) ELEMENTSOF(ev), wait ? -1 : 0);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -97,7 +101,7 @@ static int serve_bus(struct manager *m, int epfd, uint8_t *scratch, struct held 
                 /* The bus first, as its I/O source ran first (SD_EVENT_PRIORITY_IMPORTANT). */
                 if ((ready & WAKE_BUS) && !answer_queued(m, scratch, held))
                         return 0;
-                if (ready & WAKE_LOOP)
+                if ((ready & WAKE_LOOP) || !wait)
                         return 0;
         }
 }
@@ -130,17 +134,25 @@ static int loop_with_bus(struct manager *m) {
 
         while (sd_event_get_state(e) != SD_EVENT_FINISHED) {
                 struct held held = {};
+                int k;
 
                 r = sd_event_prepare(e);
+                if (r < 0)
+                        return r;
                 if (r == 0) {
-                        r = serve_bus(m, epfd, scratch, &held);
-                        if (r < 0)
-                                return log_error_errno(r, "Failed to wait for work: %m");
-                        r = sd_event_wait(e, 0);
-                        if (held.r != 0)
-                                (void) manager_take_received(m, IPMB_BUS_A, held.r, held.frame,
-                                                             loop_now_usec(e));
-                }
+                        k = serve_bus(m, epfd, true, scratch, &held);
+                        if (k >= 0)
+                                r = sd_event_wait(e, 0);
+                } else
+                        /* sd-event has more work queued from its last wait, dispatched one
+                         * source an iteration: a frame that came meanwhile still goes first,
+                         * as the bus's I/O source went before the others. */
+                        k = serve_bus(m, epfd, false, scratch, &held);
+                if (k < 0)
+                        return log_error_errno(k, "Failed to wait for work: %m");
+                if (held.r != 0)
+                        (void) manager_take_received(m, IPMB_BUS_A, held.r, held.frame,
+                                                     loop_now_usec(e));
                 if (r > 0)
                         r = sd_event_dispatch(e);
                 if (r < 0)
