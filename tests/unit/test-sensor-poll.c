@@ -5,9 +5,11 @@
  * when the reader thread reads them, a fake GPIO line can hang. Sensors of different periods
  * are each read at their own rate; one due within another's slack is read in the same fire;
  * a hung sensor and one with scanning off do not stop the others; a sensor without a source
- * has no schedule.
+ * has no schedule. And the reader under it: a batch of reads wakes the loop once, and a read
+ * that hangs holds the results before it back only until the watchdog looks.
  */
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -352,12 +354,117 @@ static void test_scanning_off_and_no_source(void **state) {
         rig_stop(&rig);
 }
 
+/* ---- the reader alone ---- */
+
+static bool fd_readable(int fd, int timeout_ms) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+
+        return poll(&p, 1, timeout_ms) == 1;
+}
+
+/* An SMBus source per register 0x50.. and a hanging GPIO line last. */
+static void reader_new(unsigned n_smbus, bool with_gpio, struct sensor_source_config *cfg,
+                       struct sensor_reader **ret) {
+        const struct sensor_source_config *sources[8];
+        char reason[160] = "", src[64];
+        unsigned n = 0;
+
+        for (; n < n_smbus + with_gpio; n++) {
+                if (n < n_smbus)
+                        snprintf(src, sizeof(src), "smbus:1:0x48:0x%02x", 0x50 + n);
+                else
+                        snprintf(src, sizeof(src), "gpio:gpiochip0:3");
+                cfg[n] = (struct sensor_source_config) { 0 };
+                if (sensor_source_parse(src, &cfg[n], reason, sizeof(reason)) < 0)
+                        fail_msg("%s: %s", src, reason);
+                sources[n] = &cfg[n];
+        }
+        assert_int_equal(sensor_reader_new(sources, NULL, n, &rig_hw, ret), 0);
+        for (unsigned i = 0; i < n; i++)
+                sensor_source_config_clear(&cfg[i]);
+}
+
+static void reader_stop(struct sensor_reader *r) {
+        uint64_t t0 = now_usec();
+
+        sensor_reader_stop(r);
+        while (sensor_reader_threads() > 0) {
+                if (now_usec() - t0 > 5000 * MSEC)
+                        fail_msg("%u sensor reader threads left", sensor_reader_threads());
+                usleep(1000);
+        }
+}
+
+/* Eight reads queued at once: the loop is woken once for all their results, not per read
+ * (it would take them one at a time while the worker reads the next: two wake-ups of each
+ * thread per sensor instead of one per batch). */
+static void test_reader_batch_wakes_loop_once(void **state) {
+        struct sensor_source_config cfg[8];
+        struct sensor_reading res[8];
+        struct sensor_reader *r;
+        uint64_t count = 0;
+
+        reads_reset();
+        reader_new(8, false, cfg, &r);
+        for (unsigned i = 0; i < 8; i++)
+                assert_int_equal(sensor_reader_queue(r, i), 0);
+        assert_true(fd_readable(sensor_reader_fd(r), 5000));
+        assert_int_equal(read(sensor_reader_fd(r), &count, sizeof(count)), sizeof(count));
+        /* Under valgrind a read may take SENSOR_READ_BATCH_USEC and be announced on its own. */
+        print_message("# 8 reads, %llu wake-up(s) of the loop\n", (unsigned long long) count);
+        if (!under_valgrind())
+                assert_int_equal(count, 1);
+        assert_int_equal(sensor_reader_take(r, res, ELEMENTSOF(res)), 8);
+        reader_stop(r);
+}
+
+/* A read that hangs after another finished: that result waits for the batch, but only until
+ * the watchdog sees the hanging read SENSOR_READ_BATCH_USEC old. */
+static void test_reader_hung_read_holds_results_briefly(void **state) {
+        struct sensor_source_config cfg[2];
+        struct sensor_reading res[2];
+        struct sensor_reader *r;
+        unsigned hung[2];
+        uint64_t next, t0;
+
+        reads_reset();
+        gpio_hang(true);
+        reader_new(1, true, cfg, &r);
+        assert_int_equal(sensor_reader_queue(r, 0), 0);
+        assert_int_equal(sensor_reader_queue(r, 1), 0);
+        t0 = now_usec();
+        while (gpio_blocked() == 0) {
+                if (now_usec() - t0 > 5000 * MSEC)
+                        fail_msg("the GPIO read never started");
+                usleep(1000);
+        }
+        if (!under_valgrind())
+                assert_false(fd_readable(sensor_reader_fd(r), 0));
+        /* Not yet: the hanging read is younger than SENSOR_READ_BATCH_USEC... */
+        usleep(SENSOR_READ_BATCH_USEC);
+        assert_int_equal(sensor_reader_watchdog(r, hung, ELEMENTSOF(hung), &next), 0);
+        /* ...now the result before it goes to the loop. */
+        assert_true(fd_readable(sensor_reader_fd(r), 0));
+        assert_int_equal(sensor_reader_take(r, res, ELEMENTSOF(res)), 1);
+        assert_int_equal(res[0].slot, 0);
+        assert_int_equal(res[0].error, 0);
+
+        /* The hanging read returns: the last of its batch, it is announced itself. */
+        gpio_hang(false);
+        assert_true(fd_readable(sensor_reader_fd(r), 5000));
+        assert_int_equal(sensor_reader_take(r, res, ELEMENTSOF(res)), 1);
+        assert_int_equal(res[0].slot, 1);
+        reader_stop(r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_two_periods_each_own_rate),
                 cmocka_unit_test(test_due_within_slack_one_fire),
                 cmocka_unit_test(test_hung_sensor_does_not_stop_others),
                 cmocka_unit_test(test_scanning_off_and_no_source),
+                cmocka_unit_test(test_reader_batch_wakes_loop_once),
+                cmocka_unit_test(test_reader_hung_read_holds_results_briefly),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
