@@ -118,21 +118,33 @@ static bool is_current(const struct sensor_reader *r, unsigned generation) {
         return !r->stop && r->generation == generation;
 }
 
-/* Under lock: where a finished read goes. An abandoned slot was already reported as hung, so
- * its late result would be stale; it only frees the slot for the next poll. */
-static void finish_read(struct sensor_reader *r, const struct sensor_reading *res) {
+/* Wake the loop for the results waiting. An eventfd write only fails on counter overflow,
+ * which a loop that drains it never lets happen; after stop nobody reads it, and the last
+ * reference closes it. */
+static void announce_results(struct sensor_reader *r) {
         const uint64_t one = 1;
+
+        (void) !write(r->eventfd, &one, sizeof(one));
+}
+
+/* Under lock: where a finished read goes; whether to wake the loop for the results now. An
+ * abandoned slot was already reported as hung, so its late result would be stale; it only
+ * frees the slot for the next poll. */
+static bool finish_read(struct sensor_reader *r, const struct sensor_reading *res) {
         struct slot *sl = &r->slots[res->slot];
 
         if (sl->state != SLOT_READING) {
                 sl->state = SLOT_IDLE;
-                return;
+                return false;
         }
         sl->state = SLOT_DONE;
         r->results[r->results_len++] = *res;
-        /* An eventfd write only fails on counter overflow, which a loop that drains it never
-         * lets happen; after stop nobody reads it, and the last reference closes it. */
-        (void) !write(r->eventfd, &one, sizeof(one));
+        /* Once the queue is empty, not per read: a loop woken for each result of a batch
+         * takes them one by one while the worker reads the next, and both threads wake up
+         * once per sensor instead of once per batch. After a slow read there is no batch to
+         * keep together; a read still running holds the results before it back only until
+         * the watchdog hands them over (hand_over_results()). */
+        return r->queue_len == 0 || monotonic_usec() - sl->since >= SENSOR_READ_BATCH_USEC;
 }
 
 static void *worker(void *userdata) {
@@ -169,7 +181,13 @@ static void *worker(void *userdata) {
                 pthread_mutex_lock(&r->lock);
                 if (r->generation == generation)
                         r->current_slot = -1;
-                finish_read(r, &res);
+                if (finish_read(r, &res)) {
+                        /* Outside the lock: the loop this wakes takes the results at once
+                         * instead of sleeping again until this thread lets go of it. */
+                        pthread_mutex_unlock(&r->lock);
+                        announce_results(r);
+                        pthread_mutex_lock(&r->lock);
+                }
         }
         pthread_mutex_unlock(&r->lock);
         sensor_reader_unref(r);
@@ -316,7 +334,10 @@ int sensor_reader_queue(struct sensor_reader *r, unsigned slot) {
                 r->slots[slot].state = SLOT_QUEUED;
                 r->queue[(r->queue_head + r->queue_len) % r->n] = slot;
                 r->queue_len++;
-                pthread_cond_broadcast(&r->wake);
+                /* A worker waits only for an empty queue: the reads queued after the first
+                 * of a batch find it awake (or about to be), and need no futex wake each. */
+                if (r->queue_len == 1)
+                        pthread_cond_broadcast(&r->wake);
         }
         pthread_mutex_unlock(&r->lock);
         return e;
@@ -381,6 +402,30 @@ static bool check_reads(struct sensor_reader *r, uint64_t now, unsigned *hung, u
         return false;
 }
 
+/*
+ * Under lock: results held back for the end of a batch go to the loop once the read holding
+ * them has run SENSOR_READ_BATCH_USEC, or at once when no read is running (its worker
+ * replaced). While a batch is under way, look again by then: a read that hangs delays the
+ * others' results by that, not by SENSOR_READ_SLOW_USEC. A batch that ends sooner hands them
+ * over itself and turns the watchdog off first (on_results): no wake-up of its own.
+ */
+static void hand_over_results(struct sensor_reader *r, uint64_t now, uint64_t *next) {
+        uint64_t late;
+
+        if (r->current_slot < 0) {
+                if (r->results_len > 0)
+                        announce_results(r);
+                if (r->queue_len > 0)
+                        *next = min_u64(*next, now + SENSOR_READ_BATCH_USEC);
+                return;
+        }
+        late = r->slots[r->current_slot].since + SENSOR_READ_BATCH_USEC;
+        if (now < late)
+                *next = min_u64(*next, late);
+        else if (r->results_len > 0)
+                announce_results(r);
+}
+
 unsigned sensor_reader_watchdog(struct sensor_reader *r, unsigned *hung, unsigned max,
                                 uint64_t *next) {
         unsigned n_hung = 0;
@@ -396,6 +441,7 @@ unsigned sensor_reader_watchdog(struct sensor_reader *r, unsigned *hung, unsigne
          * (that is how a healthy file read was given up as hung, 1 start in 4 of test-pyipmi). */
         now = monotonic_usec();
         replace = check_reads(r, now, hung, max, &n_hung, next) || !r->thread_started;
+        hand_over_results(r, now, next);
         waiting = r->queue_len > 0;
         pthread_mutex_unlock(&r->lock);
         if (!replace)

@@ -14,7 +14,10 @@
  *   until then the slot cannot be queued again, so at most one thread is stuck per slot;
  * - a read that is merely slow (SENSOR_READ_SLOW_USEC) while others wait behind it also gets
  *   a fresh worker for the queue, but its result still counts when it comes: one hung source
- *   delays the others by SENSOR_READ_SLOW_USEC, not by SENSOR_READ_HUNG_USEC each.
+ *   delays the others by SENSOR_READ_SLOW_USEC, not by SENSOR_READ_HUNG_USEC each;
+ * - results wake the loop once per batch, when the worker has emptied the queue (or after a
+ *   slow read), not once per read; results held back by a read that hangs go to the loop when
+ *   the watchdog sees that read SENSOR_READ_BATCH_USEC old, not when it is given up.
  *
  * Which worker takes the queue is a generation number: each worker knows its own, and one whose
  * generation is no longer current finishes the read it is in and exits.
@@ -30,6 +33,8 @@
 #define SENSOR_READ_HUNG_USEC   (2 * 1000000ULL)
 /* A read running this long with other reads queued behind it hands the queue to a new worker. */
 #define SENSOR_READ_SLOW_USEC   (250 * 1000ULL)
+/* A read running this long no longer holds back the results finished before it. */
+#define SENSOR_READ_BATCH_USEC  (10 * 1000ULL)
 
 struct sensor_reader;
 
@@ -74,9 +79,10 @@ unsigned sensor_reader_take(struct sensor_reader *r, struct sensor_reading *ret,
 
 /*
  * On the loop, whenever something was queued or finished, and at *next: abandon reads older
- * than SENSOR_READ_HUNG_USEC (their slots go to hung, max of them: n always suffices) and hand
- * the queue to a new worker where needed. Returns the number of slots abandoned now; *next is
- * the CLOCK_MONOTONIC time (usec) to look again, UINT64_MAX when nothing is outstanding.
+ * than SENSOR_READ_HUNG_USEC (their slots go to hung, max of them: n always suffices), hand
+ * the queue to a new worker where needed, and results a slow read holds back to the loop.
+ * Returns the number of slots abandoned now; *next is the CLOCK_MONOTONIC time (usec) to look
+ * again, UINT64_MAX when nothing is outstanding.
  */
 unsigned sensor_reader_watchdog(struct sensor_reader *r, unsigned *hung, unsigned max,
                                 uint64_t *next);

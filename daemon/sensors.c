@@ -16,12 +16,11 @@
 #include "sdr-repo.h"
 #include "sensor-discrete.h"
 #include "sensor-reader.h"
+#include "sensor-schedule.h"
 #include "sensor-source.h"
 #include "sensors.h"
 #include "state-dir.h"
 
-/* The most a poll may come late so that it fires together with others (see sensor_table_start). */
-#define SENSOR_POLL_SLACK_MAX_USEC (100 * 1000ULL)
 #define SENSORS_STATE_FILE      "sensors.state"
 #define SENSORS_STATE_TMP       "sensors.state.tmp"
 /* Far more than CONFIG_SENSOR_MAX lines of nine numbers: anything larger is not ours. */
@@ -47,6 +46,8 @@ struct sensor_table {
         struct sensor_reader *reader;
         sd_event_source *results_source;        /* the reader's eventfd */
         sd_event_source *watchdog;              /* the reader's next deadline; off when idle */
+        /* Polls every sensor that is due (sensor-schedule.h): one source for all of them. */
+        sd_event_source *poll_timer;
 };
 
 /* The raw code as the number it stands for: order comparisons must respect the format. */
@@ -106,6 +107,7 @@ int sensor_table_new(const struct satmc_config *config, struct sensor_table **re
                         (uint8_t) fmin(255, round(c->hysteresis / step));
                 sn->events_enabled = c->events;
                 sn->scanning = true;
+                sn->next_due = SENSOR_DUE_NEVER;        /* until sensor_table_start() */
                 if (sn->discrete) {
                         sensor_discrete_init(sn);
                 } else {
@@ -122,8 +124,7 @@ struct sensor_table *sensor_table_free(struct sensor_table *s) {
         if (!s)
                 return NULL;
 
-        for (unsigned i = 0; i < s->n; i++)
-                sd_event_source_disable_unref(s->sensors[i].timer);
+        sd_event_source_disable_unref(s->poll_timer);
         sd_event_source_disable_unref(s->watchdog);
         sd_event_source_disable_unref(s->results_source);
         /* Never waits long for a read: see sensor_reader_stop(). */
@@ -528,41 +529,65 @@ static int on_results(sd_event_source *source, int fd, uint32_t revents, void *u
 }
 
 /* Queue sn's read unless one is still in flight (a slow or hung source is not queued twice:
- * its answer, when it comes, is the reading). */
-static void sensor_poll(struct sensor *sn) {
+ * its answer, when it comes, is the reading). Whether it was queued. */
+static bool sensor_poll(struct sensor *sn) {
         struct sensor_table *s = sn->set;
         uint64_t now = monotonic_usec();
         int r;
 
         if (!sn->scanning || sn->in_flight || now < sn->retry_after)
-                return;
+                return false;
         r = sensor_reader_queue(s->reader, (unsigned) (sn - s->sensors));
         if (r == -EBUSY) {
                 /* The read abandoned as hung has still not returned: the sensor stays
                  * unavailable (logged when it was abandoned), and no second thread is stuck. */
                 sn->retry_after = now + SENSOR_HUNG_RETRY_USEC;
-                return;
+                return false;
         }
         if (r < 0) {
                 log_error_errno(r, "Sensor %u: cannot queue its read: %m", sn->number);
-                return;
+                return false;
         }
         sn->in_flight = true;
-        sensor_table_watchdog(s);
+        return true;
 }
 
-static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
-        struct sensor *sn = userdata;
+/* The poll timer for the sensors due next (sensor-schedule.h); off when none is scheduled. */
+static int sensor_table_arm_polls(struct sensor_table *s) {
+        uint64_t earliest, latest;
         int r;
 
-        sensor_poll(sn);
-        /* From when it was due, not from now: the coalescing window (below) does not make
-         * the period drift. */
-        r = sd_event_source_set_time(source, usec + (uint64_t) sn->config->poll_ms * 1000);
+        if (!sensor_schedule_window(s->sensors, s->n, &earliest, &latest))
+                return sd_event_source_set_enabled(s->poll_timer, SD_EVENT_OFF);
+        r = sd_event_source_set_time(s->poll_timer, earliest);
+        /* An accuracy of 0 would be sd-event's default, 250 ms: at least 1 usec. */
         if (r >= 0)
-                r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_time_accuracy(s->poll_timer, MAX(latest - earliest, 1));
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->poll_timer, SD_EVENT_ONESHOT);
+        return r;
+}
+
+/* Every sensor due by this fire is queued in it: one wake-up of the reader for all of them. */
+static int on_poll_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        struct sensor_table *s = userdata;
+        uint64_t now = loop_now_usec(sd_event_source_get_event(source));
+        bool queued = false;
+        int r;
+
+        for (unsigned i = 0; i < s->n; i++) {
+                struct sensor *sn = &s->sensors[i];
+
+                /* Its schedule moves on whether it is read now or not (in flight, hung,
+                 * scanning off): the next chance is a period later, as for any poll. */
+                if (sensor_schedule_take_due(sn, now))
+                        queued = sensor_poll(sn) || queued;
+        }
+        if (queued)
+                sensor_table_watchdog(s);
+        r = sensor_table_arm_polls(s);
         if (r < 0)
-                log_error_errno(r, "Sensor %u: cannot re-arm its timer: %m", sn->number);
+                log_error_errno(r, "Cannot re-arm the sensor poll timer: %m");
         return 0;
 }
 
@@ -788,6 +813,24 @@ static bool sensor_polled(const struct sensor *sn) {
         return sn->config->source.kind != SENSOR_SOURCE_NONE || sn->config->states;
 }
 
+/* First reading at once for every sensor that has a source; the others have no schedule. */
+static int sensor_table_start_polls(struct sensor_table *s, sd_event *event) {
+        uint64_t now = loop_now_usec(event);
+        int r;
+
+        for (unsigned i = 0; i < s->n; i++)
+                s->sensors[i].next_due = sensor_polled(&s->sensors[i]) ? now : SENSOR_DUE_NEVER;
+        /* Time and accuracy are the window's (sensor_table_arm_polls()). */
+        r = sd_event_add_time(event, &s->poll_timer, CLOCK_MONOTONIC, now, 1, on_poll_timer, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the sensor poll timer: %m");
+        (void) sd_event_source_set_description(s->poll_timer, "sensor-poll");
+        r = sensor_table_arm_polls(s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to arm the sensor poll timer: %m");
+        return 0;
+}
+
 int sensor_table_start(struct sensor_table *s, sd_event *event, struct state_dir *state,
                        const struct sensor_source_hw *hw) {
         unsigned polled = 0;
@@ -808,29 +851,15 @@ int sensor_table_start(struct sensor_table *s, sd_event *event, struct state_dir
         for (unsigned i = 0; i < s->n; i++)
                 polled += sensor_polled(&s->sensors[i]);
         if (polled == 0)
-                return 0;       /* nothing to read: no thread */
+                return 0;       /* nothing to read: no thread, no timer to wake the loop */
 
         r = sensor_table_start_reader(s, event, hw);
         if (r < 0)
                 return r;
 
-        for (unsigned i = 0; i < s->n; i++) {
-                struct sensor *sn = &s->sensors[i];
-
-                if (!sensor_polled(sn))
-                        continue;       /* no source: reading unavailable, nothing to poll */
-                /* First reading at once. A poll may come up to a tenth of its period (at most
-                 * 100 ms) late, so that sd-event fires the timers of sensors polled alike
-                 * together: one wake-up of the loop and of the reader for all of them. */
-                r = sd_event_add_time_relative(event, &sn->timer, CLOCK_MONOTONIC, 0,
-                                               MIN((uint64_t) sn->config->poll_ms * 100,
-                                                   SENSOR_POLL_SLACK_MAX_USEC),
-                                               on_timer, sn);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to add timer of sensor %u: %m",
-                                               sn->number);
-                (void) sd_event_source_set_description(sn->timer, "sensor-poll");
-        }
+        r = sensor_table_start_polls(s, event);
+        if (r < 0)
+                return r;
         log_info("Sensors: %u, %u of them polled through the reader thread.", s->n, polled);
         return 0;
 }

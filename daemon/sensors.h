@@ -5,13 +5,14 @@
  * events it implies, and the polling that produces it.
  *
  * Polling never blocks the event loop: a read of sysfs (or of a FIFO nobody writes, or a GPIO
- * or SMBus device, daemon/sensor-source.c) can take any time, so each sensor's sd-event timer
- * only queues the sensor for the sensor reader (daemon/sensor-reader.h), whose worker thread
- * reads its source and hands the result back through an eventfd watched by the loop. All
- * sensor state is touched on the loop thread only. A read that hangs is given up after 2 s
- * without waiting for its thread (the sensor reads as unavailable), and the sensors queued
- * behind a slow read get a fresh worker after 250 ms. A sensor whose read is still in flight,
- * or whose abandoned read has not returned yet, is not queued again.
+ * or SMBus device, daemon/sensor-source.c) can take any time, so the table's one poll timer
+ * only queues the sensors that are due (daemon/sensor-schedule.h) for the sensor reader
+ * (daemon/sensor-reader.h), whose worker thread reads each source and hands the result back
+ * through an eventfd watched by the loop. All sensor state is touched on the loop thread only.
+ * A read that hangs is given up after 2 s without waiting for its thread (the sensor reads as
+ * unavailable), and the sensors queued behind a slow read get a fresh worker after 250 ms.
+ * A sensor whose read is still in flight, or whose abandoned read has not returned yet, is not
+ * queued again.
  *
  * Events: each reading is turned into the set of event offsets asserted now; the difference
  * from the previous set is reported through the callback given to sensor_table_on_event() (the
@@ -77,7 +78,9 @@ struct sensor {
 
         bool in_flight;                 /* queued for or being read by the worker */
         uint64_t retry_after;           /* CLOCK_MONOTONIC usec; a hung read backs off */
-        sd_event_source *timer;
+        /* CLOCK_MONOTONIC usec of its next poll, on the table's one poll timer
+         * (sensor-schedule.h); SENSOR_DUE_NEVER: nothing to read, no schedule. */
+        uint64_t next_due;
 };
 
 /* From the configuration alone (no I/O, no thread). Sensors are in section order. */
