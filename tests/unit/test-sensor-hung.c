@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <systemd/sd-event.h>
 
+#include "common/clock.h"
 #include "common/macro.h"
 #include "daemon/config-sensor-source.h"
 #include "daemon/i2c-smbus.h"
@@ -38,13 +39,6 @@
  * reader's own constants, where those are wider. */
 static uint64_t slack(uint64_t usec) {
         return getenv("SATMC_UNDER_VALGRIND") ? usec * 10 : usec;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 /* ---- a GPIO line whose read the test can hold ---- */
@@ -70,7 +64,7 @@ static int blocking_read_lines(void *userdata, const char *chip, const unsigned 
         gpio.calls++;
         if (gpio.block) {
                 gpio.blocked++;
-                gpio.blocked_at = now_usec();
+                gpio.blocked_at = monotonic_usec();
                 while (!gpio.release)
                         pthread_cond_wait(&gpio.cond, &gpio.lock);
                 gpio.blocked--;
@@ -189,10 +183,10 @@ static void rig_free_config(struct rig *rig) {
 
 /* sensor_table_free(), timed: it must not wait for a stuck read. */
 static uint64_t rig_free_set(struct rig *rig) {
-        uint64_t start = now_usec();
+        uint64_t start = monotonic_usec();
 
         rig->set = sensor_table_free(rig->set);
-        return now_usec() - start;
+        return monotonic_usec() - start;
 }
 
 static void rig_stop(struct rig *rig) {
@@ -204,26 +198,26 @@ static void rig_stop(struct rig *rig) {
 
 /* One loop iteration; its own work (prepare and dispatch, not the wait) is measured. */
 static void rig_iterate(struct rig *rig) {
-        uint64_t start = now_usec(), t;
+        uint64_t start = monotonic_usec(), t;
         int r;
 
         r = sd_event_prepare(rig->event);
         assert_true(r >= 0);
-        t = now_usec() - start;
+        t = monotonic_usec() - start;
         if (r == 0) {
                 r = sd_event_wait(rig->event, 20 * MSEC);
                 assert_true(r >= 0);
         }
         if (r > 0) {
-                start = now_usec();
+                start = monotonic_usec();
                 assert_true(sd_event_dispatch(rig->event) >= 0);
-                t += now_usec() - start;
+                t += monotonic_usec() - start;
         }
         if (t > rig->max_work)
                 rig->max_work = t;
 
         if (rig->normal->available && (rig->updates == 0 || rig->normal->raw != rig->last_raw)) {
-                uint64_t now = now_usec();
+                uint64_t now = monotonic_usec();
 
                 if (rig->updates > 0 && now - rig->last_update > rig->max_gap)
                         rig->max_gap = now - rig->last_update;
@@ -234,28 +228,28 @@ static void rig_iterate(struct rig *rig) {
 }
 
 static void rig_run(struct rig *rig, uint64_t usec) {
-        uint64_t end = now_usec() + usec;
+        uint64_t end = monotonic_usec() + usec;
 
-        while (now_usec() < end)
+        while (monotonic_usec() < end)
                 rig_iterate(rig);
 }
 
 /* Run the loop until cond holds (or fail after usec). */
 #define rig_run_until(rig, cond, usec)                                                  \
         do {                                                                            \
-                uint64_t _end = now_usec() + (usec);                                    \
+                uint64_t _end = monotonic_usec() + (usec);                                    \
                 while (!(cond)) {                                                       \
-                        if (now_usec() > _end)                                          \
+                        if (monotonic_usec() > _end)                                          \
                                 fail_msg("timed out waiting for %s", #cond);            \
                         rig_iterate(rig);                                               \
                 }                                                                       \
         } while (0)
 
 static void wait_threads(unsigned n, uint64_t usec) {
-        uint64_t end = now_usec() + usec;
+        uint64_t end = monotonic_usec() + usec;
 
         while (sensor_reader_threads() != n) {
-                if (now_usec() > end)
+                if (monotonic_usec() > end)
                         fail_msg("%u sensor reader threads, expected %u",
                                  sensor_reader_threads(), n);
                 usleep(1000);
@@ -289,7 +283,7 @@ static void test_hung_read_does_not_block_loop(void **state) {
         /* The hung sensor turns unavailable about SENSOR_READ_HUNG_USEC after its read
          * began; meanwhile the loop and the other sensor go on. */
         rig_run_until(&rig, !rig.hung->available, SENSOR_READ_HUNG_USEC + slack(1000 * MSEC));
-        gone = now_usec() - since;
+        gone = monotonic_usec() - since;
         print_message("# hung sensor unavailable after %.0f ms\n", gone / 1000.0);
         assert_true(gone >= SENSOR_READ_HUNG_USEC);
         /* Late by a loaded machine's scheduling, never by another watchdog period. */
@@ -302,7 +296,7 @@ static void test_hung_read_does_not_block_loop(void **state) {
         rig_run(&rig, 1000 * MSEC);
         print_message("# normal sensor: %u updates in %.0f ms, longest gap %.0f ms; longest "
                       "loop iteration %.2f ms\n", rig.updates - updates,
-                      (now_usec() - since) / 1000.0, rig.max_gap / 1000.0,
+                      (monotonic_usec() - since) / 1000.0, rig.max_gap / 1000.0,
                       rig.max_work / 1000.0);
         /* 100 ms polls over ~3 s; only the read queued behind the stuck one waited for the
          * queue to be handed over (SENSOR_READ_SLOW_USEC). The bounds are derived from what
@@ -311,7 +305,7 @@ static void test_hung_read_does_not_block_loop(void **state) {
          * them); a gap nearer the handover than the hang (SENSOR_READ_SLOW_USEC against
          * SENSOR_READ_HUNG_USEC); no iteration as long as half a handover (a loop that waited
          * for a worker would wait that long or for ever, a preempted one does not). */
-        polls = (now_usec() - since) / POLL_USEC;
+        polls = (monotonic_usec() - since) / POLL_USEC;
         assert_true(rig.updates - updates >= (getenv("SATMC_UNDER_VALGRIND") ? 5 : polls / 2));
         assert_true(rig.max_gap < MAX((SENSOR_READ_SLOW_USEC + SENSOR_READ_HUNG_USEC) / 2,
                                  SENSOR_READ_SLOW_USEC + slack(200 * MSEC)));

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <systemd/sd-event.h>
 
+#include "common/clock.h"
 #include "common/macro.h"
 #include "daemon/config-sensor-source.h"
 #include "daemon/i2c-smbus.h"
@@ -40,13 +41,6 @@ static bool under_valgrind(void) {
         return getenv("SATMC_UNDER_VALGRIND") != NULL;
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* ---- SMBus registers that remember when they were read: register = sensor ---- */
 
 static struct {
@@ -59,7 +53,7 @@ static int32_t recording_smbus_read(void *userdata, unsigned bus, uint8_t addr7,
                                     bool word) {
         pthread_mutex_lock(&reads.lock);
         if (reads.n[reg] < MAX_READS)
-                reads.at[reg][reads.n[reg]++] = now_usec();
+                reads.at[reg][reads.n[reg]++] = monotonic_usec();
         pthread_mutex_unlock(&reads.lock);
         return 42;
 }
@@ -194,9 +188,9 @@ static void rig_stop(struct rig *rig) {
 }
 
 static void rig_run(struct rig *rig, uint64_t usec) {
-        uint64_t end = now_usec() + usec;
+        uint64_t end = monotonic_usec() + usec;
 
-        while (now_usec() < end)
+        while (monotonic_usec() < end)
                 assert_true(sd_event_run(rig->event, 10 * MSEC) >= 0);
 }
 
@@ -218,7 +212,7 @@ static void test_two_periods_each_own_rate(void **state) {
         rig_new(&rig);
         rig_add_smbus(&rig, 0, 100, 0x10);
         rig_add_smbus(&rig, 1, 300, 0x11);
-        start = now_usec();
+        start = monotonic_usec();
         rig_start(&rig);
         rig_run(&rig, 1500 * MSEC);
         fast = reads_since(0x10, start);
@@ -249,7 +243,7 @@ static void test_due_within_slack_one_fire(void **state) {
         rig_start(&rig);
         /* Before the first fire: the table scheduled both now. */
         rig_sensor(&rig, 1)->next_due = rig_sensor(&rig, 0)->next_due + 30 * MSEC;
-        first_round = now_usec() + 250 * MSEC;
+        first_round = monotonic_usec() + 250 * MSEC;
         rig_run(&rig, 1300 * MSEC);
 
         pthread_mutex_lock(&reads.lock);
@@ -286,17 +280,17 @@ static void test_hung_sensor_does_not_stop_others(void **state) {
         rig_add_smbus(&rig, 2, 300, 0x31);
         gpio_hang(true);
         rig_start(&rig);
-        t0 = now_usec();
+        t0 = monotonic_usec();
         while (gpio_blocked() == 0) {
-                if (now_usec() - t0 > 2000 * MSEC)
+                if (monotonic_usec() - t0 > 2000 * MSEC)
                         fail_msg("the GPIO read never started");
                 rig_run(&rig, 10 * MSEC);
         }
         /* The reads queued behind the hung one move to a new worker after
          * SENSOR_READ_SLOW_USEC; count from then, through the hung read being given up. */
-        since = now_usec() + SENSOR_READ_SLOW_USEC;
+        since = monotonic_usec() + SENSOR_READ_SLOW_USEC;
         end = since + SENSOR_READ_HUNG_USEC + 500 * MSEC;
-        rig_run(&rig, end - now_usec());
+        rig_run(&rig, end - monotonic_usec());
         assert_false(rig_sensor(&rig, 0)->available);
         assert_true(rig_sensor(&rig, 0)->failed);
         fast = reads_since(0x30, since);
@@ -313,9 +307,9 @@ static void test_hung_sensor_does_not_stop_others(void **state) {
 
         gpio_hang(false);
         rig_stop(&rig);
-        t0 = now_usec();
+        t0 = monotonic_usec();
         while (sensor_reader_threads() > 0) {
-                if (now_usec() - t0 > 5000 * MSEC)
+                if (monotonic_usec() - t0 > 5000 * MSEC)
                         fail_msg("%u sensor reader threads left", sensor_reader_threads());
                 usleep(1000);
         }
@@ -338,13 +332,13 @@ static void test_scanning_off_and_no_source(void **state) {
         rig_run(&rig, 300 * MSEC);
         sensor_set_scanning(rig_sensor(&rig, 0), false);
         rig_run(&rig, 150 * MSEC);     /* a read queued before it went off may land */
-        t = now_usec();
+        t = monotonic_usec();
         rig_run(&rig, 500 * MSEC);
         assert_int_equal(reads_since(0x40, t), 0);
         assert_true(reads_since(0x41, t) >= (under_valgrind() ? 1 : 3));
 
         sensor_set_scanning(rig_sensor(&rig, 0), true);
-        t = now_usec();
+        t = monotonic_usec();
         rig_run(&rig, 500 * MSEC);
         assert_true(reads_since(0x40, t) >= (under_valgrind() ? 1 : 3));
         assert_true(reads_since(0x40, t) <= 6);
@@ -385,11 +379,11 @@ static void reader_new(unsigned n_smbus, bool with_gpio, struct sensor_source_co
 }
 
 static void reader_stop(struct sensor_reader *r) {
-        uint64_t t0 = now_usec();
+        uint64_t t0 = monotonic_usec();
 
         sensor_reader_stop(r);
         while (sensor_reader_threads() > 0) {
-                if (now_usec() - t0 > 5000 * MSEC)
+                if (monotonic_usec() - t0 > 5000 * MSEC)
                         fail_msg("%u sensor reader threads left", sensor_reader_threads());
                 usleep(1000);
         }
@@ -432,9 +426,9 @@ static void test_reader_hung_read_holds_results_briefly(void **state) {
         reader_new(1, true, cfg, &r);
         assert_int_equal(sensor_reader_queue(r, 0), 0);
         assert_int_equal(sensor_reader_queue(r, 1), 0);
-        t0 = now_usec();
+        t0 = monotonic_usec();
         while (gpio_blocked() == 0) {
-                if (now_usec() - t0 > 5000 * MSEC)
+                if (monotonic_usec() - t0 > 5000 * MSEC)
                         fail_msg("the GPIO read never started");
                 usleep(1000);
         }
