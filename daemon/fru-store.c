@@ -397,9 +397,7 @@ int fru_store_rebuild(struct fru_store *s, struct state_dir *dir, unsigned id) {
 }
 
 bool fru_device_image_valid(const struct fru_device *d) {
-        struct fru_report rep;
-
-        return d->data && fru_parse(d->data, d->size, NULL, &rep) == 0;
+        return d->data && fru_image_valid(d->data, d->size);
 }
 
 /* ---- access ---- */

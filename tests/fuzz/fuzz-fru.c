@@ -4,9 +4,10 @@
  * count it returns is what the report holds plus what it dropped, every offset lies inside the
  * image (or just past it, for "missing" things), every message is terminated, parsed fields
  * are no longer than a field can be, and a report of zero problems means the parsed areas are
- * all marked valid. The same bytes are also taken as one multirecord record of each known type
- * (fru_record_check(), whose reason must be terminated), and a record it accepts must build
- * into a multirecord area that fru_parse() walks back to the same record.
+ * all marked valid; without fields to keep, it reports the very same problems. The same bytes
+ * are also taken as one multirecord record of each known type (fru_record_check(), whose
+ * reason must be terminated), and a record it accepts must build into a multirecord area that
+ * fru_parse() walks back to the same record.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,9 +39,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (n == 0 && a->present && !a->valid)
                         abort();
         }
-        /* The validator-only entry point agrees with the full one. */
+        /* The validator-only entry points agree with the full one, problem for problem. */
         if (fru_image_valid(data, size) != (n == 0))
                 abort();
+        {
+                struct fru_report rep_only;
+
+                if (fru_parse(data, size, NULL, &rep_only) != n ||
+                    rep_only.n_problems != rep.n_problems || rep_only.n_dropped != rep.n_dropped)
+                        abort();
+                for (size_t i = 0; i < rep.n_problems; i++)
+                        if (rep_only.problems[i].offset != rep.problems[i].offset ||
+                            strcmp(rep_only.problems[i].message, rep.problems[i].message) != 0)
+                                abort();
+        }
 
         /* The first byte as a record type, the rest as its data. */
         if (size >= 1 && size - 1 <= FRU_RECORD_DATA_MAX) {

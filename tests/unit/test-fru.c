@@ -483,7 +483,7 @@ static void test_mutations(void **state) {
         for (unsigned round = 0; round < 5000; round++) {
                 uint8_t *copy = malloc(sizeof(golden));
                 struct fru_parsed p;
-                struct fru_report rep;
+                struct fru_report rep, rep_only;
                 size_t n;
 
                 memcpy(copy, golden, sizeof(golden));
@@ -495,6 +495,14 @@ static void test_mutations(void **state) {
                 assert_int_equal(rep.n_problems + rep.n_dropped, n);
                 for (size_t i = 0; i < rep.n_problems; i++)
                         assert_true(rep.problems[i].offset <= sizeof(golden));
+                /* Without fields to keep (the store's check) the report is the same one. */
+                assert_int_equal(fru_parse(copy, sizeof(golden), NULL, &rep_only), n);
+                assert_int_equal(rep_only.n_problems, rep.n_problems);
+                for (size_t i = 0; i < rep.n_problems; i++) {
+                        assert_int_equal(rep_only.problems[i].offset, rep.problems[i].offset);
+                        assert_string_equal(rep_only.problems[i].message,
+                                            rep.problems[i].message);
+                }
                 free(copy);
         }
 }
