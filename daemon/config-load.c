@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "config-check.h"
 #include "config-parse.h"
@@ -651,4 +652,38 @@ struct satmc_config *config_free(struct satmc_config *c) {
         config_hpm_free(&c->hpm);
         (void) munmap(c, CONFIG_MAPPING_SIZE);
         return NULL;
+}
+
+static bool page_is_zero(const uint8_t *p, size_t len) {
+        const uint64_t *w = (const uint64_t *) p;      /* page-aligned */
+
+        for (size_t i = 0; i < len / sizeof(*w); i++)
+                if (w[i])
+                        return false;
+        return true;
+}
+
+size_t config_drop_zero_pages(struct satmc_config *c) {
+        long page_size = sysconf(_SC_PAGESIZE);
+        size_t page = page_size > 0 ? (size_t) page_size : 4096;
+        size_t n_pages = (CONFIG_MAPPING_SIZE + page - 1) / page, dropped = 0;
+        uint8_t *base = (uint8_t *) c;
+        unsigned char resident[128];
+
+        /* Pages are looked at in batches whose residency mincore() reports: a page never
+         * touched is not read here, which on such a kernel would make it resident. */
+        for (size_t first = 0; first < n_pages; first += sizeof(resident)) {
+                size_t n = n_pages - first < sizeof(resident) ? n_pages - first : sizeof(resident);
+
+                if (mincore(base + first * page, n * page, resident) < 0)
+                        return dropped;
+                for (size_t i = 0; i < n; i++) {
+                        uint8_t *p = base + (first + i) * page;
+
+                        if ((resident[i] & 1) && page_is_zero(p, page) &&
+                            madvise(p, page, MADV_DONTNEED) == 0)
+                                dropped++;
+                }
+        }
+        return dropped;
 }

@@ -369,6 +369,8 @@ int manager_reload(struct manager *m) {
                  keys ? " (" : "", applied, keys ? ")" : "", frus, sensors,
                  c->event_receiver != receiver || c->event_receiver_lun != receiver_lun ?
                  "changed" : "unchanged");
+        /* The comparisons above read every slot of the running configuration. */
+        (void) config_drop_zero_pages(c);
         notify_ready(c);
         return 0;
 }

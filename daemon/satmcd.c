@@ -358,6 +358,7 @@ static int run(int argc, char **argv) {
          * that would stay resident: hand their pages back once, now that the loop's own
          * allocations are made (docs/performance.md, "Memory and start-up"). */
         (void) malloc_trim(0);
+        (void) config_drop_zero_pages(m->config);
 
         r = manager_run(m);
         return r == 0 ? 0 : 1;
