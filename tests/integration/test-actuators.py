@@ -7,7 +7,7 @@ runs and restored at exit; `ipmitool raw` through satmc-ipmb-bridge over the emu
 OEM program and gets its answer, a command not configured gets 0xC1, a program past its timeout
 0xC3, and one slower than the bridge's retry interval runs once for all the bridge's tries; the
 0x2E OEM/Group form carries its IANA number, on the local ipmitool socket too."""
-import os, shutil, stat, subprocess, sys, time
+import os, shutil, stat, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import (IPMITOOL_TIMEOUT, Bridge, Rig,  # noqa: E402
@@ -16,8 +16,10 @@ from satmc_testlib import (IPMITOOL_TIMEOUT, Bridge, Rig,  # noqa: E402
 SCRIPTS = {
     "oem-echo": 'read line; echo "$line 5a"',
     "oem-slow": "exec sleep 600",
-    # Slower than one try of the bridge (250 ms), well inside its six.
-    "oem-count": 'echo run >> "$1"; sleep 0.6; echo 01',
+    # Answers only once the test has seen the bridge try again (it creates $1.go then): slower
+    # than one try of the bridge (250 ms) however slow the machine, not by a sleep that a
+    # loaded machine stretches past the timeout.
+    "oem-count": 'echo run >> "$1"; while [ ! -e "$1.go" ]; do sleep 0.02; done; echo 01',
 }
 
 
@@ -107,8 +109,21 @@ def main():
 
         runs = os.path.join(tmp, "runs")
         bs = bridge.stats()
+
+        def release_after_a_retry():
+            try:
+                deadline = time.monotonic() + 10
+                while bridge.stats()["retries"] <= bs["retries"] and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            finally:
+                open(runs + ".go", "w").close()
+
+        release = threading.Thread(target=release_after_a_retry)
+        release.start()
         r = raw(bridge.sock, "0x30", "0x03")
-        check(r.returncode == 0 and r.stdout.split() == ["01"], "a 600 ms program answers 01")
+        release.join()
+        check(r.returncode == 0 and r.stdout.split() == ["01"],
+              "a program still running at the bridge's retry answers 01")
         bs2 = bridge.stats()
         after = rig.counters()
         with open(runs) as f:
