@@ -368,7 +368,7 @@ static inline void config_freep(struct satmc_config **c) {
  * absent sections' slots at start-up (the checks, the stores, the PICMG tables) has run. Most
  * kernels map one shared zero page where untouched memory is only read, so this changes
  * nothing there; kernels without it (s390 KVM guests, some VMs: "pvm_no_zero_page") give each
- * such read a page of its own: 88 of the configuration's 116 resident KiB on a board with 64
+ * such read a page of its own: 84 of the configuration's 116 resident KiB on a board with 64
  * sensors and one FRU. A dropped page reads as zeros again. The configuration is read-only
  * once loaded, so no write can be lost. Returns the number of pages dropped.
  */
