@@ -20,6 +20,13 @@
  * it by test-dispatch-loop-neutral), on a board with one IPMB, no OEM commands and the event
  * receiver reachable (a request from it then restarts the events' round, event-sender.h).
  * Everything else, and every board with IPMB-B, goes through sd-event as before.
+ *
+ * Nesting has a price when the bus is quiet and sd-event is busy (an NBD client reading at full
+ * speed): every wake-up is two epoll_wait() calls, ours and sd_event_wait()'s, where sd-event
+ * alone makes one, a third more system calls per NBD read. So after MANAGER_LOOP_ONLY_WAKEUPS
+ * wake-ups in a row that were sd-event's alone, the bus goes back to sd-event (its I/O source,
+ * first in line at SD_EVENT_PRIORITY_IMPORTANT) and sd_event_run() blocks by itself; the first
+ * frame it dispatches brings the bus back here.
  */
 #include <errno.h>
 #include <sys/epoll.h>
@@ -81,10 +88,13 @@ static bool answer_queued(struct manager *m, uint8_t *scratch, struct held *held
 /*
  * Answer bus A's loop-neutral requests as they come until sd-event has work: one of its sources
  * is ready (*held empty) or a frame or failure came that it must see first (*held set). With
- * wait false, only what is ready now. Returns 0, or -errno if the wait itself fails.
+ * wait false, only what is ready now. Returns WAKE_* bits of what was ready on the way (WAKE_BUS:
+ * the bus had something), or -errno if the wait itself fails.
  */
 static int serve_bus(struct manager *m, int epfd, bool wait, uint8_t *scratch,
                      struct held *held) {
+        int seen = 0;
+
         for (;;) {
                 struct epoll_event ev[2];
                 uint32_t ready = 0;
@@ -98,12 +108,37 @@ static int serve_bus(struct manager *m, int epfd, bool wait, uint8_t *scratch,
                 }
                 for (int i = 0; i < n; i++)
                         ready |= ev[i].data.u32;
+                seen |= (int) ready;
                 /* The bus first, as its I/O source ran first (SD_EVENT_PRIORITY_IMPORTANT). */
                 if ((ready & WAKE_BUS) && !answer_queued(m, scratch, held))
-                        return 0;
+                        return seen;
                 if ((ready & WAKE_LOOP) || !wait)
-                        return 0;
+                        return seen;
         }
+}
+
+/* Hand the bus to sd-event (on) or take it back (off): its I/O source enabled or not. */
+static int bus_to_sd_event(struct manager *m, bool on) {
+        int r = sd_event_source_set_enabled(m->transport_source, on ? SD_EVENT_ON : SD_EVENT_OFF);
+
+        if (r < 0)
+                return log_error_errno(r, "Failed to %s the bus %s the event loop: %m",
+                                       on ? "give" : "take", on ? "to" : "from");
+        return 0;
+}
+
+/* sd-event alone, the bus among its sources, until one frame has been handled. */
+static int run_with_bus_in_sd_event(struct manager *m) {
+        uint64_t before = m->transport_dispatches;
+        int r;
+
+        while (sd_event_get_state(m->event) != SD_EVENT_FINISHED &&
+               m->transport_dispatches == before) {
+                r = sd_event_run(m->event, UINT64_MAX);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int watch(int epfd, int fd, uint32_t tag) {
@@ -117,6 +152,7 @@ static int loop_with_bus(struct manager *m) {
         _cleanup_close_ int epfd = -EBADF;
         uint8_t scratch[TRANSPORT_FRAME_MAX];
         sd_event *e = m->event;
+        unsigned loop_only = 0;         /* blocking waits in a row that sd-event's fd ended */
         int r, code;
 
         epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -128,13 +164,25 @@ static int loop_with_bus(struct manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the bus and the event loop: %m");
         /* The bus is ours now; sd-event must not also read it. */
-        r = sd_event_source_set_enabled(m->transport_source, SD_EVENT_OFF);
+        r = bus_to_sd_event(m, false);
         if (r < 0)
-                return log_error_errno(r, "Failed to take the bus from the event loop: %m");
+                return r;
 
         while (sd_event_get_state(e) != SD_EVENT_FINISHED) {
                 struct held held = {};
                 int k;
+
+                if (loop_only >= MANAGER_LOOP_ONLY_WAKEUPS) {
+                        r = bus_to_sd_event(m, true);
+                        if (r >= 0)
+                                r = run_with_bus_in_sd_event(m);
+                        if (r >= 0)
+                                r = bus_to_sd_event(m, false);
+                        if (r < 0)
+                                return r;
+                        loop_only = 0;
+                        continue;
+                }
 
                 r = sd_event_prepare(e);
                 if (r < 0)
@@ -143,6 +191,7 @@ static int loop_with_bus(struct manager *m) {
                         k = serve_bus(m, epfd, true, scratch, &held);
                         if (k >= 0)
                                 r = sd_event_wait(e, 0);
+                        loop_only = k == WAKE_LOOP ? loop_only + 1 : 0;
                 } else
                         /* sd-event has more work queued from its last wait, dispatched one
                          * source an iteration: a frame that came meanwhile still goes first,

@@ -495,7 +495,10 @@ int manager_apply_reset(struct manager *m) {
 }
 
 static int on_transport(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        return manager_receive(userdata, IPMB_BUS_A);
+        struct manager *m = userdata;
+
+        m->transport_dispatches++;
+        return manager_receive(m, IPMB_BUS_A);
 }
 
 bool manager_take_received(struct manager *m, unsigned bus, int r, const uint8_t *frame,

@@ -44,6 +44,9 @@ enum manager_reset {
 struct manager {
         sd_event *event;
         sd_event_source *transport_source;
+        /* Times sd-event ran transport_source: how manager-loop.c tells that a frame woke the
+         * loop while sd-event watched the bus. */
+        uint64_t transport_dispatches;
         sd_event_source *sigterm_source;
         sd_event_source *sigint_source;
         sd_event_source *sigusr1_source;
@@ -160,6 +163,9 @@ bool manager_take_received(struct manager *m, unsigned bus, int r, const uint8_t
 
 /* The main loop until sd_event_exit(): manager-loop.c. Returns the exit code or -errno. */
 int manager_loop(struct manager *m);
+/* Wake-ups in a row with nothing for the bus after which manager_loop() gives the bus back to
+ * sd-event (transport_source enabled) until a frame comes. */
+#define MANAGER_LOOP_ONLY_WAKEUPS 8
 
 /*
  * Answer one request from a front end other than IPMB (the local ipmitool socket): the same
