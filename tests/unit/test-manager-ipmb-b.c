@@ -16,6 +16,8 @@
 #include <syslog.h>
 #include <cmocka.h>
 
+#include "manager-bare-config.h"
+
 #include "common/log.h"
 #include "daemon/manager.h"
 #include "protocol/ipmb-frame.h"
@@ -64,17 +66,9 @@ struct fixture {
 
 static struct fixture *fixture(bool two_buses) {
         struct fixture *f = calloc(1, sizeof(*f));
-        struct satmc_config *c = config_new();
+        struct satmc_config *c = bare_config_new();
 
         assert_non_null(f);
-        assert_non_null(c);
-        log_set_max_level(LOG_ERR);
-        c->address = 0x72;
-        c->max_msg_len = 32;
-        c->event_receiver = 0x20;
-        c->event_queue_length = 16;
-        c->duplicate_window_ms = 5000;
-        c->transport = TRANSPORT_KIND_CHARDEV;
         c->link_sensor_number = 0xF1;
         /* A redundant IPMB-0 is an ATCA IPM controller's (PICMG 3.0 section 3.8); Set IPMB
          * State is a PICMG command, answered with a profile only. */

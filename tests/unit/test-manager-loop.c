@@ -28,6 +28,7 @@
 #include <cmocka.h>
 #include <systemd/sd-event.h>
 
+#include "manager-bare-config.h"
 #include "temp-dir.h"
 
 #include "common/log.h"
@@ -133,21 +134,13 @@ static int on_busy(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
 static void test_bus_handed_over_and_taken_back(void **state) {
         char dir[] = "/tmp/satmc-loop-XXXXXX";
-        struct satmc_config *c = config_new();
+        struct satmc_config *c = bare_config_new();
         struct transport *t = NULL;
         sd_event_source *busy = NULL;
         struct rig r = {};
         int sv[2], efd;
 
         assert_non_null(mkdtemp(dir));
-        assert_non_null(c);
-        log_set_max_level(LOG_ERR);
-        c->address = 0x72;
-        c->max_msg_len = 32;
-        c->event_receiver = 0x20;
-        c->event_queue_length = 16;
-        c->duplicate_window_ms = 5000;
-        c->transport = TRANSPORT_KIND_CHARDEV;
         c->state_directory = strdup(dir);
         assert_non_null(c->state_directory);
         assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 #include <systemd/sd-event.h>
 
+#include "manager-bare-config.h"
 #include "temp-dir.h"
 
 #include "common/log.h"
@@ -39,7 +40,7 @@ static int on_other(sd_event_source *s, void *userdata) {
 
 static void test_ipmb_frame_dispatched_before_default_work(void **state) {
         char dir[] = "/tmp/satmc-prio-XXXXXX";
-        struct satmc_config *c = config_new();
+        struct satmc_config *c = bare_config_new();
         struct manager *m = NULL;
         struct transport *t = NULL;
         sd_event_source *other = NULL;
@@ -53,14 +54,6 @@ static void test_ipmb_frame_dispatched_before_default_work(void **state) {
         int sv[2], len;
 
         assert_non_null(mkdtemp(dir));
-        assert_non_null(c);
-        log_set_max_level(LOG_ERR);
-        c->address = 0x72;
-        c->max_msg_len = 32;
-        c->event_receiver = 0x20;
-        c->event_queue_length = 16;
-        c->duplicate_window_ms = 5000;
-        c->transport = TRANSPORT_KIND_CHARDEV;
         c->state_directory = strdup(dir);
         assert_non_null(c->state_directory);
         assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
