@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "manager-bare-config.h"
+
 #include "common/log.h"
 #include "daemon/manager.h"
 #include "protocol/ipmb-frame.h"
@@ -28,18 +30,12 @@ struct fixture {
 
 static int setup(void **state) {
         struct fixture *f = calloc(1, sizeof(*f));
-        struct satmc_config *c = config_new();
+        struct satmc_config *c = bare_config_new();
         struct transport *t = NULL;
         int sv[2];
 
         assert_non_null(f);
-        assert_non_null(c);
-        log_set_max_level(LOG_ERR);
-        c->address = 0x72;
-        c->max_msg_len = 32;
-        c->event_receiver = 0x20;
         c->event_queue_length = 64;
-        c->duplicate_window_ms = 5000;
         c->identity = (struct satmc_identity) {
                 .device_id = 0x23, .device_revision = 1, .fw_major = 1, .fw_minor = 2,
                 .ipmi_version = 0x02, .manufacturer_id = 0x007ED9, .product_id = 0x0001,
