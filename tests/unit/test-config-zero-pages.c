@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -23,10 +25,17 @@ static bool page_resident(const void *p) {
         return v & 1;
 }
 
+/* Under meson's exe wrapper (qemu-user, the armhf suite) madvise() and mincore() are the
+ * emulator's, not the kernel's: there only the values can be checked, not the residency. */
+static bool residency_observable(void) {
+        return !getenv("MESON_EXE_WRAPPER");
+}
+
 static void test_drops_zero_pages_only(void **state) {
         struct satmc_config *c = config_new();
         struct picmg_link_config *last_link;
         struct fru_config *last_fru;
+        bool observable = residency_observable();
 
         (void) state;
         assert_non_null(c);
@@ -39,9 +48,18 @@ static void test_drops_zero_pages_only(void **state) {
         *(volatile bool *) &last_link->present = false;
         *(volatile bool *) &last_fru->present = true;
         *(volatile bool *) &last_fru->present = false;
+        if (!observable) {
+                printf("# under %s: values checked, residency not\n",
+                       getenv("MESON_EXE_WRAPPER"));
+                /* Whatever it does with the pages, what the configuration says stays. */
+                (void) config_drop_zero_pages(c);
+                assert_true(c->sensor[0].present);
+                assert_int_equal(c->sensor[0].sensor_type, 7);
+                config_free(c);
+                return;
+        }
         assert_true(page_resident(last_link));
         assert_true(page_resident(last_fru));
-
         assert_true(config_drop_zero_pages(c) >= 1);
         assert_true(page_resident(&c->sensor[0]));
         assert_false(page_resident(last_link));
