@@ -74,6 +74,31 @@ apt_update() {
         $sudo apt-get update -q || echo "cross: apt-get update reported errors; installing anyway" >&2
 }
 
+# Multi-Arch: same packages must have one version on every architecture. With one
+# architecture's security index missing (above), the native side can hold security versions
+# the foreign side cannot match, and apt gives up ("Breaks: libssl3:armhf (!= ...)"). Print
+# pins for every such package the install needs: the installed native version where the
+# foreign side has it, else the foreign candidate for both (a native downgrade or upgrade).
+multiarch_pins() {
+        local arch=$1 native q p v w
+        shift
+        native=$(dpkg --print-architecture)
+        apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+                --no-replaces --no-enhances "$@" 2>/dev/null | grep -v '^ ' | grep ":$arch\$" |
+                sort -u | while read -r q; do
+                p=${q%:"$arch"}
+                v=$(dpkg-query -W -f='${Version}' "$p:$native" 2>/dev/null) || continue
+                [ -n "$v" ] || continue
+                apt-cache show "$q" 2>/dev/null | grep -qx 'Multi-Arch: same' || continue
+                if [ -n "$(apt-cache show "$q=$v" 2>/dev/null)" ]; then
+                        w=$v
+                else
+                        w=$(apt-cache policy "$q" | awk '/Candidate:/ { print $2 }')
+                fi
+                echo "$p=$w $q=$w"
+        done
+}
+
 install_arch() {
         local arch=$1 missing=() p
         if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
@@ -87,7 +112,12 @@ install_arch() {
         if [ ${#missing[@]} -gt 0 ]; then
                 echo "cross: installing ${missing[*]}" >&2
                 apt_update
-                $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+                if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+                        echo "cross: retrying with the Multi-Arch: same versions pinned alike" >&2
+                        # shellcheck disable=SC2046  # one word per pin
+                        $sudo apt-get install -y -q --no-install-recommends --allow-downgrades \
+                                "${missing[@]}" $(multiarch_pins "$arch" "${missing[@]}")
+                fi
         fi
         [ "$arch" = s390x ] || install_target_ipmitool "$arch"
 }
