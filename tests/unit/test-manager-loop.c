@@ -57,17 +57,12 @@ struct rig {
 };
 
 static void send_get_device_id(struct rig *r) {
-        uint8_t frame[IPMB_KERNEL_MAX_MSG_LEN + 1];
         struct ipmb_request req = {
                 .rs_sa = 0x72, .netfn = IPMI_NETFN_APP, .rq_sa = 0x20, .seq = ++r->seq,
                 .cmd = IPMI_CMD_GET_DEVICE_ID,
         };
-        int len = ipmb_encode_request(&req, frame + 1, sizeof(frame) - 1,
-                                      IPMB_KERNEL_MAX_MSG_LEN);
 
-        assert_true(len > 0);
-        frame[0] = (uint8_t) len;       /* ipmb-dev-int's read(): [len][frame...] */
-        assert_int_equal(send(r->bus, frame, (size_t) len + 1, 0), len + 1);
+        bare_send_request(r->bus, &req);
 }
 
 /* The answer to our last request, if it came: [len][rqSA][netFn][chk1][rsSA][seq]... */
@@ -134,21 +129,11 @@ static int on_busy(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
 static void test_bus_handed_over_and_taken_back(void **state) {
         char dir[] = "/tmp/satmc-loop-XXXXXX";
-        struct satmc_config *c = bare_config_new();
-        struct transport *t = NULL;
         sd_event_source *busy = NULL;
         struct rig r = {};
-        int sv[2], efd;
+        int efd;
 
-        assert_non_null(mkdtemp(dir));
-        c->state_directory = strdup(dir);
-        assert_non_null(c->state_directory);
-        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-        assert_int_equal(transport_chardev_from_fd(sv[0], &t), 0);
-        assert_int_equal(manager_new(c, &r.m), 0);
-        assert_int_equal(manager_start(r.m, t), 0);
-        r.bus = sv[1];
-
+        r.m = bare_manager_started(dir, &r.bus);
         efd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);   /* readable until read: always */
         assert_true(efd >= 0);
         assert_int_equal(sd_event_add_io(r.m->event, &busy, efd, EPOLLIN, on_busy, &r), 0);
@@ -160,9 +145,7 @@ static void test_bus_handed_over_and_taken_back(void **state) {
 
         sd_event_source_disable_unref(busy);
         close(efd);
-        manager_free(r.m);
-        close(sv[1]);
-        remove_temp_dir(dir);
+        bare_manager_free(r.m, r.bus, dir);
 }
 
 int main(void) {

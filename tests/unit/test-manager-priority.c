@@ -40,38 +40,25 @@ static int on_other(sd_event_source *s, void *userdata) {
 
 static void test_ipmb_frame_dispatched_before_default_work(void **state) {
         char dir[] = "/tmp/satmc-prio-XXXXXX";
-        struct satmc_config *c = bare_config_new();
-        struct manager *m = NULL;
-        struct transport *t = NULL;
+        int bus;
+        struct manager *m = bare_manager_started(dir, &bus);
         sd_event_source *other = NULL;
-        uint8_t frame[IPMB_KERNEL_MAX_MSG_LEN + 1], raw[256];
+        uint8_t raw[256];
         struct ipmb_request req = {
                 .rs_sa = 0x72, .netfn = IPMI_NETFN_APP, .rq_sa = 0x20, .seq = 1,
                 .cmd = IPMI_CMD_GET_DEVICE_ID,
         };
         unsigned other_runs = 0;
         ssize_t n;
-        int sv[2], len;
-
-        assert_non_null(mkdtemp(dir));
-        c->state_directory = strdup(dir);
-        assert_non_null(c->state_directory);
-        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-        assert_int_equal(transport_chardev_from_fd(sv[0], &t), 0);
-        assert_int_equal(manager_new(c, &m), 0);
-        assert_int_equal(manager_start(m, t), 0);
 
         /* Let start-up's own pending work (if any) run first: the race is the frame's. */
         while (sd_event_run(m->event, 0) > 0)
                 ;
         assert_int_equal(sd_event_add_defer(m->event, &other, on_other, &other_runs), 0);
-        len = ipmb_encode_request(&req, frame + 1, sizeof(frame) - 1, IPMB_KERNEL_MAX_MSG_LEN);
-        assert_true(len > 0);
-        frame[0] = (uint8_t) len;       /* ipmb-dev-int's read(): [len][frame...] */
-        assert_int_equal(send(sv[1], frame, (size_t) len + 1, 0), len + 1);
+        bare_send_request(bus, &req);
 
         assert_int_equal(sd_event_run(m->event, 1000 * 1000), 1);
-        n = recv(sv[1], raw, sizeof(raw), MSG_DONTWAIT);
+        n = recv(bus, raw, sizeof(raw), MSG_DONTWAIT);
         assert_true(n > 8);                     /* the answer went out in that dispatch */
         assert_int_equal(raw[4], 0x72);         /* [len][rqSA][netFn][chk1][rsSA]: ours */
         assert_int_equal(other_runs, 0);        /* the older default-priority work waited */
@@ -80,9 +67,7 @@ static void test_ipmb_frame_dispatched_before_default_work(void **state) {
         assert_int_equal(other_runs, 1);        /* and then ran */
 
         sd_event_source_unref(other);
-        manager_free(m);
-        close(sv[1]);
-        remove_temp_dir(dir);
+        bare_manager_free(m, bus, dir);
 }
 
 int main(void) {

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "fake-smbus.h"
+#include "manager-bare-config.h"
 
 #include "daemon/dispatch.h"
 #include "daemon/i2c-smbus.h"
@@ -61,14 +62,10 @@ struct fixture {
 
 static int setup(void **state) {
         struct fixture *fx = calloc(1, sizeof(*fx));
-        struct satmc_config *c = config_new();
+        struct satmc_config *c = bare_config_new();
         char reason[160];
 
         assert_non_null(fx);
-        assert_non_null(c);
-        c->address = 0x72;
-        c->max_msg_len = 32;
-        c->event_receiver = 0x20;
         c->event_queue_length = 64;
         assert_int_equal(i2c_allow_parse("1:0x50 1:0x52-0x57 2:*", &c->i2c_allow, reason,
                                          sizeof(reason)), 0);
