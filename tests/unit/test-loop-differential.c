@@ -124,77 +124,75 @@ static size_t encode(uint8_t *out, size_t cap, uint8_t rq_sa, uint8_t seq, uint8
 /* A well-formed request: answered beside sd-event, or one that changes what those read. */
 static size_t valid_request(uint32_t *s, uint8_t *out, size_t cap) {
         static const uint8_t requesters[] = { 0x20, 0x20, 0x20, 0x22, 0x82 };
+        static const uint8_t other_app[] = { IPMI_CMD_GET_SELF_TEST_RESULTS,
+                                             IPMI_CMD_GET_DEVICE_GUID, 0x5F, 0x01 };
         uint8_t rq_sa = requesters[pick(s, sizeof(requesters))];
         uint8_t seq = (uint8_t) pick(s, 8);     /* few: retries hit the replay cache */
         uint8_t rs_lun = pick(s, 16) == 0 ? (uint8_t) pick(s, 4) : 0;
-        uint8_t d[24];
+        uint8_t netfn, cmd, d[24];
         size_t n = 0;
 
         switch (pick(s, 14)) {
         case 0: case 1:
-                return encode(out, cap, rq_sa, seq, IPMI_NETFN_APP, IPMI_CMD_GET_DEVICE_ID, d, 0,
-                              rs_lun);
-        case 2: case 3:                                 /* Read FRU Data */
+                netfn = IPMI_NETFN_APP, cmd = IPMI_CMD_GET_DEVICE_ID;
+                break;
+        case 2: case 3:
+                netfn = IPMI_NETFN_STORAGE, cmd = IPMI_CMD_READ_FRU_DATA;
                 d[n++] = pick(s, 8) ? 0 : (uint8_t) pick(s, 3);
                 d[n++] = (uint8_t) pick(s, 160);
                 d[n++] = pick(s, 8) ? 0 : (uint8_t) pick(s, 3);
                 d[n++] = (uint8_t) (1 + pick(s, 24));
                 break;
-        case 4:                                         /* Write FRU Data */
+        case 4:
+                netfn = IPMI_NETFN_STORAGE, cmd = IPMI_CMD_WRITE_FRU_DATA;
                 d[n++] = 0;
                 d[n++] = (uint8_t) (8 + pick(s, 64));
                 d[n++] = 0;
                 for (unsigned k = 1 + pick(s, 8); k > 0; k--)
                         d[n++] = (uint8_t) next(s);
-                return encode(out, cap, rq_sa, seq, IPMI_NETFN_STORAGE,
-                              IPMI_CMD_WRITE_FRU_DATA, d, n, rs_lun);
+                break;
         case 5:
+                netfn = IPMI_NETFN_STORAGE, cmd = IPMI_CMD_GET_FRU_INVENTORY_AREA_INFO;
                 d[n++] = 0;
-                return encode(out, cap, rq_sa, seq, IPMI_NETFN_STORAGE,
-                              IPMI_CMD_GET_FRU_INVENTORY_AREA_INFO, d, n, rs_lun);
+                break;
         case 6:
-                return encode(out, cap, rq_sa, seq, IPMI_NETFN_STORAGE,
-                              IPMI_CMD_RESERVE_SDR_REPOSITORY, d, 0, rs_lun);
-        case 7: case 8: {                               /* Get SDR / Get Device SDR */
-                bool device = pick(s, 2);
+                netfn = IPMI_NETFN_STORAGE, cmd = IPMI_CMD_RESERVE_SDR_REPOSITORY;
+                break;
+        case 7: case 8:                                 /* Get SDR / Get Device SDR */
+                if (pick(s, 2))
+                        netfn = IPMI_NETFN_SENSOR_EVENT, cmd = IPMI_CMD_GET_DEVICE_SDR;
+                else
+                        netfn = IPMI_NETFN_STORAGE, cmd = IPMI_CMD_GET_SDR;
                 d[n++] = (uint8_t) pick(s, 4);          /* reservation: now and then current */
                 d[n++] = 0;
                 d[n++] = pick(s, 4) ? 0 : 0xFF;         /* first record, or the last */
                 d[n++] = pick(s, 4) ? 0 : 0xFF;
                 d[n++] = (uint8_t) pick(s, 20);
                 d[n++] = pick(s, 8) ? 16 : 0xFF;
-                return encode(out, cap, rq_sa, seq,
-                              device ? IPMI_NETFN_SENSOR_EVENT : IPMI_NETFN_STORAGE,
-                              device ? IPMI_CMD_GET_DEVICE_SDR : IPMI_CMD_GET_SDR, d, n, rs_lun);
-        }
+                break;
         case 9:
-                return encode(out, cap, rq_sa, seq, IPMI_NETFN_STORAGE,
-                              IPMI_CMD_GET_SDR_REPOSITORY_INFO, d, 0, rs_lun);
-        case 10:                                        /* Set Event Receiver */
+                netfn = IPMI_NETFN_STORAGE, cmd = IPMI_CMD_GET_SDR_REPOSITORY_INFO;
+                break;
+        case 10:
+                netfn = IPMI_NETFN_SENSOR_EVENT, cmd = IPMI_CMD_SET_EVENT_RECEIVER;
                 d[n++] = pick(s, 2) ? 0x20 : 0x22;
                 d[n++] = 0;
-                return encode(out, cap, rq_sa, seq, IPMI_NETFN_SENSOR_EVENT,
-                              IPMI_CMD_SET_EVENT_RECEIVER, d, n, rs_lun);
+                break;
         case 11:
-                return encode(out, cap, rq_sa, seq, IPMI_NETFN_SENSOR_EVENT,
-                              IPMI_CMD_GET_EVENT_RECEIVER, d, 0, rs_lun);
+                netfn = IPMI_NETFN_SENSOR_EVENT, cmd = IPMI_CMD_GET_EVENT_RECEIVER;
+                break;
         case 12:
+                netfn = IPMI_NETFN_SENSOR_EVENT, cmd = IPMI_CMD_GET_SENSOR_READING;
                 d[n++] = (uint8_t) pick(s, 4);
-                return encode(out, cap, rq_sa, seq, IPMI_NETFN_SENSOR_EVENT,
-                              IPMI_CMD_GET_SENSOR_READING, d, n, rs_lun);
-        default: {                                      /* other App commands, and unknown ones */
-                static const uint8_t cmds[] = { IPMI_CMD_GET_SELF_TEST_RESULTS,
-                                                IPMI_CMD_GET_DEVICE_GUID, 0x5F, 0x01 };
-                uint8_t cmd = cmds[pick(s, sizeof(cmds))];
-                /* 0x01 with a byte of data: Get Device ID with a bad length. */
-                if (cmd == 0x01)
+                break;
+        default:                                        /* other App commands, unknown ones */
+                cmd = other_app[pick(s, sizeof(other_app))];
+                netfn = pick(s, 6) ? IPMI_NETFN_APP : 0x30;
+                if (cmd == IPMI_CMD_GET_DEVICE_ID)      /* with a byte: a bad length */
                         d[n++] = 0;
-                return encode(out, cap, rq_sa, seq, pick(s, 6) ? IPMI_NETFN_APP : 0x30, cmd, d,
-                              n, rs_lun);
+                break;
         }
-        }
-        return encode(out, cap, rq_sa, seq, IPMI_NETFN_STORAGE, IPMI_CMD_READ_FRU_DATA, d, n,
-                      rs_lun);
+        return encode(out, cap, rq_sa, seq, netfn, cmd, d, n, rs_lun);
 }
 
 /* A frame the daemon must count and drop (or, broadcast Get Device ID, answer). */
