@@ -5,7 +5,7 @@
  * first, and hands the bus to sd-event and back while sd-event alone is busy; a mistake in any
  * of that shows as an answer that differs, comes out of order, or does not come.
  *
- * So the same seeded stream of frames goes to three managers, each on a fresh state directory
+ * So the same seeded stream of frames goes to four managers, each on a fresh state directory
  * of the same configuration (one FRU device, a duplicate window longer than the test):
  *   reference  sd_event_loop(), the bus an ordinary I/O source;
  *   fast       manager_loop();
@@ -43,10 +43,12 @@
 #include <cmocka.h>
 #include <systemd/sd-event.h>
 
+#include "manager-bare-config.h"
 #include "temp-dir.h"
 #include "test-config-text.h"
 
 #include "common/log.h"
+#include "common/macro.h"
 #include "daemon/config.h"
 #include "daemon/manager.h"
 #include "protocol/ipmb-frame.h"
@@ -114,11 +116,8 @@ static size_t encode(uint8_t *out, size_t cap, uint8_t rq_sa, uint8_t seq, uint8
                 .rs_sa = SATMC_ADDR, .netfn = netfn, .rs_lun = rs_lun, .rq_sa = rq_sa,
                 .seq = seq, .cmd = cmd, .data = data, .data_len = len,
         };
-        int n = ipmb_encode_request(&req, out + 1, cap - 1, IPMB_KERNEL_MAX_MSG_LEN);
 
-        assert_true(n > 0);
-        out[0] = (uint8_t) n;
-        return (size_t) n + 1;
+        return bare_encode_request(&req, out, cap);
 }
 
 /* A well-formed request: answered beside sd-event, or one that changes what those read. */
@@ -350,9 +349,6 @@ static void *sender(void *userdata) {
 static struct manager *manager_on_socketpair(const char *dir, int *ret_bus) {
         char *sections = NULL;
         struct satmc_config *c;
-        struct transport *t = NULL;
-        struct manager *m = NULL;
-        int sv[2];
 
         assert_true(asprintf(&sections,
                              "[mc]\nduplicate-window-ms = 60000\nevent-receiver = 0x20\n"
@@ -362,12 +358,7 @@ static struct manager *manager_on_socketpair(const char *dir, int *ret_bus) {
                              "board-serial-number = SN0001\nproduct-name = Card\n", dir) > 0);
         c = test_config_load(dir, sections);
         free(sections);
-        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-        assert_int_equal(transport_chardev_from_fd(sv[0], &t), 0);
-        assert_int_equal(manager_new(c, &m), 0);
-        assert_int_equal(manager_start(m, t), 0);
-        *ret_bus = sv[1];
-        return m;
+        return manager_started_on_socketpair(c, ret_bus);
 }
 
 /* One variant over the seed's stream: its answers and counters in *r. */
@@ -486,7 +477,7 @@ static void check_seed(uint32_t seed) {
 static void test_seeds(void **state) {
         static const uint32_t seeds[] = { 1, 0x9E3779B9u, 20261206u, 0xDEADBEEFu };
 
-        for (size_t k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++)
+        for (size_t k = 0; k < ELEMENTSOF(seeds); k++)
                 check_seed(seeds[k]);
 }
 
