@@ -46,6 +46,7 @@ struct load_state {
         unsigned oem_seen_line[CONFIG_OEM_MAX][CONFIG_OEM_KEYS_MAX];
         unsigned picmg_power_seen_line[CONFIG_FRU_MAX][CONFIG_PICMG_KEYS_MAX];
         unsigned picmg_link_seen_line[CONFIG_PICMG_LINK_MAX][CONFIG_PICMG_KEYS_MAX];
+        unsigned picmg_link_end;                /* 1 + the highest [picmg-link.N] seen */
         /* [hpm.component.0..7], then [hpm] */
         unsigned hpm_seen_line[CONFIG_HPM_COMPONENTS + 1][CONFIG_HPM_KEYS_MAX];
         unsigned last_syntax_error_line;

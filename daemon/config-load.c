@@ -297,6 +297,8 @@ static void on_picmg_link_key(struct load_state *s, int index, const char *secti
                               const char *name, const char *value) {
         struct picmg_link_config *l = &s->config->picmg_link[index];
 
+        if ((unsigned) index >= s->picmg_link_end)
+                s->picmg_link_end = (unsigned) index + 1;
         config_on_indexed_key(s, &(const struct indexed_section) {
                 .keys = config_picmg_link_keys, .n_keys = config_picmg_link_keys_n, .base = l,
                 .present = &l->present, .first_line = &l->line,
@@ -548,6 +550,7 @@ int config_load_from_file(FILE *in, const char *name, FILE *err, struct satmc_co
         if (r > 0 && s->n_errors == 0)
                 config_report(s, (unsigned) r, "cannot parse this line");
         c->sensor_end = s->sensor_end;
+        c->picmg_link_end = s->picmg_link_end;
 
         config_check(s);
 
@@ -591,6 +594,7 @@ struct satmc_config *config_new(void) {
         c = p;
         c->sensor = (struct sensor_config *) ((uint8_t *) p + CONFIG_HEAD_SIZE);
         c->sensor_end = CONFIG_SENSOR_MAX;
+        c->picmg_link_end = CONFIG_PICMG_LINK_MAX;
         return c;
 }
 

@@ -309,6 +309,9 @@ struct satmc_config {
         /* 1 + the highest N of a [sensor.N] in the file: the slots worth looking at (all of
          * them, CONFIG_SENSOR_MAX, in a configuration built by hand from config_new()). */
         unsigned sensor_end;
+        /* The same for [picmg-link.N] (CONFIG_PICMG_LINK_MAX from config_new()): the E-Keying
+         * handlers look at no slot past it, so a board's unused slots stay untouched pages. */
+        unsigned picmg_link_end;
 
         /* [picmg] (config-picmg.h) */
         struct picmg_config picmg;

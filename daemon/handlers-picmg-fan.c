@@ -21,12 +21,20 @@
 _Static_assert(FAN_LEVEL_LOCAL_CONTROL == PICMG_FAN_LOCAL_CONTROL &&
                FAN_LEVEL_SHUT_DOWN == PICMG_FAN_SHUT_DOWN, "fan-control.h speaks PICMG's values");
 
+/* Fan i if it belongs to fan tray FRU fru, else NULL. The fan table is asked first: it holds
+ * only the configured fans, so the configuration's slot of an absent fan is never read (on a
+ * kernel without a shared zero page, each such read makes a page resident for good). */
+static struct fan *tray_fan(struct manager *m, unsigned i, uint8_t fru) {
+        struct fan *f = fan_table_get(m->fans, i);
+
+        return f && m->config->fan[i].picmg_fru == fru ? f : NULL;
+}
+
 /* The first fan of fan tray FRU fru, its index in *ret; -ENOENT when it has none. The
  * configuration check makes every fan of a FRU report the same properties as this one. */
 static int first_fan(struct manager *m, uint8_t fru, unsigned *ret) {
         for (unsigned i = 0; i < CONFIG_FAN_MAX; i++)
-                if (m->config->fan[i].present && m->config->fan[i].picmg_fru == fru &&
-                    fan_table_get(m->fans, i)) {
+                if (tray_fan(m, i, fru)) {
                         *ret = i;
                         return 0;
                 }
@@ -94,10 +102,12 @@ static int handle_set_fan_level(struct manager *m, const struct ipmi_msg_in *in,
                 return IPMI_CC_INVALID_DATA_FIELD;      /* local control on a tray without */
         if (r < 0)
                 return r;                               /* -ERANGE: 0xC9 */
-        for (unsigned i = first + 1; i < CONFIG_FAN_MAX; i++)
-                if (m->config->fan[i].present && m->config->fan[i].picmg_fru == fru &&
-                    fan_table_get(m->fans, i))
-                        (void) fan_control_set_level(fan_table_get(m->fans, i), level, local);
+        for (unsigned i = first + 1; i < CONFIG_FAN_MAX; i++) {
+                struct fan *f = tray_fan(m, i, fru);
+
+                if (f)
+                        (void) fan_control_set_level(f, level, local);
+        }
         out->data[0] = PICMG_IDENTIFIER;
         out->len = 1;
         return IPMI_CC_OK;
@@ -118,12 +128,14 @@ static int handle_get_fan_level(struct manager *m, const struct ipmi_msg_in *in,
                 return r;
         if (out->cap < 4)
                 return -EMSGSIZE;
-        for (unsigned i = first; i < CONFIG_FAN_MAX; i++)
-                if (m->config->fan[i].present && m->config->fan[i].picmg_fru == fru &&
-                    fan_table_get(m->fans, i)) {
-                        fan_control_get_level(fan_table_get(m->fans, i), &st);
+        for (unsigned i = first; i < CONFIG_FAN_MAX; i++) {
+                struct fan *f = tray_fan(m, i, fru);
+
+                if (f) {
+                        fan_control_get_level(f, &st);
                         local = MAX(local, st.local_level);
                 }
+        }
         fan_control_get_level(fan_table_get(m->fans, first), &st);
         out->data[0] = PICMG_IDENTIFIER;
         out->data[1] = st.override_level;

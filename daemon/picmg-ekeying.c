@@ -55,7 +55,7 @@ int picmg_ekeying_new(sd_event *event, const struct satmc_config *c, struct picm
         struct picmg_ekeying *e;
         bool any = false;
 
-        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++)
+        for (unsigned i = 0; i < c->picmg_link_end; i++)
                 any |= c->picmg_link[i].present;
         if (!any) {
                 *ret = NULL;
@@ -67,7 +67,8 @@ int picmg_ekeying_new(sd_event *event, const struct satmc_config *c, struct picm
         e->config = c;
         e->event = event;
         for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++) {
-                e->enabled[i] = c->picmg_link[i].present && c->picmg_link[i].enabled;
+                e->enabled[i] = i < c->picmg_link_end && c->picmg_link[i].present &&
+                                c->picmg_link[i].enabled;
                 e->runs[i] = (struct link_run) { .e = e, .index = i, .pidfd = -EBADF };
         }
         *ret = e;
@@ -110,7 +111,7 @@ int picmg_ekeying_start(struct picmg_ekeying *e, const struct gpio_output_ops *g
                 return 0;
         e->gpio = gpio ?: &gpio_output_libgpiod;
         e->gpio_userdata = userdata;
-        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++) {
+        for (unsigned i = 0; i < e->config->picmg_link_end; i++) {
                 const struct picmg_link_config *l = &e->config->picmg_link[i];
 
                 if (!l->present || l->action.kind != PICMG_LINK_ACTION_GPIO)
@@ -289,7 +290,7 @@ int picmg_ekeying_set(struct picmg_ekeying *e, unsigned index, bool enable) {
 
 /* The configured ATCA link whose descriptor is exactly d, or -1. */
 static int find_atca_link(const struct satmc_config *c, const struct picmg_link *d) {
-        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++) {
+        for (unsigned i = 0; i < c->picmg_link_end; i++) {
                 const struct picmg_link_config *l = &c->picmg_link[i];
                 uint8_t ports = 0;
 
@@ -311,7 +312,7 @@ static uint8_t amc_lanes(const struct picmg_link_config *l) {
 
 static int find_amc_link(const struct satmc_config *c, uint8_t channel,
                          const struct picmg_amc_link *d) {
-        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++) {
+        for (unsigned i = 0; i < c->picmg_link_end; i++) {
                 const struct picmg_link_config *l = &c->picmg_link[i];
 
                 if (!l->present || l->kind != PICMG_LINK_KIND_AMC)
@@ -368,7 +369,7 @@ static int handle_get_port_state(struct manager *m, const struct ipmi_msg_in *in
                 return r;
         out->data[0] = PICMG_IDENTIFIER;
         out->len = 1;
-        for (unsigned i = 0; m->picmg_ekeying && i < CONFIG_PICMG_LINK_MAX; i++) {
+        for (unsigned i = 0; m->picmg_ekeying && i < m->config->picmg_link_end; i++) {
                 const struct picmg_link_config *l = &m->config->picmg_link[i];
                 struct picmg_link d = {
                         .channel = l->channel, .interface = l->interface, .type = (uint8_t) l->type,
@@ -418,7 +419,7 @@ static int handle_get_amc_port_state(struct manager *m, const struct ipmi_msg_in
                 return IPMI_CC_INVALID_DATA_FIELD;
         out->data[0] = PICMG_IDENTIFIER;
         out->len = 1;
-        for (unsigned i = 0; m->picmg_ekeying && i < CONFIG_PICMG_LINK_MAX; i++) {
+        for (unsigned i = 0; m->picmg_ekeying && i < m->config->picmg_link_end; i++) {
                 const struct picmg_link_config *l = &m->config->picmg_link[i];
                 struct picmg_amc_link d = {
                         .lanes = amc_lanes(l), .type = (uint8_t) l->type,
@@ -442,7 +443,7 @@ static int handle_get_amc_port_state(struct manager *m, const struct ipmi_msg_in
 static uint16_t channel_classes(const struct satmc_config *c, uint8_t interface, uint8_t channel) {
         uint16_t mask = 0;
 
-        for (unsigned i = 0; i < CONFIG_PICMG_LINK_MAX; i++) {
+        for (unsigned i = 0; i < c->picmg_link_end; i++) {
                 const struct picmg_link_config *l = &c->picmg_link[i];
 
                 if (l->present && l->kind == PICMG_LINK_KIND_ATCA && l->interface == interface &&

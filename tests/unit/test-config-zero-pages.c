@@ -16,20 +16,7 @@
 #include <cmocka.h>
 
 #include "daemon/config.h"
-
-static bool page_resident(const void *p) {
-        uintptr_t page = (uintptr_t) sysconf(_SC_PAGESIZE);
-        unsigned char v = 0;
-
-        assert_int_equal(mincore((void *) ((uintptr_t) p & ~(page - 1)), page, &v), 0);
-        return v & 1;
-}
-
-/* Under meson's exe wrapper (qemu-user, the armhf suite) madvise() and mincore() are the
- * emulator's, not the kernel's: there only the values can be checked, not the residency. */
-static bool residency_observable(void) {
-        return !getenv("MESON_EXE_WRAPPER");
-}
+#include "page-resident.h"
 
 static void test_drops_zero_pages_only(void **state) {
         struct satmc_config *c = config_new();

@@ -22,6 +22,7 @@
 #include "daemon/manager.h"
 #include "protocol/ipmi.h"
 #include "protocol/picmg-fan.h"
+#include "page-resident.h"
 #include "temp-dir.h"
 
 #define HEAD "[mc]\naddress = 0x72\n[identity]\nfirmware-version = 1.00\n" \
@@ -231,6 +232,22 @@ static void test_levels(void **state) {
         assert_int_equal(RUN(f, PICMG_CMD_GET_FAN_LEVEL, 0x00), IPMI_CC_REQ_DATA_LEN_INVALID);
 }
 
+/* The fan tray handlers ask the fan table first and leave the configuration's slots of absent
+ * fans (3..7) unread: their page, given back after start-up as satmcd does, stays out of
+ * memory through Get and Set Fan Level, which go through every fan of the tray. */
+static void test_unused_fan_slots_untouched(void **state) {
+        struct fixture *f = *state;
+        const struct fan_config *last = &f->m->config->fan[CONFIG_FAN_MAX - 1];
+        uint8_t rsp[64];
+        size_t n;
+        bool observable = config_pages_dropped(f->m->config, last);
+
+        EXPECT(f, PICMG_CMD_SET_FAN_LEVEL, B(0x00), 0x00, 1, 5);
+        EXPECT(f, PICMG_CMD_GET_FAN_LEVEL, B(0x00, 5), 0x00, 1);
+        EXPECT(f, PICMG_CMD_GET_FAN_LEVEL, B(0x00, 0xFF, 15, 1), 0x00, 0);
+        assert_false(observable && page_resident(last));
+}
+
 /* Without a [picmg] profile the commands do not exist. */
 static void test_no_profile(void **state) {
         struct fixture *f = *state;
@@ -298,6 +315,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_speed_properties, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_levels, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unused_fan_slots_untouched, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_profile, setup_no_profile, teardown),
                 cmocka_unit_test(test_config_errors),
         };

@@ -27,6 +27,7 @@
 #include "protocol/fru.h"
 #include "protocol/ipmi.h"
 #include "protocol/picmg-fru.h"
+#include "page-resident.h"
 #include "temp-dir.h"
 
 #define HEAD "[mc]\naddress = 0x72\n[identity]\nfirmware-version = 1.00\n" \
@@ -464,6 +465,27 @@ static void test_signaling_class(void **state) {
         assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x42, 0), 0);
 }
 
+/* The E-Keying handlers look only at the link slots the file has (0..3): the pages of the
+ * unused ones, given back after start-up as satmcd does, stay out of memory through Get and
+ * Set Port State and Get Signaling Class on a channel no link has, which search every link. */
+static void test_unused_link_slots_untouched(void **state) {
+        struct fixture *f = *state;
+        const struct picmg_link_config *last = &f->m->config->picmg_link[CONFIG_PICMG_LINK_MAX - 1];
+        uint8_t rsp[64];
+        size_t n;
+        bool observable = config_pages_dropped(f->m->config, last);
+
+        assert_int_equal(RUN(f, PICMG_CMD_GET_PORT_STATE, 0x00, 0x45), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_PORT_STATE, 0x00, 0x45, 0x2F, 0x40, 0x00, 1),
+                         CC_BAD);
+        assert_int_equal(RUN(f, PICMG_CMD_SET_SIGNALING_CLASS, 0x00, 0x45, 0), CC_BAD);
+        assert_false(observable && page_resident(last));
+        /* The links that are there still answer. */
+        assert_int_equal(RUN(f, PICMG_CMD_GET_PORT_STATE, 0x00, 0x41), 0);
+        assert_int_equal(n, 6);
+}
+
 /* The records in the FRU images: Board P2P with 4 ATCA links on the board's FRU 0, none on
  * FRU 1 (no links, no module current). */
 static void test_records_in_image(void **state) {
@@ -671,6 +693,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_port_state, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_amc_port_state, setup_amc, teardown),
                 cmocka_unit_test_setup_teardown(test_signaling_class, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unused_link_slots_untouched, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_records_in_image, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_amc_records_in_image, setup_amc, teardown),
                 cmocka_unit_test_setup_teardown(test_amc_fru_not_managed, setup_amc, teardown),
