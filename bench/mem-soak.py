@@ -20,6 +20,12 @@ At every tenth of the run (and once before any load) the stock clients visit too
 (Rss, Pss, Anonymous, Private_Dirty) and /proc/PID/status (RssAnon, VmHWM, threads) at:
 start (READY=1 plus --settle seconds), after each tenth, and idle after the end.
 
+Before satmcd starts, the floor is measured the same way (the shim preloaded, READY=1, --settle
+seconds): bench/mem-floor, a daemon on libsystemd and libc that runs an sd-event loop and
+does nothing else. It runs alone, so that no library page is shared between the two and halved
+in each one's Pss. Its row and satmcd's figures over it say what the libraries cost any program
+on this machine and what satmcd adds.
+
 Prints the table, the request rate and what 10 million requests would take at that rate, and
 the verdict against the goal: RssAnon <= 400 KiB, Pss <= 1024 KiB at every sample, and flat:
 RssAnon at the end within --flat KiB of the first loaded sample.
@@ -296,8 +302,8 @@ def smaps_breakdown(pid):
     return sorted(((n, *v) for n, v in rows.items()), key=lambda r: -r[1])
 
 
-def print_smaps(title, rows):
-    print("%s: satmcd's mappings by file (KiB)" % title)
+def print_smaps(title, rows, whose="satmcd's"):
+    print("%s: %s mappings by file (KiB)" % (title, whose))
     print("  %-32s %9s %6s %6s %6s" % ("mapping", "Anonymous", "PrivD", "Rss", "Pss"))
     for n, anon, privd, rss, pss in rows:
         if anon or privd:
@@ -329,6 +335,25 @@ def shim_path():
     return out
 
 
+def floor_memory(floor, env, work, settle, smaps):
+    """Start the floor program as satmcd is started, take its memory after READY=1 and --settle
+    seconds, stop it: (memory(), smaps_breakdown() or None)."""
+    notify = os.path.join(work, "floor-notify.sock")
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(notify)
+    ns.settimeout(60)
+    p = subprocess.Popen([floor], env=dict(env, NOTIFY_SOCKET=notify), stdin=subprocess.DEVNULL)
+    try:
+        while "READY=1" not in ns.recv(4096).decode().split("\n"):
+            pass
+        time.sleep(settle)
+        return memory(p.pid), smaps_breakdown(p.pid) if smaps else None
+    finally:
+        p.terminate()
+        p.wait(30)
+        ns.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--requests", type=int, default=300000,
@@ -342,11 +367,17 @@ def main():
     ap.add_argument("--smaps", action="store_true",
                     help="print satmcd's anonymous and dirty pages by mapping at start and at the end")
     ap.add_argument("--example", default=os.path.join(TOP, "examples", "board.ini"))
+    ap.add_argument("--floor", help="the floor program (default: bench/mem-floor of satmcd's "
+                    "build directory; 'none' to skip it)")
     ap.add_argument("satmcd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.satmcd[1:] if a.satmcd[:1] == ["--"] else a.satmcd
     if not cmd:
         ap.error("give the satmcd binary")
+    floor = a.floor or os.path.join(os.path.dirname(os.path.abspath(cmd[0])), "..", "bench",
+                                    "mem-floor")
+    if floor != "none" and not os.access(floor, os.X_OK):
+        ap.error("no floor program at %s: ninja -C BUILD bench/mem-floor, or --floor none" % floor)
 
     work = tempfile.mkdtemp(prefix="satmc-memsoak")
     os.makedirs(os.path.join(work, "sensors"))
@@ -360,6 +391,8 @@ def main():
     ns.bind(notify)
     ns.settimeout(60)
     env = dict(os.environ, LD_PRELOAD=shim_path(), IPMB_SHIM_SOCK=ipmb, NOTIFY_SOCKET=notify)
+    floor_mem, floor_smaps = (None, None) if floor == "none" else \
+        floor_memory(floor, env, work, a.settle, a.smaps)
     log = open(os.path.join(work, "satmcd.log"), "w")
     p = subprocess.Popen(cmd + ["--config", config, "--device", "/dev/ipmb-0", "--log-level",
                                 "warning", "--state-directory", os.path.join(work, "state")],
@@ -420,10 +453,12 @@ def main():
           "loadavg %s" % (os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3])))
     print("%-14s %10s %7s %7s %6s %6s %9s %6s %6s %7s" % (
         "phase", "requests", "secs", "RssAnon", "Pss", "Rss", "Anonymous", "PrivD", "HWM", "threads"))
-    for name, n, t, m in rows:
+    for name, n, t, m in ([("floor", 0, 0.0, floor_mem)] if floor_mem else []) + rows:
         print("%-14s %10d %7.1f %7d %6d %6d %9d %6d %6d %7d" % (
             name, n, t, m["RssAnon"], m["Pss"], m["Rss"], m["Anonymous"], m["Private_Dirty"],
             m["VmHWM"], m["Threads"]))
+    if floor_smaps:
+        print_smaps("floor", floor_smaps, "the floor's")
     for title, breakdown in smaps:
         print_smaps(title, breakdown)
     while not errors.empty():
@@ -443,6 +478,11 @@ def main():
     print("verdict: RssAnon max %d KiB (<= 400), Pss max %d KiB (<= 1024), RssAnon growth from the "
           "first loaded sample to the end %+d KiB (<= %d): %s" % (
               worst_anon, worst_pss, growth, a.flat, "PASS" if verdict else "FAIL"))
+    if floor_mem:
+        print("over the floor (%s, alone before satmcd): RssAnon max %+d KiB, Pss max %+d KiB; "
+              "the floor itself: RssAnon %d, Pss %d KiB" % (
+                  os.path.relpath(floor), worst_anon - floor_mem["RssAnon"],
+                  worst_pss - floor_mem["Pss"], floor_mem["RssAnon"], floor_mem["Pss"]))
     shutil.rmtree(work, ignore_errors=True)
     return 0 if verdict else 2
 
