@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,7 +370,10 @@ int manager_reload(struct manager *m) {
                  keys ? " (" : "", applied, keys ? ")" : "", frus, sensors,
                  c->event_receiver != receiver || c->event_receiver_lun != receiver_lun ?
                  "changed" : "unchanged");
-        /* The comparisons above read every slot of the running configuration. */
+        /* As after start-up (satmcd.c): the new configuration parsed, compared and freed
+         * leaves holes in the heap that would stay resident; the comparisons above read every
+         * slot of the running configuration. */
+        (void) malloc_trim(0);
         (void) config_drop_zero_pages(c);
         notify_ready(c);
         return 0;
