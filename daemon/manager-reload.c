@@ -372,7 +372,9 @@ int manager_reload(struct manager *m) {
                  "changed" : "unchanged");
         /* As after start-up (satmcd.c): the new configuration parsed, compared and freed
          * leaves holes in the heap that would stay resident; the comparisons above read every
-         * slot of the running configuration. */
+         * slot of the running configuration. Freed here, not on return, so that READY=1 comes
+         * when the reload's memory is back. */
+        new = config_free(new);
         (void) malloc_trim(0);
         (void) config_drop_zero_pages(c);
         notify_ready(c);
