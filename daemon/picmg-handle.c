@@ -65,7 +65,11 @@ static int handle_drain(void *userdata, void *handle) {
         const struct timespec now = { 0, 0 };
 
         (void) userdata;
-        /* Bounded: a bouncing contact queues a handful; the debounce timer reads the level. */
+        /* Bounded: a bouncing contact queues a handful; the debounce timer reads the level.
+         * Both calls pass a struct timespec, which a 32-bit time_t library (Debian 12 armhf)
+         * lays out differently from satmcd (_TIME_BITS=64): right only because the timeout
+         * is all zeros and the event, which the library fills with its smaller layout, is
+         * never read (docs/cross-builds.md, "2038"). */
         for (unsigned i = 0; i < 64; i++) {
                 struct gpiod_line_event ev;
                 int r = gpiod_line_event_wait(h->line, &now);
