@@ -170,65 +170,101 @@ static int reload_fru(struct manager *m, struct satmc_config *new, unsigned id) 
         return 1;
 }
 
-/* Thresholds and hysteresis of one sensor from the new section, persisted like Set Sensor
- * Thresholds/Hysteresis. Returns 1 if anything changed. */
-static int reload_sensor(struct manager *m, struct satmc_config *new, struct sensor *sn) {
-        struct sensor_config *o = &m->config->sensor[sn->index];
+/* What the new section changes of one sensor's thresholds and hysteresis: filled into ch,
+ * true if anything. Applied for all sensors at once by reload_sensors(). */
+static bool plan_sensor(struct manager *m, const struct satmc_config *new, struct sensor *sn,
+                        struct sensor_reload *ch) {
+        const struct sensor_config *o = &m->config->sensor[sn->index];
         const struct sensor_config *n = &new->sensor[sn->index];
-        bool thr = false;
-        int r, changed = 0;
 
+        *ch = (struct sensor_reload) { .sensor = sn };
         for (unsigned t = 0; t < _SENSOR_THR_MAX; t++)
-                thr = thr || !double_same(o->thresholds[t], n->thresholds[t]);
-
-        if (thr) {
-                uint8_t raw[6], in_old = 0, in_new = 0, defined;
+                ch->thresholds = ch->thresholds || !double_same(o->thresholds[t], n->thresholds[t]);
+        if (ch->thresholds) {
+                uint8_t in_old = 0, in_new = 0;
 
                 /* The file's thresholds take their new values, one the file no longer names is
                  * removed; one set only over IPMI (never in the file) stays, as at a restart. */
-                memcpy(raw, sn->thresholds, sizeof(raw));
+                memcpy(ch->raw, sn->thresholds, sizeof(ch->raw));
                 for (unsigned t = 0; t < _SENSOR_THR_MAX; t++) {
                         if (!isnan(o->thresholds[t]))
                                 in_old |= (uint8_t) (1u << t);
                         if (isnan(n->thresholds[t]))
                                 continue;
                         /* Inside the range, which config_load() checked and is unchanged. */
-                        (void) sensor_linear_to_raw(&sn->linear, n->thresholds[t], &raw[t]);
+                        (void) sensor_linear_to_raw(&sn->linear, n->thresholds[t], &ch->raw[t]);
                         in_new |= (uint8_t) (1u << t);
                 }
-                defined = (uint8_t) ((sn->defined & ~(in_old & ~in_new)) | in_new);
-                r = sensor_replace_thresholds(m->sensors, sn, defined, raw);
-                if (r < 0)
-                        log_warning_errno(r, "%s: failed to apply the new thresholds, keeping the "
-                                          "current ones: %m", sn->name);
-                else {
-                        memcpy(o->thresholds, n->thresholds, sizeof(o->thresholds));
-                        changed = 1;
-                }
+                ch->defined = (uint8_t) ((sn->defined & ~(in_old & ~in_new)) | in_new);
         }
-
         if (!double_same(o->hysteresis, n->hysteresis)) {
                 uint8_t h = (uint8_t) fmin(255, round(n->hysteresis /
                                                       sensor_linear_step(&sn->linear)));
 
-                r = sensor_set_hysteresis(m->sensors, sn, h, h);
-                if (r < 0)
-                        log_warning_errno(r, "%s: failed to apply the new hysteresis, keeping "
-                                          "the current one: %m", sn->name);
-                else {
-                        o->hysteresis = n->hysteresis;
-                        changed = 1;
+                ch->hysteresis = true;
+                ch->hysteresis_pos = ch->hysteresis_neg = h;
+        }
+        return ch->thresholds || ch->hysteresis;
+}
+
+/* Thresholds, hysteresis and event enables of every sensor from the new sections: the first
+ * two persisted like Set Sensor Thresholds/Hysteresis, with one write of the state file for
+ * all sensors (sensor_table_reload()). Returns how many sensors changed. */
+static unsigned reload_sensors(struct manager *m, struct satmc_config *new) {
+        size_t count = sensor_table_count(m->sensors), n = 0;
+        _cleanup_free_ struct sensor_reload *ch = NULL;
+        _cleanup_free_ size_t *pos = NULL;      /* ch[k] is sensor_table_get(pos[k]) */
+        _cleanup_free_ bool *changed = NULL;    /* by position in the table */
+        unsigned sensors = 0;
+        int r = 0;
+
+        ch = calloc(count ?: 1, sizeof(*ch));
+        pos = calloc(count ?: 1, sizeof(*pos));
+        changed = calloc(count ?: 1, sizeof(*changed));
+        if (!ch || !pos || !changed) {
+                log_error("[sensor.N]: out of memory; keeping every sensor as it is.");
+                return 0;
+        }
+        for (size_t i = 0; i < count; i++)
+                if (plan_sensor(m, new, sensor_table_get(m->sensors, (unsigned) i), &ch[n]))
+                        pos[n++] = i;
+        if (n > 0)
+                r = sensor_table_reload(m->sensors, ch, n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                struct sensor *sn = ch[i].sensor;
+                struct sensor_config *o = &m->config->sensor[sn->index];
+
+                if (ch[i].thresholds && ch[i].result < 0)
+                        log_warning_errno(ch[i].result, "%s: failed to apply the new "
+                                          "thresholds, keeping the current ones: %m", sn->name);
+                else if (ch[i].thresholds) {
+                        memcpy(o->thresholds, new->sensor[sn->index].thresholds,
+                               sizeof(o->thresholds));
+                        changed[pos[i]] = true;
+                }
+                if (ch[i].hysteresis) {
+                        o->hysteresis = new->sensor[sn->index].hysteresis;
+                        changed[pos[i]] = true;
                 }
         }
+        if (r < 0)
+                log_warning("[sensor.N]: keeping every sensor's thresholds and hysteresis.");
 
-        if (o->events != n->events) {
-                o->events = n->events;
-                sn->events_enabled = n->events;
-                changed = 1;
+        for (size_t i = 0; i < count; i++) {
+                struct sensor *sn = sensor_table_get(m->sensors, (unsigned) i);
+                struct sensor_config *o = &m->config->sensor[sn->index];
+
+                if (o->events != new->sensor[sn->index].events) {
+                        o->events = new->sensor[sn->index].events;
+                        sn->events_enabled = o->events;
+                        changed[i] = true;
+                }
+                if (changed[i]) {
+                        manager_sensor_changed(m, sn);
+                        sensors++;
+                }
         }
-        if (changed)
-                manager_sensor_changed(m, sn);
-        return changed;
+        return sensors;
 }
 
 static void notify_reloading(void) {
@@ -315,15 +351,16 @@ int manager_reload(struct manager *m) {
                 log_warning("[sensor.N]: keeping the sensors and their thresholds until a "
                             "restart.");
         else
+        {
+                sensors = reload_sensors(m, new);
                 for (unsigned i = 0; i < sensor_table_count(m->sensors); i++) {
-                        struct sensor *sn = sensor_table_get(m->sensors, i);
+                        const struct sensor *sn = sensor_table_get(m->sensors, i);
 
-                        if (reload_sensor(m, new, sn) > 0)
-                                sensors++;
                         warn_not_applied("sensor", sn->index, config_sensor_keys,
                                          config_sensor_keys_n, &c->sensor[sn->index],
                                          &new->sensor[sn->index]);
                 }
+        }
 
         /* Fan outputs and OEM commands are set up at start only (docs/actuators.md). */
         for (unsigned i = 0; i < CONFIG_FAN_MAX; i++)

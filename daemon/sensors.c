@@ -866,39 +866,20 @@ int sensor_table_start(struct sensor_table *s, sd_event *event, struct state_dir
 
 /* ---- changes by command ---- */
 
-/* Give sn the thresholds new[] with exactly the bits in defined; persisted or undone. */
-static int sensor_apply_thresholds(struct sensor_table *s, struct sensor *sn, uint8_t defined,
-                                   const uint8_t new[6]) {
-        uint8_t old[6], old_defined = sn->defined;
+/* sn's new set (saved) takes effect: events of new thresholds on, of removed ones off. */
+static void thresholds_took_effect(struct sensor *sn, uint8_t old_defined) {
         uint16_t removed;
-        int r;
 
-        if (!thresholds_ordered(sn, defined, new))
-                return -EINVAL;
-
-        memcpy(old, sn->thresholds, sizeof(old));
-        memcpy(sn->thresholds, new, sizeof(old));
-        sn->defined = defined;
-        r = sensor_table_save(s);
-        if (r < 0) {
-                /* Not on disk, so not in effect either: the requester sees a failure and the
-                 * state after a restart is the state now. */
-                memcpy(sn->thresholds, old, sizeof(old));
-                sn->defined = old_defined;
-                return log_error_errno(r, "Failed to save sensor thresholds in %s: %m",
-                                       state_dir_path(s->state));
-        }
         sensor_enable_new_thresholds(sn, old_defined);
         /* A threshold without a value generates no events: Get Sensor Event Enable and the
          * SDR's masks must not claim one. */
-        removed = threshold_offsets((uint8_t) (old_defined & ~defined));
+        removed = threshold_offsets((uint8_t) (old_defined & ~sn->defined));
         sn->assert_enable &= (uint16_t) ~removed;
         sn->deassert_enable &= (uint16_t) ~removed;
         /* Judged afresh against the new set, without the old set's hysteresis memory. */
         sn->status = 0;
         sensor_update_status(sn);
         sensor_update_events(sn);
-        return 0;
 }
 
 int sensor_set_thresholds(struct sensor_table *s, struct sensor *sn, uint8_t mask,
@@ -912,26 +893,77 @@ int sensor_set_thresholds(struct sensor_table *s, struct sensor *sn, uint8_t mas
                 if (mask & (1u << t))
                         new[t] = raw[t];
         /* Set Sensor Thresholds gives values; it never takes one away. */
-        return sensor_apply_thresholds(s, sn, (uint8_t) (sn->defined | mask), new);
+        return sensor_replace_thresholds(s, sn, (uint8_t) (sn->defined | mask), new);
+}
+
+int sensor_table_reload(struct sensor_table *s, struct sensor_reload *changes, size_t n) {
+        struct was {
+                uint8_t thresholds[6], defined, hysteresis_pos, hysteresis_neg;
+        };
+        _cleanup_free_ struct was *was = NULL;
+        bool any = false;
+        int r;
+
+        was = calloc(n ?: 1, sizeof(*was));
+        if (!was)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                struct sensor_reload *c = &changes[i];
+                struct sensor *sn = c->sensor;
+
+                memcpy(was[i].thresholds, sn->thresholds, sizeof(was[i].thresholds));
+                was[i].defined = sn->defined;
+                was[i].hysteresis_pos = sn->hysteresis_pos;
+                was[i].hysteresis_neg = sn->hysteresis_neg;
+                c->result = 0;
+                if (c->thresholds && !thresholds_ordered(sn, c->defined, c->raw))
+                        c->result = -EINVAL;
+                else if (c->thresholds) {
+                        memcpy(sn->thresholds, c->raw, sizeof(sn->thresholds));
+                        sn->defined = c->defined;
+                        any = true;
+                }
+                if (c->hysteresis) {
+                        sn->hysteresis_pos = c->hysteresis_pos;
+                        sn->hysteresis_neg = c->hysteresis_neg;
+                        any = true;
+                }
+        }
+        if (!any)
+                return 0;
+        r = sensor_table_save(s);
+        if (r < 0) {
+                /* Not on disk, so in effect for no sensor: a restart would read the old file. */
+                for (size_t i = 0; i < n; i++) {
+                        struct sensor *sn = changes[i].sensor;
+
+                        memcpy(sn->thresholds, was[i].thresholds, sizeof(sn->thresholds));
+                        sn->defined = was[i].defined;
+                        sn->hysteresis_pos = was[i].hysteresis_pos;
+                        sn->hysteresis_neg = was[i].hysteresis_neg;
+                }
+                return log_error_errno(r, "Failed to save sensor thresholds and hysteresis in "
+                                       "%s: %m", state_dir_path(s->state));
+        }
+        for (size_t i = 0; i < n; i++)
+                if (changes[i].thresholds && changes[i].result == 0)
+                        thresholds_took_effect(changes[i].sensor, was[i].defined);
+        return 0;
 }
 
 int sensor_replace_thresholds(struct sensor_table *s, struct sensor *sn, uint8_t defined,
                               const uint8_t raw[6]) {
-        return sensor_apply_thresholds(s, sn, defined, raw);
+        struct sensor_reload c = { .sensor = sn, .thresholds = true, .defined = defined };
+        int r;
+
+        memcpy(c.raw, raw, sizeof(c.raw));
+        r = sensor_table_reload(s, &c, 1);
+        return r < 0 ? r : c.result;
 }
 
 int sensor_set_hysteresis(struct sensor_table *s, struct sensor *sn, uint8_t pos, uint8_t neg) {
-        uint8_t old_pos = sn->hysteresis_pos, old_neg = sn->hysteresis_neg;
-        int r;
+        struct sensor_reload c = { .sensor = sn, .hysteresis = true, .hysteresis_pos = pos,
+                                   .hysteresis_neg = neg };
 
-        sn->hysteresis_pos = pos;
-        sn->hysteresis_neg = neg;
-        r = sensor_table_save(s);
-        if (r < 0) {
-                sn->hysteresis_pos = old_pos;
-                sn->hysteresis_neg = old_neg;
-                return log_error_errno(r, "Failed to save sensor hysteresis in %s: %m",
-                                       state_dir_path(s->state));
-        }
-        return 0;
+        return sensor_table_reload(s, &c, 1);
 }
