@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "picmg-led.h"
@@ -175,18 +176,17 @@ static int on_lamp_test_end(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* A lamp test just started (or started again): its timer from now. */
+/* A lamp test just started (or started again) and its lamps are lit: its timer from now. Now,
+ * not the loop's time (sd_event_now()), which is when this iteration woke: the lamps would be
+ * lit for less than asked by however long the loop took to get here (66 ms once, on a
+ * loaded machine). */
 static int start_lamp_test(struct picmg_led *l) {
-        uint64_t now;
         int r;
 
         l->lamp = sd_event_source_disable_unref(l->lamp);
         if (!l->state.lamp_test || !l->table->event)
                 return 0;
-        r = sd_event_now(l->table->event, CLOCK_MONOTONIC, &now);
-        if (r < 0)
-                return r;
-        l->lamp_deadline = now + l->state.lamp_duration * LAMP_TEST_UNIT_USEC;
+        l->lamp_deadline = monotonic_usec() + l->state.lamp_duration * LAMP_TEST_UNIT_USEC;
         r = sd_event_add_time(l->table->event, &l->lamp, CLOCK_MONOTONIC, l->lamp_deadline,
                               BLINK_ACCURACY_USEC, on_lamp_test_end, l);
         if (r < 0)
@@ -287,15 +287,14 @@ int picmg_led_caps(const struct picmg_led_table *t, uint8_t fru, uint8_t led,
 int picmg_led_state(const struct picmg_led_table *t, uint8_t fru, uint8_t led,
                     struct picmg_led_state *ret, uint8_t *ret_lamp_remaining) {
         const struct picmg_led *l = find(t, fru, led);
-        uint64_t now = 0, left;
+        uint64_t now, left;
 
         if (!l)
                 return -ENOENT;
         *ret = l->state;
         *ret_lamp_remaining = 0;
         if (l->state.lamp_test) {
-                if (t->event)
-                        (void) sd_event_now(t->event, CLOCK_MONOTONIC, &now);
+                now = monotonic_usec();         /* the clock the deadline was taken from */
                 left = l->lamp_deadline > now ? l->lamp_deadline - now : 0;
                 left = (left + LAMP_TEST_UNIT_USEC - 1) / LAMP_TEST_UNIT_USEC;
                 *ret_lamp_remaining = (uint8_t) MIN(left, (uint64_t) PICMG_LED_LAMP_TEST_MAX);
@@ -308,6 +307,7 @@ static int set_one(struct picmg_led *l, const struct picmg_led_request *r) {
         int k;
 
         picmg_led_apply_set(&l->state, &l->caps, r);
+        show(l);
         if (r->function == PICMG_LED_FN_LAMP_TEST || (lamp_before && !l->state.lamp_test)) {
                 k = start_lamp_test(l);
                 if (k < 0) {
@@ -315,9 +315,9 @@ static int set_one(struct picmg_led *l, const struct picmg_led_request *r) {
                         picmg_led_lamp_test_end(&l->state);
                         log_warning_errno(k, "[picmg-led.%u] Failed to time a lamp test: %m",
                                           l->index);
+                        show(l);
                 }
         }
-        show(l);
         return 0;
 }
 
