@@ -19,7 +19,11 @@ THRESHOLDS = {
 
 
 def write_value(tmp, name, value):
-    """The sensor file behind name, in the hwmon units the configuration scales from."""
+    """The sensor file behind name, in the hwmon units the configuration scales from. A copy
+    renamed over it, as a hwmon attribute never reads empty: written in place, a poll between
+    the truncation and the write reads no number, and the sensor is unavailable for a poll."""
     fname, scale = FILES[name]
-    with open(os.path.join(tmp, fname), "w") as f:
+    path = os.path.join(tmp, fname)
+    with open(path + ".new", "w") as f:
         f.write("%d\n" % round(value * scale))
+    os.replace(path + ".new", path)
