@@ -211,55 +211,47 @@ static bool plan_sensor(struct manager *m, const struct satmc_config *new, struc
  * two persisted like Set Sensor Thresholds/Hysteresis, with one write of the state file for
  * all sensors (sensor_table_reload()). Returns how many sensors changed. */
 static unsigned reload_sensors(struct manager *m, struct satmc_config *new) {
-        size_t count = sensor_table_count(m->sensors), n = 0;
-        _cleanup_free_ struct sensor_reload *ch = NULL;
-        _cleanup_free_ size_t *pos = NULL;      /* ch[k] is sensor_table_get(pos[k]) */
-        _cleanup_free_ bool *changed = NULL;    /* by position in the table */
+        size_t count = sensor_table_count(m->sensors);
+        _cleanup_free_ struct sensor_reload *ch = NULL;        /* ch[i]: sensor_table_get(i) */
         unsigned sensors = 0;
+        bool any = false;
         int r = 0;
 
         ch = calloc(count ?: 1, sizeof(*ch));
-        pos = calloc(count ?: 1, sizeof(*pos));
-        changed = calloc(count ?: 1, sizeof(*changed));
-        if (!ch || !pos || !changed) {
+        if (!ch) {
                 log_error("[sensor.N]: out of memory; keeping every sensor as it is.");
                 return 0;
         }
         for (size_t i = 0; i < count; i++)
-                if (plan_sensor(m, new, sensor_table_get(m->sensors, (unsigned) i), &ch[n]))
-                        pos[n++] = i;
-        if (n > 0)
-                r = sensor_table_reload(m->sensors, ch, n);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                struct sensor *sn = ch[i].sensor;
-                struct sensor_config *o = &m->config->sensor[sn->index];
-
-                if (ch[i].thresholds && ch[i].result < 0)
-                        log_warning_errno(ch[i].result, "%s: failed to apply the new "
-                                          "thresholds, keeping the current ones: %m", sn->name);
-                else if (ch[i].thresholds) {
-                        memcpy(o->thresholds, new->sensor[sn->index].thresholds,
-                               sizeof(o->thresholds));
-                        changed[pos[i]] = true;
-                }
-                if (ch[i].hysteresis) {
-                        o->hysteresis = new->sensor[sn->index].hysteresis;
-                        changed[pos[i]] = true;
-                }
-        }
+                any |= plan_sensor(m, new, sensor_table_get(m->sensors, (unsigned) i), &ch[i]);
+        if (any)
+                r = sensor_table_reload(m->sensors, ch, count);
         if (r < 0)
                 log_warning("[sensor.N]: keeping every sensor's thresholds and hysteresis.");
 
         for (size_t i = 0; i < count; i++) {
-                struct sensor *sn = sensor_table_get(m->sensors, (unsigned) i);
+                struct sensor *sn = ch[i].sensor;
                 struct sensor_config *o = &m->config->sensor[sn->index];
+                const struct sensor_config *n = &new->sensor[sn->index];
+                bool changed = false;
 
-                if (o->events != new->sensor[sn->index].events) {
-                        o->events = new->sensor[sn->index].events;
-                        sn->events_enabled = o->events;
-                        changed[i] = true;
+                if (r >= 0 && ch[i].thresholds && ch[i].result < 0)
+                        log_warning_errno(ch[i].result, "%s: failed to apply the new "
+                                          "thresholds, keeping the current ones: %m", sn->name);
+                else if (r >= 0 && ch[i].thresholds) {
+                        memcpy(o->thresholds, n->thresholds, sizeof(o->thresholds));
+                        changed = true;
                 }
-                if (changed[i]) {
+                if (r >= 0 && ch[i].hysteresis) {
+                        o->hysteresis = n->hysteresis;
+                        changed = true;
+                }
+                if (o->events != n->events) {
+                        o->events = n->events;
+                        sn->events_enabled = n->events;
+                        changed = true;
+                }
+                if (changed) {
                         manager_sensor_changed(m, sn);
                         sensors++;
                 }
