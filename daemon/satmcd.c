@@ -364,7 +364,24 @@ static int run(int argc, char **argv) {
         return r == 0 ? 0 : 1;
 }
 
+/* SIGHUP and SIGUSR1 ask the running daemon for something (a reload, its counters), yet their
+ * default action ends the process. Blocked from main() on, one sent while satmcd starts (a
+ * `kill -HUP` that does not wait for READY=1, unlike systemctl reload) stays pending until the
+ * event loop's signal sources take it; sd-event needs them blocked anyway, and the sensor
+ * threads inherit the mask. spawn_program() clears it for the programs satmcd runs. Only the
+ * dynamic linker's part of the start comes before this. SIGTERM and SIGINT keep killing a
+ * daemon that has not started yet. */
+static void block_request_signals(void) {
+        sigset_t s;
+
+        sigemptyset(&s);
+        sigaddset(&s, SIGHUP);
+        sigaddset(&s, SIGUSR1);
+        (void) sigprocmask(SIG_BLOCK, &s, NULL);
+}
+
 int main(int argc, char **argv) {
+        block_request_signals();
         /* A peer that hangs up (the emulated bus; any socket written without MSG_NOSIGNAL)
          * must cost one failed send, not the daemon: writes report EPIPE instead. */
         signal(SIGPIPE, SIG_IGN);

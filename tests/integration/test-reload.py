@@ -11,6 +11,7 @@ import os, re, shutil, signal, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import Rig, check, finish, ipmitool, wait_for  # noqa: E402
+import emubus  # noqa: E402  (on the path satmc_testlib set)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP, SE = 0x06, 0x04
@@ -49,6 +50,46 @@ def reload(rig, before):
     wait_for(lambda: re.search(r"Reloaded |Reload of .* refused", rig.read_stderr()[before:]),
              "reload to finish", 30 if os.environ.get("SATMCD_WRAPPER") else 10)
     return rig.read_stderr()[before:]
+
+
+def sockets_of(pid):
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass    # closed meanwhile
+    return n
+
+
+def sighup_during_start(cfg, tmp):
+    """A SIGHUP that arrives while satmcd starts is held for the event loop, not fatal. The bus
+    is stopped so that satmcd waits in its attach (the transport opens after the state
+    directory, before the loop's signal sources): a SIGHUP then hits the start-up for sure."""
+    rig = Rig(cfg, satmcd_args=["--state-directory", tmp])
+    try:
+        check(rig.stop() == 0, "first satmcd stops")
+        rig.bus = subprocess.Popen(rig.bus.args)    # a fresh bus: stop() ended the first
+        wait_for(lambda: sockets_of(rig.bus.pid) >= 1, "bus listening")
+        rig.bus.send_signal(signal.SIGSTOP)
+        rig.drain_notify()
+        before = len(rig.read_stderr())
+        rig.spawn_satmcd()
+        # Both bus connections made: satmcd waits for ATTACHED (2 s) from a stopped bus.
+        wait_for(lambda: rig.satmcd.poll() is not None or sockets_of(rig.satmcd.pid) >= 2,
+                 "satmcd connected to the bus", 30 if os.environ.get("SATMCD_WRAPPER") else 10)
+        rig.satmcd.send_signal(signal.SIGHUP)
+        time.sleep(0.05)
+        rig.bus.send_signal(signal.SIGCONT)
+        check(rig.satmcd.poll() is None, "satmcd outlives a SIGHUP sent during its start")
+        rig.wait_notify("READY=1", 30 if os.environ.get("SATMCD_WRAPPER") else 10)
+        wait_for(lambda: "Reloaded " in rig.read_stderr()[before:],
+                 "the held SIGHUP to reload", 30 if os.environ.get("SATMCD_WRAPPER") else 10)
+        check(True, "the SIGHUP held during the start is a reload once the loop runs")
+        rig.bmc = emubus.Endpoint(rig.sock, [0x10])
+        check(device_id(rig) == 0x23, "and satmcd answers Get Device ID")
+    finally:
+        check(rig.stop() == 0, "satmcd exits 0")
 
 
 def main():
@@ -135,6 +176,11 @@ def main():
         check(rig.satmcd.pid == pid and rig.satmcd.poll() is None, "never restarted")
     finally:
         check(rig.stop() == 0, "satmcd exits 0")
+    try:
+        with open(cfg, "w") as f:
+            f.write(open(os.path.join(HERE, "board-fru.ini")).read())
+        sighup_during_start(cfg, os.path.join(tmp, "early"))
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
     finish()
 
