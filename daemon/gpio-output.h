@@ -19,5 +19,5 @@ struct gpio_output_ops {
         void (*close)(void *userdata, void *handle);
 };
 
-/* libgpiod v1.6, consumer "satmcd". */
+/* libgpiod, consumer "satmcd" (gpio-libgpiod1.c or gpio-libgpiod2.c, as built). */
 extern const struct gpio_output_ops gpio_output_libgpiod;

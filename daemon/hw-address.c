@@ -1,45 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <gpiod.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hw-address.h"
 #include "log.h"
 #include "protocol/hw-address.h"
-
-static int libgpiod_read_lines(void *userdata, const char *chip, const unsigned *offsets,
-                               size_t n, bool active_low, int *values) {
-        struct gpiod_line_bulk bulk;
-        struct gpiod_chip *c;
-        int r;
-
-        if (n == 0 || n > GPIOD_LINE_BULK_MAX_LINES)
-                return -EINVAL;
-        c = gpiod_chip_open_lookup(chip);
-        if (!c)
-                return errno > 0 ? -errno : -ENODEV;
-        if (gpiod_chip_get_lines(c, (unsigned *) offsets, (unsigned) n, &bulk) < 0) {
-                r = -errno;
-                goto finish;
-        }
-        /* The ACTIVE_LOW flag makes the kernel invert the levels: values are logical. */
-        if (gpiod_line_request_bulk_input_flags(&bulk, "satmcd",
-                                                active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0) < 0) {
-                r = -errno;
-                goto finish;
-        }
-        r = gpiod_line_get_value_bulk(&bulk, values) < 0 ? -errno : 0;
-        /* Released at once: the pins are strapped, read once; another tool may look too. */
-        gpiod_line_release_bulk(&bulk);
-finish:
-        gpiod_chip_close(c);
-        return r;
-}
-
-const struct gpio_reader_ops gpio_reader_libgpiod = {
-        .read_lines = libgpiod_read_lines,
-};
 
 /* "10=1 11=0 ... parity 17=1", for messages: what was read, line by line. */
 static void describe_levels(const struct satmc_config *c, const int *levels, int parity,

@@ -22,7 +22,8 @@ struct gpio_reader_ops {
                           bool active_low, int *values);
 };
 
-/* libgpiod v1.6, consumer "satmcd"; the lines are released before it returns. */
+/* libgpiod, consumer "satmcd" (gpio-libgpiod1.c or gpio-libgpiod2.c, as built); the lines
+ * are released before it returns. */
 extern const struct gpio_reader_ops gpio_reader_libgpiod;
 
 /*

@@ -3,8 +3,9 @@
  * The PICMG controller ([picmg] profile atca-ipmc or amc-mmc, docs/picmg.md): one hot-swap
  * state machine (protocol/picmg-hotswap.c) per managed FRU (the [fru.N] sections), the FRU Hot
  * Swap sensor (type F0h) of each with its Compact SDR, a Platform Event Message per transition
- * through the event queue, the handle switch of each FRU that has one (picmg-handle.c) and
- * the FRU Control actions (picmg-action.c). The PICMG commands (handlers-picmg.c) act through it.
+ * through the event queue, the handle switch of each FRU that has one (picmg_handle_ops, in
+ * gpio-libgpiod1.c or gpio-libgpiod2.c) and the FRU Control actions (picmg-action.c). The PICMG
+ * commands (handlers-picmg.c) act through it.
  *
  * Other parts of satmc meet it through two seams: picmg_hotswap_power_granted() (Set Power
  * Level, lane picmg-power) and the blue LED callback (lane picmg-leds' picmg_led_set_local()).
@@ -37,7 +38,7 @@ struct picmg_handle_ops {
         void (*close)(void *userdata, void *handle);
 };
 
-/* libgpiod v1.6, consumer "satmcd" (picmg-handle.c). */
+/* libgpiod, consumer "satmcd" (gpio-libgpiod1.c or gpio-libgpiod2.c, as built). */
 extern const struct picmg_handle_ops picmg_handle_libgpiod;
 
 /* What the blue LED of fru should show now (the integrator connects it to the LED lane). */

@@ -39,7 +39,10 @@ DAEMON_ONLY_HEADERS = re.compile(r"^(ini\.h|gpiod\.h|i2c/|json-c/|json\.h)")
 LIBSYSTEMD_HEADERS = re.compile(r"^systemd/")
 # Test stand-ins for a daemon-only library: they include its header to define its functions in
 # place of it (LD_PRELOAD), and link nothing of it (the link check below still holds them).
-STAND_INS = {"tests/harness/satmc-hw-shim.c": re.compile(r"^gpiod\.h$")}
+STAND_INS = {
+    "tests/harness/satmc-hw-shim-gpiod1.c": re.compile(r"^gpiod\.h$"),
+    "tests/harness/satmc-hw-shim-gpiod2.c": re.compile(r"^gpiod\.h$"),
+}
 NO_LIBSYSTEMD = {"protocol", "transport"}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

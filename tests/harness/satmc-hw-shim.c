@@ -10,12 +10,13 @@
  *                      read again at every transaction, so the test changes a register by
  *                      writing the file anew (write a copy, rename it over).
  *   DIR/gpio/CHIP/L    line L of GPIO chip CHIP: the file holds the physical level, 0 or 1.
- *                      libgpiod's calls (v1 API, the ones satmcd makes) are answered from it;
- *                      an output line's level is written to it. A line requested for edge
- *                      events (a handle switch) gets one event each time the test writes its
- *                      file (a copy renamed over it): the event fd is an inotify watch on the
- *                      chip directory, readable when any file there changes, and the events
- *                      read from it are those that name the line, typed by the level then.
+ *                      libgpiod's calls (v1 or v2 API, whichever satmcd is built with) are
+ *                      answered from it (satmc-hw-shim-gpiod1.c, satmc-hw-shim-gpiod2.c); an
+ *                      output line's level is written to it. A line requested for edge events
+ *                      (a handle switch) gets one event each time the test writes its file (a
+ *                      copy renamed over it): the event fd is an inotify watch on the chip
+ *                      directory, readable when any file there changes, and the events read
+ *                      from it are those that name the line, typed by the level then.
  *
  * SATMC_HW_SHIM_GPIO_LOG, if set, names a file to which every output line's request, change of
  * logical value and release is appended as one line, "<CLOCK_MONOTONIC ns> <chip> <offset>
@@ -43,7 +44,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gpiod.h>
 #include <limits.h>
 #include <linux/i2c-dev.h>
 #include <linux/i2c.h>
@@ -54,7 +54,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -62,6 +61,7 @@
 #include <unistd.h>
 
 #include "protocol/pmbus.h"
+#include "satmc-hw-shim.h"
 
 #define MAX_DEVICES     16
 #define MAX_REGS        128
@@ -97,14 +97,13 @@ static struct shim_page pages[64];
 static size_t npages;
 static uint8_t slave_of_fd[MAX_FDS];
 
-static const char *shim_dir(void) {
+const char *shim_dir(void) {
         const char *d = getenv("SATMC_HW_SHIM_DIR");
 
         return d && *d ? d : NULL;
 }
 
-static void shim_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void shim_complain(const char *fmt, ...) {
+void shim_complain(const char *fmt, ...) {
         va_list ap;
 
         va_start(ap, fmt);
@@ -123,7 +122,7 @@ static bool i2c_path(const char *path, char *buf, size_t size) {
         return (size_t) snprintf(buf, size, "%s/%s", dir, path + 5) < size;
 }
 
-static int real_openat(int dirfd, const char *path, int flags, mode_t mode) {
+int real_openat(int dirfd, const char *path, int flags, mode_t mode) {
         static int (*next)(int, const char *, int, ...);
 
         if (!next)
@@ -413,46 +412,24 @@ int __ioctl_time64(int fd, unsigned long request, ...) {
 #endif
 
 /*
- * libgpiod v1, the calls satmcd makes: a chip is a directory DIR/gpio/CHIP, a line a file in
- * it holding the physical level. The structs are ours (libgpiod's are opaque to its callers);
- * struct gpiod_line_bulk is the public one of gpiod.h.
+ * The GPIO file model, the same for either libgpiod API: the halves that fake its calls
+ * (satmc-hw-shim-gpiod1.c, -gpiod2.c) keep their own structs and come here for the files.
  */
-struct gpiod_line {
-        struct gpiod_chip *chip;
-        unsigned offset;
-        bool active_low, requested, output, events;
-        int value;              /* the logical value last driven, for the log's changes */
-        int event_fd;           /* events: inotify on the chip directory */
-        unsigned pending;       /* events: writes of the line's file not yet read */
-};
-
-struct gpiod_chip {
-        char name[64];
-        char path[PATH_MAX];
-        struct gpiod_line lines[64];
-        size_t nlines;
-};
-
-/* When satmcd made the call: taken before the line's file is written, which a busy file system
- * may hold up, so that the log times satmcd's timers and not the disk. */
-static struct timespec gpio_call_time(void) {
+int64_t shim_gpio_now(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts;
+        return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* One line of SATMC_HW_SHIM_GPIO_LOG (see the top of this file). */
-static void gpio_log(const struct gpiod_line *l, struct timespec ts, const char *what) {
+void shim_gpio_log(const char *chip, unsigned offset, int64_t ns, const char *what) {
         const char *path = getenv("SATMC_HW_SHIM_GPIO_LOG");
         char buf[160];
         int fd, n;
 
         if (!path || !*path)
                 return;
-        n = snprintf(buf, sizeof(buf), "%lld %s %u %s\n",
-                     (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec, l->chip->name,
-                     l->offset, what);
+        n = snprintf(buf, sizeof(buf), "%lld %s %u %s\n", (long long) ns, chip, offset, what);
         fd = real_openat(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) {
                 shim_complain("cannot open the GPIO log %s: %s", path, strerror(errno));
@@ -463,75 +440,18 @@ static void gpio_log(const struct gpiod_line *l, struct timespec ts, const char 
         close(fd);
 }
 
-struct gpiod_chip *gpiod_chip_open_lookup(const char *descr) {
-        const char *dir = shim_dir();
-        struct gpiod_chip *c;
-        struct stat st;
-
-        if (!dir) {
-                errno = ENOENT;
-                return NULL;
-        }
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return NULL;
-        /* "/dev/gpiochip0" and "gpiochip0" name the same chip. */
-        if (strncmp(descr, "/dev/", 5) == 0)
-                descr += 5;
-        snprintf(c->name, sizeof(c->name), "%s", descr);
-        if ((size_t) snprintf(c->path, sizeof(c->path), "%s/gpio/%s", dir, descr) >=
-            sizeof(c->path) || stat(c->path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                free(c);
-                errno = ENOENT;
-                return NULL;
-        }
-        return c;
-}
-
-void gpiod_chip_close(struct gpiod_chip *chip) {
-        free(chip);
-}
-
-struct gpiod_line *gpiod_chip_get_line(struct gpiod_chip *chip, unsigned offset) {
+bool shim_gpio_line_exists(const char *chip_dir, unsigned offset) {
         char path[PATH_MAX + 16];
-        struct gpiod_line *l;
 
-        snprintf(path, sizeof(path), "%s/%u", chip->path, offset);
-        if (access(path, F_OK) < 0 || chip->nlines == sizeof(chip->lines) / sizeof(chip->lines[0])) {
-                errno = EINVAL;
-                return NULL;
-        }
-        l = &chip->lines[chip->nlines++];
-        *l = (struct gpiod_line) { .chip = chip, .offset = offset };
-        return l;
+        snprintf(path, sizeof(path), "%s/%u", chip_dir, offset);
+        return access(path, F_OK) == 0;
 }
 
-int gpiod_chip_get_lines(struct gpiod_chip *chip, unsigned *offsets, unsigned num,
-                         struct gpiod_line_bulk *bulk) {
-        if (num > GPIOD_LINE_BULK_MAX_LINES) {
-                errno = EINVAL;
-                return -1;
-        }
-        bulk->num_lines = 0;
-        for (unsigned i = 0; i < num; i++) {
-                struct gpiod_line *l = gpiod_chip_get_line(chip, offsets[i]);
-
-                if (!l)
-                        return -1;
-                bulk->lines[bulk->num_lines++] = l;
-        }
-        return 0;
-}
-
-struct gpiod_chip *gpiod_line_get_chip(struct gpiod_line *line) {
-        return line->chip;
-}
-
-static int line_read(struct gpiod_line *l) {
+int shim_gpio_level(const char *chip_dir, unsigned offset) {
         char path[PATH_MAX + 16], buf[8] = "";
         FILE *f;
 
-        snprintf(path, sizeof(path), "%s/%u", l->chip->path, l->offset);
+        snprintf(path, sizeof(path), "%s/%u", chip_dir, offset);
         f = fopen(path, "re");
         if (!f)
                 return -1;
@@ -541,196 +461,56 @@ static int line_read(struct gpiod_line *l) {
                 return -1;
         }
         fclose(f);
-        return (buf[0] == '1') != l->active_low;
+        return buf[0] == '1';
 }
 
-static int line_write(struct gpiod_line *l, int value) {
+int shim_gpio_drive(const char *chip_dir, unsigned offset, int level) {
         char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
         FILE *f;
 
-        /* A copy renamed over: the test never reads half a write. */
-        snprintf(path, sizeof(path), "%s/%u", l->chip->path, l->offset);
+        snprintf(path, sizeof(path), "%s/%u", chip_dir, offset);
         snprintf(tmp, sizeof(tmp), "%s.new", path);
         f = fopen(tmp, "we");
         if (!f)
                 return -1;
-        fprintf(f, "%d\n", (value != 0) != l->active_low);
+        fprintf(f, "%d\n", level != 0);
         if (fclose(f) != 0 || rename(tmp, path) < 0)
                 return -1;
         return 0;
 }
 
-int gpiod_line_request_bulk_input_flags(struct gpiod_line_bulk *bulk, const char *consumer,
-                                        int flags) {
-        (void) consumer;
-        for (unsigned i = 0; i < bulk->num_lines; i++) {
-                bulk->lines[i]->active_low = flags & GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW;
-                bulk->lines[i]->requested = true;
-        }
-        return 0;
-}
+int shim_gpio_watch(const char *chip_dir) {
+        int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 
-int gpiod_line_get_value_bulk(struct gpiod_line_bulk *bulk, int *values) {
-        for (unsigned i = 0; i < bulk->num_lines; i++) {
-                if (!bulk->lines[i]->requested) {
-                        errno = EPERM;
-                        return -1;
-                }
-                values[i] = line_read(bulk->lines[i]);
-                if (values[i] < 0)
-                        return -1;
-        }
-        return 0;
-}
-
-void gpiod_line_release_bulk(struct gpiod_line_bulk *bulk) {
-        for (unsigned i = 0; i < bulk->num_lines; i++)
-                bulk->lines[i]->requested = false;
-}
-
-int gpiod_line_request_output_flags(struct gpiod_line *line, const char *consumer, int flags,
-                                    int default_val) {
-        struct timespec ts = gpio_call_time();
-        char what[48];
-
-        (void) consumer;
-        line->active_low = flags & GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW;
-        line->requested = line->output = true;
-        line->value = default_val != 0;
-        if (line_write(line, default_val) < 0)
+        if (fd < 0)
                 return -1;
-        snprintf(what, sizeof(what), "req %d%s", line->value,
-                 line->active_low ? " active-low" : "");
-        gpio_log(line, ts, what);
-        return 0;
-}
-
-int gpiod_line_set_value(struct gpiod_line *line, int value) {
-        struct timespec ts = gpio_call_time();
-
-        if (!line->requested || !line->output) {
-                errno = EPERM;
-                return -1;
-        }
-        if (line_write(line, value) < 0)
-                return -1;
-        if (line->value != (value != 0)) {
-                line->value = value != 0;
-                gpio_log(line, ts, line->value ? "1" : "0");
-        }
-        return 0;
-}
-
-void gpiod_line_release(struct gpiod_line *line) {
-        if (line->output)
-                gpio_log(line, gpio_call_time(), "rel");
-        if (line->events)
-                close(line->event_fd);
-        line->requested = line->output = line->events = false;
-}
-
-/* gpiod_line_request() with an edge request type: watch the chip directory. */
-static int line_request_events(struct gpiod_line *line, int flags) {
-        line->event_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (line->event_fd < 0)
-                return -1;
-        if (inotify_add_watch(line->event_fd, line->chip->path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+        /* A copy renamed over the line's file (the tests' way) or a write in place. */
+        if (inotify_add_watch(fd, chip_dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
                 int e = errno;
 
-                close(line->event_fd);
+                close(fd);
                 errno = e;
                 return -1;
         }
-        line->active_low = flags & GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW;
-        line->requested = line->events = true;
-        line->pending = 0;
-        return 0;
+        return fd;
 }
 
-int gpiod_line_request(struct gpiod_line *line, const struct gpiod_line_request_config *config,
-                       int default_val) {
-        switch (config->request_type) {
-        case GPIOD_LINE_REQUEST_DIRECTION_OUTPUT:
-                return gpiod_line_request_output_flags(line, config->consumer, config->flags,
-                                                       default_val);
-        case GPIOD_LINE_REQUEST_DIRECTION_INPUT:
-                line->active_low = config->flags & GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW;
-                line->requested = true;
-                return 0;
-        case GPIOD_LINE_REQUEST_EVENT_FALLING_EDGE:
-        case GPIOD_LINE_REQUEST_EVENT_RISING_EDGE:
-        case GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES:
-                return line_request_events(line, config->flags);
-        default:
-                errno = EINVAL;
-                return -1;
-        }
-}
+int shim_gpio_take_writes(int fd, const unsigned *offsets, unsigned *writes, size_t n) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        ssize_t got;
 
-int gpiod_line_get_value(struct gpiod_line *line) {
-        if (!line->requested) {
-                errno = EPERM;
-                return -1;
-        }
-        return line_read(line);
-}
-
-int gpiod_line_event_get_fd(struct gpiod_line *line) {
-        if (!line->events) {
-                errno = EPERM;
-                return -1;
-        }
-        return line->event_fd;
-}
-
-/* Read what inotify has: every write of this line's file is one event. */
-static int line_take_writes(struct gpiod_line *line) {
-        char name[16], buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-        ssize_t n;
-
-        snprintf(name, sizeof(name), "%u", line->offset);
-        while ((n = read(line->event_fd, buf, sizeof(buf))) > 0)
-                for (char *p = buf; p < buf + n;) {
+        while ((got = read(fd, buf, sizeof(buf))) > 0)
+                for (char *p = buf; p < buf + got;) {
                         const struct inotify_event *ev = (const struct inotify_event *) p;
 
-                        if (ev->len > 0 && strcmp(ev->name, name) == 0)
-                                line->pending++;
+                        for (size_t i = 0; ev->len > 0 && i < n; i++) {
+                                char name[16];
+
+                                snprintf(name, sizeof(name), "%u", offsets[i]);
+                                if (strcmp(ev->name, name) == 0)
+                                        writes[i]++;
+                        }
                         p += sizeof(*ev) + ev->len;
                 }
-        return n < 0 && errno != EAGAIN ? -1 : 0;
-}
-
-int gpiod_line_event_wait(struct gpiod_line *line, const struct timespec *timeout) {
-        struct pollfd pfd = { .fd = line->event_fd, .events = POLLIN };
-        int ms = timeout ? (int) (timeout->tv_sec * 1000 + timeout->tv_nsec / 1000000) : -1;
-        int r;
-
-        if (!line->events) {
-                errno = EPERM;
-                return -1;
-        }
-        if (line->pending == 0) {
-                r = poll(&pfd, 1, ms);
-                if (r <= 0)
-                        return r;
-                if (line_take_writes(line) < 0)
-                        return -1;
-        }
-        return line->pending > 0;
-}
-
-int gpiod_line_event_read(struct gpiod_line *line, struct gpiod_line_event *event) {
-        int v;
-
-        if (line->pending == 0) {
-                errno = EAGAIN;
-                return -1;
-        }
-        v = line_read(line);
-        if (v < 0)
-                return -1;
-        line->pending--;
-        clock_gettime(CLOCK_MONOTONIC, &event->ts);
-        event->event_type = v ? GPIOD_LINE_EVENT_RISING_EDGE : GPIOD_LINE_EVENT_FALLING_EDGE;
-        return 0;
+        return got < 0 && errno != EAGAIN ? -1 : 0;
 }
