@@ -33,6 +33,9 @@ step "clang ASan+UBSan build, every suite"
 meson compile -C build-asan
 meson test -C build-asan --setup=asan --print-errorlogs
 
+step "libgpiod 2.x (bookworm-backports beside the system's 1.6): build -Werror, unit + integration suites"
+scripts/libgpiod2.sh
+
 step "libFuzzer smoke run"
 scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 
