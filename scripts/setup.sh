@@ -9,7 +9,7 @@ packages=(
         meson ninja-build pkg-config gcc clang libclang-rt-14-dev
         libsystemd-dev libinih-dev libgpiod-dev libi2c-dev libcmocka-dev libjson-c-dev libgnutls28-dev
         # tests and demo: real clients and peers
-        python3 ipmitool tshark valgrind openipmi gpiod systemd strace man-db
+        python3 ipmitool tshark valgrind openipmi gpiod systemd strace man-db procps
         libnbd-bin python3-libnbd nbdkit qemu-utils fuse3
         # NBD TLS keys and certificates in the tests (psktool, certtool)
         gnutls-bin
