@@ -28,8 +28,9 @@ CONFIG_IN = os.path.join(ROOT, "br2-external/package/satmc/Config.in")
 
 # meson.build's library -> (OE recipe, Buildroot package). Names confirmed in
 # openembedded-core (systemd, json-c, meta/recipes-devtools/i2c-tools), meta-openembedded
-# (meta-oe/recipes-support/inih/libinih, recipes-support/libgpiod with libgpiod_1.6.x) and
-# buildroot (package/systemd, inih, libgpiod: 1.6.x; libgpiod2 is the 2.x one, i2c-tools, json-c).
+# (meta-oe/recipes-support/inih/libinih, recipes-support/libgpiod with libgpiod_1.6.x and 2.x)
+# and buildroot (package/systemd, inih, libgpiod: 1.6.x; libgpiod2 is the 2.x one, which satmc.mk
+# takes instead where the configuration has it, i2c-tools, json-c).
 NAMES = {
     "libsystemd": ("systemd", "systemd"),
     "inih": ("libinih", "inih"),

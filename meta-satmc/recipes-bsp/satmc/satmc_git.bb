@@ -20,8 +20,8 @@ python () {
         raise bb.parse.SkipRecipe("set SATMC_GIT_URI to the satmc git repository (docs/cross-builds.md)")
 }
 
-# libgpiod v1 API (gpiod_line_request_bulk_*): in releases whose meta-oe also carries 2.x, set
-# PREFERRED_VERSION_libgpiod = "1.6%" in local.conf.
+# libgpiod 1.6 or 2.x, whichever meta-oe's libgpiod recipe the release prefers: meson.build
+# builds the back end of the version it finds.
 DEPENDS = "systemd libinih libgpiod i2c-tools json-c gnutls"
 
 inherit meson pkgconfig systemd useradd
