@@ -4,7 +4,7 @@ processes, wait for satmcd's READY=1 on a NOTIFY_SOCKET we own, and tear everyth
 Binaries come from the environment (set by tests/integration/meson.build):
 SATMCD, SATMC_I2C_BUS, SATMC_HARNESS (the directory holding emubus.py).
 SATMCD_WRAPPER, if set, is prefixed to satmcd's command line (e.g. valgrind)."""
-import os, shlex, signal, socket, struct, subprocess, sys, tempfile, time
+import os, queue, shlex, signal, socket, struct, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.environ.get("SATMC_HARNESS", os.path.join(os.path.dirname(__file__), "../harness")))
 import emubus  # noqa: E402
@@ -75,6 +75,8 @@ class Rig:
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify_path = os.path.join(self.dir, "notify.sock")
         self.notify.bind(self.notify_path)
+        self.notes = queue.Queue()
+        threading.Thread(target=self._read_notify, daemon=True).start()
         self.stderr_path = os.path.join(self.dir, "satmcd.stderr")
         self.stderr = open(self.stderr_path, "w+")
         # Each rig has its own local ipmitool socket, so rigs can run side by side.
@@ -120,24 +122,32 @@ class Rig:
         self.spawn_satmcd()
         self.wait_notify("READY=1", 30 if SLOW else 10)
 
+    def _read_notify(self):
+        """Take every datagram satmcd sends, for as long as the test runs, as a service manager
+        does. A socket left unread fills (net.unix.max_dgram_qlen, 10 datagrams: five reloads'
+        RELOADING=1 and READY=1) and the next sd_notify() blocks satmcd's loop for good."""
+        while True:
+            try:
+                msg = self.notify.recv(4096)
+            except OSError:
+                return
+            self.notes.put(msg.decode(errors="replace"))
+
     def drain_notify(self):
         """Drop what an earlier satmcd sent (a reload's READY=1): not this start's."""
-        self.notify.setblocking(False)
         try:
             while True:
-                self.notify.recv(4096)
-        except BlockingIOError:
+                self.notes.get_nowait()
+        except queue.Empty:
             pass
-        finally:
-            self.notify.setblocking(True)
 
     def wait_notify(self, what, timeout=10):
-        self.notify.settimeout(timeout)
+        """The next message satmcd sent that has the line what (READY=1, RELOADING=1)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             try:
-                msg = self.notify.recv(4096).decode()
-            except socket.timeout:
+                msg = self.notes.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
                 break
             if what in msg.split("\n"):
                 return msg

@@ -54,12 +54,7 @@ def start_time(rig, state):
     rig.satmcd_args = ["--state-directory", state]
     # A READY=1 left by an earlier satmcd (one that should have refused, and did not) is not
     # this one's.
-    rig.notify.setblocking(False)
-    try:
-        while True:
-            rig.notify.recv(4096)
-    except BlockingIOError:
-        pass
+    rig.drain_notify()
     t0 = time.monotonic()
     rig.start_satmcd()
     return time.monotonic() - t0
