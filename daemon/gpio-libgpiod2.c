@@ -42,11 +42,12 @@ static int is_gpiochip_entry(const struct dirent *d) {
 }
 
 /* The chip whose label is label, by looking at every /dev/gpiochipN: NULL and ENOENT when none
- * has it. */
+ * has it, or the error of a chip satmcd could not open (EACCES: the service's user is not in
+ * the group that owns the chips), which may be the one. */
 static struct gpiod_chip *open_by_label(const char *label) {
         struct gpiod_chip *found = NULL;
         struct dirent **names;
-        int n;
+        int n, unopened = 0;
 
         n = scandir("/dev", &names, is_gpiochip_entry, alphasort);
         if (n < 0)
@@ -60,8 +61,10 @@ static struct gpiod_chip *open_by_label(const char *label) {
                 if (found || !gpiod_is_gpiochip_device(path))
                         continue;
                 c = gpiod_chip_open(path);
-                if (!c)
-                        continue;       /* not ours to read (permissions): not the one */
+                if (!c) {
+                        unopened = unopened ?: errno;
+                        continue;
+                }
                 info = gpiod_chip_get_info(c);
                 if (info && strcmp(gpiod_chip_info_get_label(info), label) == 0)
                         found = c;
@@ -74,7 +77,7 @@ static struct gpiod_chip *open_by_label(const char *label) {
                 free(names[i]);
         free(names);
         if (!found)
-                errno = ENOENT;
+                errno = unopened > 0 ? unopened : ENOENT;
         return found;
 }
 
