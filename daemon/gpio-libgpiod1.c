@@ -18,7 +18,7 @@
 /* ---- an output line (gpio-output.h) ---- */
 
 static int output_open(void *userdata, const char *chip, unsigned line, bool active_low,
-                         int value, void **ret_handle) {
+                       int value, void **ret_handle) {
         struct gpiod_chip *c;
         struct gpiod_line *l;
         int r;
@@ -67,7 +67,7 @@ const struct gpio_output_ops gpio_output_libgpiod = {
 /* ---- input lines read once (hw-address.h) ---- */
 
 static int reader_read_lines(void *userdata, const char *chip, const unsigned *offsets,
-                               size_t n, bool active_low, int *values) {
+                             size_t n, bool active_low, int *values) {
         struct gpiod_line_bulk bulk;
         struct gpiod_chip *c;
         int r;
