@@ -46,6 +46,14 @@ static void gpio_log(const struct gpiod_line *l, int64_t ns, const char *what) {
         shim_gpio_log(l->chip->name, l->offset, ns, what);
 }
 
+/* stat() of DIR/gpio/NAME for the chip's name, its path set on the way. */
+static int stat_chip(const char *dir, struct gpiod_chip *c, struct stat *st) {
+        if ((size_t) snprintf(c->path, sizeof(c->path), "%s/gpio/%s", dir, c->name) >=
+            sizeof(c->path))
+                return -1;
+        return stat(c->path, st);
+}
+
 struct gpiod_chip *gpiod_chip_open_lookup(const char *descr) {
         const char *dir = shim_dir();
         struct gpiod_chip *c;
@@ -62,8 +70,10 @@ struct gpiod_chip *gpiod_chip_open_lookup(const char *descr) {
         if (strncmp(descr, "/dev/", 5) == 0)
                 descr += 5;
         snprintf(c->name, sizeof(c->name), "%s", descr);
-        if ((size_t) snprintf(c->path, sizeof(c->path), "%s/gpio/%s", dir, descr) >=
-            sizeof(c->path) || stat(c->path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        /* Not a chip's name: a label, as libgpiod 1.6 takes one too. */
+        if ((stat_chip(dir, c, &st) < 0 || !S_ISDIR(st.st_mode)) &&
+            (shim_gpio_chip_by_label(descr, c->name, sizeof(c->name)) < 0 ||
+             stat_chip(dir, c, &st) < 0 || !S_ISDIR(st.st_mode))) {
                 free(c);
                 errno = ENOENT;
                 return NULL;

@@ -52,7 +52,8 @@ struct gpiod_chip {
 };
 
 struct gpiod_chip_info {
-        char name[NAME_MAX + 1];        /* also the label: the shim's chips have no other */
+        char name[NAME_MAX + 1];
+        char label[64];                 /* DIR/gpio/CHIP/label, or the name */
 };
 
 struct gpiod_line_settings {
@@ -158,8 +159,10 @@ void gpiod_chip_close(struct gpiod_chip *chip) {
 struct gpiod_chip_info *gpiod_chip_get_info(struct gpiod_chip *chip) {
         struct gpiod_chip_info *info = calloc(1, sizeof(*info));
 
-        if (info)
+        if (info) {
                 snprintf(info->name, sizeof(info->name), "%s", chip->name);
+                shim_gpio_chip_label(chip->name, info->label, sizeof(info->label));
+        }
         return info;
 }
 
@@ -167,9 +170,8 @@ const char *gpiod_chip_info_get_name(struct gpiod_chip_info *info) {
         return info->name;
 }
 
-/* A configuration may name a chip by its label: the directory's name answers to both. */
 const char *gpiod_chip_info_get_label(struct gpiod_chip_info *info) {
-        return info->name;
+        return info->label;
 }
 
 void gpiod_chip_info_free(struct gpiod_chip_info *info) {

@@ -17,6 +17,9 @@
  *                      copy renamed over it): the event fd is an inotify watch on the chip
  *                      directory, readable when any file there changes, and the events read
  *                      from it are those that name the line, typed by the level then.
+ *   DIR/gpio/CHIP/label  the chip's label (one line; CHIP where there is none): a
+ *                      configuration may name the chip by it, and scandir("/dev") lists the
+ *                      chips (DIR/gpio's directories) for libgpiod 2's back end to look in.
  *
  * SATMC_HW_SHIM_GPIO_LOG, if set, names a file to which every output line's request, change of
  * logical value and release is appended as one line, "<CLOCK_MONOTONIC ns> <chip> <offset>
@@ -41,6 +44,7 @@
 #undef _FILE_OFFSET_BITS
 /* glibc allows _TIME_BITS=64 (meson.build, 32-bit targets) only with _FILE_OFFSET_BITS=64. */
 #undef _TIME_BITS
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -438,6 +442,91 @@ void shim_gpio_log(const char *chip, unsigned offset, int64_t ns, const char *wh
         if (n > 0)
                 (void) !write(fd, buf, (size_t) n < sizeof(buf) ? (size_t) n : sizeof(buf) - 1);
         close(fd);
+}
+
+void shim_gpio_chip_label(const char *chip, char *buf, size_t size) {
+        const char *dir = shim_dir();
+        char path[PATH_MAX];
+        ssize_t n = -1;
+        int fd;
+
+        if (dir && (size_t) snprintf(path, sizeof(path), "%s/gpio/%s/label", dir, chip) <
+                   sizeof(path)) {
+                fd = real_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+                if (fd >= 0) {
+                        n = read(fd, buf, size - 1);
+                        close(fd);
+                }
+        }
+        if (n <= 0) {
+                snprintf(buf, size, "%s", chip);
+                return;
+        }
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+}
+
+int shim_gpio_chip_by_label(const char *label, char *chip, size_t size) {
+        const char *top = shim_dir();
+        char path[PATH_MAX];
+        struct dirent *d;
+        DIR *dir;
+
+        errno = ENOENT;
+        if (!top || (size_t) snprintf(path, sizeof(path), "%s/gpio", top) >= sizeof(path))
+                return -1;
+        dir = opendir(path);
+        if (!dir)
+                return -1;
+        while ((d = readdir(dir))) {
+                char l[64];
+
+                if (d->d_name[0] == '.')
+                        continue;
+                shim_gpio_chip_label(d->d_name, l, sizeof(l));
+                if (strcmp(l, label) == 0 && (size_t) snprintf(chip, size, "%s", d->d_name) < size) {
+                        closedir(dir);
+                        return 0;
+                }
+        }
+        closedir(dir);
+        errno = ENOENT;
+        return -1;
+}
+
+/* scandir("/dev") lists the shim's chips, the directories of DIR/gpio, as if they were the
+ * machine's /dev/gpiochipN: satmcd's libgpiod 2 back end looks there for a chip named by its
+ * label. Every other directory is the real one. scandir64 too: a 32-bit build with
+ * _FILE_OFFSET_BITS=64 calls that one. */
+static const char *scandir_path(const char *path, char *buf, size_t size) {
+        const char *top = shim_dir();
+
+        if (top && strcmp(path, "/dev") == 0 && (size_t) snprintf(buf, size, "%s/gpio", top) < size)
+                return buf;
+        return path;
+}
+
+int scandir(const char *path, struct dirent ***namelist, int (*filter)(const struct dirent *),
+            int (*compar)(const struct dirent **, const struct dirent **)) {
+        static int (*next)(const char *, struct dirent ***, int (*)(const struct dirent *),
+                           int (*)(const struct dirent **, const struct dirent **));
+        char buf[PATH_MAX];
+
+        if (!next)
+                next = (__typeof__(next)) dlsym(RTLD_NEXT, "scandir");
+        return next(scandir_path(path, buf, sizeof(buf)), namelist, filter, compar);
+}
+
+int scandir64(const char *path, struct dirent64 ***namelist,
+              int (*filter)(const struct dirent64 *),
+              int (*compar)(const struct dirent64 **, const struct dirent64 **)) {
+        static int (*next)(const char *, struct dirent64 ***, int (*)(const struct dirent64 *),
+                           int (*)(const struct dirent64 **, const struct dirent64 **));
+        char buf[PATH_MAX];
+
+        if (!next)
+                next = (__typeof__(next)) dlsym(RTLD_NEXT, "scandir64");
+        return next(scandir_path(path, buf, sizeof(buf)), namelist, filter, compar);
 }
 
 bool shim_gpio_line_exists(const char *chip_dir, unsigned offset) {

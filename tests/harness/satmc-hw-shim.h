@@ -35,6 +35,13 @@ SHIM_HIDDEN int64_t shim_gpio_now(void);
 /* Append "<ns> <chip> <offset> <what>" to SATMC_HW_SHIM_GPIO_LOG if set, with one write(). */
 SHIM_HIDDEN void shim_gpio_log(const char *chip, unsigned offset, int64_t ns, const char *what);
 
+/* Chip CHIP's label in buf: the first line of DIR/gpio/CHIP/label, or the directory's name where
+ * the test wrote none (a real chip's label is its driver's name for it, "pca9555" say). */
+SHIM_HIDDEN void shim_gpio_chip_label(const char *chip, char *buf, size_t size);
+
+/* The chip labelled label: its directory's name in chip. 0, or -1 with errno ENOENT. */
+SHIM_HIDDEN int shim_gpio_chip_by_label(const char *label, char *chip, size_t size);
+
 /* Whether chip_dir (DIR/gpio/CHIP) has a file for line offset. */
 SHIM_HIDDEN bool shim_gpio_line_exists(const char *chip_dir, unsigned offset);
 

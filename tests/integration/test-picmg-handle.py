@@ -26,11 +26,15 @@ def hot_swap(fru, state, prev, cause):
 
 
 class Handles:
-    """The shim's chip "handle": one file per line, the physical level (active low: 0 closed)."""
+    """The shim's chip gpiochip5, labelled "handle", which is how the configuration names it
+    (satmcd finds it by label, libgpiod 2's back end by asking every chip): one file per line,
+    the physical level (active low: 0 closed)."""
 
     def __init__(self, tmp):
-        self.dir = os.path.join(tmp, "gpio", "handle")
+        self.dir = os.path.join(tmp, "gpio", "gpiochip5")
         os.makedirs(self.dir)
+        with open(os.path.join(self.dir, "label"), "w") as f:
+            f.write("handle\n")
 
     def write(self, fru, physical):
         path = os.path.join(self.dir, str(LINE[fru]))
