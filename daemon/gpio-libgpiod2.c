@@ -28,15 +28,6 @@ static int errno_or(int fallback) {
         return errno > 0 ? -errno : fallback;
 }
 
-static bool all_digits(const char *s) {
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (*s < '0' || *s > '9')
-                        return false;
-        return true;
-}
-
 static int is_gpiochip_entry(const struct dirent *d) {
         return strncmp(d->d_name, "gpiochip", 8) == 0;
 }
@@ -52,13 +43,13 @@ static struct gpiod_chip *open_by_label(const char *label) {
         n = scandir("/dev", &names, is_gpiochip_entry, alphasort);
         if (n < 0)
                 return NULL;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n && !found; i++) {
                 char path[sizeof("/dev/") + sizeof(names[i]->d_name)];
                 struct gpiod_chip_info *info;
                 struct gpiod_chip *c;
 
                 snprintf(path, sizeof(path), "/dev/%s", names[i]->d_name);
-                if (found || !gpiod_is_gpiochip_device(path))
+                if (!gpiod_is_gpiochip_device(path))
                         continue;
                 c = gpiod_chip_open(path);
                 if (!c) {
@@ -88,7 +79,7 @@ static struct gpiod_chip *open_by_label(const char *label) {
 static struct gpiod_chip *chip_open_lookup(const char *descr) {
         char path[PATH_MAX];
 
-        if (all_digits(descr)) {
+        if (descr[0] && descr[strspn(descr, "0123456789")] == '\0') {   /* a number */
                 snprintf(path, sizeof(path), "/dev/gpiochip%s", descr);
                 return gpiod_chip_open(path);
         }
