@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Install every Debian 12 package satmc needs to build, run the demo and run the tests.
+# Install every Debian package satmc needs to build, run the demo and run the tests (Debian 12
+# and 13).
 # Idempotent: packages already present are skipped, so a second run costs one dpkg query.
 # Usage: scripts/setup.sh     (run as root, or with sudo available)
 set -euo pipefail
 
 packages=(
         # build
-        meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+        meson ninja-build pkg-config gcc clang
         libsystemd-dev libinih-dev libgpiod-dev libi2c-dev libcmocka-dev libjson-c-dev libgnutls28-dev
+        # tests/check-tree.py lists the tracked sources with git
+        git
         # tests and demo: real clients and peers
         python3 ipmitool tshark valgrind openipmi gpiod systemd strace man-db procps
         libnbd-bin python3-libnbd nbdkit qemu-utils fuse3
@@ -21,11 +24,20 @@ packages=(
         python3-kconfiglib
 )
 
+# The fuzzers' and sanitizers' runtime of the clang the distribution defaults to: clang-14 on
+# Debian 12, clang-19 on 13. Empty while apt has no package lists yet (a fresh machine).
+clang_runtime() {
+        apt-cache depends clang 2>/dev/null |
+                sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/libclang-rt-\1-dev/p' | head -n 1
+}
+runtime=$(clang_runtime)
+[ -z "$runtime" ] || packages+=("$runtime")
+
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && [ -n "$runtime" ] && exit 0
 
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -36,4 +48,10 @@ export DEBIAN_FRONTEND=noninteractive
 # A mirror caught mid-sync fails one index ("File has unexpected size"): go on with the
 # indexes there are; the install below fails by itself if a package really is missing.
 $sudo apt-get update -q || echo "setup: apt-get update reported errors; installing anyway" >&2
+if [ -z "$runtime" ]; then
+        runtime=$(clang_runtime)
+        [ -n "$runtime" ] || { echo "setup: apt knows no clang package to take its runtime from" >&2; exit 1; }
+        dpkg-query -W -f='${Status}' "$runtime" 2>/dev/null | grep -q "install ok installed" ||
+                missing+=("$runtime")
+fi
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
