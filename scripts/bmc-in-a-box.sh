@@ -106,10 +106,12 @@ fi
 routes=()
 if [ $sim = 1 ]; then
         # ipmi_sim runs its unmodified /dev/ipmb-0 code; the shim puts it on the bus at 7-bit
-        # 0x3a (IPMB 0x74), as a device tree's reg would.
-        SATMC_IPMB_DEV_BUS=$bus SATMC_IPMB_DEV_ADDR=0x3a LD_PRELOAD=$shim \
-                ipmi_sim -c "$root/tests/integration/ipmi-sim/lan.conf" \
-                -f "$root/tests/integration/ipmi-sim/sim.emu" -s "$work/ipmi-sim" -n \
+        # 0x3a (IPMB 0x74), as a device tree's reg would. It runs in its state directory, where
+        # its sensor polls the file peer-temp (degrees C).
+        echo 40 > "$work/ipmi-sim/peer-temp"
+        (cd "$work/ipmi-sim" && SATMC_IPMB_DEV_BUS=$bus SATMC_IPMB_DEV_ADDR=0x3a LD_PRELOAD=$shim \
+                exec ipmi_sim -c "$root/tests/integration/ipmi-sim/lan.conf" \
+                -f "$root/tests/integration/ipmi-sim/sim.emu" -s "$work/ipmi-sim" -n) \
                 >"$work/ipmi-sim.log" 2>&1 &
         pids+=($!)
         routes=(--route "0x74=$work/bmc-0x74.sock")

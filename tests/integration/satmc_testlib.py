@@ -232,6 +232,17 @@ def board_from_template(name, prefix):
     return tmp, config
 
 
+def sim_state_dir(parent, temp_c=40):
+    """A new state directory for OpenIPMI's ipmi_sim under parent, holding the file peer-temp
+    that tests/integration/ipmi-sim/sim.emu's sensor polls: run ipmi_sim there (cwd), where
+    that relative path finds it. Its path."""
+    state = os.path.join(parent, "ipmi-sim-state")
+    os.makedirs(state, exist_ok=True)
+    with open(os.path.join(state, "peer-temp"), "w") as f:
+        f.write("%d\n" % temp_c)
+    return state
+
+
 def ipmitool(sock, *args, timeout=None):
     """Stock `ipmitool -I dummy ARGS` against the dummy socket sock: a CompletedProcess."""
     env = dict(os.environ, IPMI_DUMMY_SOCK=sock)

@@ -17,7 +17,7 @@ import errno, os, select, shutil, signal, socket, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from satmc_testlib import (Rig, board_from_template, check, emubus, fields, finish,  # noqa: E402
-                           ipmitool, skip_all, wait_for)
+                           ipmitool, sim_state_dir, skip_all, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_DIR = os.path.join(HERE, "ipmi-sim")
@@ -284,14 +284,14 @@ def raw_bus_checks(rig):
 
 
 def start_ipmi_sim(rig, env_extra=None):
-    state = os.path.join(rig.dir, "ipmi-sim-state")
-    os.makedirs(state, exist_ok=True)
+    state = sim_state_dir(rig.dir)
     log = open(os.path.join(rig.dir, "ipmi-sim.log"), "w")
     env = dict(os.environ, LD_PRELOAD=shim_path(), SATMC_IPMB_DEV_BUS=rig.sock,
                SATMC_IPMB_DEV_ADDR="0x%02x" % (PEER >> 1), **(env_extra or {}))
     return subprocess.Popen(["ipmi_sim", "-c", os.path.join(SIM_DIR, "lan.conf"),
                              "-f", os.path.join(SIM_DIR, "sim.emu"), "-s", state, "-n"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                            env=env, cwd=state, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
 
 
 class Tester:

@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from satmc_testlib import (SLOW, Bridge, Rig,  # noqa: E402
                            board_from_template, check, finish, ipmitool, pyipmi_connection,
-                           results, skip, skip_all, wait_for)
+                           results, sim_state_dir, skip, skip_all, wait_for)
 
 SAT = 0x72
 BLUE, RED, AMBER, GREEN, BLUE1, WHITE = 0, 1, 2, 3, 4, 5
@@ -91,19 +91,20 @@ def start_ipmi_sim(rig):
         text = f.read().replace("\nmc_enable ", "\natca_enable\nmc_enable ")
     with open(emu, "w") as f:
         f.write(text)
-    state = os.path.join(rig.dir, "ipmi-sim-state")
-    os.makedirs(state, exist_ok=True)
+    state = sim_state_dir(rig.dir)
     log = open(os.path.join(rig.dir, "ipmi-sim.log"), "w")
     env = dict(os.environ, LD_PRELOAD=os.environ["SATMC_IPMB_DEV_SHIM"],
                SATMC_IPMB_DEV_BUS=rig.sock, SATMC_IPMB_DEV_ADDR="0x%02x" % (PEER >> 1))
     env.pop("ASAN_OPTIONS", None)
     return subprocess.Popen(["ipmi_sim", "-c", os.path.join(SIM_DIR, "lan.conf"), "-f", emu,
-                             "-s", state, "-n"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL)
+                             "-s", state, "-n"], env=env, cwd=state, stdout=log,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 # (request after netFn 0x2C, satmcd's answer: the spec's, ipmi_sim 2.0.33's: recorded), each
-# answer a completion code or the data bytes. Run last: LED1 ends in an override, on.
+# answer a completion code or the data bytes, or None where ipmi_sim's answer is not its own: it
+# checks 3 of Set FRU LED State's 6 bytes and reads the rest from what its buffer held before
+# (0xCC on 2.0.33, 00 on 2.0.37). Run last: LED1 ends in an override, on.
 SIDE_BY_SIDE = [
     ("05 00 00", "00 07 01", "00 03 00"),
     ("05 00 01", "00 01 00", 0xD3),
@@ -113,7 +114,7 @@ SIDE_BY_SIDE = [
     ("07 00 00 01 ff 00 0f", "00", "00"),
     ("08 00 00 01", "00 03 00 00 02 ff 00 04", "00 02 00 00 00 ff 00 00"),
     ("07 00 00 01 fb 05 0f", "00", 0xCC),
-    ("07 00 00 01", 0xC7, 0xCC),
+    ("07 00 00 01", 0xC7, None),
     ("08 01 00 00", 0xCC, 0xC1),
 ]
 
@@ -129,7 +130,8 @@ def run_side_by_side(sat_sock, peer_sock):
         fmt = lambda a: ("cc 0x%02x" % a) if isinstance(a, int) else a  # noqa: E731
         print("  2c %-22s satmcd: %-26s ipmi_sim: %s" % (req, fmt(sat), fmt(sim)))
         check(sat == want_sat, "2c %s: satmcd answers %s" % (req, fmt(want_sat)))
-        check(sim == want_sim, "2c %s: ipmi_sim answers %s (recorded)" % (req, fmt(want_sim)))
+        if want_sim is not None:
+            check(sim == want_sim, "2c %s: ipmi_sim answers %s (recorded)" % (req, fmt(want_sim)))
 
 
 def main():

@@ -14,8 +14,8 @@ import os, signal, subprocess, sys, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from satmc_testlib import (Bridge, Rig, answer_request, board_from_template,  # noqa: E402
-                           check, emubus, finish, ipmitool, pyipmi_connection, results, skip,
-                           wait_for)
+                           check, emubus, finish, ipmitool, pyipmi_connection, results,
+                           sim_state_dir, skip, wait_for)
 
 ROOT = os.environ.get("SATMC_SOURCE_ROOT", os.path.join(HERE, "../.."))
 SLOW = bool(os.environ.get("SATMCD_WRAPPER"))
@@ -355,13 +355,12 @@ def run_ipmi_sim(config, tmp):
     with open(emu, "w") as f:
         f.write(body)
     rig = Rig(quiet, bmc_addr7=0x11)          # the tester at 0x22
-    state = os.path.join(rig.dir, "ipmi-sim-state")
-    os.makedirs(state)
+    state = sim_state_dir(rig.dir)
     sim = subprocess.Popen(["ipmi_sim", "-c", os.path.join(HERE, "ipmi-sim", "lan.conf"),
                             "-f", emu, "-s", state, "-n"],
                            env=dict(os.environ, LD_PRELOAD=shim, SATMC_IPMB_DEV_BUS=rig.sock,
                                     SATMC_IPMB_DEV_ADDR="0x3a"),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           cwd=state, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            stdin=subprocess.DEVNULL)
     seq = [0]
 
