@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# satmc on libgpiod 2.x (Debian 13, Yocto scarthgap, Buildroot's libgpiod2) on this Debian 12
+# satmc on libgpiod 2.x (Debian 13, Yocto scarthgap, Buildroot's libgpiod2) on a Debian 12
 # machine: bookworm-backports' libgpiod-dev and libgpiod3 unpacked under the user's cache
 # directory, beside the system's 1.6 (the two -dev packages conflict, and the other stages
 # build on 1.6), the whole tree built against 2.x with -Werror, and the unit and integration
@@ -14,6 +14,14 @@ case ${1:-} in
 "") ;;
 --install-only) install_only=1 ;;
 *) echo "usage: $0 [--install-only]" >&2; exit 2 ;;
+esac
+
+# Debian 13 has only libgpiod 2.x: there every other stage already builds and tests on it.
+system=$(pkg-config --modversion libgpiod 2>/dev/null || echo none)
+case $system in
+2.*)
+        echo "the system's libgpiod is $system: the other stages build and test on 2.x; nothing to add"
+        exit 0 ;;
 esac
 
 root=${XDG_CACHE_HOME:-$HOME/.cache}/satmc/libgpiod2

@@ -33,7 +33,7 @@ step "clang ASan+UBSan build, every suite"
 meson compile -C build-asan
 meson test -C build-asan --setup=asan --print-errorlogs
 
-step "libgpiod 2.x (bookworm-backports beside the system's 1.6): build -Werror, unit + integration suites"
+step "libgpiod 2.x (on Debian 12: bookworm-backports beside the system's 1.6): build -Werror, unit + integration suites"
 scripts/libgpiod2.sh
 
 step "libFuzzer smoke run"
