@@ -148,6 +148,11 @@ def main():
         rig.satmcd.send_signal(signal.SIGTERM)
         check(rig.satmcd.wait(30) == 0, "satmcd stops cleanly with a read hanging")
         rig.start_satmcd()
+        # READY=1 comes before the first poll; until it, the sensor reads "unavailable" and
+        # ipmitool's sensor get prints no thresholds at all. Wait for the reading (seen once
+        # under valgrind, where the first poll comes later), then ask.
+        wait_for(lambda: board_temp() is not None, "a reading after restart",
+                 timeout=30 if SLOW else 10)
         r = ipmitool(rig.ipmitool_sock, "sensor", "get", "Board Temp")
         f = fields(r.stdout)
         unc = num(f.get("Upper Non-Critical", "x"))
