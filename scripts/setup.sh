@@ -22,6 +22,8 @@ packages=(
         dpkg-dev debhelper fakeroot lintian
         # tests/check-recipes.py: the Buildroot Config.in parsed as Kconfig
         python3-kconfiglib
+        # scripts/debian13.sh: a Debian 13 root for the suites
+        debootstrap
 )
 
 # The fuzzers' and sanitizers' runtime of the clang the distribution defaults to: clang-14 on

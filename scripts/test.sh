@@ -7,7 +7,9 @@
 #   5. the Debian package: built from a copy of the tree, lintian, file list, installed on this
 #      machine (CI's is thrown away afterwards), units verified, purged;
 #   6. armhf (32-bit ARM) cross build, -Werror, and its unit suite under qemu-user: the short
-#      form of scripts/cross.sh, which runs the full matrix (arm64, armhf, big-endian s390x).
+#      form of scripts/cross.sh, which runs the full matrix (arm64, armhf, big-endian s390x);
+#   7. on a Debian 12 machine, Debian 13 in a chroot (scripts/debian13.sh): its packages, the
+#      gcc -Werror build, unit + integration suites.
 # Usage: scripts/test.sh            (CI runs exactly this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +55,11 @@ esac
 step "armhf cross build, unit suite under qemu-user"
 # Installs its cross compiler and :armhf libraries itself (about 2 to 4 minutes in all).
 scripts/cross.sh --short
+
+if [ "$(. /etc/os-release && echo "$VERSION_ID")" = 12 ]; then
+        step "Debian 13 in a chroot: its packages, build -Werror, unit + integration suites"
+        scripts/debian13.sh
+fi
 
 step "summary"
 # One closing line over every stage's results, in the plain form CI reads.
