@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +16,19 @@
 #include "log.h"
 
 int log_max_level_ = LOG_INFO;
+
+/*
+ * An unbuffered stderr is written in pieces by glibc 2.37 and later (Debian 13): a 260-byte
+ * line is three write(2)s there, one on Debian 12. Where satmcd shares its stderr with other
+ * processes (a terminal, scripts/bmc-in-a-box.sh, an init script's log pipe), another
+ * process's line then lands in the middle of ours. Line-buffered, a line is one write, and a
+ * pipe keeps one of up to PIPE_BUF bytes whole. The buffer is static: no allocation at start.
+ */
+void log_stderr_whole_lines(void) {
+        static char buf[PIPE_BUF];
+
+        (void) setvbuf(stderr, buf, _IOLBF, sizeof(buf));
+}
 
 void log_set_max_level(int level) {
         log_max_level_ = level;

@@ -11,6 +11,10 @@
 #include <errno.h>
 #include <syslog.h>
 
+/* Make stderr line-buffered, so that each line reaches it in one write(2). Call first in main(),
+ * before anything is written to stderr. */
+void log_stderr_whole_lines(void);
+
 void log_set_max_level(int level);
 /* Read inline: the per-frame debug messages test it on every frame, and a call for one load
  * made the frame path keep its values on the stack around it (callgrind, Get Device ID). */

@@ -381,6 +381,7 @@ static void block_request_signals(void) {
 }
 
 int main(int argc, char **argv) {
+        log_stderr_whole_lines();
         block_request_signals();
         /* A peer that hangs up (the emulated bus; any socket written without MSG_NOSIGNAL)
          * must cost one failed send, not the daemon: writes report EPIPE instead. */

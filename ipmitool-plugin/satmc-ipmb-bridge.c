@@ -410,6 +410,8 @@ int main(int argc, char **argv) {
         unsigned long v;
         int opt, r, level;
 
+        /* It prints the events it receives beside satmcd and ipmi_sim on one terminal. */
+        log_stderr_whole_lines();
         signal(SIGPIPE, SIG_IGN);
         while ((opt = getopt_long(argc, argv, "s:t:d:b:h", options, NULL)) >= 0) {
                 switch (opt) {
