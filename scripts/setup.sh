@@ -18,28 +18,35 @@ packages=(
         gnutls-bin
         # BMC-side software written by others: python-ipmi (test-pyipmi), FreeIPMI (test-freeipmi)
         python3-pyipmi freeipmi-tools libfreeipmi-dev
-        # the Debian package and its test (tests/package/test-deb.sh)
-        dpkg-dev debhelper fakeroot lintian
+        # the Debian package and its test (tests/package/test-deb.sh); dpkg-buildpackage
+        # requires build-essential, which a minimal system (debootstrap minbase) lacks
+        dpkg-dev debhelper fakeroot lintian build-essential
         # tests/check-recipes.py: the Buildroot Config.in parsed as Kconfig
         python3-kconfiglib
         # scripts/debian13.sh: a Debian 13 root for the suites
         debootstrap
 )
 
-# The fuzzers' and sanitizers' runtime of the clang the distribution defaults to: clang-14 on
-# Debian 12, clang-19 on 13. Empty while apt has no package lists yet (a fresh machine).
-clang_runtime() {
+# The packages whose names depend on the release, one per line; nothing while apt has no
+# package lists yet (a fresh machine):
+# - the fuzzers' and sanitizers' runtime of the clang the distribution defaults to: clang-14 on
+#   Debian 12, clang-19 on 13;
+# - systemd.pc, which debian/rules reads: in systemd on Debian 12, in systemd-dev from 13 on
+#   (the package's "Build-Depends: systemd-dev | systemd" is met by systemd alone).
+release_packages() {
         apt-cache depends clang 2>/dev/null |
                 sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/libclang-rt-\1-dev/p' | head -n 1
+        apt-cache show systemd-dev >/dev/null 2>&1 && echo systemd-dev
+        return 0
 }
-runtime=$(clang_runtime)
-[ -z "$runtime" ] || packages+=("$runtime")
+by_release=$(release_packages)
+[ -z "$by_release" ] || packages+=($by_release)    # one word per package
 
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && [ -n "$runtime" ] && exit 0
+[ ${#missing[@]} -eq 0 ] && [ -n "$by_release" ] && exit 0
 
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -50,10 +57,12 @@ export DEBIAN_FRONTEND=noninteractive
 # A mirror caught mid-sync fails one index ("File has unexpected size"): go on with the
 # indexes there are; the install below fails by itself if a package really is missing.
 $sudo apt-get update -q || echo "setup: apt-get update reported errors; installing anyway" >&2
-if [ -z "$runtime" ]; then
-        runtime=$(clang_runtime)
-        [ -n "$runtime" ] || { echo "setup: apt knows no clang package to take its runtime from" >&2; exit 1; }
-        dpkg-query -W -f='${Status}' "$runtime" 2>/dev/null | grep -q "install ok installed" ||
-                missing+=("$runtime")
+if [ -z "$by_release" ]; then
+        by_release=$(release_packages)
+        [ -n "$by_release" ] || { echo "setup: apt knows no clang package to take its runtime from" >&2; exit 1; }
+        for p in $by_release; do
+                dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+                        missing+=("$p")
+        done
 fi
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
