@@ -46,6 +46,17 @@ sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 export DEBIAN_FRONTEND=noninteractive
 
+# A library package by the name this release gives it: Debian 13's 64-bit time_t transition
+# renamed many (libssl3 is libssl3t64 there), Debian 12 has only the old names.
+library_for() {
+        local name=$1 arch=$2
+        if apt-cache show "${name}t64:$arch" >/dev/null 2>&1; then
+                echo "${name}t64:$arch"
+        else
+                echo "$name:$arch"
+        fi
+}
+
 # The packages one architecture needs, by name as scripts/setup.sh names the native ones.
 packages_for() {
         local arch=$1 t
@@ -63,7 +74,8 @@ packages_for() {
                 sed -n '/^ *# build$/,/^ *# tests/p' scripts/setup.sh | tr ' ' '\n' |
                         grep -E '^lib.*-dev$' | grep -v '^libclang' | sed "s/\$/:$arch/"
                 # The target ipmitool's libraries that are Multi-Arch: same.
-                echo "libreadline8:$arch libssl3:$arch libgcrypt20:$arch"
+                echo "$(library_for libreadline8 "$arch") $(library_for libssl3 "$arch")" \
+                        "$(library_for libgcrypt20 "$arch")"
         fi
 }
 
