@@ -42,8 +42,8 @@ void counters_print(const struct counters *c, FILE *f) {
         char line[2048];
         size_t n = 0;
 
-        /* One write for the whole line: stderr is unbuffered, and a reader (a test, a log
-         * collector) must never see half of it. */
+        /* One write for the whole line, built here and flushed at once, whatever f's
+         * buffering: a reader (a test, a log collector) must never see half of it. */
         n += (size_t) snprintf(line, sizeof(line), "counters:");
         for (unsigned i = 0; i < _COUNTER_MAX && n < sizeof(line); i++)
                 n += (size_t) snprintf(line + n, sizeof(line) - n, " %s=%llu", counter_names[i],
